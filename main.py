@@ -1,0 +1,288 @@
+"""HallWatch — 政务大厅电子监察客户端. The only entry point.
+
+    python main.py [--data DIR] [--config FILE] COMMAND ...
+
+Headless commands for admins and scripts live here; the desktop roles join as they land.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import logging.handlers
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import platformdirs
+
+from supervision.config import Config, ConfigError, load_config
+
+log = logging.getLogger("hallwatch")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("HallWatch", appauthor=False))
+
+
+def setup_logging(data_dir: Path, cfg: Config) -> None:
+    """Rotating file in DATA/logs and stderr, at the configured level."""
+    level = getattr(logging, cfg.logging.level)
+    root = logging.getLogger()
+    root.setLevel(level)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    fh = logging.handlers.RotatingFileHandler(
+        logs / "hallwatch.log", maxBytes=cfg.logging.max_bytes, backupCount=cfg.logging.backups, encoding="utf-8"
+    )
+    fh.setFormatter(fmt)
+    sh = logging.StreamHandler(sys.stderr)
+    sh.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    # stderr stays quiet for routine INFO so command output remains readable.
+    sh.setLevel(max(level, logging.WARNING))
+    root.handlers[:] = [fh, sh]
+
+
+def parse_instant(text: str, tz: ZoneInfo) -> datetime:
+    """An ISO-8601 instant; without an offset it is read in the hall's zone."""
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r} (e.g. 2026-11-25T10:30+08:00)") from None
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=tz)
+
+
+def _open_store(data_dir: Path, cfg: Config):  # type: ignore[no-untyped-def]
+    from supervision.store import open_store
+
+    return open_store(cfg.database.url or data_dir / "hallwatch.db")
+
+
+# -- commands --------------------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace, cfg: Config) -> int:
+    from supervision.ingest import ChangeError, import_file
+
+    store = _open_store(args.data, cfg)
+    try:
+        rep = import_file(store, Path(args.file), max_bytes=cfg.import_.max_bytes)
+    except ChangeError as e:
+        print(f"import failed, nothing was imported: {e}", file=sys.stderr)
+        for p in e.problems[1:10]:
+            print(f"  {p}", file=sys.stderr)
+        if len(e.problems) > 10:
+            print(f"  … and {len(e.problems) - 10} more", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        store.close()
+    r = rep.report
+    unknown = sum(r.unknown.values())
+    print(
+        f"imported {args.file}: {rep.total} changes, {r.upserted} upserted, {r.deleted} deleted, "
+        f"{r.stale} not newer than stored, {unknown} of unknown types skipped"
+        + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(r.unknown.items()))})" if unknown else "")
+    )
+    return EXIT_OK
+
+
+def cmd_warnings(args: argparse.Namespace, cfg: Config) -> int:
+    from supervision.lifecycle import warnings_at
+
+    tz = cfg.zone
+    at = args.at or datetime.now(UTC)
+    if isinstance(at, str):
+        at = parse_instant(at, tz)
+    store = _open_store(args.data, cfg)
+    try:
+        views = warnings_at(store, at, tz)
+        from supervision.snapshot import load_calendar
+
+        with store.read() as s:
+            cal = load_calendar(s)
+            cal.is_workday(at.astimezone(tz).date())
+            fallback = sorted(cal.fallback_years)
+    finally:
+        store.close()
+    if args.json:
+        json.dump([v.as_json(tz) for v in views], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print_warning_table(views, tz, at)
+    for y in fallback:
+        print(f"note: no official holiday data for {y}; working days counted as Monday–Friday", file=sys.stderr)
+    return EXIT_OK
+
+
+def print_warning_table(views: Sequence[object], tz: ZoneInfo, at: datetime) -> None:
+    from supervision.lifecycle import WarningView
+
+    rows = [("LEVEL", "CODE", "SUBJECT", "WINDOW", "STATE", "SINCE")]
+    for v in views:
+        assert isinstance(v, WarningView)
+        w = v.warning
+        rows.append(
+            (
+                str(w.level),
+                str(w.code),
+                w.subject,
+                w.window_id or "-",
+                str(v.state),
+                w.since.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+    counts = {lvl: sum(1 for r in rows[1:] if r[0] == lvl) for lvl in ("red", "yellow", "notice")}
+    print(
+        f"{len(rows) - 1} warnings at {at.astimezone(tz):%Y-%m-%d %H:%M %Z}: "
+        f"{counts['red']} red, {counts['yellow']} yellow, {counts['notice']} notice"
+    )
+
+
+def cmd_demo_data(args: argparse.Namespace, cfg: Config) -> int:
+    from supervision import demo
+
+    day = args.day or datetime.now(cfg.zone).date()
+    now = datetime.now(cfg.zone) if args.day is None else None
+    body = demo.generate(day, tz=cfg.hall.timezone, now=now)
+    demo.write(Path(args.out), body)
+    print(f"wrote {len(body['changes'])} changes for {day.isoformat()} to {args.out}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
+    """Until the desktop lands: today's demo hall imported into a demo data folder, and its warnings."""
+    from supervision import demo
+    from supervision.ingest import import_file
+
+    data = args.data
+    if args.data_given is False:
+        data = default_data_dir() / "demo"
+        args.data = data
+    data.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(cfg.zone)
+    body = demo.generate(now.date(), tz=cfg.hall.timezone, now=now)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"demo-{now.date().isoformat()}.json"
+        demo.write(path, body)
+        store = _open_store(data, cfg)
+        try:
+            rep = import_file(store, path, max_bytes=cfg.import_.max_bytes)
+        finally:
+            store.close()
+    print(f"demo hall for {now.date().isoformat()} in {data}: {rep.report.applied} records")
+    args.at, args.json = now, False
+    return cmd_warnings(args, cfg)
+
+
+# -- parser ----------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hallwatch",
+        description="HallWatch 政务大厅电子监察客户端 — electronic supervision of government service halls.",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="data folder (store, footage, keys, logs); default: the user's data folder",
+    )
+    p.add_argument("--config", type=Path, default=None, metavar="FILE", help="configuration file (TOML)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="the demo: today's simulated city hall in a demo data folder, then its warnings",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    sp = sub.add_parser(
+        "import",
+        help="load a file holding a GET /changes body into the store, all or nothing",
+        description="Load a file holding a sync-protocol GET /changes response body into the "
+        "local store (offline import, e.g. from removable media). All or nothing: a bad "
+        "record rejects the whole file with an error naming the record and field; unknown "
+        "record types are skipped and counted.",
+    )
+    sp.add_argument("file", metavar="FILE")
+    sp.set_defaults(func=cmd_import)
+
+    sp = sub.add_parser(
+        "warnings",
+        help="list the warnings in force (table, or JSON with --json)",
+        description="List every warning in force at an instant (default: now), reds first.",
+    )
+    sp.add_argument(
+        "--json", action="store_true", help="print a JSON list (key, code, level, subject, state, since, …)"
+    )
+    sp.add_argument(
+        "--at",
+        metavar="INSTANT",
+        default=None,
+        help="ISO-8601 instant, e.g. 2026-11-25T10:30:00+08:00 (no offset: the hall's zone)",
+    )
+    sp.set_defaults(func=cmd_warnings)
+
+    sp = sub.add_parser(
+        "demo-data",
+        help="write the demo hall plus a few working days of activity to a file",
+        description="Write the demo city hall and the activity of the working days up to DAY "
+        "(default: today, up to now) as a GET /changes body that `import` accepts.",
+    )
+    sp.add_argument("--day", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD")
+    sp.add_argument("--out", required=True, metavar="FILE")
+    sp.set_defaults(func=cmd_demo_data)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    args.data_given = args.data is not None
+    if args.data is None:
+        args.data = default_data_dir()
+    if args.command is None and not args.demo:
+        parser.print_help()
+        return EXIT_USAGE
+    if args.demo and args.command is None:
+        func = cmd_demo
+    else:
+        func = args.func
+    if getattr(args, "at", None) is not None and isinstance(args.at, str):
+        try:
+            args.at = parse_instant(args.at, cfg.zone)
+        except argparse.ArgumentTypeError as e:
+            parser.error(str(e))
+    try:
+        args.data.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"error: cannot use data folder {args.data}: {e.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    setup_logging(args.data, cfg)
+    try:
+        return int(func(args, cfg))
+    except Exception as e:  # the last line of defence: one clear line, the traceback to the log
+        log.exception("command failed")
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def run() -> None:
+    """Console/GUI entry point (``hallwatch``)."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

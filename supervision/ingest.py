@@ -1,0 +1,293 @@
+"""Applying ``GET /changes`` pages to the store — shared by ``import`` and the sync engine.
+
+A page is checked completely before anything is written: every change is validated on its own
+(its envelope, then its ``data`` against the record type), and an error names the change by its
+position, type, id and seq, and the field. Unknown types are skipped and counted (forward
+compatibility). Upserts apply only when their version is higher than the stored one; deletes
+leave tombstones with their version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from supervision.records import DATA_MODELS, Change, ChangesPage
+from supervision.store.db import Store
+from supervision.store.models import RECORD_TABLES, AuditEntry, RecordBase
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_IMPORT_BYTES = 512 * 1024 * 1024
+_CHUNK = 500
+_META_COLUMNS = frozenset({"id", "version", "deleted", "seq", "origin"})
+
+
+class ChangeError(ValueError):
+    """A page or one of its changes is malformed; the message names which and where."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems) or [message]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidChange:
+    seq: int
+    type: str
+    id: str
+    op: str
+    version: int
+    values: dict[str, Any] | None  # column values for an upsert, None for a delete
+
+
+@dataclass(slots=True)
+class ApplyReport:
+    upserted: int = 0
+    deleted: int = 0
+    stale: int = 0  # not newer than what the store has
+    unknown: Counter[str] = field(default_factory=Counter)
+    by_type: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def applied(self) -> int:
+        return self.upserted + self.deleted
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "upserted": self.upserted,
+            "deleted": self.deleted,
+            "stale": self.stale,
+            "unknown_types": dict(self.unknown),
+            "by_type": dict(self.by_type),
+        }
+
+
+def _describe(index: int, raw: Any) -> str:
+    if isinstance(raw, dict):
+        t, i, s = raw.get("type"), raw.get("id"), raw.get("seq")
+        return f"changes[{index}] ({t} {i!r}, seq {s})"
+    return f"changes[{index}]"
+
+
+def _fmt_errors(where: str, err: ValidationError, prefix: str) -> list[str]:
+    out = []
+    for e in err.errors(include_url=False):
+        loc = ".".join(str(p) for p in (prefix, *e["loc"]) if p != "")
+        out.append(f"{where}: {loc}: {e['msg']}")
+    return out
+
+
+_COLUMNS: dict[str, tuple[list[str], list[str]]] = {}
+
+
+def _columns(record_type: str) -> tuple[list[str], list[str]]:
+    """(plain data columns, JSON data columns) of a record type's table."""
+    got = _COLUMNS.get(record_type)
+    if got is None:
+        cls = RECORD_TABLES[record_type]
+        names = [c.name for c in cls.__table__.columns if c.name not in _META_COLUMNS]
+        got = ([n for n in names if n not in cls.json_fields], [n for n in names if n in cls.json_fields])
+        _COLUMNS[record_type] = got
+    return got
+
+
+def column_values(record_type: str, data: BaseModel) -> dict[str, Any]:
+    plain, js = _columns(record_type)
+    values: dict[str, Any] = {}
+    for name in plain:
+        v = getattr(data, name, None)
+        values[name] = v.value if hasattr(v, "value") and isinstance(v, str) else v
+    if js:
+        dumped = data.model_dump(mode="json", by_alias=True, include=set(js))
+        for name in js:
+            values[name] = dumped.get(name)
+    return values
+
+
+def validate_changes(
+    raw_changes: Sequence[Any], *, reject_duplicates: bool = False, max_problems: int = 20
+) -> tuple[list[ValidChange], Counter[str]]:
+    """Check every change; return the valid ones and the count of unknown types skipped.
+
+    Raises ``ChangeError`` listing (up to ``max_problems``) what is wrong, if anything is.
+    """
+    problems: list[str] = []
+    out: list[ValidChange] = []
+    unknown: Counter[str] = Counter()
+    seen_ids: set[tuple[str, str]] = set()
+    seen_seq: set[int] = set()
+    for i, raw in enumerate(raw_changes):
+        if len(problems) >= max_problems:
+            break
+        where = _describe(i, raw)
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: a change must be a JSON object, not {type(raw).__name__}")
+            continue
+        try:
+            ch = Change.model_validate(raw)
+        except ValidationError as e:
+            problems.extend(_fmt_errors(where, e, ""))
+            continue
+        if reject_duplicates:
+            if (ch.type, ch.id) in seen_ids:
+                problems.append(f"{where}: duplicate record: {ch.type} {ch.id!r} appears twice in this file")
+                continue
+            if ch.seq in seen_seq:
+                problems.append(f"{where}: duplicate seq {ch.seq}")
+                continue
+            seen_ids.add((ch.type, ch.id))
+            seen_seq.add(ch.seq)
+        model = DATA_MODELS.get(ch.type)
+        if model is None or ch.type not in RECORD_TABLES:
+            unknown[ch.type] += 1
+            continue
+        if ch.op == "delete":
+            out.append(ValidChange(ch.seq, ch.type, ch.id, "delete", ch.version, None))
+            continue
+        if ch.data is None:
+            problems.append(f"{where}: data: an upsert needs its data object")
+            continue
+        try:
+            data = model.model_validate(ch.data)
+        except ValidationError as e:
+            problems.extend(_fmt_errors(where, e, "data"))
+            continue
+        out.append(ValidChange(ch.seq, ch.type, ch.id, "upsert", ch.version, column_values(ch.type, data)))
+    if problems:
+        more = "" if len(problems) < max_problems else f" (stopped after {max_problems} problems)"
+        raise ChangeError(f"{len(problems)} bad change(s){more}; first: {problems[0]}", problems)
+    return out, unknown
+
+
+def _upsert_stmt(session: Session, table: Table, rows: list[dict[str, Any]]) -> Any:
+    dialect = session.get_bind().dialect.name
+    ins: Any
+    if dialect == "sqlite":
+        ins = sqlite.insert(table)
+    elif dialect == "postgresql":
+        ins = postgresql.insert(table)
+    else:  # pragma: no cover - only the two supported backends
+        raise RuntimeError(f"unsupported database {dialect}")
+    cols = [c for c in rows[0] if c != "id"]
+    return ins.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={c: ins.excluded[c] for c in cols},
+        where=table.c.version < ins.excluded.version,
+    )
+
+
+def apply_changes(session: Session, changes: Iterable[ValidChange]) -> ApplyReport:
+    """Apply validated changes in the caller's transaction (version rule, tombstones)."""
+    report = ApplyReport()
+    latest: dict[tuple[str, str], ValidChange] = {}
+    for ch in changes:
+        key = (ch.type, ch.id)
+        prev = latest.get(key)
+        if prev is None or ch.version > prev.version:
+            if prev is not None:
+                report.stale += 1
+            latest[key] = ch
+        else:
+            report.stale += 1
+    by_type: dict[str, list[ValidChange]] = {}
+    for ch in latest.values():
+        by_type.setdefault(ch.type, []).append(ch)
+    for rtype, chs in by_type.items():
+        cls: type[RecordBase] = RECORD_TABLES[rtype]
+        table: Table = cls.__table__  # type: ignore[assignment]
+        plain, js = _columns(rtype)
+        empty = dict.fromkeys(plain + js)
+        for start in range(0, len(chs), _CHUNK):
+            chunk = chs[start : start + _CHUNK]
+            ids = [c.id for c in chunk]
+            stored = dict(session.execute(select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all())
+            rows: list[dict[str, Any]] = []
+            for c in chunk:
+                have = stored.get(c.id)
+                if have is not None and have >= c.version:
+                    report.stale += 1
+                    continue
+                row = {"id": c.id, "version": c.version, "seq": c.seq, "deleted": c.op == "delete"}
+                row.update(c.values if c.values is not None else empty)
+                if "origin" in table.c:
+                    row["origin"] = "synced"
+                rows.append(row)
+                if c.op == "delete":
+                    report.deleted += 1
+                else:
+                    report.upserted += 1
+                report.by_type[rtype] += 1
+            if rows:
+                session.execute(_upsert_stmt(session, table, rows), rows)
+    return report
+
+
+def parse_page(raw: bytes | str, *, source: str = "body") -> ChangesPage:
+    """Parse a ``GET /changes`` body; errors say where the JSON breaks or which field is wrong."""
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ChangeError(f"{source} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+    except UnicodeDecodeError as e:
+        raise ChangeError(f"{source} is not UTF-8 text: {e.reason} at byte {e.start}") from None
+    if not isinstance(obj, dict):
+        raise ChangeError(f"{source}: expected a JSON object with 'epoch' and 'changes', got {type(obj).__name__}")
+    try:
+        return ChangesPage.model_validate(obj)
+    except ValidationError as e:
+        problems = _fmt_errors(source, e, "")
+        raise ChangeError(problems[0], problems) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    path: str
+    total: int
+    report: ApplyReport
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.path, "changes": self.total, **self.report.as_dict()}
+
+
+def import_file(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_IMPORT_BYTES) -> ImportReport:
+    """Import a file holding a ``GET /changes`` body: all of it, or nothing."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise ChangeError(f"cannot read {path}: {e.strerror}") from None
+    if size > max_bytes:
+        raise ChangeError(
+            f"{path} is {size / 2**20:.0f} MiB, above the import limit of {max_bytes / 2**20:.0f} MiB "
+            "(raise [import] max_bytes in the config to import it)"
+        )
+    page = parse_page(path.read_bytes(), source=str(path))
+    valid, unknown = validate_changes(page.changes, reject_duplicates=True)
+    with store.write() as s:
+        report = apply_changes(s, valid)
+        report.unknown.update(unknown)
+        s.add(
+            AuditEntry(
+                at=datetime.now(UTC),
+                actor="import",
+                action="import",
+                subject=path.name,
+                detail={"epoch": page.epoch, **report.as_dict()},
+            )
+        )
+    log.info(
+        "imported %s: %d applied, %d stale, %d unknown", path.name, report.applied, report.stale, sum(unknown.values())
+    )
+    return ImportReport(str(path), len(page.changes), report)

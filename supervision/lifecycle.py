@@ -1,0 +1,260 @@
+"""Warnings as the operator sees them: derived warnings plus their lifecycle.
+
+``active → acknowledged (签收) → disposed (督办/纠错/说明, with a note)``; ``cleared`` when the
+condition ends. The lifecycle comes from dispositions — this terminal's own (written at once,
+in the same transaction as the outbox row that will push them) and those synced from other
+terminals — so every terminal shows the same state. A rise in level (yellow → red) makes the
+warning active again: the red has not been looked at yet.
+
+``reconcile`` keeps ``warning_states``: when each warning was first seen, the highest level it
+reached (a red stays on record after the case completes) and when it cleared.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from supervision.rules import DerivedWarning, Level
+from supervision.snapshot import is_dispose, load_evaluator
+from supervision.store.db import Store
+from supervision.store.models import AuditEntry, DispositionRow, OutboxAction, WarningState
+
+log = logging.getLogger(__name__)
+
+
+class State(StrEnum):
+    ACTIVE = "active"
+    ACKNOWLEDGED = "acknowledged"
+    DISPOSED = "disposed"
+    CLEARED = "cleared"
+
+
+class Measure(StrEnum):
+    SUPERVISE = "supervise"  # 督办
+    CORRECT = "correct"  # 纠错
+    EXPLAIN = "explain"  # 说明
+
+
+class ActionRejected(ValueError):
+    """A lifecycle action that does not fit the warning's state; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class WarningView:
+    """A warning in force at an instant, with its lifecycle state."""
+
+    warning: DerivedWarning
+    state: State
+    acknowledged: tuple[datetime, str] | None = None
+    disposed: tuple[datetime, str, str, str] | None = None  # at, by, measure, note
+
+    @property
+    def key(self) -> str:
+        return self.warning.key
+
+    def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        w = self.warning
+        out: dict[str, Any] = {
+            "key": w.key,
+            "code": str(w.code),
+            "level": str(w.level),
+            "subject": w.subject,
+            "subject_type": w.subject_type,
+            "window_id": w.window_id,
+            "state": str(self.state),
+            "since": w.since.astimezone(tz).isoformat(),
+            "level_since": (w.level_since or w.since).astimezone(tz).isoformat(),
+            "detail": dict(w.detail),
+        }
+        if self.acknowledged:
+            out["acknowledged"] = {"at": self.acknowledged[0].astimezone(tz).isoformat(), "by": self.acknowledged[1]}
+        if self.disposed:
+            at, by, measure, note = self.disposed
+            out["disposed"] = {"at": at.astimezone(tz).isoformat(), "by": by, "measure": measure, "note": note}
+        return out
+
+
+@dataclass(slots=True)
+class _Actions:
+    acks: list[tuple[datetime, str]] = field(default_factory=list)
+    disposals: list[tuple[datetime, str, str, str]] = field(default_factory=list)
+
+
+def _actions_by_key(s: Session, keys: Iterable[str]) -> dict[str, _Actions]:
+    wanted = set(keys)
+    out: dict[str, _Actions] = {}
+    q = select(DispositionRow).where(DispositionRow.deleted.is_(False)).order_by(DispositionRow.at)
+    for r in s.scalars(q):
+        if r.warning not in wanted or r.at is None:
+            continue
+        a = out.setdefault(r.warning, _Actions())
+        if is_dispose(r.action):
+            measure = r.measure or (r.action or "").removeprefix("warning.")
+            a.disposals.append((r.at, r.by or "", measure, r.note or ""))
+        else:
+            a.acks.append((r.at, r.by or ""))
+    return out
+
+
+def state_of(w: DerivedWarning, actions: _Actions | None, at: datetime) -> WarningView:
+    if actions is None:
+        return WarningView(w, State.ACTIVE)
+    since = w.level_since or w.since
+    disp = [d for d in actions.disposals if since <= d[0] <= at]
+    acks = [a for a in actions.acks if since <= a[0] <= at]
+    ack = acks[0] if acks else None
+    if disp:
+        return WarningView(w, State.DISPOSED, ack, disp[-1])
+    if ack:
+        return WarningView(w, State.ACKNOWLEDGED, ack)
+    return WarningView(w, State.ACTIVE)
+
+
+_ORDER = {Level.RED: 0, Level.YELLOW: 1, Level.NOTICE: 2}
+
+
+def warnings_at(store: Store, at: datetime, tz: ZoneInfo) -> list[WarningView]:
+    """Every warning in force at ``at`` with its state: reds first, then by time raised."""
+    with store.read() as s:
+        ev = load_evaluator(s, tz)
+        derived = ev.evaluate(at)
+        actions = _actions_by_key(s, (w.key for w in derived))
+    views = [state_of(w, actions.get(w.key), at) for w in derived]
+    views.sort(key=lambda v: (_ORDER[v.warning.level], v.warning.since, v.key))
+    return views
+
+
+def reconcile(s: Session, views: Iterable[WarningView], at: datetime) -> dict[str, int]:
+    """Bring ``warning_states`` in line with the warnings in force at ``at`` (in the caller's
+    transaction). Returns counts of raised, escalated and cleared warnings."""
+    current: Mapping[str, WarningView] = {v.key: v for v in views}
+    counts = {"raised": 0, "escalated": 0, "cleared": 0}
+    stored = {r.key: r for r in s.scalars(select(WarningState).where(WarningState.state != State.CLEARED.value))}
+    for key, v in current.items():
+        w = v.warning
+        row = stored.get(key) or s.get(WarningState, key)
+        if row is None or row.state == State.CLEARED.value:
+            if row is None:
+                row = WarningState(
+                    key=key,
+                    code=str(w.code),
+                    subject=w.subject,
+                    window_id=w.window_id,
+                    level=str(w.level),
+                    max_level=str(w.level),
+                    since=w.since,
+                )
+                s.add(row)
+            else:  # raised again after it had cleared
+                row.since, row.cleared_at, row.level, row.max_level = w.since, None, str(w.level), str(w.level)
+            counts["raised"] += 1
+        elif Level(row.level).rank < w.level.rank:
+            counts["escalated"] += 1
+        row.level = str(w.level)
+        if Level(row.max_level).rank < w.level.rank:
+            row.max_level = str(w.level)
+        if w.level is Level.RED and row.red_since is None:
+            row.red_since = w.level_since or w.since
+        row.state = str(v.state)
+        if v.acknowledged:
+            row.acknowledged_at, row.acknowledged_by = v.acknowledged
+        if v.disposed:
+            row.disposed_at, row.disposed_by, row.measure, row.note = v.disposed
+        row.updated_at = at
+    for key, row in stored.items():
+        if key not in current:
+            row.state = State.CLEARED.value
+            row.cleared_at = at
+            row.updated_at = at
+            counts["cleared"] += 1
+    return counts
+
+
+def new_action_id() -> str:
+    import uuid6
+
+    return str(uuid6.uuid7())
+
+
+def _act(
+    store: Store, key: str, action: str, *, by: str, terminal: str, note: str, measure: str | None, at: datetime | None
+) -> str:
+    if not by.strip():
+        raise ActionRejected("who acts must be named")
+    now = at or datetime.now(UTC)
+    action_id = new_action_id()
+    with store.write() as s:
+        row = s.get(WarningState, key)
+        if row is None or row.state == State.CLEARED.value:
+            raise ActionRejected(f"warning {key} is not in force")
+        if action == "acknowledge":
+            if row.state != State.ACTIVE.value:
+                raise ActionRejected(f"warning {key} is already {row.state}")
+            row.state, row.acknowledged_at, row.acknowledged_by = State.ACKNOWLEDGED.value, now, by
+        else:
+            if row.state == State.DISPOSED.value:
+                raise ActionRejected(f"warning {key} is already disposed")
+            row.state, row.disposed_at, row.disposed_by = State.DISPOSED.value, now, by
+            row.measure, row.note = measure, note
+        row.updated_at = now
+        s.add(
+            DispositionRow(
+                id=action_id,
+                version=0,
+                deleted=False,
+                warning=key,
+                action=f"warning.{action}",
+                measure=measure,
+                by=by,
+                at=now,
+                note=note,
+                terminal=terminal,
+                origin="local",
+            )
+        )
+        payload: dict[str, Any] = {
+            "id": action_id,
+            "type": f"warning.{action}",
+            "warning": key,
+            "by": by,
+            "at": now.isoformat(),
+            "note": note,
+        }
+        if measure:
+            payload["measure"] = measure
+        s.add(OutboxAction(id=action_id, created_at=now, type=f"warning.{action}", payload=payload, attempts=0))
+        s.add(
+            AuditEntry(
+                at=now,
+                actor=by,
+                action=f"warning.{action}",
+                subject=key,
+                detail={"id": action_id, "measure": measure, "note": note, "terminal": terminal},
+            )
+        )
+    log.info("warning %s %s by operator (action %s)", key, action, action_id)
+    return action_id
+
+
+def acknowledge(store: Store, key: str, *, by: str, terminal: str, note: str = "", at: datetime | None = None) -> str:
+    """签收: one transaction writes the local effect, the disposition and the outbox row."""
+    return _act(store, key, "acknowledge", by=by, terminal=terminal, note=note, measure=None, at=at)
+
+
+def dispose(
+    store: Store, key: str, measure: Measure | str, note: str, *, by: str, terminal: str, at: datetime | None = None
+) -> str:
+    """督办/纠错/说明 with a required note; allowed from active or acknowledged."""
+    m = Measure(measure)
+    if not note.strip():
+        raise ActionRejected("a disposal needs a note saying what was done")
+    return _act(store, key, "dispose", by=by, terminal=terminal, note=note, measure=m.value, at=at)

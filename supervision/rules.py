@@ -1,0 +1,589 @@
+"""The warning rules (supervision-rules.md, "Default rules") and their evaluation.
+
+Warnings are derived, never stored as facts: the same records give the same warnings on every
+terminal and on the server. A warning's key is ``<subject id>/<code>``.
+
+Evaluation is split so that a terminal can re-evaluate often and cheaply:
+
+* ``case_facts`` turns one case into the instants at which its warnings start (due ends,
+  escalation deadline, stage deadlines, …). These depend on the case, its type, the calendar and
+  the rules — not on the clock — and are cached per case by ``Evaluator``.
+* ``Evaluator.evaluate(at)`` then only compares instants. Asking about an instant earlier than a
+  case's last event (``--at`` in the past) views the case as it stood then and computes afresh.
+
+Thresholds: "more than N minutes/days" is strictly more; "past the end of day d" is from 00:00 of
+the next day on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from supervision.calendar import WorkCalendar
+from supervision.duedates import end_of_day, local_date, suspended_workdays
+from supervision.model import Case, CaseType, SeatVacancy, Ticket
+from supervision.records import ENDED_STATUSES, STAGE_RANK
+
+log = logging.getLogger(__name__)
+
+
+class Level(StrEnum):
+    NOTICE = "notice"
+    YELLOW = "yellow"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+
+_LEVEL_RANK = {Level.NOTICE: 0, Level.YELLOW: 1, Level.RED: 2}
+
+
+class Code(StrEnum):
+    DUE_SOON = "DUE_SOON"
+    OVERDUE = "OVERDUE"
+    STAGE_LATE = "STAGE_LATE"
+    FEE_MISMATCH = "FEE_MISMATCH"
+    STAGE_SKIPPED = "STAGE_SKIPPED"
+    SUSPENDED_LONG = "SUSPENDED_LONG"
+    WAIT_LONG = "WAIT_LONG"
+    POST_LEFT = "POST_LEFT"
+
+
+# Codes a completed case keeps, at the level it had when it completed.
+KEPT_AFTER_COMPLETION = frozenset({Code.OVERDUE, Code.STAGE_LATE, Code.FEE_MISMATCH, Code.STAGE_SKIPPED})
+
+DEFAULT_LEVELS: dict[Code, Level] = {
+    Code.DUE_SOON: Level.NOTICE,
+    Code.OVERDUE: Level.YELLOW,
+    Code.STAGE_LATE: Level.YELLOW,
+    Code.FEE_MISMATCH: Level.RED,
+    Code.STAGE_SKIPPED: Level.RED,
+    Code.SUSPENDED_LONG: Level.YELLOW,
+    Code.WAIT_LONG: Level.YELLOW,
+    Code.POST_LEFT: Level.YELLOW,
+}
+
+DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+
+
+def _office_hours(value: Any) -> tuple[tuple[time, time], ...]:
+    spans = []
+    for pair in value:
+        a, b = (time.fromisoformat(str(x)) for x in pair)
+        if b <= a:
+            raise ValueError(f"office hours {a:%H:%M}–{b:%H:%M}: the end must be after the start")
+        spans.append((a, b))
+    return tuple(sorted(spans))
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The rules in force with their levels and parameters."""
+
+    enabled: frozenset[Code] = frozenset(Code)
+    levels: Mapping[Code, Level] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
+    due_soon_days_before: int = 1
+    overdue_reply_days: int = 3
+    suspended_max_days: int = 30
+    wait_minutes: float = 30
+    post_left_minutes: float = 15
+    office_hours: tuple[tuple[time, time], ...] = DEFAULT_OFFICE_HOURS
+    # Score weights (supervision-rules.md "Performance").
+    weight_yellow: float = 2
+    weight_red: float = 5
+    weight_bad_review: float = 1
+
+    @classmethod
+    def from_record(cls, rules: Iterable[Mapping[str, Any]], weights: Mapping[str, Any] | None = None) -> RuleSet:
+        """Build from a synced ``rule_set``: the rules it lists are the ones in force.
+
+        Unknown codes are ignored (a newer server may know more rules); a bad parameter is a
+        ``ValueError`` naming the code and parameter.
+        """
+        enabled: set[Code] = set()
+        levels = dict(DEFAULT_LEVELS)
+        kw: dict[str, Any] = {}
+        params_of = {
+            Code.DUE_SOON: {"days_before": "due_soon_days_before"},
+            Code.OVERDUE: {"reply_days": "overdue_reply_days"},
+            Code.SUSPENDED_LONG: {"max_days": "suspended_max_days"},
+            Code.WAIT_LONG: {"minutes": "wait_minutes"},
+            Code.POST_LEFT: {"minutes": "post_left_minutes", "office_hours": "office_hours"},
+        }
+        for r in rules:
+            try:
+                code = Code(str(r["code"]))
+            except ValueError:
+                log.info("rule set names unknown rule %r: ignored", r.get("code"))
+                continue
+            enabled.add(code)
+            if r.get("level"):
+                levels[code] = Level(str(r["level"]))
+            for pname, value in (r.get("params") or {}).items():
+                attr = params_of.get(code, {}).get(pname)
+                if attr is None:
+                    continue
+                try:
+                    if attr == "office_hours":
+                        kw[attr] = _office_hours(value)
+                    elif attr.endswith("_days") or attr == "due_soon_days_before":
+                        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                            raise ValueError("must be a whole number of days ≥ 0")
+                        kw[attr] = value
+                    else:
+                        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                            raise ValueError("must be a number ≥ 0")
+                        kw[attr] = float(value)
+                except (ValueError, TypeError) as e:
+                    raise ValueError(f"rule {code} parameter {pname}={value!r}: {e}") from None
+        w = weights or {}
+        for key, attr in (("yellow", "weight_yellow"), ("red", "weight_red"), ("bad_review", "weight_bad_review")):
+            if key in w:
+                kw[attr] = float(w[key])
+        return cls(enabled=frozenset(enabled), levels=levels, **kw)
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedWarning:
+    """A warning in force at some instant, as the rules derive it."""
+
+    key: str
+    code: Code
+    level: Level
+    subject: str
+    subject_type: str  # "case", "ticket" or "window"
+    since: datetime
+    window_id: str | None = None
+    level_since: datetime | None = None  # when it reached its current level
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+# -- cases ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """The instants at which a case's warnings start; independent of the clock."""
+
+    case: Case
+    ctype: CaseType
+    last_event: datetime  # facts hold for any instant at or after this
+    ended_at: datetime | None  # completed (or rejected/withdrawn) at
+    accepted_at: datetime | None
+    promised_due: date | None = None
+    legal_due: date | None = None
+    open_suspension_from: datetime | None = None
+    due_soon_from: datetime | None = None
+    overdue_from: datetime | None = None  # past the promised due date
+    escalate_at: datetime | None = None  # an undisposed yellow turns red here
+    legal_overdue_from: datetime | None = None
+    suspended_long_from: datetime | None = None
+    static: tuple[tuple[Code, datetime, Mapping[str, Any]], ...] = ()  # STAGE_*, FEE_MISMATCH
+
+
+def _case_as_of(case: Case, at: datetime) -> Case | None:
+    """The case as it stood at ``at`` (None if it did not exist yet)."""
+    if case.submitted_at > at:
+        return None
+    stages = tuple(s for s in case.stages if s[1] <= at)
+    susp = tuple((a, b if b is not None and b <= at else None) for a, b in case.suspensions if a <= at)
+    status, completed = case.status, case.completed_at
+    if status in ENDED_STATUSES:
+        ended = completed or (max(t for _, t in case.stages) if case.stages else case.submitted_at)
+        if ended > at:
+            status, completed = "in_progress", None
+    return replace(case, stages=stages, suspensions=susp, completed_at=completed, status=status)
+
+
+def _last_event(case: Case) -> datetime:
+    t = case.submitted_at
+    for _, at in case.stages:
+        t = max(t, at)
+    for a, b in case.suspensions:
+        t = max(t, a if b is None else b)
+    if case.completed_at is not None:
+        t = max(t, case.completed_at)
+    return t
+
+
+def _start_of_day(d: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=tz)
+
+
+def _stage_findings(
+    case: Case, ctype: CaseType, ended_at: datetime | None, cal: WorkCalendar, tz: ZoneInfo, rules: RuleSet
+) -> list[tuple[Code, datetime, Mapping[str, Any]]]:
+    out: list[tuple[Code, datetime, Mapping[str, Any]]] = []
+    stages = case.stages
+    present = {s for s, _ in stages}
+    first_at = {}
+    for s, at in stages:
+        first_at.setdefault(s, at)
+
+    if Code.STAGE_SKIPPED in rules.enabled and stages:
+        skipped_at: datetime | None = None
+        why = ""
+        prev_rank = -1
+        for s, at in stages:
+            r = STAGE_RANK.get(s, -1)
+            if r < prev_rank:
+                skipped_at, why = at, f"{s} recorded after a later stage"
+                break
+            prev_rank = r
+        if skipped_at is None and "accepted" not in present:
+            for s, at in stages:
+                if STAGE_RANK.get(s, -1) > STAGE_RANK["accepted"]:
+                    skipped_at, why = at, f"{s} recorded without accepted"
+                    break
+        if skipped_at is None and "completed" in present and "decided" not in present:
+            skipped_at, why = first_at["completed"], "completed without decided"
+        if skipped_at is None and ctype.stage_days:
+            for s in ctype.stage_days:
+                if s in present:
+                    continue
+                r = STAGE_RANK.get(s, -1)
+                later = [at for st, at in stages if STAGE_RANK.get(st, -1) > r]
+                if later:
+                    skipped_at, why = min(later), f"{s} missing"
+                    break
+        if skipped_at is not None:
+            out.append((Code.STAGE_SKIPPED, skipped_at, {"reason": why}))
+
+    if Code.STAGE_LATE in rules.enabled and ctype.stage_days:
+        late: list[tuple[datetime, str]] = []
+        for s, n in ctype.stage_days.items():
+            r = STAGE_RANK.get(s)
+            if r is None or r == 0:
+                continue
+            # The stage before it: the nearest earlier stage in the order that was recorded.
+            prev_at: datetime | None = None
+            for pr in range(r - 1, -1, -1):
+                for st, at in stages:
+                    if STAGE_RANK.get(st) == pr:
+                        prev_at = at
+                        break
+                if prev_at is not None:
+                    break
+            if prev_at is None:
+                continue
+            done_at = first_at.get(s)
+            start_day = local_date(prev_at, tz)
+            relevant = [(a, b) for a, b in case.suspensions if a >= prev_at and (done_at is None or a < done_at)]
+            end_day = local_date(done_at, tz) if done_at is not None else None
+            extra = suspended_workdays(relevant, cal, tz, end_day or start_day) if relevant else 0
+            deadline = end_of_day(cal.add_workdays(start_day, n + extra), tz)
+            if done_at is not None:
+                if done_at >= deadline:
+                    late.append((deadline, s))
+            elif ended_at is None or ended_at >= deadline:
+                late.append((deadline, s))
+        if late:
+            late.sort()
+            out.append((Code.STAGE_LATE, late[0][0], {"stages": [s for _, s in late]}))
+
+    if Code.FEE_MISMATCH in rules.enabled and case.fee_charged is not None and case.fee_charged != ctype.fee:
+        at = case.accepted_at or case.submitted_at
+        out.append((Code.FEE_MISMATCH, at, {"fee": str(ctype.fee), "fee_charged": str(case.fee_charged)}))
+    return out
+
+
+def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rules: RuleSet) -> CaseFacts:
+    """Work out when each of the case's warnings starts (see the module notes)."""
+    ended_at: datetime | None = None
+    if case.status in ENDED_STATUSES:
+        ended_at = case.completed_at or (max(at for _, at in case.stages) if case.stages else case.submitted_at)
+    accepted_at = case.accepted_at
+    static = tuple(_stage_findings(case, ctype, ended_at, cal, tz, rules))
+    last = _last_event(case)
+    open_from = next((a for a, b in case.suspensions if b is None), None)
+    if accepted_at is None:
+        return CaseFacts(case, ctype, last, ended_at, None, static=static)
+    accepted_on = local_date(accepted_at, tz)
+    if open_from is not None:
+        long_from = None
+        if Code.SUSPENDED_LONG in rules.enabled:
+            long_from = _start_of_day(cal.add_workdays(local_date(open_from, tz), rules.suspended_max_days + 1), tz)
+        return CaseFacts(
+            case,
+            ctype,
+            last,
+            ended_at,
+            accepted_at,
+            open_suspension_from=open_from,
+            suspended_long_from=long_from,
+            static=static,
+        )
+    closed = [(a, b) for a, b in case.suspensions if b is not None]
+    extra = suspended_workdays(closed, cal, tz, accepted_on) if closed else 0
+    if ctype.immediate:
+        promised = legal = cal.add_workdays(accepted_on, extra)
+    else:
+        promised = cal.add_workdays(accepted_on, ctype.promised_days + extra)
+        legal = cal.add_workdays(accepted_on, ctype.legal_days + extra)
+    overdue_from = end_of_day(promised, tz)
+    due_soon_from = None
+    if Code.DUE_SOON in rules.enabled:
+        soon_day = cal.add_workdays(promised, -rules.due_soon_days_before) if rules.due_soon_days_before else promised
+        due_soon_from = max(_start_of_day(soon_day, tz), accepted_at)
+    escalate_at = end_of_day(cal.add_workdays(local_date(overdue_from, tz), rules.overdue_reply_days), tz)
+    return CaseFacts(
+        case,
+        ctype,
+        last,
+        ended_at,
+        accepted_at,
+        promised_due=promised,
+        legal_due=legal,
+        due_soon_from=due_soon_from,
+        overdue_from=overdue_from,
+        escalate_at=escalate_at,
+        legal_overdue_from=end_of_day(legal, tz),
+        static=static,
+    )
+
+
+def case_warnings(f: CaseFacts, at: datetime, rules: RuleSet, disposed: Mapping[str, datetime]) -> list[DerivedWarning]:
+    """The warnings of a case in force at ``at`` (``at >= f.last_event``)."""
+    case = f.case
+    ended = f.ended_at is not None and f.ended_at <= at
+    judge = f.ended_at if ended and f.ended_at is not None else at
+    out: list[DerivedWarning] = []
+    levels = rules.levels
+    cid = case.id
+    if f.open_suspension_from is not None:
+        if f.suspended_long_from is not None and not ended and at >= f.suspended_long_from:
+            out.append(
+                DerivedWarning(
+                    f"{cid}/SUSPENDED_LONG",
+                    Code.SUSPENDED_LONG,
+                    levels[Code.SUSPENDED_LONG],
+                    cid,
+                    "case",
+                    f.suspended_long_from,
+                    case.window_id,
+                    detail={"suspended_since": f.open_suspension_from.isoformat()},
+                )
+            )
+    elif f.overdue_from is not None:
+        if judge >= f.overdue_from:
+            if Code.OVERDUE in rules.enabled:
+                key = f"{cid}/OVERDUE"
+                level = levels[Code.OVERDUE]
+                level_since = f.overdue_from
+                red_at: datetime | None = None
+                if f.legal_overdue_from is not None and judge >= f.legal_overdue_from:
+                    red_at = f.legal_overdue_from
+                esc = f.escalate_at
+                if esc is not None and judge >= esc:
+                    d = disposed.get(key)
+                    if (d is None or d >= esc) and (red_at is None or esc < red_at):
+                        red_at = esc
+                if red_at is not None and level is not Level.RED:
+                    level, level_since = Level.RED, red_at
+                out.append(
+                    DerivedWarning(
+                        key,
+                        Code.OVERDUE,
+                        level,
+                        cid,
+                        "case",
+                        f.overdue_from,
+                        case.window_id,
+                        level_since,
+                        {
+                            "promised_due": f.promised_due.isoformat() if f.promised_due else None,
+                            "legal_due": f.legal_due.isoformat() if f.legal_due else None,
+                        },
+                    )
+                )
+        elif not ended and f.due_soon_from is not None and at >= f.due_soon_from:
+            out.append(
+                DerivedWarning(
+                    f"{cid}/DUE_SOON",
+                    Code.DUE_SOON,
+                    levels[Code.DUE_SOON],
+                    cid,
+                    "case",
+                    f.due_soon_from,
+                    case.window_id,
+                    detail={"promised_due": f.promised_due.isoformat() if f.promised_due else None},
+                )
+            )
+    for code, since, detail in f.static:
+        if since <= judge:
+            out.append(
+                DerivedWarning(f"{cid}/{code}", code, levels[code], cid, "case", since, case.window_id, detail=detail)
+            )
+    return out
+
+
+# -- tickets and seats -----------------------------------------------------------------------------
+def ticket_warning(t: Ticket, at: datetime, rules: RuleSet) -> DerivedWarning | None:
+    if Code.WAIT_LONG not in rules.enabled or t.issued_at > at:
+        return None
+    waiting = (t.called_at > at) if t.called_at is not None else t.status == "waiting"
+    if not waiting:
+        return None
+    since = t.issued_at + timedelta(minutes=rules.wait_minutes)
+    if at <= since:
+        return None
+    return DerivedWarning(
+        f"{t.id}/WAIT_LONG",
+        Code.WAIT_LONG,
+        rules.levels[Code.WAIT_LONG],
+        t.id,
+        "ticket",
+        since,
+        t.window_id,
+        detail={"number": t.number, "issued_at": t.issued_at.isoformat()},
+    )
+
+
+def office_crossing(
+    start: datetime,
+    end: datetime,
+    limit_s: float,
+    cal: WorkCalendar,
+    tz: ZoneInfo,
+    hours: tuple[tuple[time, time], ...],
+) -> datetime | None:
+    """The instant at which the office-hours time inside [start, end] first exceeds ``limit_s``
+    seconds, or None if it does not by ``end``."""
+    total = 0.0
+    d = local_date(start, tz)
+    last = local_date(end, tz)
+    while d <= last:
+        if cal.is_workday(d):
+            for a, b in hours:
+                lo = max(start, datetime.combine(d, a, tzinfo=tz))
+                hi = min(end, datetime.combine(d, b, tzinfo=tz))
+                if hi <= lo:
+                    continue
+                span = (hi - lo).total_seconds()
+                if total + span > limit_s:
+                    return lo + timedelta(seconds=limit_s - total)
+                total += span
+        d += timedelta(days=1)
+    return None
+
+
+def seat_warning(
+    v: SeatVacancy, at: datetime, rules: RuleSet, cal: WorkCalendar, tz: ZoneInfo
+) -> DerivedWarning | None:
+    if Code.POST_LEFT not in rules.enabled or v.started_at > at:
+        return None
+    if v.ended_at is not None and v.ended_at <= at:
+        return None
+    since = office_crossing(v.started_at, at, rules.post_left_minutes * 60, cal, tz, rules.office_hours)
+    if since is None or since >= at:
+        return None
+    return DerivedWarning(
+        f"{v.window_id}/POST_LEFT",
+        Code.POST_LEFT,
+        rules.levels[Code.POST_LEFT],
+        v.window_id,
+        "window",
+        since,
+        v.window_id,
+        detail={"empty_since": v.started_at.isoformat()},
+    )
+
+
+# -- the evaluator ----------------------------------------------------------------------------------
+@dataclass(slots=True)
+class EvalStats:
+    cases: int = 0
+    recomputed: int = 0
+    orphans: int = 0  # cases whose type is unknown here
+
+
+class Evaluator:
+    """Keeps per-case facts and evaluates warnings at any instant.
+
+    ``set_cases`` / ``remove_cases`` update the cached facts of changed cases only; ``evaluate``
+    compares instants for everything, or only for the subjects asked for.
+    """
+
+    def __init__(self, cal: WorkCalendar, tz: ZoneInfo, rules: RuleSet, case_types: Mapping[str, CaseType]) -> None:
+        self.cal = cal
+        self.tz = tz
+        self.rules = rules
+        self.case_types = dict(case_types)
+        self._facts: dict[str, CaseFacts] = {}
+        self._cases: dict[str, Case] = {}
+        self.tickets: dict[str, Ticket] = {}
+        self.vacancies: dict[str, SeatVacancy] = {}
+        self.disposed: dict[str, datetime] = {}  # key -> earliest warning.dispose
+        self.stats = EvalStats()
+
+    def set_cases(self, cases: Iterable[Case]) -> None:
+        facts, types, cal, tz, rules = self._facts, self.case_types, self.cal, self.tz, self.rules
+        for c in cases:
+            self._cases[c.id] = c
+            ct = types.get(c.case_type_id)
+            if ct is None:
+                facts.pop(c.id, None)
+                self.stats.orphans += 1
+                continue
+            facts[c.id] = case_facts(c, ct, cal, tz, rules)
+            self.stats.recomputed += 1
+        self.stats.cases = len(self._cases)
+
+    def facts(self) -> Iterable[CaseFacts]:
+        """The cached facts of every case (for reports built on the same view)."""
+        return self._facts.values()
+
+    def remove_cases(self, ids: Iterable[str]) -> None:
+        for i in ids:
+            self._cases.pop(i, None)
+            self._facts.pop(i, None)
+        self.stats.cases = len(self._cases)
+
+    def set_tickets(self, tickets: Iterable[Ticket]) -> None:
+        for t in tickets:
+            self.tickets[t.id] = t
+
+    def set_vacancies(self, vacancies: Iterable[SeatVacancy]) -> None:
+        for v in vacancies:
+            self.vacancies[v.id] = v
+
+    def _one_case(self, f: CaseFacts, at: datetime) -> list[DerivedWarning]:
+        if at >= f.last_event:
+            return case_warnings(f, at, self.rules, self.disposed)
+        past = _case_as_of(f.case, at)
+        if past is None:
+            return []
+        return case_warnings(case_facts(past, f.ctype, self.cal, self.tz, self.rules), at, self.rules, self.disposed)
+
+    def evaluate(self, at: datetime, *, case_ids: Iterable[str] | None = None) -> list[DerivedWarning]:
+        """Every warning in force at ``at`` (or those of the given cases only)."""
+        out: list[DerivedWarning] = []
+        facts = self._facts
+        one = self._one_case
+        if case_ids is not None:
+            for cid in case_ids:
+                f = facts.get(cid)
+                if f is not None:
+                    out.extend(one(f, at))
+            return out
+        for f in facts.values():
+            if f.case.submitted_at <= at:
+                out.extend(one(f, at))
+        rules = self.rules
+        for t in self.tickets.values():
+            w = ticket_warning(t, at, rules)
+            if w is not None:
+                out.append(w)
+        seats: dict[str, DerivedWarning] = {}
+        for v in self.vacancies.values():
+            w = seat_warning(v, at, rules, self.cal, self.tz)
+            if w is not None and (w.key not in seats or w.since < seats[w.key].since):
+                seats[w.key] = w
+        out.extend(seats.values())
+        return out

@@ -1,0 +1,162 @@
+"""Reading the domain out of the store: calendar, rules, case types, cases, tickets, seats."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from supervision.calendar import WorkCalendar, YearTable
+from supervision.model import Case, CaseType, SeatVacancy, Ticket
+from supervision.rules import Evaluator, RuleSet
+from supervision.store.models import (
+    CalendarRow,
+    CaseRow,
+    CaseTypeRow,
+    DispositionRow,
+    RuleSetRow,
+    SeatVacancyRow,
+    TicketRow,
+)
+
+log = logging.getLogger(__name__)
+_fromiso = datetime.fromisoformat
+
+
+def load_calendar(s: Session) -> WorkCalendar:
+    tables = []
+    for row in s.scalars(select(CalendarRow).where(CalendarRow.deleted.is_(False))):
+        if row.year is None:
+            continue
+        tables.append(
+            YearTable(
+                row.year,
+                frozenset(date.fromisoformat(d) for d in row.holidays or []),
+                frozenset(date.fromisoformat(d) for d in row.workdays or []),
+            )
+        )
+    return WorkCalendar(tables)
+
+
+def load_rules(s: Session) -> RuleSet:
+    """The synced rule set in force (the newest by version), or the defaults."""
+    row = s.scalars(
+        select(RuleSetRow).where(RuleSetRow.deleted.is_(False)).order_by(RuleSetRow.version.desc(), RuleSetRow.id)
+    ).first()
+    if row is None or row.rules is None:
+        return RuleSet()
+    return RuleSet.from_record(row.rules, row.weights)
+
+
+def load_case_types(s: Session) -> dict[str, CaseType]:
+    out = {}
+    for r in s.scalars(select(CaseTypeRow).where(CaseTypeRow.deleted.is_(False))):
+        out[r.id] = CaseType(
+            id=r.id,
+            name=r.name or "",
+            department=r.department or "",
+            legal_days=r.legal_days or 0,
+            promised_days=r.promised_days or 0,
+            fee=r.fee if r.fee is not None else Decimal(0),
+            immediate=bool(r.immediate),
+            stage_days=dict(r.stage_days or {}),
+        )
+    return out
+
+
+def case_from_row(
+    id: str,
+    case_type_id: str,
+    status: str,
+    submitted_at: datetime,
+    window_id: str | None,
+    stages: list[Any] | None,
+    suspensions: list[Any] | None,
+    fee_charged: Decimal | None,
+    completed_at: datetime | None,
+) -> Case:
+    return Case(
+        id=id,
+        case_type_id=case_type_id,
+        status=status,
+        submitted_at=submitted_at,
+        window_id=window_id,
+        stages=tuple((st["stage"], _fromiso(st["at"])) for st in stages or ()),
+        suspensions=tuple(
+            (_fromiso(sp["from"]), _fromiso(sp["to"]) if sp.get("to") else None) for sp in suspensions or ()
+        ),
+        fee_charged=fee_charged,
+        completed_at=completed_at,
+    )
+
+
+_CASE_COLS = (
+    CaseRow.id,
+    CaseRow.case_type_id,
+    CaseRow.status,
+    CaseRow.submitted_at,
+    CaseRow.window_id,
+    CaseRow.stages,
+    CaseRow.suspensions,
+    CaseRow.fee_charged,
+    CaseRow.completed_at,
+)
+
+
+def iter_cases(s: Session, ids: list[str] | None = None) -> Iterator[Case]:
+    q = select(*_CASE_COLS).where(CaseRow.deleted.is_(False))
+    if ids is not None:
+        q = q.where(CaseRow.id.in_(ids))
+    for row in s.execute(q):
+        yield case_from_row(*row)
+
+
+def iter_tickets(s: Session) -> Iterator[Ticket]:
+    for r in s.scalars(select(TicketRow).where(TicketRow.deleted.is_(False))):
+        if r.issued_at is None or r.hall_id is None:
+            continue
+        yield Ticket(
+            r.id, r.hall_id, r.number or "", r.status or "", r.issued_at, r.called_at, r.window_id, r.case_type_id
+        )
+
+
+def iter_vacancies(s: Session) -> Iterator[SeatVacancy]:
+    for r in s.scalars(select(SeatVacancyRow).where(SeatVacancyRow.deleted.is_(False))):
+        if r.window_id is None or r.started_at is None:
+            continue
+        yield SeatVacancy(r.id, r.window_id, r.started_at, r.ended_at)
+
+
+def earliest_disposals(s: Session) -> dict[str, datetime]:
+    """Warning key → the earliest ``warning.dispose`` (any terminal); escalation depends on it."""
+    out: dict[str, datetime] = {}
+    q = select(DispositionRow.warning, DispositionRow.at, DispositionRow.action).where(
+        DispositionRow.deleted.is_(False)
+    )
+    for key, at, action in s.execute(q):
+        if key is None or at is None or not is_dispose(action):
+            continue
+        if key not in out or at < out[key]:
+            out[key] = at
+    return out
+
+
+def is_dispose(action: str | None) -> bool:
+    """``disposition.action`` names the action type; accept both ``warning.dispose`` and the
+    measure words a server may send instead (督办/纠错/说明)."""
+    return (action or "").removeprefix("warning.") in {"dispose", "supervise", "correct", "explain"}
+
+
+def load_evaluator(s: Session, tz: ZoneInfo) -> Evaluator:
+    ev = Evaluator(load_calendar(s), tz, load_rules(s), load_case_types(s))
+    ev.set_cases(iter_cases(s))
+    ev.set_tickets(iter_tickets(s))
+    ev.set_vacancies(iter_vacancies(s))
+    ev.disposed = earliest_disposals(s)
+    return ev

@@ -1,0 +1,1 @@
+"""The reference central supervision server (FastAPI) and its hall traffic simulator."""
