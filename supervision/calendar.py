@@ -77,6 +77,7 @@ class WorkCalendar:
         self._tables: dict[int, tuple[YearSource, YearTable]] = {}
         self._fallback_years: set[int] = set()
         self._checked_years: set[int] = set()
+        self._memo: dict[tuple[date, int], date] = {}
         self._ords: list[int] = []
         self._first_year = 0
         self._last_year = -1
@@ -165,10 +166,15 @@ class WorkCalendar:
         """The ``n``-th working day after ``start`` (``start`` itself is not counted).
 
         ``n == 0`` gives ``start``. Negative ``n`` counts backwards: ``-1`` is the last working
-        day before ``start``.
+        day before ``start``. Answers are memoised: the rule engine asks the same few thousand
+        questions for a hundred thousand cases.
         """
         if n == 0:
             return start
+        key = (start, n)
+        got = self._memo.get(key)
+        if got is not None:
+            return got
         span = self._SPAN_YEARS + abs(n) // 200
         lo, hi = (start.year, start.year + span) if n > 0 else (start.year - span, start.year)
         ords = self._ensure(lo, hi)
@@ -178,6 +184,9 @@ class WorkCalendar:
             raise ValueError(f"{n} working days from {start.isoformat()} is outside the calendar")
         result = date.fromordinal(ords[i])
         self._used(min(start.year, result.year), max(start.year, result.year))
+        if len(self._memo) > 200_000:
+            self._memo.clear()
+        self._memo[key] = result
         return result
 
     def workdays_between(self, start: date, end: date) -> int:

@@ -27,10 +27,19 @@ def local_date(at: datetime, tz: ZoneInfo) -> date:
     return at.astimezone(tz).date()
 
 
+_EOD: dict[tuple[date, ZoneInfo], datetime] = {}
+
+
 def end_of_day(d: date, tz: ZoneInfo) -> datetime:
     """The first instant after local date ``d`` (00:00 of the next day): "past the end of d"
     means ``at >= end_of_day(d)``."""
-    return datetime.combine(d + timedelta(days=1), time(0), tzinfo=tz)
+    key = (d, tz)
+    got = _EOD.get(key)
+    if got is None:
+        if len(_EOD) > 100_000:
+            _EOD.clear()
+        got = _EOD[key] = datetime.combine(d + timedelta(days=1), time(0), tzinfo=tz)
+    return got
 
 
 def suspended_workdays(
