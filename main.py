@@ -92,30 +92,22 @@ def cmd_import(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_warnings(args: argparse.Namespace, cfg: Config) -> int:
-    from supervision.lifecycle import warnings_at
+    from supervision.lifecycle import evaluate_store
 
     tz = cfg.zone
     at = args.at or datetime.now(UTC)
-    if isinstance(at, str):
-        at = parse_instant(at, tz)
     store = _open_store(args.data, cfg)
     try:
-        views = warnings_at(store, at, tz)
-        from supervision.snapshot import load_calendar
-
-        with store.read() as s:
-            cal = load_calendar(s)
-            cal.is_workday(at.astimezone(tz).date())
-            fallback = sorted(cal.fallback_years)
+        report = evaluate_store(store, at, tz)
     finally:
         store.close()
     if args.json:
-        json.dump([v.as_json(tz) for v in views], sys.stdout, ensure_ascii=False, indent=1)
+        json.dump([v.as_json(tz) for v in report.views], sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
-        print_warning_table(views, tz, at)
-    for y in fallback:
-        print(f"note: no official holiday data for {y}; working days counted as Monday–Friday", file=sys.stderr)
+        print_warning_table(report.views, tz, at)
+    for y in sorted(report.fallback_years):
+        print(f"note: no official holiday data for {y}; its working days are counted as Monday–Friday", file=sys.stderr)
     return EXIT_OK
 
 
@@ -167,6 +159,9 @@ def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
         data = default_data_dir() / "demo"
         args.data = data
     data.mkdir(parents=True, exist_ok=True)
+    # The demo folder belongs to the demo: start from an empty store so each day is a clean day.
+    for name in ("hallwatch.db", "hallwatch.db-wal", "hallwatch.db-shm"):
+        (data / name).unlink(missing_ok=True)
     now = datetime.now(cfg.zone)
     body = demo.generate(now.date(), tz=cfg.hall.timezone, now=now)
     with tempfile.TemporaryDirectory() as tmp:

@@ -116,7 +116,7 @@ class WorkCalendar:
                     self._fallback_years.add(y)
                 self._checked_years.add(y)
             if src is YearSource.FALLBACK:
-                log.warning("no official holiday data for %d: counting weekends only", y)
+                log.info("no official holiday data for %d: counting weekends only", y)
 
     def source(self, year: int) -> YearSource:
         """Where the data for ``year`` comes from (FALLBACK: weekends only)."""

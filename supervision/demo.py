@@ -16,8 +16,8 @@ ticket, or vacancy) for each warning rule so that every light has something to s
 - SUSPENDED_LONG: a 补正 suspension open for 35 working days; also an ended 补正 suspension across
   a weekend or holiday and a short open 特别程序 one, neither of which warns;
 - WAIT_LONG: tickets still waiting 36 and 47 minutes at "now";
-- POST_LEFT: a 25-minute empty seat in office hours today (and a 20-minute one on an earlier day);
-  a 12:05–13:20 vacancy in the lunch break that must not warn.
+- POST_LEFT: a seat empty for the last 25 minutes of office hours before now, still empty (and a
+  20-minute absence on an earlier day); a 12:05–13:20 vacancy in the lunch break must not warn.
 
 Dates are computed with the working-day calendar, so the conditions hold for any day. The output is
 deterministic for a given day, seed and hall.
@@ -345,8 +345,11 @@ class _Generator:
         rng = self.rng
         out = [("accepted", accepted)]
         prev_off, prev_t = 0, accepted
-        used = 0 if ct.immediate else (
-            ct.promised_days if rng.random() < 0.25 else rng.randint(ct.promised_days // 3, ct.promised_days))
+        used = (
+            0
+            if ct.immediate
+            else (ct.promised_days if rng.random() < 0.1 else rng.randint(ct.promised_days // 3, ct.promised_days))
+        )
         caps: dict[str, int] = {}  # the latest working-day offset from acceptance for each stage
         cap = used
         for s in reversed(_AFTER_ACCEPT):
@@ -481,11 +484,16 @@ class _Generator:
         earlier = self.wd(-2)
         start = datetime.combine(earlier, segs[-1][0], tzinfo=self.zone) + timedelta(minutes=95)
         self.vacancy(rng.choice(main).id, start, start + timedelta(minutes=20))
-        # Today: 25 minutes away from the seat, ended 10 minutes before now, inside one session.
+        # Today: the seat has been empty for 25 minutes and still is, when now is inside a session
+        # (so POST_LEFT is in force at now); otherwise a 25-minute absence in the last session.
         if self.cal.is_workday(self.day) and now.astimezone(self.zone).date() == self.day:
             for seg_start, seg_end in reversed(segs):
                 lo = datetime.combine(self.day, seg_start, tzinfo=self.zone)
-                end = min(now - timedelta(minutes=10), datetime.combine(self.day, seg_end, tzinfo=self.zone))
+                hi = datetime.combine(self.day, seg_end, tzinfo=self.zone)
+                if lo + timedelta(minutes=20) <= now < hi:
+                    self.vacancy(rng.choice(main).id, max(lo, now - timedelta(minutes=25)), None)
+                    break
+                end = min(now - timedelta(minutes=10), hi)
                 if end - timedelta(minutes=25) >= lo:
                     self.vacancy(rng.choice(main).id, end - timedelta(minutes=25), end)
                     break
@@ -503,7 +511,7 @@ class _Generator:
             d = self.cal.add_workdays(accepted_on, off)
             prev = stages[-1][1]
             t = (
-                prev + timedelta(minutes=40)
+                prev + timedelta(minutes=25)
                 if prev.astimezone(self.zone).date() == d
                 else self.at(d, 10, self.rng.randint(0, 50))
             )

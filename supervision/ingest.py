@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,7 @@ def column_values(record_type: str, data: BaseModel) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in plain:
         v = getattr(data, name, None)
-        values[name] = v.value if hasattr(v, "value") and isinstance(v, str) else v
+        values[name] = str(v) if isinstance(v, Enum) else v
     if js:
         dumped = data.model_dump(mode="json", by_alias=True, include=set(js))
         for name in js:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supervision.duedates import local_date
 from supervision.rules import DerivedWarning, Level
 from supervision.snapshot import is_dispose, load_evaluator
 from supervision.store.db import Store
@@ -122,15 +123,28 @@ def state_of(w: DerivedWarning, actions: _Actions | None, at: datetime) -> Warni
 _ORDER = {Level.RED: 0, Level.YELLOW: 1, Level.NOTICE: 2}
 
 
-def warnings_at(store: Store, at: datetime, tz: ZoneInfo) -> list[WarningView]:
-    """Every warning in force at ``at`` with its state: reds first, then by time raised."""
+@dataclass(frozen=True, slots=True)
+class WarningsReport:
+    views: list[WarningView]
+    fallback_years: frozenset[int]  # years counted weekends-only for lack of holiday data
+
+
+def evaluate_store(store: Store, at: datetime, tz: ZoneInfo) -> WarningsReport:
+    """Every warning in force at ``at`` with its state (reds first, then by time raised), and
+    the years the calendar had to count without official data."""
     with store.read() as s:
         ev = load_evaluator(s, tz)
+        ev.cal.is_workday(local_date(at, tz))
         derived = ev.evaluate(at)
         actions = _actions_by_key(s, (w.key for w in derived))
     views = [state_of(w, actions.get(w.key), at) for w in derived]
     views.sort(key=lambda v: (_ORDER[v.warning.level], v.warning.since, v.key))
-    return views
+    return WarningsReport(views, ev.cal.fallback_years)
+
+
+def warnings_at(store: Store, at: datetime, tz: ZoneInfo) -> list[WarningView]:
+    """Every warning in force at ``at`` with its state: reds first, then by time raised."""
+    return evaluate_store(store, at, tz).views
 
 
 def reconcile(s: Session, views: Iterable[WarningView], at: datetime) -> dict[str, int]:

@@ -291,12 +291,12 @@ def _stage_findings(
     if Code.STAGE_LATE in rules.enabled and ctype.stage_days:
         late: list[tuple[datetime, str]] = []
         for s, n in ctype.stage_days.items():
-            r = STAGE_RANK.get(s)
-            if r is None or r == 0:
+            rank = STAGE_RANK.get(s)
+            if rank is None or rank == 0:
                 continue
             # The stage before it: the nearest earlier stage in the order that was recorded.
             prev_at: datetime | None = None
-            for pr in range(r - 1, -1, -1):
+            for pr in range(rank - 1, -1, -1):
                 for st, at in stages:
                     if STAGE_RANK.get(st) == pr:
                         prev_at = at

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,8 +48,11 @@ EXPECTED_RULES = [
     {"code": "STAGE_SKIPPED", "level": "red", "params": {}},
     {"code": "SUSPENDED_LONG", "level": "yellow", "params": {"max_days": 30}},
     {"code": "WAIT_LONG", "level": "yellow", "params": {"minutes": 30}},
-    {"code": "POST_LEFT", "level": "yellow",
-     "params": {"minutes": 15, "office_hours": [["08:30", "12:00"], ["13:30", "17:30"]]}},
+    {
+        "code": "POST_LEFT",
+        "level": "yellow",
+        "params": {"minutes": 15, "office_hours": [["08:30", "12:00"], ["13:30", "17:30"]]},
+    },
 ]
 
 
@@ -77,7 +81,7 @@ def _check_page(body: dict[str, Any]) -> None:
         assert ch.op == "upsert" and ch.version == 1 and ch.data is not None
         DATA_MODELS[ch.type].model_validate(ch.data)
         seqs.append(ch.seq)
-    assert all(a < b for a, b in zip(seqs, seqs[1:], strict=False)), "seq must strictly increase"
+    assert all(a < b for a, b in pairwise(seqs)), "seq must strictly increase"
     ids = Counter((c["type"], c["id"]) for c in body["changes"])
     assert [k for k, n in ids.items() if n > 1] == []
 
@@ -206,7 +210,15 @@ def test_days_and_now_parameters() -> None:
     body = generate(WEDNESDAY, now=later)
     assert body["server_time"] == "2026-11-25T15:00:00+08:00"
     assert all(_t(s) <= later for c in body["changes"] for s in _instants(c["data"]))
-    assert max(_t(t["issued_at"]) for t in _by_type(body)["ticket"].values()) > datetime(2026, 11, 25, 13, 30, tzinfo=TZ)
+    empty = [v for v in _by_type(body)["seat_vacancy"].values() if v["ended_at"] is None]
+    assert [v["started_at"] for v in empty] == ["2026-11-25T14:35:00+08:00"]
+    lunch_now = generate(WEDNESDAY, now=datetime(2026, 11, 25, 12, 40, tzinfo=TZ))
+    morning = [
+        v for v in _by_type(lunch_now)["seat_vacancy"].values() if v["started_at"] == "2026-11-25T11:35:00+08:00"
+    ]
+    assert morning and morning[0]["ended_at"] == "2026-11-25T12:00:00+08:00"
+    last_issued = max(_t(t["issued_at"]) for t in _by_type(body)["ticket"].values())
+    assert last_issued > datetime(2026, 11, 25, 13, 30, tzinfo=TZ)
     with pytest.raises(ValueError):
         generate(WEDNESDAY, now=datetime(2026, 11, 24, 9, 0, tzinfo=TZ))
     with pytest.raises(ValueError):
@@ -270,9 +282,9 @@ def _due_soon(f: Facts) -> set[str]:
     out = set()
     for i, (case, ct) in f.cases.items():
         clock = case_clock(case, ct, CAL, TZ, f.now)
-        if _open(case) and clock.running and clock.promised_due is not None:
-            if CAL.add_workdays(clock.promised_due, -1) <= f.today <= clock.promised_due:
-                out.add(i)
+        due = clock.promised_due
+        if _open(case) and clock.running and due is not None and CAL.add_workdays(due, -1) <= f.today <= due:
+            out.add(i)
     return out
 
 
@@ -296,7 +308,7 @@ def _stage_skipped(f: Facts) -> set[str]:
     for i, (case, ct) in f.cases.items():
         names = [s for s, _ in case.stages]
         ranks = [STAGE_RANK[s] for s in names]
-        bad = any(a >= b for a, b in zip(ranks, ranks[1:], strict=False))
+        bad = any(a >= b for a, b in pairwise(ranks))
         bad |= any(STAGE_RANK[s] > STAGE_RANK["accepted"] for s in names) and "accepted" not in names
         bad |= "completed" in names and "decided" not in names
         top = max(ranks, default=-1)
@@ -332,14 +344,16 @@ def _stage_late(f: Facts, *, from_last_recorded: bool = False) -> set[str]:
 
 def _suspended_long(f: Facts) -> set[str]:
     return {
-        i for i, (case, _) in f.cases.items()
+        i
+        for i, (case, _) in f.cases.items()
         if any(to is None and CAL.workdays_between(_local(start), f.today) > 30 for start, to in case.suspensions)
     }
 
 
 def _waiting_long(f: Facts) -> set[str]:
     return {
-        i for i, t in f.tickets.items()
+        i
+        for i, t in f.tickets.items()
         if t["status"] == "waiting" and f.now - _t(t["issued_at"]) > timedelta(minutes=30)
     }
 
@@ -404,7 +418,8 @@ def test_ended_suspension_spans_a_day_off_and_completes_on_time(day: date) -> No
             if end is None:
                 continue
             a, b = _local(start), _local(end)
-            days_off = [a + timedelta(days=k) for k in range(1, (b - a).days) if not CAL.is_workday(a + timedelta(days=k))]
+            between = [a + timedelta(days=k) for k in range(1, (b - a).days)]
+            days_off = [d for d in between if not CAL.is_workday(d)]
             clock = case_clock(case, ct, CAL, TZ, f.now)
             assert clock.suspended_days == CAL.workdays_between(a, b)
             assert case.completed_at is not None and clock.promised_due is not None
@@ -424,10 +439,13 @@ def test_live_rules_fire_today(day: date) -> None:
     today = _post_left(f, day)
     assert len(today) == 1
     v = f.vacancies[today.pop()]
-    assert v["ended_at"] is not None and _t(v["ended_at"]) <= f.now
+    assert v["ended_at"] is None and f.now - _t(v["started_at"]) == timedelta(minutes=25), "still empty at now"
     # The lunch-break vacancy: long, but not within office hours.
-    lunch = [v for v in f.vacancies.values()
-             if v["ended_at"] and _t(v["ended_at"]) - _t(v["started_at"]) > timedelta(minutes=60)]
+    lunch = [
+        v
+        for v in f.vacancies.values()
+        if v["ended_at"] and _t(v["ended_at"]) - _t(v["started_at"]) > timedelta(minutes=60)
+    ]
     assert lunch and all(_minutes_in_office(_t(v["started_at"]), _t(v["ended_at"])) == 0 for v in lunch)
     assert _t(lunch[0]["started_at"]).time() == time(12, 5) and _t(lunch[0]["ended_at"]).time() == time(13, 20)
 

@@ -56,7 +56,7 @@ def test_malformed_json_is_rejected_with_its_position(store: Store, tmp_path: Pa
 def test_not_utf8_is_rejected(store: Store, tmp_path: Path) -> None:
     p = tmp_path / "latin.json"
     p.write_bytes(json.dumps(page([])).encode()[:-1] + b"\xff}")
-    with pytest.raises(ChangeError, match="JSON|UTF-8"):
+    with pytest.raises(ChangeError, match=r"JSON|UTF-8"):
         import_file(store, p)
 
 
