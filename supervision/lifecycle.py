@@ -168,8 +168,8 @@ def reconcile(s: Session, views: Iterable[WarningView], at: datetime) -> dict[st
                     since=w.since,
                 )
                 s.add(row)
-            else:  # raised again after it had cleared
-                row.since, row.cleared_at, row.level, row.max_level = w.since, None, str(w.level), str(w.level)
+            else:  # raised again after it had cleared: the record (first raised, highest level) stays
+                row.cleared_at = None
             counts["raised"] += 1
         elif Level(row.level).rank < w.level.rank:
             counts["escalated"] += 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -381,7 +381,9 @@ def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rul
     )
 
 
-def case_warnings(f: CaseFacts, at: datetime, rules: RuleSet, disposed: Mapping[str, datetime]) -> list[DerivedWarning]:
+def case_warnings(
+    f: CaseFacts, at: datetime, rules: RuleSet, disposed: Mapping[str, Sequence[datetime]]
+) -> list[DerivedWarning]:
     """The warnings of a case in force at ``at`` (``at >= f.last_event``)."""
     case = f.case
     ended = f.ended_at is not None and f.ended_at <= at
@@ -414,8 +416,11 @@ def case_warnings(f: CaseFacts, at: datetime, rules: RuleSet, disposed: Mapping[
                     red_at = f.legal_overdue_from
                 esc = f.escalate_at
                 if esc is not None and judge >= esc:
-                    d = disposed.get(key)
-                    if (d is None or d >= esc) and (red_at is None or esc < red_at):
+                    # Only a disposal of this yellow — after it was raised, before the deadline —
+                    # stops the escalation.
+                    raised = f.overdue_from
+                    handled = any(raised <= d < esc for d in disposed.get(key, ()))
+                    if not handled and (red_at is None or esc < red_at):
                         red_at = esc
                 if red_at is not None and level is not Level.RED:
                     level, level_since = Level.RED, red_at
@@ -552,7 +557,7 @@ class Evaluator:
         self._cases: dict[str, Case] = {}
         self.tickets: dict[str, Ticket] = {}
         self.vacancies: dict[str, SeatVacancy] = {}
-        self.disposed: dict[str, datetime] = {}  # key -> earliest warning.dispose
+        self.disposed: dict[str, list[datetime]] = {}  # key -> times of warning.dispose actions
         self.stats = EvalStats()
 
     def set_cases(self, cases: Iterable[Case]) -> None:

@@ -133,17 +133,19 @@ def iter_vacancies(s: Session) -> Iterator[SeatVacancy]:
         yield SeatVacancy(r.id, r.window_id, r.started_at, r.ended_at)
 
 
-def earliest_disposals(s: Session) -> dict[str, datetime]:
-    """Warning key → the earliest ``warning.dispose`` (any terminal); escalation depends on it."""
-    out: dict[str, datetime] = {}
+def disposal_times(s: Session) -> dict[str, list[datetime]]:
+    """Warning key → the times of its ``warning.dispose`` actions (any terminal), oldest first;
+    escalation depends on them."""
+    out: dict[str, list[datetime]] = {}
     q = select(DispositionRow.warning, DispositionRow.at, DispositionRow.action).where(
         DispositionRow.deleted.is_(False)
     )
     for key, at, action in s.execute(q):
         if key is None or at is None or not is_dispose(action):
             continue
-        if key not in out or at < out[key]:
-            out[key] = at
+        out.setdefault(key, []).append(at)
+    for times in out.values():
+        times.sort()
     return out
 
 
@@ -158,5 +160,5 @@ def load_evaluator(s: Session, tz: ZoneInfo) -> Evaluator:
     ev.set_cases(iter_cases(s))
     ev.set_tickets(iter_tickets(s))
     ev.set_vacancies(iter_vacancies(s))
-    ev.disposed = earliest_disposals(s)
+    ev.disposed = disposal_times(s)
     return ev

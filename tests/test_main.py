@@ -17,16 +17,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
 def late_case_file(tmp_path: Path) -> Path:
     # Accepted Mon 2026-06-01, promised 3 working days → due Thu 06-04; yellow from 06-05 00:00.
     data = case_data(
         submitted_at="2026-06-01T09:00:00+08:00",
-        stages=[{"stage": "submitted", "at": "2026-06-01T09:00:00+08:00"},
-                {"stage": "accepted", "at": "2026-06-01T09:05:00+08:00"}],
+        stages=[
+            {"stage": "submitted", "at": "2026-06-01T09:00:00+08:00"},
+            {"stage": "accepted", "at": "2026-06-01T09:05:00+08:00"},
+        ],
     )
     body: dict[str, Any] = page([change("case_type", "ct-1", CASE_TYPE), change("case", "C-LATE", data)])
     p = tmp_path / "late.json"
@@ -105,8 +113,9 @@ def test_config_errors_name_the_key(tmp_path: Path, text: str, expected: str) ->
 
 def test_config_sets_zone_and_log_level(tmp_path: Path) -> None:
     cfg = tmp_path / "hallwatch.toml"
-    cfg.write_text("[hall]\ntimezone = 'Asia/Urumqi'\n[logging]\nlevel = 'DEBUG'\n[import]\nmax_bytes = 2048\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        "[hall]\ntimezone = 'Asia/Urumqi'\n[logging]\nlevel = 'DEBUG'\n[import]\nmax_bytes = 2048\n", encoding="utf-8"
+    )
     loaded = main.load_config(cfg)
     assert loaded.hall.timezone == "Asia/Urumqi" and loaded.import_.max_bytes == 2048
     big = late_case_file(tmp_path)

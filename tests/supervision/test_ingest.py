@@ -158,7 +158,11 @@ def test_versions_decide_and_deletes_leave_tombstones(store: Store) -> None:
         ghost = s.get(CaseTypeRow, "never-seen")
         assert ghost is not None and ghost.deleted and ghost.version == 7
     # Within one page the highest version wins whatever the order.
-    apply([change("case_type", "x", {**CASE_TYPE, "name": "v9"}, version=9),
-           change("case_type", "x", {**CASE_TYPE, "name": "v8"}, version=8)])
+    apply(
+        [
+            change("case_type", "x", {**CASE_TYPE, "name": "v9"}, version=9),
+            change("case_type", "x", {**CASE_TYPE, "name": "v8"}, version=8),
+        ]
+    )
     with store.read() as s:
         assert s.get(CaseTypeRow, "x").name == "v9"  # type: ignore[union-attr]

@@ -57,8 +57,11 @@ def test_concurrent_writer_threads_never_see_database_locked(tmp_path: Path) -> 
                 with store.write() as s:
                     # read-then-write: the pattern that fails with deferred transactions
                     count = s.scalar(select(func.count()).select_from(AuditEntry))
-                    s.add(AuditEntry(at=datetime.now(UTC), actor=f"t{k}", action="test", subject=str(i),
-                                     detail={"seen": count}))
+                    s.add(
+                        AuditEntry(
+                            at=datetime.now(UTC), actor=f"t{k}", action="test", subject=str(i), detail={"seen": count}
+                        )
+                    )
         except BaseException as e:  # pragma: no cover - the assertion below reports it
             errors.append(e)
 
