@@ -31,3 +31,37 @@ def _no_leaked_threads() -> Iterator[None]:
         t.join(timeout=2)
     leaked = [t for t in leaked if t.is_alive()]
     assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole session (skipped where the server is not installed)."""
+    from tests.postgres import postgres_server
+
+    try:
+        cm = postgres_server()
+        url = cm.__enter__()
+    except FileNotFoundError as e:
+        if os.environ.get("CI"):
+            raise  # CI installs the server: missing is a failure there, not a skip
+        pytest.skip(str(e))
+    try:
+        yield url
+    finally:
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def postgres_url(postgres_base_url: str, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the session's server."""
+    import re
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:6]
+    admin = create_engine(f"{postgres_base_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{postgres_base_url}/{name}"
