@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from supervision.duedates import local_date
+from supervision.duedates import DEFAULT_ZONE, local_date
 from supervision.rules import DerivedWarning, Level
 from supervision.snapshot import is_dispose, load_evaluator
 from supervision.store.db import Store
 from supervision.store.models import AuditEntry, DispositionRow, OutboxAction, WarningState
 
 log = logging.getLogger(__name__)
+DEFAULT_TZ = ZoneInfo(DEFAULT_ZONE)
 
 
 class State(StrEnum):
@@ -154,36 +155,9 @@ def reconcile(s: Session, views: Iterable[WarningView], at: datetime) -> dict[st
     counts = {"raised": 0, "escalated": 0, "cleared": 0}
     stored = {r.key: r for r in s.scalars(select(WarningState).where(WarningState.state != State.CLEARED.value))}
     for key, v in current.items():
-        w = v.warning
-        row = stored.get(key) or s.get(WarningState, key)
-        if row is None or row.state == State.CLEARED.value:
-            if row is None:
-                row = WarningState(
-                    key=key,
-                    code=str(w.code),
-                    subject=w.subject,
-                    window_id=w.window_id,
-                    level=str(w.level),
-                    max_level=str(w.level),
-                    since=w.since,
-                )
-                s.add(row)
-            else:  # raised again after it had cleared: the record (first raised, highest level) stays
-                row.cleared_at = None
-            counts["raised"] += 1
-        elif Level(row.level).rank < w.level.rank:
-            counts["escalated"] += 1
-        row.level = str(w.level)
-        if Level(row.max_level).rank < w.level.rank:
-            row.max_level = str(w.level)
-        if w.level is Level.RED and row.red_since is None:
-            row.red_since = w.level_since or w.since
-        row.state = str(v.state)
-        if v.acknowledged:
-            row.acknowledged_at, row.acknowledged_by = v.acknowledged
-        if v.disposed:
-            row.disposed_at, row.disposed_by, row.measure, row.note = v.disposed
-        row.updated_at = at
+        change = _record(s, stored.get(key) or s.get(WarningState, key), v, at)
+        if change:
+            counts[change] += 1
     for key, row in stored.items():
         if key not in current:
             row.state = State.CLEARED.value
@@ -193,30 +167,89 @@ def reconcile(s: Session, views: Iterable[WarningView], at: datetime) -> dict[st
     return counts
 
 
+def _record(s: Session, row: WarningState | None, v: WarningView, at: datetime) -> str | None:
+    """Write one warning's state row; say whether it was raised or escalated."""
+    w, key, change = v.warning, v.key, None
+    if row is None or row.state == State.CLEARED.value:
+        if row is None:
+            row = WarningState(
+                key=key,
+                code=str(w.code),
+                subject=w.subject,
+                window_id=w.window_id,
+                level=str(w.level),
+                max_level=str(w.level),
+                since=w.since,
+            )
+            s.add(row)
+        else:  # raised again after it had cleared: the record (first raised, highest level) stays
+            row.cleared_at = None
+        change = "raised"
+    elif Level(row.level).rank < w.level.rank:
+        change = "escalated"
+    row.level = str(w.level)
+    if Level(row.max_level).rank < w.level.rank:
+        row.max_level = str(w.level)
+    if w.level is Level.RED and row.red_since is None:
+        row.red_since = w.level_since or w.since
+    row.state = str(v.state)
+    if v.acknowledged:
+        row.acknowledged_at, row.acknowledged_by = v.acknowledged
+    if v.disposed:
+        row.disposed_at, row.disposed_by, row.measure, row.note = v.disposed
+    row.updated_at = at
+    return change
+
+
 def new_action_id() -> str:
     import uuid6
 
     return str(uuid6.uuid7())
 
 
+def live_view(s: Session, key: str, tz: ZoneInfo, at: datetime) -> WarningView | None:
+    """The warning ``key`` as the rules and dispositions say it stands at ``at`` (None when it
+    is not in force). Evaluates its subject only."""
+    subject = key.rpartition("/")[0]
+    ev = load_evaluator(s, tz, subject=subject)
+    for w in ev.evaluate(at):
+        if w.key == key:
+            return state_of(w, _actions_by_key(s, [key]).get(key), at)
+    return None
+
+
 def _act(
-    store: Store, key: str, action: str, *, by: str, terminal: str, note: str, measure: str | None, at: datetime | None
+    store: Store,
+    key: str,
+    action: str,
+    *,
+    by: str,
+    terminal: str,
+    note: str,
+    measure: str | None,
+    at: datetime | None,
+    tz: ZoneInfo,
 ) -> str:
     if not by.strip():
         raise ActionRejected("who acts must be named")
     now = at or datetime.now(UTC)
     action_id = new_action_id()
     with store.write() as s:
-        row = s.get(WarningState, key)
-        if row is None or row.state == State.CLEARED.value:
+        # Judge the action against the warning as it stands now (its level may have risen since
+        # the last reconcile), not against a possibly stale state row.
+        view = live_view(s, key, tz, now)
+        if view is None:
             raise ActionRejected(f"warning {key} is not in force")
+        if action == "acknowledge" and view.state is not State.ACTIVE:
+            raise ActionRejected(f"warning {key} is already {view.state}")
+        if action == "dispose" and view.state is State.DISPOSED:
+            raise ActionRejected(f"warning {key} is already disposed")
+        _record(s, s.get(WarningState, key), view, now)
+        row = s.get(WarningState, key)
+        assert row is not None
         if action == "acknowledge":
-            if row.state != State.ACTIVE.value:
-                raise ActionRejected(f"warning {key} is already {row.state}")
             row.state, row.acknowledged_at, row.acknowledged_by = State.ACKNOWLEDGED.value, now, by
         else:
-            if row.state == State.DISPOSED.value:
-                raise ActionRejected(f"warning {key} is already disposed")
             row.state, row.disposed_at, row.disposed_by = State.DISPOSED.value, now, by
             row.measure, row.note = measure, note
         row.updated_at = now
@@ -255,20 +288,40 @@ def _act(
                 detail={"id": action_id, "measure": measure, "note": note, "terminal": terminal},
             )
         )
-    log.info("warning %s %s by operator (action %s)", key, action, action_id)
+    log.info("warning %s %s (action %s)", key, action, action_id)
     return action_id
 
 
-def acknowledge(store: Store, key: str, *, by: str, terminal: str, note: str = "", at: datetime | None = None) -> str:
+def acknowledge(
+    store: Store,
+    key: str,
+    *,
+    by: str,
+    terminal: str,
+    note: str = "",
+    at: datetime | None = None,
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> str:
     """签收: one transaction writes the local effect, the disposition and the outbox row."""
-    return _act(store, key, "acknowledge", by=by, terminal=terminal, note=note, measure=None, at=at)
+    return _act(store, key, "acknowledge", by=by, terminal=terminal, note=note, measure=None, at=at, tz=tz)
 
 
 def dispose(
-    store: Store, key: str, measure: Measure | str, note: str, *, by: str, terminal: str, at: datetime | None = None
+    store: Store,
+    key: str,
+    measure: Measure | str,
+    note: str,
+    *,
+    by: str,
+    terminal: str,
+    at: datetime | None = None,
+    tz: ZoneInfo = DEFAULT_TZ,
 ) -> str:
     """督办/纠错/说明 with a required note; allowed from active or acknowledged."""
-    m = Measure(measure)
+    try:
+        m = Measure(measure)
+    except ValueError:
+        raise ActionRejected(f"unknown measure {measure!r}: use supervise, correct or explain") from None
     if not note.strip():
         raise ActionRejected("a disposal needs a note saying what was done")
-    return _act(store, key, "dispose", by=by, terminal=terminal, note=note, measure=m.value, at=at)
+    return _act(store, key, "dispose", by=by, terminal=terminal, note=note, measure=m.value, at=at, tz=tz)

@@ -117,8 +117,11 @@ def iter_cases(s: Session, ids: list[str] | None = None) -> Iterator[Case]:
         yield case_from_row(*row)
 
 
-def iter_tickets(s: Session) -> Iterator[Ticket]:
-    for r in s.scalars(select(TicketRow).where(TicketRow.deleted.is_(False))):
+def iter_tickets(s: Session, ids: list[str] | None = None) -> Iterator[Ticket]:
+    q = select(TicketRow).where(TicketRow.deleted.is_(False))
+    if ids is not None:
+        q = q.where(TicketRow.id.in_(ids))
+    for r in s.scalars(q):
         if r.issued_at is None or r.hall_id is None:
             continue
         yield Ticket(
@@ -126,8 +129,11 @@ def iter_tickets(s: Session) -> Iterator[Ticket]:
         )
 
 
-def iter_vacancies(s: Session) -> Iterator[SeatVacancy]:
-    for r in s.scalars(select(SeatVacancyRow).where(SeatVacancyRow.deleted.is_(False))):
+def iter_vacancies(s: Session, window_ids: list[str] | None = None) -> Iterator[SeatVacancy]:
+    q = select(SeatVacancyRow).where(SeatVacancyRow.deleted.is_(False))
+    if window_ids is not None:
+        q = q.where(SeatVacancyRow.window_id.in_(window_ids))
+    for r in s.scalars(q):
         if r.window_id is None or r.started_at is None:
             continue
         yield SeatVacancy(r.id, r.window_id, r.started_at, r.ended_at)
@@ -155,10 +161,12 @@ def is_dispose(action: str | None) -> bool:
     return (action or "").removeprefix("warning.") in {"dispose", "supervise", "correct", "explain"}
 
 
-def load_evaluator(s: Session, tz: ZoneInfo) -> Evaluator:
+def load_evaluator(s: Session, tz: ZoneInfo, *, subject: str | None = None) -> Evaluator:
+    """An evaluator over everything in the store, or over one subject (a case, ticket or window)."""
     ev = Evaluator(load_calendar(s), tz, load_rules(s), load_case_types(s))
-    ev.set_cases(iter_cases(s))
-    ev.set_tickets(iter_tickets(s))
-    ev.set_vacancies(iter_vacancies(s))
+    only = None if subject is None else [subject]
+    ev.set_cases(iter_cases(s, only))
+    ev.set_tickets(iter_tickets(s, only))
+    ev.set_vacancies(iter_vacancies(s, only))
     ev.disposed = disposal_times(s)
     return ev

@@ -404,6 +404,21 @@ def test_a_level_rise_after_disposal_makes_the_warning_active_again(store: Store
     assert written(store) == (4, 4, 4)
 
 
+def test_actions_are_judged_against_the_live_warning_not_a_stale_state_row(store: Store, feed: Feed) -> None:
+    # No reconcile has run since the disposal; the warning has since turned red.
+    sync_reconcile(store, local(2026, 6, 5, 9))
+    dispose(store, KEY, "supervise", "已督办", by="张三", terminal="ws-01", at=local(2026, 6, 5, 9, 20))
+    assert row(store, KEY).state == "disposed"
+    acknowledge(store, KEY, by="李四", terminal="ws-01", at=local(2026, 6, 16, 9))
+    r = row(store, KEY)
+    assert (r.state, r.level, r.max_level) == ("acknowledged", "red", "red")
+    # and a warning never reconciled on this terminal can be acted on while it is in force
+    with store.write() as s:
+        s.delete(s.get(WarningState, KEY))
+    dispose(store, KEY, "explain", "已说明", by="李四", terminal="ws-01", at=local(2026, 6, 16, 10))
+    assert row(store, KEY).state == "disposed"
+
+
 # -- dispositions from other terminals -------------------------------------------------------------
 def _disposition(action: str, at: datetime, **extra: Any) -> dict[str, Any]:
     return {"warning": KEY, "action": action, "by": "李四", "at": iso(at), "note": "", "terminal": "ws-02", **extra}
