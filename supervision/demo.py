@@ -32,7 +32,7 @@ import os
 import random
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +40,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from supervision.calendar import WorkCalendar
+from supervision.model import CaseType
+from supervision.records import CaseTypeData
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +95,9 @@ class _Window:
 
 
 @dataclass(frozen=True, slots=True)
-class _Type:
-    id: str
-    name: str
-    department: str
-    legal_days: int
-    promised_days: int
-    fee: Decimal
-    immediate: bool
-    stage_days: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class _Hall:
     windows: tuple[_Window, ...]
-    types: tuple[_Type, ...]
+    types: tuple[CaseType, ...]
     office_hours: tuple[tuple[time, time], ...]
 
 
@@ -136,7 +126,7 @@ def write(path: Path, body: dict[str, Any]) -> None:
 
 def _parse_hall(body: dict[str, Any]) -> _Hall:
     windows: list[_Window] = []
-    types: list[_Type] = []
+    types: list[CaseType] = []
     office = DEFAULT_OFFICE_HOURS
     for c in body["changes"]:
         d = c.get("data") or {}
@@ -145,18 +135,7 @@ def _parse_hall(body: dict[str, Any]) -> _Hall:
         if c["type"] == "window":
             windows.append(_Window(c["id"], d["hall_id"], d["number"], d["department"]))
         elif c["type"] == "case_type":
-            types.append(
-                _Type(
-                    c["id"],
-                    d["name"],
-                    d["department"],
-                    int(d["legal_days"]),
-                    int(d["promised_days"]),
-                    Decimal(str(d["fee"])),
-                    bool(d.get("immediate", False)),
-                    dict(d.get("stage_days") or {}),
-                )
-            )
+            types.append(CaseType.from_data(c["id"], CaseTypeData.model_validate(d)))
         elif c["type"] == "rule_set":
             for rule in d.get("rules", []):
                 hours = rule.get("params", {}).get("office_hours") if rule.get("code") == "POST_LEFT" else None
@@ -216,7 +195,7 @@ class _Generator:
         self.records: list[tuple[datetime, str, str, dict[str, Any]]] = []
         self._counters: dict[tuple[str, date], int] = {}
         self._ticket_ids: set[str] = set()
-        self.types_by_dept: dict[str, list[_Type]] = {}
+        self.types_by_dept: dict[str, list[CaseType]] = {}
         for t in hall.types:
             self.types_by_dept.setdefault(t.department, []).append(t)
         self.windows_by_hall: dict[str, list[_Window]] = {}
@@ -258,7 +237,7 @@ class _Generator:
     def emit(self, rtype: str, rid: str, data: dict[str, Any], last: datetime) -> None:
         self.records.append((last, rtype, rid, data))
 
-    def applicant(self, ct: _Type) -> str:
+    def applicant(self, ct: CaseType) -> str:
         if any(h in ct.name for h in _COMPANY_HINTS):
             return self.rng.choice(_COMPANIES)
         return f"{self.rng.choice(_SURNAMES)}**"
@@ -267,7 +246,7 @@ class _Generator:
         i = sum(map(ord, dept))
         return f"{_SURNAMES[i % len(_SURNAMES)]}{_GIVEN[(i // 3) % len(_GIVEN)]}"
 
-    def pick(self, scenario: str, want: Callable[[_Type], bool]) -> tuple[_Type, _Window] | None:
+    def pick(self, scenario: str, want: Callable[[CaseType], bool]) -> tuple[CaseType, _Window] | None:
         """A case type satisfying ``want`` and a main-hall window of its department."""
         wins = self.windows_by_hall[self.main_hall]
         depts = {w.department for w in wins}
@@ -281,7 +260,7 @@ class _Generator:
     # -- cases ---------------------------------------------------------------------------------
     def add_case(
         self,
-        ct: _Type,
+        ct: CaseType,
         win: _Window,
         submitted: datetime,
         stages: Sequence[tuple[str, datetime]],
@@ -338,7 +317,7 @@ class _Generator:
         )
         return cid
 
-    def plan_stages(self, ct: _Type, accepted: datetime) -> list[tuple[str, datetime]]:
+    def plan_stages(self, ct: CaseType, accepted: datetime) -> list[tuple[str, datetime]]:
         """Stages from acceptance to completion that keep every limit: the promised days, and each
         ``stage_days[s]`` counted from acceptance — which also keeps it counted from whichever
         earlier stage is the last one recorded while ``s`` is still missing."""
@@ -499,11 +478,11 @@ class _Generator:
                     break
 
     # -- planted scenarios ---------------------------------------------------------------------
-    def plain(self, t: _Type) -> bool:
+    def plain(self, t: CaseType) -> bool:
         return not t.immediate and not t.stage_days and t.promised_days >= 3 and t.legal_days >= t.promised_days + 2
 
     def simple_case(
-        self, ct: _Type, win: _Window, accepted_on: date, offsets: Sequence[tuple[str, int]], **kw: Any
+        self, ct: CaseType, win: _Window, accepted_on: date, offsets: Sequence[tuple[str, int]], **kw: Any
     ) -> str | None:
         accepted = self.at(accepted_on, 9, self.rng.randint(0, 50))
         stages: list[tuple[str, datetime]] = [("accepted", accepted)]
