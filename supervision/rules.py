@@ -229,9 +229,11 @@ _ONE_DAY = timedelta(days=1)
 
 
 @contextmanager
-def _gc_paused(n: int) -> Iterator[None]:
+def _gc_paused(n: int, *, long_lived: bool) -> Iterator[None]:
     """Pause the cyclic GC while building ``n`` values in bulk: the values hold no cycles, and
-    collections triggered by the allocations would cost a fifth of the pass."""
+    collections triggered by the allocations would cost a fifth of the pass. Long-lived values
+    (the per-case facts) are then frozen out of the collector's sight; transient ones (a pass's
+    warnings) are not, so nothing else in the process is frozen on every pass."""
     if n < 10_000 or not gc.isenabled():
         yield
         return
@@ -239,9 +241,9 @@ def _gc_paused(n: int) -> Iterator[None]:
     try:
         yield
     finally:
-        # Long-lived and acyclic: move what was built out of the collector's sight, so the next
-        # collection does not walk it all (refcounting still frees it when it is replaced).
-        gc.freeze()
+        # Refcounting still frees frozen values when they are replaced.
+        if long_lived:
+            gc.freeze()
         gc.enable()
 
 
@@ -562,7 +564,7 @@ class Evaluator:
 
     def set_cases(self, cases: Iterable[Case]) -> None:
         cases = cases if isinstance(cases, list | tuple) else list(cases)
-        with _gc_paused(len(cases)):
+        with _gc_paused(len(cases), long_lived=True):
             self._set_cases(cases)
 
     def _set_cases(self, cases: Iterable[Case]) -> None:
@@ -606,7 +608,7 @@ class Evaluator:
 
     def evaluate(self, at: datetime, *, case_ids: Iterable[str] | None = None) -> list[DerivedWarning]:
         """Every warning in force at ``at`` (or those of the given cases only)."""
-        with _gc_paused(len(self._facts) if case_ids is None else 0):
+        with _gc_paused(len(self._facts) if case_ids is None else 0, long_lived=False):
             return self._evaluate(at, case_ids)
 
     def _evaluate(self, at: datetime, case_ids: Iterable[str] | None) -> list[DerivedWarning]:
