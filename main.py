@@ -16,11 +16,15 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import platformdirs
 
 from supervision.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from supervision.store import Store
 
 log = logging.getLogger("hallwatch")
 
@@ -59,7 +63,7 @@ def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=tz)
 
 
-def _open_store(data_dir: Path, cfg: Config):  # type: ignore[no-untyped-def]
+def _open_store(data_dir: Path, cfg: Config) -> Store:
     from supervision.store import open_store
 
     return open_store(cfg.database.url or data_dir / "hallwatch.db")
