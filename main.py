@@ -12,7 +12,6 @@ import json
 import logging
 import logging.handlers
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import platformdirs
 
-from supervision.config import Config, ConfigError, load_config
+from supervision.config import Config, ConfigError, DatabaseConfig, load_config
 
 if TYPE_CHECKING:
     from supervision.store import Store
@@ -156,29 +155,26 @@ def cmd_demo_data(args: argparse.Namespace, cfg: Config) -> int:
 def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
     """Until the desktop lands: today's demo hall imported into a demo data folder, and its warnings."""
     from supervision import demo
-    from supervision.ingest import import_file
+    from supervision.ingest import import_page
+    from supervision.records import ChangesPage
+    from supervision.store import open_store
 
-    data = args.data
-    if args.data_given is False:
-        data = default_data_dir() / "demo"
-        args.data = data
+    # The demo keeps to a folder of its own inside the data folder, so starting it afresh (an
+    # empty store each run, so each day is a clean day) never touches a real store.
+    data = args.data / "demo"
     data.mkdir(parents=True, exist_ok=True)
-    # The demo folder belongs to the demo: start from an empty store so each day is a clean day.
     for name in ("hallwatch.db", "hallwatch.db-wal", "hallwatch.db-shm"):
         (data / name).unlink(missing_ok=True)
     now = datetime.now(cfg.zone)
     body = demo.generate(now.date(), tz=cfg.hall.timezone, now=now)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"demo-{now.date().isoformat()}.json"
-        demo.write(path, body)
-        store = _open_store(data, cfg)
-        try:
-            rep = import_file(store, path, max_bytes=cfg.import_.max_bytes)
-        finally:
-            store.close()
+    store = open_store(data / "hallwatch.db")  # never [database] url: that is the real store
+    try:
+        rep = import_page(store, ChangesPage.model_validate(body), source=f"demo-{now.date().isoformat()}")
+    finally:
+        store.close()
     print(f"demo hall for {now.date().isoformat()} in {data}: {rep.report.applied} records")
-    args.at, args.json = now, False
-    return cmd_warnings(args, cfg)
+    args.data, args.at, args.json = data, now, False
+    return cmd_warnings(args, cfg.model_copy(update={"database": DatabaseConfig()}))
 
 
 # -- parser ----------------------------------------------------------------------------------------
@@ -249,7 +245,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    args.data_given = args.data is not None
     if args.data is None:
         args.data = default_data_dir()
     if args.command is None and not args.demo:

@@ -274,8 +274,13 @@ def import_file(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_IMPORT
             f"{path} is {size / 2**20:.0f} MiB, above the import limit of {max_bytes / 2**20:.0f} MiB "
             "(raise [import] max_bytes in the config to import it)"
         )
-    page = parse_page(path.read_bytes(), source=str(path))
+    return import_page(store, parse_page(path.read_bytes(), source=str(path)), source=str(path))
+
+
+def import_page(store: Store, page: ChangesPage, *, source: str) -> ImportReport:
+    """Import a parsed ``GET /changes`` body: all of it, or nothing (``source`` names it)."""
     valid, unknown = validate_changes(page.changes, reject_duplicates=True)
+    name = Path(source).name
     with store.write() as s:
         report = apply_changes(s, valid)
         report.unknown.update(unknown)
@@ -284,11 +289,9 @@ def import_file(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_IMPORT
                 at=datetime.now(UTC),
                 actor="import",
                 action="import",
-                subject=path.name,
+                subject=name,
                 detail={"epoch": page.epoch, **report.as_dict()},
             )
         )
-    log.info(
-        "imported %s: %d applied, %d stale, %d unknown", path.name, report.applied, report.stale, sum(unknown.values())
-    )
-    return ImportReport(str(path), len(page.changes), report)
+    log.info("imported %s: %d applied, %d stale, %d unknown", name, report.applied, report.stale, sum(unknown.values()))
+    return ImportReport(source, len(page.changes), report)

@@ -129,3 +129,15 @@ def test_unusable_data_folder_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     r = run("--data", str(blocker / "sub"), "warnings")
     assert r.returncode == 1 and "cannot use data folder" in r.stderr
+
+
+def test_demo_keeps_to_its_own_folder_and_leaves_the_real_store_alone(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run("--data", str(data), "import", str(late_case_file(tmp_path))).returncode == 0
+    real = (data / "hallwatch.db").read_bytes()
+    r = run("--data", str(data), "--demo")
+    assert r.returncode == 0, r.stderr
+    assert "warnings at" in r.stdout and (data / "demo" / "hallwatch.db").exists()
+    assert (data / "hallwatch.db").read_bytes() == real
+    r = run("--data", str(data), "warnings", "--json", "--at", "2026-06-05T00:00:00+08:00")
+    assert [w["key"] for w in json.loads(r.stdout)] == ["C-LATE/OVERDUE"]
