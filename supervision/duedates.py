@@ -76,11 +76,6 @@ def suspended_workdays(
     return total
 
 
-def due_date(accepted_on: date, days: int, cal: WorkCalendar, extra_workdays: int = 0) -> date:
-    """``due(days)`` counted from ``accepted_on``, moved by ``extra_workdays`` suspended days."""
-    return cal.add_workdays(accepted_on, days + extra_workdays)
-
-
 @dataclass(frozen=True, slots=True)
 class CaseClock:
     """Where a case stands against its limits at some instant."""

@@ -94,7 +94,11 @@ class _Actions:
 def _actions_by_key(s: Session, keys: Iterable[str]) -> dict[str, _Actions]:
     wanted = set(keys)
     out: dict[str, _Actions] = {}
+    if not wanted:
+        return out
     q = select(DispositionRow).where(DispositionRow.deleted.is_(False)).order_by(DispositionRow.at)
+    if len(wanted) <= 500:  # the usual case (one warning acted on, a screenful): let the index find them
+        q = q.where(DispositionRow.warning.in_(wanted))
     for r in s.scalars(q):
         if r.warning not in wanted or r.at is None:
             continue

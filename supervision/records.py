@@ -7,7 +7,7 @@ names are the wire names, and the store's columns carry the same names.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -278,16 +278,3 @@ class ChangesPage(BaseModel):
     next_cursor: StrictStr | None = None
     has_more: StrictBool = False
     server_time: AwareDatetime | None = None
-
-
-def to_wire(data: BaseModel) -> dict[str, Any]:
-    """A data model as JSON-ready wire fields (aliases, ISO dates, decimal strings)."""
-    return data.model_dump(mode="json", by_alias=True)
-
-
-def parse_instant(text: str) -> datetime:
-    """An ISO-8601 instant that must carry its offset."""
-    dt = datetime.fromisoformat(text)
-    if dt.tzinfo is None:
-        raise ValueError(f"instant without a UTC offset: {text!r}")
-    return dt

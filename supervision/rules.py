@@ -61,9 +61,6 @@ class Code(StrEnum):
     POST_LEFT = "POST_LEFT"
 
 
-# Codes a completed case keeps, at the level it had when it completed.
-KEPT_AFTER_COMPLETION = frozenset({Code.OVERDUE, Code.STAGE_LATE, Code.FEE_MISMATCH, Code.STAGE_SKIPPED})
-
 DEFAULT_LEVELS: dict[Code, Level] = {
     Code.DUE_SOON: Level.NOTICE,
     Code.OVERDUE: Level.YELLOW,

@@ -139,13 +139,15 @@ def iter_vacancies(s: Session, window_ids: list[str] | None = None) -> Iterator[
         yield SeatVacancy(r.id, r.window_id, r.started_at, r.ended_at)
 
 
-def disposal_times(s: Session) -> dict[str, list[datetime]]:
+def disposal_times(s: Session, subject: str | None = None) -> dict[str, list[datetime]]:
     """Warning key → the times of its ``warning.dispose`` actions (any terminal), oldest first;
-    escalation depends on them."""
+    escalation depends on them. With ``subject``: only that subject's warnings."""
     out: dict[str, list[datetime]] = {}
     q = select(DispositionRow.warning, DispositionRow.at, DispositionRow.action).where(
         DispositionRow.deleted.is_(False)
     )
+    if subject is not None:
+        q = q.where(DispositionRow.warning.startswith(f"{subject}/", autoescape=True))
     for key, at, action in s.execute(q):
         if key is None or at is None or not is_dispose(action):
             continue
@@ -168,5 +170,5 @@ def load_evaluator(s: Session, tz: ZoneInfo, *, subject: str | None = None) -> E
     ev.set_cases(iter_cases(s, only))
     ev.set_tickets(iter_tickets(s, only))
     ev.set_vacancies(iter_vacancies(s, only))
-    ev.disposed = disposal_times(s)
+    ev.disposed = disposal_times(s, subject)
     return ev
