@@ -23,6 +23,7 @@ import platformdirs
 from supervision.config import Config, ConfigError, DatabaseConfig, load_config
 
 if TYPE_CHECKING:
+    from supervision.lifecycle import WarningView
     from supervision.store import Store
 
 log = logging.getLogger("hallwatch")
@@ -114,12 +115,9 @@ def cmd_warnings(args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_OK
 
 
-def print_warning_table(views: Sequence[object], tz: ZoneInfo, at: datetime) -> None:
-    from supervision.lifecycle import WarningView
-
+def print_warning_table(views: Sequence[WarningView], tz: ZoneInfo, at: datetime) -> None:
     rows = [("LEVEL", "CODE", "SUBJECT", "WINDOW", "STATE", "SINCE")]
     for v in views:
-        assert isinstance(v, WarningView)
         w = v.warning
         rows.append(
             (

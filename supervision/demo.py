@@ -42,12 +42,12 @@ from zoneinfo import ZoneInfo
 from supervision.calendar import WorkCalendar
 from supervision.model import CaseType
 from supervision.records import CaseTypeData
+from supervision.rules import DEFAULT_OFFICE_HOURS, RuleSet
 
 log = logging.getLogger(__name__)
 
 HALL_PATH = Path(__file__).resolve().parent.parent / "resources" / "demo" / "hall.json"
 DEFAULT_NOW = time(10, 30)
-DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
 
 _AFTER_ACCEPT = ("handled", "reviewed", "decided", "completed")
 _SURNAMES = (
@@ -137,10 +137,7 @@ def _parse_hall(body: dict[str, Any]) -> _Hall:
         elif c["type"] == "case_type":
             types.append(CaseType.from_data(c["id"], CaseTypeData.model_validate(d)))
         elif c["type"] == "rule_set":
-            for rule in d.get("rules", []):
-                hours = rule.get("params", {}).get("office_hours") if rule.get("code") == "POST_LEFT" else None
-                if hours:
-                    office = tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in hours)
+            office = RuleSet.from_record(d.get("rules", []), d.get("weights")).office_hours
     if not windows:
         raise ValueError("the hall has no windows")
     return _Hall(tuple(windows), tuple(types), office)
