@@ -214,6 +214,8 @@ def apply_changes(session: Session, changes: Iterable[ValidChange]) -> ApplyRepo
         for start in range(0, len(chs), _CHUNK):
             chunk = chs[start : start + _CHUNK]
             ids = [c.id for c in chunk]
+            # The stored versions give exact counts; the upsert's own version guard keeps it right even
+            # if another writer slips in between (PostgreSQL, READ COMMITTED).
             stored = dict(session.execute(select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all())
             rows: list[dict[str, Any]] = []
             for c in chunk:
