@@ -1,0 +1,109 @@
+"""A hall camera: its main stream (always connected, for recording and relay) and optional sub-stream.
+
+``video.Camera`` is the model a ``desktop.CameraTile`` is handed. The main stream's source runs
+for as long as the camera is started; the sub-stream's source connects only while some tile shows
+it, and disconnects when the last one lets go.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from video.display import DisplayDecoder, DisplayMode, choose_display
+from video.source import Source, SourceOptions, SourceStatus
+from video.urls import mask_url
+
+__all__ = ["Camera", "CameraConfig"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CameraConfig:
+    id: str
+    name: str
+    url: str
+    sub_url: str | None = None
+    window_id: str | None = None
+
+    def __repr__(self) -> str:  # never show the password in a repr that lands in a log
+        return f"CameraConfig(id={self.id!r}, name={self.name!r}, url={mask_url(self.url)!r})"
+
+
+class Camera:
+    """One camera and its connections; thread-safe."""
+
+    def __init__(self, config: CameraConfig, options: SourceOptions | None = None) -> None:
+        self.config = config
+        self.options = options or SourceOptions()
+        self.main = Source(config.url, self.options, name=f"{config.id}-main")
+        self.sub: Source | None = (
+            Source(config.sub_url, self.options, name=f"{config.id}-sub") if config.sub_url else None
+        )
+        self._lock = threading.Lock()
+        self._sub_users = 0
+        self._displays: dict[DisplayDecoder, Source] = {}
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    @property
+    def has_sub(self) -> bool:
+        return self.sub is not None
+
+    def start(self) -> None:
+        self.main.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            displays = list(self._displays)
+        for d in displays:
+            self.release(d)
+        if self.sub is not None:
+            self.sub.stop()
+        self.main.stop()
+
+    def status(self) -> SourceStatus:
+        return self.main.status()
+
+    def display(
+        self,
+        width: int,
+        height: int,
+        tiles_shown: int,
+        *,
+        maximised: bool = False,
+        override: DisplayMode | None = None,
+    ) -> DisplayDecoder:
+        """A started decoder for a tile of this size; give it back with :meth:`release`."""
+        choice = choose_display(width, height, tiles_shown, has_sub=self.has_sub, maximised=maximised,
+                                override=override)
+        source = self.main
+        if choice.stream == "sub" and self.sub is not None:
+            source = self.sub
+            with self._lock:
+                self._sub_users += 1
+                first = self._sub_users == 1
+            if first:
+                self.sub.start()
+        decoder = DisplayDecoder(source, width=width, height=height, mode=choice.mode,
+                                 name=f"{self.config.id}-display")
+        with self._lock:
+            self._displays[decoder] = source
+        decoder.start()
+        return decoder
+
+    def release(self, decoder: DisplayDecoder) -> None:
+        """Stop a decoder from :meth:`display`; the sub-stream disconnects when nobody shows it."""
+        decoder.stop()
+        with self._lock:
+            source = self._displays.pop(decoder, None)
+            last = False
+            if source is not None and source is self.sub:
+                self._sub_users -= 1
+                last = self._sub_users == 0
+        if last and self.sub is not None:
+            self.sub.stop()

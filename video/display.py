@@ -1,0 +1,340 @@
+"""Display decoding: decode a camera only while a tile shows it, at the rate and size the tile needs.
+
+A :class:`DisplayDecoder` is the display's consumer of a :class:`~video.source.Source`. Its own
+thread decodes the packets and converts the newest picture to RGB at the tile's pixel size, into a
+small pool of reused buffers, and publishes it as an immutable :class:`Frame` in a one-slot
+"latest frame" mailbox. The GUI thread reads the mailbox on its paint timer; nothing queues up
+between the decoder and the screen, so latency stays bounded under overload:
+
+- packets the decoder cannot keep up with are dropped by the subscription up to the next keyframe
+  (``dropped``);
+- pictures decoded but superseded before conversion are not converted (``skipped``).
+
+:func:`choose_display` picks the stream (main or sub) and :class:`DisplayMode` from the tile's size
+and the number of tiles on screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+import av
+import av.error
+import av.video.reformatter
+import numpy as np
+import numpy.typing as npt
+
+from video.source import MediaPacket, Source, StreamInfo, Subscription
+
+__all__ = ["DisplayChoice", "DisplayDecoder", "DisplayMode", "DisplayStats", "Frame", "choose_display", "fit_size"]
+
+log = logging.getLogger(__name__)
+
+# A tile smaller than this (in device pixels) gets keyframes only when there is no sub-stream.
+SMALL_TILE_PIXELS = 320 * 180
+MANY_TILES = 16
+
+
+class DisplayMode(StrEnum):
+    FULL = "full"  # every frame
+    KEYFRAMES = "keyframes"  # one picture per GOP (about 1 fps): a small fraction of the CPU
+    OFF = "off"  # not decoding at all
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayChoice:
+    stream: Literal["main", "sub"]
+    mode: DisplayMode
+
+
+def choose_display(
+    tile_width: int,
+    tile_height: int,
+    tiles_shown: int,
+    *,
+    has_sub: bool,
+    maximised: bool = False,
+    override: DisplayMode | None = None,
+) -> DisplayChoice:
+    """Which stream a tile shows and how it is decoded.
+
+    A maximised tile shows the main stream at full rate. Otherwise a camera with a sub-stream shows
+    it at full rate (it is cheap by design); without one, a small tile or a grid of more than 16
+    tiles gets keyframes only. ``override`` (the operator's choice) sets the mode; the stream still
+    follows the layout.
+    """
+    stream: Literal["main", "sub"] = "sub" if has_sub and not maximised else "main"
+    if override is not None:
+        return DisplayChoice(stream, override)
+    if tile_width <= 0 or tile_height <= 0:
+        return DisplayChoice(stream, DisplayMode.OFF)
+    if maximised or has_sub:
+        return DisplayChoice(stream, DisplayMode.FULL)
+    if tiles_shown > MANY_TILES or tile_width * tile_height < SMALL_TILE_PIXELS:
+        return DisplayChoice(stream, DisplayMode.KEYFRAMES)
+    return DisplayChoice(stream, DisplayMode.FULL)
+
+
+def fit_size(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:
+    """The largest even size with ``width:height``'s aspect that fits the box, never larger than the source."""
+    if width <= 0 or height <= 0:
+        return max(2, box_width) & ~1, max(2, box_height) & ~1
+    scale = min(box_width / width, box_height / height, 1.0)
+    return max(2, int(width * scale) & ~1), max(2, int(height * scale) & ~1)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A picture ready to paint. Immutable: ``pixels`` is read-only and never written again."""
+
+    pixels: npt.NDArray[np.uint8]  # height × width × 3, RGB
+    pts: float | None  # seconds on the stream's clock
+    wall: float  # time.time() when its packet arrived from the camera
+    decoded: float  # time.time() when it was ready
+    keyframe: bool
+    number: int  # counts up per published frame, so a painter can tell a new one
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayStats:
+    mode: DisplayMode
+    decoded: int  # pictures decoded
+    published: int  # pictures converted and published
+    skipped: int  # decoded but superseded before conversion
+    dropped: int  # packets the subscription dropped because the decoder fell behind
+    errors: int  # packets the decoder rejected
+    last_error: str | None
+
+
+class _BufferPool:
+    """Reuses RGB buffers once nobody outside the pool holds them (checked by reference count)."""
+
+    def __init__(self) -> None:
+        self._buffers: list[npt.NDArray[np.uint8]] = []
+
+    def take(self, height: int, width: int) -> npt.NDArray[np.uint8]:
+        for i, buf in enumerate(self._buffers):
+            # Held only by the list, the loop variable and getrefcount's argument: free to reuse.
+            if buf.shape[0] == height and buf.shape[1] == width and sys.getrefcount(buf) <= 3:
+                buf.flags.writeable = True
+                return self._buffers[i]
+        self._buffers = [b for b in self._buffers if b.shape[:2] == (height, width)][-3:]
+        buf = np.empty((height, width, 3), np.uint8)
+        self._buffers.append(buf)
+        return buf
+
+
+class DisplayDecoder:
+    """Decodes one source for one tile. Thread-safe setters; ``latest()`` is cheap for the GUI thread."""
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        width: int,
+        height: int,
+        mode: DisplayMode = DisplayMode.FULL,
+        queue_size: int = 50,
+        name: str = "display",
+    ) -> None:
+        self.source = source
+        self.name = name
+        self._queue_size = queue_size
+        self._box = (width, height)
+        self._mode = mode
+        self._lock = threading.Lock()
+        self._latest: Frame | None = None
+        self._number = 0
+        self._sub: Subscription | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._decoded = self._published = self._skipped = self._errors = self._dropped_before = 0
+        self._last_error: str | None = None
+
+    # -- control (any thread) ------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._resubscribe()
+        self._thread = threading.Thread(target=self._run, name=f"hallwatch-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            sub, self._sub = self._sub, None
+        if sub is not None:
+            self._dropped_before += sub.dropped
+            sub.close()
+        if self._thread is not None:
+            self._thread.join(2)
+            self._thread = None
+
+    def __enter__(self) -> DisplayDecoder:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def mode(self) -> DisplayMode:
+        return self._mode
+
+    def set_mode(self, mode: DisplayMode) -> None:
+        """Switch between full rate, keyframes only and off, without a new connection."""
+        with self._lock:
+            if mode is self._mode:
+                return
+            self._mode = mode
+        if self._thread is not None:
+            self._resubscribe()
+        self._wake.set()
+
+    def set_size(self, width: int, height: int) -> None:
+        """The tile's new size in device pixels; the next picture is converted to fit it."""
+        with self._lock:
+            self._box = (width, height)
+
+    def latest(self) -> Frame | None:
+        """The newest picture (or None before the first)."""
+        return self._latest
+
+    def stats(self) -> DisplayStats:
+        with self._lock:
+            sub = self._sub
+        return DisplayStats(
+            mode=self._mode,
+            decoded=self._decoded,
+            published=self._published,
+            skipped=self._skipped,
+            dropped=self._dropped_before + (sub.dropped if sub is not None else 0),
+            errors=self._errors,
+            last_error=self._last_error,
+        )
+
+    def _resubscribe(self) -> None:
+        with self._lock:
+            mode = self._mode
+            old = self._sub
+            if old is not None and mode is not DisplayMode.OFF:
+                old.keyframes_only = mode is DisplayMode.KEYFRAMES
+                return
+            self._sub = None
+        if old is not None:
+            self._dropped_before += old.dropped
+            old.close()
+        if mode is not DisplayMode.OFF:
+            sub = self.source.subscribe(
+                f"{self.name}", maxsize=self._queue_size, keyframes_only=mode is DisplayMode.KEYFRAMES
+            )
+            with self._lock:
+                self._sub = sub
+
+    # -- the thread ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        codec: av.VideoCodecContext | None = None
+        info: StreamInfo | None = None
+        reformatter = av.video.reformatter.VideoReformatter()
+        pool = _BufferPool()
+        while not self._stop.is_set():
+            with self._lock:
+                sub = self._sub
+            if sub is None:
+                self._wake.wait(0.2)
+                self._wake.clear()
+                continue
+            packet = sub.get(0.2)
+            if packet is None:
+                continue
+            # Decode everything that is waiting; convert only the newest picture.
+            batch = [packet, *sub.drain()]
+            newest: tuple[av.VideoFrame, MediaPacket] | None = None
+            for p in batch:
+                if codec is None or info is not p.info:
+                    if info is not None and codec is not None and (info.codec, info.extradata) == (
+                        p.info.codec,
+                        p.info.extradata,
+                    ):
+                        info = p.info  # a reconnect with the same stream: keep the decoder
+                    else:
+                        codec, info = self._decoder_for(p.info), p.info
+                for frame in self._decode(codec, p, keyframes=sub.keyframes_only):
+                    self._decoded += 1
+                    if newest is not None:
+                        self._skipped += 1
+                    newest = (frame, p)
+            if newest is not None:
+                self._publish(newest[0], newest[1], reformatter, pool)
+
+    def _decoder_for(self, info: StreamInfo) -> av.VideoCodecContext:
+        ctx = av.CodecContext.create(info.codec, "r")
+        assert isinstance(ctx, av.VideoCodecContext)
+        if info.extradata:
+            ctx.extradata = info.extradata
+        # One thread per decoder: a wall of tiles already keeps every core busy, and frame
+        # threading would add a frame of latency per thread.
+        ctx.thread_count = 1
+        ctx.thread_type = "SLICE"
+        return ctx
+
+    def _decode(self, codec: av.VideoCodecContext, packet: MediaPacket, *, keyframes: bool) -> list[av.VideoFrame]:
+        try:
+            frames = codec.decode(packet.to_av())
+            if keyframes and not frames:
+                # A decoder with reordering delay holds the picture until the next packet, a
+                # second away in this mode: drain it now and start clean for the next keyframe.
+                frames = codec.decode(None)
+                codec.flush_buffers()
+            return frames
+        except av.error.FFmpegError as e:
+            self._errors += 1
+            self._last_error = f"decoding failed: {e.strerror or type(e).__name__}"
+            log.debug("%s: %s", self.source.masked_url, self._last_error)
+            return []
+
+    def _publish(
+        self,
+        frame: av.VideoFrame,
+        packet: MediaPacket,
+        reformatter: av.video.reformatter.VideoReformatter,
+        pool: _BufferPool,
+    ) -> None:
+        with self._lock:
+            box = self._box
+        width, height = fit_size(frame.width, frame.height, *box)
+        rgb = reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="BILINEAR")
+        plane = rgb.planes[0]
+        view = np.frombuffer(memoryview(plane), np.uint8).reshape(height, plane.line_size)[:, : width * 3]
+        out = pool.take(height, width)
+        np.copyto(out, view.reshape(height, width, 3))
+        out.flags.writeable = False
+        self._number += 1
+        self._latest = Frame(
+            pixels=out,
+            pts=packet.seconds,
+            wall=packet.wall,
+            decoded=time.time(),
+            keyframe=packet.keyframe,
+            number=self._number,
+        )
+        self._published += 1

@@ -1,0 +1,654 @@
+"""One connection per camera: a demux thread, reconnects, a stall watchdog and packet fan-out.
+
+A :class:`Source` owns the only connection to one camera stream. Its thread reads packets with
+PyAV and hands each one, as an immutable :class:`MediaPacket`, to every :class:`Subscription` —
+the display decoder, the recorder, the relay, analytics — through the subscription's own bounded
+queue. The source never waits for a consumer: a consumer that falls behind loses the rest of the
+current GOP (counted in its ``dropped``) and resumes at the next keyframe, so it can always decode
+what it gets, and nobody's latency grows. A consumer that joins late is first given the current GOP,
+keyframe first (go2rtc's per-consumer queues; Frigate's ``put_nowait`` and count).
+
+A live source that ends its stream has disconnected (PyAV reports a dead server as a clean end of
+stream). The source then retries with exponential backoff and jitter, about 1 s rising to 30 s;
+subscriptions stay attached across reconnects and see the new connection's :class:`StreamInfo`
+on the packets that follow. The watchdog is the read timeout: when no packet arrives for
+``stall_after`` seconds (default 5 s) while the socket stays open, the source is ``stalled`` and
+reconnects; packets that keep coming without video count as a stall too.
+
+Every URL in a log line, a state or an error message is masked (see :mod:`video.urls`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+from typing import Literal
+
+import av
+import av.error
+import av.stream
+
+from video.urls import SourceKind, file_path, kind_of, mask_url, redact
+
+__all__ = [
+    "MediaPacket",
+    "Source",
+    "SourceOptions",
+    "SourceState",
+    "SourceStatus",
+    "StreamInfo",
+    "Subscription",
+]
+
+log = logging.getLogger(__name__)
+
+_ids = itertools.count(1)
+
+
+class SourceState(StrEnum):
+    """Where a source's connection stands."""
+
+    CONNECTING = "connecting"  # first attempt, nothing received yet
+    LIVE = "live"  # video packets are arriving
+    STALLED = "stalled"  # connected, but no video for stall_after seconds
+    RECONNECTING = "reconnecting"  # lost; waiting out the backoff or trying again
+    FAILED = "failed"  # an error retrying will not fix soon (wrong password, no such stream, file missing)
+    ENDED = "ended"  # a file source reached its end (not looped)
+    STOPPED = "stopped"  # stopped on purpose
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptions:
+    """How a source connects. Defaults suit an IP camera on the hall's network."""
+
+    transport: Literal["tcp", "udp"] = "tcp"  # RTSP only
+    open_timeout: float = 10.0  # seconds to connect and read the stream's header
+    stall_after: float = 5.0  # seconds without video before the source counts as stalled
+    backoff_initial: float = 1.0
+    backoff_max: float = 30.0
+    jitter: float = 0.2  # ± fraction of each backoff delay, so a hall's cameras do not retry in step
+    loop: bool = False  # files only: start again at the end
+    realtime: bool = True  # files only: deliver packets at the pace of their timestamps
+    gop_cache_packets: int = 500  # a longer GOP is not cached (late consumers then wait for a keyframe)
+    gop_cache_bytes: int = 16 * 1024 * 1024
+    probe_seconds: float = 1.0  # how much of a live stream FFmpeg may analyse before the first packet
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """The video stream of one connection; a reconnect yields a new one (``connection`` + 1)."""
+
+    codec: str  # FFmpeg's codec name: h264, hevc, mjpeg…
+    width: int
+    height: int
+    fps: float | None  # the stream's nominal rate; None when it does not say
+    time_base: Fraction
+    pix_fmt: str | None
+    extradata: bytes | None  # SPS/PPS etc., for a decoder or muxer created elsewhere
+    profile: str | None
+    container: str  # the demuxer: rtsp, mpegts, flv…
+    connection: int  # 1 for the first connection, +1 for each reconnect
+
+
+@dataclass(frozen=True, slots=True)
+class MediaPacket:
+    """One compressed video packet, immutable, shared by every consumer."""
+
+    data: bytes
+    pts: int | None
+    dts: int | None
+    duration: int | None
+    keyframe: bool
+    info: StreamInfo
+    wall: float  # time.time() when the packet arrived
+    mono: float  # time.monotonic() when the packet arrived
+
+    @property
+    def seconds(self) -> float | None:
+        """The presentation time in seconds on the stream's clock."""
+        t = self.pts if self.pts is not None else self.dts
+        return None if t is None else float(t * self.info.time_base)
+
+    def to_av(self) -> av.Packet[av.stream.Stream]:
+        """A new PyAV packet with this data and timing (consumers may set its stream freely)."""
+        p = av.Packet(self.data)
+        p.pts, p.dts = self.pts, self.dts
+        if self.duration is not None:
+            p.duration = self.duration
+        p.time_base = self.info.time_base
+        p.is_keyframe = self.keyframe
+        return p
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """A snapshot of a source, for the UI, ``probe`` and logs. ``url`` is masked."""
+
+    url: str
+    state: SourceState
+    error: str | None  # the last error, in words; kept after recovery until the next one
+    since: float  # time.time() when the state was entered
+    info: StreamInfo | None
+    packets: int  # video packets received, all connections
+    bytes: int
+    reconnects: int  # connection attempts after a loss (not the first attempt)
+    first_frame_s: float | None  # from the start of the current connection attempt to its first video packet
+    last_packet_age: float | None  # seconds since the last video packet
+    dropped: int  # packets consumers dropped, summed (each subscription counts its own)
+    consumers: int
+
+
+class Subscription:
+    """A consumer's bounded queue of packets from one source.
+
+    ``get`` blocks the consumer's own thread; the source's ``_offer`` never blocks. When the queue
+    is full the source drops what is queued and the rest of that GOP, so the consumer resumes
+    decodable at the next keyframe; every packet not delivered is counted in ``dropped``.
+    """
+
+    def __init__(self, source: Source, name: str, maxsize: int, keyframes_only: bool) -> None:
+        self.source = source
+        self.name = name
+        self.maxsize = maxsize
+        self._queue: deque[MediaPacket] = deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._keyframes_only = keyframes_only
+        self._need_keyframe = True
+        self._closed = False
+        self.dropped = 0
+        self.delivered = 0
+
+    @property
+    def keyframes_only(self) -> bool:
+        return self._keyframes_only
+
+    @keyframes_only.setter
+    def keyframes_only(self, value: bool) -> None:
+        with self._cond:
+            if value and not self._keyframes_only:
+                self.dropped += sum(1 for p in self._queue if not p.keyframe)
+                self._queue = deque(p for p in self._queue if p.keyframe)
+            elif not value and self._keyframes_only:
+                self._need_keyframe = True  # full rate resumes at a keyframe
+            self._keyframes_only = value
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def _offer(self, packet: MediaPacket) -> None:
+        """Called by the source's thread for every packet; never blocks."""
+        with self._cond:
+            if self._closed:
+                return
+            if self._keyframes_only:
+                if not packet.keyframe:
+                    return  # not wanted: not a drop
+            elif self._need_keyframe:
+                if not packet.keyframe:
+                    self.dropped += 1
+                    return
+                self._need_keyframe = False
+            if len(self._queue) >= self.maxsize:
+                # Dropping one packet would break every packet after it until the next keyframe:
+                # drop the backlog and the rest of the GOP instead, and start clean.
+                self.dropped += len(self._queue) + 1
+                self._queue.clear()
+                if not self._keyframes_only:
+                    self._need_keyframe = not packet.keyframe
+                if not packet.keyframe:
+                    return
+            self._queue.append(packet)
+            self._cond.notify()
+
+    def _prefill(self, gop: list[MediaPacket]) -> None:
+        """Start a late consumer on the current GOP (its first packet is the keyframe)."""
+        with self._cond:
+            if self._keyframes_only:
+                self._queue.extend(gop[:1])
+            elif len(gop) <= self.maxsize:
+                self._queue.extend(gop)
+                self._need_keyframe = False
+            if self._queue:
+                self._cond.notify()
+
+    def get(self, timeout: float | None = None) -> MediaPacket | None:
+        """The next packet, or None after ``timeout`` seconds or once closed."""
+        with self._cond:
+            if not self._queue and not self._closed:
+                self._cond.wait(timeout)
+            if self._queue:
+                self.delivered += 1
+                return self._queue.popleft()
+            return None
+
+    def drain(self) -> list[MediaPacket]:
+        """Everything queued now, without waiting."""
+        with self._cond:
+            items = list(self._queue)
+            self._queue.clear()
+            self.delivered += len(items)
+            return items
+
+    def close(self) -> None:
+        """Leave the source; a consumer blocked in ``get`` wakes with None."""
+        self.source._unsubscribe(self)
+        with self._cond:
+            self._closed = True
+            self._queue.clear()
+            self._cond.notify_all()
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+StateListener = Callable[[SourceStatus], None]
+
+
+class _Permanent(Exception):
+    """An error retrying soon will not fix."""
+
+
+@dataclass
+class _Counters:
+    packets: int = 0
+    bytes: int = 0
+    reconnects: int = 0
+    dropped_closed: int = 0  # drops of subscriptions that have since closed
+    first_frame_s: float | None = None
+    last_packet_mono: float | None = None
+    connection: int = 0
+    attempt_started: float = field(default_factory=time.monotonic)
+
+
+class Source:
+    """The one connection to one camera stream, read by its own thread.
+
+    ``start()`` returns at once; ``status()`` and state listeners tell what happens. ``stop()``
+    returns within about a second when packets flow; a source blocked on a silent server ends
+    within its open or stall timeout (its thread is a daemon, so it never holds up exit).
+    """
+
+    def __init__(self, url: str, options: SourceOptions | None = None, *, name: str | None = None) -> None:
+        self.url = url
+        self.masked_url = mask_url(url)
+        self.kind = kind_of(url)
+        if self.kind is SourceKind.SYNTHETIC:
+            raise ValueError(f"{self.masked_url}: resolve synthetic:// addresses to the demo server's URL first")
+        self.options = options or SourceOptions()
+        self.name = name or f"source-{next(_ids)}"
+        self._lock = threading.Lock()
+        self._subs: list[Subscription] = []
+        self._listeners: list[StateListener] = []
+        self._gop: list[MediaPacket] = []
+        self._gop_bytes = 0
+        self._gop_valid = False
+        self._state = SourceState.STOPPED
+        self._since = time.time()
+        self._error: str | None = None
+        self._info: StreamInfo | None = None
+        self._c = _Counters()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._set_state(SourceState.CONNECTING)
+        self._thread = threading.Thread(target=self._run, name=f"hallwatch-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Ask the thread to end and wait up to ``timeout`` (default: the longest it can take).
+
+        Returns whether the thread has ended.
+        """
+        self._stop.set()
+        t = self._thread
+        if t is not None:
+            t.join(timeout if timeout is not None else self.options.open_timeout + self.options.stall_after + 1)
+            if t.is_alive():
+                log.warning("%s: still waiting on the network after stop; it will end on its own", self.masked_url)
+                return False
+        self._thread = None
+        self._set_state(SourceState.STOPPED)
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> Source:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- consumers ---------------------------------------------------------------------------
+
+    def subscribe(self, name: str, *, maxsize: int = 100, keyframes_only: bool = False) -> Subscription:
+        """A new consumer queue. It starts with the current GOP (keyframe first) when there is one."""
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        sub = Subscription(self, name, maxsize, keyframes_only)
+        with self._lock:
+            if self._gop_valid:
+                sub._prefill(list(self._gop))
+            self._subs.append(sub)
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+                self._c.dropped_closed += sub.dropped
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        with self._lock:
+            return list(self._subs)
+
+    def add_listener(self, listener: StateListener) -> None:
+        """Call ``listener(status)`` on every state change, from the source's thread; keep it quick."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: StateListener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    # -- status ------------------------------------------------------------------------------
+
+    def status(self) -> SourceStatus:
+        with self._lock:
+            c = self._c
+            now = time.monotonic()
+            return SourceStatus(
+                url=self.masked_url,
+                state=self._state,
+                error=self._error,
+                since=self._since,
+                info=self._info,
+                packets=c.packets,
+                bytes=c.bytes,
+                reconnects=c.reconnects,
+                first_frame_s=c.first_frame_s,
+                last_packet_age=None if c.last_packet_mono is None else now - c.last_packet_mono,
+                dropped=c.dropped_closed + sum(s.dropped for s in self._subs),
+                consumers=len(self._subs),
+            )
+
+    @property
+    def state(self) -> SourceState:
+        return self._state
+
+    def _set_state(self, state: SourceState, error: str | None = None) -> None:
+        with self._lock:
+            changed = state is not self._state or (error is not None and error != self._error)
+            if error is not None:
+                self._error = error
+            if not changed:
+                return
+            self._state = state
+            self._since = time.time()
+            listeners = list(self._listeners)
+        if error:
+            log.warning("%s: %s — %s", self.masked_url, state.value, error)
+        else:
+            log.info("%s: %s", self.masked_url, state.value)
+        status = self.status()
+        for listener in listeners:
+            try:
+                listener(status)
+            except Exception:
+                log.exception("%s: a state listener failed", self.masked_url)
+
+    # -- the thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        failures = 0
+        first = True
+        while not self._stop.is_set():
+            if not first:
+                with self._lock:
+                    self._c.reconnects += 1
+            first = False
+            with self._lock:
+                self._c.attempt_started = time.monotonic()
+                self._c.first_frame_s = None
+            went_live = False
+            try:
+                went_live = self._connect_and_read()
+                if self._stop.is_set():
+                    break
+                if self.kind is SourceKind.FILE:
+                    self._set_state(SourceState.ENDED, "the file ended")
+                    return
+                state, message = SourceState.RECONNECTING, "the camera closed the stream"
+            except _Permanent as e:
+                state, message = SourceState.FAILED, str(e)
+            except Exception as e:  # every error becomes a state with words, never a dead thread
+                log.debug("%s: connection ended by an error", self.masked_url, exc_info=True)
+                state, message = self._classify(e)
+            finally:
+                self._invalidate_gop()
+            if self._stop.is_set():
+                break
+            if self.kind is SourceKind.FILE:
+                # A file does not get better by reading it again.
+                self._set_state(SourceState.FAILED, message)
+                return
+            failures = 1 if went_live else failures + 1
+            self._set_state(state, message)
+            if state is SourceState.STALLED:
+                self._set_state(SourceState.RECONNECTING)
+            delay = self._backoff(failures, permanent=state is SourceState.FAILED)
+            log.info("%s: next attempt in %.1f s", self.masked_url, delay)
+            if self._stop.wait(delay):
+                break
+        # stop() sets STOPPED once the thread is gone
+
+    def _backoff(self, failures: int, *, permanent: bool) -> float:
+        o = self.options
+        base = o.backoff_max if permanent else min(o.backoff_max, o.backoff_initial * 2 ** max(0, failures - 1))
+        return max(0.05, base * random.uniform(1 - o.jitter, 1 + o.jitter))
+
+    def _open(self) -> av.container.InputContainer:
+        o = self.options
+        opts: dict[str, str] = {}
+        url = self.url
+        if self.kind is SourceKind.RTSP:
+            opts["rtsp_transport"] = o.transport
+            opts["rtsp_flags"] = "prefer_tcp" if o.transport == "udp" else ""
+            if not opts["rtsp_flags"]:
+                del opts["rtsp_flags"]
+        if self.kind is not SourceKind.FILE:
+            # A live stream: analyse only what is needed to know the codec and size.
+            opts["analyzeduration"] = str(int(o.probe_seconds * 1_000_000))
+            opts["probesize"] = "1000000"
+            opts["fflags"] = "nobuffer"
+        else:
+            path = file_path(url)
+            if not path.exists():
+                raise _Permanent(f"file not found: {path.name}")
+            url = str(path)
+        return av.open(url, "r", options=opts, timeout=(o.open_timeout, o.stall_after))
+
+    def _connect_and_read(self) -> bool:
+        """One connection: open, then deliver packets until it ends. Returns whether video arrived."""
+        container = self._open()
+        went_live = False
+        try:
+            video = container.streams.video[0] if container.streams.video else None
+            if video is None:
+                raise _Permanent("the stream has no video")
+            with self._lock:
+                self._c.connection += 1
+                connection = self._c.connection
+            ctx = video.codec_context
+            rate = video.average_rate or video.base_rate or video.guessed_rate
+            info = StreamInfo(
+                codec=ctx.name,
+                width=ctx.width,
+                height=ctx.height,
+                fps=float(rate) if rate else None,
+                time_base=video.time_base or Fraction(1, 90000),
+                pix_fmt=ctx.pix_fmt,
+                extradata=bytes(ctx.extradata) if ctx.extradata else None,
+                profile=ctx.profile,
+                container=container.format.name,
+                connection=connection,
+            )
+            with self._lock:
+                self._info = info
+            log.info(
+                "%s: connected: %s %dx%d %s fps (%s)", self.masked_url, info.codec, info.width, info.height,
+                f"{info.fps:.2f}" if info.fps else "?", info.container,
+            )
+            for packet in self._packets(container, video, info):
+                if not went_live:
+                    went_live = True
+                    with self._lock:
+                        self._c.first_frame_s = packet.mono - self._c.attempt_started
+                    self._set_state(SourceState.LIVE)
+                self._deliver(packet)
+                if self._stop.is_set():
+                    break
+        finally:
+            container.close()
+        return went_live
+
+    def _packets(
+        self, container: av.container.InputContainer, video: av.VideoStream, info: StreamInfo
+    ) -> Iterator[MediaPacket]:
+        o = self.options
+        is_file = self.kind is SourceKind.FILE
+        tb = info.time_base
+        offset = 0  # added to a looped file's timestamps so they keep rising
+        first_ts: int | None = None
+        frame_ticks = round(1 / (info.fps * tb)) if info.fps else 1
+        last_video = time.monotonic()
+        while True:
+            pace_start: float | None = None
+            pace_origin = 0.0
+            end = 0
+            for p in container.demux(video):
+                now_mono = time.monotonic()
+                if p.stream.index != video.index or p.size == 0:
+                    if now_mono - last_video > o.stall_after:
+                        raise TimeoutError("no video in the stream")
+                    if self._stop.is_set():
+                        return
+                    continue
+                last_video = now_mono
+                if first_ts is None:
+                    first_ts = p.dts if p.dts is not None else p.pts
+                pts = None if p.pts is None else p.pts + offset
+                dts = None if p.dts is None else p.dts + offset
+                if is_file and o.realtime:
+                    t = dts if dts is not None else pts
+                    if t is not None:
+                        secs = float(t * tb)
+                        if pace_start is None:
+                            pace_start, pace_origin = now_mono, secs
+                        wait = pace_start + (secs - pace_origin) - now_mono
+                        if wait > 0 and self._stop.wait(wait):
+                            return
+                        now_mono = time.monotonic()
+                if pts is not None:
+                    end = max(end, pts + (p.duration or frame_ticks))
+                yield MediaPacket(
+                    data=bytes(p),
+                    pts=pts,
+                    dts=dts,
+                    duration=p.duration,
+                    keyframe=p.is_keyframe,
+                    info=info,
+                    wall=time.time(),
+                    mono=now_mono,
+                )
+            if not (is_file and o.loop) or self._stop.is_set():
+                return
+            container.seek(0, stream=video)
+            offset = end - (first_ts or 0)
+
+    def _deliver(self, packet: MediaPacket) -> None:
+        with self._lock:
+            c = self._c
+            c.packets += 1
+            c.bytes += len(packet.data)
+            c.last_packet_mono = packet.mono
+            self._update_gop(packet)
+            subs = list(self._subs)
+        for sub in subs:
+            sub._offer(packet)
+
+    def _update_gop(self, packet: MediaPacket) -> None:
+        o = self.options
+        if packet.keyframe:
+            self._gop = [packet]
+            self._gop_bytes = len(packet.data)
+            self._gop_valid = True
+        elif self._gop_valid:
+            self._gop.append(packet)
+            self._gop_bytes += len(packet.data)
+            if len(self._gop) > o.gop_cache_packets or self._gop_bytes > o.gop_cache_bytes:
+                self._invalidate_gop_locked()
+
+    def _invalidate_gop(self) -> None:
+        with self._lock:
+            self._invalidate_gop_locked()
+
+    def _invalidate_gop_locked(self) -> None:
+        self._gop = []
+        self._gop_bytes = 0
+        self._gop_valid = False
+
+    def _classify(self, e: BaseException) -> tuple[SourceState, str]:
+        """The state an error leads to and what to tell the operator, with no secrets in it."""
+        o = self.options
+        with self._lock:
+            connected = self._info is not None and self._c.connection > 0 and self._state is SourceState.LIVE
+        if isinstance(e, av.error.HTTPUnauthorizedError):
+            return SourceState.FAILED, "the camera refused the user name or password (401)"
+        if isinstance(e, av.error.HTTPForbiddenError):
+            return SourceState.FAILED, "the camera refused access (403)"
+        if isinstance(e, av.error.HTTPNotFoundError):
+            return SourceState.FAILED, "no stream at this address (404)"
+        if isinstance(e, (av.error.ExitError, TimeoutError, av.error.TimeoutError)):
+            if connected:
+                return SourceState.STALLED, f"no video for {o.stall_after:g} s"
+            return SourceState.RECONNECTING, f"no answer within {o.open_timeout:g} s"
+        if isinstance(e, ConnectionRefusedError):
+            host = mask_url(self.url).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+            return SourceState.RECONNECTING, f"connection refused: nothing is listening at {host}"
+        if isinstance(e, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+            return SourceState.RECONNECTING, "the connection was cut"
+        if isinstance(e, av.error.InvalidDataError):
+            return SourceState.RECONNECTING, "the server sent data that is not a video stream"
+        if isinstance(e, (av.error.DemuxerNotFoundError, av.error.ProtocolNotFoundError)):
+            return SourceState.FAILED, "this kind of stream is not supported"
+        if isinstance(e, FileNotFoundError):
+            return SourceState.FAILED, "file not found"
+        if isinstance(e, av.error.FFmpegError):
+            return SourceState.RECONNECTING, redact(e.strerror or type(e).__name__, self.url)
+        return SourceState.RECONNECTING, redact(f"{type(e).__name__}: {e}", self.url)
