@@ -235,9 +235,11 @@ class DisplayDecoder:
         with self._lock:
             mode = self._mode
             old = self._sub
-            if old is not None and mode is not DisplayMode.OFF:
-                old.keyframes_only = mode is DisplayMode.KEYFRAMES
+            if old is not None and mode is DisplayMode.KEYFRAMES:
+                old.keyframes_only = True
                 return
+            # To full rate: a new subscription starts on the source's cached GOP at once,
+            # rather than waiting up to a GOP for the next keyframe.
             self._sub = None
         if old is not None:
             self._dropped_before += old.dropped

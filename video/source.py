@@ -25,6 +25,7 @@ import logging
 import random
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -447,7 +448,11 @@ class Source:
             except _Permanent as e:
                 state, message = SourceState.FAILED, str(e)
             except Exception as e:  # every error becomes a state with words, never a dead thread
-                log.debug("%s: connection ended by an error", self.masked_url, exc_info=True)
+                if isinstance(e, (OSError, av.error.FFmpegError)):  # FFmpeg's errors: the message says it all
+                    log.debug("%s: connection ended: %s", self.masked_url, redact(repr(e), self.url))
+                else:  # a bug: keep the traceback, without the secrets it may quote
+                    log.error("%s: unexpected error\n%s", self.masked_url,
+                              redact("".join(traceback.format_exception(e)), self.url))
                 state, message = self._classify(e)
             finally:
                 self._invalidate_gop()
@@ -485,7 +490,8 @@ class Source:
             # A live stream: analyse only what is needed to know the codec and size.
             opts["analyzeduration"] = str(int(o.probe_seconds * 1_000_000))
             opts["probesize"] = "1000000"
-            opts["fflags"] = "nobuffer"
+            # Not fflags=nobuffer: it throws away the packets read while probing, the first
+            # keyframe among them, so nothing could be decoded until the next GOP.
         else:
             path = file_path(url)
             if not path.exists():
@@ -626,15 +632,19 @@ class Source:
     def _classify(self, e: BaseException) -> tuple[SourceState, str]:
         """The state an error leads to and what to tell the operator, with no secrets in it."""
         o = self.options
+        now = time.monotonic()
         with self._lock:
             connected = self._info is not None and self._c.connection > 0 and self._state is SourceState.LIVE
+            silent_for = now - (self._c.last_packet_mono or 0.0) if connected else now - self._c.attempt_started
+        # FFmpeg's RTSP client turns a timed-out read into "invalid data": judge a timeout by the clock.
+        timed_out = silent_for >= (o.stall_after if connected else o.open_timeout) * 0.95
         if isinstance(e, av.error.HTTPUnauthorizedError):
             return SourceState.FAILED, "the camera refused the user name or password (401)"
         if isinstance(e, av.error.HTTPForbiddenError):
             return SourceState.FAILED, "the camera refused access (403)"
         if isinstance(e, av.error.HTTPNotFoundError):
             return SourceState.FAILED, "no stream at this address (404)"
-        if isinstance(e, (av.error.ExitError, TimeoutError, av.error.TimeoutError)):
+        if timed_out or isinstance(e, (av.error.ExitError, TimeoutError, av.error.TimeoutError)):
             if connected:
                 return SourceState.STALLED, f"no video for {o.stall_after:g} s"
             return SourceState.RECONNECTING, f"no answer within {o.open_timeout:g} s"

@@ -21,7 +21,7 @@ MASK = "***"
 # Query parameters that carry credentials on some cameras (…/video.cgi?user=admin&pwd=…).
 _SECRET_PARAMS = re.compile(r"^(user(name)?|login|pass(word)?|pwd|passwd|token|key|secret|auth|sign(ature)?)$", re.I)
 # scheme://userinfo@ — userinfo is everything up to the last @ before the host part.
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^\s/@'\"]*@)")
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^\s/@]*@)")
 _QUERY_SECRET = re.compile(
     r"(?P<key>[?&;](?:user(?:name)?|login|pass(?:word)?|pwd|passwd|token|key|secret|auth|sign(?:ature)?)=)"
     r"(?P<value>[^&\s'\"#]*)",

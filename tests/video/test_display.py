@@ -1,0 +1,166 @@
+"""Display decoding: decode only what a tile shows, at its size, with no queue that grows."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from video.camera import Camera, CameraConfig
+from video.display import DisplayChoice, DisplayDecoder, DisplayMode, choose_display, fit_size
+from video.source import Source, SourceOptions
+from video.synthetic import CameraSpec, SyntheticCameraServer, write_file
+
+
+def wait_for(predicate: object, timeout: float) -> bool:
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
+
+
+@pytest.mark.parametrize(
+    ("w", "h", "tiles", "has_sub", "maximised", "expected"),
+    [
+        (960, 540, 4, False, False, DisplayChoice("main", DisplayMode.FULL)),
+        (480, 270, 16, False, False, DisplayChoice("main", DisplayMode.FULL)),
+        (320, 180, 25, False, False, DisplayChoice("main", DisplayMode.KEYFRAMES)),  # more than 16 tiles
+        (240, 135, 9, False, False, DisplayChoice("main", DisplayMode.KEYFRAMES)),  # a small tile
+        (240, 135, 36, True, False, DisplayChoice("sub", DisplayMode.FULL)),  # the sub-stream is cheap
+        (1920, 1080, 1, True, True, DisplayChoice("main", DisplayMode.FULL)),  # maximised: main stream
+        (0, 0, 4, False, False, DisplayChoice("main", DisplayMode.OFF)),  # hidden
+    ],
+)
+def test_choose_display_from_tile_size_and_count(
+    w: int, h: int, tiles: int, has_sub: bool, maximised: bool, expected: DisplayChoice
+) -> None:
+    assert choose_display(w, h, tiles, has_sub=has_sub, maximised=maximised) == expected
+
+
+def test_operator_override_wins_but_stream_follows_layout() -> None:
+    assert choose_display(1920, 1080, 1, has_sub=True, override=DisplayMode.KEYFRAMES) == DisplayChoice(
+        "sub", DisplayMode.KEYFRAMES
+    )
+
+
+@pytest.mark.parametrize(
+    ("src", "box", "out"),
+    [((640, 360), (480, 270), (480, 270)), ((640, 360), (480, 480), (480, 270)), ((640, 360), (1920, 1080), (640, 360)),
+     ((1280, 720), (301, 301), (300, 168))],
+)
+def test_fit_size_keeps_aspect_and_never_upscales(src: tuple[int, int], box: tuple[int, int], out: tuple[int, int]) -> None:
+    assert fit_size(*src, *box) == out
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("media") / "hall.ts"
+    write_file(path, seconds=3, label="A01")
+    return path
+
+
+@pytest.fixture
+def looped(clip: Path) -> Iterator[Source]:
+    src = Source(str(clip), SourceOptions(loop=True))
+    src.start()
+    yield src
+    src.stop()
+
+
+def test_full_rate_decoder_publishes_immutable_frames_at_tile_size(looped: Source) -> None:
+    with DisplayDecoder(looped, width=480, height=300) as d:
+        assert wait_for(lambda: d.stats().published >= 25, 5)
+        f = d.latest()
+        assert f is not None
+        assert f.pixels.shape == (270, 480, 3) and f.pixels.dtype == np.uint8
+        with pytest.raises(ValueError, match="read-only"):
+            f.pixels[0, 0, 0] = 1
+        held = f.pixels.copy()
+        time.sleep(0.5)  # many more frames are published meanwhile into reused buffers
+        assert np.array_equal(f.pixels, held), "a frame someone holds is never written again"
+        assert d.latest() is not f
+        st = d.stats()
+        assert st.errors == 0 and st.dropped == 0
+        d.set_size(240, 240)
+        assert wait_for(lambda: (lambda g: g is not None and g.width == 240 and g.height == 134)(d.latest()), 2)
+
+
+def test_keyframe_mode_decodes_about_one_picture_per_second(looped: Source) -> None:
+    with DisplayDecoder(looped, width=320, height=180, mode=DisplayMode.KEYFRAMES) as d:
+        time.sleep(3.2)
+        st = d.stats()
+        assert 2 <= st.decoded <= 5, st
+        f = d.latest()
+        assert f is not None and f.keyframe
+        d.set_mode(DisplayMode.FULL)
+        before = d.stats().decoded
+        time.sleep(1.2)
+        assert d.stats().decoded - before >= 15
+
+
+def test_mode_off_unsubscribes(looped: Source) -> None:
+    with DisplayDecoder(looped, width=320, height=180) as d:
+        assert wait_for(lambda: d.latest() is not None, 3)
+        d.set_mode(DisplayMode.OFF)
+        assert wait_for(lambda: looped.status().consumers == 0, 1)
+        n = d.stats().decoded
+        time.sleep(0.5)
+        assert d.stats().decoded == n
+    assert looped.status().consumers == 0
+
+
+def test_overload_keeps_latency_bounded_and_counts_what_was_skipped(clip: Path) -> None:
+    """A decoder starved of CPU (a lock held by a 'busy GUI') skips, never queues up."""
+    src = Source(str(clip), SourceOptions(loop=True))
+    gate = threading.Lock()
+    d = DisplayDecoder(src, width=480, height=270, queue_size=20)
+    orig = d._decode
+
+    def slow_decode(*a: object, **k: object) -> object:
+        with gate:
+            time.sleep(0.06)  # slower than 25 fps
+        return orig(*a, **k)  # type: ignore[arg-type]
+
+    d._decode = slow_decode  # type: ignore[method-assign]
+    src.start()
+    d.start()
+    try:
+        time.sleep(4)
+        st = d.stats()
+        f = d.latest()
+        assert f is not None
+        assert st.dropped > 0, "the subscription dropped what the decoder could not take"
+        assert len(src.subscriptions[0]) <= 20
+        assert time.time() - f.wall < 20 * 0.06 + 0.5, "latency bounded by the queue, not growing"
+    finally:
+        d.stop()
+        src.stop()
+
+
+def test_camera_connects_its_sub_stream_only_while_displayed(tmp_path: Path) -> None:
+    with SyntheticCameraServer(
+        {"main": CameraSpec("A01", width=640, height=360), "sub": CameraSpec("A01", width=320, height=180)}
+    ) as server:
+        cam = Camera(CameraConfig("cam-A01", "A01", server.url("main"), sub_url=server.url("sub")))
+        cam.start()
+        try:
+            assert cam.sub is not None and not cam.sub.running
+            grid = cam.display(320, 180, 25)
+            assert grid.source is cam.sub and grid.mode is DisplayMode.FULL
+            assert wait_for(lambda: (lambda f: f is not None and f.width == 320)(grid.latest()), 8)
+            big = cam.display(1280, 720, 1, maximised=True)
+            assert big.source is cam.main
+            assert wait_for(lambda: (lambda f: f is not None and f.width == 640)(big.latest()), 8)
+            cam.release(grid)
+            assert not cam.sub.running, "nobody shows the sub-stream: disconnected"
+            assert cam.main.running
+            cam.release(big)
+        finally:
+            cam.stop()
