@@ -80,7 +80,9 @@ class SourceOptions:
     realtime: bool = True  # files only: deliver packets at the pace of their timestamps
     gop_cache_packets: int = 500  # a longer GOP is not cached (late consumers then wait for a keyframe)
     gop_cache_bytes: int = 16 * 1024 * 1024
-    probe_seconds: float = 1.0  # how much of a live stream FFmpeg may analyse before the first packet
+    # How much of a live stream FFmpeg may analyse before the first packet. None: 0.3 s for RTSP,
+    # whose SDP already carries the codec parameters, and 1 s for the rest, which must find a keyframe.
+    probe_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,7 +490,8 @@ class Source:
                 del opts["rtsp_flags"]
         if self.kind is not SourceKind.FILE:
             # A live stream: analyse only what is needed to know the codec and size.
-            opts["analyzeduration"] = str(int(o.probe_seconds * 1_000_000))
+            probe = o.probe_seconds if o.probe_seconds is not None else 0.3 if self.kind is SourceKind.RTSP else 1.0
+            opts["analyzeduration"] = str(int(probe * 1_000_000))
             opts["probesize"] = "1000000"
             # Not fflags=nobuffer: it throws away the packets read while probing, the first
             # keyframe among them, so nothing could be decoded until the next GOP.
@@ -577,8 +580,12 @@ class Source:
                         if pace_start is None:
                             pace_start, pace_origin = now_mono, secs
                         wait = pace_start + (secs - pace_origin) - now_mono
-                        if wait > 0 and self._stop.wait(wait):
-                            return
+                        if wait > 0:
+                            # time.sleep costs less CPU per wake than Event.wait; waits are one frame
+                            # long, so stop() is still seen within a frame.
+                            time.sleep(min(wait, 0.2)) if wait <= 0.2 else self._stop.wait(wait)
+                            if self._stop.is_set():
+                                return
                         now_mono = time.monotonic()
                 if pts is not None:
                     end = max(end, pts + (p.duration or frame_ticks))

@@ -55,7 +55,9 @@ def test_operator_override_wins_but_stream_follows_layout() -> None:
     [((640, 360), (480, 270), (480, 270)), ((640, 360), (480, 480), (480, 270)), ((640, 360), (1920, 1080), (640, 360)),
      ((1280, 720), (301, 301), (300, 168))],
 )
-def test_fit_size_keeps_aspect_and_never_upscales(src: tuple[int, int], box: tuple[int, int], out: tuple[int, int]) -> None:
+def test_fit_size_keeps_aspect_and_never_upscales(
+    src: tuple[int, int], box: tuple[int, int], out: tuple[int, int]
+) -> None:
     assert fit_size(*src, *box) == out
 
 

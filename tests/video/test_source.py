@@ -6,6 +6,7 @@ synthetic cameras' HTTP server, a silent TCP server and one that sends garbage.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -104,7 +105,7 @@ def test_looped_file_keeps_timestamps_rising(clip: Path, source_factory: Callabl
     packets = take(sub, 200, timeout=10)
     assert len(packets) == 200
     dts = [p.dts for p in packets]
-    assert all(b is not None and a is not None and b > a for a, b in zip(dts, dts[1:], strict=False))
+    assert all(b is not None and a is not None and b > a for a, b in itertools.pairwise(dts))
     assert sum(p.keyframe for p in packets) >= 8
 
 

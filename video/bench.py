@@ -1,0 +1,221 @@
+"""Video benchmark: display decoding against the software-decoding floor. Prints JSON.
+
+    python -m video.bench [--seconds 10] [--out FILE]
+
+Inputs are synthetic hall scenes encoded once (H.264, 25 fps, a keyframe per second). Each scenario
+runs N sources paced at real time (looped files: the same demux thread and fan-out as a camera,
+without a network) with one display decoder each, converting to tile size as the grid does, and a
+60 Hz "painter" thread that reads each decoder's latest frame the way the GUI timer does.
+
+The floor is ``ffmpeg -threads 1 -i INPUT -f null -`` on the same file in the same run: its CPU
+time per frame is the cost of software decoding alone on this machine. The ratio is our process's
+CPU time per displayed stream-frame over that floor, for the same number of frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from video.display import DisplayDecoder, DisplayMode
+from video.source import Source, SourceOptions
+from video.synthetic import write_file
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    streams: int
+    width: int
+    height: int
+    tile: tuple[int, int]
+    mode: DisplayMode
+
+
+def _cpu_self() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def ffmpeg_floor(path: Path) -> dict[str, float]:
+    """CPU seconds per frame that ``ffmpeg -threads 1 … -f null -`` needs to decode ``path``."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise SystemExit("ffmpeg is not installed: it is the benchmark's reference (apt-get install ffmpeg)")
+    with av.open(str(path)) as c:
+        frames = sum(1 for p in c.demux(c.streams.video[0]) if p.size)
+    best = float("inf")
+    for _ in range(3):  # the best of three: the floor, not the noise
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(
+            [ffmpeg, "-nostdin", "-v", "error", "-threads", "1", "-i", str(path), "-f", "null", "-"],
+            check=True,
+            stdout=subprocess.DEVNULL,  # "-" is ffmpeg's stdout: keep it off ours
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return {"frames": frames, "cpu_s": best, "cpu_ms_per_frame": 1000 * best / frames}
+
+
+def run_scenario(sc: Scenario, clip: Path, seconds: float, warmup: float = 2.0) -> dict[str, Any]:
+    sources = [Source(str(clip), SourceOptions(loop=True), name=f"bench-{i}") for i in range(sc.streams)]
+    decoders = [
+        DisplayDecoder(s, width=sc.tile[0], height=sc.tile[1], mode=sc.mode, name=f"bench-display-{i}")
+        for i, s in enumerate(sources)
+    ]
+    ages: list[float] = []
+    painted = 0
+    measuring = threading.Event()
+    stop = threading.Event()
+
+    def painter() -> None:  # the GUI's 60 Hz timer: look at every tile's latest frame
+        nonlocal painted
+        seen = [0] * len(decoders)
+        while not stop.wait(1 / 60):
+            now = time.time()
+            for i, d in enumerate(decoders):
+                f = d.latest()
+                if f is not None and f.number != seen[i]:
+                    seen[i] = f.number
+                    if measuring.is_set():
+                        ages.append(now - f.wall)
+                        painted += 1
+
+    for s in sources:
+        s.start()
+    for d in decoders:
+        d.start()
+    paint = threading.Thread(target=painter, name="bench-painter", daemon=True)
+    paint.start()
+    try:
+        time.sleep(warmup)
+        decoded0 = sum(d.stats().decoded for d in decoders)
+        cpu0, t0 = _cpu_self(), time.monotonic()
+        measuring.set()
+        time.sleep(seconds)
+        measuring.clear()
+        cpu1, t1 = _cpu_self(), time.monotonic()
+        decoded1 = sum(d.stats().decoded for d in decoders)
+        rss = _rss_mb()
+        stats = [d.stats() for d in decoders]
+    finally:
+        stop.set()
+        paint.join(2)
+        for d in decoders:
+            d.stop()
+        for s in sources:
+            s.stop()
+    wall = t1 - t0
+    cpu = cpu1 - cpu0
+    decoded = decoded1 - decoded0
+    return {
+        "streams": sc.streams,
+        "source": f"{sc.width}x{sc.height} h264 25 fps",
+        "tile": f"{sc.tile[0]}x{sc.tile[1]}",
+        "mode": sc.mode.value,
+        "seconds": round(wall, 2),
+        "cpu_s": round(cpu, 3),
+        "cpu_cores": round(cpu / wall, 3),
+        "frames_decoded": decoded,
+        "decoded_fps_per_stream": round(decoded / wall / sc.streams, 2),
+        "frames_painted": painted,
+        "cpu_ms_per_frame": round(1000 * cpu / decoded, 3) if decoded else None,
+        "frame_age_p50_ms": _round_ms(_percentile(ages, 0.5)),
+        "frame_age_p95_ms": _round_ms(_percentile(ages, 0.95)),
+        "dropped": sum(s.dropped for s in stats),
+        "skipped": sum(s.skipped for s in stats),
+        "errors": sum(s.errors for s in stats),
+        "rss_mb": round(rss, 1),
+    }
+
+
+def _round_ms(v: float | None) -> float | None:
+    return None if v is None else round(1000 * v, 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m video.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per scenario (default 10)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the JSON to this file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    with tempfile.TemporaryDirectory(prefix="hallwatch-bench-") as tmp:
+        clip360 = Path(tmp) / "hall-640x360.ts"
+        clip720 = Path(tmp) / "hall-1280x720.ts"
+        # High profile with CABAC and deblocking, as IP cameras send (x264 "veryfast"); the demo's
+        # live cameras use "ultrafast" (Constrained Baseline), which decodes unrealistically cheaply.
+        write_file(clip360, seconds=20, label="A01", width=640, height=360, preset="veryfast")
+        write_file(clip720, seconds=20, label="B02", width=1280, height=720, preset="veryfast", bitrate=2_000_000)
+        floor360, floor720 = ffmpeg_floor(clip360), ffmpeg_floor(clip720)
+        full16 = run_scenario(Scenario("full16", 16, 640, 360, (480, 270), DisplayMode.FULL), clip360, args.seconds)
+        key16 = run_scenario(
+            Scenario("key16", 16, 640, 360, (480, 270), DisplayMode.KEYFRAMES), clip360, args.seconds
+        )
+        full4 = run_scenario(Scenario("full4", 4, 1280, 720, (960, 540), DisplayMode.FULL), clip720, args.seconds)
+        bitrate360 = clip360.stat().st_size * 8 / 20 / 1e6
+        bitrate720 = clip720.stat().st_size * 8 / 20 / 1e6
+
+    def ratio(run: dict[str, Any], floor: dict[str, float]) -> float | None:
+        per = run["cpu_ms_per_frame"]
+        return None if per is None else round(per / floor["cpu_ms_per_frame"], 3)
+
+    result = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "pyav": av.__version__,
+            "ffmpeg_in_pyav": str(av.ffmpeg_version_info),
+            "ffmpeg_cli": subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0],
+        },
+        "inputs": {"640x360_mbit_s": round(bitrate360, 2), "1280x720_mbit_s": round(bitrate720, 2)},
+        "ffmpeg_floor": {"640x360": floor360, "1280x720": floor720},
+        "full_16x640x360_to_480x270": {**full16, "cpu_ratio_to_ffmpeg": ratio(full16, floor360), "target": 1.3,
+                                       "frame_age_p95_target_ms": 100},
+        "keyframes_16x640x360": {
+            **key16,
+            "cpu_ratio_to_full_rate": round(key16["cpu_s"] / full16["cpu_s"], 3) if full16["cpu_s"] else None,
+            "target": 0.15,
+        },
+        "full_4x1280x720_to_960x540": {**full4, "cpu_ratio_to_ffmpeg": ratio(full4, floor720), "target": 1.3},
+        "rss_mb_16_displayed": {"value": full16["rss_mb"], "target": 400},
+    }
+    text = json.dumps(result, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
