@@ -33,7 +33,7 @@ class ProbeResult:
     codec: str | None
     width: int | None
     height: int | None
-    fps: float | None  # measured from the frames received; the stream's own figure if too few arrived
+    fps: float | None  # measured from the received frames' timestamps; the stream's own figure if too few
     nominal_fps: float | None
     frames: int
     first_frame_s: float | None  # from the start of the probe to the first frame
@@ -95,7 +95,8 @@ def probe(
     sub = source.subscribe("probe", maxsize=1000)
     frames = 0
     first_at: float | None = None
-    last_at: float | None = None
+    first_pts: float | None = None
+    last_pts: float | None = None
     deadline = started + seconds
     stop = stop or threading.Event()
     source.start()
@@ -112,15 +113,20 @@ def probe(
             frames += 1
             if first_at is None:
                 first_at = packet.mono
-            last_at = packet.mono
+            t = packet.seconds
+            if t is not None:
+                first_pts = t if first_pts is None else first_pts
+                last_pts = t
     finally:
         final = source.status()
         sub.close()
         source.stop()
     info = final.info
     measured: float | None = None
-    if first_at is not None and last_at is not None and frames > 2 and last_at > first_at:
-        measured = (frames - 1) / (last_at - first_at)
+    # The rate the camera really sends, from the frames' own timestamps: arrival times are bunched
+    # at the start (the server's GOP burst), which would overstate it.
+    if first_pts is not None and last_pts is not None and frames > 2 and last_pts > first_pts:
+        measured = (frames - 1) / (last_pts - first_pts)
     nominal = info.fps if info is not None else None
     return ProbeResult(
         url=final.url,

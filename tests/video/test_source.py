@@ -208,8 +208,9 @@ def test_rtsp_camera_frames_codec_and_size(
 def test_rtsp_camera_killed_and_restarted_keeps_its_consumers(
     rtsp_camera_factory: CameraFactory, source_factory: Callable[..., Source]
 ) -> None:
+    """With the application's default options: reconnecting within 5 s, live again within 5 s."""
     cam = rtsp_camera_factory("h264")
-    src = source_factory(cam.url, SourceOptions(open_timeout=4, stall_after=3, backoff_initial=0.5, backoff_max=2))
+    src = source_factory(cam.url, SourceOptions())
     sub = src.subscribe("display")
     src.start()
     assert len(take(sub, 10, timeout=15)) == 10
@@ -219,8 +220,8 @@ def test_rtsp_camera_killed_and_restarted_keeps_its_consumers(
     assert time.monotonic() - killed < 5
     cam.start()
     restarted = time.monotonic()
-    assert wait_for(lambda: src.state is SourceState.LIVE, 5 + 5), src.status()  # within 5 s of the camera being up
-    assert time.monotonic() - restarted < 8
+    assert wait_for(lambda: src.state is SourceState.LIVE, 5), src.status()
+    assert time.monotonic() - restarted < 5
     sub.drain()
     again = take(sub, 10, timeout=5)
     assert len(again) == 10, "the same subscription receives again"
