@@ -82,8 +82,26 @@ _COMPANY_HINTS = (
     "非住宅",
     "首次登记",
 )
-_GRADES = (5, 4, 3, 2, 1)
-_GRADE_WEIGHTS = (74, 18, 4, 2, 2)
+GRADES = (5, 4, 3, 2, 1)
+GRADE_WEIGHTS = (74, 18, 4, 2, 2)  # how often each of GRADES is given: mostly 非常满意
+
+
+def staff_name(index: int) -> str:
+    """The (made-up) name of the clerk at the ``index``-th window of the hall file."""
+    return f"{_SURNAMES[index * 7 % len(_SURNAMES)]}{_GIVEN[index % len(_GIVEN)]}"
+
+
+def applicant_name(rng: random.Random, case_type_name: str) -> str:
+    """A masked applicant: a company for business-like case types, else a person (王**)."""
+    if any(h in case_type_name for h in _COMPANY_HINTS):
+        return rng.choice(_COMPANIES)
+    return f"{rng.choice(_SURNAMES)}**"
+
+
+def reviewer_name(department: str) -> str:
+    """The back-office official of a department (append 局长 for the one who decides)."""
+    i = sum(map(ord, department))
+    return f"{_SURNAMES[i % len(_SURNAMES)]}{_GIVEN[(i // 3) % len(_GIVEN)]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +218,7 @@ class _Generator:
             self.windows_by_hall.setdefault(w.hall_id, []).append(w)
         # The hall with the most windows carries the planted scenarios.
         self.main_hall = max(self.windows_by_hall, key=lambda h: len(self.windows_by_hall[h]))
-        self.staff = {
-            w.id: f"{_SURNAMES[i * 7 % len(_SURNAMES)]}{_GIVEN[i % len(_GIVEN)]}" for i, w in enumerate(hall.windows)
-        }
+        self.staff = {w.id: staff_name(i) for i, w in enumerate(hall.windows)}
         self.long_waits: list[tuple[datetime, str]] = []  # (issued_at, window_id) on earlier days
         self.bad_reviews: list[tuple[datetime, str]] = []  # (at, window_id) on earlier days
 
@@ -235,13 +251,10 @@ class _Generator:
         self.records.append((last, rtype, rid, data))
 
     def applicant(self, ct: CaseType) -> str:
-        if any(h in ct.name for h in _COMPANY_HINTS):
-            return self.rng.choice(_COMPANIES)
-        return f"{self.rng.choice(_SURNAMES)}**"
+        return applicant_name(self.rng, ct.name)
 
     def reviewer(self, dept: str) -> str:
-        i = sum(map(ord, dept))
-        return f"{_SURNAMES[i % len(_SURNAMES)]}{_GIVEN[(i // 3) % len(_GIVEN)]}"
+        return reviewer_name(dept)
 
     def pick(self, scenario: str, want: Callable[[CaseType], bool]) -> tuple[CaseType, _Window] | None:
         """A case type satisfying ``want`` and a main-hall window of its department."""
@@ -420,7 +433,7 @@ class _Generator:
         if status == "done" and rng.random() < 0.8:
             at = end + timedelta(minutes=rng.randint(0, 2))
             if at <= now:
-                grade = rng.choices(_GRADES, _GRADE_WEIGHTS)[0]
+                grade = rng.choices(GRADES, GRADE_WEIGHTS)[0]
                 self.evaluation(win.id, case_id, at, grade)
 
     def evaluation(self, window_id: str, case_id: str | None, at: datetime, grade: int) -> None:
