@@ -235,6 +235,10 @@ class WarningState(Base):
     note: Mapped[str | None] = mapped_column(Text)
     cleared_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # The server refused this terminal's last action on it (e.g. "superseded"): shown to the operator.
+    rejected_at: Mapped[datetime | None]
+    rejected_code: Mapped[str | None] = mapped_column(String(40))
+    rejected_message: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboxAction(Base):
@@ -260,6 +264,8 @@ class SyncState(Base):
     last_success_at: Mapped[datetime | None]
     offline_since: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Why a full resync is under way (cursor_expired / epoch_mismatch) until its last page is in.
+    resync: Mapped[str | None] = mapped_column(String(20))
 
 
 class AuditEntry(Base):
