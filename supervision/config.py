@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+TOKEN_ENV = "HALLWATCH_TOKEN"
 
 
 class _Section(BaseModel):
@@ -46,6 +51,53 @@ class ImportConfig(_Section):
     max_bytes: int = Field(512 * 2**20, ge=1024, description="largest file `import` accepts")
 
 
+class ServerConfig(_Section):
+    """The central supervision server (sync-protocol.md). No URL: this terminal does not sync."""
+
+    url: str = Field("", description="server base URL, e.g. https://jiancha.example.gov.cn (empty: sync disabled)")
+    token: SecretStr | None = Field(
+        None, description=f"this terminal's bearer token; when absent the environment variable {TOKEN_ENV} is read"
+    )
+    ca_bundle: Path | None = Field(None, description="PEM file of the CA(s) to trust for the server's certificate")
+    interval: float = Field(15.0, ge=1.0, le=3600.0, description="seconds between sync rounds")
+    connect_timeout: float = Field(5.0, gt=0, le=120, description="seconds to wait for a connection")
+    read_timeout: float = Field(30.0, gt=0, le=600, description="seconds to wait for the server between bytes")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            return ""
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            # The value is not echoed: a mistyped URL may still carry a password.
+            raise ValueError("not an http(s) URL with a host (e.g. https://jiancha.example.gov.cn)")
+        if parts.username or parts.password:
+            raise ValueError("the URL must not carry a user name or password; the token authenticates")
+        if parts.query or parts.fragment:
+            raise ValueError("the URL must not carry a query or fragment")
+        return v.rstrip("/")
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _readable_bundle(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.expanduser().is_file():
+            raise ValueError(f"CA bundle {v} is not a file")
+        return None if v is None else v.expanduser()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def effective_token(self, environ: Mapping[str, str] | None = None) -> SecretStr | None:
+        """The token from the file, else from ``HALLWATCH_TOKEN``; None when neither has one."""
+        if self.token is not None and self.token.get_secret_value().strip():
+            return SecretStr(self.token.get_secret_value().strip())
+        env = (os.environ if environ is None else environ).get(TOKEN_ENV, "").strip()
+        return SecretStr(env) if env else None
+
+
 class UiConfig(_Section):
     language: Literal["zh_CN", "en"] = Field("zh_CN", description="user interface language")
 
@@ -58,6 +110,7 @@ class Config(_Section):
     terminal: TerminalConfig = TerminalConfig()
     database: DatabaseConfig = DatabaseConfig()
     import_: ImportConfig = Field(ImportConfig(), alias="import")
+    server: ServerConfig = ServerConfig()
     ui: UiConfig = UiConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
