@@ -37,6 +37,7 @@ import av
 import av.error
 import av.stream
 
+from video.nal import has_parameter_sets, is_annexb
 from video.urls import SourceKind, file_path, kind_of, mask_url, redact
 
 __all__ = [
@@ -278,6 +279,44 @@ class _Counters:
     attempt_started: float = field(default_factory=time.monotonic)
 
 
+class _AnnexB:
+    """Hands out H.264/H.265 as Annex B with the parameter sets on every keyframe.
+
+    Segments, relayed streams and late consumers start at a keyframe and must decode from it
+    alone. FLV, RTMP and MP4 carry length-prefixed NAL units with the parameter sets only in the
+    header (avcC/hvcC): FFmpeg's ``*_mp4toannexb`` filter rewrites them. Some RTSP cameras send the
+    parameter sets only in the SDP: they are put in front of each keyframe that lacks them.
+    """
+
+    def __init__(self, video: av.VideoStream, codec: str, extradata: bytes | None) -> None:
+        self._bsf: av.BitStreamFilterContext | None = None
+        self._prefix: bytes | None = None
+        self._codec = codec
+        self.extradata = extradata  # what a decoder created elsewhere should be given
+        if codec in ("h264", "hevc") and extradata:
+            if is_annexb(extradata):
+                self._prefix = extradata
+            else:
+                self._bsf = av.BitStreamFilterContext(f"{codec}_mp4toannexb", video)
+                self.extradata = None  # the packets carry them now; avcC would mislead a decoder
+
+    def reset(self) -> None:
+        """Forget a held-back packet (after a seek)."""
+        if self._bsf is not None:
+            self._bsf.flush()
+
+    def filter(self, packet: av.Packet[av.VideoStream]) -> list[tuple[av.Packet[av.VideoStream], bytes]]:
+        """The packets to hand out for one demuxed packet (a filter may hold one back), with their data."""
+        out = self._bsf.filter(packet) if self._bsf is not None else [packet]
+        result = []
+        for p in out:
+            data = bytes(p)
+            if self._prefix is not None and p.is_keyframe and not has_parameter_sets(data, self._codec):
+                data = self._prefix + data
+            result.append((p, data))
+        return result
+
+
 class Source:
     """The one connection to one camera stream, read by its own thread.
 
@@ -414,8 +453,10 @@ class Source:
             self._state = state
             self._since = time.time()
             listeners = list(self._listeners)
-        if error:
+        if error and state in (SourceState.STALLED, SourceState.RECONNECTING, SourceState.FAILED):
             log.warning("%s: %s — %s", self.masked_url, state.value, error)
+        elif error:
+            log.info("%s: %s — %s", self.masked_url, state.value, error)
         else:
             log.info("%s: %s", self.masked_url, state.value)
         status = self.status()
@@ -515,6 +556,7 @@ class Source:
                 connection = self._c.connection
             ctx = video.codec_context
             rate = video.average_rate or video.base_rate or video.guessed_rate
+            annexb = _AnnexB(video, ctx.name, bytes(ctx.extradata) if ctx.extradata else None)
             info = StreamInfo(
                 codec=ctx.name,
                 width=ctx.width,
@@ -522,7 +564,7 @@ class Source:
                 fps=float(rate) if rate else None,
                 time_base=video.time_base or Fraction(1, 90000),
                 pix_fmt=ctx.pix_fmt,
-                extradata=bytes(ctx.extradata) if ctx.extradata else None,
+                extradata=annexb.extradata,
                 profile=ctx.profile,
                 container=container.format.name,
                 connection=connection,
@@ -533,7 +575,7 @@ class Source:
                 "%s: connected: %s %dx%d %s fps (%s)", self.masked_url, info.codec, info.width, info.height,
                 f"{info.fps:.2f}" if info.fps else "?", info.container,
             )
-            for packet in self._packets(container, video, info):
+            for packet in self._packets(container, video, info, annexb):
                 if not went_live:
                     went_live = True
                     with self._lock:
@@ -547,7 +589,7 @@ class Source:
         return went_live
 
     def _packets(
-        self, container: av.container.InputContainer, video: av.VideoStream, info: StreamInfo
+        self, container: av.container.InputContainer, video: av.VideoStream, info: StreamInfo, annexb: _AnnexB
     ) -> Iterator[MediaPacket]:
         o = self.options
         is_file = self.kind is SourceKind.FILE
@@ -560,48 +602,50 @@ class Source:
             pace_start: float | None = None
             pace_origin = 0.0
             end = 0
-            for p in container.demux(video):
+            for raw in container.demux(video):
                 now_mono = time.monotonic()
-                if p.stream.index != video.index or p.size == 0:
+                if raw.stream.index != video.index or raw.size == 0:
                     if now_mono - last_video > o.stall_after:
                         raise TimeoutError("no video in the stream")
                     if self._stop.is_set():
                         return
                     continue
                 last_video = now_mono
-                if first_ts is None:
-                    first_ts = p.dts if p.dts is not None else p.pts
-                pts = None if p.pts is None else p.pts + offset
-                dts = None if p.dts is None else p.dts + offset
-                if is_file and o.realtime:
-                    t = dts if dts is not None else pts
-                    if t is not None:
-                        secs = float(t * tb)
-                        if pace_start is None:
-                            pace_start, pace_origin = now_mono, secs
-                        wait = pace_start + (secs - pace_origin) - now_mono
-                        if wait > 0:
-                            # time.sleep costs less CPU per wake than Event.wait; waits are one frame
-                            # long, so stop() is still seen within a frame.
-                            time.sleep(min(wait, 0.2)) if wait <= 0.2 else self._stop.wait(wait)
-                            if self._stop.is_set():
-                                return
-                        now_mono = time.monotonic()
-                if pts is not None:
-                    end = max(end, pts + (p.duration or frame_ticks))
-                yield MediaPacket(
-                    data=bytes(p),
-                    pts=pts,
-                    dts=dts,
-                    duration=p.duration,
-                    keyframe=p.is_keyframe,
-                    info=info,
-                    wall=time.time(),
-                    mono=now_mono,
-                )
+                for p, data in annexb.filter(raw):
+                    if first_ts is None:
+                        first_ts = p.dts if p.dts is not None else p.pts
+                    pts = None if p.pts is None else p.pts + offset
+                    dts = None if p.dts is None else p.dts + offset
+                    if is_file and o.realtime:
+                        t = dts if dts is not None else pts
+                        if t is not None:
+                            secs = float(t * tb)
+                            if pace_start is None:
+                                pace_start, pace_origin = now_mono, secs
+                            wait = pace_start + (secs - pace_origin) - now_mono
+                            if wait > 0:
+                                # time.sleep costs less CPU per wake than Event.wait; waits are one frame
+                                # long, so stop() is still seen within a frame.
+                                time.sleep(min(wait, 0.2)) if wait <= 0.2 else self._stop.wait(wait)
+                                if self._stop.is_set():
+                                    return
+                            now_mono = time.monotonic()
+                    if pts is not None:
+                        end = max(end, pts + (p.duration or frame_ticks))
+                    yield MediaPacket(
+                        data=data,
+                        pts=pts,
+                        dts=dts,
+                        duration=p.duration,
+                        keyframe=p.is_keyframe,
+                        info=info,
+                        wall=time.time(),
+                        mono=now_mono,
+                    )
             if not (is_file and o.loop) or self._stop.is_set():
                 return
             container.seek(0, stream=video)
+            annexb.reset()
             offset = end - (first_ts or 0)
 
     def _deliver(self, packet: MediaPacket) -> None:

@@ -363,3 +363,42 @@ def test_twenty_reconnect_cycles_leak_no_threads_fds_or_memory(tmp_path: Path) -
         src.stop()
         sub.close()
         server.close()
+
+
+def test_length_prefixed_h264_is_handed_out_as_annexb_with_parameter_sets(
+    tmp_path: Path, source_factory: Callable[..., Source]
+) -> None:
+    """MP4/FLV/RTMP carry avcC: every consumer must still be able to start at any keyframe."""
+    from video.nal import has_parameter_sets, is_annexb
+
+    path = tmp_path / "hall.mp4"
+    write_file(path, seconds=3, label="A01")
+    src = source_factory(str(path), SourceOptions(realtime=False))
+    sub = src.subscribe("t", maxsize=1000)
+    src.start()
+    assert wait_for(lambda: src.state is SourceState.ENDED, 5)
+    got = sub.drain()
+    assert len(got) == 75
+    assert all(is_annexb(p.data) for p in got)
+    keys = [p for p in got if p.keyframe]
+    assert len(keys) == 3 and all(has_parameter_sets(p.data, "h264") for p in keys)
+    assert got[0].info.extradata is None  # avcC would mislead a decoder fed Annex B
+
+
+def test_keyframes_get_the_sdp_parameter_sets_when_the_stream_lacks_them() -> None:
+    from video.nal import has_parameter_sets
+    from video.source import _AnnexB
+
+    sps_pps = b"\x00\x00\x00\x01\x67\x42\x00\x1e" + b"\x00\x00\x00\x01\x68\xce\x3c\x80"
+    idr = b"\x00\x00\x00\x01\x65\x88\x84\x00"
+    import av
+
+    p = av.Packet(idr)
+    p.is_keyframe = True
+    annexb = _AnnexB(None, "h264", sps_pps)  # type: ignore[arg-type]
+    [(_, data)] = annexb.filter(p)
+    assert data == sps_pps + idr and has_parameter_sets(data, "h264")
+    q = av.Packet(sps_pps + idr)
+    q.is_keyframe = True
+    [(_, data)] = annexb.filter(q)
+    assert data == sps_pps + idr, "not added twice"
