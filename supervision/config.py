@@ -98,6 +98,35 @@ class ServerConfig(_Section):
         return SecretStr(env) if env else None
 
 
+class RecordingConfig(_Section):
+    """Recording and retention of every camera's footage."""
+
+    segment_seconds: float = Field(60.0, ge=2.0, le=3600.0, description="length of a footage segment, cut at keyframes")
+    footage_dir: Path | None = Field(None, description="where segments are written (default: DATA/footage)")
+    retention_days: float = Field(30.0, gt=0, le=3650, description="footage older than this is pruned unless held")
+    min_free_percent: float = Field(
+        10.0, ge=0, lt=100, description="prune the oldest unheld footage when free space falls below this"
+    )
+    hold_margin_minutes: float = Field(
+        10.0, ge=0, le=24 * 60, description="footage held either side of a yellow or red warning, bookmark or complaint"
+    )
+
+
+class CameraEntry(_Section):
+    """A camera recorded by this terminal besides those in the store (``[[cameras]]``)."""
+
+    id: str = Field(min_length=1, description="camera id (as in the store's camera records)")
+    name: str = Field("", description="name shown to operators")
+    url: str = Field(min_length=1, description="main stream: rtsp://, http(s)://, rtmp:// or a file")
+    sub_url: str | None = Field(None, description="sub-stream for the grid, if the camera has one")
+    window_id: str | None = Field(None, description="the window the camera watches")
+
+    def __repr__(self) -> str:  # camera URLs carry passwords: never in a repr that reaches a log
+        return f"CameraEntry(id={self.id!r}, name={self.name!r})"
+
+    __str__ = __repr__
+
+
 class UiConfig(_Section):
     language: Literal["zh_CN", "en"] = Field("zh_CN", description="user interface language")
 
@@ -111,6 +140,8 @@ class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     import_: ImportConfig = Field(ImportConfig(), alias="import")
     server: ServerConfig = ServerConfig()
+    recording: RecordingConfig = RecordingConfig()
+    cameras: list[CameraEntry] = Field(default_factory=list, description="cameras recorded besides the store's")
     ui: UiConfig = UiConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
