@@ -114,6 +114,9 @@ class MediaPacket:
     info: StreamInfo
     wall: float  # time.time() when the packet arrived
     mono: float  # time.monotonic() when the packet arrived
+    # time.time() at which the frame was taken, estimated from its timestamp: arrival times bunch up
+    # (a server's GOP burst, network jitter) but timestamps do not. Used to place footage in time.
+    capture: float = 0.0
 
     @property
     def seconds(self) -> float | None:
@@ -277,6 +280,30 @@ class _Counters:
     last_packet_mono: float | None = None
     connection: int = 0
     attempt_started: float = field(default_factory=time.monotonic)
+
+
+class _CaptureClock:
+    """Wall-clock time of capture from stream timestamps.
+
+    The offset between arrival time and timestamp is smallest for the packet that waited least;
+    its minimum over a connection is the best estimate of the stream's clock against ours. It is
+    let rise slowly (1 ms/s) so that a camera clock running slow against ours is followed.
+    """
+
+    DRIFT = 0.001
+
+    def __init__(self) -> None:
+        self._offset: float | None = None
+        self._at = 0.0
+
+    def capture(self, arrival: float, seconds: float) -> float:
+        candidate = arrival - seconds
+        if self._offset is None or candidate < self._offset + self.DRIFT * (arrival - self._at):
+            self._offset = candidate
+        else:
+            self._offset += self.DRIFT * (arrival - self._at)
+        self._at = arrival
+        return self._offset + seconds
 
 
 class _AnnexB:
@@ -598,6 +625,7 @@ class Source:
         first_ts: int | None = None
         frame_ticks = round(1 / (info.fps * tb)) if info.fps else 1
         last_video = time.monotonic()
+        clock = _CaptureClock()
         while True:
             pace_start: float | None = None
             pace_origin = 0.0
@@ -632,6 +660,8 @@ class Source:
                             now_mono = time.monotonic()
                     if pts is not None:
                         end = max(end, pts + (p.duration or frame_ticks))
+                    wall = time.time()
+                    ts = pts if pts is not None else dts
                     yield MediaPacket(
                         data=data,
                         pts=pts,
@@ -639,8 +669,9 @@ class Source:
                         duration=p.duration,
                         keyframe=p.is_keyframe,
                         info=info,
-                        wall=time.time(),
+                        wall=wall,
                         mono=now_mono,
+                        capture=wall if ts is None else clock.capture(wall, float(ts * tb)),
                     )
             if not (is_file and o.loop) or self._stop.is_set():
                 return

@@ -1,0 +1,318 @@
+"""The footage index and the segment files it describes.
+
+Segments are MPEG-TS files under ``<root>/<camera>/YYYY/MM/DD/HH/`` (UTC hour of their start).
+MPEG-TS is append-only and self-synchronising: after a crash everything up to the last complete
+188-byte packet is readable, so the open segment can be recovered rather than lost.
+
+:class:`FootageIndex` is the one place that reads and writes the index rows; the recorder,
+retention, the archive reader and export all go through it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import av
+import av.error
+from sqlalchemy import and_, or_, select, update
+
+from supervision.store import Store
+from supervision.store.footage import FootageGap, Segment, SegmentStatus
+
+__all__ = ["FootageIndex", "SegmentInfo", "recover_file", "segment_relpath", "sha256_file"]
+
+log = logging.getLogger(__name__)
+
+TS_PACKET = 188
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def safe_name(camera_id: str) -> str:
+    """A camera id as a folder name (ids may hold slashes or Chinese; keep them apart and readable)."""
+    cleaned = _UNSAFE.sub("_", camera_id)
+    if cleaned != camera_id:
+        cleaned += "-" + hashlib.sha1(camera_id.encode()).hexdigest()[:8]
+    return cleaned
+
+
+def segment_relpath(camera_id: str, start: datetime) -> str:
+    """Where a segment starting at ``start`` lives, relative to the footage root."""
+    t = start.astimezone(UTC)
+    name = safe_name(camera_id)
+    return f"{name}/{t:%Y/%m/%d/%H}/{name}-{t:%Y%m%dT%H%M%S}.{t.microsecond // 1000:03d}Z.ts"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file and its folder entry to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    id: int
+    camera_id: str
+    start: datetime
+    end: datetime
+    path: Path  # absolute
+    bytes: int
+    sha256: str | None
+    status: SegmentStatus
+    frames: int
+    codec: str | None
+    width: int | None
+    height: int | None
+    problem: str | None
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    """What a scan of a segment left open by a crash found."""
+
+    frames: int
+    seconds: float  # from the first frame's start to the last complete frame's end
+    bytes: int  # the file's size after cutting off the incomplete tail
+
+
+def recover_file(path: Path, fps_hint: float | None = None) -> Recovered:
+    """Cut an MPEG-TS file after its last complete frame and say what it holds.
+
+    The tail of a file written when the process died may hold a partial 188-byte packet and a
+    frame whose packets were not all written: both are cut off (the frame at the last
+    payload-unit start of the video PID).
+    """
+    size = path.stat().st_size
+    whole = size - size % TS_PACKET
+    cut = whole
+    video_pid: int | None = None
+    last_start: int | None = None
+    with path.open("rb") as f:
+        data = f.read(whole)
+    for off in range(0, whole, TS_PACKET):
+        if data[off] != 0x47:
+            cut = off  # lost sync: keep what came before
+            break
+        pid = ((data[off + 1] & 0x1F) << 8) | data[off + 2]
+        pusi = bool(data[off + 1] & 0x40)
+        if pid in (0, 0x11, 0x1FFF) or (video_pid is None and pid < 0x20):
+            continue
+        if video_pid is None and pusi and data[off + 4 : off + 7] == b"\x00\x00\x01" and 0xE0 <= data[off + 7] <= 0xEF:
+            video_pid = pid
+        if pid == video_pid and pusi:
+            last_start = off
+    if last_start is not None and last_start < cut:
+        cut = last_start  # the last frame may be incomplete: it goes
+    if cut < size:
+        with path.open("r+b") as f:
+            f.truncate(cut)
+            f.flush()
+            os.fsync(f.fileno())
+    frames, seconds = 0, 0.0
+    if cut > 0:
+        try:
+            with av.open(str(path)) as c:
+                v = c.streams.video[0]
+                tb = v.time_base or 0
+                rate = float(v.average_rate or 0) or (fps_hint or 25.0)
+                first = last = None
+                for p in c.demux(v):
+                    if p.size == 0 or p.pts is None:
+                        continue
+                    frames += 1
+                    first = p.pts if first is None else min(first, p.pts)
+                    last = p.pts if last is None else max(last, p.pts)
+                if first is not None and last is not None:
+                    seconds = float((last - first) * tb) + 1 / rate
+        except (av.error.FFmpegError, IndexError) as e:
+            log.warning("%s: nothing readable after a crash: %s", path.name, e)
+    return Recovered(frames=frames, seconds=seconds, bytes=cut)
+
+
+class FootageIndex:
+    """Segment, gap and hold rows, and the files they point to."""
+
+    def __init__(self, store: Store, root: Path) -> None:
+        self.store = store
+        self.root = root
+
+    # -- segments ----------------------------------------------------------------------------
+
+    def open_segment(
+        self, camera_id: str, start: datetime, *, codec: str, width: int, height: int, first_pts: float | None
+    ) -> tuple[int, Path]:
+        """Index a new segment (before its file exists, so a crash never leaves a file unindexed)."""
+        rel = segment_relpath(camera_id, start)
+        with self.store.write() as s:
+            row = Segment(
+                camera_id=camera_id, start=start, end=start, path=rel, bytes=0, sha256=None,
+                status=SegmentStatus.OPEN.value, frames=0, first_pts=first_pts, codec=codec, width=width,
+                height=height,
+            )
+            s.add(row)
+            s.flush()
+            seg_id = row.id
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return seg_id, path
+
+    def progress(self, seg_id: int, end: datetime, nbytes: int, frames: int, *, start: datetime | None = None) -> None:
+        values: dict[str, object] = {"end": end, "bytes": nbytes, "frames": frames}
+        if start is not None:
+            values["start"] = start
+        with self.store.write() as s:
+            s.execute(update(Segment).where(Segment.id == seg_id).values(**values))
+
+    def close_segment(self, seg_id: int, end: datetime, frames: int, path: Path,
+                      status: SegmentStatus = SegmentStatus.CLOSED, problem: str | None = None,
+                      start: datetime | None = None) -> str | None:
+        """Hash the finished file and mark the row closed; returns the SHA-256 (None if no file)."""
+        digest: str | None = None
+        nbytes = 0
+        if path.exists():
+            fsync_path(path)
+            digest = sha256_file(path)
+            nbytes = path.stat().st_size
+        with self.store.write() as s:
+            if nbytes == 0:
+                s.execute(update(Segment).where(Segment.id == seg_id).values(
+                    status=SegmentStatus.MISSING.value, problem=problem or "nothing was written", end=end))
+                path.unlink(missing_ok=True)
+            else:
+                values: dict[str, object] = {"end": end, "bytes": nbytes, "frames": frames, "sha256": digest,
+                                             "status": status.value, "problem": problem}
+                if start is not None:
+                    values["start"] = start
+                s.execute(update(Segment).where(Segment.id == seg_id).values(**values))
+        return digest
+
+    def recover(self, camera_id: str | None = None) -> list[SegmentInfo]:
+        """Index what survived of segments a crash left open: cut, measure, hash, mark recovered."""
+        with self.store.read() as s:
+            q = select(Segment).where(Segment.status == SegmentStatus.OPEN.value)
+            if camera_id is not None:
+                q = q.where(Segment.camera_id == camera_id)
+            rows = list(s.scalars(q))
+        done: list[SegmentInfo] = []
+        for row in rows:
+            path = self.root / row.path
+            if not path.exists() or path.stat().st_size == 0:
+                with self.store.write() as s:
+                    s.execute(update(Segment).where(Segment.id == row.id).values(
+                        status=SegmentStatus.MISSING.value, problem="the recorder stopped before writing it"))
+                path.unlink(missing_ok=True)
+                continue
+            rec = recover_file(path)
+            end = row.start + timedelta(seconds=rec.seconds)
+            digest = sha256_file(path)
+            with self.store.write() as s:
+                s.execute(update(Segment).where(Segment.id == row.id).values(
+                    status=SegmentStatus.RECOVERED.value, end=end, bytes=rec.bytes, frames=rec.frames, sha256=digest,
+                    problem="recovered after the recorder stopped unexpectedly"))
+            log.info("recovered %s: %d frames, %.1f s", row.path, rec.frames, rec.seconds)
+            done += self.segments(row.camera_id, row.start, end + timedelta(microseconds=1), ids=[row.id])
+        return done
+
+    def segments(
+        self, camera_id: str, start: datetime | None = None, end: datetime | None = None, *,
+        ids: Sequence[int] | None = None, readable_only: bool = False,
+    ) -> list[SegmentInfo]:
+        """Segments of a camera overlapping ``[start, end)``, oldest first."""
+        with self.store.read() as s:
+            q = select(Segment).where(Segment.camera_id == camera_id)
+            if start is not None:
+                q = q.where(Segment.end > start)
+            if end is not None:
+                q = q.where(Segment.start < end)
+            if ids is not None:
+                q = q.where(Segment.id.in_(list(ids)))
+            if readable_only:
+                q = q.where(Segment.status.in_([SegmentStatus.CLOSED.value, SegmentStatus.RECOVERED.value,
+                                                SegmentStatus.OPEN.value]))
+            rows = list(s.scalars(q.order_by(Segment.start, Segment.id)))
+        return [self._info(r) for r in rows]
+
+    def _info(self, r: Segment) -> SegmentInfo:
+        return SegmentInfo(
+            id=r.id, camera_id=r.camera_id, start=r.start, end=r.end, path=self.root / r.path, bytes=r.bytes,
+            sha256=r.sha256, status=SegmentStatus(r.status), frames=r.frames, codec=r.codec, width=r.width,
+            height=r.height, problem=r.problem,
+        )
+
+    def check(self, camera_id: str | None = None) -> list[SegmentInfo]:
+        """Compare finished segments with their files; mark those gone or changed. Returns the bad ones."""
+        with self.store.read() as s:
+            q = select(Segment).where(Segment.status.in_([SegmentStatus.CLOSED.value, SegmentStatus.RECOVERED.value]))
+            if camera_id is not None:
+                q = q.where(Segment.camera_id == camera_id)
+            rows = list(s.scalars(q))
+        bad: list[SegmentInfo] = []
+        for r in rows:
+            path = self.root / r.path
+            problem: str | None = None
+            status = SegmentStatus.CORRUPT
+            if not path.exists():
+                status, problem = SegmentStatus.MISSING, "the file is gone"
+            elif path.stat().st_size != r.bytes:
+                problem = f"the file has {path.stat().st_size} bytes, {r.bytes} were recorded"
+            elif r.sha256 and sha256_file(path) != r.sha256:
+                problem = "the file's SHA-256 differs from the one recorded when it was closed"
+            if problem is not None:
+                with self.store.write() as s:
+                    s.execute(update(Segment).where(Segment.id == r.id).values(status=status.value, problem=problem))
+                log.warning("footage %s: %s", r.path, problem)
+                bad.append(self._info(r))
+        return bad
+
+    def mark(self, seg_id: int, status: SegmentStatus, problem: str) -> None:
+        with self.store.write() as s:
+            s.execute(update(Segment).where(Segment.id == seg_id).values(status=status.value, problem=problem))
+
+    # -- gaps --------------------------------------------------------------------------------
+
+    def open_gap(self, camera_id: str, start: datetime, reason: str) -> None:
+        with self.store.write() as s:
+            open_ = s.scalars(select(FootageGap).where(FootageGap.camera_id == camera_id,
+                                                      FootageGap.end.is_(None))).first()
+            if open_ is None:
+                s.add(FootageGap(camera_id=camera_id, start=start, end=None, reason=reason))
+
+    def close_gap(self, camera_id: str, end: datetime) -> None:
+        with self.store.write() as s:
+            s.execute(update(FootageGap).where(FootageGap.camera_id == camera_id, FootageGap.end.is_(None))
+                      .values(end=end))
+
+    def gaps(self, camera_id: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime | None, str]]:
+        with self.store.read() as s:
+            rows = s.scalars(select(FootageGap).where(
+                FootageGap.camera_id == camera_id,
+                FootageGap.start < end,
+                or_(FootageGap.end.is_(None), and_(FootageGap.end.is_not(None), FootageGap.end > start)),
+            ).order_by(FootageGap.start))
+            return [(g.start, g.end, g.reason) for g in rows]

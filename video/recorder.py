@@ -1,0 +1,327 @@
+"""Recording: a source's packets remuxed, never re-encoded, into crash-tolerant MPEG-TS segments.
+
+A :class:`Recorder` is a fan-out consumer of one :class:`~video.source.Source`. It cuts a new
+segment at the first keyframe after ``segment_seconds`` (default 60 s), and also whenever the
+stream changes (a reconnect), the recorder had to drop packets, or the camera went quiet — each of
+those leaves a gap row that says why. Every segment is indexed before its file is created and
+hashed (SHA-256) when it closes; a segment left open by a crash is recovered on the next start
+(:meth:`~video.footage.FootageIndex.recover`).
+
+When writing fails because the disk is full, the recorder stops writing, reports it through
+``on_problem`` (retention turns that into a red system warning) and waits; :meth:`resume` starts
+it again at the next keyframe.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+
+import av
+import av.error
+
+from video.footage import FootageIndex
+from video.source import MediaPacket, Source, StreamInfo, Subscription
+
+__all__ = ["Recorder", "RecorderOptions", "RecorderStatus"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderOptions:
+    segment_seconds: float = 60.0
+    queue_packets: int = 1500  # about a minute at 25 fps: room for a slow disk, bounded
+    idle_seconds: float = 5.0  # no packet for this long: the segment closes and a gap opens
+    progress_seconds: float = 5.0  # how often the open segment's row is brought up to date
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderStatus:
+    camera_id: str
+    recording: bool  # a segment is open
+    paused: str | None  # why writing is paused (disk full), or None
+    segment: str | None  # the open segment's file name
+    segments: int  # closed by this recorder since it started
+    bytes: int  # written by this recorder since it started
+    dropped: int  # packets the subscription dropped (the recorder fell behind)
+    last_error: str | None
+
+
+ProblemListener = Callable[[str, str | None], None]  # (camera_id, message or None when resolved)
+
+
+class _Segment:
+    """One open output file."""
+
+    def __init__(self, index: FootageIndex, camera_id: str, first: MediaPacket) -> None:
+        info = first.info
+        self.info = info
+        self.start = datetime.fromtimestamp(first.capture or first.wall, UTC)
+        self.first_seconds = first.seconds or 0.0
+        self.base = first.dts if first.dts is not None else (first.pts or 0)
+        self.frames = 0
+        self.last_end_seconds = self.first_seconds
+        self.id, self.path = index.open_segment(
+            camera_id, self.start, codec=info.codec, width=info.width, height=info.height,
+            first_pts=self.first_seconds,
+        )
+        self.container = av.open(str(self.path), "w", format="mpegts")
+        rate = Fraction(info.fps).limit_denominator(1001) if info.fps else None
+        self.stream = self.container.add_mux_stream(info.codec, rate=rate, width=info.width, height=info.height)
+        self.stream.time_base = info.time_base
+        self._tick = float(info.time_base)
+        self._frame = (1 / info.fps) if info.fps else 0.04
+        self._last_dts: int | None = None
+        self._last_capture_end: float | None = None
+
+    def write(self, packet: MediaPacket) -> None:
+        p = av.Packet(packet.data)
+        # Timestamps start near zero in every file (no 33-bit wrap, no negative dts).
+        p.pts = None if packet.pts is None else packet.pts - self.base
+        p.dts = None if packet.dts is None else packet.dts - self.base
+        if p.dts is not None and self._last_dts is not None and p.dts <= self._last_dts:
+            p.dts = self._last_dts + 1  # a camera that repeats a timestamp must not stop the muxer
+            if p.pts is not None and p.pts < p.dts:
+                p.pts = p.dts
+        self._last_dts = p.dts
+        if packet.duration:
+            p.duration = packet.duration
+        p.time_base = self.info.time_base
+        p.is_keyframe = packet.keyframe
+        p.stream = self.stream
+        self.container.mux(p)
+        self.frames += 1
+        t = packet.seconds
+        if t is not None:
+            dur = packet.duration * self._tick if packet.duration else self._frame
+            if t + dur >= self.last_end_seconds:
+                self.last_end_seconds = t + dur
+                self._last_capture_end = (packet.capture or packet.wall) + dur
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, self.last_end_seconds - self.first_seconds)
+
+    @property
+    def end(self) -> datetime:
+        """When the last frame ends, by the newest (best converged) capture-time estimate."""
+        if self._last_capture_end is None:
+            return self.start
+        return datetime.fromtimestamp(self._last_capture_end, UTC)
+
+    @property
+    def placed_start(self) -> datetime:
+        """The start consistent with :attr:`end`: the two differ by exactly the frames' duration."""
+        return self.end - timedelta(seconds=self.seconds)
+
+    def close(self) -> None:
+        self.container.close()
+
+
+class Recorder:
+    """Records one camera's source; start/stop are idempotent and stop returns within a second."""
+
+    def __init__(
+        self,
+        source: Source,
+        camera_id: str,
+        index: FootageIndex,
+        options: RecorderOptions | None = None,
+        *,
+        on_problem: ProblemListener | None = None,
+    ) -> None:
+        self.source = source
+        self.camera_id = camera_id
+        self.index = index
+        self.options = options or RecorderOptions()
+        self.on_problem = on_problem
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._paused: str | None = None
+        self._resume = False
+        self._segment: _Segment | None = None
+        self._segments = 0
+        self._bytes = 0
+        self._error: str | None = None
+        self._dropped_seen = 0
+        self._sub: Subscription | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self.index.recover(self.camera_id)
+        self._stop.clear()
+        self._sub = self.source.subscribe(f"record-{self.camera_id}", maxsize=self.options.queue_packets)
+        self._thread = threading.Thread(target=self._run, name=f"hallwatch-record-{self.camera_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Close the open segment (indexed and hashed) and leave the source."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+        if self._sub is not None:
+            self._sub.close()
+            self._sub = None
+
+    def __enter__(self) -> Recorder:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def pause(self, reason: str) -> None:
+        """Stop writing (the disk is full of held footage); packets are dropped until :meth:`resume`."""
+        with self._lock:
+            self._paused = reason
+            self._resume = False
+
+    def resume(self) -> None:
+        with self._lock:
+            if self._paused is not None:
+                self._resume = True
+
+    @property
+    def paused(self) -> str | None:
+        return self._paused
+
+    def status(self) -> RecorderStatus:
+        seg = self._segment
+        sub = self._sub
+        return RecorderStatus(
+            camera_id=self.camera_id,
+            recording=seg is not None,
+            paused=self._paused,
+            segment=seg.path.name if seg is not None else None,
+            segments=self._segments,
+            bytes=self._bytes,
+            dropped=sub.dropped if sub is not None else 0,
+            last_error=self._error,
+        )
+
+    # -- the thread ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        o = self.options
+        sub = self._sub
+        assert sub is not None
+        last_packet = time.monotonic()
+        last_progress = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                self._apply_pause()
+                packet = sub.get(0.25)
+                now = time.monotonic()
+                if packet is None:
+                    if self._segment is not None and now - last_packet > o.idle_seconds:
+                        self._close("no video from the camera")
+                    continue
+                last_packet = now
+                if self._paused is not None:
+                    continue
+                if sub.dropped > self._dropped_seen:
+                    lost = sub.dropped - self._dropped_seen
+                    self._dropped_seen = sub.dropped
+                    self._close(f"the recorder fell behind and dropped {lost} packets")
+                seg = self._segment
+                if seg is not None and packet.info is not seg.info and _changed(seg.info, packet.info):
+                    self._close("the camera reconnected")
+                    seg = None
+                elif seg is not None and packet.keyframe and (packet.seconds or 0) - seg.first_seconds >= (
+                    o.segment_seconds
+                ):
+                    self._close(None)
+                    seg = None
+                if seg is None:
+                    if not packet.keyframe:
+                        continue  # a segment starts at a keyframe
+                    if not self._open(packet):
+                        continue
+                    seg = self._segment
+                    assert seg is not None
+                try:
+                    seg.write(packet)
+                    self._bytes += len(packet.data)
+                except (OSError, av.error.FFmpegError) as e:
+                    self._failed(e)
+                    continue
+                if now - last_progress > o.progress_seconds:
+                    last_progress = now
+                    self.index.progress(seg.id, seg.end, seg.path.stat().st_size, seg.frames, start=seg.placed_start)
+        finally:
+            self._close("recording stopped", gap=False)
+
+    def _apply_pause(self) -> None:
+        with self._lock:
+            if self._resume:
+                log.info("%s: recording resumes", self.camera_id)
+                self._paused, self._resume = None, False
+                self._error = None
+                if self.on_problem is not None:
+                    self.on_problem(self.camera_id, None)
+            paused = self._paused
+        if paused is not None and self._segment is not None:
+            self._close(f"recording paused: {paused}")
+
+    def _open(self, packet: MediaPacket) -> bool:
+        try:
+            self._segment = _Segment(self.index, self.camera_id, packet)
+        except (OSError, av.error.FFmpegError) as e:
+            self._failed(e)
+            return False
+        self.index.close_gap(self.camera_id, datetime.fromtimestamp(packet.capture or packet.wall, UTC))
+        log.debug("%s: segment %s", self.camera_id, self._segment.path.name)
+        return True
+
+    def _close(self, gap_reason: str | None, *, gap: bool = True) -> None:
+        seg, self._segment = self._segment, None
+        if seg is None:
+            return
+        problem: str | None = None
+        try:
+            seg.close()
+        except (OSError, av.error.FFmpegError) as e:
+            problem = f"closing failed: {_words(e)}"
+        try:
+            self.index.close_segment(seg.id, seg.end, seg.frames, seg.path, problem=problem,
+                                     start=seg.placed_start)
+            self._segments += 1
+        except OSError as e:
+            log.error("%s: could not finish %s: %s", self.camera_id, seg.path.name, _words(e))
+        if gap and gap_reason:
+            self.index.open_gap(self.camera_id, seg.end, gap_reason)
+
+    def _failed(self, e: BaseException) -> None:
+        message = _words(e)
+        self._error = message
+        full = (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space" in str(e)
+        log.error("%s: recording failed: %s", self.camera_id, message)
+        self._close(f"recording failed: {message}")
+        if full:
+            self.pause("the disk is full")
+        if self.on_problem is not None:
+            self.on_problem(self.camera_id, message)
+
+
+def _changed(a: StreamInfo, b: StreamInfo) -> bool:
+    """Whether a new connection's stream needs a new file (any new connection does: timestamps restart)."""
+    return a.connection != b.connection or (a.codec, a.width, a.height) != (b.codec, b.width, b.height)
+
+
+def _words(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        return "the disk is full"
+    if isinstance(e, av.error.FFmpegError):
+        return e.strerror or type(e).__name__
+    return str(e) or type(e).__name__
+
