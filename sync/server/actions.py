@@ -1,0 +1,304 @@
+"""``POST /actions``: validating each action, the warning state machine, the audit rows.
+
+Each action gets exactly one result, in order: ``applied``, ``duplicate`` (its id was received
+before — ids are kept for good) or ``rejected`` with a code:
+
+===================  ===================================================================
+``invalid``          not a well-formed action of a known type (the message names the field)
+``unknown_warning``  no such subject, or the rules do not raise that warning at ``at``
+``unknown_camera``   ``bookmark.create`` for a camera the server does not have
+``unknown_case``     ``case.note`` for a case the server does not have
+``forbidden``        the subject lies outside the terminal's scope
+``superseded``       another action got there first (the warning is already acknowledged
+                     or disposed), or the warning has risen/been raised again since
+===================  ===================================================================
+
+Warning lifecycle per key, as on the terminals: ``active → acknowledged → disposed``; disposing
+straight from active is allowed. The first valid transition wins: all actions are applied one at
+a time under the feed lock. A warning that rose to a higher level (or was raised again) is a new
+episode that starts from active — the episode is when it reached the level it was acted on at,
+from the server's own evaluation, or from the action's optional ``since`` (a HallWatch extension)
+when the server cannot evaluate it (``POST_LEFT`` from terminal-side analytics).
+
+Every applied ``warning.*`` becomes a ``disposition`` record and every ``bookmark.create`` a
+``bookmark`` record (id = the action id), published in the same transaction as the action row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+from sqlalchemy import and_, insert, select, update
+
+from supervision.records import BookmarkData, DispositionData
+from sync.server.schema import actions, records, warning_states
+from sync.server.scope import split_warning_key, within
+
+if TYPE_CHECKING:
+    from sync.server.store import Terminal, WriteTx
+
+log = logging.getLogger(__name__)
+
+# An action's `at` further ahead of the server's clock than this is a wrong terminal clock.
+MAX_CLOCK_AHEAD = timedelta(hours=12)
+
+Id = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+Note = Annotated[StrictStr, Field(max_length=10_000)]
+
+
+def _not_blank(v: str) -> str:
+    if not v.strip():
+        raise ValueError("must not be empty")
+    return v
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: Id
+    type: StrictStr
+    at: AwareDatetime
+    by: Annotated[StrictStr, Field(max_length=200)] = ""
+    note: Note = ""
+
+
+class _WarningAction(_Action):
+    warning: Annotated[StrictStr, Field(min_length=3, max_length=500)]
+    by: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    # HallWatch extension: when the warning reached the level the operator saw (names the episode
+    # where the server cannot evaluate the warning itself).
+    since: AwareDatetime | None = None
+
+    @field_validator("warning")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        subject, code = split_warning_key(v)
+        if not subject or not code:
+            raise ValueError('a warning key is "<subject id>/<rule code>"')
+        return v
+
+    _by = field_validator("by")(_not_blank)
+
+
+class Acknowledge(_WarningAction):
+    type: Literal["warning.acknowledge"]
+
+
+class Dispose(_WarningAction):
+    type: Literal["warning.dispose"]
+    measure: Literal["supervise", "correct", "explain"]
+    note: Note
+
+    _note = field_validator("note")(_not_blank)
+
+
+class CreateBookmark(_Action):
+    type: Literal["bookmark.create"]
+    camera_id: Id
+
+
+class CaseNote(_Action):
+    type: Literal["case.note"]
+    case_id: Id
+    note: Note
+
+    _note = field_validator("note")(_not_blank)
+
+
+ACTION_MODELS: dict[str, type[_Action]] = {
+    "warning.acknowledge": Acknowledge,
+    "warning.dispose": Dispose,
+    "bookmark.create": CreateBookmark,
+    "case.note": CaseNote,
+}
+
+
+class _Rejected(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def refuse_batch(terminal: Terminal, batch: Sequence[Any], max_actions: int) -> None:
+    """Refusals of a whole request: too many actions (413), a leader's warning.* (403)."""
+    from sync.server.store import Refusal
+
+    if len(batch) > max_actions:
+        raise Refusal(413, "too_many_actions", f"{len(batch)} actions: at most {max_actions} a request")
+    if terminal.role == "leader":
+        for raw in batch:
+            t = raw.get("type") if isinstance(raw, dict) else None
+            if isinstance(t, str) and t.startswith("warning."):
+                raise Refusal(403, "forbidden", "a leader terminal may not acknowledge or dispose warnings")
+
+
+def apply_action(tx: WriteTx, terminal: Terminal, scope: str, raw: Any) -> dict[str, Any]:
+    """Apply one action in the caller's (locked) transaction; its result."""
+    aid = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(aid, str) or not 1 <= len(aid) <= 200:
+        return {
+            "id": aid if isinstance(aid, str) else None,
+            "status": "rejected",
+            "code": "invalid",
+            "message": "an action needs an id: a string of 1 to 200 characters",
+        }
+    a = actions.c
+    prev = tx.c.execute(select(a.status, a.code, a.received_at).where(a.id == aid)).first()
+    if prev is not None:
+        original: dict[str, Any] = {"status": prev.status}
+        if prev.code:
+            original["code"] = prev.code
+        return {
+            "id": aid,
+            "status": "duplicate",
+            "message": f"received before, at {prev.received_at.isoformat()}, and {prev.status}",
+            "original": original,
+        }
+    rtype = raw.get("type") if isinstance(raw, dict) else None
+    warning: str | None = None
+    try:
+        action = _validate(raw)
+        if isinstance(action, _WarningAction):
+            warning = action.warning
+        _check_clock(action, tx.now)
+        _apply(tx, terminal, scope, action)
+        status, code, message = "applied", None, None
+    except _Rejected as r:
+        status, code, message = "rejected", r.code, r.message
+    tx.c.execute(
+        insert(actions).values(
+            id=aid,
+            terminal_id=terminal.id,
+            terminal=terminal.name,
+            type=rtype if isinstance(rtype, str) else "",
+            status=status,
+            code=code,
+            message=message,
+            warning=warning,
+            received_at=tx.now,
+            payload=json.dumps(raw, ensure_ascii=False, default=str),
+        )
+    )
+    if status == "applied":
+        log.info("action %s (%s) from %s applied", aid, rtype, terminal.id)
+        return {"id": aid, "status": "applied"}
+    log.info("action %s (%s) from %s rejected: %s", aid, rtype, terminal.id, code)
+    return {"id": aid, "status": "rejected", "code": code, "message": message}
+
+
+def _validate(raw: dict[str, Any]) -> _Action:
+    rtype = raw.get("type")
+    model = ACTION_MODELS.get(rtype) if isinstance(rtype, str) else None
+    if model is None:
+        raise _Rejected("invalid", f"type: unknown action type {rtype!r} (one of {', '.join(ACTION_MODELS)})")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise _Rejected("invalid", f"{loc}: {err['msg']}") from None
+
+
+def _check_clock(action: _Action, now: datetime) -> None:
+    if action.at > now + MAX_CLOCK_AHEAD:
+        raise _Rejected(
+            "invalid", f"at: {action.at.isoformat()} lies ahead of the server's clock: check the terminal's"
+        )
+
+
+def _apply(tx: WriteTx, terminal: Terminal, scope: str, action: _Action) -> None:
+    if isinstance(action, _WarningAction):
+        _warning_action(tx, terminal, scope, action)
+    elif isinstance(action, CreateBookmark):
+        path = _live_path(tx, "camera", action.camera_id)
+        if path is None:
+            raise _Rejected("unknown_camera", f"there is no camera {action.camera_id!r}")
+        if not within(path, scope):
+            raise _Rejected("forbidden", f"camera {action.camera_id!r} is outside this terminal's scope")
+        data = BookmarkData(
+            camera_id=action.camera_id, at=action.at, note=action.note, by=action.by, terminal=terminal.name
+        )
+        _publish(tx, "bookmark", action.id, data)
+    elif isinstance(action, CaseNote):
+        path = _live_path(tx, "case", action.case_id)
+        if path is None:
+            raise _Rejected("unknown_case", f"there is no case {action.case_id!r}")
+        if not within(path, scope):
+            raise _Rejected("forbidden", f"case {action.case_id!r} is outside this terminal's scope")
+        # No record type carries case notes (sync-protocol.md): the note stays in the action log.
+
+
+def _live_path(tx: WriteTx, rtype: str, rid: str) -> str | None:
+    r = records.c
+    return tx.c.execute(
+        select(r.path).where(and_(r.type == rtype, r.id == rid, r.deleted.is_(False)))
+    ).scalar_one_or_none()
+
+
+def _utc_key(t: datetime) -> str:
+    """A sortable text for an instant (the episode column)."""
+    return t.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _warning_action(tx: WriteTx, terminal: Terminal, scope: str, action: _WarningAction) -> None:
+    key = action.warning
+    verdict = tx.store.judge.judge(tx.c, key, action.at)
+    if verdict.subject_path is None:
+        subject, _ = split_warning_key(key)
+        raise _Rejected("unknown_warning", f"no case, ticket or window {subject!r} for warning {key}")
+    if not within(verdict.subject_path, scope):
+        raise _Rejected("forbidden", f"warning {key} is outside this terminal's scope")
+    if not verdict.in_force:
+        raise _Rejected("unknown_warning", f"the rules do not raise {key} at {action.at.isoformat()}")
+    if verdict.checked and verdict.level_since is not None:
+        episode = _utc_key(verdict.level_since)
+    elif action.since is not None:
+        episode = _utc_key(action.since)
+    else:
+        episode = ""
+    w = warning_states.c
+    st = tx.c.execute(select(w.episode, w.state, w.by, w.at).where(w.key == key)).first()
+    state, current = "active", episode
+    if st is not None:
+        state, current = st.state, st.episode
+        if episode and current and episode != current:
+            if episode < current:
+                raise _Rejected(
+                    "superseded", f"warning {key} has risen or been raised again since the state this action acted on"
+                )
+            state, current = "active", episode  # a new episode starts from active
+        elif episode and not current:
+            current = episode
+    if isinstance(action, Acknowledge) and state != "active":
+        raise _Rejected("superseded", f"warning {key} is already {state} (by {st.by if st else '?'})")
+    if isinstance(action, Dispose) and state == "disposed":
+        raise _Rejected("superseded", f"warning {key} is already disposed (by {st.by if st else '?'})")
+    new_state = "acknowledged" if isinstance(action, Acknowledge) else "disposed"
+    values = {"episode": current, "state": new_state, "action_id": action.id, "by": action.by, "at": action.at}
+    if st is None:
+        tx.c.execute(insert(warning_states).values(key=key, **values))
+    else:
+        tx.c.execute(update(warning_states).where(w.key == key).values(**values))
+    data = DispositionData(
+        warning=key,
+        action=action.type,
+        measure=action.measure if isinstance(action, Dispose) else None,
+        by=action.by,
+        at=action.at,
+        note=action.note,
+        terminal=terminal.name,
+    )
+    _publish(tx, "disposition", action.id, data)
+
+
+def _publish(tx: WriteTx, rtype: str, rid: str, data: BaseModel) -> None:
+    dumped = data.model_dump(mode="json", by_alias=True)
+    if rtype == "disposition" and dumped.get("measure") is None:
+        dumped.pop("measure", None)
+    tx.put(rtype, rid, "upsert", dumped, json.dumps(dumped, ensure_ascii=False, separators=(",", ":")))
