@@ -1,0 +1,333 @@
+"""Retention: prune old footage and keep free space, never touching evidence.
+
+Footage is pruned when it is older than ``retention_days`` (default 30) or, oldest first, while
+the disk has less than ``min_free_percent`` free (default 10 %). **Evidence holds** are never
+pruned:
+
+- a yellow or red warning of a window holds that window's cameras from ``margin`` (default
+  10 min) before it was raised to ``margin`` after it cleared (while it lasts, up to now);
+- a bookmark holds its camera ``margin`` either side;
+- a complaint holds its window's (or, without one, its hall's) cameras around the incident
+  (``about_at``), or for the day before it was received when the incident time is unknown;
+- a reviewer can hold any span explicitly.
+
+A hold ends only when someone releases it on purpose. When only held footage is left and the disk
+is still too full, recording stops, a red system warning says why, everything is kept, and
+recording resumes when space returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from supervision.store.footage import EvidenceHold, HoldKind, Segment, SegmentStatus
+from supervision.store.models import AuditEntry, BookmarkRow, Camera, ComplaintRow, WarningState
+from video.footage import FootageIndex
+
+__all__ = ["PruneReport", "Retention", "RetentionPolicy", "SystemWarning"]
+
+log = logging.getLogger(__name__)
+
+HELD_LEVELS = ("yellow", "red")
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    retention_days: float = 30.0
+    min_free_percent: float = 10.0
+    hold_margin: timedelta = timedelta(minutes=10)
+    quota_bytes: int | None = None  # optional cap on the footage folder's size, besides free space
+
+
+@dataclass(frozen=True, slots=True)
+class SystemWarning:
+    """A warning about the terminal itself (not derived from cases), shown with the others."""
+
+    code: str  # e.g. DISK_FULL
+    level: str  # red
+    message: str
+    since: datetime
+
+
+@dataclass
+class PruneReport:
+    pruned_for_age: int = 0
+    pruned_for_space: int = 0
+    bytes_freed: int = 0
+    held_kept: int = 0  # old segments kept because a hold covers them
+    full: bool = False  # only held footage left and still short of space
+    free_percent: float = 100.0
+    problems: list[str] = field(default_factory=list)
+
+
+DiskUsage = Callable[[Path], tuple[int, int, int]]  # total, used, free (like shutil.disk_usage)
+
+
+def _disk_usage(path: Path) -> tuple[int, int, int]:
+    u = shutil.disk_usage(path)
+    return u.total, u.used, u.free
+
+
+class Retention:
+    """Holds and pruning over one footage index. Thread-safe; ``run`` is a background loop."""
+
+    def __init__(
+        self,
+        index: FootageIndex,
+        policy: RetentionPolicy | None = None,
+        *,
+        camera_windows: dict[str, str | None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        disk_usage: DiskUsage = _disk_usage,
+        on_full: Callable[[SystemWarning | None], None] | None = None,
+    ) -> None:
+        self.index = index
+        self.store = index.store
+        self.policy = policy or RetentionPolicy()
+        self.clock = clock
+        self.disk_usage = disk_usage
+        self.on_full = on_full
+        self._extra_windows = dict(camera_windows or {})
+        self._lock = threading.Lock()
+        self._warning: SystemWarning | None = None
+
+    # -- holds -------------------------------------------------------------------------------
+
+    def hold(
+        self, start: datetime, end: datetime, *, reason: str, by: str, camera_id: str | None = None,
+        window_id: str | None = None,
+    ) -> str:
+        """An explicit hold on a camera or a window's cameras; returns its id."""
+        if camera_id is None and window_id is None:
+            raise ValueError("a hold needs a camera or a window")
+        if end <= start:
+            raise ValueError("a hold's end must come after its start")
+        hold_id = f"manual:{uuid.uuid4()}"
+        now = self.clock()
+        with self.store.write() as s:
+            s.add(EvidenceHold(id=hold_id, kind=HoldKind.MANUAL.value, camera_id=camera_id, window_id=window_id,
+                               start=start, end=end, reason=reason, created_at=now, created_by=by))
+            s.add(AuditEntry(at=now, actor=by, action="footage.hold", subject=camera_id or window_id,
+                             detail={"hold": hold_id, "start": start.isoformat(), "end": end.isoformat(),
+                                     "reason": reason}))
+        return hold_id
+
+    def release(self, hold_id: str, *, by: str) -> None:
+        """End a hold on purpose (the only way a hold ends)."""
+        now = self.clock()
+        with self.store.write() as s:
+            row = s.get(EvidenceHold, hold_id)
+            if row is None:
+                raise KeyError(f"no hold {hold_id!r}")
+            if row.released_at is None:
+                row.released_at, row.released_by = now, by
+                s.add(AuditEntry(at=now, actor=by, action="footage.release", subject=row.camera_id or row.window_id,
+                                 detail={"hold": hold_id}))
+
+    def holds(self, *, active: bool = True) -> list[EvidenceHold]:
+        with self.store.read() as s:
+            q = select(EvidenceHold)
+            if active:
+                q = q.where(EvidenceHold.released_at.is_(None))
+            rows = list(s.scalars(q.order_by(EvidenceHold.start)))
+            s.expunge_all()
+            return rows
+
+    def sync_holds(self) -> int:
+        """Create or extend the automatic holds from warnings, bookmarks and complaints. Returns how many changed."""
+        now = self.clock()
+        m = self.policy.hold_margin
+        wanted: dict[str, tuple[str, str | None, str | None, datetime, datetime, str]] = {}
+        with self.store.read() as s:
+            for w in s.scalars(select(WarningState).where(WarningState.max_level.in_(HELD_LEVELS))):
+                if w.window_id is None:
+                    continue
+                end = (w.cleared_at or now) + m
+                wanted[f"warning:{w.key}"] = (HoldKind.WARNING.value, None, w.window_id, w.since - m, end,
+                                              f"{w.max_level} warning {w.key}")
+            for b in s.scalars(select(BookmarkRow).where(BookmarkRow.deleted.is_(False))):
+                if b.camera_id and b.at:
+                    wanted[f"bookmark:{b.id}"] = (HoldKind.BOOKMARK.value, b.camera_id, None, b.at - m, b.at + m,
+                                                  f"bookmark by {b.by or '?'}: {b.note or ''}".strip())
+            for c in s.scalars(select(ComplaintRow).where(ComplaintRow.deleted.is_(False))):
+                if c.about_at is not None:
+                    start, end = c.about_at - m, c.about_at + m
+                elif c.received_at is not None:
+                    start, end = c.received_at - timedelta(days=1), c.received_at + m
+                else:
+                    continue
+                if c.window_id:
+                    wanted[f"complaint:{c.id}"] = (HoldKind.COMPLAINT.value, None, c.window_id, start, end,
+                                                   f"complaint {c.id}")
+                elif c.hall_id:
+                    for cam in s.scalars(select(Camera.id).where(Camera.hall_id == c.hall_id,
+                                                                 Camera.deleted.is_(False))):
+                        wanted[f"complaint:{c.id}:{cam}"] = (HoldKind.COMPLAINT.value, cam, None, start, end,
+                                                             f"complaint {c.id}")
+        changed = 0
+        with self.store.write() as s:
+            existing = {h.id: h for h in s.scalars(select(EvidenceHold).where(EvidenceHold.id.in_(list(wanted))))}
+            for hold_id, (kind, camera_id, window_id, start, end, reason) in wanted.items():
+                row = existing.get(hold_id)
+                if row is None:
+                    s.add(EvidenceHold(id=hold_id, kind=kind, camera_id=camera_id, window_id=window_id, start=start,
+                                       end=end, reason=reason, created_at=now, created_by="system"))
+                    changed += 1
+                elif row.released_at is None and (start < row.start or end > row.end):
+                    # A hold only ever grows until released: a warning that clears keeps what it held.
+                    row.start, row.end = min(row.start, start), max(row.end, end)
+                    changed += 1
+        return changed
+
+    # -- pruning -----------------------------------------------------------------------------
+
+    def _windows(self) -> dict[str, str | None]:
+        with self.store.read() as s:
+            found: dict[str, str | None] = {c.id: c.window_id for c in s.scalars(select(Camera))}
+        found.update(self._extra_windows)
+        return found
+
+    def _held(self, holds: Sequence[EvidenceHold], windows: dict[str, str | None], seg: Segment) -> bool:
+        window = windows.get(seg.camera_id)
+        for h in holds:
+            if h.camera_id is not None and h.camera_id != seg.camera_id:
+                continue
+            if h.camera_id is None and (window is None or h.window_id != window):
+                continue
+            if h.start < seg.end and seg.start < h.end:
+                return True
+        return False
+
+    def free_percent(self) -> float:
+        total, _used, free = self.disk_usage(self.index.root)
+        pct = 100.0 * free / total if total else 100.0
+        quota = self.policy.quota_bytes
+        if quota:
+            used = self._footage_bytes()
+            pct = min(pct, 100.0 * max(0, quota - used) / quota)
+        return pct
+
+    def _footage_bytes(self) -> int:
+        from sqlalchemy import func
+
+        with self.store.read() as s:
+            return int(s.scalar(select(func.coalesce(func.sum(Segment.bytes), 0))) or 0)
+
+    def prune(self) -> PruneReport:
+        """One pass: age first, then space; raises or clears the disk-full system warning."""
+        with self._lock:
+            return self._prune()
+
+    def _prune(self) -> PruneReport:
+        now = self.clock()
+        rep = PruneReport()
+        self.index.root.mkdir(parents=True, exist_ok=True)
+        self.sync_holds()
+        holds = self.holds()
+        windows = self._windows()
+        cutoff = now - timedelta(days=self.policy.retention_days)
+        with self.store.read() as s:
+            finished = list(s.scalars(select(Segment).where(Segment.status != SegmentStatus.OPEN.value)
+                                      .order_by(Segment.start)))
+            s.expunge_all()
+        unheld: list[Segment] = []
+        for seg in finished:
+            if self._held(holds, windows, seg):
+                if seg.end < cutoff:
+                    rep.held_kept += 1
+                continue
+            if seg.end < cutoff:
+                self._delete(seg, "older than the retention period", rep)
+                rep.pruned_for_age += 1
+            else:
+                unheld.append(seg)
+        rep.free_percent = self.free_percent()
+        while rep.free_percent < self.policy.min_free_percent and unheld:
+            seg = unheld.pop(0)
+            self._delete(seg, f"free space below {self.policy.min_free_percent:g} %", rep)
+            rep.pruned_for_space += 1
+            rep.free_percent = self.free_percent()
+        rep.full = rep.free_percent < self.policy.min_free_percent
+        self._set_full(rep, now)
+        if rep.pruned_for_age or rep.pruned_for_space:
+            log.info("retention: pruned %d old and %d for space (%.1f MB); %d old kept under holds; %.1f %% free",
+                     rep.pruned_for_age, rep.pruned_for_space, rep.bytes_freed / 2**20, rep.held_kept,
+                     rep.free_percent)
+        return rep
+
+    def _delete(self, seg: Segment, why: str, rep: PruneReport) -> None:
+        path = self.index.root / seg.path
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as e:
+            rep.problems.append(f"{seg.path}: cannot delete: {e.strerror}")
+            return
+        with self.store.write() as s:
+            s.execute(delete(Segment).where(Segment.id == seg.id))
+        rep.bytes_freed += seg.bytes
+        log.debug("pruned %s (%s)", seg.path, why)
+        _remove_empty_parents(path.parent, self.index.root)
+
+    def _set_full(self, rep: PruneReport, now: datetime) -> None:
+        before = self._warning
+        if rep.full and before is None:
+            msg = (f"Recording stopped: the footage disk has {rep.free_percent:.1f} % free (the floor is "
+                   f"{self.policy.min_free_percent:g} %) and all remaining footage is held as evidence. "
+                   "Nothing was deleted. Release holds that are no longer needed or add disk space; "
+                   "recording resumes by itself.")
+            self._warning = SystemWarning("DISK_FULL", "red", msg, now)
+            log.error("%s", msg)
+            with self.store.write() as s:
+                s.add(AuditEntry(at=now, actor="system", action="recording.stopped", subject="footage",
+                                 detail={"reason": "disk full of held footage", "free_percent": rep.free_percent}))
+        elif not rep.full and before is not None:
+            self._warning = None
+            log.warning("recording resumes: %.1f %% free", rep.free_percent)
+            with self.store.write() as s:
+                s.add(AuditEntry(at=now, actor="system", action="recording.resumed", subject="footage",
+                                 detail={"free_percent": rep.free_percent}))
+        if self._warning is not before and self.on_full is not None:
+            self.on_full(self._warning)
+
+    @property
+    def system_warning(self) -> SystemWarning | None:
+        return self._warning
+
+    def run(self, stop: threading.Event, interval: float = 60.0) -> None:
+        """Prune every ``interval`` seconds until ``stop`` is set (Frigate's service loop)."""
+        while True:
+            try:
+                self.prune()
+            except Exception:
+                log.exception("retention pass failed; trying again in %.0f s", interval)
+            if stop.wait(interval):
+                return
+
+
+def _remove_empty_parents(folder: Path, root: Path) -> None:
+    try:
+        while folder != root and root in folder.parents and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+    except OSError:
+        pass
+
+
+def holds_covering(holds: Iterable[EvidenceHold], camera_id: str, window_id: str | None,
+                   start: datetime, end: datetime) -> list[EvidenceHold]:
+    """The holds that cover any part of ``[start, end)`` of a camera (for the review window)."""
+    def applies(h: EvidenceHold) -> bool:
+        if h.camera_id is not None:
+            return h.camera_id == camera_id
+        return window_id is not None and h.window_id == window_id
+
+    return [h for h in holds if applies(h) and h.start < end and start < h.end]
