@@ -26,6 +26,7 @@ from video.urls import MaskingFilter, mask_text
 if TYPE_CHECKING:
     from supervision.lifecycle import WarningView
     from supervision.store import Store
+    from sync.engine import RoundReport, SyncEngine, SyncStatus
 
 log = logging.getLogger("hallwatch")
 
@@ -213,6 +214,100 @@ def cmd_probe(args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
+def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
+    """Sync with the central server: one round (--once) or every [server] interval until interrupted."""
+    from sync.client import SyncClient
+    from sync.engine import SyncEngine
+
+    server = cfg.server
+    if not server.enabled:
+        print("error: no server configured: set [server] url in the config file (--config FILE)", file=sys.stderr)
+        return EXIT_USAGE
+    token = server.effective_token()
+    if token is None:
+        print(
+            "error: no token for the server: set [server] token in the config file or the HALLWATCH_TOKEN variable",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    client = SyncClient(
+        server.url,
+        token.get_secret_value(),
+        ca_bundle=str(server.ca_bundle) if server.ca_bundle else None,
+        connect_timeout=server.connect_timeout,
+        read_timeout=server.read_timeout,
+    )
+    store = _open_store(args.data, cfg)
+    engine = SyncEngine(store, client, terminal=cfg.terminal.name, interval=server.interval, tz=cfg.zone)
+    try:
+        if not args.once:
+            return _sync_forever(engine)
+        report = engine.run_once()
+    finally:
+        engine.stop()
+        client.close()
+        store.close()
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        print_sync_report(report)
+    if not report.ok:
+        print(f"error: sync failed: {report.error}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def print_sync_report(report: RoundReport) -> None:
+    pushed = report.pushed
+    resync = f"; full resync ({report.resync}): {report.removed} records removed" if report.resync else ""
+    requeued = f", {report.requeued} own actions queued again after a server restore" if report.requeued else ""
+    print(
+        f"pulled {report.pages} pages: {report.received} changes, {report.upserted} upserted, "
+        f"{report.deleted} deleted, {report.stale} not newer than stored, {report.unknown} of unknown types"
+        f"{resync}{requeued}"
+    )
+    print(
+        f"pushed {sum(pushed.values())} actions: {pushed.get('applied', 0)} applied, "
+        f"{pushed.get('duplicate', 0)} duplicate, {pushed.get('rejected', 0)} rejected; "
+        f"{report.pending_actions} waiting"
+    )
+    if report.clock_offset_s is None:
+        print("clock offset: unknown (no answer with the server's time)")
+    else:
+        warn = " — this terminal's clock is off by more than 5 minutes" if abs(report.clock_offset_s) > 300 else ""
+        print(f"clock offset: {report.clock_offset_s:+.1f} s (server minus this terminal){warn}")
+    print(f"{'done' if report.ok else 'failed'} in {report.duration_s:.2f} s")
+
+
+def _sync_forever(engine: SyncEngine) -> int:
+    import signal
+    import threading
+
+    done = threading.Event()
+
+    def show(status: SyncStatus) -> None:
+        if status.state != "syncing":
+            tail = f": {status.last_error}" if status.last_error else ""
+            print(
+                f"{datetime.now().astimezone():%H:%M:%S} sync {status.state}, "
+                f"{status.pending_actions} actions waiting{tail}",
+                flush=True,
+            )
+        if status.state == "unauthorized":
+            done.set()
+
+    engine.add_listener(show)
+    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    engine.start()
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return EXIT_ERROR if engine.status().state == "unauthorized" else EXIT_OK
+
+
 # -- parser ----------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -284,6 +379,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     sp.add_argument("--transport", choices=("tcp", "udp"), default="tcp", help="RTSP transport (default tcp)")
     sp.set_defaults(func=cmd_probe)
+
+    sp = sub.add_parser(
+        "sync",
+        help="sync with the central server: one round with --once, else every [server] interval",
+        description="Sync with the central supervision server named in the config ([server] url, token or "
+        "HALLWATCH_TOKEN): push the actions waiting in the outbox, pull every page of changes, send a "
+        "heartbeat. With --once: one round, then print what it did (exit 0 on success, 1 on failure). "
+        "Without: a round every [server] interval seconds until interrupted.",
+    )
+    sp.add_argument("--once", action="store_true", help="one round, then exit")
+    sp.add_argument("--json", action="store_true", help="with --once: print the round's report as JSON")
+    sp.set_defaults(func=cmd_sync)
     return p
 
 
