@@ -180,6 +180,66 @@ def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
     return cmd_warnings(args, cfg.model_copy(update={"database": DatabaseConfig()}))
 
 
+def cmd_record(args: argparse.Namespace, cfg: Config) -> int:
+    """Record every camera (store + [[cameras]]) until SIGINT/SIGTERM; then close every segment cleanly."""
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from video.recorder import RecorderOptions
+    from video.retention import RetentionPolicy
+    from video.service import CameraPlan, RecordingService, cameras_from_store
+
+    store = _open_store(args.data, cfg)
+    rec = cfg.recording
+    extra = [CameraPlan(c.id, c.name or c.id, c.url, c.sub_url, c.window_id) for c in cfg.cameras]
+    cameras = cameras_from_store(store, extra)
+    if not cameras:
+        print("error: no cameras to record: none in the store, none under [[cameras]] in the config", file=sys.stderr)
+        return EXIT_USAGE
+    root = rec.footage_dir or args.data / "footage"
+    service = RecordingService(
+        store,
+        root,
+        cameras,
+        recorder_options=RecorderOptions(segment_seconds=rec.segment_seconds),
+        policy=RetentionPolicy(
+            retention_days=rec.retention_days,
+            min_free_percent=rec.min_free_percent,
+            hold_margin=timedelta(minutes=rec.hold_margin_minutes),
+        ),
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    print(
+        f"recording {len(cameras)} cameras into {root} (segments of {rec.segment_seconds:g} s); Ctrl+C stops",
+        flush=True,
+    )
+    try:
+        service.start()
+        warned = None
+        while not stop.wait(1.0):
+            warning = service.system_warning
+            if warning is not warned:
+                warned = warning
+                if warning is not None:
+                    print(f"RED {warning.code}: {warning.message}", file=sys.stderr, flush=True)
+                else:
+                    print("recording resumed: disk space is back", flush=True)
+    finally:
+        service.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    closed = sum(r.status().segments for r in service.recorders.values())
+    print(f"stopped: {closed} segments closed and indexed", flush=True)
+    return EXIT_OK
+
+
 def cmd_probe(args: argparse.Namespace, cfg: Config) -> int:
     from video.probe import StateChange, probe
     from video.source import SourceOptions
@@ -379,6 +439,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     sp.add_argument("--transport", choices=("tcp", "udp"), default="tcp", help="RTSP transport (default tcp)")
     sp.set_defaults(func=cmd_probe)
+
+    sp = sub.add_parser(
+        "record",
+        help="record every camera (the store's and [[cameras]]) until stopped",
+        description="Run a source and a recorder for every camera in the store and under [[cameras]] in "
+        "the config, writing MPEG-TS segments ([recording] segment_seconds) under DATA/footage (or "
+        "[recording] footage_dir), with retention and evidence holds, until SIGINT or SIGTERM; every open "
+        "segment is then closed, indexed and hashed.",
+    )
+    sp.set_defaults(func=cmd_record)
 
     sp = sub.add_parser(
         "sync",

@@ -72,7 +72,8 @@ class _Segment:
             camera_id, self.start, codec=info.codec, width=info.width, height=info.height,
             first_pts=self.first_seconds,
         )
-        self.container = av.open(str(self.path), "w", format="mpegts")
+        # flush_packets: every frame reaches the file at once, so a crash loses at most the frame being written.
+        self.container = av.open(str(self.path), "w", format="mpegts", options={"flush_packets": "1"})
         rate = Fraction(info.fps).limit_denominator(1001) if info.fps else None
         self.stream = self.container.add_mux_stream(info.codec, rate=rate, width=info.width, height=info.height)
         self.stream.time_base = info.time_base
