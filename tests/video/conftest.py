@@ -74,3 +74,116 @@ def garbage_server() -> Iterator[GarbageServer]:
     """A TCP server that answers every connection with endless random bytes; ``.url("rtsp"|"http")``."""
     with GarbageServer() as server:
         yield server
+
+
+# -- streaming servers for the protocol tests (see ``media_servers``) ------------------------------
+#
+# ``rtmp_server`` and ``rtmp_publisher_factory`` need nginx with its RTMP module and the ffmpeg command;
+# ``ts_server_factory(tls=True)`` needs the openssl command. Where they are missing the tests using
+# them are skipped, except under ``CI`` (which installs them), where they fail.
+
+from collections.abc import Callable  # noqa: E402  (appended after the fixtures above)
+from typing import Any  # noqa: E402
+
+from tests.video.media_servers import (  # noqa: E402
+    FfmpegPublisher,
+    FlvHttpServer,
+    MjpegServer,
+    PublisherFactory,
+    RtmpServer,
+    TsHttpServer,
+    TsServerFactory,
+    nginx_rtmp_unavailable,
+    openssl_unavailable,
+    self_signed_certificate,
+)
+
+
+def _require(reason: str | None, what: str) -> None:
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI installs {what}, yet: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def rtmp_server(tmp_path: Path) -> Iterator[RtmpServer]:
+    """nginx-rtmp listening on ``rtmp://127.0.0.1:<port>/live/<stream>`` (``.url("cam")``), its work folder
+    under ``tmp_path``; stopped at teardown. Skips (fails under CI) without nginx's RTMP module or ffmpeg."""
+    _require(nginx_rtmp_unavailable(), "nginx, libnginx-mod-rtmp and ffmpeg")
+    server = RtmpServer(work_dir=tmp_path / "nginx-rtmp")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rtmp_publisher_factory(tmp_path: Path) -> Iterator[PublisherFactory]:
+    """``make(clip, url) -> FfmpegPublisher``: ffmpeg pushing ``clip`` in a loop, at real time, as FLV to
+    ``url`` (already started when returned); every publisher made is stopped at teardown."""
+    _require(nginx_rtmp_unavailable(), "nginx, libnginx-mod-rtmp and ffmpeg")
+    made: list[FfmpegPublisher] = []
+
+    def make(clip: Path, url: str) -> FfmpegPublisher:
+        publisher = FfmpegPublisher(clip, url, log_path=tmp_path / "publishers" / f"publisher-{len(made) + 1}.log")
+        made.append(publisher)
+        return publisher.start()
+
+    yield make
+    for publisher in made:
+        publisher.stop()
+
+
+@pytest.fixture
+def mjpeg_server_factory() -> Iterator[Callable[..., MjpegServer]]:
+    """``make(**MjpegServer options) -> MjpegServer``: an MJPEG camera on ``.url`` (…/video.mjpg);
+    every server made is stopped at teardown."""
+    made: list[MjpegServer] = []
+
+    def make(**options: Any) -> MjpegServer:
+        server = MjpegServer(**options)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
+
+
+@pytest.fixture
+def flv_server_factory() -> Iterator[Callable[[Path], FlvHttpServer]]:
+    """``make(clip) -> FlvHttpServer``: ``clip`` as an endless HTTP-FLV stream on ``.url`` (…/live.flv);
+    every server made is stopped at teardown."""
+    made: list[FlvHttpServer] = []
+
+    def make(clip: Path) -> FlvHttpServer:
+        server = FlvHttpServer(clip)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
+
+
+@pytest.fixture
+def ts_server_factory(tmp_path: Path) -> Iterator[TsServerFactory]:
+    """``make(clip, seconds=…, tls=False) -> TsHttpServer``: ``clip`` (``seconds`` long) looped at its bit
+    rate on ``.url`` (…/live.ts); ``tls=True`` serves HTTPS with a fresh self-signed certificate (skips,
+    or fails under CI, without the openssl command). Every server made is stopped at teardown."""
+    made: list[TsHttpServer] = []
+
+    def make(clip: Path, *, seconds: float, tls: bool = False) -> TsHttpServer:
+        context = None
+        if tls:
+            _require(openssl_unavailable(), "openssl")
+            context = self_signed_certificate(tmp_path / "tls")
+        server = TsHttpServer(clip, seconds=seconds, tls=context)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
