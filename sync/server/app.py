@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -57,10 +57,12 @@ class ChangesPage(BaseModel):
     server_time: datetime
 
 
+# Request models are strict where JSON has a type of its own ("3" is not a number), so what the
+# schema calls invalid is refused; instants come as strings and are parsed.
 class ActionsRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(extra="ignore")
 
-    terminal: str | None = Field(default=None, description="the sending terminal's name (informative)")
+    terminal: StrictStr | None = Field(default=None, description="the sending terminal's name (informative)")
     actions: list[dict[str, Any]] = Field(
         description=(
             f"at most {MAX_ACTIONS} (413 above). Each is checked on its own and answered in `results`: "
@@ -90,21 +92,21 @@ class ActionsResponse(BaseModel):
 
 
 class CameraStatus(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(extra="ignore")
 
-    id: str
-    online: bool | None = None
-    recording: bool | None = None
+    id: StrictStr
+    online: StrictBool | None = None
+    recording: StrictBool | None = None
 
 
 class HeartbeatRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(extra="ignore")
 
-    terminal: str | None = None
+    terminal: StrictStr | None = None
     sent_at: AwareDatetime | None = None
     cameras: list[CameraStatus] = Field(default_factory=list)
-    warnings: dict[str, int] = Field(default_factory=dict)
-    relay_url: Annotated[str, Field(max_length=2000)] | None = Field(
+    warnings: dict[str, StrictInt] = Field(default_factory=dict)
+    relay_url: Annotated[StrictStr, Field(max_length=2000)] | None = Field(
         default=None, description="where leaders find this terminal's relayed video (absent: unchanged)"
     )
 
@@ -156,6 +158,19 @@ def _terminal(
 Auth = Annotated[Terminal, Depends(_terminal)]
 
 
+def _known_query(*names: str) -> Any:
+    """A dependency refusing query parameters the endpoint does not take: a typo such as
+    ``?limt=10`` is an error that names it, not a silent default."""
+    allowed = frozenset(names)
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params.keys()) - allowed)
+        if unknown:
+            raise Refusal(400, "malformed", f"unknown query parameter(s): {', '.join(map(repr, unknown))}")
+
+    return Depends(check)
+
+
 def create_app(store: CentralStore, *, max_body_bytes: int = DEFAULT_MAX_BODY) -> FastAPI:
     app = FastAPI(
         title="HallWatch central supervision server",
@@ -205,6 +220,7 @@ def create_app(store: CentralStore, *, max_body_bytes: int = DEFAULT_MAX_BODY) -
 
     @router.get(
         "/changes",
+        dependencies=[_known_query("cursor", "limit")],
         response_model=ChangesPage,
         responses=_errors(400, 401, 410, 503),
         summary="One page of the change feed",
@@ -221,6 +237,7 @@ def create_app(store: CentralStore, *, max_body_bytes: int = DEFAULT_MAX_BODY) -
 
     @router.post(
         "/actions",
+        dependencies=[_known_query()],
         response_model=ActionsResponse,
         responses=_errors(400, 401, 403, 413, 422, 503),
         summary="Push operator actions (idempotent by id)",
@@ -233,6 +250,7 @@ def create_app(store: CentralStore, *, max_body_bytes: int = DEFAULT_MAX_BODY) -
 
     @router.post(
         "/heartbeat",
+        dependencies=[_known_query()],
         response_model=HeartbeatResponse,
         responses=_errors(400, 401, 422, 503),
         summary="A terminal is alive (and where its relay is)",

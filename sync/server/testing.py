@@ -20,6 +20,7 @@ from types import TracebackType
 import uvicorn
 
 from sync.server.app import create_app
+from sync.server.middleware import DEFAULT_MAX_BODY
 from sync.server.store import CentralStore
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,12 @@ class ServerThread:
         port: int = 0,
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY,
     ) -> None:
         self.store = store
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the proto
+        # says TCP, and without it every keep-alive request waits ~40 ms (Nagle and delayed ACKs).
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self._sock.bind(("127.0.0.1", port))
@@ -48,7 +52,7 @@ class ServerThread:
         scheme = "https" if ssl_certfile else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_app(store),
+            create_app(store, max_body_bytes=max_body_bytes),
             log_config=None,  # leave logging to the application (and to pytest's caplog)
             lifespan="off",
             ws="none",
