@@ -155,6 +155,97 @@ def cmd_demo_data(args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace, cfg: Config) -> int:
+    """Export a camera's footage over a span as evidence: stream-copied MP4 + signed manifest."""
+    from video.export import ExportError, default_who, export, load_or_create_key, local_time
+    from video.footage import FootageIndex
+
+    try:
+        start, end = parse_instant(args.from_, cfg.zone), parse_instant(args.to, cfg.zone)
+    except argparse.ArgumentTypeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if end <= start:
+        print("error: --to must be after --from", file=sys.stderr)
+        return EXIT_USAGE
+    tty = sys.stderr.isatty()
+
+    def show(fraction: float, words: str) -> None:
+        print(f"\r{fraction:4.0%}  {words}".ljust(60), end="", file=sys.stderr, flush=True)
+
+    store = _open_store(args.data, cfg)
+    try:
+        key = load_or_create_key(args.data)
+        result = export(
+            FootageIndex(store, cfg.recording.footage_dir or args.data / "footage"),
+            args.camera,
+            start,
+            end,
+            Path(args.out),
+            reason=args.reason,
+            who=cfg.terminal.operator or default_who(),
+            terminal=cfg.terminal.name,
+            key=key,
+            progress=show if tty else None,
+            zone=cfg.zone,
+        )
+    except ExportError as e:
+        print(("\n" if tty else "") + f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        store.close()
+    if tty:
+        print(file=sys.stderr)
+    tz = cfg.zone
+    a, b = result.covered
+    req = (result.requested[1] - result.requested[0]).total_seconds()
+    print(
+        f"exported camera {args.camera}: {local_time(a, tz)} – {local_time(b, tz, date=False)} ({tz}), "
+        f"{result.seconds:.1f} s covered of {req:.1f} s asked; {result.frames} frames, not re-encoded"
+    )
+    print(f"  video:    {result.video} ({result.video_bytes} bytes, SHA-256 {result.video_sha256})")
+    print(f"  sources:  {result.segments} segments, each matching its recorded SHA-256")
+    for g in result.gaps:
+        print(
+            f"  gap:      {local_time(g.start, tz)} – {local_time(g.end, tz, date=False)} "
+            f"({g.seconds:.1f} s): {g.reason}"
+        )
+    print(f"  manifest: {result.manifest_path}, signed by {result.fingerprint}")
+    print(f"done in {result.elapsed_s:.2f} s")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, cfg: Config) -> int:
+    """Check an evidence folder: OK and what it holds (exit 0), or each thing that changed (exit 1)."""
+    from video.export import verify
+
+    target = Path(args.path)
+    folder = target.parent if target.is_file() else target  # the folder, or any file in it
+    trusted: str | None = args.trust
+    if trusted is not None and Path(trusted).is_file():
+        try:
+            trusted = Path(trusted).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            print(f"error: cannot read the trusted key {args.trust}: {e}", file=sys.stderr)
+            return EXIT_USAGE
+    result = verify(folder, trusted=trusted)
+    if result.ok:
+        print(f"OK: {folder} is unchanged since it was exported and signed")
+        for line in result.summary():
+            print(f"  {line}")
+        return EXIT_OK
+    print(f"FAILED: {folder}")
+    for problem in result.problems:
+        print(f"  - {problem}")
+    if result.signature_valid:
+        print("  the signed manifest says:")
+        for line in result.summary():
+            print(f"    {line}")
+    n = len(result.problems)
+    print(f"error: the evidence in {folder} failed verification ({n} problem{'s' if n > 1 else ''})", file=sys.stderr)
+    return EXIT_ERROR
+
+
 def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
     """Until the desktop lands: today's demo hall imported into a demo data folder, and its warnings."""
     from supervision import demo
@@ -425,6 +516,44 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--day", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD")
     sp.add_argument("--out", required=True, metavar="FILE")
     sp.set_defaults(func=cmd_demo_data)
+
+    sp = sub.add_parser(
+        "export",
+        help="export a camera's footage over a span as tamper-evident evidence (MP4 + signed manifest)",
+        description="Copy a camera's recorded footage from --from to --to, without re-encoding, into an MP4 "
+        "in the empty folder --out, with manifest.json: the source segments and their SHA-256 (each is "
+        "hashed again first; a changed one stops the export), the gaps, the MP4's SHA-256, who, why, when "
+        "and this terminal, signed with the terminal's Ed25519 key (DATA/keys/terminal.ed25519). Exit 0 on "
+        "success, 1 when there is no footage in the span or a source segment fails its check.",
+    )
+    sp.add_argument("--camera", required=True, metavar="ID", help="camera id")
+    sp.add_argument(
+        "--from",
+        dest="from_",
+        required=True,
+        metavar="T",
+        help="ISO-8601 start, e.g. 2026-11-25T10:30:00 (no offset: the hall's zone)",
+    )
+    sp.add_argument("--to", required=True, metavar="T", help="ISO-8601 end (no offset: the hall's zone)")
+    sp.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder for the evidence")
+    sp.add_argument("--reason", default="", metavar="TEXT", help="why the footage is exported (in the manifest)")
+    sp.set_defaults(func=cmd_export)
+
+    sp = sub.add_parser(
+        "verify",
+        help="check an exported evidence folder: OK, or what changed",
+        description="Check a folder written by `export`: the manifest's signature, the MP4's SHA-256 and "
+        "that nothing was added. Prints OK and what the evidence holds (exit 0), or names each thing "
+        "that changed (exit 1).",
+    )
+    sp.add_argument("path", metavar="DIR", help="the evidence folder (or any file in it)")
+    sp.add_argument(
+        "--trust",
+        metavar="KEY",
+        default=None,
+        help="require this signer: a key fingerprint (64 hex digits) or a file with its public key",
+    )
+    sp.set_defaults(func=cmd_verify)
 
     sp = sub.add_parser(
         "probe",

@@ -1,0 +1,426 @@
+"""Evidence export and verification: stream copy, manifest, signature, tamper detection, the CLI.
+
+The footage is made without a camera: synthetic clips written at the paths the recorder would use
+and indexed through :class:`FootageIndex`, five 3 s segments of one camera at 09:00:00 (hall time),
+09:00:03, 09:00:06, then a gap (the camera reconnected), 09:00:12 and 09:00:15, and from 09:00:18 one
+still being recorded. The clips are H.264,
+25 fps, a keyframe every second, so a GOP is 1 s.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from supervision.store import open_store
+from supervision.store.footage import SegmentStatus
+from supervision.store.models import Camera, Window
+from video.export import (
+    MANIFEST,
+    ExportError,
+    NoFootageError,
+    SigningKey,
+    SourceChangedError,
+    canonical_json,
+    export,
+    load_or_create_key,
+    verify,
+)
+from video.footage import FootageIndex, safe_name, segment_relpath
+from video.synthetic import write_file
+
+ROOT = Path(__file__).resolve().parents[2]
+CAMERA = "hall-1/A01"
+T0 = datetime(2026, 3, 2, 1, 0, 0, tzinfo=UTC)  # 09:00:00 in Asia/Shanghai
+SEG_S = 3
+STARTS = [0, 3, 6, 12, 15]  # seconds after T0; 9–12 is a gap; 18–20 is being recorded
+W, H, FPS = 320, 180, 25
+GOP_S = 1.0
+REASON = "complaint 17: applicant waited at window A01"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the store (camera, window, segments, gap) and the segment files."""
+    data = tmp_path_factory.mktemp("footage-template")
+    store = open_store(data / "hallwatch.db")
+    try:
+        with store.write() as s:
+            s.add(Camera(id=CAMERA, version=1, deleted=False, hall_id="hall-1", window_id="W-A01",
+                         name="A01 窗口摄像头"))
+            s.add(Window(id="W-A01", version=1, deleted=False, hall_id="hall-1", number="A01", name="不动产登记"))
+        index = FootageIndex(store, data / "footage")
+        for offset in STARTS:
+            start = T0 + timedelta(seconds=offset)
+            seg_id, path = index.open_segment(CAMERA, start, codec="h264", width=W, height=H, first_pts=0.0)
+            assert path == data / "footage" / segment_relpath(CAMERA, start)
+            write_file(path, seconds=SEG_S, start=start, width=W, height=H, fps=FPS, label="A01")
+            index.close_segment(seg_id, start + timedelta(seconds=SEG_S), SEG_S * FPS, path)
+        index.open_gap(CAMERA, T0 + timedelta(seconds=9), "the camera reconnected")
+        index.close_gap(CAMERA, T0 + timedelta(seconds=12))
+        # From 09:00:18 the recorder is still writing: an open segment is not evidence yet.
+        seg_id, path = index.open_segment(CAMERA, at(18), codec="h264", width=W, height=H, first_pts=0.0)
+        write_file(path, seconds=2, start=at(18), width=W, height=H, fps=FPS, label="A01")
+        index.progress(seg_id, at(20), path.stat().st_size, 2 * FPS)
+    finally:
+        store.close()
+    return data
+
+
+@pytest.fixture
+def data(template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(template, target)
+    return target
+
+
+@pytest.fixture
+def index(data: Path) -> Iterator[FootageIndex]:
+    store = open_store(data / "hallwatch.db")
+    try:
+        yield FootageIndex(store, data / "footage")
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def key(data: Path) -> SigningKey:
+    return load_or_create_key(data)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def do_export(index: FootageIndex, key: SigningKey, out: Path, start: float = 1.5, end: float = 14.0,
+              **kw: Any) -> Any:
+    return export(index, CAMERA, at(start), at(end), out, reason=REASON, who="王审查", terminal="ws-07", key=key, **kw)
+
+
+# -- helpers: NAL units and MP4 boxes --------------------------------------------------------------
+
+
+def annexb_nals(data: bytes) -> list[bytes]:
+    """NAL units of an Annex B buffer (start codes stripped)."""
+    out: list[bytes] = []
+    i = data.find(b"\x00\x00\x01")
+    while i >= 0:
+        j = data.find(b"\x00\x00\x01", i + 3)
+        nal = data[i + 3 : j if j >= 0 else len(data)]
+        out.append(nal.rstrip(b"\x00") if j >= 0 else nal)  # a 4-byte start code's leading zero
+        i = j
+    return out
+
+
+def length_prefixed_nals(data: bytes) -> list[bytes]:
+    out: list[bytes] = []
+    i = 0
+    while i + 4 <= len(data):
+        n = int.from_bytes(data[i : i + 4], "big")
+        out.append(data[i + 4 : i + 4 + n])
+        i += 4 + n
+    assert i == len(data)
+    return out
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    names: list[str] = []
+    with path.open("rb") as f:
+        while header := f.read(8):
+            size = int.from_bytes(header[:4], "big")
+            names.append(header[4:8].decode("ascii"))
+            if size == 1:
+                size = int.from_bytes(f.read(8), "big") - 8
+            f.seek(size - 8, os.SEEK_CUR)
+    return names
+
+
+def source_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as c:
+        return [bytes(p) for p in c.demux(c.streams.video[0]) if p.size]
+
+
+# -- export and verify -----------------------------------------------------------------------------
+
+
+def test_export_across_segments_and_a_gap_verifies(index: FootageIndex, key: SigningKey, tmp_path: Path) -> None:
+    seen: list[tuple[float, str]] = []
+    out = tmp_path / "evidence" / "case-17"  # created, parents too
+    r = do_export(index, key, out, progress=lambda f, w: seen.append((f, w)))
+
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, r.video.name])
+    assert r.video.name == f"{safe_name(CAMERA)}_20260302T010001Z_20260302T010014Z.mp4"
+    m = json.loads(r.manifest_path.read_text(encoding="utf-8"))
+    assert m["format"] == "hallwatch-evidence" and m["version"] == 1
+    assert m["camera"] == {"id": CAMERA, "name": "A01 窗口摄像头", "window_id": "W-A01", "window": "A01 不动产登记"}
+    assert m["requested"] == {"start": "2026-03-02T01:00:01.500Z", "end": "2026-03-02T01:00:14.000Z",
+                              "duration_ms": 12500}
+    # Cut at the keyframe at or before the start (keyframes each second), through the end.
+    assert m["covered"] == {"start": "2026-03-02T01:00:01.000Z", "end": "2026-03-02T01:00:14.000Z",
+                            "duration_ms": 13000}
+    assert [s["path"] for s in m["sources"]] == [segment_relpath(CAMERA, at(s)) for s in (0, 3, 6, 12)]
+    for src in m["sources"]:
+        seg = index.segments(CAMERA, datetime.fromisoformat(src["start"]), datetime.fromisoformat(src["end"]))[0]
+        assert (src["sha256"], src["bytes"], src["status"]) == (seg.sha256, seg.bytes, "closed")
+    assert m["sources"][0]["used_from"] == "2026-03-02T01:00:01.000Z"
+    assert m["sources"][-1]["used_to"] == "2026-03-02T01:00:14.000Z"
+    assert m["gaps"] == [{"start": "2026-03-02T01:00:09.000Z", "end": "2026-03-02T01:00:12.000Z",
+                          "duration_ms": 3000, "reason": "the camera reconnected"}]
+    assert m["video"]["file"] == r.video.name and m["video"]["bytes"] == r.video.stat().st_size
+    assert m["video"]["sha256"] == r.video_sha256 and m["video"]["frames"] == 250 == r.frames
+    assert m["video"]["reencoded"] is False
+    ex = m["exported"]
+    assert (ex["by"], ex["reason"], ex["terminal"], ex["zone"]) == ("王审查", REASON, "ws-07", "Asia/Shanghai")
+    assert ex["software"].startswith("HallWatch ") and ex["at"].endswith("Z") and ex["at_local"].endswith("+08:00")
+    assert m["signer"]["fingerprint"] == key.fingerprint == r.fingerprint
+    assert canonical_json({k: v for k, v in m.items() if k != "signature"})  # no floats, serialisable
+
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and all(w for _, w in seen)
+    assert any("copying segment" in w for _, w in seen) and any("checking" in w for _, w in seen)
+
+    v = verify(out)
+    assert v.ok, v.problems
+    assert v.signature_valid and v.fingerprint == key.fingerprint
+    text = "\n".join(v.summary())
+    assert CAMERA in text and REASON in text and "王审查" in text and key.fingerprint in text
+    assert "09:00:01.500" in text and "the camera reconnected" in text  # shown in the hall's zone
+
+
+def test_the_mp4_is_a_stream_copy_that_plays(index: FootageIndex, key: SigningKey, tmp_path: Path, data: Path) -> None:
+    r = do_export(index, key, tmp_path / "out")
+    src_path = data / "footage" / segment_relpath(CAMERA, T0)
+    with av.open(str(src_path)) as c:
+        scc = c.streams.video[0].codec_context
+        source = (scc.name, scc.profile, scc.width, scc.height)
+    boxes = top_level_boxes(r.video)
+    assert boxes.index("moov") < boxes.index("mdat"), boxes  # faststart
+    with av.open(str(r.video)) as c:
+        s = c.streams.video[0]
+        cc = s.codec_context
+        assert (cc.name, cc.profile, cc.width, cc.height) == source  # same codec, profile, size
+        packets = [p for p in c.demux(s) if p.size]
+        assert s.duration is not None and s.time_base is not None
+        duration = float(s.duration * s.time_base)
+    span = 14.0 - 1.5
+    assert span <= duration <= span + GOP_S + 0.05, duration  # ± one GOP at the start
+    assert packets[0].is_keyframe
+    dts = [p.dts for p in packets]
+    assert all(b > a for a, b in pairwise(dts))
+    tick = packets[1].dts - packets[0].dts
+    # 1.5 s into the span: 2 s of segment 1 (from its 1 s keyframe), then segment 2 without a seam …
+    assert packets[50].dts - packets[49].dts == tick
+    # … and the 3 s gap kept on the wall clock, not filled with frames.
+    assert float((packets[200].dts - packets[199].dts) * packets[0].time_base) == pytest.approx(3.04)
+
+    # Frame for frame, the bytes are the recorder's (the MP4 stores NAL units length-prefixed).
+    seg1 = source_packets(src_path)
+    seg2 = source_packets(data / "footage" / segment_relpath(CAMERA, at(3)))
+    seg4 = source_packets(data / "footage" / segment_relpath(CAMERA, at(12)))
+    assert length_prefixed_nals(bytes(packets[0])) == annexb_nals(seg1[25])  # the keyframe at 1 s
+    assert length_prefixed_nals(bytes(packets[7])) == annexb_nals(seg1[32])  # a P-frame
+    assert length_prefixed_nals(bytes(packets[60])) == annexb_nals(seg2[10])
+    assert length_prefixed_nals(bytes(packets[-1])) == annexb_nals(seg4[49])  # the last frame before 14 s
+
+    with av.open(str(r.video)) as c:
+        frames = list(c.decode(video=0))
+    assert len(frames) == r.frames == 250
+    assert frames[0].key_frame and frames[0].width == W
+
+
+def test_span_starting_on_a_keyframe_or_in_a_segments_last_gop(
+    index: FootageIndex, key: SigningKey, tmp_path: Path
+) -> None:
+    r = do_export(index, key, tmp_path / "a", start=3.0, end=4.0)
+    assert r.covered == (at(3), at(4)) and r.frames == 25 and r.segments == 1 and not r.gaps
+    r = do_export(index, key, tmp_path / "b", start=2.5, end=3.5)  # the last GOP of segment 1
+    assert r.covered == (at(2), at(3.52)) and r.frames == 38 and r.segments == 2
+    r = do_export(index, key, tmp_path / "c", start=8.0, end=20.0)  # a gap inside, footage ends at 18 s
+    assert [(g.start, g.end) for g in r.gaps] == [(at(9), at(12)), (at(18), at(20))]
+    assert r.gaps[1].reason.startswith("still being recorded (") and r.gaps[1].reason.endswith(" is not closed yet)")
+    with pytest.raises(NoFootageError, match="still being recorded"):
+        do_export(index, key, tmp_path / "d", start=18.0, end=19.0)
+
+
+def test_a_changed_byte_in_the_mp4_is_named(index: FootageIndex, key: SigningKey, tmp_path: Path) -> None:
+    r = do_export(index, key, tmp_path / "out")
+    data = bytearray(r.video.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    r.video.write_bytes(bytes(data))
+    v = verify(tmp_path / "out")
+    assert not v.ok and v.signature_valid
+    assert v.problems == (f"the video {r.video.name} was changed: its SHA-256 differs from the manifest's",)
+
+
+def test_a_changed_byte_in_the_manifest_breaks_the_signature(
+    index: FootageIndex, key: SigningKey, tmp_path: Path
+) -> None:
+    r = do_export(index, key, tmp_path / "out")
+    raw = r.manifest_path.read_bytes()
+    assert raw.count(b"complaint 17") == 1
+    r.manifest_path.write_bytes(raw.replace(b"complaint 17", b"complaint 18"))
+    v = verify(tmp_path / "out")
+    assert not v.signature_valid
+    assert v.problems == ("manifest.json was changed after it was signed: the signature is invalid",)
+
+
+def test_missing_extra_and_unparseable_files_are_named(index: FootageIndex, key: SigningKey, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = do_export(index, key, out)
+    (out / "note.txt").write_text("added later")
+    r.video.unlink()
+    problems = verify(out).problems
+    assert f"the video {r.video.name} is missing" in problems
+    assert "unknown file note.txt in the evidence folder (not listed in the manifest)" in problems
+    raw = r.manifest_path.read_bytes()
+    r.manifest_path.write_bytes(raw[: len(raw) // 2])
+    (problem,) = verify(out).problems
+    assert problem.startswith("manifest.json is unparseable")
+    r.manifest_path.unlink()
+    assert verify(out).problems[0].startswith("manifest.json is missing")
+
+
+def test_a_trusted_key_must_match(index: FootageIndex, key: SigningKey, tmp_path: Path) -> None:
+    do_export(index, key, tmp_path / "out")
+    assert verify(tmp_path / "out", trusted=key.fingerprint).ok
+    assert verify(tmp_path / "out", trusted=key.public_pem()).ok
+    other = SigningKey.generate()
+    (problem,) = verify(tmp_path / "out", trusted=other.fingerprint).problems
+    assert problem == f"signed by key {key.fingerprint}, not by the trusted key {other.fingerprint}"
+    # A manifest re-signed with another key after a change passes the signature, not the trust check.
+    m = json.loads((tmp_path / "out" / MANIFEST).read_text(encoding="utf-8"))
+    m["exported"]["reason"] = "something else"
+    m["signer"] = {"algorithm": "Ed25519", "public_key": other.public_b64, "fingerprint": other.fingerprint}
+    body = {k: v for k, v in m.items() if k != "signature"}
+    m["signature"] = base64.b64encode(other.sign(canonical_json(body))).decode()
+    (tmp_path / "out" / MANIFEST).write_text(json.dumps(m), encoding="utf-8")
+    assert verify(tmp_path / "out").ok
+    assert not verify(tmp_path / "out", trusted=key.fingerprint).ok
+
+
+def test_an_altered_source_segment_is_refused_and_named(
+    index: FootageIndex, key: SigningKey, tmp_path: Path, data: Path
+) -> None:
+    rel = segment_relpath(CAMERA, at(3))
+    path = data / "footage" / rel
+    raw = bytearray(path.read_bytes())
+    raw[5000] ^= 0x80
+    path.write_bytes(bytes(raw))
+    out = tmp_path / "out"
+    with pytest.raises(SourceChangedError) as e:
+        do_export(index, key, out)
+    assert rel in str(e.value) and "SHA-256 differs" in str(e.value) and e.value.segments == [rel]
+    assert not out.exists()  # nothing left behind
+    (seg,) = index.segments(CAMERA, at(3), at(4))
+    assert seg.status is SegmentStatus.CORRUPT
+    # Exporting again leaves it out: a gap that says why.
+    r = do_export(index, key, out)
+    assert (r.gaps[0].start, r.gaps[0].end) == (at(3), at(6)) and "corrupt" in r.gaps[0].reason
+    assert verify(out).ok
+
+
+def test_no_footage_and_a_used_folder_are_refused(index: FootageIndex, key: SigningKey, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(NoFootageError, match=r"no footage of camera hall-1/A01 between 2026-03-02 10:00:00"):
+        do_export(index, key, out, start=3600, end=3660)
+    assert not out.exists()
+    with pytest.raises(NoFootageError):
+        export(index, "other-camera", at(0), at(5), out, reason="", who="x", terminal="t", key=key)
+    out.mkdir()
+    (out / "old.mp4").write_bytes(b"x")
+    with pytest.raises(ExportError, match="is not empty"):
+        do_export(index, key, out)
+    assert (out / "old.mp4").read_bytes() == b"x"
+
+
+def test_the_key_is_made_once_private_and_kept(data: Path) -> None:
+    k1 = load_or_create_key(data)
+    path = data / "keys" / "terminal.ed25519"
+    assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    if os.name == "posix":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    k2 = load_or_create_key(data)
+    assert k2.fingerprint == k1.fingerprint and len(k1.fingerprint) == 64
+    assert "PRIVATE" not in repr(k1) and k1.fingerprint[:16] in repr(k1)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["terminal.ed25519"]
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=False, env=env)
+
+
+def test_cli_export_then_verify(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "evidence"
+    r = run("--data", str(data), "export", "--camera", CAMERA, "--from", "2026-03-02T09:00:01.5",
+            "--to", "2026-03-02T09:00:14", "--out", str(out), "--reason", "投诉核查 17")
+    assert r.returncode == 0, r.stderr
+    assert "250 frames" in r.stdout and "gap:" in r.stdout and "the camera reconnected" in r.stdout
+    assert r.stderr == ""  # not a TTY: no progress line
+    assert stat.S_IMODE((data / "keys" / "terminal.ed25519").stat().st_mode) == 0o600 or os.name != "posix"
+    m = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert m["requested"]["start"] == "2026-03-02T01:00:01.500Z"  # naive times are the hall's
+    assert m["exported"]["reason"] == "投诉核查 17" and m["exported"]["terminal"] == "ws-01"
+
+    v = run("--data", str(data), "verify", str(out))
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert v.stdout.startswith("OK")
+    for part in (CAMERA, "投诉核查 17", m["signer"]["fingerprint"], "2026-03-02 09:00:01.500"):
+        assert part in v.stdout
+
+    mp4 = out / m["video"]["file"]
+    raw = bytearray(mp4.read_bytes())
+    raw[-100] ^= 0xFF
+    mp4.write_bytes(bytes(raw))
+    v = run("--data", str(data), "verify", str(out / MANIFEST))  # any file of the folder will do
+    assert v.returncode == 1
+    assert f"the video {mp4.name} was changed" in v.stdout and "failed verification" in v.stderr
+
+
+def test_cli_export_failures(data: Path, tmp_path: Path) -> None:
+    r = run("--data", str(data), "export", "--camera", CAMERA, "--from", "2026-03-02T12:00",
+            "--to", "2026-03-02T12:05", "--out", str(tmp_path / "a"))
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        "error: no footage of camera hall-1/A01 between 2026-03-02 12:00:00 and 2026-03-02 12:05:00 (Asia/Shanghai)"
+    ]
+    path = data / "footage" / segment_relpath(CAMERA, at(6))
+    path.write_bytes(path.read_bytes()[:-188])
+    r = run("--data", str(data), "export", "--camera", CAMERA, "--from", "2026-03-02T09:00",
+            "--to", "2026-03-02T09:00:10", "--out", str(tmp_path / "b"))
+    assert r.returncode == 1 and segment_relpath(CAMERA, at(6)) in r.stderr and "bytes" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = run("--data", str(data), "export", "--camera", CAMERA, "--from", "yesterday", "--to", "today",
+            "--out", str(tmp_path / "c"))
+    assert r.returncode == 2 and "not an ISO-8601 instant" in r.stderr
+
+
+def test_a_loose_or_broken_key_file(data: Path) -> None:
+    k = load_or_create_key(data)
+    path = data / "keys" / "terminal.ed25519"
+    if os.name == "posix":
+        path.chmod(0o644)
+        assert load_or_create_key(data).fingerprint == k.fingerprint
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600  # tightened
+    path.write_bytes(b"not a key")
+    with pytest.raises(ExportError, match=r"signing key .* is unusable"):
+        load_or_create_key(data)
+    assert path.read_bytes() == b"not a key"  # never replaced: old exports name its fingerprint
