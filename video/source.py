@@ -20,6 +20,7 @@ Every URL in a log line, a state or an error message is masked (see :mod:`video.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import random
@@ -282,6 +283,9 @@ class _Counters:
     attempt_started: float = field(default_factory=time.monotonic)
 
 
+_UNTIMED_FORMATS = frozenset({"mpjpeg"})  # demuxers whose timestamps are only frame counters
+
+
 class _CaptureClock:
     """Wall-clock time of capture from stream timestamps.
 
@@ -373,6 +377,7 @@ class Source:
         self._c = _Counters()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._arrival_clock = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -582,14 +587,17 @@ class Source:
                 self._c.connection += 1
                 connection = self._c.connection
             ctx = video.codec_context
-            rate = video.average_rate or video.base_rate or video.guessed_rate
+            # MJPEG over HTTP carries no timestamps: FFmpeg numbers the frames at an assumed 25 fps.
+            # Such a stream is stamped with its arrival times instead, and its rate is unknown.
+            self._arrival_clock = container.format.name in _UNTIMED_FORMATS
+            rate = None if self._arrival_clock else (video.average_rate or video.base_rate or video.guessed_rate)
             annexb = _AnnexB(video, ctx.name, bytes(ctx.extradata) if ctx.extradata else None)
             info = StreamInfo(
                 codec=ctx.name,
                 width=ctx.width,
                 height=ctx.height,
                 fps=float(rate) if rate else None,
-                time_base=video.time_base or Fraction(1, 90000),
+                time_base=Fraction(1, 90000) if self._arrival_clock else (video.time_base or Fraction(1, 90000)),
                 pix_fmt=ctx.pix_fmt,
                 extradata=annexb.extradata,
                 profile=ctx.profile,
@@ -626,6 +634,7 @@ class Source:
         frame_ticks = round(1 / (info.fps * tb)) if info.fps else 1
         last_video = time.monotonic()
         clock = _CaptureClock()
+        clock_origin = time.monotonic()
         while True:
             pace_start: float | None = None
             pace_origin = 0.0
@@ -640,6 +649,10 @@ class Source:
                     continue
                 last_video = now_mono
                 for p, data in annexb.filter(raw):
+                    if self._arrival_clock:
+                        arrived = round((now_mono - clock_origin) * 90000)
+                        p.pts = p.dts = arrived
+                        p.duration = 0
                     if first_ts is None:
                         first_ts = p.dts if p.dts is not None else p.pts
                     pts = None if p.pts is None else p.pts + offset
@@ -735,6 +748,9 @@ class Source:
             return SourceState.RECONNECTING, f"connection refused: nothing is listening at {host}"
         if isinstance(e, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
             return SourceState.RECONNECTING, "the connection was cut"
+        if connected and isinstance(e, OSError) and e.errno == errno.EIO:
+            # FFmpeg's HTTP client ends a live stream the server closed with "Stream ends prematurely".
+            return SourceState.RECONNECTING, "the camera closed the stream"
         if isinstance(e, av.error.InvalidDataError):
             return SourceState.RECONNECTING, "the server sent data that is not a video stream"
         if isinstance(e, (av.error.DemuxerNotFoundError, av.error.ProtocolNotFoundError)):

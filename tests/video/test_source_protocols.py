@@ -1,10 +1,6 @@
 """Sources over the other protocols cameras and relays speak: RTMP, MJPEG and FLV over HTTP, MPEG-TS
 over HTTPS — each against a real server started by a fixture on 127.0.0.1 (nginx-rtmp fed by ffmpeg,
 and the small servers in ``media_servers``).
-
-Tests marked ``xfail(strict=True)`` pin down limitations of ``video/source.py`` found here; each says
-what the source does today. When it is fixed the test passes, strict xfail fails it, and the marker
-comes off.
 """
 
 from __future__ import annotations
@@ -238,11 +234,6 @@ def test_mjpeg_camera_that_drops_the_connection_reconnects(
     assert cam.requests == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source.py reports FFmpeg's default 25 fps and 1/25 s frame counters as pts for MJPEG, which has no "
-    "timestamps: a 12 fps camera looks like 25 fps and its packets' .seconds run at half speed",
-)
 def test_mjpeg_camera_fps_and_timestamps_follow_the_camera(
     mjpeg_server_factory: Callable[..., MjpegServer], source_factory: Callable[..., Source]
 ) -> None:
@@ -294,11 +285,6 @@ def test_http_flv_frames_then_server_closes_and_the_source_reconnects(
     assert src.state is SourceState.RECONNECTING
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source.py reports a live HTTP stream closed by the server as FFmpeg's 'Input/output error' (EIO: "
-    "'Stream ends prematurely'), not in words; an RTMP server dying reads the same",
-)
 @pytest.mark.parametrize("kind", ["flv", "mjpeg"])
 def test_a_server_closing_a_live_http_stream_is_said_in_words(
     kind: str,
