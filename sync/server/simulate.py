@@ -91,19 +91,20 @@ _BATCH = 1000  # changes per publish call
 _ISSUE_STOP = timedelta(minutes=30)  # 取号截止: no tickets in the last half hour of a session
 _CALL_STOP = timedelta(minutes=15)  # windows call nobody in the last quarter hour
 _SERVICE_END_MARGIN = timedelta(minutes=1)  # a service is squeezed to end this long before closing
-_MEAN_SERVICE_MIN = 12.0  # average minutes a window spends on a ticket: the capacity
-_LOAD = 0.8  # arrivals at peak relative to capacity (popularity varies per department around it)
+_MEAN_SERVICE_MIN = 16.0  # average minutes a window spends on a ticket (call, walk up, serve, wrap up)
+_LOAD = 0.85  # arrivals at peak relative to capacity (popularity varies per department around it)
 _P_CONSULT = 0.15  # served without a case (咨询)
 _P_MISSED = 0.04  # called but never came (过号)
 _P_TRANSFER = 0.02  # wrong queue: transferred to another department (转办)
 _P_REJECT = 0.02  # 不予受理 at the window
 _P_WITHDRAW_AT_WINDOW = 0.015  # the applicant takes the application back before it is accepted
-_P_WRONG_FEE = 0.02
-_P_IMMEDIATE_LATE = 0.05  # a 即办件 that could not be finished the same day
-_P_IMMEDIATE_SKIP = 0.03  # a 即办件 completed without `decided`
+# Red cards are kept on record, so these stay rare: a few a day in the demo hall.
+_P_WRONG_FEE = 0.008
+_P_IMMEDIATE_LATE = 0.02  # a 即办件 not finished the same day (red at once: its legal limit is 0 days too)
+_P_IMMEDIATE_SKIP = 0.015  # a 即办件 completed without `decided`
 _P_LATE = 0.07  # completed one or two working days after the promised due date
 _P_VERY_LATE = 0.015  # four to six days after: the yellow turns red
-_P_STAGE_LATE = 0.12  # of types with stage_days: `handled` recorded a day after its limit
+_P_STAGE_LATE = 0.2  # of types with stage_days: `handled` recorded a day after its limit
 _P_SKIP = 0.02
 _P_SUSPEND = 0.1
 _P_WITHDRAW = 0.012
@@ -574,7 +575,7 @@ class Simulator:
                 m = _NUMBER_RE.match(depts[dept][0].number)
                 letters[dept] = (m.group(1).upper() if m and m.group(1) else "A")[:2]
                 letters_of.setdefault(letters[dept], set()).add(hall_id)
-                weights.append(len(depts[dept]) * self._rng.uniform(0.75, 1.3))  # some departments are busier
+                weights.append(len(depts[dept]) * self._rng.uniform(0.8, 1.2))  # some departments are busier
                 self._queues[(hall_id, dept)] = deque()
             peak = sum(weights) * _LOAD / (_MEAN_SERVICE_MIN * 60)
             self.halls[hall_id] = _Hall(hall_id, names, depts, weights, peak, letters, frozenset())
