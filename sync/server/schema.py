@@ -72,6 +72,14 @@ scope_exits = Table(
     Index("ix_scope_exits_record", "type", "id"),
 )
 
+# Provisional roots (``/w:win-9/``) that records wait below for their anchor to arrive: a new
+# anchor looks here instead of range-scanning the records for dependents it almost never has.
+provisional_roots = Table(
+    "provisional_roots",
+    metadata,
+    Column("root", PathText, primary_key=True),
+)
+
 terminals = Table(
     "terminals",
     metadata,

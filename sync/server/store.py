@@ -51,6 +51,7 @@ from sync.server.schema import (
     SCHEMA_VERSION,
     actions,
     metadata,
+    provisional_roots,
     records,
     scope_exits,
     server_state,
@@ -222,25 +223,57 @@ def _visible_somewhere(path: str) -> bool:
     return path.startswith("/o:")
 
 
+_R = records.c
+_WHERE_KEY = and_(_R.type == bindparam("b_type"), _R.id == bindparam("b_id"))
+_INSERT = insert(records)
+_UPDATE = update(records).where(_WHERE_KEY)
+_MARK_DELETED = update(records).where(_WHERE_KEY)  # another object: batched apart (other columns)
+_INSERT_EXIT = insert(scope_exits)
+
+
 class WriteTx:
-    """One write transaction. ``lock()`` before anything that publishes (``put``)."""
+    """One write transaction. ``lock()`` before anything that publishes (``put``).
+
+    Record writes are buffered and sent in batches (``executemany``) before anything reads the
+    records table through ``c`` and before commit: publishing thousands of records is then a
+    handful of statements, not thousands.
+    """
 
     def __init__(self, store: CentralStore, conn: Connection) -> None:
         self.store = store
-        self.c = conn
+        self._c = conn
         self.now = datetime.now(UTC)
         self.last_seq = 0
         self._start_seq = 0
         self._locked = False
         self._rows: dict[tuple[str, str], _Row | None] = {}
+        self._pending: list[tuple[Any, dict[str, Any]]] = []
+        self._roots: set[str] | None = None  # provisional roots with records below them
+
+    @property
+    def c(self) -> Connection:
+        """The connection, with every buffered write sent."""
+        self.flush()
+        return self._c
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        i = 0
+        while i < len(pending):
+            stmt = pending[i][0]
+            j = i
+            while j < len(pending) and pending[j][0] is stmt:
+                j += 1
+            self._c.execute(stmt, [params for _, params in pending[i:j]])
+            i = j
 
     def lock(self) -> None:
         """Take the feed lock (held until commit) and read the seq counter."""
         if self._locked:
             return
         if self.store.is_postgres:
-            self.c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        self.last_seq = self.c.execute(select(server_state.c.last_seq).where(server_state.c.id == 1)).scalar_one()
+            self._c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        self.last_seq = self._c.execute(select(server_state.c.last_seq).where(server_state.c.id == 1)).scalar_one()
         self._start_seq = self.last_seq
         self._locked = True
 
@@ -251,9 +284,11 @@ class WriteTx:
         return self.last_seq
 
     def finish(self) -> int:
-        """Store the counter; call last, inside the transaction. Returns the last seq."""
+        """Send what is buffered and store the counter; call last, inside the transaction.
+        Returns the last seq."""
+        self.flush()
         if self._locked and self.last_seq != self._start_seq:
-            self.c.execute(update(server_state).where(server_state.c.id == 1).values(last_seq=self.last_seq))
+            self._c.execute(update(server_state).where(server_state.c.id == 1).values(last_seq=self.last_seq))
             hook = self.store.commit_hook
             if hook is not None:
                 hook(self.last_seq)
@@ -261,17 +296,18 @@ class WriteTx:
 
     # -- records --------------------------------------------------------------------------------
     def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Read the stored version, tombstone and path of these records (buffered writes are
+        already in the cache, so nothing needs flushing)."""
         by_type: dict[str, list[str]] = {}
         for key in keys:
             if key not in self._rows:
                 by_type.setdefault(key[0], []).append(key[1])
                 self._rows[key] = None
-        r = records.c
         for rtype, ids in by_type.items():
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
-                q = select(r.id, r.version, r.deleted, r.path).where(and_(r.type == rtype, r.id.in_(chunk)))
-                for row in self.c.execute(q):
+                q = select(_R.id, _R.version, _R.deleted, _R.path).where(and_(_R.type == rtype, _R.id.in_(chunk)))
+                for row in self._c.execute(q):
                     self._rows[(rtype, row.id)] = _Row(row.version, row.deleted, row.path)
 
     def row(self, rtype: str, rid: str) -> _Row | None:
@@ -280,11 +316,16 @@ class WriteTx:
             self.prefetch([key])
         return self._rows[key]
 
+    def _provisional_roots(self) -> set[str]:
+        if self._roots is None:
+            self._roots = set(self._c.execute(select(provisional_roots.c.root)).scalars())
+        return self._roots
+
     def place(self, rtype: str, rid: str, data: Mapping[str, Any]) -> str | None:
         """The scope path a record with this data gets (None: global)."""
         refs: tuple[tuple[str, str], ...] | None
         if rtype == "terminal":
-            scope = self.c.execute(select(terminals.c.scope).where(terminals.c.id == rid)).scalar_one_or_none()
+            scope = self._c.execute(select(terminals.c.scope).where(terminals.c.id == rid)).scalar_one_or_none()
             # A terminal record published by hand for no registered terminal is for everyone.
             refs = None if scope is None else (("org_unit", scope),)
         else:
@@ -300,8 +341,12 @@ class WriteTx:
                 if found is not None and found.path is not None:
                     base = found.path
                     break
-            if base is None:
+            if base is None:  # the anchor is not known yet: wait below a provisional root
                 base = provisional(*refs[0])
+                roots = self._provisional_roots()
+                if base not in roots:
+                    roots.add(base)
+                    self._c.execute(insert(provisional_roots).values(root=base))
         if rtype not in ANCHOR_KINDS:
             return base
         own = segment(rtype, rid)
@@ -315,14 +360,22 @@ class WriteTx:
         self.lock()
         key = (rtype, rid)
         row = self.row(rtype, rid)
-        r = records.c
-        where = and_(r.type == rtype, r.id == rid)
         if op == "delete":
             if row is None or row.deleted:
                 return None
             seq = self.next_seq()
-            self.c.execute(
-                update(records).where(where).values(deleted=True, version=row.version + 1, seq=seq, updated_at=self.now)
+            self._pending.append(
+                (
+                    _MARK_DELETED,
+                    {
+                        "b_type": rtype,
+                        "b_id": rid,
+                        "deleted": True,
+                        "version": row.version + 1,
+                        "seq": seq,
+                        "updated_at": self.now,
+                    },
+                )
             )
             self._rows[key] = _Row(row.version + 1, True, row.path)
             return seq
@@ -330,33 +383,45 @@ class WriteTx:
             raise ValueError(f"{rtype} {rid!r}: an upsert needs data")
         path = self.place(rtype, rid, data)
         if rtype in ANCHOR_KINDS and path is not None:
-            before = row.path if row is not None else provisional(rtype, rid)
-            if before is not None and before != path:
-                self._move_below(before, path, exclude=key)
+            if row is not None and row.path is not None and row.path != path:
+                self._move_below(row.path, path, exclude=key)
+            elif row is None:
+                waiting = provisional(rtype, rid)
+                if waiting != path and waiting in self._provisional_roots():
+                    self._move_below(waiting, path, exclude=key)
+                    self._provisional_roots().discard(waiting)
+                    self._c.execute(delete(provisional_roots).where(provisional_roots.c.root == waiting))
         if row is not None and row.path is not None and row.path != path:
             self._exit(rtype, rid, row.path)
         seq = self.next_seq()
         version = (row.version if row is not None else 0) + 1
-        values = {"version": version, "seq": seq, "deleted": False, "path": path, "data": data_text}
+        values = {
+            "version": version,
+            "seq": seq,
+            "deleted": False,
+            "path": path,
+            "data": data_text,
+            "updated_at": self.now,
+        }
         if row is None:
-            self.c.execute(insert(records).values(type=rtype, id=rid, updated_at=self.now, **values))
+            self._pending.append((_INSERT, {"type": rtype, "id": rid, **values}))
         else:
-            self.c.execute(update(records).where(where).values(updated_at=self.now, **values))
+            self._pending.append((_UPDATE, {"b_type": rtype, "b_id": rid, **values}))
         self._rows[key] = _Row(version, False, path)
         return seq
 
     def _exit(self, rtype: str, rid: str, old_path: str) -> None:
         if _visible_somewhere(old_path):
-            self.c.execute(insert(scope_exits).values(seq=self.next_seq(), type=rtype, id=rid, old_path=old_path))
+            exit_ = {"seq": self.next_seq(), "type": rtype, "id": rid, "old_path": old_path}
+            self._pending.append((_INSERT_EXIT, exit_))
 
     def _move_below(self, before: str, after: str, *, exclude: tuple[str, str]) -> None:
         """Everything under ``before`` moves under ``after``: new path, version and seq, and a
         scope exit so terminals that no longer see it are sent a delete."""
-        r = records.c
         rows = self.c.execute(
-            select(r.type, r.id, r.version, r.path)
-            .where(and_(r.path >= before, r.path < upper_bound(before)))
-            .order_by(r.seq)
+            select(_R.type, _R.id, _R.version, _R.path)
+            .where(and_(_R.path >= before, _R.path < upper_bound(before)))
+            .order_by(_R.seq)
         ).all()
         moved = [x for x in rows if (x.type, x.id) != exclude]
         if not moved:
@@ -378,18 +443,8 @@ class WriteTx:
                 }
             )
         if exits:
-            self.c.execute(insert(scope_exits), exits)
-        stmt = (
-            update(records)
-            .where(and_(r.type == bindparam("b_type"), r.id == bindparam("b_id")))
-            .values(
-                path=bindparam("path"),
-                version=bindparam("version"),
-                seq=bindparam("seq"),
-                updated_at=bindparam("updated_at"),
-            )
-        )
-        self.c.execute(stmt, updates)
+            self._c.execute(_INSERT_EXIT, exits)
+        self._c.execute(_UPDATE, updates)
         self._rows.clear()
         log.info("%d record(s) moved from %s to %s", len(moved), before, after)
 
