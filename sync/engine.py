@@ -14,6 +14,9 @@ server — dispositions, bookmarks, this terminal's record — comes back in the
    does that), then applied **and** its ``next_cursor``/epoch stored in one store transaction —
    upserts only when newer, deletes as tombstones (``supervision.ingest``). A server disposition
    with the id of one of this terminal's actions replaces the local row (no duplicates).
+   An incremental pull asks for ``page_limit`` changes; catching up (from the beginning, or after a
+   full page) asks for ``bulk_page_limit`` (the protocol's 5000), and the next page is fetched on
+   a helper thread while the current one is applied — per-page costs dominate a first sync.
 
 ``410`` (``cursor_expired``/``epoch_mismatch``), or a page from another epoch, starts a **full
 resync**, resumable after a crash because its reason is stored (``sync_state.resync``): every
@@ -31,6 +34,7 @@ to run a round now (after a local action), ``stop()``. State is published as a f
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -38,6 +42,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -196,6 +201,7 @@ class SyncEngine:
         terminal: str,
         interval: float = 15.0,
         page_limit: int = 500,
+        bulk_page_limit: int = MAX_PAGE_LIMIT,
         push_batch: int = MAX_BATCH,
         clock: Callable[[], datetime] = utc_now,
         tz: ZoneInfo = DEFAULT_TZ,
@@ -203,6 +209,8 @@ class SyncEngine:
     ) -> None:
         if not 1 <= page_limit <= MAX_PAGE_LIMIT:
             raise ValueError(f"page_limit must be 1..{MAX_PAGE_LIMIT}")
+        if not page_limit <= bulk_page_limit <= MAX_PAGE_LIMIT:
+            raise ValueError(f"bulk_page_limit must be page_limit..{MAX_PAGE_LIMIT}")
         if not 1 <= push_batch <= MAX_BATCH:
             raise ValueError(f"push_batch must be 1..{MAX_BATCH}")
         if interval <= 0:
@@ -212,6 +220,7 @@ class SyncEngine:
         self.terminal = terminal
         self.interval = interval
         self.page_limit = page_limit
+        self.bulk_page_limit = bulk_page_limit
         self.push_batch = push_batch
         self.clock = clock
         self.tz = tz
@@ -545,40 +554,48 @@ class SyncEngine:
         if resync:
             rnd.resync = resync
         restarts = 0
-        while True:
-            self._check_stop()
-            try:
-                page = self.client.changes(cursor, self.page_limit)
-            except Gone as e:
-                if cursor is None or restarts >= 2:
-                    raise ProtocolError(f"the server answered 410 {e.code} to a pull from the beginning") from None
-                restarts += 1
-                reason = "epoch_mismatch" if e.code == "epoch_mismatch" else "cursor_expired"
-                log.warning("the server cannot continue this terminal's feed (%s): full resync", e.code)
-                self._begin_resync(reason, str(e))
-                cursor, resync, rnd.resync = None, reason, reason
-                continue
-            if cursor is not None and epoch is not None and page.epoch != epoch:
-                # The server changed epochs under a cursor without saying 410: resync all the same.
-                if restarts >= 2:
-                    raise ProtocolError("the server keeps changing its epoch")
-                restarts += 1
-                log.warning("the server's epoch changed (%s → %s): full resync", epoch, page.epoch)
-                self._begin_resync("epoch_mismatch", f"epoch {epoch} became {page.epoch}")
-                cursor, resync, rnd.resync = None, "epoch_mismatch", "epoch_mismatch"
-                continue
-            self._pause("pull.fetched")
-            rnd.pages += 1
-            rnd.received += page.received
-            resync = self._apply_page(page, rnd)
-            self._pause("pull.committed")
-            if page.server_time is not None and rnd.offset is None:  # the heartbeat's estimate comes first
-                rnd.offset = self._offset(page.server_time, page.request_started, page.request_ended)
-            if page.next_cursor is not None:
-                cursor = page.next_cursor
-            epoch = page.epoch
-            if not page.has_more:
-                return
+        catching_up = cursor is None
+        with _Prefetcher(self.client) as ahead:
+            while True:
+                self._check_stop()
+                # Catching up (from the beginning, or after a full page) in the largest pages the
+                # protocol allows: per-page costs dominate a first sync of 100 000 records.
+                limit = self.bulk_page_limit if catching_up or cursor is None else self.page_limit
+                try:
+                    page = ahead.get(cursor, limit)
+                except Gone as e:
+                    if cursor is None or restarts >= 2:
+                        raise ProtocolError(f"the server answered 410 {e.code} to a pull from the beginning") from None
+                    restarts += 1
+                    reason = "epoch_mismatch" if e.code == "epoch_mismatch" else "cursor_expired"
+                    log.warning("the server cannot continue this terminal's feed (%s): full resync", e.code)
+                    self._begin_resync(reason, str(e))
+                    cursor, resync, rnd.resync = None, reason, reason
+                    continue
+                if cursor is not None and epoch is not None and page.epoch != epoch:
+                    # The server changed epochs under a cursor without saying 410: resync all the same.
+                    if restarts >= 2:
+                        raise ProtocolError("the server keeps changing its epoch")
+                    restarts += 1
+                    log.warning("the server's epoch changed (%s → %s): full resync", epoch, page.epoch)
+                    self._begin_resync("epoch_mismatch", f"epoch {epoch} became {page.epoch}")
+                    cursor, resync, rnd.resync = None, "epoch_mismatch", "epoch_mismatch"
+                    continue
+                if page.has_more and page.next_cursor is not None:
+                    ahead.start(page.next_cursor, self.bulk_page_limit)  # fetched while this page is applied
+                self._pause("pull.fetched")
+                rnd.pages += 1
+                rnd.received += page.received
+                resync = self._apply_page(page, rnd)
+                self._pause("pull.committed")
+                if page.server_time is not None and rnd.offset is None:  # the heartbeat's estimate comes first
+                    rnd.offset = self._offset(page.server_time, page.request_started, page.request_ended)
+                if page.next_cursor is not None:
+                    cursor = page.next_cursor
+                epoch = page.epoch
+                catching_up = page.has_more
+                if not page.has_more:
+                    return
 
     def _begin_resync(self, reason: str, why: str) -> None:
         with self.store.write() as s:
@@ -730,6 +747,44 @@ class SyncEngine:
                 .group_by(WarningState.level)
             ).all()
         return {str(level): int(n) for level, n in rows}
+
+
+class _Prefetcher:
+    """Fetches the next page on a helper thread while the current one is applied.
+
+    One request at a time ever uses the client's session: ``get`` either takes the page fetched
+    ahead (when it is the one asked for) or waits for that fetch to end before asking itself.
+    """
+
+    def __init__(self, client: SyncClient) -> None:
+        self._client = client
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[str | None, Future[ChangesPage]] | None = None
+
+    def start(self, cursor: str, limit: int) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch")
+        self._ahead = (cursor, self._pool.submit(self._client.changes, cursor, limit))
+
+    def get(self, cursor: str | None, limit: int) -> ChangesPage:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            if ahead[0] == cursor:
+                return ahead[1].result()
+            with contextlib.suppress(Exception):
+                ahead[1].result()  # not the page wanted (a resync began): let it finish unused
+        return self._client.changes(cursor, limit)
+
+    def __enter__(self) -> _Prefetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._ahead is not None:
+            with contextlib.suppress(Exception):
+                self._ahead[1].result()
+            self._ahead = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
 
 def _state_row(s: Session) -> SyncState:

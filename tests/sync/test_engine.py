@@ -57,7 +57,7 @@ def counts(store: Store, model: Any) -> int:
 
 # -- conformance ---------------------------------------------------------------------------------
 def round_trip(central: Any, server_url: str, token: str, local: Store, make_engine: MakeEngine) -> None:
-    engine = make_engine(local, server_url, token)
+    engine = make_engine(local, server_url, token, bulk_page_limit=500)  # pages of 500 even when catching up
     first = engine.run_once()
     assert first.ok, first.error
     assert first.pages >= 5 and first.upserted == first.received and first.stale == 0
@@ -84,7 +84,6 @@ def round_trip(central: Any, server_url: str, token: str, local: Store, make_eng
     status = engine.status()
     assert status.state == "idle" and status.pending_actions == 0 and status.last_error is None
     assert status.clock_offset_s is not None and abs(status.clock_offset_s) < 5 and not status.clock_warning
-    assert next(t for t in central.terminals() if t["name"] == "ws-01")["last_seen"] is not None
     states = assert_converged(central, local, [ack, disp, bookmark])
     assert set(states.values()) == {"applied"}
 
@@ -189,7 +188,7 @@ def test_ten_thousand_actions_queued_offline_go_out_in_batches(
 def test_replayed_and_overlapping_pages_change_nothing(
     central: Any, token: str, proxy: FaultProxy, local: Store, make_engine: MakeEngine
 ) -> None:
-    engine = make_engine(local, proxy.url, token)
+    engine = make_engine(local, proxy.url, token, bulk_page_limit=500)
     assert engine.run_once().ok
     pages = [e.plain_response() for e in proxy.requests_to("/api/v1/changes")]
     # The server moves on: some cases change (version 2) …
@@ -218,9 +217,9 @@ def test_replayed_and_overlapping_pages_change_nothing(
 def test_deletes_while_offline_then_compaction_410(
     central: Any, token: str, proxy: FaultProxy, local: Store, make_engine: MakeEngine
 ) -> None:
-    # One page per pull: the reference server's compaction floor also expires the cursors of a full
-    # pull that started after the compaction, so a paged full pull below the floor cannot finish.
-    engine = make_engine(local, proxy.url, token, page_limit=5000)
+    # The full pull fits one page (5000 while catching up): the reference server's compaction floor
+    # also expires the cursors of a full pull that started after the compaction.
+    engine = make_engine(local, proxy.url, token)
     assert engine.run_once().ok
     gone = sorted(k[1] for k in central.current("case"))[:30]
     pending = queue_bookmarks(local, 4, camera_id="cam-A01", at=NOW)
@@ -248,6 +247,38 @@ def test_deletes_while_offline_then_compaction_410(
     final = engine.run_once()
     assert final.ok and final.pushed == {"applied": 4}
     assert_converged(central, local, pending)
+
+
+def test_a_resync_cut_short_resumes_where_it_stopped(
+    central: Any, token: str, proxy: FaultProxy, local: Store, make_engine: MakeEngine
+) -> None:
+    engine = make_engine(local, proxy.url, token, bulk_page_limit=500, client_kw={"retries": 0})
+    assert engine.run_once().ok
+    # Records the terminal has from before a restore that the restored server does not have.
+    lost = [f"C-LOST-{i}" for i in range(25)]
+    with local.write() as s:
+        for cid in lost:
+            s.add(CaseRow(id=cid, version=3, deleted=False, seq=10**6, case_type_id="ct-scjg-001", status="accepted"))
+    central.new_epoch()
+    # GET /changes: the old cursor (410 from the server), the resync's first page, then the
+    # network fails while the second page is fetched.
+    proxy.add(
+        Fault("delay", path="/api/v1/changes"),
+        Fault("delay", path="/api/v1/changes"),
+        Fault("cut", path="/api/v1/changes"),
+    )
+    report = engine.run_once()
+    assert not report.ok and report.resync == "epoch_mismatch" and report.pages == 1
+    with local.read() as s:
+        st = s.get(SyncState, 1)
+        assert st is not None and st.resync == "epoch_mismatch" and st.cursor is not None
+        assert s.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.id.in_(lost))) == len(lost)
+    assert engine.status().resync == "epoch_mismatch"
+    resumed = engine.run_once()  # goes on from the stored cursor, not from the beginning
+    assert resumed.ok and resumed.resync == "epoch_mismatch" and resumed.removed == len(lost)
+    assert resumed.received < len(central.current())  # it did not start over
+    assert engine.status().resync is None
+    assert_converged(central, local)
 
 
 # -- (f) the server restored from a backup -----------------------------------------------------------
