@@ -411,6 +411,47 @@ def test_a_malformed_page_writes_nothing_and_says_what_is_wrong(
     assert_converged(central, local)
 
 
+def test_unknown_types_and_fields_are_skipped_and_the_cursor_advances(
+    central: Any, token: str, proxy: FaultProxy, local: Store, make_engine: MakeEngine
+) -> None:
+    engine = make_engine(local, proxy.url, token)
+    assert engine.run_once().ok
+    central.publish(activity_changes()[:3])
+
+    def future(body: bytes) -> bytes:  # a newer server: a record type and a field this client does not know
+        page = json.loads(body)
+        page["changes"][0]["data"]["colour"] = "blue"
+        page["changes"].insert(
+            1,
+            {
+                "seq": page["changes"][0]["seq"],
+                "type": "queue_display",
+                "id": "qd-1",
+                "op": "upsert",
+                "version": 1,
+                "data": {"x": 1},
+            },
+        )
+        for i, ch in enumerate(page["changes"]):
+            ch["seq"] = i + 10**6 if ch["type"] == "queue_display" else ch["seq"]
+        page["changes"].sort(key=lambda c: c["seq"])
+        page["hint"] = "ignored"
+        return json.dumps(page).encode()
+
+    proxy.add(Fault("rewrite", path="/api/v1/changes", rewrite=future))
+    report = engine.run_once()
+    assert report.ok, report.error
+    assert report.unknown == 1 and report.upserted == 3
+    with local.read() as s:
+        assert (
+            s.get(SyncState, 1).cursor
+            == json.loads(  # type: ignore[union-attr]
+                proxy.requests_to("/api/v1/changes")[-1].plain_response()
+            )["next_cursor"]
+        )
+    assert_converged(central, local)
+
+
 # -- (i) a wrong terminal clock ---------------------------------------------------------------------
 @pytest.mark.parametrize("skew_h", [3, -3])
 def test_a_clock_three_hours_off_works_and_is_reported(
