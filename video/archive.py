@@ -47,7 +47,7 @@ from av.video.stream import VideoStream
 from sqlalchemy import and_, func, or_, select
 
 from supervision.store.footage import Segment, SegmentStatus
-from video.display import _Converter, fit_size
+from video.display import Converter, fit_size
 from video.footage import FootageIndex, SegmentInfo, sha256_file
 
 __all__ = ["MAX_DECODE_RATE", "SPEEDS", "ArchiveFrame", "ArchiveReader", "Gap", "Player", "PlayerStatus"]
@@ -582,7 +582,7 @@ class ArchiveReader:
         self._box = _box(width, height)
         self._files: OrderedDict[int, _File] = OrderedDict()
         self._verified: set[int] = set()  # segments whose SHA-256 matched (checked once per reader)
-        self._converter = _Converter()
+        self._converter = Converter()
         self._cursor: _Cursor | None = None
         self._gap: Gap | None = None
         self._shown: ArchiveFrame | None = None

@@ -33,7 +33,16 @@ import numpy.typing as npt
 
 from video.source import MediaPacket, Source, StreamInfo, Subscription
 
-__all__ = ["DisplayChoice", "DisplayDecoder", "DisplayMode", "DisplayStats", "Frame", "choose_display", "fit_size"]
+__all__ = [
+    "Converter",
+    "DisplayChoice",
+    "DisplayDecoder",
+    "DisplayMode",
+    "DisplayStats",
+    "Frame",
+    "choose_display",
+    "fit_size",
+]
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +148,7 @@ class _BufferPool:
         return buf
 
 
-class _Converter:
+class Converter:
     """YUV → RGB at tile size, into reused buffers.
 
     For 4:2:0 frames (nearly every camera) the three planes are resized with OpenCV straight into
@@ -308,7 +317,7 @@ class DisplayDecoder:
     def _run(self) -> None:
         codec: av.VideoCodecContext | None = None
         info: StreamInfo | None = None
-        converter = _Converter()
+        converter = Converter()
         while not self._stop.is_set():
             with self._lock:
                 sub = self._sub
@@ -365,7 +374,7 @@ class DisplayDecoder:
             log.debug("%s: %s", self.source.masked_url, self._last_error)
             return []
 
-    def _publish(self, frame: av.VideoFrame, packet: MediaPacket, converter: _Converter) -> None:
+    def _publish(self, frame: av.VideoFrame, packet: MediaPacket, converter: Converter) -> None:
         with self._lock:
             box = self._box
         width, height = fit_size(frame.width, frame.height, *box)

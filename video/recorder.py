@@ -71,7 +71,8 @@ class _Segment:
         self.last_end_seconds = self.first_seconds
         self.id, self.path = index.open_segment(
             camera_id, self.start, codec=info.codec, width=info.width, height=info.height,
-            first_pts=self.first_seconds,
+            # The file's own first timestamp: every file is rebased to start near zero.
+            first_pts=float(((first.pts if first.pts is not None else self.base) - self.base) * info.time_base),
         )
         # An unbuffered file under a small muxer buffer: each 16 KB reaches the file as it fills (one
         # write call), so a crash loses at most that and the current batch — not FFmpeg's 256 KB.

@@ -36,12 +36,14 @@ class Segment(Base):
     camera_id: Mapped[str] = mapped_column(String(200))
     start: Mapped[datetime]  # wall-clock (UTC) of the first frame
     end: Mapped[datetime]  # wall-clock (UTC) just after the last frame; grows while open
-    path: Mapped[str] = mapped_column(Text)  # relative to the footage root, "/"-separated
+    # Relative to the footage root, "/"-separated. Named after the first estimate of `start`, which is
+    # refined when the segment closes: always use this column, never recompute the name.
+    path: Mapped[str] = mapped_column(Text)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64))  # set when closed or recovered
     status: Mapped[str] = mapped_column(String(12), default=SegmentStatus.OPEN.value)
     frames: Mapped[int] = mapped_column(Integer, default=0)
-    first_pts: Mapped[float | None] = mapped_column(Float)  # stream seconds of the first frame (maps wall ↔ pts)
+    first_pts: Mapped[float | None] = mapped_column(Float)  # the file's pts (s) of its first frame: maps to `start`
     codec: Mapped[str | None] = mapped_column(String(20))
     width: Mapped[int | None]
     height: Mapped[int | None]
