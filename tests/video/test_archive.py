@@ -30,7 +30,7 @@ from sqlalchemy import update
 from supervision.store import Store, open_store
 from supervision.store.footage import Segment, SegmentStatus
 from video.archive import ArchiveFrame, ArchiveReader, Gap, Player
-from video.display import _Converter
+from video.display import Converter
 from video.footage import FootageIndex, segment_relpath
 from video.synthetic import SceneRenderer, write_file
 
@@ -238,7 +238,7 @@ def test_stepping_across_a_segment_boundary_is_exact(reader: ArchiveReader) -> N
 def test_frames_are_the_recorded_pictures(shared: Footage, reader: ArchiveReader) -> None:
     """Checked two ways: against decoding the file independently, and against the burnt-in clock."""
     decoded = decode_all(shared.path(1))
-    convert = _Converter()
+    convert = Converter()
     renderer = SceneRenderer("A01", W, H)
     for i in (0, 1, 24, 25, 26, 37, 49):
         at = T0 + timedelta(seconds=OFFSETS[1]) + i * FRAME
