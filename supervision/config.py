@@ -79,6 +79,11 @@ class ServerConfig(_Section):
             raise ValueError("the URL must not carry a query or fragment")
         return v.rstrip("/")
 
+    @field_validator("ca_bundle", mode="before")
+    @classmethod
+    def _empty_bundle(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
     @field_validator("ca_bundle")
     @classmethod
     def _readable_bundle(cls, v: Path | None) -> Path | None:
@@ -110,6 +115,12 @@ class RecordingConfig(_Section):
     hold_margin_minutes: float = Field(
         10.0, ge=0, le=24 * 60, description="footage held either side of a yellow or red warning, bookmark or complaint"
     )
+
+
+    @field_validator("footage_dir", mode="before")
+    @classmethod
+    def _empty_dir(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v  # "" means the default, not the cwd
 
 
 class CameraEntry(_Section):
