@@ -20,10 +20,12 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -36,9 +38,9 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     not_,
-    or_,
     select,
     text,
     update,
@@ -118,8 +120,7 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     return epoch, seq
 
 
-def _js(s: str) -> str:
-    return json.dumps(s, ensure_ascii=False)
+_js = encode_basestring  # a JSON string literal, non-ASCII kept (json.dumps builds an encoder per call)
 
 
 def change_json(seq: int, rtype: str, rid: str, version: int, data: str | None) -> str:
@@ -478,7 +479,12 @@ def _make_engine(url: URL) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     assert url.database is not None
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    engine = create_engine(
+        url,
+        pool_size=20,  # readers run side by side (WAL); the worker threads should not queue for connections
+        max_overflow=20,
+        connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -512,6 +518,7 @@ class CentralStore:
             self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
             self._reader = self.engine
         self.judge = Judge()
+        self._local_writer: AbstractContextManager[Any] = nullcontext() if self.is_postgres else threading.Lock()
         # Tests only: called inside a publishing transaction after its seqs were taken, before commit.
         self.commit_hook: Callable[[int], None] | None = None
         try:
@@ -544,8 +551,11 @@ class CentralStore:
 
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
-        """A write transaction, committed (durably) when the block ends."""
-        with self._writer.begin() as c:
+        """A write transaction, committed (durably) when the block ends.
+
+        On SQLite, writers of this process queue on a lock first: SQLite's own busy handler
+        makes a waiting writer sleep in steps of up to 100 ms, which shows as tail latency."""
+        with self._local_writer, self._writer.begin() as c:
             yield WriteTx(self, c)
 
     @contextmanager
@@ -665,24 +675,38 @@ class CentralStore:
     def heartbeat(
         self, terminal: Terminal, *, relay_url: str | None, relay_given: bool, status: Mapping[str, Any]
     ) -> datetime:
-        """Note a terminal's heartbeat; its `terminal` record is republished only when its relay
-        URL changed or ``last_seen`` there is older than a minute (fifty terminals polling must
-        not flood the feed)."""
+        """Note a terminal's heartbeat. Its `terminal` record (and its row: ``last_seen``, the
+        cameras and warning counts) is written only when the relay URL changed or ``last_seen``
+        there is older than a minute: fifty terminals polling must neither flood the feed nor
+        queue fifty writes a round behind the database's write lock."""
+        now = datetime.now(UTC)
+        t = terminals.c
+        with self.read() as c:
+            row = c.execute(select(t.relay_url, t.published_at).where(t.id == terminal.id)).first()
+        if row is None:
+            raise Refusal(401, "unauthorized", "this terminal is no longer registered")
+        relay = relay_url if relay_given else row.relay_url
+        if relay == row.relay_url and row.published_at is not None and now - row.published_at < TERMINAL_REPUBLISH:
+            return now
         with self.write() as tx:
-            t = terminals.c
+            # Again under the lock: another heartbeat of the same terminal may just have written it.
             row = tx.c.execute(select(t.relay_url, t.published_at).where(t.id == terminal.id)).first()
             if row is None:
                 raise Refusal(401, "unauthorized", "this terminal is no longer registered")
-            relay = relay_url if relay_given else row.relay_url
-            values: dict[str, Any] = {
-                "last_seen": tx.now,
-                "relay_url": relay,
-                "status": json.dumps(dict(status), ensure_ascii=False, default=str),
-            }
-            if relay != row.relay_url or row.published_at is None or tx.now - row.published_at >= TERMINAL_REPUBLISH:
+            fresh = row.published_at is not None and tx.now - row.published_at < TERMINAL_REPUBLISH
+            if relay != row.relay_url or not fresh:
+                tx.lock()
                 self._publish_terminal(tx, terminal.id, terminal.name, terminal.role, relay, tx.now)
-                values["published_at"] = tx.now
-            tx.c.execute(update(terminals).where(t.id == terminal.id).values(**values))
+                tx.c.execute(
+                    update(terminals)
+                    .where(t.id == terminal.id)
+                    .values(
+                        last_seen=tx.now,
+                        relay_url=relay,
+                        published_at=tx.now,
+                        status=json.dumps(dict(status), ensure_ascii=False, default=str),
+                    )
+                )
             tx.finish()
         return tx.now
 
@@ -706,14 +730,21 @@ class CentralStore:
             scope = scope_path(c, terminal.scope)
             hi = upper_bound(scope)
             r, e = records.c, scope_exits.c
+            # Walk the feed in seq order from the cursor and filter by scope: a poll costs what
+            # changed since the cursor, whatever the size of the scope. (With a plain condition
+            # on path, SQLite picks the path index, reads the whole scope and sorts it.)
+            # (coalesce: NULL — the global types — counts as inside; and being an expression, it
+            # keeps the planners off the path index.)
+            in_scope = func.coalesce(r.path, scope)
             recs = c.execute(
                 select(r.seq, r.type, r.id, r.version, r.deleted, r.data)
-                .where(and_(r.seq > after, or_(r.path.is_(None), and_(r.path >= scope, r.path < hi))))
+                .where(and_(r.seq > after, in_scope >= scope, in_scope < hi))
                 .order_by(r.seq)
                 .limit(limit + 1)
             ).all()
             out: list[tuple[int, str]] = [
-                (x.seq, change_json(x.seq, x.type, x.id, x.version, None if x.deleted else x.data)) for x in recs
+                (seq, change_json(seq, rtype, rid, version, None if deleted else data))
+                for seq, rtype, rid, version, deleted, data in recs
             ]
             if given is not None:  # a pull from the beginning has nothing to delete
                 exits = c.execute(

@@ -123,7 +123,8 @@ def test_scope_and_moves_on_both_databases(any_store: CentralStore) -> None:
     got_a, cur_a = pull(store, a)
     got_b, cur_b = pull(store, b)
     assert not {c["id"] for c in got_a} & {"win-b1", "C-b1", "T-b1", "hall-b", "org-b"}
-    store.publish([up("window", "win-a1", hall_id="hall-b", number="A01", name="综合窗口", department="市场监督管理局")])
+    assert not {c["id"] for c in got_b} & {"win-a1", "C-a1", "T-a1", "hall-a", "org-a"}
+    store.publish([up("window", "win-a1", hall_id="hall-b", number="A01", name="综合窗口", department="税务局")])
     moved_a, _ = pull(store, a, cur_a)
     moved_b, _ = pull(store, b, cur_b)
     assert {(c["id"], c["op"]) for c in moved_a} == {("win-a1", "delete"), ("C-a1", "delete")}
