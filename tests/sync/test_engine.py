@@ -29,7 +29,7 @@ from supervision.store.models import (
     WarningState,
 )
 from sync.client import MAX_BATCH
-from sync.engine import SyncEngine, SyncStatus
+from sync.engine import HeartbeatInfo, SyncEngine, SyncStatus
 from tests.sync.actions import queue_bookmarks
 from tests.sync.conftest import NOW, SH, TOP_ORG, activity_changes, hall_changes
 from tests.sync.fault_proxy import Fault, FaultProxy
@@ -449,6 +449,45 @@ def test_unknown_types_and_fields_are_skipped_and_the_cursor_advances(
                 proxy.requests_to("/api/v1/changes")[-1].plain_response()
             )["next_cursor"]
         )
+    assert_converged(central, local)
+
+
+def test_a_leader_token_may_not_push_warning_actions(
+    central: Any, server: Any, local: Store, make_engine: MakeEngine
+) -> None:
+    leader = central.add_terminal("lead-01", "leader", TOP_ORG)
+    engine = make_engine(local, server.url, leader, terminal="lead-01")
+    assert engine.run_once().ok
+    [key] = warning_keys(local, 1)
+    ids = [lifecycle.acknowledge(local, key, by="领导", terminal="lead-01", at=NOW, tz=SH)]
+    report = engine.run_once()
+    assert not report.ok and report.state == "idle" and "403" in (report.error or "")
+    with local.read() as s:  # kept, not lost: the token's role is an administrator's mistake to fix
+        [row] = s.scalars(select(OutboxAction)).all()
+        assert row.id == ids[0] and row.attempts == 1 and "403" in (row.last_error or "")
+    assert central.actions() == []
+
+
+def test_the_heartbeat_carries_cameras_warning_counts_and_relay(
+    central: Any, token: str, proxy: FaultProxy, local: Store, make_engine: MakeEngine
+) -> None:
+    cameras = [{"id": "cam-A01", "online": True, "recording": True}, {"id": "cam-A02", "online": False}]
+    engine = make_engine(
+        local,
+        proxy.url,
+        token,
+        heartbeat_info=lambda: HeartbeatInfo(cameras=cameras, relay_url="http://10.0.0.8:8080/live/"),
+    )
+    assert engine.run_once().ok
+    with local.write() as s:
+        lifecycle.reconcile(s, lifecycle.warnings_at(local, NOW, SH), NOW)
+        red = s.scalar(select(func.count()).select_from(WarningState).where(WarningState.level == "red"))
+    assert engine.run_once().ok
+    sent = json.loads(proxy.requests_to("/api/v1/heartbeat")[-1].plain_request())
+    assert sent["terminal"] == "ws-01" and sent["cameras"] == cameras
+    assert sent["relay_url"] == "http://10.0.0.8:8080/live/"
+    assert sent["warnings"]["red"] == red and red > 0  # counted from the store when not supplied
+    assert datetime.fromisoformat(sent["sent_at"]).tzinfo is not None
     assert_converged(central, local)
 
 
