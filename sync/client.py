@@ -283,7 +283,7 @@ class SyncClient:
             {"Accept": "application/json", "Accept-Encoding": "gzip", "User-Agent": USER_AGENT}
         )
         self._rng = random.Random()
-        #: called with (attempt, seconds) before each wait between retries — for tests and the UI
+        #: called with (attempt, seconds to wait, the error in words) before each wait between retries
         self.on_retry: Callable[[int, float, str], None] | None = None
 
     def __repr__(self) -> str:

@@ -321,7 +321,9 @@ class SyncEngine:
 
     # -- a round ----------------------------------------------------------------------------------
     def run_once(self) -> RoundReport:
-        """One full round: push, pull, heartbeat. Never raises for sync failures: the report says."""
+        """One full round: push, heartbeat, pull. Never raises for sync failures: the report says.
+
+        After ``stop()`` it reports "stopped" at once (``start()`` makes the engine usable again)."""
         with self._round_lock:
             return self._round()
 
