@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,58 @@ def test_tls_with_a_self_signed_certificate(hall: CentralStore, tmp_path: Path) 
                 unverified.get(srv.url + "/api/v1/changes", timeout=10)  # not trusted without the CA bundle
         finally:
             unverified.close()
+
+
+def test_failures_inside_answer_with_an_error_body(
+    hall: CentralStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    token = hall.add_terminal("ws", "operator", "org-p")
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("boom")
+
+    def busy(*_: Any, **__: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    with ServerThread(hall) as srv:
+        a = Api(srv.url, token)
+        try:
+            monkeypatch.setattr(hall, "changes", broken)
+            with caplog.at_level(logging.CRITICAL):  # the traceback uvicorn logs is expected here
+                r = a.changes()
+            assert r.status_code == 500
+            assert r.json()["error"]["code"] == "internal"
+            monkeypatch.setattr(hall, "changes", busy)
+            r = a.changes()
+            assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+            assert r.json()["error"]["code"] == "unavailable"
+        finally:
+            a.close()
+
+
+def test_docs_and_schema_are_served(server: ServerThread) -> None:
+    s = requests.Session()
+    s.trust_env = False
+    try:
+        assert "swagger" in s.get(server.url + "/docs", timeout=10).text.lower()
+        schema = s.get(server.url + "/openapi.json", timeout=10).json()
+        assert set(schema["paths"]) == {"/api/v1/changes", "/api/v1/actions", "/api/v1/heartbeat"}
+        assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    finally:
+        s.close()
+
+
+def test_server_thread_stops_within_a_second_despite_open_connections(hall: CentralStore) -> None:
+    token = hall.add_terminal("ws", "operator", "org-p")
+    srv = ServerThread(hall).start()
+    a = Api(srv.url, token)
+    try:
+        assert a.changes().status_code == 200  # leaves a keep-alive connection open
+        t0 = time.monotonic()
+        srv.stop()
+        assert time.monotonic() - t0 < 1.5
+    finally:
+        a.close()
+        srv.stop()
