@@ -387,9 +387,11 @@ class WriteTx:
             if row is not None and row.path is not None and row.path != path:
                 self._move_below(row.path, path, exclude=key)
             elif row is None:
+                # Records that came before it wait below a provisional root named after it.
                 waiting = provisional(rtype, rid)
-                if waiting != path and waiting in self._provisional_roots():
-                    self._move_below(waiting, path, exclude=key)
+                if waiting in self._provisional_roots():
+                    if waiting != path:  # (a top org unit's path is its provisional root)
+                        self._move_below(waiting, path, exclude=key)
                     self._provisional_roots().discard(waiting)
                     self._c.execute(delete(provisional_roots).where(provisional_roots.c.root == waiting))
         if row is not None and row.path is not None and row.path != path:

@@ -169,3 +169,17 @@ def test_order_within_one_batch_is_kept(store: CentralStore) -> None:
                     "T-a1": ("delete", 2)}
     live = store.current()
     assert live[("case", "C-a1")][0] == 3 and ("ticket", "T-a1") not in live
+
+
+def test_an_org_unit_whose_parent_comes_later_joins_the_tree(store: CentralStore) -> None:
+    store.publish(small_hall())
+    province = terminal(store, "org-p")
+    _, cursor = pull(store, province)
+    store.publish([up("org_unit", "hall-n", name="新区中心", parent_id="org-n", level="hall"),
+                   up("window", "win-n1", hall_id="hall-n", number="N01", name="窗口", department="税务局")])
+    assert pull(store, province, cursor)[0] == []  # below an org unit nobody knows yet
+    store.publish([up("org_unit", "org-n", name="新区", parent_id="org-c", level="county")])
+    got, _ = pull(store, province, cursor)
+    assert {(c["id"], c["op"]) for c in got} == {("org-n", "upsert"), ("hall-n", "upsert"), ("win-n1", "upsert")}
+    assert {c["id"] for c in pull(store, terminal(store, "org-n"))[0] if c["type"] != "terminal"} >= {
+        "org-n", "hall-n", "win-n1"}
