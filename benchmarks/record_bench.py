@@ -2,10 +2,13 @@
 
     python -m benchmarks.record_bench [--streams 16] [--seconds 30]
 
-Both read the same 640×360 H.264 clip as live streams paced at their own rate (our file sources
-with real-time pacing; ffmpeg with ``-re -stream_loop -1``), remux without re-encoding into MPEG-TS
-segments on the same disk, for the same wall time. Reported: CPU seconds of each side per
-recorded second of one stream, and the ratio (target ≤ 1.0). Prints JSON.
+Both record the same 16 live streams: a 640×360 H.264 clip served over HTTP by another process
+(``benchmarks.paced_ts``), one frame at a time at 25 fps, as cameras send — so both sides are woken
+by the network per frame. Both remux without re-encoding into MPEG-TS segments on the same disk
+for the same wall time. Reported: CPU of each side per recorded second of one stream, and the
+ratio (target ≤ 1.0). ffmpeg's process start-up is measured on a one-frame run and taken off.
+``--paced-files`` instead reads the clip from disk on both sides (our file sources paced at real
+time; ffmpeg ``-re -stream_loop -1``). Prints JSON.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,10 +40,11 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def ours(clip: Path, work: Path, streams: int, seconds: float, segment: float) -> dict[str, float]:
+def ours(inputs: list[str], work: Path, seconds: float, segment: float) -> dict[str, float]:
+    streams = len(inputs)
     store = open_store(work / "bench.db")
     index = FootageIndex(store, work / "footage")
-    sources = [Source(str(clip), SourceOptions(loop=True), name=f"bench-{i}") for i in range(streams)]
+    sources = [Source(url, SourceOptions(loop=True), name=f"bench-{i}") for i, url in enumerate(inputs)]
     recorders = [Recorder(s, f"cam-{i:02d}", index, RecorderOptions(segment_seconds=segment))
                  for i, s in enumerate(sources)]
     for r in recorders:
@@ -61,7 +66,9 @@ def ours(clip: Path, work: Path, streams: int, seconds: float, segment: float) -
             "cpu_ms_per_stream_second": round(1000 * cpu / recorded, 3)}
 
 
-def theirs(clip: Path, work: Path, streams: int, seconds: float, segment: float) -> dict[str, float]:
+def theirs(clip: Path, inputs: list[str], work: Path, seconds: float, segment: float, *, paced_files: bool
+           ) -> dict[str, float]:
+    streams = len(inputs)
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SystemExit("ffmpeg is not installed: it is the benchmark's reference (apt-get install ffmpeg)")
@@ -73,11 +80,12 @@ def theirs(clip: Path, work: Path, streams: int, seconds: float, segment: float)
     startup = _children_cpu() - before
     cpu0 = _children_cpu()
     procs = []
-    for i in range(streams):
+    for i, url in enumerate(inputs):
         out = work / f"ff-{i:02d}"
         out.mkdir()
+        reading = ["-re", "-stream_loop", "-1", "-i", url] if paced_files else ["-i", url]
         procs.append(subprocess.Popen(
-            [ffmpeg, "-nostdin", "-v", "error", "-re", "-stream_loop", "-1", "-i", str(clip), "-t", str(seconds),
+            [ffmpeg, "-nostdin", "-v", "error", *reading, "-t", str(seconds),
              "-c", "copy", "-f", "segment", "-segment_time", str(segment), "-segment_format", "mpegts",
              str(out / "seg-%05d.ts")],
             stdout=subprocess.DEVNULL,
@@ -91,23 +99,48 @@ def theirs(clip: Path, work: Path, streams: int, seconds: float, segment: float)
             "recorded_stream_s": recorded, "cpu_ms_per_stream_second": round(1000 * cpu / recorded, 3)}
 
 
+def _start_server(clip: Path) -> tuple[subprocess.Popen[bytes], int]:
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.paced_ts", str(clip)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode().split()
+    if len(line) != 2 or line[0] != "READY":
+        proc.kill()
+        raise SystemExit("the paced MPEG-TS server did not start")
+    return proc, int(line[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.record_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--segment", type=float, default=10.0, help="segment length in seconds (default 10)")
+    parser.add_argument("--paced-files", action="store_true", help="read the clip from disk on both sides")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hallwatch-record-bench-") as tmp:
         work = Path(tmp)
         clip = work / "clip.ts"
-        write_file(clip, seconds=20, label="A01", preset="veryfast")
-        a = theirs(clip, work, args.streams, args.seconds, args.segment)
-        b = ours(clip, work, args.streams, args.seconds, args.segment)
+        write_file(clip, seconds=(20 if args.paced_files else args.seconds + 15), label="A01", preset="veryfast")
+        server = None
+        if args.paced_files:
+            inputs = [str(clip)] * args.streams
+        else:
+            server, port = _start_server(clip)
+            inputs = [f"http://127.0.0.1:{port}/cam-{i:02d}.ts" for i in range(args.streams)]
+        try:
+            a = theirs(clip, inputs, work, args.seconds, args.segment, paced_files=args.paced_files)
+            b = ours(inputs, work, args.seconds, args.segment)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(10)
+                assert server.stdout is not None
+                server.stdout.close()
     result = {
         "streams": args.streams,
         "seconds": args.seconds,
         "segment_s": args.segment,
-        "input": "640x360 H.264 High, 25 fps, ~1.1 Mbit/s, paced as live",
+        "input": "640x360 H.264 High, 25 fps, ~1.1 Mbit/s, "
+        + ("read from disk, paced as live" if args.paced_files else "live over HTTP from another process"),
         "ffmpeg_copy_segment": a,
         "hallwatch_recorder": b,
         "cpu_ratio": round(b["cpu_ms_per_stream_second"] / a["cpu_ms_per_stream_second"], 3),
