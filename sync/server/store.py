@@ -102,22 +102,28 @@ class Terminal:
 
 
 # -- cursors ----------------------------------------------------------------------------------------
-def encode_cursor(epoch: str, seq: int) -> str:
-    raw = json.dumps({"e": epoch, "s": seq}, separators=(",", ":")).encode()
+def encode_cursor(epoch: str, seq: int, base: int | None = None) -> str:
+    """``base``: the compaction floor when the pull this cursor continues began from scratch."""
+    obj: dict[str, Any] = {"e": epoch, "s": seq}
+    if base is not None:
+        obj["b"] = base
+    raw = json.dumps(obj, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str) -> tuple[str, int]:
-    """(epoch, seq) of a cursor this server issued; ``Refusal`` 400 for anything else."""
+def decode_cursor(cursor: str) -> tuple[str, int, int | None]:
+    """(epoch, seq, base) of a cursor this server issued; ``Refusal`` 400 for anything else."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         obj = json.loads(raw)
-        epoch, seq = obj["e"], obj["s"]
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        epoch, seq, base = obj["e"], obj["s"], obj.get("b")
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError):
         raise Refusal(400, "bad_cursor", "the cursor is not one this server issued") from None
     if not isinstance(epoch, str) or isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise Refusal(400, "bad_cursor", "the cursor is not one this server issued")
-    return epoch, seq
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int) or base < 0):
+        raise Refusal(400, "bad_cursor", "the cursor is not one this server issued")
+    return epoch, seq, base
 
 
 _js = encode_basestring  # a JSON string literal, non-ASCII kept (json.dumps builds an encoder per call)
@@ -718,14 +724,19 @@ class CentralStore:
         if not 1 <= limit <= MAX_LIMIT:
             raise Refusal(400, "bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
         after = 0
+        base: int | None = None
         given = decode_cursor(cursor) if cursor is not None else None
         with self.read() as c:
             st = c.execute(select(server_state.c.epoch, server_state.c.last_seq, server_state.c.floor)).one()
-            if given is not None:
-                epoch, after = given
+            if given is None:
+                base = st.floor  # a pull from scratch needs no tombstone: note the floor it began under
+            else:
+                epoch, after, base = given
                 if epoch != st.epoch:
                     raise Refusal(410, "epoch_mismatch", "the server's epoch changed: pull again from the beginning")
-                if after < st.floor:
+                # Below the floor is fine for a pull that began from scratch under this floor: no
+                # tombstone it could need has been dropped since (a later compaction raises it).
+                if after < st.floor and (base is None or base < st.floor):
                     raise Refusal(410, "cursor_expired", "the cursor is older than the kept history: pull again")
                 if after > st.last_seq:
                     raise Refusal(410, "cursor_expired", "the cursor lies ahead of this server: pull again")
@@ -770,7 +781,7 @@ class CentralStore:
             page = out[:limit]
             # The whole snapshot up to last_seq was looked at when nothing is left over.
             next_seq = page[-1][0] if has_more else max(st.last_seq, after)
-        return FeedPage(st.epoch, [j for _, j in page], encode_cursor(st.epoch, next_seq), has_more)
+        return FeedPage(st.epoch, [j for _, j in page], encode_cursor(st.epoch, next_seq, base), has_more)
 
     # -- actions ----------------------------------------------------------------------------------
     def apply_actions(self, terminal: Terminal, batch: Sequence[Any]) -> list[dict[str, Any]]:

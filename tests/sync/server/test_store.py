@@ -183,3 +183,33 @@ def test_an_org_unit_whose_parent_comes_later_joins_the_tree(store: CentralStore
     assert {(c["id"], c["op"]) for c in got} == {("org-n", "upsert"), ("hall-n", "upsert"), ("win-n1", "upsert")}
     assert {c["id"] for c in pull(store, terminal(store, "org-n"))[0] if c["type"] != "terminal"} >= {
         "org-n", "hall-n", "win-n1"}
+
+
+def test_a_full_pull_longer_than_a_page_completes_after_a_compaction(tmp_path: Path) -> None:
+    """Cursors of a pull that began from scratch stay valid below the floor it began under."""
+    store = CentralStore(str(tmp_path / "central.db"))
+    try:
+        store.publish(small_hall())
+        store.publish([up("window", f"win-x{i}", hall_id="hall-a", number=f"X{i:02d}", name="窗口",
+                          department="局") for i in range(30)])
+        store.publish([{"type": "window", "id": "win-x0", "op": "delete"}])
+        floor_seq = store.last_seq
+        assert store.compact(floor_seq + 1) == 1
+        term = terminal(store, "org-a")
+        seen: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:  # pages of 5, all of them below the floor
+            page = store.changes(term, cursor, 5)
+            seen += page_changes(page)
+            cursor = page.next_cursor
+            if not page.has_more:
+                break
+        assert {c["id"] for c in seen} >= {f"win-x{i}" for i in range(1, 30)}
+        # A compaction during a pull from scratch expires it: a tombstone it needed may be gone.
+        first = store.changes(term, None, 5)
+        store.publish([{"type": "window", "id": "win-x1", "op": "delete"}])
+        store.compact(store.last_seq + 1)
+        with pytest.raises(Exception, match="older than the kept history"):
+            store.changes(term, first.next_cursor, 5)
+    finally:
+        store.close()
