@@ -282,6 +282,11 @@ def _act(
         }
         if measure:
             payload["measure"] = measure
+        # HallWatch extension: which episode of the warning this acts on (when it reached its
+        # level). The reference server uses it for warnings it cannot derive itself (POST_LEFT, from
+        # this terminal's analytics); other servers ignore an unknown field.
+        since = view.warning.level_since or view.warning.since
+        payload["since"] = since.isoformat()
         s.add(OutboxAction(id=action_id, created_at=now, type=f"warning.{action}", payload=payload, attempts=0))
         s.add(
             AuditEntry(
