@@ -25,7 +25,7 @@ from pathlib import Path
 
 from supervision.store import open_store
 from video.footage import FootageIndex
-from video.recorder import Recorder, RecorderOptions
+from video.recorder import Recorder, RecorderOptions, RecorderPool
 from video.source import Source, SourceOptions
 from video.synthetic import write_file
 
@@ -45,7 +45,8 @@ def ours(inputs: list[str], work: Path, seconds: float, segment: float) -> dict[
     store = open_store(work / "bench.db")
     index = FootageIndex(store, work / "footage")
     sources = [Source(url, SourceOptions(loop=True), name=f"bench-{i}") for i, url in enumerate(inputs)]
-    recorders = [Recorder(s, f"cam-{i:02d}", index, RecorderOptions(segment_seconds=segment))
+    pool = RecorderPool()  # as the recording service runs them: one writer thread for all cameras
+    recorders = [Recorder(s, f"cam-{i:02d}", index, RecorderOptions(segment_seconds=segment), pool=pool)
                  for i, s in enumerate(sources)]
     for r in recorders:
         r.start()
@@ -58,6 +59,7 @@ def ours(inputs: list[str], work: Path, seconds: float, segment: float) -> dict[
         s.stop()
     for r in recorders:
         r.stop()
+    pool.stop()
     cpu = _self_cpu() - cpu0
     wall = time.monotonic() - t0
     recorded = sum(seg.seconds for i in range(streams) for seg in index.segments(f"cam-{i:02d}"))

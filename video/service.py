@@ -19,7 +19,7 @@ from sqlalchemy import select
 from supervision.store import Store
 from supervision.store.models import Camera as CameraRow
 from video.footage import FootageIndex
-from video.recorder import Recorder, RecorderOptions, RecorderStatus
+from video.recorder import Recorder, RecorderOptions, RecorderPool, RecorderStatus
 from video.retention import Retention, RetentionPolicy, SystemWarning
 from video.source import Source, SourceOptions, SourceStatus
 from video.urls import SourceKind, kind_of, mask_url
@@ -79,6 +79,7 @@ class RecordingService:
         self.retention = Retention(
             self.index, policy, camera_windows={c.id: c.window_id for c in self.cameras}, on_full=self._on_full
         )
+        self.pool = RecorderPool(self._recorder_options.batch_seconds)  # one writer thread for every camera
         self.sources: dict[str, Source] = {}
         self.recorders: dict[str, Recorder] = {}
         self._synthetic: SyntheticCameraServer | None = None
@@ -100,7 +101,8 @@ class RecordingService:
         for cam in self.cameras:
             url = resolve(cam.url) if resolve is not None and kind_of(cam.url) is SourceKind.SYNTHETIC else cam.url
             source = Source(url, self._source_options, name=f"{cam.id}-main")
-            recorder = Recorder(source, cam.id, self.index, self._recorder_options, on_problem=self._on_problem)
+            recorder = Recorder(source, cam.id, self.index, self._recorder_options, on_problem=self._on_problem,
+                                pool=self.pool)
             self.sources[cam.id] = source
             self.recorders[cam.id] = recorder
             recorder.start()
@@ -118,6 +120,7 @@ class RecordingService:
         self._stop.set()
         for recorder in self.recorders.values():
             recorder.stop()
+        self.pool.stop()
         for source in self.sources.values():
             source.stop(timeout=5)
         if self._retention_thread is not None:

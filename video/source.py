@@ -101,6 +101,11 @@ class StreamInfo:
     profile: str | None
     container: str  # the demuxer: rtsp, mpegts, flv…
     connection: int  # 1 for the first connection, +1 for each reconnect
+    tick: float = field(init=False, repr=False, compare=False, default=0.0)  # time_base as a float
+
+    def __post_init__(self) -> None:
+        # Per-packet arithmetic in floats: Fraction math costs microseconds on every packet.
+        object.__setattr__(self, "tick", float(self.time_base))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +128,7 @@ class MediaPacket:
     def seconds(self) -> float | None:
         """The presentation time in seconds on the stream's clock."""
         t = self.pts if self.pts is not None else self.dts
-        return None if t is None else float(t * self.info.time_base)
+        return None if t is None else t * self.info.tick
 
     def to_av(self) -> av.Packet[av.stream.Stream]:
         """A new PyAV packet with this data and timing (consumers may set its stream freely)."""
@@ -632,6 +637,7 @@ class Source:
         offset = 0  # added to a looped file's timestamps so they keep rising
         first_ts: int | None = None
         frame_ticks = round(1 / (info.fps * tb)) if info.fps else 1
+        tick = info.tick
         last_video = time.monotonic()
         clock = _CaptureClock()
         clock_origin = time.monotonic()
@@ -660,7 +666,7 @@ class Source:
                     if is_file and o.realtime:
                         t = dts if dts is not None else pts
                         if t is not None:
-                            secs = float(t * tb)
+                            secs = t * tick
                             if pace_start is None:
                                 pace_start, pace_origin = now_mono, secs
                             wait = pace_start + (secs - pace_origin) - now_mono
@@ -684,7 +690,7 @@ class Source:
                         info=info,
                         wall=wall,
                         mono=now_mono,
-                        capture=wall if ts is None else clock.capture(wall, float(ts * tb)),
+                        capture=wall if ts is None else clock.capture(wall, ts * tick),
                     )
             if not (is_file and o.loop) or self._stop.is_set():
                 return
