@@ -31,7 +31,7 @@ from typing import Any
 
 import av
 
-from video.display import DecoderPool, DisplayDecoder, DisplayMode
+from video.display import DisplayDecoder, DisplayMode
 from video.source import Source, SourceOptions
 from video.synthetic import write_file
 
@@ -137,9 +137,8 @@ def ffmpeg_live_floor(path: Path, streams: int, seconds: float) -> dict[str, flo
 
 def run_scenario(sc: Scenario, clip: Path, seconds: float, warmup: float = 2.0) -> dict[str, Any]:
     sources = [Source(str(clip), SourceOptions(loop=True), name=f"bench-{i}") for i in range(sc.streams)]
-    pool = DecoderPool()  # as the application runs it: one pool of decoding threads for every tile
     decoders = [
-        DisplayDecoder(s, width=sc.tile[0], height=sc.tile[1], mode=sc.mode, name=f"bench-display-{i}", pool=pool)
+        DisplayDecoder(s, width=sc.tile[0], height=sc.tile[1], mode=sc.mode, name=f"bench-display-{i}")
         for i, s in enumerate(sources)
         if sc.mode is not DisplayMode.OFF  # OFF: the sources alone, the baseline every mode shares
     ]
@@ -183,7 +182,6 @@ def run_scenario(sc: Scenario, clip: Path, seconds: float, warmup: float = 2.0) 
         paint.join(2)
         for d in decoders:
             d.stop()
-        pool.stop()
         for s in sources:
             s.stop()
     wall = t1 - t0

@@ -11,7 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from video.display import DecoderPool, DisplayDecoder, DisplayMode, choose_display
+from video.display import DisplayDecoder, DisplayMode, choose_display
 from video.source import Source, SourceOptions, SourceStatus
 from video.urls import mask_url
 
@@ -35,11 +35,8 @@ class CameraConfig:
 class Camera:
     """One camera and its connections; thread-safe."""
 
-    def __init__(
-        self, config: CameraConfig, options: SourceOptions | None = None, *, pool: DecoderPool | None = None
-    ) -> None:
+    def __init__(self, config: CameraConfig, options: SourceOptions | None = None) -> None:
         self.config = config
-        self.pool = pool  # the application's decoding threads, shared by every tile
         self.options = options or SourceOptions()
         self.main = Source(config.url, self.options, name=f"{config.id}-main")
         self.sub: Source | None = (
@@ -93,7 +90,7 @@ class Camera:
             if first:
                 self.sub.start()
         decoder = DisplayDecoder(source, width=width, height=height, mode=choice.mode,
-                                 name=f"{self.config.id}-display", pool=self.pool)
+                                 name=f"{self.config.id}-display")
         with self._lock:
             self._displays[decoder] = source
         decoder.start()

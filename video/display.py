@@ -17,7 +17,6 @@ and the number of tiles on screen.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time
@@ -36,7 +35,6 @@ from video.source import MediaPacket, Source, StreamInfo, Subscription
 
 __all__ = [
     "Converter",
-    "DecoderPool",
     "DisplayChoice",
     "DisplayDecoder",
     "DisplayMode",
@@ -198,83 +196,8 @@ class Converter:
         cv2.cvtColor(self._i420, cv2.COLOR_YUV2RGB_I420, dst=out)
 
 
-class DecoderPool:
-    """The threads that decode for every tile: a few, each ticking at the screen's rate.
-
-    A decoder per tile waking for every frame costs a wake-up per frame, and on some machines a
-    wake-up costs a fraction of a millisecond of CPU — a third of what decoding the frame costs.
-    The screen repaints at most ``hz`` times a second, so the pool's threads wake at that rate,
-    decode whatever arrived for each of their tiles and convert the newest picture: a frame waits
-    at most one tick (17 ms at 60 Hz) longer, and the wake-ups no longer grow with the frame rate.
-    One thread per core (``threads``) spreads the decoding; tiles are dealt round-robin.
-    """
-
-    def __init__(self, threads: int | None = None, *, hz: float = 60.0, name: str = "hallwatch-decode") -> None:
-        self.period = 1.0 / hz
-        count = threads if threads is not None else max(1, min(4, os.cpu_count() or 1))
-        self._lock = threading.Lock()
-        self._groups: list[list[DisplayDecoder]] = [[] for _ in range(count)]
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._run, args=(i,), name=f"{name}-{i}", daemon=True) for i in range(count)
-        ]
-        self._started = False
-        self._next = 0
-
-    def add(self, decoder: DisplayDecoder) -> None:
-        with self._lock:
-            self._groups[self._next % len(self._groups)].append(decoder)
-            self._next += 1
-            if not self._started:
-                self._started = True
-                # Each decoder already runs on a pool thread; OpenCV's own pool on top only adds
-                # contention (measured: a third more CPU per frame).
-                cv2.setNumThreads(1)
-                for t in self._threads:
-                    t.start()
-
-    def remove(self, decoder: DisplayDecoder) -> None:
-        with self._lock:
-            for group in self._groups:
-                if decoder in group:
-                    group.remove(decoder)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._started:
-            for t in self._threads:
-                t.join(5)
-
-    def __enter__(self) -> DecoderPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _run(self, index: int) -> None:
-        deadline = time.monotonic()
-        while True:
-            deadline += self.period
-            wait = deadline - time.monotonic()
-            if wait < 0:  # behind: carry on at once, and do not try to catch up on missed ticks
-                deadline, wait = time.monotonic(), 0.0
-            if self._stop.wait(wait):
-                return
-            with self._lock:
-                group = list(self._groups[index])
-            for decoder in group:
-                try:
-                    decoder._service()
-                except Exception:  # one camera's trouble must not freeze the other tiles
-                    log.exception("%s: decoding failed", decoder.source.masked_url)
-
-
 class DisplayDecoder:
-    """Decodes one source for one tile. Thread-safe setters; ``latest()`` is cheap for the GUI thread.
-
-    Decoding runs on a :class:`DecoderPool`'s thread (the application shares one pool between all
-    tiles); a decoder given no pool gets a private one.
-    """
+    """Decodes one source for one tile. Thread-safe setters; ``latest()`` is cheap for the GUI thread."""
 
     def __init__(
         self,
@@ -285,7 +208,6 @@ class DisplayDecoder:
         mode: DisplayMode = DisplayMode.FULL,
         queue_size: int = 50,
         name: str = "display",
-        pool: DecoderPool | None = None,
     ) -> None:
         self.source = source
         self.name = name
@@ -293,39 +215,39 @@ class DisplayDecoder:
         self._box = (width, height)
         self._mode = mode
         self._lock = threading.Lock()
-        self._service_lock = threading.Lock()
         self._latest: Frame | None = None
         self._number = 0
         self._sub: Subscription | None = None
-        self._shared_pool = pool
-        self._pool: DecoderPool | None = None
-        self._codec: av.VideoCodecContext | None = None
-        self._info: StreamInfo | None = None
-        self._converter = Converter()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
         self._decoded = self._published = self._skipped = self._errors = self._dropped_before = 0
         self._last_error: str | None = None
 
     # -- control (any thread) ------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._pool is not None:
+        if self._thread is not None:
             return
+        # Each decoder has its own thread already; OpenCV's pool on top of sixteen of them only
+        # adds contention (measured: a third more CPU per frame).
+        cv2.setNumThreads(1)
+        self._stop.clear()
         self._resubscribe()
-        pool = self._shared_pool or DecoderPool(threads=1, name=f"hallwatch-{self.name}")
-        self._pool = pool
-        pool.add(self)
+        self._thread = threading.Thread(target=self._run, name=f"hallwatch-{self.name}", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.remove(self)
-            if pool is not self._shared_pool:
-                pool.stop()
+        self._stop.set()
+        self._wake.set()
         with self._lock:
             sub, self._sub = self._sub, None
         if sub is not None:
             self._dropped_before += sub.dropped
             sub.close()
+        if self._thread is not None:
+            self._thread.join(2)
+            self._thread = None
 
     def __enter__(self) -> DisplayDecoder:
         self.start()
@@ -344,8 +266,9 @@ class DisplayDecoder:
             if mode is self._mode:
                 return
             self._mode = mode
-        if self._pool is not None:
+        if self._thread is not None:
             self._resubscribe()
+        self._wake.set()
 
     def set_size(self, width: int, height: int) -> None:
         """The tile's new size in device pixels; the next picture is converted to fit it."""
@@ -389,38 +312,41 @@ class DisplayDecoder:
             with self._lock:
                 self._sub = sub
 
-    # -- the pool's thread -----------------------------------------------------------------------
+    # -- the thread ----------------------------------------------------------------------------
 
-    def _service(self) -> None:
-        """Decode everything that arrived since the last tick; convert and publish only the newest."""
-        with self._service_lock:
+    def _run(self) -> None:
+        codec: av.VideoCodecContext | None = None
+        info: StreamInfo | None = None
+        converter = Converter()
+        while not self._stop.is_set():
             with self._lock:
                 sub = self._sub
             if sub is None:
-                return
-            batch = sub.drain()
-            if not batch:
-                return
+                self._wake.wait(0.2)
+                self._wake.clear()
+                continue
+            packet = sub.get()  # no timeout (no timer to wake for); stop() and mode changes close it
+            if packet is None:
+                continue
+            # Decode everything that is waiting; convert only the newest picture.
+            batch = [packet, *sub.drain()]
             newest: tuple[av.VideoFrame, MediaPacket] | None = None
             for p in batch:
-                codec, info = self._codec, self._info
                 if codec is None or info is not p.info:
                     if info is not None and codec is not None and (info.codec, info.extradata) == (
                         p.info.codec,
                         p.info.extradata,
                     ):
-                        self._info = p.info  # a reconnect with the same stream: keep the decoder
+                        info = p.info  # a reconnect with the same stream: keep the decoder
                     else:
-                        codec, self._info = self._decoder_for(p.info), p.info
-                        self._codec = codec
-                assert codec is not None
+                        codec, info = self._decoder_for(p.info), p.info
                 for frame in self._decode(codec, p, keyframes=sub.keyframes_only):
                     self._decoded += 1
                     if newest is not None:
                         self._skipped += 1
                     newest = (frame, p)
             if newest is not None:
-                self._publish(newest[0], newest[1], self._converter)
+                self._publish(newest[0], newest[1], converter)
 
     def _decoder_for(self, info: StreamInfo) -> av.VideoCodecContext:
         ctx = av.CodecContext.create(info.codec, "r")
