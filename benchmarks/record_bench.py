@@ -6,7 +6,8 @@ Both record the same 16 live streams: a 640×360 H.264 clip served over HTTP by 
 (``benchmarks.paced_ts``), one frame at a time at 25 fps, as cameras send — so both sides are woken
 by the network per frame. Both remux without re-encoding into MPEG-TS segments on the same disk
 for the same wall time. Reported: CPU of each side per recorded second of one stream, and the
-ratio (target ≤ 1.0). ffmpeg's process start-up is measured on a one-frame run and taken off.
+ratio (target ≤ 1.0). CPU is counted over the same steady-state window on both sides (after 5 s of
+start-up and probing), read from /proc for the ffmpeg processes.
 ``--paced-files`` instead reads the clip from disk on both sides (our file sources paced at real
 time; ffmpeg ``-re -stream_loop -1``). Prints JSON.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -35,12 +37,7 @@ def _self_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def ours(inputs: list[str], work: Path, seconds: float, segment: float) -> dict[str, float]:
+def ours(inputs: list[str], work: Path, seconds: float, segment: float, *, warmup: float) -> dict[str, float]:
     streams = len(inputs)
     store = open_store(work / "bench.db")
     index = FootageIndex(store, work / "footage")
@@ -50,55 +47,60 @@ def ours(inputs: list[str], work: Path, seconds: float, segment: float) -> dict[
                  for i, s in enumerate(sources)]
     for r in recorders:
         r.start()
-    cpu0 = _self_cpu()
-    t0 = time.monotonic()
     for s in sources:
         s.start()
+    time.sleep(warmup)
+    cpu0 = _self_cpu()
+    packets0 = sum(s.status().packets for s in sources)
     time.sleep(seconds)
+    cpu = _self_cpu() - cpu0
+    packets = sum(s.status().packets for s in sources) - packets0
     for s in sources:
         s.stop()
     for r in recorders:
         r.stop()
     pool.stop()
-    cpu = _self_cpu() - cpu0
-    wall = time.monotonic() - t0
     recorded = sum(seg.seconds for i in range(streams) for seg in index.segments(f"cam-{i:02d}"))
     store.close()
-    return {"cpu_s": round(cpu, 3), "wall_s": round(wall, 2), "recorded_stream_s": round(recorded, 1),
-            "cpu_ms_per_stream_second": round(1000 * cpu / recorded, 3)}
+    return {"cpu_s": round(cpu, 3), "packets_in_window": packets, "recorded_stream_s_total": round(recorded, 1),
+            "cpu_ms_per_stream_second": round(1000 * cpu / (streams * seconds), 3)}
 
 
-def theirs(clip: Path, inputs: list[str], work: Path, seconds: float, segment: float, *, paced_files: bool
-           ) -> dict[str, float]:
-    streams = len(inputs)
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds a running process has used so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def theirs(clip: Path, inputs: list[str], work: Path, seconds: float, segment: float, *, paced_files: bool,
+           warmup: float) -> dict[str, float]:
+    """16 ffmpeg processes; their CPU is read from /proc over the same steady-state window as ours."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SystemExit("ffmpeg is not installed: it is the benchmark's reference (apt-get install ffmpeg)")
-    # ffmpeg's start-up (about 60 ms of CPU per process here) is not recording work: measure it on a
-    # one-frame run and take it off, so a short benchmark does not flatter the in-process recorder.
-    before = _children_cpu()
-    subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-i", str(clip), "-frames:v", "1", "-c", "copy", "-f",
-                    "mpegts", "-y", str(work / "startup.ts")], check=True, stdout=subprocess.DEVNULL)
-    startup = _children_cpu() - before
-    cpu0 = _children_cpu()
     procs = []
     for i, url in enumerate(inputs):
         out = work / f"ff-{i:02d}"
         out.mkdir()
         reading = ["-re", "-stream_loop", "-1", "-i", url] if paced_files else ["-i", url]
         procs.append(subprocess.Popen(
-            [ffmpeg, "-nostdin", "-v", "error", *reading, "-t", str(seconds),
+            [ffmpeg, "-nostdin", "-v", "error", *reading, "-t", str(seconds + warmup + 5),
              "-c", "copy", "-f", "segment", "-segment_time", str(segment), "-segment_format", "mpegts",
              str(out / "seg-%05d.ts")],
             stdout=subprocess.DEVNULL,
         ))
+    time.sleep(warmup)  # start-up and probing are not recording work
+    cpu0 = sum(_proc_cpu(p.pid) for p in procs)
+    time.sleep(seconds)
+    cpu = sum(_proc_cpu(p.pid) for p in procs) - cpu0
+    for p in procs:
+        p.terminate()
     for p in procs:
         p.wait()
-    raw = _children_cpu() - cpu0
-    cpu = raw - streams * startup
-    recorded = streams * seconds
-    return {"cpu_s_with_startup": round(raw, 3), "startup_s_each": round(startup, 4), "cpu_s": round(cpu, 3),
-            "recorded_stream_s": recorded, "cpu_ms_per_stream_second": round(1000 * cpu / recorded, 3)}
+    recorded = len(inputs) * seconds
+    return {"cpu_s": round(cpu, 3), "recorded_stream_s": recorded,
+            "cpu_ms_per_stream_second": round(1000 * cpu / recorded, 3)}
 
 
 def _start_server(clip: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="hallwatch-record-bench-") as tmp:
         work = Path(tmp)
         clip = work / "clip.ts"
-        write_file(clip, seconds=(20 if args.paced_files else args.seconds + 15), label="A01", preset="veryfast")
+        write_file(clip, seconds=(20 if args.paced_files else args.seconds + 20), label="A01", preset="veryfast")
         server = None
         if args.paced_files:
             inputs = [str(clip)] * args.streams
@@ -129,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             server, port = _start_server(clip)
             inputs = [f"http://127.0.0.1:{port}/cam-{i:02d}.ts" for i in range(args.streams)]
         try:
-            a = theirs(clip, inputs, work, args.seconds, args.segment, paced_files=args.paced_files)
-            b = ours(inputs, work, args.seconds, args.segment)
+            a = theirs(clip, inputs, work, args.seconds, args.segment, paced_files=args.paced_files, warmup=5.0)
+            b = ours(inputs, work, args.seconds, args.segment, warmup=5.0)
         finally:
             if server is not None:
                 server.terminate()
