@@ -55,6 +55,8 @@ class RecorderStatus:
     last_error: str | None
 
 
+DISK_FULL = "the disk is full"  # why a recorder paused itself after a write failed for lack of space
+
 ProblemListener = Callable[[str, str | None], None]  # (camera_id, message or None when resolved)
 
 
@@ -335,7 +337,7 @@ class Recorder:
         log.error("%s: recording failed: %s", self.camera_id, message)
         self._close(f"recording failed: {message}")
         if full:
-            self.pause("the disk is full")
+            self.pause(DISK_FULL)
         if self.on_problem is not None:
             self.on_problem(self.camera_id, message)
 
@@ -392,7 +394,7 @@ def _changed(a: StreamInfo, b: StreamInfo) -> bool:
 
 def _words(e: BaseException) -> str:
     if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-        return "the disk is full"
+        return DISK_FULL
     if isinstance(e, av.error.FFmpegError):
         return e.strerror or type(e).__name__
     return str(e) or type(e).__name__

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from supervision.store import Store
 from supervision.store.models import Camera as CameraRow
 from video.footage import FootageIndex
-from video.recorder import Recorder, RecorderOptions, RecorderPool, RecorderStatus
+from video.recorder import DISK_FULL, Recorder, RecorderOptions, RecorderPool, RecorderStatus
 from video.retention import Retention, RetentionPolicy, SystemWarning
 from video.source import Source, SourceOptions, SourceStatus
 from video.urls import SourceKind, kind_of, mask_url
@@ -85,6 +85,7 @@ class RecordingService:
         self._synthetic: SyntheticCameraServer | None = None
         self._stop = threading.Event()
         self._retention_thread: threading.Thread | None = None
+        self._pruning = threading.Lock()
 
     def start(self) -> None:
         self.index.root.mkdir(parents=True, exist_ok=True)
@@ -159,10 +160,15 @@ class RecordingService:
             return
 
         def prune_now() -> None:
-            report = self.retention.prune()
-            if not report.full:
-                recorder = self.recorders.get(camera_id)
-                if recorder is not None:
-                    recorder.resume()
+            try:
+                report = self.retention.prune()
+                if not report.full:  # space again: every recorder its own write failure paused goes on
+                    for recorder in self.recorders.values():
+                        if recorder.paused == DISK_FULL:
+                            recorder.resume()
+            finally:
+                self._pruning.release()
 
-        threading.Thread(target=prune_now, name="hallwatch-prune-now", daemon=True).start()
+        # Sixteen recorders hitting a full disk at once need one pass, not sixteen threads.
+        if self._pruning.acquire(blocking=False):
+            threading.Thread(target=prune_now, name="hallwatch-prune-now", daemon=True).start()
