@@ -573,12 +573,18 @@ class Source:
             opts["probesize"] = "1000000"
             # Not fflags=nobuffer: it throws away the packets read while probing, the first
             # keyframe among them, so nothing could be decoded until the next GOP.
+            # The stall watchdog is FFmpeg's own socket timeout, not PyAV's read timeout: PyAV's
+            # interrupt callback takes the GIL on every one of FFmpeg's many checks, which with a
+            # wall of cameras was a large share of the demux threads' CPU. PyAV's timeout guards
+            # only the open (where the callback then returns without the GIL).
+            micros = str(int(o.stall_after * 1_000_000))
+            opts["timeout" if self.kind is SourceKind.RTSP else "rw_timeout"] = micros
         else:
             path = file_path(url)
             if not path.exists():
                 raise _Permanent(f"file not found: {path.name}")
             url = str(path)
-        return av.open(url, "r", options=opts, timeout=(o.open_timeout, o.stall_after))
+        return av.open(url, "r", options=opts, timeout=(o.open_timeout, None))
 
     def _connect_and_read(self) -> bool:
         """One connection: open, then deliver packets until it ends. Returns whether video arrived."""
@@ -738,7 +744,9 @@ class Source:
             connected = self._info is not None and self._c.connection > 0 and self._state is SourceState.LIVE
             silent_for = now - (self._c.last_packet_mono or 0.0) if connected else now - self._c.attempt_started
         # FFmpeg's RTSP client turns a timed-out read into "invalid data": judge a timeout by the clock.
-        timed_out = silent_for >= (o.stall_after if connected else o.open_timeout) * 0.95
+        # Before the stream is up, whichever of the open timeout and the socket timeout is shorter ends it.
+        waited = o.stall_after if connected else min(o.open_timeout, o.stall_after)
+        timed_out = silent_for >= waited * 0.95
         if isinstance(e, av.error.HTTPUnauthorizedError):
             return SourceState.FAILED, "the camera refused the user name or password (401)"
         if isinstance(e, av.error.HTTPForbiddenError):
@@ -748,7 +756,7 @@ class Source:
         if timed_out or isinstance(e, (av.error.ExitError, TimeoutError, av.error.TimeoutError)):
             if connected:
                 return SourceState.STALLED, f"no video for {o.stall_after:g} s"
-            return SourceState.RECONNECTING, f"no answer within {o.open_timeout:g} s"
+            return SourceState.RECONNECTING, f"no answer within {waited:g} s"
         if isinstance(e, ConnectionRefusedError):
             host = mask_url(self.url).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
             return SourceState.RECONNECTING, f"connection refused: nothing is listening at {host}"
