@@ -116,8 +116,10 @@ def _start_server(clip: Path) -> tuple[subprocess.Popen[bytes], int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.record_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--segment", type=float, default=10.0, help="segment length in seconds (default 10)")
+    parser.add_argument("--seconds", type=float, default=125.0,
+                        help="measured seconds (default 125: two 60 s segments closed and hashed on each side)")
+    parser.add_argument("--segment", type=float, default=60.0,
+                        help="segment length in seconds (default 60, the product's default)")
     parser.add_argument("--paced-files", action="store_true", help="read the clip from disk on both sides")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hallwatch-record-bench-") as tmp:

@@ -189,6 +189,17 @@ class FootageIndex:
         with self.store.write() as s:
             s.execute(update(Segment).where(Segment.id == seg_id).values(**values))
 
+    def progress_many(self, updates: Sequence[tuple[int, datetime, int, int, datetime | None]]) -> None:
+        """Several open segments brought up to date in one transaction: (id, end, bytes, frames, start)."""
+        if not updates:
+            return
+        with self.store.write() as s:
+            for seg_id, end, nbytes, frames, start in updates:
+                values: dict[str, object] = {"end": end, "bytes": nbytes, "frames": frames}
+                if start is not None:
+                    values["start"] = start
+                s.execute(update(Segment).where(Segment.id == seg_id).values(**values))
+
     def close_segment(self, seg_id: int, end: datetime, frames: int, path: Path,
                       status: SegmentStatus = SegmentStatus.CLOSED, problem: str | None = None,
                       start: datetime | None = None) -> str | None:

@@ -240,12 +240,16 @@ class Recorder:
 
     # -- the pool's thread ----------------------------------------------------------------------
 
-    def _service(self) -> None:
-        """Write what arrived since the last call (from the pool's thread, every batch_seconds)."""
+    def _service(self) -> tuple[int, datetime, int, int, datetime | None] | None:
+        """Write what arrived since the last call (from the pool's thread, every batch_seconds).
+
+        Returns the open segment's progress when its index row is due for an update; the pool
+        writes those of every camera in one transaction.
+        """
         with self._service_lock:
             sub = self._sub
             if sub is None:
-                return
+                return None
             o = self.options
             self._apply_pause()
             batch = sub.drain()
@@ -253,14 +257,15 @@ class Recorder:
             if not batch:
                 if self._segment is not None and now - self._last_packet > o.idle_seconds:
                     self._close("no video from the camera")
-                return
+                return None
             self._last_packet = now
             for packet in batch:
                 self._handle(packet, sub)
             seg = self._segment
             if seg is not None and now - self._last_progress > o.progress_seconds:
                 self._last_progress = now
-                self.index.progress(seg.id, seg.end, seg.bytes_written, seg.frames, start=seg.placed_start)
+                return (seg.id, seg.end, seg.bytes_written, seg.frames, seg.placed_start)
+            return None
 
     def _handle(self, packet: MediaPacket, sub: Subscription) -> None:
         o = self.options
@@ -380,11 +385,21 @@ class RecorderPool:
         while not self._stop.wait(self.batch_seconds):
             with self._lock:
                 recorders = list(self._recorders)
+            progress: dict[int, tuple[FootageIndex, list[tuple[int, datetime, int, int, datetime | None]]]] = {}
             for recorder in recorders:
                 try:
-                    recorder._service()
+                    due = recorder._service()
                 except Exception:  # one camera's trouble must not stop the others' recording
                     log.exception("%s: writing failed", recorder.camera_id)
+                    continue
+                if due is not None:
+                    progress.setdefault(id(recorder.index), (recorder.index, []))[1].append(due)
+            for index, updates in progress.values():
+                # One commit for every camera's open segment rather than one each.
+                try:
+                    index.progress_many(updates)
+                except Exception:
+                    log.exception("updating the open segments' index rows failed")
 
 
 def _changed(a: StreamInfo, b: StreamInfo) -> bool:
