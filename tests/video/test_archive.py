@@ -29,6 +29,7 @@ from sqlalchemy import update
 
 from supervision.store import Store, open_store
 from supervision.store.footage import Segment, SegmentStatus
+from tests.video.waiting import wait_for
 from video.archive import ArchiveFrame, ArchiveReader, Gap, Player
 from video.display import Converter
 from video.footage import FootageIndex, segment_relpath
@@ -428,13 +429,6 @@ class FakeClock:
             self.now += seconds
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def test_playback_at_4x_follows_the_clock(shared: Footage) -> None:

@@ -10,20 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.video.waiting import wait_for
 from video.camera import Camera, CameraConfig
 from video.display import DisplayChoice, DisplayDecoder, DisplayMode, choose_display, fit_size
 from video.source import Source, SourceOptions
 from video.synthetic import CameraSpec, SyntheticCameraServer, write_file
-
-
-def wait_for(predicate: object, timeout: float) -> bool:
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
 
 
 @pytest.mark.parametrize(

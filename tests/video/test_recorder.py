@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from supervision.store import Store, open_store
 from supervision.store.footage import EvidenceHold, Segment, SegmentStatus
 from supervision.store.models import Camera, WarningState
 from tests.video.camera_servers import CameraFactory
+from tests.video.waiting import wait_for
 from video.footage import FootageIndex, sha256_file
 from video.recorder import Recorder, RecorderOptions
 from video.retention import Retention, RetentionPolicy
@@ -31,13 +32,6 @@ from video.synthetic import CameraSpec, SyntheticCameraServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.fixture

@@ -18,29 +18,15 @@ from pathlib import Path
 import pytest
 
 from tests.video.camera_servers import CameraFactory, GarbageServer, SilentServer
-from video.source import MediaPacket, Source, SourceOptions, SourceState, StreamInfo, Subscription
+from tests.video.waiting import take, wait_for
+from video.source import MediaPacket, Source, SourceOptions, SourceState, StreamInfo
 from video.synthetic import CameraSpec, SyntheticCameraServer, write_file
 
 FAST = SourceOptions(open_timeout=4.0, stall_after=2.0, backoff_initial=0.3, backoff_max=1.0)
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
-def take(sub: Subscription, n: int, timeout: float) -> list[MediaPacket]:
-    got: list[MediaPacket] = []
-    deadline = time.monotonic() + timeout
-    while len(got) < n and time.monotonic() < deadline:
-        p = sub.get(0.1)
-        if p is not None:
-            got.append(p)
-    return got
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +81,7 @@ def test_file_source_ends_and_says_so(clip: Path, source_factory: Callable[..., 
     src.start()
     assert wait_for(lambda: src.state is SourceState.ENDED, 5)
     assert len(sub.drain()) == 75
-    assert not wait_for(lambda: src.running, 0.5) or False
+    assert wait_for(lambda: not src.running, 2), "the thread of an ended file source ends"
 
 
 def test_looped_file_keeps_timestamps_rising(clip: Path, source_factory: Callable[..., Source]) -> None:

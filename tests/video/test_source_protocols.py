@@ -15,30 +15,16 @@ import av
 import pytest
 
 from tests.video.media_servers import FlvHttpServer, MjpegServer, PublisherFactory, RtmpServer, TsServerFactory
-from video.source import MediaPacket, Source, SourceOptions, SourceState, Subscription
+from tests.video.waiting import take, wait_for
+from video.source import MediaPacket, Source, SourceOptions, SourceState
 from video.synthetic import write_file
 
 FAST = SourceOptions(open_timeout=4.0, stall_after=2.0, backoff_initial=0.3, backoff_max=1.0)
 CLIP_SECONDS = 2
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
-def take(sub: Subscription, n: int, timeout: float) -> list[MediaPacket]:
-    got: list[MediaPacket] = []
-    deadline = time.monotonic() + timeout
-    while len(got) < n and time.monotonic() < deadline:
-        p = sub.get(0.1)
-        if p is not None:
-            got.append(p)
-    return got
 
 
 def decode(packets: list[MediaPacket]) -> list[av.VideoFrame]:

@@ -8,7 +8,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import av.error
 import numpy as np
 import pytest
 
+from tests.video.waiting import wait_for
 from video.synthetic import (
     CameraSpec,
     SceneRenderer,
@@ -242,13 +243,6 @@ def _raw_client(port: int, path: str, rcvbuf: int | None = None) -> tuple[socket
     return s, body
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _read_for(s: socket.socket, seconds: float) -> bytes:
@@ -284,7 +278,7 @@ def test_two_clients_and_a_late_joiner(server: SyntheticCameraServer) -> None:
                 frames = _decode(late, 1)
             assert time.monotonic() - t < 1.5
             assert (frames[0].width, frames[0].height) == (640, 360)
-        assert _wait_for(lambda: server.stats(CAM)["clients"] == 2)  # noticed at its next write
+        assert wait_for(lambda: server.stats(CAM)["clients"] == 2, 2.0)  # noticed at its next write
         stats = server.stats(CAM)
         assert stats["encoding"] and stats["frames_encoded"] > 0
     assert server.stats("window/B02")["frames_encoded"] == 0  # nobody watched B02: never encoded
@@ -297,7 +291,7 @@ def test_encoder_runs_only_while_watched(server: SyntheticCameraServer) -> None:
         assert server.stats(CAM)["encoding"]
     finally:
         s.close()
-    assert _wait_for(lambda: not server.stats(CAM)["encoding"])
+    assert wait_for(lambda: not server.stats(CAM)["encoding"], 2.0)
     stats = server.stats(CAM)
     assert not stats["encoding"] and stats["clients"] == 0
     encoded = stats["frames_encoded"]
