@@ -44,10 +44,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from supervision import demo
-from supervision.calendar import WorkCalendar
-from supervision.model import Case, CaseType, SeatVacancy, Ticket
-from supervision.records import DATA_MODELS, CaseData, CaseTypeData, RuleSetData, SeatVacancyData, TicketData
-from supervision.rules import Evaluator, RuleSet
+from supervision.snapshot import evaluator_from_changes
 from sync.server.store import CentralStore
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -56,28 +53,7 @@ SCOPES = ("org-liaoning", "org-anshan", "hall-anshan", "org-tiedong")
 
 def warnings_in_force(body: dict[str, Any], at: datetime) -> list[str]:
     """The warning keys a terminal derives from the demo body at ``at``."""
-    types: dict[str, CaseType] = {}
-    cases: list[Case] = []
-    tickets: list[Ticket] = []
-    seats: list[SeatVacancy] = []
-    rules = RuleSet()
-    for c in body["changes"]:
-        d = DATA_MODELS[c["type"]].model_validate(c["data"])
-        if isinstance(d, CaseTypeData):
-            types[c["id"]] = CaseType.from_data(c["id"], d)
-        elif isinstance(d, CaseData):
-            cases.append(Case.from_data(c["id"], d))
-        elif isinstance(d, TicketData):
-            tickets.append(Ticket.from_data(c["id"], d))
-        elif isinstance(d, SeatVacancyData):
-            seats.append(SeatVacancy.from_data(c["id"], d))
-        elif isinstance(d, RuleSetData):
-            rules = RuleSet.from_record([r.model_dump() for r in d.rules], d.weights)
-    ev = Evaluator(WorkCalendar(), TZ, rules, types)
-    ev.set_cases(cases)
-    ev.set_tickets(tickets)
-    ev.set_vacancies(seats)
-    return sorted(w.key for w in ev.evaluate(at))
+    return sorted(w.key for w in evaluator_from_changes(body["changes"], TZ).evaluate(at))
 
 
 class Recorder:

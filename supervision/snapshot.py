@@ -1,9 +1,10 @@
-"""Reading the domain out of the store: calendar, rules, case types, cases, tickets, seats."""
+"""Reading the domain out of the store — calendar, rules, case types, cases, tickets, seats — or
+out of a change feed body, as a terminal would."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from supervision.calendar import WorkCalendar, YearTable
 from supervision.model import Case, CaseType, SeatVacancy, Ticket
+from supervision.records import DATA_MODELS, CaseData, CaseTypeData, RuleSetData, SeatVacancyData, TicketData
 from supervision.rules import Evaluator, RuleSet
 from supervision.store.models import (
     CalendarRow,
@@ -171,4 +173,33 @@ def load_evaluator(s: Session, tz: ZoneInfo, *, subject: str | None = None) -> E
     ev.set_tickets(iter_tickets(s, only))
     ev.set_vacancies(iter_vacancies(s, only))
     ev.disposed = disposal_times(s, subject)
+    return ev
+
+
+def evaluator_from_changes(changes: Iterable[Mapping[str, Any]], tz: ZoneInfo) -> Evaluator:
+    """The evaluator a terminal builds from the upserts of a change feed body (built-in calendar)."""
+    types: dict[str, CaseType] = {}
+    cases: list[Case] = []
+    tickets: list[Ticket] = []
+    seats: list[SeatVacancy] = []
+    rules = RuleSet()
+    for c in changes:
+        model = DATA_MODELS.get(c["type"])
+        if model is None or c.get("op", "upsert") != "upsert":
+            continue
+        d = model.model_validate(c["data"])
+        if isinstance(d, CaseTypeData):
+            types[c["id"]] = CaseType.from_data(c["id"], d)
+        elif isinstance(d, CaseData):
+            cases.append(Case.from_data(c["id"], d))
+        elif isinstance(d, TicketData):
+            tickets.append(Ticket.from_data(c["id"], d))
+        elif isinstance(d, SeatVacancyData):
+            seats.append(SeatVacancy.from_data(c["id"], d))
+        elif isinstance(d, RuleSetData):
+            rules = RuleSet.from_record([r.model_dump() for r in d.rules], d.weights)
+    ev = Evaluator(WorkCalendar(), tz, rules, types)
+    ev.set_cases(cases)
+    ev.set_tickets(tickets)
+    ev.set_vacancies(seats)
     return ev

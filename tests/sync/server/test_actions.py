@@ -9,10 +9,7 @@ from typing import Any
 import pytest
 
 from supervision import demo
-from supervision.calendar import WorkCalendar
-from supervision.model import Case, CaseType, SeatVacancy, Ticket
-from supervision.records import DATA_MODELS, CaseData, CaseTypeData, RuleSetData, SeatVacancyData, TicketData
-from supervision.rules import Evaluator, RuleSet
+from supervision.snapshot import evaluator_from_changes
 from sync.server.store import CentralStore, Refusal
 from sync.server.testing import ServerThread
 from tests.sync.server.conftest import T0, TZ, Api, ack, dispose, small_hall
@@ -178,28 +175,7 @@ def test_a_risen_warning_starts_a_new_episode(api: Make) -> None:
 
 def _demo_warnings(body: dict[str, Any], at: datetime) -> list[str]:
     """The warnings a terminal derives from the demo body at ``at`` (the terminal's own code path)."""
-    types: dict[str, CaseType] = {}
-    cases: list[Case] = []
-    tickets: list[Ticket] = []
-    seats: list[SeatVacancy] = []
-    rules = RuleSet()
-    for c in body["changes"]:
-        d = DATA_MODELS[c["type"]].model_validate(c["data"])
-        if isinstance(d, CaseTypeData):
-            types[c["id"]] = CaseType.from_data(c["id"], d)
-        elif isinstance(d, CaseData):
-            cases.append(Case.from_data(c["id"], d))
-        elif isinstance(d, TicketData):
-            tickets.append(Ticket.from_data(c["id"], d))
-        elif isinstance(d, SeatVacancyData):
-            seats.append(SeatVacancy.from_data(c["id"], d))
-        elif isinstance(d, RuleSetData):
-            rules = RuleSet.from_record([r.model_dump() for r in d.rules], d.weights)
-    ev = Evaluator(WorkCalendar(), TZ, rules, types)
-    ev.set_cases(cases)
-    ev.set_tickets(tickets)
-    ev.set_vacancies(seats)
-    return sorted(w.key for w in ev.evaluate(at))
+    return sorted(w.key for w in evaluator_from_changes(body["changes"], TZ).evaluate(at))
 
 
 def test_the_demos_planted_warnings_are_accepted(store: CentralStore) -> None:
