@@ -32,8 +32,13 @@ class StoreError(RuntimeError):
     """The store cannot be opened or migrated; the message says why in words."""
 
 
-def _sqlite_engine(url: URL) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+def sqlite_engine(url: URL, **engine_options: Any) -> Engine:
+    """An SQLite engine set up for concurrent use: WAL, a busy timeout, ``synchronous=FULL`` (a
+    committed answer survives a power cut) and transactions begun by SQLAlchemy, so that writers
+    can ask for ``BEGIN IMMEDIATE``. The terminal's store and the reference server both use it."""
+    engine = create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **engine_options
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -114,7 +119,7 @@ def open_store(target: str | Path, *, migrate: bool = True) -> Store:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = _sqlite_engine(url)
+        engine = sqlite_engine(url)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     store = Store(engine)

@@ -37,7 +37,6 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     delete,
-    event,
     func,
     insert,
     not_,
@@ -48,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 
 from supervision.records import DATA_MODELS, CalendarData, RuleSetData
+from supervision.store.db import sqlite_engine
 from sync.server.judge import TZ, Judge, rule_set, year_table
 from sync.server.schema import (
     SCHEMA_VERSION,
@@ -77,7 +77,6 @@ MAX_LIMIT = 5000
 MAX_ACTIONS = 500
 TERMINAL_REPUBLISH = timedelta(seconds=60)  # a heartbeat republishes `last_seen` at most this often
 _LOCK_KEY = 0x48_57_53_51  # "HWSQ": the PostgreSQL advisory lock that orders seq allocation
-_BUSY_TIMEOUT_MS = 30_000
 _CHUNK = 500
 
 
@@ -487,28 +486,8 @@ def _make_engine(url: URL) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     assert url.database is not None
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url,
-        pool_size=20,  # readers run side by side (WAL); the worker threads should not queue for connections
-        max_overflow=20,
-        connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-    )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event below starts transactions
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = FULL")  # an answered action survives a power cut
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-    return engine
+    # Readers run side by side (WAL): the worker threads should not queue for connections.
+    return sqlite_engine(url, pool_size=20, max_overflow=20)
 
 
 # -- the store --------------------------------------------------------------------------------------
