@@ -277,13 +277,14 @@ def cmd_record(args: argparse.Namespace, cfg: Config) -> int:
     import threading
     from datetime import timedelta
 
+    from video.camera import CameraConfig
     from video.recorder import RecorderOptions
     from video.retention import RetentionPolicy
-    from video.service import CameraPlan, RecordingService, cameras_from_store
+    from video.service import RecordingService, cameras_from_store
 
     store = _open_store(args.data, cfg)
     rec = cfg.recording
-    extra = [CameraPlan(c.id, c.name or c.id, c.url, c.sub_url, c.window_id) for c in cfg.cameras]
+    extra = [CameraConfig(c.id, c.name or c.id, c.url, c.sub_url, c.window_id) for c in cfg.cameras]
     cameras = cameras_from_store(store, extra)
     if not cameras:
         print("error: no cameras to record: none in the store, none under [[cameras]] in the config", file=sys.stderr)

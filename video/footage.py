@@ -183,11 +183,7 @@ class FootageIndex:
         return seg_id, path
 
     def progress(self, seg_id: int, end: datetime, nbytes: int, frames: int, *, start: datetime | None = None) -> None:
-        values: dict[str, object] = {"end": end, "bytes": nbytes, "frames": frames}
-        if start is not None:
-            values["start"] = start
-        with self.store.write() as s:
-            s.execute(update(Segment).where(Segment.id == seg_id).values(**values))
+        self.progress_many([(seg_id, end, nbytes, frames, start)])
 
     def progress_many(self, updates: Sequence[tuple[int, datetime, int, int, datetime | None]]) -> None:
         """Several open segments brought up to date in one transaction: (id, end, bytes, frames, start)."""

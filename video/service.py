@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,39 +17,28 @@ from sqlalchemy import select
 
 from supervision.store import Store
 from supervision.store.models import Camera as CameraRow
+from video.camera import CameraConfig
 from video.footage import FootageIndex
 from video.recorder import DISK_FULL, Recorder, RecorderOptions, RecorderPool, RecorderStatus
 from video.retention import Retention, RetentionPolicy, SystemWarning
 from video.source import Source, SourceOptions, SourceStatus
-from video.urls import SourceKind, kind_of, mask_url
+from video.urls import SourceKind, kind_of
 
 if TYPE_CHECKING:
     from video.synthetic import SyntheticCameraServer
 
-__all__ = ["CameraPlan", "RecordingService", "cameras_from_store"]
+__all__ = ["RecordingService", "cameras_from_store"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class CameraPlan:
-    id: str
-    name: str
-    url: str
-    sub_url: str | None = None
-    window_id: str | None = None
-
-    def __repr__(self) -> str:
-        return f"CameraPlan(id={self.id!r}, url={mask_url(self.url)!r})"
-
-
-def cameras_from_store(store: Store, extra: Iterable[CameraPlan] = ()) -> list[CameraPlan]:
+def cameras_from_store(store: Store, extra: Iterable[CameraConfig] = ()) -> list[CameraConfig]:
     """The store's cameras that have a stream, then ``extra`` (which wins for the same id)."""
-    plans: dict[str, CameraPlan] = {}
+    plans: dict[str, CameraConfig] = {}
     with store.read() as s:
         for c in s.scalars(select(CameraRow).where(CameraRow.deleted.is_(False)).order_by(CameraRow.id)):
             if c.stream_url:
-                plans[c.id] = CameraPlan(c.id, c.name or c.id, c.stream_url, c.sub_stream_url, c.window_id)
+                plans[c.id] = CameraConfig(c.id, c.name or c.id, c.stream_url, c.sub_stream_url, c.window_id)
     for p in extra:
         plans[p.id] = p
     return list(plans.values())
@@ -63,7 +51,7 @@ class RecordingService:
         self,
         store: Store,
         footage_root: Path,
-        cameras: Iterable[CameraPlan],
+        cameras: Iterable[CameraConfig],
         *,
         recorder_options: RecorderOptions | None = None,
         source_options: SourceOptions | None = None,

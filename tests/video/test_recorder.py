@@ -22,10 +22,11 @@ from supervision.store.footage import EvidenceHold, Segment, SegmentStatus
 from supervision.store.models import Camera, WarningState
 from tests.video.camera_servers import CameraFactory
 from tests.video.waiting import wait_for
+from video.camera import CameraConfig
 from video.footage import FootageIndex, sha256_file
 from video.recorder import Recorder, RecorderOptions
 from video.retention import Retention, RetentionPolicy
-from video.service import CameraPlan, RecordingService
+from video.service import RecordingService
 from video.source import MediaPacket, Source, SourceOptions
 from video.synthetic import CameraSpec, SyntheticCameraServer
 
@@ -266,7 +267,7 @@ def test_full_disk_prunes_oldest_unheld_then_stops_recording_with_a_red_warning(
     root = tmp_path / "footage"
     with SyntheticCameraServer({"a": CameraSpec("A01")}) as server:
         service = RecordingService(
-            store, root, [CameraPlan("cam-1", "A01", server.url("a"), window_id="W-1")],
+            store, root, [CameraConfig("cam-1", "A01", server.url("a"), window_id="W-1")],
             recorder_options=RecorderOptions(segment_seconds=1),
             policy=RetentionPolicy(min_free_percent=20, quota_bytes=1_500_000),
             retention_interval=0.3,
