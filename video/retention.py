@@ -22,12 +22,12 @@ import logging
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from supervision.store.footage import EvidenceHold, HoldKind, Segment, SegmentStatus
 from supervision.store.models import AuditEntry, BookmarkRow, Camera, ComplaintRow, WarningState
@@ -207,18 +207,20 @@ class Retention:
                 return True
         return False
 
-    def free_percent(self) -> float:
+    def free_percent(self, footage_bytes: int | None = None) -> float:
+        """Free space in percent: the disk's, or what the quota leaves when that is less.
+
+        ``footage_bytes``: the index's total, when the caller already knows it.
+        """
         total, _used, free = self.disk_usage(self.index.root)
         pct = 100.0 * free / total if total else 100.0
         quota = self.policy.quota_bytes
         if quota:
-            used = self._footage_bytes()
+            used = self._footage_bytes() if footage_bytes is None else footage_bytes
             pct = min(pct, 100.0 * max(0, quota - used) / quota)
         return pct
 
     def _footage_bytes(self) -> int:
-        from sqlalchemy import func
-
         with self.store.read() as s:
             return int(s.scalar(select(func.coalesce(func.sum(Segment.bytes), 0))) or 0)
 
@@ -250,12 +252,16 @@ class Retention:
                 rep.pruned_for_age += 1
             else:
                 unheld.append(seg)
-        rep.free_percent = self.free_percent()
+        used = self._footage_bytes() if self.policy.quota_bytes else None  # summed once, then kept up to date
+        rep.free_percent = self.free_percent(used)
         while rep.free_percent < self.policy.min_free_percent and unheld:
             seg = unheld.pop(0)
+            freed = rep.bytes_freed
             self._delete(seg, f"free space below {self.policy.min_free_percent:g} %", rep)
             rep.pruned_for_space += 1
-            rep.free_percent = self.free_percent()
+            if used is not None:
+                used -= rep.bytes_freed - freed
+            rep.free_percent = self.free_percent(used)
         rep.full = rep.free_percent < self.policy.min_free_percent
         self._set_full(rep, now)
         if rep.pruned_for_age or rep.pruned_for_space:
@@ -320,14 +326,3 @@ def _remove_empty_parents(folder: Path, root: Path) -> None:
             folder = folder.parent
     except OSError:
         pass
-
-
-def holds_covering(holds: Iterable[EvidenceHold], camera_id: str, window_id: str | None,
-                   start: datetime, end: datetime) -> list[EvidenceHold]:
-    """The holds that cover any part of ``[start, end)`` of a camera (for the review window)."""
-    def applies(h: EvidenceHold) -> bool:
-        if h.camera_id is not None:
-            return h.camera_id == camera_id
-        return window_id is not None and h.window_id == window_id
-
-    return [h for h in holds if applies(h) and h.start < end and start < h.end]

@@ -7,8 +7,9 @@ missing the tests using it are skipped, except under ``CI`` (which installs it),
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,14 +20,25 @@ from tests.video.camera_servers import (
     SilentServer,
     gst_rtsp_unavailable,
 )
+from tests.video.media_servers import (
+    FfmpegPublisher,
+    FlvHttpServer,
+    MjpegServer,
+    PublisherFactory,
+    RtmpServer,
+    TsHttpServer,
+    TsServerFactory,
+    nginx_rtmp_unavailable,
+    openssl_unavailable,
+    self_signed_certificate,
+)
 
 
-def _require_gst_rtsp(codec: str) -> None:
-    reason = gst_rtsp_unavailable(codec)
+def _require(reason: str | None, what: str) -> None:
     if reason is None:
         return
     if os.environ.get("CI"):
-        pytest.fail(f"CI installs the RTSP camera's packages, yet: {reason}", pytrace=False)
+        pytest.fail(f"CI installs {what}, yet: {reason}", pytrace=False)
     pytest.skip(reason)
 
 
@@ -34,7 +46,7 @@ def _require_gst_rtsp(codec: str) -> None:
 def rtsp_camera_factory(tmp_path: Path) -> Iterator[CameraFactory]:
     """``make(codec="h264", **kw) -> RtspCamera``: start a real RTSP camera (already listening when
     returned); every camera made is stopped at teardown. Skips (fails under CI) without GStreamer."""
-    _require_gst_rtsp("h264")
+    _require(gst_rtsp_unavailable("h264"), "the RTSP camera's packages")
     cameras: list[RtspCamera] = []
 
     def make(
@@ -49,7 +61,7 @@ def rtsp_camera_factory(tmp_path: Path) -> Iterator[CameraFactory]:
         path: str = "/cam",
     ) -> RtspCamera:
         if codec != "h264":
-            _require_gst_rtsp(codec)
+            _require(gst_rtsp_unavailable(codec), "the RTSP camera's packages")
         cam = RtspCamera(
             codec, width=width, height=height, fps=fps, user=user, password=password, port=port, path=path,
             log_dir=tmp_path / "cameras",
@@ -82,29 +94,6 @@ def garbage_server() -> Iterator[GarbageServer]:
 # ``ts_server_factory(tls=True)`` needs the openssl command. Where they are missing the tests using
 # them are skipped, except under ``CI`` (which installs them), where they fail.
 
-from collections.abc import Callable  # noqa: E402  (appended after the fixtures above)
-from typing import Any  # noqa: E402
-
-from tests.video.media_servers import (  # noqa: E402
-    FfmpegPublisher,
-    FlvHttpServer,
-    MjpegServer,
-    PublisherFactory,
-    RtmpServer,
-    TsHttpServer,
-    TsServerFactory,
-    nginx_rtmp_unavailable,
-    openssl_unavailable,
-    self_signed_certificate,
-)
-
-
-def _require(reason: str | None, what: str) -> None:
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI installs {what}, yet: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture
