@@ -4,7 +4,6 @@ every change the way ``supervision.ingest`` does, and (when it exists) the real 
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import re
 import threading
@@ -30,6 +29,7 @@ from supervision.rules import DEFAULT_OFFICE_HOURS
 from supervision.snapshot import load_evaluator
 from supervision.store import Store, open_store
 from sync.server.simulate import Publisher, Simulator
+from sync.server.store import CentralStore
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
@@ -465,16 +465,8 @@ def test_simulation_alone_raises_the_rules_within_three_days(store: Store) -> No
 
 
 # -- the reference server's store -----------------------------------------------------------------------
-def _central_store_module() -> Any:
-    try:
-        return importlib.import_module("sync.server.store")
-    except ImportError as e:
-        pytest.skip(f"sync.server.store is not importable yet ({e}); the simulator was tested in memory")
-
-
 def test_against_the_central_store_on_sqlite(tmp_path: Path) -> None:
-    mod = _central_store_module()
-    central = mod.CentralStore(str(tmp_path / "central.db"))
+    central = CentralStore(str(tmp_path / "central.db"))
     try:
         sim = Simulator(central, seed=5, clock=lambda: START)
         n = sim.bootstrap()
