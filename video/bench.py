@@ -22,6 +22,7 @@ import platform
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -285,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss_mb_16_displayed": {"value": full16["rss_mb"], "target": 400},
     }
     text = json.dumps(result, indent=2)
+    sys.stdout.write(text + "\n")
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
     return 0

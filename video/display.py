@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 # A tile smaller than this (in device pixels) gets keyframes only when there is no sub-stream.
 SMALL_TILE_PIXELS = 320 * 180
 MANY_TILES = 16
+# A keyframes-only tile shows about one picture a second: it accepts pictures this late (seconds),
+# which lets the source read in batches when nothing else needs every packet at once.
+KEYFRAME_LATENCY = 0.2
 
 
 class DisplayMode(StrEnum):
@@ -298,6 +301,7 @@ class DisplayDecoder:
             old = self._sub
             if old is not None and mode is DisplayMode.KEYFRAMES:
                 old.keyframes_only = True
+                old.latency = KEYFRAME_LATENCY
                 return
             # To full rate: a new subscription starts on the source's cached GOP at once,
             # rather than waiting up to a GOP for the next keyframe.
@@ -307,7 +311,8 @@ class DisplayDecoder:
             old.close()
         if mode is not DisplayMode.OFF:
             sub = self.source.subscribe(
-                f"{self.name}", maxsize=self._queue_size, keyframes_only=mode is DisplayMode.KEYFRAMES
+                f"{self.name}", maxsize=self._queue_size, keyframes_only=mode is DisplayMode.KEYFRAMES,
+                latency=KEYFRAME_LATENCY if mode is DisplayMode.KEYFRAMES else 0.0,
             )
             with self._lock:
                 self._sub = sub

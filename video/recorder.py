@@ -176,7 +176,9 @@ class Recorder:
         if self._pool is not None:
             return
         self.index.recover(self.camera_id)
-        self._sub = self.source.subscribe(f"record-{self.camera_id}", maxsize=self.options.queue_packets)
+        # Packets wait up to a batch in the pool anyway: the source may read them in batches too.
+        self._sub = self.source.subscribe(f"record-{self.camera_id}", maxsize=self.options.queue_packets,
+                                          latency=self.options.batch_seconds)
         self._last_packet = self._last_progress = time.monotonic()
         pool = self._shared_pool
         if pool is None:  # a recorder on its own gets a pool of its own

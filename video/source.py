@@ -54,6 +54,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
+# Batched reading (SourceOptions.max_read_delay): a read that took longer than _WAITED waited for the
+# network, and a packet that arrived within _FRESH of its estimated capture time is not a backlog.
+_WAITED = 0.003
+_FRESH = 0.03
 
 
 class SourceState(StrEnum):
@@ -85,6 +89,12 @@ class SourceOptions:
     # How much of a live stream FFmpeg may analyse before the first packet. None: 0.3 s for RTSP,
     # whose SDP already carries the codec parameters, and 1 s for the rest, which must find a keyframe.
     probe_seconds: float | None = None
+    # The longest a source may hold back reading when every consumer accepts that much delay (the
+    # recorder, a keyframes-only tile): the packets meanwhile wait in the socket's buffer and are
+    # then read in one go, so the thread wakes a few times a second instead of once per frame.
+    # 0 reads every packet as it arrives. Never used for RTSP over UDP (the socket buffer is small
+    # and a datagram that does not fit is lost) nor for streams stamped by arrival (MJPEG).
+    max_read_delay: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +177,11 @@ class Subscription:
     decodable at the next keyframe; every packet not delivered is counted in ``dropped``.
     """
 
-    def __init__(self, source: Source, name: str, maxsize: int, keyframes_only: bool) -> None:
+    def __init__(self, source: Source, name: str, maxsize: int, keyframes_only: bool, latency: float = 0.0) -> None:
         self.source = source
         self.name = name
         self.maxsize = maxsize
+        self._latency = latency
         self._queue: deque[MediaPacket] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._keyframes_only = keyframes_only
@@ -192,6 +203,16 @@ class Subscription:
             elif not value and self._keyframes_only:
                 self._need_keyframe = True  # full rate resumes at a keyframe
             self._keyframes_only = value
+
+    @property
+    def latency(self) -> float:
+        """How late (seconds) this consumer accepts packets; the source reads in batches up to the least of these."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        self._latency = max(0.0, value)
+        self.source._consumers_changed()
 
     @property
     def closed(self) -> bool:
@@ -383,6 +404,8 @@ class Source:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._arrival_clock = False
+        self._read_delay = 0.0  # see SourceOptions.max_read_delay; set from the consumers
+        self._consumers_changed()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -423,15 +446,23 @@ class Source:
 
     # -- consumers ---------------------------------------------------------------------------
 
-    def subscribe(self, name: str, *, maxsize: int = 100, keyframes_only: bool = False) -> Subscription:
-        """A new consumer queue. It starts with the current GOP (keyframe first) when there is one."""
+    def subscribe(
+        self, name: str, *, maxsize: int = 100, keyframes_only: bool = False, latency: float = 0.0
+    ) -> Subscription:
+        """A new consumer queue. It starts with the current GOP (keyframe first) when there is one.
+
+        ``latency``: how late, in seconds, the consumer accepts packets. While every consumer accepts
+        some delay the source reads in batches (see ``SourceOptions.max_read_delay``); a consumer that
+        shows live pictures at full rate subscribes with 0.
+        """
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
-        sub = Subscription(self, name, maxsize, keyframes_only)
+        sub = Subscription(self, name, maxsize, keyframes_only, max(0.0, latency))
         with self._lock:
             if self._gop_valid:
                 sub._prefill(list(self._gop))
             self._subs.append(sub)
+        self._consumers_changed()
         return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
@@ -439,6 +470,12 @@ class Source:
             if sub in self._subs:
                 self._subs.remove(sub)
                 self._c.dropped_closed += sub.dropped
+        self._consumers_changed()
+
+    def _consumers_changed(self) -> None:
+        with self._lock:
+            least = min((s.latency for s in self._subs), default=self.options.max_read_delay)
+            self._read_delay = min(least, self.options.max_read_delay, self.options.stall_after / 4)
 
     @property
     def subscriptions(self) -> list[Subscription]:
@@ -647,19 +684,27 @@ class Source:
         last_video = time.monotonic()
         clock = _CaptureClock()
         clock_origin = time.monotonic()
+        # Reading in batches (see SourceOptions.max_read_delay) for live sources where it is safe.
+        may_batch = not is_file and not self._arrival_clock and not (
+            self.kind is SourceKind.RTSP and o.transport == "udp"
+        )
+        asked = time.monotonic()  # when the current read started
         while True:
             pace_start: float | None = None
             pace_origin = 0.0
             end = 0
             for raw in container.demux(video):
                 now_mono = time.monotonic()
+                waited = now_mono - asked
                 if raw.stream.index != video.index or raw.size == 0:
                     if now_mono - last_video > o.stall_after:
                         raise TimeoutError("no video in the stream")
                     if self._stop.is_set():
                         return
+                    asked = time.monotonic()
                     continue
                 last_video = now_mono
+                fresh = False
                 for p, data in annexb.filter(raw):
                     if self._arrival_clock:
                         arrived = round((now_mono - clock_origin) * 90000)
@@ -677,9 +722,12 @@ class Source:
                                 pace_start, pace_origin = now_mono, secs
                             wait = pace_start + (secs - pace_origin) - now_mono
                             if wait > 0:
-                                # time.sleep costs less CPU per wake than Event.wait; waits are one frame
-                                # long, so stop() is still seen within a frame.
-                                time.sleep(min(wait, 0.2)) if wait <= 0.2 else self._stop.wait(wait)
+                                # Not due yet: sleep until it is, plus the delay the consumers accept
+                                # (the packets due meanwhile then go out together). time.sleep costs
+                                # less CPU per wake than Event.wait; waits are short, so stop() is
+                                # still seen within a fraction of a second.
+                                wait += self._read_delay
+                                time.sleep(wait) if wait <= 0.3 else self._stop.wait(wait)
                                 if self._stop.is_set():
                                     return
                             now_mono = time.monotonic()
@@ -687,6 +735,10 @@ class Source:
                         end = max(end, pts + (p.duration or frame_ticks))
                     wall = time.time()
                     ts = pts if pts is not None else dts
+                    capture = wall if ts is None else clock.capture(wall, ts * tick)
+                    # At the live edge: the read waited for the network and the packet is no later
+                    # than its capture time says (a backlog read from the socket's buffer is).
+                    fresh = waited > _WAITED and wall - capture < _FRESH
                     yield MediaPacket(
                         data=data,
                         pts=pts,
@@ -696,8 +748,15 @@ class Source:
                         info=info,
                         wall=wall,
                         mono=now_mono,
-                        capture=wall if ts is None else clock.capture(wall, ts * tick),
+                        capture=capture,
                     )
+                if fresh and may_batch and self._read_delay > 0:
+                    # Caught up with the camera, and every consumer accepts some delay: let the next
+                    # packets gather in the socket's buffer, then read them together.
+                    time.sleep(self._read_delay)
+                    if self._stop.is_set():
+                        return
+                asked = time.monotonic()
             if not (is_file and o.loop) or self._stop.is_set():
                 return
             container.seek(0, stream=video)

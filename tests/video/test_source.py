@@ -171,6 +171,35 @@ def test_late_consumer_of_a_live_source_starts_on_a_keyframe(
     assert got[0].mono < time.monotonic()  # from the cached GOP, not a wait for the next keyframe
 
 
+def _wakes(packets: list[MediaPacket], gap: float = 0.015) -> int:
+    """How many separate reads the source's thread made: packets read together arrive within ``gap``."""
+    return 1 + sum(1 for a, b in itertools.pairwise(packets) if b.mono - a.mono > gap)
+
+
+def test_a_source_reads_in_batches_while_every_consumer_accepts_delay(
+    synthetic: SyntheticCameraServer, source_factory: Callable[..., Source]
+) -> None:
+    src = source_factory(synthetic.url("window/A01"))
+    recorder = src.subscribe("record", maxsize=1000, latency=0.2)  # as the recorder subscribes
+    src.start()
+    take(recorder, 30, timeout=8)  # past the connection's first burst (the server's cached GOP)
+    batched = take(recorder, 100, timeout=8)
+    assert len(batched) == 100
+    # About two reads per 0.2 s (the batch, then one that waits for the camera) instead of one per frame.
+    assert _wakes(batched) <= 45, _wakes(batched)
+    # Held back by no more than the delay the consumer accepts (plus a frame)...
+    assert max(p.wall - p.capture for p in batched) < 0.35
+    # ...and still placed in time as the camera took them: 40 ms apart.
+    spacing = [b.capture - a.capture for a, b in itertools.pairwise(batched)]
+    assert max(abs(g - 0.04) for g in spacing) < 0.015, spacing
+
+    display = src.subscribe("display", maxsize=200)  # full-rate pictures: every packet as it arrives
+    take(display, 15, timeout=3)
+    per_frame = take(display, 100, timeout=8)
+    assert _wakes(per_frame) >= 80, _wakes(per_frame)
+    display.close()
+
+
 # -- live sources over real protocols ----------------------------------------------------------
 
 
