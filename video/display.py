@@ -109,6 +109,7 @@ class Frame:
     pixels: npt.NDArray[np.uint8]  # height × width × 3, RGB
     pts: float | None  # seconds on the stream's clock
     wall: float  # time.time() when its packet arrived from the camera
+    capture: float  # time.time() at which the camera took it (estimated from its timestamp)
     decoded: float  # time.time() when it was ready
     keyframe: bool
     number: int  # counts up per published frame, so a painter can tell a new one
@@ -389,6 +390,7 @@ class DisplayDecoder:
             pixels=pixels,
             pts=packet.seconds,
             wall=packet.wall,
+            capture=packet.capture,
             decoded=time.time(),
             keyframe=packet.keyframe,
             number=self._number,

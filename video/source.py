@@ -54,10 +54,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
-# Batched reading (SourceOptions.max_read_delay): a read that took longer than _WAITED waited for the
-# network, and a packet that arrived within _FRESH of its estimated capture time is not a backlog.
-_WAITED = 0.003
-_FRESH = 0.03
+# Batched reading (SourceOptions.max_read_delay): the thread wakes this long after the last packet
+# of a batch is due, so that a camera's small delays do not make it wait on the socket.
+_BATCH_MARGIN = 0.008
 
 
 class SourceState(StrEnum):
@@ -688,23 +687,24 @@ class Source:
         may_batch = not is_file and not self._arrival_clock and not (
             self.kind is SourceKind.RTSP and o.transport == "udp"
         )
-        asked = time.monotonic()  # when the current read started
+        # When packets arrive at the live edge, by decoding timestamp (arrival order): to know when
+        # the next one is due, so that the thread sleeps until a batch has arrived instead of
+        # waiting on the socket for each packet.
+        arrivals = _CaptureClock()
         while True:
             pace_start: float | None = None
             pace_origin = 0.0
             end = 0
             for raw in container.demux(video):
                 now_mono = time.monotonic()
-                waited = now_mono - asked
                 if raw.stream.index != video.index or raw.size == 0:
                     if now_mono - last_video > o.stall_after:
                         raise TimeoutError("no video in the stream")
                     if self._stop.is_set():
                         return
-                    asked = time.monotonic()
                     continue
                 last_video = now_mono
-                fresh = False
+                next_due: float | None = None
                 for p, data in annexb.filter(raw):
                     if self._arrival_clock:
                         arrived = round((now_mono - clock_origin) * 90000)
@@ -736,9 +736,9 @@ class Source:
                     wall = time.time()
                     ts = pts if pts is not None else dts
                     capture = wall if ts is None else clock.capture(wall, ts * tick)
-                    # At the live edge: the read waited for the network and the packet is no later
-                    # than its capture time says (a backlog read from the socket's buffer is).
-                    fresh = waited > _WAITED and wall - capture < _FRESH
+                    if may_batch and dts is not None:
+                        frame_s = p.duration * tick if p.duration else 1 / info.fps if info.fps else 0.0
+                        next_due = arrivals.capture(wall, dts * tick) + frame_s if frame_s > 0 else None
                     yield MediaPacket(
                         data=data,
                         pts=pts,
@@ -750,13 +750,17 @@ class Source:
                         mono=now_mono,
                         capture=capture,
                     )
-                if fresh and may_batch and self._read_delay > 0:
-                    # Caught up with the camera, and every consumer accepts some delay: let the next
-                    # packets gather in the socket's buffer, then read them together.
-                    time.sleep(self._read_delay)
-                    if self._stop.is_set():
-                        return
-                asked = time.monotonic()
+                delay = self._read_delay
+                if next_due is not None and delay > 0:
+                    wake = next_due + delay + _BATCH_MARGIN
+                    now = time.time()
+                    if next_due > now:
+                        # Caught up with the camera (the next packet is not here yet), and every
+                        # consumer accepts some delay: let the packets due meanwhile gather in the
+                        # socket's buffer and read them together, one wake-up for the batch.
+                        time.sleep(min(wake - now, 0.5))
+                        if self._stop.is_set():
+                            return
             if not (is_file and o.loop) or self._stop.is_set():
                 return
             container.seek(0, stream=video)

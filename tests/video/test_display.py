@@ -75,6 +75,7 @@ def test_full_rate_decoder_publishes_immutable_frames_at_tile_size(looped: Sourc
         assert f.pixels.shape == (270, 480, 3) and f.pixels.dtype == np.uint8
         with pytest.raises(ValueError, match="read-only"):
             f.pixels[0, 0, 0] = 1
+        assert f.capture <= f.decoded < f.capture + 1, "stamped with when the camera took it"
         held = f.pixels.copy()
         time.sleep(0.5)  # many more frames are published meanwhile into reused buffers
         assert np.array_equal(f.pixels, held), "a frame someone holds is never written again"
