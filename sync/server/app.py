@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from sync.server.middleware import DEFAULT_MAX_BODY, RequestBodyMiddleware
+from sync.server.middleware import DEFAULT_MAX_BODY, InternalErrorMiddleware, RequestBodyMiddleware
 from sync.server.store import DEFAULT_LIMIT, MAX_ACTIONS, MAX_LIMIT, CentralStore, Refusal, Terminal, server_time
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,7 @@ def create_app(store: CentralStore, *, max_body_bytes: int = DEFAULT_MAX_BODY) -
     )
     app.add_middleware(RequestBodyMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(InternalErrorMiddleware)  # outermost of ours: catches what the handlers do not
     app.state.store = store
 
     # -- errors -----------------------------------------------------------------------------------

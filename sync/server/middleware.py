@@ -1,18 +1,26 @@
-"""Request bodies: a size limit, and gzip-encoded bodies (``Content-Encoding: gzip``) unpacked.
+"""Pure ASGI middleware: request bodies, and unexpected failures.
 
-A pure ASGI middleware: the body is read up to the limit (413 beyond it, before the rest is
-read), unpacked with the same limit on the unpacked size (a small gzip bomb cannot fill memory),
-and handed on as one message with the encoding header removed.
+:class:`RequestBodyMiddleware`: the body is read up to the limit (413 beyond it, before the rest
+is read), unpacked with the same limit on the unpacked size (a small gzip bomb cannot fill
+memory), and handed on as one message with the encoding header removed.
+
+:class:`InternalErrorMiddleware`: an unexpected exception becomes a 500 with an error body, and the
+connection stays usable. (Starlette's handler for ``Exception`` answers too, but then re-raises to
+the server, which closes the connection at once: a client could see the reset instead of the
+answer.)
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 async def send_error(send: Send, status: int, code: str, message: str) -> None:
@@ -109,3 +117,28 @@ class RequestBodyMiddleware:
             return await receive()  # after the body: wait for the disconnect, as Starlette expects
 
         await self.app(scope, replay, send)
+
+
+class InternalErrorMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            if started:  # too late for an error body: the server ends the connection
+                raise
+            log.error("unexpected failure: %r", exc, exc_info=exc)
+            await send_error(send, 500, "internal", "the server failed unexpectedly; retry later")
