@@ -7,6 +7,7 @@ missing the tests using it are skipped, except under ``CI`` (which installs it),
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,15 @@ def _require(reason: str | None, what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI installs {what}, yet: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture
+def ffmpeg_command() -> str:
+    """The ``ffmpeg`` command (the benchmarks' reference). Skips (fails under CI) without it."""
+    path = shutil.which("ffmpeg")
+    _require(None if path else "the ffmpeg command is not installed (apt-get install ffmpeg)", "ffmpeg")
+    assert path is not None
+    return path
 
 
 @pytest.fixture
