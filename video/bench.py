@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 
 from video.display import Converter, DisplayDecoder, DisplayMode
 from video.source import Source, SourceOptions
@@ -166,6 +167,8 @@ def breakdown(clip: Path, tile: tuple[int, int], repeats: int = 3) -> dict[str, 
                     q.time_base = stream.time_base
                 packets.append(q)
         codec_name = stream.codec_context.name
+
+    cv2.setNumThreads(1)  # as the display decoders run it (DisplayDecoder.start)
 
     def one_pass(convert: bool) -> float:
         codec = av.CodecContext.create(codec_name, "r")
