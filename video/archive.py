@@ -823,7 +823,7 @@ class ArchiveReader:
         with self.index.store.read() as s:
             q = select(Segment).where(Segment.camera_id == self.camera_id, *where)  # type: ignore[arg-type]
             rows = list(s.scalars(q.order_by(*order).limit(limit)))  # type: ignore[arg-type]
-            return [_segment_info(self.index, r) for r in rows]
+            return [self.index.segment_info(r) for r in rows]
 
     def _locate(self, at: datetime) -> SegmentInfo | Gap:
         """The readable segment showing ``at``, or the gap there."""
@@ -1224,14 +1224,6 @@ def _box(width: int | None, height: int | None) -> tuple[int, int] | None:
     if width is None and height is None:
         return None
     return (width or 1 << 16, height or 1 << 16)
-
-
-def _segment_info(index: FootageIndex, r: Segment) -> SegmentInfo:
-    return SegmentInfo(
-        id=r.id, camera_id=r.camera_id, start=r.start, end=r.end, path=index.root / r.path, bytes=r.bytes,
-        sha256=r.sha256, status=SegmentStatus(r.status), frames=r.frames, codec=r.codec, width=r.width,
-        height=r.height, problem=r.problem,
-    )
 
 
 def _bad_reason(seg: SegmentInfo) -> str:

@@ -263,9 +263,10 @@ class FootageIndex:
                 q = q.where(Segment.status.in_([SegmentStatus.CLOSED.value, SegmentStatus.RECOVERED.value,
                                                 SegmentStatus.OPEN.value]))
             rows = list(s.scalars(q.order_by(Segment.start, Segment.id)))
-        return [self._info(r) for r in rows]
+        return [self.segment_info(r) for r in rows]
 
-    def _info(self, r: Segment) -> SegmentInfo:
+    def segment_info(self, r: Segment) -> SegmentInfo:
+        """A row as the value the readers use (its path made absolute)."""
         return SegmentInfo(
             id=r.id, camera_id=r.camera_id, start=r.start, end=r.end, path=self.root / r.path, bytes=r.bytes,
             sha256=r.sha256, status=SegmentStatus(r.status), frames=r.frames, codec=r.codec, width=r.width,
@@ -294,7 +295,7 @@ class FootageIndex:
                 with self.store.write() as s:
                     s.execute(update(Segment).where(Segment.id == r.id).values(status=status.value, problem=problem))
                 log.warning("footage %s: %s", r.path, problem)
-                bad.append(self._info(r))
+                bad.append(self.segment_info(r))
         return bad
 
     def mark(self, seg_id: int, status: SegmentStatus, problem: str) -> None:
