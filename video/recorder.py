@@ -89,19 +89,16 @@ class _Segment:
         self._last_capture_end: float | None = None
 
     def write(self, packet: MediaPacket) -> None:
-        p = av.Packet(packet.data)
+        p = packet.to_av()
         # Timestamps start near zero in every file (no 33-bit wrap, no negative dts).
-        p.pts = None if packet.pts is None else packet.pts - self.base
-        p.dts = None if packet.dts is None else packet.dts - self.base
-        if p.dts is not None and self._last_dts is not None and p.dts <= self._last_dts:
-            p.dts = self._last_dts + 1  # a camera that repeats a timestamp must not stop the muxer
-            if p.pts is not None and p.pts < p.dts:
-                p.pts = p.dts
-        self._last_dts = p.dts
-        if packet.duration:
-            p.duration = packet.duration
-        p.time_base = self.info.time_base
-        p.is_keyframe = packet.keyframe
+        pts = None if packet.pts is None else packet.pts - self.base
+        dts = None if packet.dts is None else packet.dts - self.base
+        if dts is not None and self._last_dts is not None and dts <= self._last_dts:
+            dts = self._last_dts + 1  # a camera that repeats a timestamp must not stop the muxer
+            if pts is not None and pts < dts:
+                pts = dts
+        self._last_dts = dts
+        p.pts, p.dts = pts, dts
         p.stream = self.stream
         self.container.mux(p)
         self.frames += 1
@@ -315,7 +312,7 @@ class Recorder:
         except (OSError, av.error.FFmpegError) as e:
             self._failed(e)
             return False
-        self.index.close_gap(self.camera_id, datetime.fromtimestamp(packet.capture or packet.wall, UTC))
+        self.index.close_gap(self.camera_id, self._segment.start)
         log.debug("%s: segment %s", self.camera_id, self._segment.path.name)
         return True
 
