@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 
 from supervision.store.footage import EvidenceHold, HoldKind, Segment, SegmentStatus
 from supervision.store.models import AuditEntry, BookmarkRow, Camera, ComplaintRow, WarningState
@@ -237,31 +237,27 @@ class Retention:
         holds = self.holds()
         windows = self._windows()
         cutoff = now - timedelta(days=self.policy.retention_days)
-        with self.store.read() as s:
-            finished = list(s.scalars(select(Segment).where(Segment.status != SegmentStatus.OPEN.value)
-                                      .order_by(Segment.start)))
-            s.expunge_all()
-        unheld: list[Segment] = []
-        for seg in finished:
+        for seg in self._finished(Segment.end < cutoff):
             if self._held(holds, windows, seg):
-                if seg.end < cutoff:
-                    rep.held_kept += 1
-                continue
-            if seg.end < cutoff:
+                rep.held_kept += 1
+            else:
                 self._delete(seg, "older than the retention period", rep)
                 rep.pruned_for_age += 1
-            else:
-                unheld.append(seg)
         used = self._footage_bytes() if self.policy.quota_bytes else None  # summed once, then kept up to date
         rep.free_percent = self.free_percent(used)
-        while rep.free_percent < self.policy.min_free_percent and unheld:
-            seg = unheld.pop(0)
+        # The rest of the footage is read only when space is short (most passes it is not).
+        short = rep.free_percent < self.policy.min_free_percent
+        for seg in self._finished(Segment.end >= cutoff) if short else ():
+            if self._held(holds, windows, seg):
+                continue
             freed = rep.bytes_freed
             self._delete(seg, f"free space below {self.policy.min_free_percent:g} %", rep)
             rep.pruned_for_space += 1
             if used is not None:
                 used -= rep.bytes_freed - freed
             rep.free_percent = self.free_percent(used)
+            if rep.free_percent >= self.policy.min_free_percent:
+                break
         rep.full = rep.free_percent < self.policy.min_free_percent
         self._set_full(rep, now)
         if rep.pruned_for_age or rep.pruned_for_space:
@@ -269,6 +265,14 @@ class Retention:
                      rep.pruned_for_age, rep.pruned_for_space, rep.bytes_freed / 2**20, rep.held_kept,
                      rep.free_percent)
         return rep
+
+    def _finished(self, *where: ColumnElement[bool]) -> list[Segment]:
+        """Segments no recorder is writing any more, oldest first."""
+        with self.store.read() as s:
+            rows = list(s.scalars(select(Segment).where(Segment.status != SegmentStatus.OPEN.value, *where)
+                                  .order_by(Segment.start)))
+            s.expunge_all()
+        return rows
 
     def _delete(self, seg: Segment, why: str, rep: PruneReport) -> None:
         path = self.index.root / seg.path
