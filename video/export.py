@@ -161,10 +161,7 @@ def load_or_create_key(data_dir: Path) -> SigningKey:
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(pem)
-                f.flush()
-                os.fsync(f.fileno())
+            _write_synced(fd, pem)
             try:
                 os.link(tmp, path)
             except FileExistsError:
@@ -174,16 +171,21 @@ def load_or_create_key(data_dir: Path) -> SigningKey:
                     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 except FileExistsError:
                     return _load_key(path)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(pem)
-                    f.flush()
-                    os.fsync(f.fileno())
+                _write_synced(fd, pem)
             created = SigningKey(key, path)
             log.info("created this terminal's signing key %s (fingerprint %s)", path, created.fingerprint)
             return created
         finally:
             tmp.unlink(missing_ok=True)
     return _load_key(path)
+
+
+def _write_synced(fd: int, data: bytes) -> None:
+    """Write ``data`` to a newly created file, flush it to disk and close it."""
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _load_key(path: Path) -> SigningKey:
