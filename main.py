@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import platformdirs
 
-from supervision.config import Config, ConfigError, DatabaseConfig, load_config
+from supervision.config import Config, ConfigError, load_config
 from video.urls import MaskingFilter, mask_text
 
 if TYPE_CHECKING:
@@ -74,6 +74,11 @@ def _open_store(data_dir: Path, cfg: Config) -> Store:
     return open_store(cfg.database.url or data_dir / "hallwatch.db")
 
 
+def _footage_root(data_dir: Path, cfg: Config) -> Path:
+    """Where `record` writes segments and `export` reads them."""
+    return cfg.recording.footage_dir or data_dir / "footage"
+
+
 # -- commands --------------------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace, cfg: Config) -> int:
     from supervision.ingest import ChangeError, import_file
@@ -101,16 +106,19 @@ def cmd_import(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_warnings(args: argparse.Namespace, cfg: Config) -> int:
-    from supervision.lifecycle import evaluate_store
-
-    tz = cfg.zone
-    at = args.at or datetime.now(UTC)
     store = _open_store(args.data, cfg)
     try:
-        report = evaluate_store(store, at, tz)
+        return show_warnings(store, args.at or datetime.now(UTC), cfg.zone, as_json=args.json)
     finally:
         store.close()
-    if args.json:
+
+
+def show_warnings(store: Store, at: datetime, tz: ZoneInfo, *, as_json: bool) -> int:
+    """Print the warnings in force at ``at`` (a table, or JSON) and which years lack holiday data."""
+    from supervision.lifecycle import evaluate_store
+
+    report = evaluate_store(store, at, tz)
+    if as_json:
         json.dump([v.as_json(tz) for v in report.views], sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
@@ -177,7 +185,7 @@ def cmd_export(args: argparse.Namespace, cfg: Config) -> int:
     try:
         key = load_or_create_key(args.data)
         result = export(
-            FootageIndex(store, cfg.recording.footage_dir or args.data / "footage"),
+            FootageIndex(store, _footage_root(args.data, cfg)),
             args.camera,
             start,
             end,
@@ -264,15 +272,22 @@ def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
     store = open_store(data / "hallwatch.db")  # never [database] url: that is the real store
     try:
         rep = import_page(store, ChangesPage.model_validate(body), source=f"demo-{now.date().isoformat()}")
+        print(f"demo hall for {now.date().isoformat()} in {data}: {rep.report.applied} records")
+        return show_warnings(store, now, cfg.zone, as_json=False)
     finally:
         store.close()
-    print(f"demo hall for {now.date().isoformat()} in {data}: {rep.report.applied} records")
-    args.data, args.at, args.json = data, now, False
-    return cmd_warnings(args, cfg.model_copy(update={"database": DatabaseConfig()}))
 
 
 def cmd_record(args: argparse.Namespace, cfg: Config) -> int:
     """Record every camera (store + [[cameras]]) until SIGINT/SIGTERM; then close every segment cleanly."""
+    store = _open_store(args.data, cfg)
+    try:
+        return _record(store, _footage_root(args.data, cfg), cfg)
+    finally:
+        store.close()
+
+
+def _record(store: Store, root: Path, cfg: Config) -> int:
     import signal
     import threading
     from datetime import timedelta
@@ -282,14 +297,12 @@ def cmd_record(args: argparse.Namespace, cfg: Config) -> int:
     from video.retention import RetentionPolicy
     from video.service import RecordingService, cameras_from_store
 
-    store = _open_store(args.data, cfg)
     rec = cfg.recording
     extra = [CameraConfig(c.id, c.name or c.id, c.url, c.sub_url, c.window_id) for c in cfg.cameras]
     cameras = cameras_from_store(store, extra)
     if not cameras:
         print("error: no cameras to record: none in the store, none under [[cameras]] in the config", file=sys.stderr)
         return EXIT_USAGE
-    root = rec.footage_dir or args.data / "footage"
     service = RecordingService(
         store,
         root,
@@ -584,8 +597,8 @@ def build_parser() -> argparse.ArgumentParser:
         "sync",
         help="sync with the central server: one round with --once, else every [server] interval",
         description="Sync with the central supervision server named in the config ([server] url, token or "
-        "HALLWATCH_TOKEN): push the actions waiting in the outbox, pull every page of changes, send a "
-        "heartbeat. With --once: one round, then print what it did (exit 0 on success, 1 on failure). "
+        "HALLWATCH_TOKEN): push the actions waiting in the outbox, send a heartbeat, pull every page of "
+        "changes. With --once: one round, then print what it did (exit 0 on success, 1 on failure). "
         "Without: a round every [server] interval seconds until interrupted.",
     )
     sp.add_argument("--once", action="store_true", help="one round, then exit")
