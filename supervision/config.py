@@ -116,7 +116,6 @@ class RecordingConfig(_Section):
         10.0, ge=0, le=24 * 60, description="footage held either side of a yellow or red warning, bookmark or complaint"
     )
 
-
     @field_validator("footage_dir", mode="before")
     @classmethod
     def _empty_dir(cls, v: object) -> object:

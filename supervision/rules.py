@@ -216,13 +216,11 @@ def _last_event(case: Case) -> datetime:
 
 
 _ACCEPTED, _DECIDED, _COMPLETED = STAGE_RANK["accepted"], STAGE_RANK["decided"], STAGE_RANK["completed"]
+_ONE_DAY = timedelta(days=1)
 
 
 def _start_of_day(d: date, tz: ZoneInfo) -> datetime:
-    return end_of_day(d - _ONE_DAY, tz)
-
-
-_ONE_DAY = timedelta(days=1)
+    return end_of_day(d - _ONE_DAY, tz)  # end_of_day is memoised
 
 
 @contextmanager
@@ -254,13 +252,12 @@ def _stage_findings(
     has_accepted = _ACCEPTED in ranks
     later_than_accepted = bool(ranks) and max(ranks) > _ACCEPTED
     completed_without_decided = _COMPLETED in ranks and _DECIDED not in ranks
-    simple = in_order and (has_accepted or not later_than_accepted) and not completed_without_decided
     first_at: dict[str, datetime] = {}
-    if not simple or ctype.stage_days:
+    if completed_without_decided or ctype.stage_days:  # the only checks that look stages up by name
         for st, at in stages:
             first_at.setdefault(st, at)
 
-    if Code.STAGE_SKIPPED in rules.enabled and stages and (not simple or ctype.stage_days):
+    if Code.STAGE_SKIPPED in rules.enabled and stages:
         skipped_at: datetime | None = None
         why = ""
         if not in_order:
