@@ -44,7 +44,8 @@ def late_case_file(tmp_path: Path) -> Path:
 
 def test_help_lists_every_command() -> None:
     out = run("--help").stdout
-    for cmd in ("import", "warnings", "demo-data", "--data", "--config", "--demo"):
+    commands = ("import", "warnings", "demo-data", "export", "verify", "probe", "record", "sync")
+    for cmd in (*commands, "--data", "--config", "--demo"):
         assert cmd in out
 
 

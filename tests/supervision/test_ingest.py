@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,9 @@ from tests.supervision.records_factory import CASE_TYPE, case_data, change, page
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     s = open_store(tmp_path / "store.db")
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
