@@ -30,13 +30,13 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeGuard
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import insert, select, update
 
 from supervision.records import BookmarkData, DispositionData
-from sync.server.schema import actions, records, warning_states
+from sync.server.schema import actions, warning_states
 from sync.server.scope import split_warning_key, within
 
 if TYPE_CHECKING:
@@ -138,18 +138,44 @@ def refuse_batch(terminal: Terminal, batch: Sequence[Any], max_actions: int) -> 
                 raise Refusal(403, "forbidden", "a leader terminal may not acknowledge or dispose warnings")
 
 
-def apply_action(tx: WriteTx, terminal: Terminal, scope: str, raw: Any) -> dict[str, Any]:
-    """Apply one action in the caller's (locked) transaction; its result."""
+class _Received(NamedTuple):
+    """What became of an action id received before."""
+
+    status: str
+    code: str | None
+    received_at: datetime
+
+
+def apply_batch(tx: WriteTx, terminal: Terminal, scope: str, batch: Sequence[Any]) -> list[dict[str, Any]]:
+    """Apply a batch in order in the caller's (locked) transaction; one result per action.
+    The ids received before are read in one query, not one per action."""
+    ids = {aid for raw in batch if isinstance(raw, dict) and _valid_id(aid := raw.get("id"))}
+    received: dict[str, _Received] = {}
+    if ids:
+        a = actions.c
+        q = select(a.id, a.status, a.code, a.received_at).where(a.id.in_(ids))
+        received = {x.id: _Received(x.status, x.code, x.received_at) for x in tx.c.execute(q)}
+    return [apply_action(tx, terminal, scope, raw, received) for raw in batch]
+
+
+def _valid_id(aid: object) -> TypeGuard[str]:
+    return isinstance(aid, str) and 1 <= len(aid) <= 200
+
+
+def apply_action(
+    tx: WriteTx, terminal: Terminal, scope: str, raw: Any, received: dict[str, _Received]
+) -> dict[str, Any]:
+    """Apply one action in the caller's (locked) transaction; its result. ``received``: the
+    batch's ids received before (``apply_batch``), and this one is added to it."""
     aid = raw.get("id") if isinstance(raw, dict) else None
-    if not isinstance(aid, str) or not 1 <= len(aid) <= 200:
+    if not _valid_id(aid):
         return {
             "id": aid if isinstance(aid, str) else None,
             "status": "rejected",
             "code": "invalid",
             "message": "an action needs an id: a string of 1 to 200 characters",
         }
-    a = actions.c
-    prev = tx.c.execute(select(a.status, a.code, a.received_at).where(a.id == aid)).first()
+    prev = received.get(aid)
     if prev is not None:
         original: dict[str, Any] = {"status": prev.status}
         if prev.code:
@@ -185,6 +211,7 @@ def apply_action(tx: WriteTx, terminal: Terminal, scope: str, raw: Any) -> dict[
             payload=json.dumps(raw, ensure_ascii=False, default=str),
         )
     )
+    received[aid] = _Received(status, code, tx.now)
     if status == "applied":
         log.info("action %s (%s) from %s applied", aid, rtype, terminal.id)
         return {"id": aid, "status": "applied"}
@@ -216,29 +243,24 @@ def _apply(tx: WriteTx, terminal: Terminal, scope: str, action: _Action) -> None
     if isinstance(action, _WarningAction):
         _warning_action(tx, terminal, scope, action)
     elif isinstance(action, CreateBookmark):
-        path = _live_path(tx, "camera", action.camera_id)
-        if path is None:
-            raise _Rejected("unknown_camera", f"there is no camera {action.camera_id!r}")
-        if not within(path, scope):
-            raise _Rejected("forbidden", f"camera {action.camera_id!r} is outside this terminal's scope")
+        _check_subject(tx, "camera", action.camera_id, scope)
         data = BookmarkData(
             camera_id=action.camera_id, at=action.at, note=action.note, by=action.by, terminal=terminal.name
         )
         _publish(tx, "bookmark", action.id, data)
     elif isinstance(action, CaseNote):
-        path = _live_path(tx, "case", action.case_id)
-        if path is None:
-            raise _Rejected("unknown_case", f"there is no case {action.case_id!r}")
-        if not within(path, scope):
-            raise _Rejected("forbidden", f"case {action.case_id!r} is outside this terminal's scope")
+        _check_subject(tx, "case", action.case_id, scope)
         # No record type carries case notes (sync-protocol.md): the note stays in the action log.
 
 
-def _live_path(tx: WriteTx, rtype: str, rid: str) -> str | None:
-    r = records.c
-    return tx.c.execute(
-        select(r.path).where(and_(r.type == rtype, r.id == rid, r.deleted.is_(False)))
-    ).scalar_one_or_none()
+def _check_subject(tx: WriteTx, rtype: str, rid: str, scope: str) -> None:
+    """``unknown_<type>`` unless the record is live, ``forbidden`` unless it is inside ``scope``
+    (from the transaction's record cache: no query when it was read or written before)."""
+    row = tx.row(rtype, rid)
+    if row is None or row.deleted or row.path is None:
+        raise _Rejected(f"unknown_{rtype}", f"there is no {rtype} {rid!r}")
+    if not within(row.path, scope):
+        raise _Rejected("forbidden", f"{rtype} {rid!r} is outside this terminal's scope")
 
 
 def _utc_key(t: datetime) -> str:

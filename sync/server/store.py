@@ -171,7 +171,7 @@ def _first_error(where: str, err: ValidationError, prefix: str) -> ValueError:
     return ValueError(f"{where}: {loc}: {e['msg']}")
 
 
-def encode_data(record_type: str, model: BaseModel, raw: Mapping[str, Any], where: str) -> tuple[dict[str, Any], str]:
+def encode_data(model: BaseModel, raw: Mapping[str, Any], where: str) -> tuple[dict[str, Any], str]:
     """Normalised data and its JSON text. Fields this version does not know are kept (a newer
     publisher's fields reach newer clients; older ones ignore them, as the protocol says)."""
     dumped = model.model_dump(mode="json", by_alias=True)
@@ -213,7 +213,7 @@ def prepare_change(index: int, raw: Any) -> _Prepared:
             year_table(model)
     except ValueError as e:
         raise ValueError(f"{where}: data: {e}") from None
-    dumped, text_ = encode_data(rtype, model, data, where)
+    dumped, text_ = encode_data(model, data, where)
     return _Prepared(rtype, rid, "upsert", dumped, text_)
 
 
@@ -768,13 +768,13 @@ class CentralStore:
 
         ``Refusal`` 413 above ``MAX_ACTIONS``; 403 for a leader's ``warning.*`` actions.
         """
-        from sync.server.actions import apply_action, refuse_batch
+        from sync.server.actions import apply_batch, refuse_batch
 
         refuse_batch(terminal, batch, MAX_ACTIONS)
         with self.write() as tx:
             tx.lock()  # one action at a time, server-wide: the first valid transition wins
             scope = tx.scope_path(terminal.scope)
-            results = [apply_action(tx, terminal, scope, raw) for raw in batch]
+            results = apply_batch(tx, terminal, scope, batch)
             tx.finish()
         return results
 
