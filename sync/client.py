@@ -188,19 +188,19 @@ def retry_after_seconds(value: str | None, *, now: datetime, cap: float) -> floa
         return None
     if text.isdigit():
         return min(float(int(text)), cap)
-    try:
-        at = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
+    at = _http_date(text)
+    if at is None:
         return None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
     return min(max((at - now).total_seconds(), 0.0), cap)
 
 
 def _server_date(headers: Mapping[str, str]) -> datetime | None:
     value = headers.get("Date")
-    if not value:
-        return None
+    return _http_date(value) if value else None
+
+
+def _http_date(value: str) -> datetime | None:
+    """An HTTP-date as an aware instant (UTC when it names no zone); None if unreadable."""
     try:
         at = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
