@@ -165,7 +165,10 @@ class Converter:
 
     def __init__(self) -> None:
         self.pool = _BufferPool()
-        self._i420: npt.NDArray[np.uint8] | None = None
+        # The I420 buffer at the tile's size and its Y, U and V planes as views into it; made again
+        # only when the size changes.
+        self._i420: npt.NDArray[np.uint8] = np.empty((0, 0), np.uint8)
+        self._i420_planes: tuple[npt.NDArray[np.uint8], ...] = ()
         self._reformatter = av.video.reformatter.VideoReformatter()
 
     def convert(self, frame: av.VideoFrame, width: int, height: int) -> npt.NDArray[np.uint8]:
@@ -181,17 +184,17 @@ class Converter:
         return out
 
     def _convert_i420(self, frame: av.VideoFrame, width: int, height: int, out: npt.NDArray[np.uint8]) -> None:
-        if self._i420 is None or self._i420.shape != (height * 3 // 2, width):
+        if self._i420.shape != (height * 3 // 2, width):
             self._i420 = np.empty((height * 3 // 2, width), np.uint8)
-        flat = self._i420.reshape(-1)
-        y_size, c_size = width * height, (width // 2) * (height // 2)
-        targets = (
-            flat[:y_size].reshape(height, width),
-            flat[y_size : y_size + c_size].reshape(height // 2, width // 2),
-            flat[y_size + c_size : y_size + 2 * c_size].reshape(height // 2, width // 2),
-        )
-        for i, target in enumerate(targets):
-            plane = frame.planes[i]
+            flat = self._i420.reshape(-1)
+            y_size, c_size = width * height, (width // 2) * (height // 2)
+            self._i420_planes = (
+                flat[:y_size].reshape(height, width),
+                flat[y_size : y_size + c_size].reshape(height // 2, width // 2),
+                flat[y_size + c_size : y_size + 2 * c_size].reshape(height // 2, width // 2),
+            )
+        # frame.planes makes new plane objects on every access: once per frame.
+        for plane, target in zip(frame.planes, self._i420_planes, strict=True):
             src = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
             if src.shape == target.shape:
                 np.copyto(target, src)
