@@ -19,14 +19,11 @@ __all__ = ["MASK", "MaskingFilter", "SourceKind", "kind_of", "mask_text", "mask_
 MASK = "***"
 
 # Query parameters that carry credentials on some cameras (…/video.cgi?user=admin&pwd=…).
-_SECRET_PARAMS = re.compile(r"^(user(name)?|login|pass(word)?|pwd|passwd|token|key|secret|auth|sign(ature)?)$", re.I)
+_SECRET_KEYS = r"(?:user(?:name)?|login|pass(?:word)?|pwd|passwd|token|key|secret|auth|sign(?:ature)?)"
+_SECRET_PARAMS = re.compile(rf"^{_SECRET_KEYS}$", re.I)
 # scheme://userinfo@ — userinfo is everything up to the last @ before the host part.
 _USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^\s/@]*@)")
-_QUERY_SECRET = re.compile(
-    r"(?P<key>[?&;](?:user(?:name)?|login|pass(?:word)?|pwd|passwd|token|key|secret|auth|sign(?:ature)?)=)"
-    r"(?P<value>[^&\s'\"#]*)",
-    re.I,
-)
+_QUERY_SECRET = re.compile(rf"(?P<key>[?&;]{_SECRET_KEYS}=)(?P<value>[^&\s'\"#]*)", re.I)
 
 
 class SourceKind(StrEnum):
