@@ -51,6 +51,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def tail(path: Path, lines: int = 30) -> str:
+    """The last ``lines`` lines of a log file, or ``(no log)``."""
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def terminate(proc: subprocess.Popen[bytes], *, kill_now: bool, what: str) -> int | None:
+    """SIGKILL at once (``kill_now``), or SIGTERM and SIGKILL after :data:`STOP_GRACE`; always waits (no
+    zombie). Returns the exit code when the process ended on SIGTERM, else None."""
+    if proc.poll() is not None:
+        return None
+    if not kill_now:
+        proc.send_signal(signal.SIGCONT)  # a frozen (SIGSTOPped) process could not act on SIGTERM
+        proc.terminate()
+        try:
+            return proc.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            log.warning("%s (pid %d) ignored SIGTERM for %.0f s: killing", what, proc.pid, STOP_GRACE)
+    proc.kill()
+    proc.wait()
+    return None
+
+
 def _camera_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("GST_REGISTRY", str(_GST_REGISTRY))
@@ -144,11 +170,7 @@ class RtspCamera:
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines of the camera's stderr (all its runs, each headed by a ``--- start`` line)."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return tail(self.log_path, lines)
 
     # -- lifecycle
 
@@ -241,22 +263,9 @@ class RtspCamera:
         proc = self._proc
         if proc is None:
             return
-        if proc.poll() is None:
-            if kill_now:
-                proc.kill()
-                proc.wait()
-            else:
-                proc.send_signal(signal.SIGCONT)  # a frozen (SIGSTOPped) camera could not act on SIGTERM
-                proc.terminate()
-                try:
-                    code = proc.wait(timeout=STOP_GRACE)
-                except subprocess.TimeoutExpired:
-                    log.warning("camera pid %d ignored SIGTERM for %.0f s: killing", proc.pid, STOP_GRACE)
-                    proc.kill()
-                    proc.wait()
-                else:
-                    if code != 0:
-                        log.warning("camera pid %d exited with %d on SIGTERM:\n%s", proc.pid, code, self.log_tail(10))
+        code = terminate(proc, kill_now=kill_now, what="camera")
+        if code:
+            log.warning("camera pid %d exited with %d on SIGTERM:\n%s", proc.pid, code, self.log_tail(10))
         self._close_pipe()
         self._proc = None
 

@@ -1,4 +1,4 @@
-"""Fixtures for the video tests: real servers on 127.0.0.1 (see ``camera_servers``).
+"""Fixtures for the video tests: a clip, sources, and real servers on 127.0.0.1 (see ``camera_servers``).
 
 ``rtsp_camera_factory`` needs GStreamer's RTSP server under Debian's ``/usr/bin/python3``; where that is
 missing the tests using it are skipped, except under ``CI`` (which installs it), where they fail.
@@ -6,6 +6,8 @@ missing the tests using it are skipped, except under ``CI`` (which installs it),
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -33,6 +35,9 @@ from tests.video.media_servers import (
     openssl_unavailable,
     self_signed_certificate,
 )
+from tests.video.waiting import FAST
+from video.source import Source, SourceOptions
+from video.synthetic import CameraSpec, SyntheticCameraServer, write_file
 
 
 def _require(reason: str | None, what: str) -> None:
@@ -41,6 +46,37 @@ def _require(reason: str | None, what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI installs {what}, yet: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 s of the synthetic hall, H.264 640x360 at 25 fps, a keyframe every second, in MPEG-TS
+    (``test_source_protocols`` and ``test_bench`` make their own)."""
+    path = tmp_path_factory.mktemp("media") / "hall.ts"
+    write_file(path, seconds=3, label="A01")
+    return path
+
+
+@pytest.fixture
+def source_factory() -> Iterator[Callable[..., Source]]:
+    """``make(url, options=FAST) -> Source`` (not started); every source made must stop at teardown."""
+    made: list[Source] = []
+
+    def make(url: str, options: SourceOptions = FAST) -> Source:
+        s = Source(url, options)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        assert s.stop(timeout=10), f"{s.masked_url} did not stop"
+
+
+@pytest.fixture
+def synthetic() -> Iterator[SyntheticCameraServer]:
+    """The synthetic cameras' HTTP server with one camera, ``window/A01``."""
+    with SyntheticCameraServer({"window/A01": CameraSpec("A01")}) as server:
+        yield server
 
 
 @pytest.fixture
@@ -57,31 +93,14 @@ def rtsp_camera_factory(tmp_path: Path) -> Iterator[CameraFactory]:
     """``make(codec="h264", **kw) -> RtspCamera``: start a real RTSP camera (already listening when
     returned); every camera made is stopped at teardown. Skips (fails under CI) without GStreamer."""
     _require(gst_rtsp_unavailable("h264"), "the RTSP camera's packages")
-    cameras: list[RtspCamera] = []
+    with contextlib.ExitStack() as made:
 
-    def make(
-        codec: str = "h264",
-        *,
-        width: int = 640,
-        height: int = 360,
-        fps: int = 25,
-        user: str | None = None,
-        password: str | None = None,
-        port: int | None = None,
-        path: str = "/cam",
-    ) -> RtspCamera:
-        if codec != "h264":
-            _require(gst_rtsp_unavailable(codec), "the RTSP camera's packages")
-        cam = RtspCamera(
-            codec, width=width, height=height, fps=fps, user=user, password=password, port=port, path=path,
-            log_dir=tmp_path / "cameras",
-        )
-        cameras.append(cam)
-        return cam.start()
+        def make(codec: str = "h264", **options: Any) -> RtspCamera:  # RtspCamera's options (CameraFactory)
+            if codec != "h264":
+                _require(gst_rtsp_unavailable(codec), "the RTSP camera's packages")
+            return made.enter_context(RtspCamera(codec, log_dir=tmp_path / "cameras", **options))  # starts it
 
-    yield make
-    for cam in cameras:
-        cam.stop()
+        yield make
 
 
 @pytest.fixture
@@ -105,7 +124,6 @@ def garbage_server() -> Iterator[GarbageServer]:
 # them are skipped, except under ``CI`` (which installs them), where they fail.
 
 
-
 @pytest.fixture
 def rtmp_server(tmp_path: Path) -> Iterator[RtmpServer]:
     """nginx-rtmp listening on ``rtmp://127.0.0.1:<port>/live/<stream>`` (``.url("cam")``), its work folder
@@ -123,48 +141,32 @@ def rtmp_publisher_factory(tmp_path: Path) -> Iterator[PublisherFactory]:
     """``make(clip, url) -> FfmpegPublisher``: ffmpeg pushing ``clip`` in a loop, at real time, as FLV to
     ``url`` (already started when returned); every publisher made is stopped at teardown."""
     _require(nginx_rtmp_unavailable(), "nginx, libnginx-mod-rtmp and ffmpeg")
-    made: list[FfmpegPublisher] = []
+    numbers = itertools.count(1)
+    with contextlib.ExitStack() as made:
 
-    def make(clip: Path, url: str) -> FfmpegPublisher:
-        publisher = FfmpegPublisher(clip, url, log_path=tmp_path / "publishers" / f"publisher-{len(made) + 1}.log")
-        made.append(publisher)
-        return publisher.start()
+        def make(clip: Path, url: str) -> FfmpegPublisher:
+            log_path = tmp_path / "publishers" / f"publisher-{next(numbers)}.log"
+            publisher = FfmpegPublisher(clip, url, log_path=log_path)
+            made.callback(publisher.stop)
+            return publisher.start()
 
-    yield make
-    for publisher in made:
-        publisher.stop()
+        yield make
 
 
 @pytest.fixture
 def mjpeg_server_factory() -> Iterator[Callable[..., MjpegServer]]:
     """``make(**MjpegServer options) -> MjpegServer``: an MJPEG camera on ``.url`` (…/video.mjpg);
     every server made is stopped at teardown."""
-    made: list[MjpegServer] = []
-
-    def make(**options: Any) -> MjpegServer:
-        server = MjpegServer(**options)
-        made.append(server)
-        return server
-
-    yield make
-    for server in made:
-        server.stop()
+    with contextlib.ExitStack() as made:
+        yield lambda **options: made.enter_context(MjpegServer(**options))
 
 
 @pytest.fixture
 def flv_server_factory() -> Iterator[Callable[[Path], FlvHttpServer]]:
     """``make(clip) -> FlvHttpServer``: ``clip`` as an endless HTTP-FLV stream on ``.url`` (…/live.flv);
     every server made is stopped at teardown."""
-    made: list[FlvHttpServer] = []
-
-    def make(clip: Path) -> FlvHttpServer:
-        server = FlvHttpServer(clip)
-        made.append(server)
-        return server
-
-    yield make
-    for server in made:
-        server.stop()
+    with contextlib.ExitStack() as made:
+        yield lambda clip: made.enter_context(FlvHttpServer(clip))
 
 
 @pytest.fixture
@@ -172,17 +174,13 @@ def ts_server_factory(tmp_path: Path) -> Iterator[TsServerFactory]:
     """``make(clip, seconds=…, tls=False) -> TsHttpServer``: ``clip`` (``seconds`` long) looped at its bit
     rate on ``.url`` (…/live.ts); ``tls=True`` serves HTTPS with a fresh self-signed certificate (skips,
     or fails under CI, without the openssl command). Every server made is stopped at teardown."""
-    made: list[TsHttpServer] = []
+    with contextlib.ExitStack() as made:
 
-    def make(clip: Path, *, seconds: float, tls: bool = False) -> TsHttpServer:
-        context = None
-        if tls:
-            _require(openssl_unavailable(), "openssl")
-            context = self_signed_certificate(tmp_path / "tls")
-        server = TsHttpServer(clip, seconds=seconds, tls=context)
-        made.append(server)
-        return server
+        def make(clip: Path, *, seconds: float, tls: bool = False) -> TsHttpServer:
+            context = None
+            if tls:
+                _require(openssl_unavailable(), "openssl")
+                context = self_signed_certificate(tmp_path / "tls")
+            return made.enter_context(TsHttpServer(clip, seconds=seconds, tls=context))
 
-    yield make
-    for server in made:
-        server.stop()
+        yield make

@@ -50,11 +50,10 @@ import av
 import cv2
 import numpy as np
 
-from tests.video.camera_servers import free_port
+from tests.video.camera_servers import free_port, tail, terminate
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 READY_TIMEOUT = 10.0  # seconds for nginx to listen
 _BIND_ATTEMPTS = 5
 
@@ -166,31 +165,6 @@ def _wait_listening(proc: subprocess.Popen[bytes], ports: set[int], deadline: fl
     return False
 
 
-def _terminate(proc: subprocess.Popen[bytes], *, kill_now: bool, what: str) -> None:
-    """SIGTERM (or SIGKILL at once), SIGKILL after :data:`STOP_GRACE`; always waits (no zombie)."""
-    if proc.poll() is not None:
-        return
-    if kill_now:
-        proc.kill()
-        proc.wait()
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=STOP_GRACE)
-    except subprocess.TimeoutExpired:
-        log.warning("%s (pid %d) ignored SIGTERM for %.0f s: killing", what, proc.pid, STOP_GRACE)
-        proc.kill()
-        proc.wait()
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except FileNotFoundError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
 # ---------------------------------------------------------------------------------------- nginx-rtmp
 
 
@@ -228,7 +202,7 @@ class RtmpServer:
 
     def log_tail(self, lines: int = 30) -> str:
         """The end of nginx's error log (info level: connects, publishes, plays)."""
-        return _tail(self.error_log, lines)
+        return tail(self.error_log, lines)
 
     # -- configuration
 
@@ -305,10 +279,10 @@ http {{
                 log.info("nginx-rtmp on 127.0.0.1:%d (stat on %d), pid %d", self.port, self.http_port, proc.pid)
                 self._started = True
                 return self
-            _terminate(proc, kill_now=True, what="nginx")
+            terminate(proc, kill_now=True, what="nginx")
             self._proc = None
             why = f"exit code {proc.returncode}"
-            if "Address already in use" not in self.log_tail(5) + _tail(self.stderr_log, 5):
+            if "Address already in use" not in self.log_tail(5) + tail(self.stderr_log, 5):
                 break
             log.info("nginx: port %d or %d in use (attempt %d), retrying", self.port, self.http_port, attempt)
             if self._chosen_ports and not self._started:
@@ -317,19 +291,19 @@ http {{
                 time.sleep(0.5)
         raise RuntimeError(
             f"nginx did not start on 127.0.0.1:{self.port}/{self.http_port} ({why}); "
-            f"error log:\n{self.log_tail()}\nstderr:\n{_tail(self.stderr_log, 10)}"
+            f"error log:\n{self.log_tail()}\nstderr:\n{tail(self.stderr_log, 10)}"
         )
 
     def stop(self) -> None:
         """SIGTERM (nginx's fast shutdown), SIGKILL after 3 s. No-op when not running."""
         if self._proc is not None:
-            _terminate(self._proc, kill_now=False, what="nginx")
+            terminate(self._proc, kill_now=False, what="nginx")
             self._proc = None
 
     def kill(self) -> None:
         """SIGKILL at once: the server dies with every connection open. No-op when not running."""
         if self._proc is not None:
-            _terminate(self._proc, kill_now=True, what="nginx")
+            terminate(self._proc, kill_now=True, what="nginx")
             self._proc = None
 
     # -- what the server says
@@ -390,7 +364,7 @@ class FfmpegPublisher:
         return self._proc is not None and self._proc.poll() is None
 
     def log_tail(self, lines: int = 20) -> str:
-        return _tail(self.log_path, lines)
+        return tail(self.log_path, lines)
 
     def start(self) -> Self:
         if self.running:
@@ -413,7 +387,7 @@ class FfmpegPublisher:
     def stop(self) -> None:
         """SIGTERM (ffmpeg finishes the stream), SIGKILL after 3 s; reaps a publisher that already exited."""
         if self._proc is not None:
-            _terminate(self._proc, kill_now=False, what="ffmpeg publisher")
+            terminate(self._proc, kill_now=False, what="ffmpeg publisher")
             self._proc = None
 
     def _reap(self) -> None:

@@ -14,7 +14,7 @@ from tests.video.waiting import wait_for
 from video.camera import Camera, CameraConfig
 from video.display import DisplayChoice, DisplayDecoder, DisplayMode, choose_display, fit_size
 from video.source import Source, SourceOptions
-from video.synthetic import CameraSpec, SyntheticCameraServer, write_file
+from video.synthetic import CameraSpec, SyntheticCameraServer
 
 
 @pytest.mark.parametrize(
@@ -50,13 +50,6 @@ def test_fit_size_keeps_aspect_and_never_upscales(
     src: tuple[int, int], box: tuple[int, int], out: tuple[int, int]
 ) -> None:
     assert fit_size(*src, *box) == out
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("media") / "hall.ts"
-    write_file(path, seconds=3, label="A01")
-    return path
 
 
 @pytest.fixture

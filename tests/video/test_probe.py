@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.video.camera_servers import CameraFactory, SilentServer
-from video.synthetic import CameraSpec, SyntheticCameraServer
+from video.synthetic import SyntheticCameraServer
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ["state", "codec", "width", "height", "fps", "frames", "first_frame_s", "reconnects", "dropped", "error"]
@@ -25,12 +24,6 @@ def probe(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         cwd=ROOT,
     )
-
-
-@pytest.fixture
-def synthetic() -> Iterator[SyntheticCameraServer]:
-    with SyntheticCameraServer({"window/A01": CameraSpec("A01")}) as server:
-        yield server
 
 
 def test_probe_json_reports_a_live_camera(tmp_path: Path, synthetic: SyntheticCameraServer) -> None:

@@ -11,49 +11,18 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from tests.video.camera_servers import CameraFactory, GarbageServer, SilentServer
-from tests.video.waiting import take, wait_for
+from tests.video.waiting import FAST, take, wait_for
 from video.source import MediaPacket, Source, SourceOptions, SourceState, StreamInfo
-from video.synthetic import CameraSpec, SyntheticCameraServer, write_file
+from video.synthetic import SyntheticCameraServer, write_file
 
-FAST = SourceOptions(open_timeout=4.0, stall_after=2.0, backoff_initial=0.3, backoff_max=1.0)
-
-
-
-
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("media") / "hall.ts"
-    write_file(path, seconds=3, label="A01")
-    return path
-
-
-@pytest.fixture
-def source_factory() -> Iterator[Callable[..., Source]]:
-    made: list[Source] = []
-
-    def make(url: str, options: SourceOptions = FAST) -> Source:
-        s = Source(url, options)
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        assert s.stop(timeout=10), f"{s.masked_url} did not stop"
-
-
-@pytest.fixture
-def synthetic() -> Iterator[SyntheticCameraServer]:
-    with SyntheticCameraServer({"window/A01": CameraSpec("A01")}) as server:
-        yield server
+# ``clip``, ``source_factory`` and ``synthetic`` (camera ``window/A01``) come from conftest.py.
 
 
 # -- files -----------------------------------------------------------------------------------

@@ -8,23 +8,18 @@ from __future__ import annotations
 import itertools
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import av
 import pytest
 
 from tests.video.media_servers import FlvHttpServer, MjpegServer, PublisherFactory, RtmpServer, TsServerFactory
-from tests.video.waiting import take, wait_for
+from tests.video.waiting import FAST, take, wait_for
 from video.source import MediaPacket, Source, SourceOptions, SourceState
 from video.synthetic import write_file
 
-FAST = SourceOptions(open_timeout=4.0, stall_after=2.0, backoff_initial=0.3, backoff_max=1.0)
 CLIP_SECONDS = 2
-
-
-
-
 
 
 def decode(packets: list[MediaPacket]) -> list[av.VideoFrame]:
@@ -50,18 +45,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def source_factory() -> Iterator[Callable[..., Source]]:
-    made: list[Source] = []
-
-    def make(url: str, options: SourceOptions = FAST) -> Source:
-        s = Source(url, options)
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        assert s.stop(timeout=10), f"{s.masked_url} did not stop"
+# ``source_factory`` comes from conftest.py.
 
 
 # -- RTMP: nginx-rtmp, fed by ffmpeg -----------------------------------------------------------
@@ -309,3 +293,4 @@ def test_https_mpegts_with_a_self_signed_certificate(
     )
     assert got[0].keyframe
     assert len(decode(got)) == 30, "decodable from the first packet"
+

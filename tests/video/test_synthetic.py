@@ -243,8 +243,6 @@ def _raw_client(port: int, path: str, rcvbuf: int | None = None) -> tuple[socket
     return s, body
 
 
-
-
 def _read_for(s: socket.socket, seconds: float) -> bytes:
     out = bytearray()
     deadline = time.monotonic() + seconds

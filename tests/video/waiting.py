@@ -1,11 +1,15 @@
-"""Polling helpers shared by the video tests (they wait on threads, never on a fixed sleep)."""
+"""Helpers shared by the video tests: quick source options, and polling (the tests wait on threads,
+never on a fixed sleep)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from video.source import MediaPacket, Subscription
+from video.source import MediaPacket, SourceOptions, Subscription
+
+# Quicker to give up and to retry than the application's defaults (``source_factory``'s default).
+FAST = SourceOptions(open_timeout=4.0, stall_after=2.0, backoff_initial=0.3, backoff_max=1.0)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:
