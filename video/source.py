@@ -361,7 +361,7 @@ class _AnnexB:
         if self._bsf is not None:
             self._bsf.flush()
 
-    def filter(self, packet: av.Packet[av.VideoStream]) -> list[tuple[av.Packet[av.VideoStream], bytes]]:
+    def filter(self, packet: av.Packet[av.stream.Stream]) -> list[tuple[av.Packet[av.stream.Stream], bytes]]:
         """The packets to hand out for one demuxed packet (a filter may hold one back), with their data."""
         out = self._bsf.filter(packet) if self._bsf is not None else [packet]
         result = []
@@ -390,7 +390,8 @@ class Source:
         self.options = options or SourceOptions()
         self.name = name or f"source-{next(_ids)}"
         self._lock = threading.Lock()
-        self._subs: list[Subscription] = []
+        # Replaced, never changed in place: the thread reads it once per packet without copying.
+        self._subs: tuple[Subscription, ...] = ()
         self._listeners: list[StateListener] = []
         self._gop: list[MediaPacket] = []
         self._gop_bytes = 0
@@ -460,14 +461,14 @@ class Source:
         with self._lock:
             if self._gop_valid:
                 sub._prefill(list(self._gop))
-            self._subs.append(sub)
+            self._subs = (*self._subs, sub)
         self._consumers_changed()
         return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
             if sub in self._subs:
-                self._subs.remove(sub)
+                self._subs = tuple(s for s in self._subs if s is not sub)
                 self._c.dropped_closed += sub.dropped
         self._consumers_changed()
 
@@ -599,9 +600,8 @@ class Source:
         url = self.url
         if self.kind is SourceKind.RTSP:
             opts["rtsp_transport"] = o.transport
-            opts["rtsp_flags"] = "prefer_tcp" if o.transport == "udp" else ""
-            if not opts["rtsp_flags"]:
-                del opts["rtsp_flags"]
+            if o.transport == "udp":
+                opts["rtsp_flags"] = "prefer_tcp"
         if self.kind is not SourceKind.FILE:
             # A live stream: analyse only what is needed to know the codec and size.
             probe = o.probe_seconds if o.probe_seconds is not None else 0.3 if self.kind is SourceKind.RTSP else 1.0
@@ -675,16 +675,18 @@ class Source:
     ) -> Iterator[MediaPacket]:
         o = self.options
         is_file = self.kind is SourceKind.FILE
-        tb = info.time_base
+        paced = is_file and o.realtime
+        arrival_clock = self._arrival_clock
         offset = 0  # added to a looped file's timestamps so they keep rising
         first_ts: int | None = None
-        frame_ticks = round(1 / (info.fps * tb)) if info.fps else 1
+        frame_ticks = round(1 / (info.fps * info.time_base)) if info.fps else 1
+        nominal_frame_s = 1 / info.fps if info.fps else 0.0
         tick = info.tick
         last_video = time.monotonic()
         clock = _CaptureClock()
         clock_origin = time.monotonic()
         # Reading in batches (see SourceOptions.max_read_delay) for live sources where it is safe.
-        may_batch = not is_file and not self._arrival_clock and not (
+        may_batch = not is_file and not arrival_clock and not (
             self.kind is SourceKind.RTSP and o.transport == "udp"
         )
         # When packets arrive at the live edge, by decoding timestamp (arrival order): to know when
@@ -695,7 +697,7 @@ class Source:
             pace_start: float | None = None
             pace_origin = 0.0
             end = 0
-            for raw in container.demux(video):
+            for raw in container.demux():  # every stream, so that the watchdog sees packets without video
                 now_mono = time.monotonic()
                 if raw.stream.index != video.index or raw.size == 0:
                     if now_mono - last_video > o.stall_after:
@@ -706,7 +708,7 @@ class Source:
                 last_video = now_mono
                 next_due: float | None = None
                 for p, data in annexb.filter(raw):
-                    if self._arrival_clock:
+                    if arrival_clock:
                         arrived = round((now_mono - clock_origin) * 90000)
                         p.pts = p.dts = arrived
                         p.duration = 0
@@ -714,7 +716,7 @@ class Source:
                         first_ts = p.dts if p.dts is not None else p.pts
                     pts = None if p.pts is None else p.pts + offset
                     dts = None if p.dts is None else p.dts + offset
-                    if is_file and o.realtime:
+                    if paced:
                         t = dts if dts is not None else pts
                         if t is not None:
                             secs = t * tick
@@ -737,7 +739,7 @@ class Source:
                     ts = pts if pts is not None else dts
                     capture = wall if ts is None else clock.capture(wall, ts * tick)
                     if may_batch and dts is not None:
-                        frame_s = p.duration * tick if p.duration else 1 / info.fps if info.fps else 0.0
+                        frame_s = p.duration * tick if p.duration else nominal_frame_s
                         next_due = arrivals.capture(wall, dts * tick) + frame_s if frame_s > 0 else None
                     yield MediaPacket(
                         data=data,
@@ -774,7 +776,7 @@ class Source:
             c.bytes += len(packet.data)
             c.last_packet_mono = packet.mono
             self._update_gop(packet)
-            subs = list(self._subs)
+            subs = self._subs
         for sub in subs:
             sub._offer(packet)
 
@@ -821,7 +823,7 @@ class Source:
                 return SourceState.STALLED, f"no video for {o.stall_after:g} s"
             return SourceState.RECONNECTING, f"no answer within {waited:g} s"
         if isinstance(e, ConnectionRefusedError):
-            host = mask_url(self.url).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+            host = self.masked_url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
             return SourceState.RECONNECTING, f"connection refused: nothing is listening at {host}"
         if isinstance(e, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
             return SourceState.RECONNECTING, "the connection was cut"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -294,3 +295,27 @@ def test_https_mpegts_with_a_self_signed_certificate(
     assert got[0].keyframe
     assert len(decode(got)) == 30, "decodable from the first packet"
 
+
+def test_video_that_stops_while_audio_flows_is_a_stall(
+    tmp_path: Path, ffmpeg_command: str, ts_server_factory: TsServerFactory, source_factory: Callable[..., Source]
+) -> None:
+    """A camera whose encoder stops while its audio goes on keeps the socket busy: the watchdog must
+    count packets without video, not bytes."""
+    clip = tmp_path / "audio-outlasts-video.ts"
+    subprocess.run(
+        [
+            ffmpeg_command, "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=1",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=8", "-c:v", "libx264", "-preset", "ultrafast",
+            "-c:a", "aac", "-f", "mpegts", str(clip),
+        ],
+        check=True, capture_output=True, timeout=60,
+    )
+    server = ts_server_factory(clip, seconds=8)
+    src = source_factory(server.url)
+    seen: list[SourceState] = []
+    src.add_listener(lambda s: seen.append(s.state))
+    src.subscribe("t")
+    src.start()
+    assert wait_for(lambda: SourceState.LIVE in seen, 8), src.status()
+    assert wait_for(lambda: SourceState.STALLED in seen, 8), src.status()
+    assert src.status().error == "no video for 2 s"
