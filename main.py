@@ -10,53 +10,29 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import logging.handlers
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import platformdirs
-
+from app.runtime import default_data_dir, init_process, open_store, setup_logging
 from supervision.config import Config, ConfigError, load_config
-from video.urls import MaskingFilter, mask_text
+from video.urls import mask_text
 
 if TYPE_CHECKING:
+    from app.terminal import Terminal, TerminalStatus
     from supervision.lifecycle import WarningView
-    from supervision.store import Store
     from sync.engine import RoundReport, SyncEngine, SyncStatus
 
 log = logging.getLogger("hallwatch")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-
-
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir("HallWatch", appauthor=False))
-
-
-def setup_logging(data_dir: Path, cfg: Config) -> None:
-    """Rotating file in DATA/logs and stderr, at the configured level."""
-    level = getattr(logging, cfg.logging.level)
-    root = logging.getLogger()
-    root.setLevel(level)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logs = data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    fh = logging.handlers.RotatingFileHandler(
-        logs / "hallwatch.log", maxBytes=cfg.logging.max_bytes, backupCount=cfg.logging.backups, encoding="utf-8"
-    )
-    fh.setFormatter(fmt)
-    sh = logging.StreamHandler(sys.stderr)
-    sh.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    # stderr stays quiet for routine INFO so command output remains readable.
-    sh.setLevel(max(level, logging.WARNING))
-    # Code logs masked URLs already; the filter catches a library quoting a camera's password.
-    for handler in (fh, sh):
-        handler.addFilter(MaskingFilter())
-    root.handlers[:] = [fh, sh]
 
 
 def parse_instant(text: str, tz: ZoneInfo) -> datetime:
@@ -68,22 +44,11 @@ def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=tz)
 
 
-def _open_store(data_dir: Path, cfg: Config) -> Store:
-    from supervision.store import open_store
-
-    return open_store(cfg.database.url or data_dir / "hallwatch.db")
-
-
-def _footage_root(data_dir: Path, cfg: Config) -> Path:
-    """Where `record` writes segments and `export` reads them."""
-    return cfg.recording.footage_dir or data_dir / "footage"
-
-
 # -- commands --------------------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace, cfg: Config) -> int:
     from supervision.ingest import ChangeError, import_file
 
-    store = _open_store(args.data, cfg)
+    store = open_store(args.data, cfg)
     try:
         rep = import_file(store, Path(args.file), max_bytes=cfg.import_.max_bytes)
     except ChangeError as e:
@@ -106,26 +71,24 @@ def cmd_import(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_warnings(args: argparse.Namespace, cfg: Config) -> int:
-    store = _open_store(args.data, cfg)
-    try:
-        return show_warnings(store, args.at or datetime.now(UTC), cfg.zone, as_json=args.json)
-    finally:
-        store.close()
+    """The warnings in force (read-only: works beside a running terminal on the same folder)."""
+    from app.commands import warnings_report
 
-
-def show_warnings(store: Store, at: datetime, tz: ZoneInfo, *, as_json: bool) -> int:
-    """Print the warnings in force at ``at`` (a table, or JSON) and which years lack holiday data."""
-    from supervision.lifecycle import evaluate_store
-
-    report = evaluate_store(store, at, tz)
-    if as_json:
+    at = args.at or datetime.now(UTC)
+    tz = cfg.zone
+    report = warnings_report(cfg, args.data, at)
+    if args.json:
         json.dump([v.as_json(tz) for v in report.views], sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
         print_warning_table(report.views, tz, at)
-    for y in sorted(report.fallback_years):
-        print(f"note: no official holiday data for {y}; its working days are counted as Monday–Friday", file=sys.stderr)
+    print_fallback_years(report.fallback_years)
     return EXIT_OK
+
+
+def print_fallback_years(years: frozenset[int]) -> None:
+    for y in sorted(years):
+        print(f"note: no official holiday data for {y}; its working days are counted as Monday–Friday", file=sys.stderr)
 
 
 def print_warning_table(views: Sequence[WarningView], tz: ZoneInfo, at: datetime) -> None:
@@ -165,8 +128,8 @@ def cmd_demo_data(args: argparse.Namespace, cfg: Config) -> int:
 
 def cmd_export(args: argparse.Namespace, cfg: Config) -> int:
     """Export a camera's footage over a span as evidence: stream-copied MP4 + signed manifest."""
-    from video.export import ExportError, default_who, export, load_or_create_key, local_time
-    from video.footage import FootageIndex
+    from app.commands import export_evidence
+    from video.export import ExportError, local_time
 
     try:
         start, end = parse_instant(args.from_, cfg.zone), parse_instant(args.to, cfg.zone)
@@ -181,27 +144,14 @@ def cmd_export(args: argparse.Namespace, cfg: Config) -> int:
     def show(fraction: float, words: str) -> None:
         print(f"\r{fraction:4.0%}  {words}".ljust(60), end="", file=sys.stderr, flush=True)
 
-    store = _open_store(args.data, cfg)
     try:
-        key = load_or_create_key(args.data)
-        result = export(
-            FootageIndex(store, _footage_root(args.data, cfg)),
-            args.camera,
-            start,
-            end,
-            Path(args.out),
-            reason=args.reason,
-            who=cfg.terminal.operator or default_who(),
-            terminal=cfg.terminal.name,
-            key=key,
+        result = export_evidence(
+            cfg, args.data, args.camera, start, end, Path(args.out), reason=args.reason,
             progress=show if tty else None,
-            zone=cfg.zone,
         )
     except ExportError as e:
         print(("\n" if tty else "") + f"error: {e}", file=sys.stderr)
         return EXIT_ERROR
-    finally:
-        store.close()
     if tty:
         print(file=sys.stderr)
     tz = cfg.zone
@@ -254,66 +204,9 @@ def cmd_verify(args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_ERROR
 
 
-def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
-    """Until the desktop lands: today's demo hall imported into a demo data folder, and its warnings."""
-    from supervision import demo
-    from supervision.ingest import import_page
-    from supervision.records import ChangesPage
-    from supervision.store import open_store
-
-    # The demo keeps to a folder of its own inside the data folder, so starting it afresh (an
-    # empty store each run, so each day is a clean day) never touches a real store.
-    data = args.data / "demo"
-    data.mkdir(parents=True, exist_ok=True)
-    for name in ("hallwatch.db", "hallwatch.db-wal", "hallwatch.db-shm"):
-        (data / name).unlink(missing_ok=True)
-    now = datetime.now(cfg.zone)
-    body = demo.generate(now.date(), tz=cfg.hall.timezone, now=now)
-    store = open_store(data / "hallwatch.db")  # never [database] url: that is the real store
-    try:
-        rep = import_page(store, ChangesPage.model_validate(body), source=f"demo-{now.date().isoformat()}")
-        print(f"demo hall for {now.date().isoformat()} in {data}: {rep.report.applied} records")
-        return show_warnings(store, now, cfg.zone, as_json=False)
-    finally:
-        store.close()
-
-
-def cmd_record(args: argparse.Namespace, cfg: Config) -> int:
-    """Record every camera (store + [[cameras]]) until SIGINT/SIGTERM; then close every segment cleanly."""
-    store = _open_store(args.data, cfg)
-    try:
-        return _record(store, _footage_root(args.data, cfg), cfg)
-    finally:
-        store.close()
-
-
-def _record(store: Store, root: Path, cfg: Config) -> int:
-    import signal
-    import threading
-    from datetime import timedelta
-
-    from video.camera import CameraConfig
-    from video.recorder import RecorderOptions
-    from video.retention import RetentionPolicy
-    from video.service import RecordingService, cameras_from_store
-
-    rec = cfg.recording
-    extra = [CameraConfig(c.id, c.name or c.id, c.url, c.sub_url, c.window_id) for c in cfg.cameras]
-    cameras = cameras_from_store(store, extra)
-    if not cameras:
-        print("error: no cameras to record: none in the store, none under [[cameras]] in the config", file=sys.stderr)
-        return EXIT_USAGE
-    service = RecordingService(
-        store,
-        root,
-        cameras,
-        recorder_options=RecorderOptions(segment_seconds=rec.segment_seconds),
-        policy=RetentionPolicy(
-            retention_days=rec.retention_days,
-            min_free_percent=rec.min_free_percent,
-            hold_margin=timedelta(minutes=rec.hold_margin_minutes),
-        ),
-    )
+@contextmanager
+def stop_signals() -> Iterator[threading.Event]:
+    """An event set by SIGINT or SIGTERM while the block runs (the previous handlers come back)."""
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -321,27 +214,132 @@ def _record(store: Store, root: Path, cfg: Config) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    print(
-        f"recording {len(cameras)} cameras into {root} (segments of {rec.segment_seconds:g} s); Ctrl+C stops",
-        flush=True,
-    )
     try:
-        service.start()
-        warned = None
-        while not stop.wait(1.0):
-            warning = service.system_warning
-            if warning is not warned:
-                warned = warning
-                if warning is not None:
-                    print(f"RED {warning.code}: {warning.message}", file=sys.stderr, flush=True)
-                else:
-                    print("recording resumed: disk space is back", flush=True)
+        yield stop
     finally:
-        service.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    closed = sum(r.status().segments for r in service.recorders.values())
-    print(f"stopped: {closed} segments closed and indexed", flush=True)
+
+
+def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
+    """The embedded demo: server, simulator, synthetic cameras and recording, then its warnings."""
+    return demo_headless(args, cfg)
+
+
+def demo_headless(args: argparse.Namespace, cfg: Config) -> int:
+    """``--demo --headless``: the demo without a window; its warnings, then the status every minute."""
+    from app.demo import EmbeddedDemo
+    from app.lock import LockHeld
+
+    demo = EmbeddedDemo(cfg, args.data)
+    with stop_signals() as stop:
+        try:
+            terminal = demo.start()
+        except LockHeld as e:
+            demo.stop()
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            print(f"demo: reference server at {demo.url}, data in {demo.folder}; Ctrl+C stops", flush=True)
+            # The first sync brings the hall; the monitor judges it: wait for that before printing.
+            deadline = time.monotonic() + 60
+            while not stop.is_set() and terminal.warnings().generation == 0 and time.monotonic() < deadline:
+                stop.wait(0.2)
+            status_loop(terminal, stop, interval=args.status_interval, warnings=True)
+        finally:
+            ok = demo.stop(time.monotonic() + 5)
+    print("demo stopped" + ("" if ok else " (a camera connection was still closing)"), flush=True)
+    return EXIT_OK
+
+
+def status_loop(terminal: Terminal, stop: threading.Event, *, interval: float, warnings: bool) -> None:
+    """Print the warnings (once, and whenever they change with ``warnings``) and the status every
+    ``interval`` seconds, a red DISK_FULL at once, until ``stop``."""
+    tz = terminal.tz
+    generation = -1
+    next_status = 0.0
+    disk_warning: object = None
+    while True:
+        st = terminal.status()
+        snap = st.warnings
+        if warnings and snap.generation != generation:
+            generation = snap.generation
+            print_warning_table(list(snap.views), tz, snap.at)
+            print_fallback_years(snap.fallback_years)
+        sw = st.recording.system_warning if st.recording is not None else None
+        if sw is not disk_warning:
+            disk_warning = sw
+            if sw is not None:
+                print(f"RED {sw.code}: {sw.message}", file=sys.stderr, flush=True)
+            elif st.recording is not None:
+                print("recording resumed: disk space is back", flush=True)
+        if time.monotonic() >= next_status:
+            next_status = time.monotonic() + interval
+            print(format_status(st, tz), flush=True)
+        if stop.wait(1.0):
+            return
+
+
+def format_status(st: TerminalStatus, tz: ZoneInfo) -> str:
+    cams = st.cameras
+    parts = [f"{st.at.astimezone(tz):%H:%M:%S} cameras {cams.live}/{len(cams.cameras)} live"]
+    down = [f"{c.id} {c.main.state.value}" for c in cams.cameras if not c.online]
+    if down:
+        parts.append("not live: " + ", ".join(down[:6]) + (" …" if len(down) > 6 else ""))
+    if st.recording is not None:
+        rec = sum(1 for r in st.recording.recorders if r.recording)
+        free = f", {st.recording.free_percent:.0f}% disk free" if st.recording.free_percent is not None else ""
+        parts.append(f"recording {rec}/{len(st.recording.recorders)}{free}")
+    c = st.warnings.counts
+    parts.append(f"warnings {c.get('red', 0)} red, {c.get('yellow', 0)} yellow, {c.get('notice', 0)} notice")
+    if st.sync is not None:
+        sy = st.sync
+        last = f", last success {sy.last_success.astimezone(tz):%H:%M:%S}" if sy.last_success else ""
+        err = f": {sy.last_error}" if sy.last_error and sy.state == "offline" else ""
+        parts.append(f"sync {sy.state}{last}, {sy.pending_actions} actions waiting{err}")
+    return "; ".join(parts)
+
+
+def cmd_record(args: argparse.Namespace, cfg: Config) -> int:
+    """Record every camera (store + [[cameras]]) until SIGINT/SIGTERM, holding footage around every
+    yellow/red in force, and sync when a server is configured; then close every segment cleanly."""
+    from app.lock import LockHeld
+    from app.sync import SyncNotConfigured
+    from app.terminal import Terminal
+
+    try:
+        terminal = Terminal(cfg, args.data, command="record", record=True, sync=True)
+    except SyncNotConfigured as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    with stop_signals() as stop:
+        try:
+            terminal.start()
+        except LockHeld as e:
+            terminal.stop()
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            cameras = terminal.cameras.cameras()
+            if not cameras:
+                print("error: no cameras to record: none in the store, none under [[cameras]] in the config",
+                      file=sys.stderr)
+                return EXIT_USAGE
+            root = terminal.recording.service.index.root if terminal.recording is not None else args.data
+            sync = f"; syncing with {cfg.server.url}" if terminal.sync is not None else ""
+            print(
+                f"recording {len(cameras)} cameras into {root} (segments of {cfg.recording.segment_seconds:g} s)"
+                f"{sync}; Ctrl+C stops",
+                flush=True,
+            )
+            status_loop(terminal, stop, interval=args.status_interval, warnings=False)
+        finally:
+            recorders = terminal.recording.service.recorders if terminal.recording is not None else {}
+            before = {cid: r for cid, r in recorders.items()}
+            ok = terminal.stop(time.monotonic() + 10)
+    closed = sum(r.status().segments for r in before.values())
+    print(f"stopped: {closed} segments closed and indexed" + ("" if ok else " (a camera connection was still closing)"),
+          flush=True)
     return EXIT_OK
 
 
@@ -381,29 +379,23 @@ def cmd_probe(args: argparse.Namespace, cfg: Config) -> int:
 
 def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
     """Sync with the central server: one round (--once) or every [server] interval until interrupted."""
-    from sync.client import SyncClient
-    from sync.engine import SyncEngine
+    from app.lock import LockHeld, TerminalLock
+    from app.sync import SyncNotConfigured, make_client, make_engine
 
-    server = cfg.server
-    if not server.enabled:
-        print("error: no server configured: set [server] url in the config file (--config FILE)", file=sys.stderr)
+    try:
+        client = make_client(cfg)
+    except SyncNotConfigured as e:
+        print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    token = server.effective_token()
-    if token is None:
-        print(
-            "error: no token for the server: set [server] token in the config file or the HALLWATCH_TOKEN variable",
-            file=sys.stderr,
-        )
+    lock = TerminalLock(args.data, "sync --once" if args.once else "sync")
+    try:
+        lock.acquire()
+    except LockHeld as e:
+        client.close()
+        print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    client = SyncClient(
-        server.url,
-        token.get_secret_value(),
-        ca_bundle=str(server.ca_bundle) if server.ca_bundle else None,
-        connect_timeout=server.connect_timeout,
-        read_timeout=server.read_timeout,
-    )
-    store = _open_store(args.data, cfg)
-    engine = SyncEngine(store, client, terminal=cfg.terminal.name, interval=server.interval, tz=cfg.zone)
+    store = open_store(args.data, cfg)
+    engine = make_engine(cfg, store, client)
     try:
         if not args.once:
             return _sync_forever(engine)
@@ -412,6 +404,7 @@ def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
         engine.stop()
         client.close()
         store.close()
+        lock.release()
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     else:
@@ -444,9 +437,6 @@ def print_sync_report(report: RoundReport) -> None:
 
 
 def _sync_forever(engine: SyncEngine) -> int:
-    import signal
-    import threading
-
     done = threading.Event()
 
     def show(status: SyncStatus) -> None:
@@ -490,7 +480,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--demo",
         action="store_true",
-        help="the demo: today's simulated city hall in a demo data folder, then its warnings",
+        help="the embedded demo: a simulated city hall's server, synthetic cameras and recording in DATA/demo",
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="with --demo: no window; print the warnings, then the status every minute until stopped",
+    )
+    p.add_argument(
+        "--status-interval",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help=argparse.SUPPRESS,  # how often --demo --headless and record print the status (default 60 s)
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -635,6 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot use data folder {args.data}: {e.strerror}", file=sys.stderr)
         return EXIT_ERROR
     setup_logging(args.data, cfg)
+    init_process()
     try:
         return int(func(args, cfg))
     except Exception as e:  # the last line of defence: one clear line, the traceback to the log
@@ -644,7 +647,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console/GUI entry point (``hallwatch``)."""
+    """Console entry point (``hallwatch``): the headless commands print, also on Windows."""
+    sys.exit(main())
+
+
+def run_gui() -> None:
+    """GUI entry point (``hallwatch-gui``): no console window on Windows."""
     sys.exit(main())
 
 

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,7 +47,8 @@ from supervision.rules import DEFAULT_OFFICE_HOURS, RuleSet
 
 log = logging.getLogger(__name__)
 
-HALL_PATH = Path(__file__).resolve().parent.parent / "resources" / "demo" / "hall.json"
+# The ``resources`` package as installed, read with importlib.resources (a wheel ships it as files).
+HALL_PATH = Path(str(files("resources").joinpath("demo", "hall.json")))
 DEFAULT_NOW = time(10, 30)
 
 _AFTER_ACCEPT = ("handled", "reviewed", "decided", "completed")

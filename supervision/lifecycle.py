@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supervision.actions import new_action_id, warning_payload
 from supervision.duedates import DEFAULT_ZONE, local_date
 from supervision.rules import DerivedWarning, Level
 from supervision.snapshot import is_dispose, load_evaluator
@@ -205,12 +206,6 @@ def _record(s: Session, row: WarningState | None, v: WarningView, at: datetime) 
     return change
 
 
-def new_action_id() -> str:
-    import uuid6
-
-    return str(uuid6.uuid7())
-
-
 def live_view(s: Session, key: str, tz: ZoneInfo, at: datetime) -> WarningView | None:
     """The warning ``key`` as the rules and dispositions say it stands at ``at`` (None when it
     is not in force). Evaluates its subject only."""
@@ -249,6 +244,9 @@ def _act(
         if action == "dispose" and view.state is State.DISPOSED:
             raise ActionRejected(f"warning {key} is already disposed")
         _record(s, s.get(WarningState, key), view, now)
+        # Which episode of the warning this acts on (when it reached its level): the server tells
+        # one episode from the next with it (sync-protocol.md, ``since``).
+        since = view.warning.level_since or view.warning.since
         row = s.get(WarningState, key)
         assert row is not None
         if action == "acknowledge":
@@ -270,23 +268,12 @@ def _act(
                 note=note,
                 terminal=terminal,
                 origin="local",
+                since=since,
             )
         )
-        payload: dict[str, Any] = {
-            "id": action_id,
-            "type": f"warning.{action}",
-            "warning": key,
-            "by": by,
-            "at": now.isoformat(),
-            "note": note,
-        }
-        if measure:
-            payload["measure"] = measure
-        # HallWatch extension: which episode of the warning this acts on (when it reached its
-        # level). The reference server uses it for warnings it cannot derive itself (POST_LEFT, from
-        # this terminal's analytics); other servers ignore an unknown field.
-        since = view.warning.level_since or view.warning.since
-        payload["since"] = since.isoformat()
+        payload = warning_payload(
+            action_id, f"warning.{action}", key, by=by, at=now, note=note, measure=measure, since=since
+        )
         s.add(OutboxAction(id=action_id, created_at=now, type=f"warning.{action}", payload=payload, attempts=0))
         s.add(
             AuditEntry(

@@ -203,6 +203,7 @@ class DispositionData(_Data):
     warning: Text
     action: Text
     measure: Literal["supervise", "correct", "explain"] | None = None
+    since: AwareDatetime | None = None  # the episode acted on: when the warning reached its level
     by: Text
     at: AwareDatetime
     note: Text = ""

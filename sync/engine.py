@@ -37,7 +37,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
 import threading
 import time
 from collections import Counter
@@ -51,6 +50,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from supervision.actions import bookmark_row_payload, disposition_payload
 from supervision.ingest import ApplyReport, apply_changes
 from supervision.lifecycle import DEFAULT_TZ, State, live_view
 from supervision.store.db import Store
@@ -83,8 +83,8 @@ from sync.client import (
 
 log = logging.getLogger(__name__)
 
-#: Test hook: the engine blocks at the named step (see ``STEPS``) so a test can kill the process there.
-PAUSE_ENV = "HALLWATCH_SYNC_TEST_PAUSE"
+#: The named points of a round that ``checkpoint`` is called at (a crash-recovery test blocks at one of
+#: them and kills the process there).
 STEPS = (
     "push.sending",  # the batch is about to go out
     "push.answered",  # the server answered; nothing recorded yet
@@ -206,7 +206,12 @@ class SyncEngine:
         clock: Callable[[], datetime] = utc_now,
         tz: ZoneInfo = DEFAULT_TZ,
         heartbeat_info: Callable[[], HeartbeatInfo] | None = None,
+        on_applied: Callable[[ApplyReport, bool], None] | None = None,
+        checkpoint: Callable[[str], None] | None = None,
     ) -> None:
+        """``on_applied(report, resynced)`` is called on the worker thread after each page that changed
+        something is committed (the warning monitor re-judges what it changed; ``resynced``: a full
+        resync ended with this page, so records may have gone); ``checkpoint(step)`` at each of ``STEPS``."""
         if not 1 <= page_limit <= MAX_PAGE_LIMIT:
             raise ValueError(f"page_limit must be 1..{MAX_PAGE_LIMIT}")
         if not page_limit <= bulk_page_limit <= MAX_PAGE_LIMIT:
@@ -225,7 +230,8 @@ class SyncEngine:
         self.clock = clock
         self.tz = tz
         self.heartbeat_info = heartbeat_info
-        self._pause_at = os.environ.get(PAUSE_ENV) or None
+        self.on_applied = on_applied
+        self._checkpoint = checkpoint
         self._round_lock = threading.Lock()
         self._status_lock = threading.Lock()
         self._stop = threading.Event()
@@ -437,12 +443,9 @@ class SyncEngine:
             raise _Stopped("stopping")
 
     def _pause(self, step: str) -> None:
-        """The test hook: block here for good when HALLWATCH_SYNC_TEST_PAUSE names this step."""
-        if self._pause_at == step:
-            log.warning("sync paused at step %s (%s is set); waiting to be killed", step, PAUSE_ENV)
-            for h in logging.getLogger().handlers:
-                h.flush()
-            threading.Event().wait()
+        """The injected checkpoint at a named step of the round (see ``STEPS``)."""
+        if self._checkpoint is not None:
+            self._checkpoint(step)
 
     def _local_time(self, monotonic: float) -> datetime:
         return self._wall_ref + timedelta(seconds=monotonic - self._mono_ref)
@@ -617,6 +620,7 @@ class SyncEngine:
 
     def _apply_page(self, page: ChangesPage, rnd: _Round) -> str | None:
         """Apply a page and store its cursor in one transaction; returns the resync still under way."""
+        finished = False  # a full resync ended with this page (records may have been removed)
         with self.store.write() as s:
             st = _state_row(s)
             if st.resync:
@@ -636,12 +640,18 @@ class SyncEngine:
                 removed, requeued = self._finish_resync(s, st.resync)
                 rnd.removed += removed
                 rnd.requeued += requeued
+                finished = True
                 log.info(
                     "full resync (%s) done: %d records removed, %d actions queued again", st.resync, removed, requeued
                 )
                 st.resync = None
             self._pause("pull.applying")
             still = st.resync
+        if self.on_applied is not None and (report.upserted or report.deleted or finished):
+            try:
+                self.on_applied(report, finished)
+            except Exception:  # a listener's failure must not fail the round: the page is committed
+                log.exception("the listener of applied pages failed")
         if still is None and self._status.resync is not None:
             self._set_status(resync=None)
         return still
@@ -680,33 +690,9 @@ class SyncEngine:
 
     def _requeue(self, s: Session, row: DispositionRow | BookmarkRow) -> int:
         """Rebuild the action behind one of this terminal's records the restored server lost."""
-        if row.at is None:
+        payload = disposition_payload(row) if isinstance(row, DispositionRow) else bookmark_row_payload(row)
+        if payload is None or row.at is None:
             return 0
-        payload: dict[str, Any]
-        if isinstance(row, DispositionRow):
-            if not row.action or not row.warning:
-                return 0
-            payload = {
-                "id": row.id,
-                "type": row.action,
-                "warning": row.warning,
-                "by": row.by or "",
-                "at": row.at.isoformat(),
-                "note": row.note or "",
-            }
-            if row.measure:
-                payload["measure"] = row.measure
-        else:
-            if not row.camera_id:
-                return 0
-            payload = {
-                "id": row.id,
-                "type": "bookmark.create",
-                "camera_id": row.camera_id,
-                "by": row.by or "",
-                "at": row.at.isoformat(),
-                "note": row.note or "",
-            }
         s.add(OutboxAction(id=row.id, created_at=row.at, type=payload["type"], payload=payload, attempts=0))
         s.add(
             AuditEntry(
@@ -807,7 +793,6 @@ def _wire_action(row: OutboxAction) -> dict[str, Any]:
 
 __all__ = [
     "CLOCK_WARNING_S",
-    "PAUSE_ENV",
     "STEPS",
     "HeartbeatInfo",
     "RoundReport",

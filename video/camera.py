@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from video.display import DisplayDecoder, DisplayMode, choose_display
@@ -57,14 +58,29 @@ class Camera:
     def start(self) -> None:
         self.main.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask every connection of the camera to end, without waiting (many cameras stop in parallel)."""
+        if self.sub is not None:
+            self.sub.request_stop()
+        self.main.request_stop()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop the displays and both connections, waiting up to ``timeout`` seconds in all (None: as
+        long as a blocked connection can take); True when every thread ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
         with self._lock:
             displays = list(self._displays)
         for d in displays:
             self.release(d)
+        self.request_stop()
+        ok = True
         if self.sub is not None:
-            self.sub.stop()
-        self.main.stop()
+            ok = self.sub.stop(left())
+        return self.main.stop(left()) and ok
 
     def status(self) -> SourceStatus:
         return self.main.status()

@@ -360,7 +360,7 @@ class RecorderPool:
         self._recorders: list[Recorder] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name)
         self._started = False
 
     def add(self, recorder: Recorder) -> None:
@@ -375,10 +375,13 @@ class RecorderPool:
             if recorder in self._recorders:
                 self._recorders.remove(recorder)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> bool:
+        """End the writer thread (a batch in progress finishes); True when it ended within ``timeout``."""
         self._stop.set()
         if self._started:
-            self._thread.join(10)
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
 
     def _run(self) -> None:
         while not self._stop.wait(self.batch_seconds):

@@ -100,6 +100,10 @@ class Retention:
         self._lock = threading.Lock()
         self._warning: SystemWarning | None = None
 
+    def set_camera_window(self, camera_id: str, window_id: str | None) -> None:
+        """The window a camera watches (for cameras the store does not know: the config's)."""
+        self._extra_windows = {**self._extra_windows, camera_id: window_id}  # replaced, never changed in place
+
     # -- holds -------------------------------------------------------------------------------
 
     def hold(

@@ -1,142 +1,118 @@
-"""The recording service: every camera's source and recorder, retention, one start and one stop.
+"""The recording service: a recorder per camera on the camera's own source, retention, one stop.
 
-Cameras come from the store (``camera`` records with a ``stream_url``) and from the config file
-(``[[cameras]]``; an entry there overrides a store camera with the same id). Demo addresses
-(``synthetic://…``) are served by an in-process :class:`~video.synthetic.SyntheticCameraServer`.
+It opens no connection itself: the caller (``app``'s terminal) hands it each camera's main
+:class:`~video.source.Source` — the same one the display, relay and analytics subscribe to — with
+:meth:`RecordingService.add`, and takes it away with :meth:`RecordingService.remove`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from sqlalchemy import select
 
 from supervision.store import Store
-from supervision.store.models import Camera as CameraRow
-from video.camera import CameraConfig
 from video.footage import FootageIndex
 from video.recorder import DISK_FULL, Recorder, RecorderOptions, RecorderPool, RecorderStatus
 from video.retention import Retention, RetentionPolicy, SystemWarning
-from video.source import Source, SourceOptions, SourceStatus
-from video.urls import SourceKind, kind_of
+from video.source import Source
 
-if TYPE_CHECKING:
-    from video.synthetic import SyntheticCameraServer
-
-__all__ = ["RecordingService", "cameras_from_store"]
+__all__ = ["RecordingService"]
 
 log = logging.getLogger(__name__)
 
 
-def cameras_from_store(store: Store, extra: Iterable[CameraConfig] = ()) -> list[CameraConfig]:
-    """The store's cameras that have a stream, then ``extra`` (which wins for the same id)."""
-    plans: dict[str, CameraConfig] = {}
-    with store.read() as s:
-        for c in s.scalars(select(CameraRow).where(CameraRow.deleted.is_(False)).order_by(CameraRow.id)):
-            if c.stream_url:
-                plans[c.id] = CameraConfig(c.id, c.name or c.id, c.stream_url, c.sub_stream_url, c.window_id)
-    for p in extra:
-        plans[p.id] = p
-    return list(plans.values())
-
-
 class RecordingService:
-    """Sources, recorders and retention for a set of cameras."""
+    """Recorders, one shared writer thread and retention for a changing set of cameras."""
 
     def __init__(
         self,
         store: Store,
         footage_root: Path,
-        cameras: Iterable[CameraConfig],
         *,
         recorder_options: RecorderOptions | None = None,
-        source_options: SourceOptions | None = None,
         policy: RetentionPolicy | None = None,
         retention_interval: float = 60.0,
     ) -> None:
         self.store = store
         self.index = FootageIndex(store, footage_root)
-        self.cameras = list(cameras)
         self._recorder_options = recorder_options or RecorderOptions()
-        self._source_options = source_options or SourceOptions()
         self._retention_interval = retention_interval
-        self.retention = Retention(
-            self.index, policy, camera_windows={c.id: c.window_id for c in self.cameras}, on_full=self._on_full
-        )
+        self._windows: dict[str, str | None] = {}
+        self.retention = Retention(self.index, policy, camera_windows=self._windows, on_full=self._on_full)
         self.pool = RecorderPool(self._recorder_options.batch_seconds)  # one writer thread for every camera
-        self.sources: dict[str, Source] = {}
         self.recorders: dict[str, Recorder] = {}
-        self._synthetic: SyntheticCameraServer | None = None
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._retention_thread: threading.Thread | None = None
+        self._prune_thread: threading.Thread | None = None
         self._pruning = threading.Lock()
 
     def start(self) -> None:
+        """Recover what a crash left open (every camera, before anything is written); start retention."""
         self.index.root.mkdir(parents=True, exist_ok=True)
-        self.index.recover()  # segments a crash left open, for every camera, before anything is written
-        synthetic = [c for c in self.cameras if kind_of(c.url) is SourceKind.SYNTHETIC]
-        resolve = None
-        if synthetic:
-            from video.synthetic import SyntheticCameraServer
-
-            server = SyntheticCameraServer({})
-            server.start()
-            self._synthetic = server
-            resolve = server.resolve
-        for cam in self.cameras:
-            url = resolve(cam.url) if resolve is not None and kind_of(cam.url) is SourceKind.SYNTHETIC else cam.url
-            source = Source(url, self._source_options, name=f"{cam.id}-main")
-            recorder = Recorder(source, cam.id, self.index, self._recorder_options, on_problem=self._on_problem,
-                                pool=self.pool)
-            self.sources[cam.id] = source
-            self.recorders[cam.id] = recorder
-            recorder.start()
-            source.start()
+        self.index.recover()
         self._stop.clear()
         self._retention_thread = threading.Thread(
-            target=self.retention.run, args=(self._stop, self._retention_interval), name="hallwatch-retention",
-            daemon=True,
+            target=self.retention.run, args=(self._stop, self._retention_interval), name="hallwatch-retention"
         )
         self._retention_thread.start()
-        log.info("recording %d cameras into %s", len(self.cameras), self.index.root)
+        log.info("recording into %s", self.index.root)
 
-    def stop(self) -> None:
-        """Stop everything; every open segment is closed, indexed and hashed."""
-        self._stop.set()
-        for recorder in self.recorders.values():
+    def add(self, camera_id: str, source: Source, window_id: str | None = None) -> Recorder:
+        """Record ``source`` as ``camera_id`` (replacing a recorder of the same id)."""
+        self.remove(camera_id)
+        recorder = Recorder(source, camera_id, self.index, self._recorder_options, on_problem=self._on_problem,
+                            pool=self.pool)
+        with self._lock:
+            self.recorders[camera_id] = recorder
+            self._windows[camera_id] = window_id
+            self.retention.set_camera_window(camera_id, window_id)
+        recorder.start()
+        if self.retention.system_warning is not None:
+            recorder.pause("the disk is full of held footage")
+        return recorder
+
+    def remove(self, camera_id: str) -> None:
+        """Stop recording a camera: its open segment is closed, indexed and hashed."""
+        with self._lock:
+            recorder = self.recorders.pop(camera_id, None)
+        if recorder is not None:
             recorder.stop()
-        self.pool.stop()
-        for source in self.sources.values():
-            source.stop(timeout=5)
-        if self._retention_thread is not None:
-            self._retention_thread.join(10)
-            self._retention_thread = None
-        server = self._synthetic
-        if server is not None:
-            server.stop()
-            self._synthetic = None
+
+    def stop(self, deadline: float | None = None) -> bool:
+        """Stop everything; every open segment is closed, indexed and hashed. True when every thread
+        ended before ``deadline`` (``time.monotonic()``; None: 10 s)."""
+        deadline = deadline if deadline is not None else time.monotonic() + 10
+        self._stop.set()
+        with self._lock:
+            recorders = list(self.recorders.values())
+            self.recorders.clear()
+        for recorder in recorders:
+            recorder.stop()
+        ok = self.pool.stop(max(0.0, deadline - time.monotonic()))
+        for t in (self._retention_thread, self._prune_thread):
+            if t is not None:
+                t.join(max(0.0, deadline - time.monotonic()))
+                ok = ok and not t.is_alive()
+        self._retention_thread = self._prune_thread = None
         log.info("recording stopped")
+        return ok
 
-    def __enter__(self) -> RecordingService:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def status(self) -> list[tuple[SourceStatus, RecorderStatus]]:
-        return [(self.sources[c.id].status(), self.recorders[c.id].status()) for c in self.cameras]
+    def status(self) -> list[RecorderStatus]:
+        with self._lock:
+            recorders = list(self.recorders.values())
+        return [r.status() for r in recorders]
 
     @property
     def system_warning(self) -> SystemWarning | None:
         return self.retention.system_warning
 
     def _on_full(self, warning: SystemWarning | None) -> None:
-        for recorder in self.recorders.values():
+        with self._lock:
+            recorders = list(self.recorders.values())
+        for recorder in recorders:
             if warning is not None:
                 recorder.pause("the disk is full of held footage")
             else:
@@ -144,19 +120,27 @@ class RecordingService:
 
     def _on_problem(self, camera_id: str, message: str | None) -> None:
         """A recorder could not write (most likely a full disk): prune now rather than in a minute."""
-        if message is None:
+        if message is None or self._stop.is_set():
             return
 
         def prune_now() -> None:
             try:
                 report = self.retention.prune()
                 if not report.full:  # space again: every recorder its own write failure paused goes on
-                    for recorder in self.recorders.values():
+                    with self._lock:
+                        recorders = list(self.recorders.values())
+                    for recorder in recorders:
                         if recorder.paused == DISK_FULL:
                             recorder.resume()
+            except Exception:
+                log.exception("pruning after a failed write failed")
             finally:
                 self._pruning.release()
 
         # Sixteen recorders hitting a full disk at once need one pass, not sixteen threads.
         if self._pruning.acquire(blocking=False):
-            threading.Thread(target=prune_now, name="hallwatch-prune-now", daemon=True).start()
+            previous = self._prune_thread
+            if previous is not None:
+                previous.join()  # it has released the lock: it is ending
+            self._prune_thread = threading.Thread(target=prune_now, name="hallwatch-prune-now")
+            self._prune_thread.start()

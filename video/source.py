@@ -377,8 +377,11 @@ class Source:
     """The one connection to one camera stream, read by its own thread.
 
     ``start()`` returns at once; ``status()`` and state listeners tell what happens. ``stop()``
-    returns within about a second when packets flow; a source blocked on a silent server ends
-    within its open or stall timeout (its thread is a daemon, so it never holds up exit).
+    returns within about a second when packets flow. A thread blocked inside FFmpeg on a silent
+    server cannot be interrupted from outside: its wait is bounded by FFmpeg's socket timeout
+    (``stall_after`` once connected, ``open_timeout`` while connecting), after which it sees the
+    stop and ends. The thread is not a daemon: ``stop(timeout)`` says whether it ended in time, and
+    many sources stop in parallel with :meth:`request_stop` first, then ``stop`` each.
     """
 
     def __init__(self, url: str, options: SourceOptions | None = None, *, name: str | None = None) -> None:
@@ -414,8 +417,12 @@ class Source:
             return
         self._stop.clear()
         self._set_state(SourceState.CONNECTING)
-        self._thread = threading.Thread(target=self._run, name=f"hallwatch-{self.name}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"hallwatch-{self.name}")
         self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the thread to end without waiting (``stop`` then waits)."""
+        self._stop.set()
 
     def stop(self, timeout: float | None = None) -> bool:
         """Ask the thread to end and wait up to ``timeout`` (default: the longest it can take).

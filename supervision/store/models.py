@@ -156,6 +156,7 @@ class DispositionRow(RecordBase):
     warning: Mapped[str | None] = mapped_column(String(300), index=True)
     action: Mapped[str | None] = mapped_column(String(40))
     measure: Mapped[str | None] = mapped_column(String(20))
+    since: Mapped[datetime | None]  # the episode acted on (when the warning reached its level)
     by: Mapped[str | None]
     at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)

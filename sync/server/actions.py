@@ -278,12 +278,8 @@ def _warning_action(tx: WriteTx, terminal: Terminal, scope: str, action: _Warnin
         raise _Rejected("forbidden", f"warning {key} is outside this terminal's scope")
     if not verdict.in_force:
         raise _Rejected("unknown_warning", f"the rules do not raise {key} at {action.at.isoformat()}")
-    if verdict.checked and verdict.level_since is not None:
-        episode = _utc_key(verdict.level_since)
-    elif action.since is not None:
-        episode = _utc_key(action.since)
-    else:
-        episode = ""
+    since = verdict.level_since if verdict.checked and verdict.level_since is not None else action.since
+    episode = _utc_key(since) if since is not None else ""
     w = warning_states.c
     st = tx.c.execute(select(w.episode, w.state, w.by, w.at).where(w.key == key)).first()
     state, current = "active", episode
@@ -311,6 +307,7 @@ def _warning_action(tx: WriteTx, terminal: Terminal, scope: str, action: _Warnin
         warning=key,
         action=action.type,
         measure=action.measure if isinstance(action, Dispose) else None,
+        since=since,
         by=action.by,
         at=action.at,
         note=action.note,

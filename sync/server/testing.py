@@ -70,7 +70,7 @@ class ServerThread:
         if self._thread is not None:
             raise RuntimeError("already started")
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, name=f"server-{self.port}", daemon=True
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name=f"server-{self.port}"
         )
         self._thread.start()
         deadline = time.monotonic() + _START_TIMEOUT

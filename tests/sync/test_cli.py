@@ -1,8 +1,9 @@
 """``python main.py sync --once`` as an admin or a script runs it, and (c): the process killed at
 every step of a round (push, heartbeat, pull, resync) and run again — nothing lost, nothing twice.
 
-The engine blocks at a named step when ``HALLWATCH_SYNC_TEST_PAUSE`` is set and says so on
-stderr; the test then SIGKILLs it there, mid-transaction where the step is inside one."""
+``tests/sync/paused_sync.py`` runs the same round with the engine's injected checkpoint blocking at a
+named step and saying so on stderr; the test then SIGKILLs it there, mid-transaction where the step
+is inside one."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 from supervision import lifecycle
 from supervision.store import open_store
 from sync.client import SyncClient
-from sync.engine import PAUSE_ENV, STEPS, SyncEngine
+from sync.engine import STEPS, SyncEngine
 from tests.sync.actions import queue_bookmarks
 from tests.sync.conftest import NOW, SH
 from tests.sync.oracle import assert_converged
@@ -37,13 +38,16 @@ def config(tmp_path: Path, url: str, *, token: str | None = None) -> Path:
 
 
 def sync_once(data: Path, cfg: Path, token: str | None, *extra: str, pause: str | None = None) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("HALLWATCH_TOKEN", PAUSE_ENV)}
+    env = {k: v for k, v in os.environ.items() if k != "HALLWATCH_TOKEN"}
     if token is not None:
         env["HALLWATCH_TOKEN"] = token
     if pause is not None:
-        env[PAUSE_ENV] = pause
+        command = [sys.executable, "-m", "tests.sync.paused_sync", pause, "--data", str(data), "--config", str(cfg)]
+    else:
+        command = [sys.executable, str(ROOT / "main.py"), "--data", str(data), "--config", str(cfg), "sync", "--once",
+                   *extra]
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "--data", str(data), "--config", str(cfg), "sync", "--once", *extra],
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -22,7 +22,6 @@ from supervision.store.footage import EvidenceHold, Segment, SegmentStatus
 from supervision.store.models import Camera, WarningState
 from tests.video.camera_servers import CameraFactory
 from tests.video.waiting import wait_for
-from video.camera import CameraConfig
 from video.footage import FootageIndex, sha256_file
 from video.recorder import Recorder, RecorderOptions
 from video.retention import Retention, RetentionPolicy
@@ -267,12 +266,15 @@ def test_full_disk_prunes_oldest_unheld_then_stops_recording_with_a_red_warning(
     root = tmp_path / "footage"
     with SyntheticCameraServer({"a": CameraSpec("A01")}) as server:
         service = RecordingService(
-            store, root, [CameraConfig("cam-1", "A01", server.url("a"), window_id="W-1")],
+            store, root,
             recorder_options=RecorderOptions(segment_seconds=1),
             policy=RetentionPolicy(min_free_percent=20, quota_bytes=1_500_000),
             retention_interval=0.3,
         )
+        source = Source(server.url("a"))
         service.start()
+        service.add("cam-1", source, "W-1")
+        source.start()
         try:
             index = service.index
             assert wait_for(lambda: len(index.segments("cam-1")) >= 3, 15)
@@ -297,6 +299,7 @@ def test_full_disk_prunes_oldest_unheld_then_stops_recording_with_a_red_warning(
             assert wait_for(lambda: all(r.status().paused is None for r in service.recorders.values()), 5)
         finally:
             service.stop()
+            source.stop()
     with store.read() as s:
         from supervision.store.models import AuditEntry
 

@@ -1,0 +1,255 @@
+"""The running terminal: everything a workstation runs, built from the config and the data folder.
+
+One composition root shared by the desktop and the headless commands (``record``, ``--demo
+--headless``): the store; the camera registry (one :class:`video.Camera` per camera id, whose
+single main source every consumer subscribes to); recording with retention and evidence holds;
+the warning monitor; the sync engine when ``[server] url`` is set, its heartbeat reporting the
+cameras and the warnings in force; and the executor that runs user actions on one writer thread.
+Services start in that order and stop in reverse within one deadline. A terminal holds
+``DATA/terminal.lock`` while it runs: one running terminal per data folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app import runtime
+from app.cameras import CameraRegistry, RegistryStatus
+from app.executor import ActionExecutor, Outcome
+from app.lock import TerminalLock
+from app.recording import Recording, RecordingStatus
+from app.service import ServiceGroup
+from app.sync import SyncService, make_client, make_engine
+from supervision.config import Config
+from supervision.ingest import ApplyReport
+from supervision.store import Store
+from sync.engine import HeartbeatInfo, SyncStatus
+from video.camera import CameraConfig
+from video.retention import Retention
+from video.source import SourceOptions
+
+if TYPE_CHECKING:
+    from app.monitor import WarningMonitor, WarningSnapshot
+    from video.synthetic import SyntheticCameraServer
+
+__all__ = ["Terminal", "TerminalStatus"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalStatus:
+    """Everything the status bar and ``--demo --headless`` show; a value, safe across threads."""
+
+    at: datetime
+    cameras: RegistryStatus
+    recording: RecordingStatus | None
+    sync: SyncStatus | None
+    warnings: Any  # WarningSnapshot
+    actions_pending: int
+
+
+class Terminal:
+    """Build with the config and data folder, then ``start()``; ``stop(deadline)`` ends everything."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        data_dir: Path,
+        *,
+        command: str,
+        record: bool = True,
+        sync: bool = True,
+        lock: bool = True,
+        store: Store | None = None,
+        synthetic: SyntheticCameraServer | None = None,
+        source_options: SourceOptions | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sync_checkpoint: Callable[[str], None] | None = None,
+        retention_interval: float = 60.0,
+    ) -> None:
+        """``record``: run recording; ``sync``: run the sync engine when ``[server] url`` is set;
+        ``lock``: hold ``DATA/terminal.lock`` (every command that runs cameras, recording or sync);
+        ``store``: one the caller opened (else the config's, closed on stop); ``synthetic``: the
+        server for ``synthetic://`` addresses (the demo's); ``clock``: the warnings' clock."""
+        from app.monitor import WarningMonitor
+
+        self.cfg = cfg
+        self.data_dir = data_dir
+        self.command = command
+        self.tz = cfg.zone
+        self._lock = TerminalLock(data_dir, command) if lock else None
+        self._own_store = store is None
+        self.store: Store = store if store is not None else runtime.open_store(data_dir, cfg)
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        extra = [CameraConfig(c.id, c.name or c.id, c.url, c.sub_url, c.window_id) for c in cfg.cameras]
+        self.actions = ActionExecutor()
+        self.cameras = CameraRegistry(self.store, extra, source_options=source_options, synthetic=synthetic)
+        self.recording: Recording | None = None
+        if record:
+            self.recording = Recording(self.cameras, self.store, runtime.footage_root(data_dir, cfg), cfg.recording,
+                                       retention_interval=retention_interval)
+        self.monitor: WarningMonitor = WarningMonitor(self.store, self.tz, interval=cfg.warnings.interval_seconds,
+                                                      clock=self.clock)
+        self.sync: SyncService | None = None
+        if sync and cfg.server.enabled:
+            client = make_client(cfg)
+            engine = make_engine(cfg, self.store, client, heartbeat_info=self.heartbeat_info,
+                                 on_applied=self._applied, checkpoint=sync_checkpoint, tz=self.tz)
+            self.sync = SyncService(engine)
+        self.services = ServiceGroup([self.actions, self.cameras])
+        if self.recording is not None:
+            self.services.add(self.recording)
+        self.services.add(self.monitor)
+        if self.sync is not None:
+            self.services.add(self.sync)
+        self._started = False
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Take the data folder's lock (:class:`app.lock.LockHeld` names the holder) and start."""
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self.services.start()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        self._started = True
+        log.info("terminal started (%s): %d cameras", self.command, len(self.cameras.cameras()))
+
+    def stop(self, deadline: float | None = None) -> bool:
+        """Stop every service in reverse order before ``deadline`` (``time.monotonic()``; None: 10 s),
+        then release the lock and close the store. True when every thread ended in time."""
+        deadline = deadline if deadline is not None else time.monotonic() + 10
+        ok = self.services.stop(deadline) if self._started else True
+        self._started = False
+        if self._own_store:
+            self.store.close()
+        if self._lock is not None:
+            self._lock.release()
+        return ok
+
+    def __enter__(self) -> Terminal:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what it knows ----------------------------------------------------------------------------
+    def status(self) -> TerminalStatus:
+        """Every service's status, from memory only (no database, no network: GUI-thread safe)."""
+        return TerminalStatus(
+            at=self.clock(),
+            cameras=self.cameras.status(),
+            recording=self.recording.status() if self.recording is not None else None,
+            sync=self.sync.status() if self.sync is not None else None,
+            warnings=self.monitor.snapshot(),
+            actions_pending=self.actions.status().pending,
+        )
+
+    def warnings(self) -> WarningSnapshot:
+        return self.monitor.snapshot()
+
+    def heartbeat_info(self) -> HeartbeatInfo:
+        """Cameras online/recording and the undisposed yellow and red warnings in force."""
+        cams = self.cameras.status()
+        rec = self.recording.status() if self.recording is not None else None
+        counts = self.monitor.snapshot().counts
+        return HeartbeatInfo(
+            cameras=[{"id": c.id, "online": c.online, "recording": bool(rec and rec.recording(c.id))}
+                     for c in cams.cameras],
+            warnings={"yellow": int(counts.get("yellow_undisposed", 0)), "red": int(counts.get("red_undisposed", 0))},
+            relay_url=None,
+        )
+
+    # -- sync -------------------------------------------------------------------------------------
+    def _applied(self, report: ApplyReport, resynced: bool) -> None:
+        """After each committed page (on the sync thread): re-judge what changed; follow camera records."""
+        if resynced:
+            self.monitor.refresh()
+        else:
+            self.monitor.changed(report.changed)
+        if resynced or report.by_type.get("camera"):
+            self.cameras.reload()
+
+    def trigger_sync(self) -> None:
+        if self.sync is not None:
+            self.sync.trigger()
+
+    # -- user actions (on the executor's thread; ``on_done`` is called there) ---------------------
+    def _after_action(self, subject_ids: dict[str, list[str]]) -> None:
+        from supervision.ingest import ChangedIds
+
+        self.monitor.changed(ChangedIds.of(subject_ids))
+        self.trigger_sync()
+
+    def acknowledge(self, key: str, *, by: str, note: str = "",
+                    on_done: Callable[[Outcome[str]], None] | None = None) -> None:
+        """签收 a warning (through the outbox)."""
+        from supervision import lifecycle
+
+        def work() -> str:
+            aid = lifecycle.acknowledge(self.store, key, by=by, terminal=self.cfg.terminal.name, note=note,
+                                        at=self.clock(), tz=self.tz)
+            self._after_action({"disposition": [aid]})
+            return aid
+
+        self.actions.submit("warning.acknowledge", work, on_done)
+
+    def dispose(self, key: str, measure: str, note: str, *, by: str,
+                on_done: Callable[[Outcome[str]], None] | None = None) -> None:
+        """督办 / 纠错 / 说明 a warning with a required note (through the outbox)."""
+        from supervision import lifecycle
+
+        def work() -> str:
+            aid = lifecycle.dispose(self.store, key, measure, note, by=by, terminal=self.cfg.terminal.name,
+                                    at=self.clock(), tz=self.tz)
+            self._after_action({"disposition": [aid]})
+            return aid
+
+        self.actions.submit("warning.dispose", work, on_done)
+
+    def bookmark(self, camera_id: str, at: datetime, note: str, *, by: str,
+                 on_done: Callable[[Outcome[str]], None] | None = None) -> None:
+        """A bookmark on a camera's footage (``bookmark.create`` through the outbox)."""
+        from supervision.actions import create_bookmark
+
+        def work() -> str:
+            aid = create_bookmark(self.store, camera_id, at, note=note, by=by, terminal=self.cfg.terminal.name,
+                                  now=self.clock())
+            self.trigger_sync()
+            return aid
+
+        self.actions.submit("bookmark.create", work, on_done)
+
+    def hold(self, start: datetime, end: datetime, *, reason: str, by: str, camera_id: str | None = None,
+             window_id: str | None = None, on_done: Callable[[Outcome[str]], None] | None = None) -> None:
+        """An evidence hold over a span (audited); retention never prunes what it covers."""
+        retention = self._retention()
+
+        def work() -> str:
+            if not reason.strip():
+                raise ValueError("an evidence hold needs a reason")
+            return retention.hold(start, end, reason=reason, by=by, camera_id=camera_id, window_id=window_id)
+
+        self.actions.submit("hold.create", work, on_done)
+
+    def release_hold(self, hold_id: str, *, by: str, on_done: Callable[[Outcome[None]], None] | None = None) -> None:
+        retention = self._retention()
+        self.actions.submit("hold.release", lambda: retention.release(hold_id, by=by), on_done)
+
+    def _retention(self) -> Retention:
+        if self.recording is not None:
+            return self.recording.service.retention
+        from video.footage import FootageIndex
+
+        return Retention(FootageIndex(self.store, runtime.footage_root(self.data_dir, self.cfg)))
