@@ -49,7 +49,7 @@ class EmbeddedDemo:
         record: bool = True,
         speed: float = 1.0,
         clock: Callable[[], datetime] | None = None,
-        retention_interval: float = 60.0,
+        retention_interval: float | None = None,
     ) -> None:
         from sync.server.store import CentralStore
 

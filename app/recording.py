@@ -43,7 +43,7 @@ class Recording:
         footage_root: Path,
         config: RecordingConfig,
         *,
-        retention_interval: float = 60.0,
+        retention_interval: float | None = None,
     ) -> None:
         from datetime import timedelta
 
@@ -57,7 +57,7 @@ class Recording:
                 min_free_percent=config.min_free_percent,
                 hold_margin=timedelta(minutes=config.hold_margin_minutes),
             ),
-            retention_interval=retention_interval,
+            retention_interval=retention_interval if retention_interval is not None else config.prune_interval_seconds,
         )
 
     @property

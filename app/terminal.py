@@ -72,7 +72,7 @@ class Terminal:
         source_options: SourceOptions | None = None,
         clock: Callable[[], datetime] | None = None,
         sync_checkpoint: Callable[[str], None] | None = None,
-        retention_interval: float = 60.0,
+        retention_interval: float | None = None,
     ) -> None:
         """``record``: run recording; ``sync``: run the sync engine when ``[server] url`` is set;
         ``lock``: hold ``DATA/terminal.lock`` (every command that runs cameras, recording or sync);

@@ -115,6 +115,9 @@ class RecordingConfig(_Section):
     hold_margin_minutes: float = Field(
         10.0, ge=0, le=24 * 60, description="footage held either side of a yellow or red warning, bookmark or complaint"
     )
+    prune_interval_seconds: float = Field(
+        60.0, ge=1.0, le=3600.0, description="seconds between retention passes (a failed write prunes at once)"
+    )
 
     @field_validator("footage_dir", mode="before")
     @classmethod

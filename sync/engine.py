@@ -120,6 +120,9 @@ class SyncStatus:
     clock_offset_s: float | None = None  # server clock minus this terminal's clock
     clock_warning: bool = False  # |offset| above 5 minutes: the terminal's clock needs fixing
     resync: str | None = None  # a full resync under way, and why
+    # The last error's kind, for a UI to word in its language (``last_error`` is English, for logs):
+    # unreachable, certificate, unauthorized, server_error, too_large, protocol, rejected, internal.
+    error_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +364,7 @@ class SyncEngine:
             "pending_actions": pending,
             "offline_since": offline_since,
             "last_error": message,
+            "error_code": error_code(error),
             "resync": resync,
         }
         if rnd.offset is not None:
@@ -773,6 +777,19 @@ class _Prefetcher:
             self._ahead = None
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+
+
+def error_code(error: BaseException | None) -> str | None:
+    """The kind of a round's error (``SyncStatus.error_code``); None for no error or a stop."""
+    if error is None or isinstance(error, _Stopped):
+        return None
+    for kind, code in (
+        (Unauthorized, "unauthorized"), (CertificateError, "certificate"), (Offline, "unreachable"),
+        (ServerError, "server_error"), (TooLarge, "too_large"), (ProtocolError, "protocol"), (SyncError, "rejected"),
+    ):
+        if isinstance(error, kind):
+            return code
+    return "internal"
 
 
 def _state_row(s: Session) -> SyncState:

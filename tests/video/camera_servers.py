@@ -77,6 +77,23 @@ def terminate(proc: subprocess.Popen[bytes], *, kill_now: bool, what: str) -> in
     return None
 
 
+def established_to(port: int) -> int:
+    """Established TCP connections (IPv4 and IPv6) whose local port is ``port``: the server's side
+    of each client connection, read from the kernel's tables."""
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+                n += 1
+    return n
+
+
 def _camera_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("GST_REGISTRY", str(_GST_REGISTRY))
@@ -171,6 +188,11 @@ class RtspCamera:
     def log_tail(self, lines: int = 30) -> str:
         """The last lines of the camera's stderr (all its runs, each headed by a ``--- start`` line)."""
         return tail(self.log_path, lines)
+
+    def sessions(self) -> int:
+        """Clients connected to the camera now: established TCP connections to its port (an RTSP
+        session over TCP, as the application uses, is one connection carrying requests and media)."""
+        return established_to(self.port)
 
     # -- lifecycle
 

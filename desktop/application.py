@@ -1,0 +1,116 @@
+"""The QApplication of every role: name, fonts, translations (zh_CN default, English live), theme,
+settings, and SIGINT/SIGTERM seen by the GUI loop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from importlib.resources import files
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QSettings, QSocketNotifier, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+__all__ = ["LANGUAGES", "Localization", "SignalWatcher", "create_application", "settings"]
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("zh_CN", "en")
+ORGANIZATION = "HallWatch"
+APPLICATION = "HallWatch"
+
+
+def settings() -> QSettings:
+    """The user's settings (window geometry, layouts, language and theme picked in the window)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication (made once; later calls return it)."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationDisplayName("HallWatch")
+    _choose_font(app)
+    return app
+
+
+def _choose_font(app: QApplication) -> None:
+    """A font with Chinese glyphs where the system has one (Chinese is the default language)."""
+    families = set(QFontDatabase.families())
+    for family in ("Microsoft YaHei UI", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC",
+                   "WenQuanYi Micro Hei", "WenQuanYi Zen Hei"):
+        if family in families:
+            font = QFont(family)
+            font.setPointSizeF(max(app.font().pointSizeF(), 10.0))
+            app.setFont(font)
+            return
+
+
+class Localization:
+    """Installs the application's and Qt's own translations; ``switch`` changes language live."""
+
+    def __init__(self, app: QApplication) -> None:
+        self.app = app
+        self.language = "en"
+        self._translators: list[QTranslator] = []
+
+    def switch(self, language: str) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r} (zh_CN or en)")
+        for t in self._translators:
+            self.app.removeTranslator(t)
+        self._translators = []
+        self.language = language
+        if language != "en":  # English is the source language of every string
+            own = QTranslator(self.app)
+            qm = files("resources").joinpath("i18n", f"hallwatch_{language}.qm")
+            if own.load(str(qm)):
+                self._translators.append(own)
+            else:
+                log.warning("the %s translation %s could not be loaded", language, qm)
+            qt = QTranslator(self.app)
+            if qt.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+                self._translators.append(qt)
+        for t in self._translators:
+            self.app.installTranslator(t)
+        QLocale.setDefault(QLocale(QLocale.Language.Chinese if language == "zh_CN" else QLocale.Language.English,
+                                   QLocale.Country.China if language == "zh_CN" else QLocale.Country.UnitedStates))
+
+
+class SignalWatcher(QObject):
+    """SIGINT/SIGTERM reach the Qt event loop (a socket the C-level handler writes to wakes it)."""
+
+    def __init__(self, on_signal: Callable[[int], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._on_signal = on_signal
+        self._read, self._write = socket.socketpair()
+        self._read.setblocking(False)
+        self._write.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._write.fileno())
+        self._previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+        self._notifier = QSocketNotifier(self._read.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._wake)
+
+    def _wake(self) -> None:
+        try:
+            data = self._read.recv(64)
+        except OSError:
+            return
+        for b in data:
+            if b in (signal.SIGINT, signal.SIGTERM):
+                self._on_signal(b)
+
+    def close(self) -> None:
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(self._previous_fd)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._read.close()
+        self._write.close()
