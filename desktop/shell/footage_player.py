@@ -13,6 +13,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QPaintEvent, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop.i18n import fmt
 from desktop.theme import current_palette
 from video.archive import ArchiveFrame, ArchiveReader, Gap, Player
 from video.footage import FootageIndex
@@ -52,7 +53,7 @@ class _Screen(QWidget):
         else:
             p.setPen(pal.color("muted"))
             if isinstance(shown, Gap):
-                text = self.tr("No footage here: %1").replace("%1", shown.reason)
+                text = fmt(self.tr("No footage here: %1"), shown.reason)
             else:
                 text = self.tr("Loading footage…")
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
@@ -68,7 +69,7 @@ class FootagePlayer(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.tz = tz
         self.camera_id = camera_id
-        self.setWindowTitle(self.tr("Footage — %1").replace("%1", camera_name))
+        self.setWindowTitle(fmt(self.tr("Footage — %1"), camera_name))
         self.player = Player(ArchiveReader(index, camera_id, width=960, height=540))
         self.screen_ = _Screen(self.player, self)
         self.position = QLabel(self)
