@@ -350,11 +350,9 @@ def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rul
         )
     closed = [(a, b) for a, b in case.suspensions if b is not None]
     extra = suspended_workdays(closed, cal, tz, accepted_on) if closed else 0
-    if ctype.immediate:
-        promised = legal = cal.add_workdays(accepted_on, extra)
-    else:
-        promised = cal.add_workdays(accepted_on, ctype.promised_days + extra)
-        legal = cal.add_workdays(accepted_on, ctype.legal_days + extra)
+    # Immediate (即办件): promised the same day; the legal limit still counts its days.
+    promised = cal.add_workdays(accepted_on, (0 if ctype.immediate else ctype.promised_days) + extra)
+    legal = cal.add_workdays(accepted_on, ctype.legal_days + extra)
     overdue_from = end_of_day(promised, tz)
     due_soon_from = None
     if Code.DUE_SOON in rules.enabled:
