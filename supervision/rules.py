@@ -585,7 +585,8 @@ def case_due_dates_next_change(f: CaseFacts, after: datetime, tz: ZoneInfo) -> d
     """When ``case_due_dates`` may next give other dates by time alone: the next local midnight
     while a suspension is open (its days move them), the case's next recorded event before that."""
     nxt = _earliest(after, _case_events(f.case)) if after < f.last_event else None
-    if f.open_suspension_from is not None and f.accepted_at is not None:
+    paused = any(a <= after and (b is None or b > after) for a, b in f.case.suspensions)
+    if paused and f.accepted_at is not None:
         return _earliest(after, (nxt, end_of_day(local_date(after, tz), tz)))
     return nxt
 

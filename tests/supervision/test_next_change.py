@@ -29,8 +29,8 @@ from tests.supervision.test_rules import (
     LEGAL_RED_FROM,
     OVERDUE_FROM,
     SH,
-    case,
     cal,
+    case,
     ctype,
     evaluator,
     local,
@@ -60,7 +60,9 @@ def cases(draw: st.DrawFn, i: int) -> Case:
         b = draw(st.none() | _minutes(1, 60 * 24 * 20).map(lambda d: a + d))
         suspensions.append((a, b))
     completed = stages[-1][1] if stages[-1][0] == "completed" else None
-    status = "completed" if completed else ("suspended" if suspensions and suspensions[-1][1] is None else "in_progress")
+    status = (
+        "completed" if completed else ("suspended" if suspensions and suspensions[-1][1] is None else "in_progress")
+    )
     return Case(
         f"c{i}",
         draw(st.sampled_from(["t1", "ti", "ts"])),
@@ -103,7 +105,7 @@ def worlds(draw: st.DrawFn) -> Evaluator:
     ev.set_cases([draw(cases(i)) for i in range(draw(st.integers(0, 4)))])
     ev.set_tickets([draw(tickets(i)) for i in range(draw(st.integers(0, 3)))])
     ev.set_vacancies([draw(vacancies(i)) for i in range(draw(st.integers(0, 3)))])
-    ev.disposed = {"c0/OVERDUE": [START + draw(_minutes(0, 60 * 24 * 45))]}
+    ev.disposed = {f"c{i}/OVERDUE": [START + draw(_minutes(0, 60 * 24 * 45))] for i in range(4) if draw(st.booleans())}
     return ev
 
 
@@ -122,14 +124,13 @@ def test_next_change_is_never_late_and_subjects_add_up_to_a_full_evaluation(
     for s, before in by_subject.items():
         nxt = ev.next_change(s, after)
         assert nxt is None or nxt > after
-        # any instant strictly before the next change (or long after, when there is none)
+        # an instant strictly before the next change, and the last one (or long after, when there
+        # is none)
         span = (nxt - after) if nxt is not None else timedelta(days=90)
-        t = after + span * frac
-        if nxt is not None and t >= nxt:
-            t = nxt - TICK
-        if t <= after:
-            continue
-        assert ev.judge(s, t) == before, (s, after, t, nxt)
+        last = nxt - TICK if nxt is not None else after + span
+        for t in (min(after + span * frac, last), last):
+            if t > after:
+                assert ev.judge(s, t) == before, (s, after, t, nxt)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
