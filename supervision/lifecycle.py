@@ -91,24 +91,33 @@ class _Actions:
     disposals: list[tuple[datetime, str, str, str]] = field(default_factory=list)
 
 
-def _actions_by_key(s: Session, keys: Iterable[str]) -> dict[str, _Actions]:
-    wanted = set(keys)
+def _actions_by_key(s: Session, keys: Iterable[str] | None) -> dict[str, _Actions]:
+    wanted = None if keys is None else set(keys)
     out: dict[str, _Actions] = {}
-    if not wanted:
+    if wanted is not None and not wanted:
         return out
-    q = select(DispositionRow).where(DispositionRow.deleted.is_(False)).order_by(DispositionRow.at)
-    if len(wanted) <= 500:  # the usual case (one warning acted on, a screenful): let the index find them
-        q = q.where(DispositionRow.warning.in_(wanted))
-    for r in s.scalars(q):
-        if r.warning not in wanted or r.at is None:
+    d = DispositionRow
+    q = select(d.warning, d.at, d.action, d.measure, d.by, d.note).where(d.deleted.is_(False)).order_by(d.at, d.id)
+    if wanted is not None and len(wanted) <= 500:  # one warning acted on, a screenful: the index finds them
+        q = q.where(d.warning.in_(wanted))
+    for key, at, action, measure, by, note in s.execute(q):
+        if key is None or at is None or (wanted is not None and key not in wanted):
             continue
-        a = out.setdefault(r.warning, _Actions())
-        if is_dispose(r.action):
-            measure = r.measure or (r.action or "").removeprefix("warning.")
-            a.disposals.append((r.at, r.by or "", measure, r.note or ""))
+        a = out.setdefault(key, _Actions())
+        if is_dispose(action):
+            a.disposals.append((at, by or "", measure or (action or "").removeprefix("warning."), note or ""))
         else:
-            a.acks.append((r.at, r.by or ""))
+            a.acks.append((at, by or ""))
     return out
+
+
+Actions = _Actions  # a warning's acknowledgements and disposals, oldest first
+
+
+def load_actions(s: Session, keys: Iterable[str] | None = None) -> dict[str, Actions]:
+    """Warning key → its acknowledgements and disposals (any terminal), oldest first; every
+    warning's when ``keys`` is None."""
+    return _actions_by_key(s, keys)
 
 
 def state_of(w: DerivedWarning, actions: _Actions | None, at: datetime) -> WarningView:
