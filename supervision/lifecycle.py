@@ -219,6 +219,7 @@ def reconcile(
 
 
 _UPDATED = (
+    "since",
     "level",
     "max_level",
     "state",
@@ -268,6 +269,8 @@ def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tup
         new = dict(old)
         if Level(old["level"]).rank < w.level.rank:
             change = "escalated"
+    if w.since < new["since"]:  # an earlier episode came to light (a window's earlier absence)
+        new["since"] = w.since
     new["level"] = str(w.level)
     if Level(new["max_level"]).rank < w.level.rank:
         new["max_level"] = str(w.level)

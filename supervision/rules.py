@@ -595,9 +595,10 @@ def ticket_next_change(t: Ticket, after: datetime, rules: RuleSet) -> datetime |
     """The first instant after ``after`` at which the ticket's WAIT_LONG may start or end."""
     if Code.WAIT_LONG not in rules.enabled:
         return None
-    if t.called_at is None and t.status != "waiting":
-        return None
-    return _earliest(after, (t.issued_at + timedelta(minutes=rules.wait_minutes) + _TICK, t.called_at))
+    since = t.issued_at + timedelta(minutes=rules.wait_minutes)
+    if (t.called_at is None and t.status != "waiting") or (t.called_at is not None and t.called_at <= since):
+        return None  # never waits past the limit
+    return _earliest(after, (since + _TICK, t.called_at))
 
 
 def seat_next_change(
@@ -612,8 +613,9 @@ def seat_next_change(
     if v.ended_at is not None:
         horizon = min(horizon, v.ended_at)
     crossing = office_crossing(v.started_at, horizon, rules.post_left_minutes * 60, cal, tz, rules.office_hours)
-    look_again = horizon if crossing is None and horizon != v.ended_at else None
-    return _earliest(after, (None if crossing is None else crossing + _TICK, v.ended_at, look_again))
+    if crossing is None:  # ends before the limit, or not within the horizon: look again then
+        return None if horizon == v.ended_at else _earliest(after, (horizon,))
+    return _earliest(after, (crossing + _TICK, v.ended_at))
 
 
 class Subject(NamedTuple):
