@@ -140,6 +140,14 @@ class CameraEntry(_Section):
     __str__ = __repr__
 
 
+class WarningsConfig(_Section):
+    """The warning monitor (app/monitor.py)."""
+
+    interval_seconds: float = Field(
+        5.0, ge=0.1, le=3600.0, description="seconds between passes that look for due dates and waits crossing now"
+    )
+
+
 class UiConfig(_Section):
     language: Literal["zh_CN", "en"] = Field("zh_CN", description="user interface language")
 
@@ -155,6 +163,7 @@ class Config(_Section):
     server: ServerConfig = ServerConfig()
     recording: RecordingConfig = RecordingConfig()
     cameras: list[CameraEntry] = Field(default_factory=list, description="cameras recorded besides the store's")
+    warnings: WarningsConfig = WarningsConfig()
     ui: UiConfig = UiConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

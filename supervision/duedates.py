@@ -6,7 +6,8 @@
 - Every working day ``d`` with ``from.date < d <= to.date`` of a suspension moves the due date one
   working day later (overlapping suspensions count a day once). While a suspension is open the
   clock is paused: the due date keeps moving with the days.
-- Immediate (即办件) types are due on the acceptance date itself.
+- Immediate (即办件) types are promised on the acceptance date itself; their legal due date
+  still counts ``legal_days``.
 - Dates are taken in the hall's zone; instants stay timezone-aware.
 """
 
@@ -108,9 +109,6 @@ def case_clock(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, at:
         if start <= judge_at
     ]
     extra = suspended_workdays(active, cal, tz, today)
-    if ctype.immediate:
-        promised = legal = cal.add_workdays(accepted_on, extra) if extra else accepted_on
-    else:
-        promised = cal.add_workdays(accepted_on, ctype.promised_days + extra)
-        legal = cal.add_workdays(accepted_on, ctype.legal_days + extra)
+    promised = cal.add_workdays(accepted_on, (0 if ctype.immediate else ctype.promised_days) + extra)
+    legal = cal.add_workdays(accepted_on, ctype.legal_days + extra)
     return CaseClock(accepted_on, promised, legal, extra, paused)

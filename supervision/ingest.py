@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -53,6 +54,41 @@ class ValidChange:
     values: dict[str, Any] | None  # column values for an upsert, None for a delete
 
 
+_NO_IDS: Mapping[str, frozenset[str]] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedIds:
+    """The ids of the records a page (or a local act) changed, by record type: every upsert and
+    delete actually applied, not the stale ones. Immutable, safe to hand to another thread."""
+
+    by_type: Mapping[str, frozenset[str]] = field(default_factory=lambda: _NO_IDS)
+
+    @classmethod
+    def of(cls, by_type: Mapping[str, Iterable[str]]) -> ChangedIds:
+        """Built from any mapping of record type to ids (empty sets are left out)."""
+        return cls(MappingProxyType({t: frozenset(ids) for t, ids in by_type.items() if ids}))
+
+    def ids(self, record_type: str) -> frozenset[str]:
+        return self.by_type.get(record_type, frozenset())
+
+    def merge(self, other: ChangedIds) -> ChangedIds:
+        if not other.by_type:
+            return self
+        if not self.by_type:
+            return other
+        out = {t: set(ids) for t, ids in self.by_type.items()}
+        for t, ids in other.by_type.items():
+            out.setdefault(t, set()).update(ids)
+        return ChangedIds.of(out)
+
+    def __len__(self) -> int:
+        return sum(len(ids) for ids in self.by_type.values())
+
+    def __bool__(self) -> bool:
+        return any(self.by_type.values())
+
+
 @dataclass(slots=True)
 class ApplyReport:
     upserted: int = 0
@@ -60,6 +96,7 @@ class ApplyReport:
     stale: int = 0  # not newer than what the store has
     unknown: Counter[str] = field(default_factory=Counter)
     by_type: Counter[str] = field(default_factory=Counter)
+    changed: ChangedIds = field(default_factory=ChangedIds)  # the ids applied, for the warning monitor
 
     @property
     def applied(self) -> int:
@@ -99,7 +136,8 @@ def _columns(record_type: str) -> tuple[list[str], list[str]]:
     got = _COLUMNS.get(record_type)
     if got is None:
         cls = RECORD_TABLES[record_type]
-        names = [c.name for c in cls.__table__.columns if c.name not in _META_COLUMNS]
+        # Columns the terminal derives itself (the monitor's due dates and level) are never synced.
+        names = [c.name for c in cls.__table__.columns if c.name not in _META_COLUMNS | cls.derived_fields]
         got = ([n for n in names if n not in cls.json_fields], [n for n in names if n in cls.json_fields])
         _COLUMNS[record_type] = got
     return got
@@ -191,8 +229,10 @@ def _upsert_stmt(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
 
 
 def apply_changes(session: Session, changes: Iterable[ValidChange]) -> ApplyReport:
-    """Apply validated changes in the caller's transaction (version rule, tombstones)."""
+    """Apply validated changes in the caller's transaction (version rule, tombstones). The report
+    names the ids applied (``changed``) so that warnings can be re-judged for those alone."""
     report = ApplyReport()
+    applied: dict[str, list[str]] = {}
     latest: dict[tuple[str, str], ValidChange] = {}
     for ch in changes:
         key = (ch.type, ch.id)
@@ -228,6 +268,7 @@ def apply_changes(session: Session, changes: Iterable[ValidChange]) -> ApplyRepo
                 if "origin" in table.c:
                     row["origin"] = "synced"
                 rows.append(row)
+                applied.setdefault(rtype, []).append(c.id)
                 if c.op == "delete":
                     report.deleted += 1
                 else:
@@ -235,6 +276,7 @@ def apply_changes(session: Session, changes: Iterable[ValidChange]) -> ApplyRepo
                 report.by_type[rtype] += 1
             if rows:
                 session.execute(_upsert_stmt(session, table, rows), rows)
+    report.changed = ChangedIds.of(applied)
     return report
 
 

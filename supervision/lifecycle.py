@@ -13,14 +13,14 @@ reached (a red stays on record after the case completes) and when it cleared.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from supervision.actions import new_action_id, warning_payload
@@ -92,24 +92,33 @@ class _Actions:
     disposals: list[tuple[datetime, str, str, str]] = field(default_factory=list)
 
 
-def _actions_by_key(s: Session, keys: Iterable[str]) -> dict[str, _Actions]:
-    wanted = set(keys)
+def _actions_by_key(s: Session, keys: Iterable[str] | None) -> dict[str, _Actions]:
+    wanted = None if keys is None else set(keys)
     out: dict[str, _Actions] = {}
-    if not wanted:
+    if wanted is not None and not wanted:
         return out
-    q = select(DispositionRow).where(DispositionRow.deleted.is_(False)).order_by(DispositionRow.at)
-    if len(wanted) <= 500:  # the usual case (one warning acted on, a screenful): let the index find them
-        q = q.where(DispositionRow.warning.in_(wanted))
-    for r in s.scalars(q):
-        if r.warning not in wanted or r.at is None:
+    d = DispositionRow
+    q = select(d.warning, d.at, d.action, d.measure, d.by, d.note).where(d.deleted.is_(False)).order_by(d.at, d.id)
+    if wanted is not None and len(wanted) <= 500:  # one warning acted on, a screenful: the index finds them
+        q = q.where(d.warning.in_(wanted))
+    for key, at, action, measure, by, note in s.execute(q):
+        if key is None or at is None or (wanted is not None and key not in wanted):
             continue
-        a = out.setdefault(r.warning, _Actions())
-        if is_dispose(r.action):
-            measure = r.measure or (r.action or "").removeprefix("warning.")
-            a.disposals.append((r.at, r.by or "", measure, r.note or ""))
+        a = out.setdefault(key, _Actions())
+        if is_dispose(action):
+            a.disposals.append((at, by or "", measure or (action or "").removeprefix("warning."), note or ""))
         else:
-            a.acks.append((r.at, r.by or ""))
+            a.acks.append((at, by or ""))
     return out
+
+
+Actions = _Actions  # a warning's acknowledgements and disposals, oldest first
+
+
+def load_actions(s: Session, keys: Iterable[str] | None = None) -> dict[str, Actions]:
+    """Warning key → its acknowledgements and disposals (any terminal), oldest first; every
+    warning's when ``keys`` is None."""
+    return _actions_by_key(s, keys)
 
 
 def state_of(w: DerivedWarning, actions: _Actions | None, at: datetime) -> WarningView:
@@ -153,23 +162,128 @@ def warnings_at(store: Store, at: datetime, tz: ZoneInfo) -> list[WarningView]:
     return evaluate_store(store, at, tz).views
 
 
-def reconcile(s: Session, views: Iterable[WarningView], at: datetime) -> dict[str, int]:
+_STATE_TABLE: Table = WarningState.__table__  # type: ignore[assignment]
+_CHUNK = 500
+
+
+def reconcile(
+    s: Session, views: Iterable[WarningView], at: datetime, *, subjects: Iterable[str] | None = None
+) -> dict[str, int]:
     """Bring ``warning_states`` in line with the warnings in force at ``at`` (in the caller's
-    transaction). Returns counts of raised, escalated and cleared warnings."""
-    current: Mapping[str, WarningView] = {v.key: v for v in views}
+    transaction). Returns counts of raised, escalated and cleared warnings.
+
+    Without ``subjects`` the views are every warning in force: a stored warning not among them
+    is cleared. With ``subjects`` (ids) the views are every warning in force *of those subjects*
+    and only their rows are looked at — the warning monitor's passes re-judge a few subjects and
+    reconcile just them. Only rows whose content changes are written.
+    """
+    s.flush()
+    t = _STATE_TABLE
+    current: dict[str, WarningView] = {v.key: v for v in views}
+    stored: dict[str, dict[str, Any]] = {}
+    if subjects is None:
+        for r in s.execute(select(t).where(t.c.state != State.CLEARED.value)):
+            stored[r.key] = dict(r._mapping)
+        missing = [k for k in current if k not in stored]  # raised before and cleared since, or new
+        for i in range(0, len(missing), _CHUNK):
+            for r in s.execute(select(t).where(t.c.key.in_(missing[i : i + _CHUNK]))):
+                stored[r.key] = dict(r._mapping)
+    else:
+        scope = sorted(set(subjects) | {v.warning.subject for v in current.values()})
+        for i in range(0, len(scope), _CHUNK):
+            for r in s.execute(select(t).where(t.c.subject.in_(scope[i : i + _CHUNK]))):
+                stored[r.key] = dict(r._mapping)
     counts = {"raised": 0, "escalated": 0, "cleared": 0}
-    stored = {r.key: r for r in s.scalars(select(WarningState).where(WarningState.state != State.CLEARED.value))}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for key, v in current.items():
-        change = _record(s, stored.get(key) or s.get(WarningState, key), v, at)
+        old = stored.get(key)
+        new, change = _next_state(old, v, at)
         if change:
             counts[change] += 1
-    for key, row in stored.items():
-        if key not in current:
-            row.state = State.CLEARED.value
-            row.cleared_at = at
-            row.updated_at = at
+        if old is None:
+            inserts.append(new)
+        elif any(new[c] != old[c] for c in _COMPARED):
+            updates.append(new)
+    for key, old in stored.items():
+        if key not in current and old["state"] != State.CLEARED.value:
+            updates.append({**old, "state": State.CLEARED.value, "cleared_at": at, "updated_at": at})
             counts["cleared"] += 1
+    if inserts:
+        s.execute(insert(t), inserts)
+    if updates:
+        s.execute(
+            update(t).where(t.c.key == bindparam("b_key")).values({c: bindparam(c) for c in _UPDATED}),
+            [{"b_key": u["key"], **{c: u[c] for c in _UPDATED}} for u in updates],
+        )
     return counts
+
+
+_UPDATED = (
+    "since",
+    "level",
+    "max_level",
+    "state",
+    "red_since",
+    "acknowledged_at",
+    "acknowledged_by",
+    "disposed_at",
+    "disposed_by",
+    "measure",
+    "note",
+    "cleared_at",
+    "updated_at",
+)
+_COMPARED = tuple(c for c in _UPDATED if c != "updated_at")
+
+
+def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tuple[dict[str, Any], str | None]:
+    """One warning's state row after ``v`` (what ``_record`` writes, as plain values) and whether
+    it was raised or escalated."""
+    w, change = v.warning, None
+    if old is None or old["state"] == State.CLEARED.value:
+        if old is None:
+            new: dict[str, Any] = {
+                "key": v.key,
+                "code": str(w.code),
+                "subject": w.subject,
+                "window_id": w.window_id,
+                "level": str(w.level),
+                "max_level": str(w.level),
+                "since": w.since,
+                "red_since": None,
+                "acknowledged_at": None,
+                "acknowledged_by": None,
+                "disposed_at": None,
+                "disposed_by": None,
+                "measure": None,
+                "note": None,
+                "cleared_at": None,
+                "rejected_at": None,
+                "rejected_code": None,
+                "rejected_message": None,
+            }
+        else:  # raised again after it had cleared: the record (first raised, highest level) stays
+            new = {**old, "cleared_at": None}
+        change = "raised"
+    else:
+        new = dict(old)
+        if Level(old["level"]).rank < w.level.rank:
+            change = "escalated"
+    if w.since < new["since"]:  # an earlier episode came to light (a window's earlier absence)
+        new["since"] = w.since
+    new["level"] = str(w.level)
+    if Level(new["max_level"]).rank < w.level.rank:
+        new["max_level"] = str(w.level)
+    if w.level is Level.RED and new["red_since"] is None:
+        new["red_since"] = w.level_since or w.since
+    new["state"] = str(v.state)
+    if v.acknowledged:
+        new["acknowledged_at"], new["acknowledged_by"] = v.acknowledged
+    if v.disposed:
+        new["disposed_at"], new["disposed_by"], new["measure"], new["note"] = v.disposed
+    new["updated_at"] = at
+    return new, change
 
 
 def _record(s: Session, row: WarningState | None, v: WarningView, at: datetime) -> str | None:

@@ -10,6 +10,11 @@ Evaluation is split so that a terminal can re-evaluate often and cheaply:
   the rules — not on the clock — and are cached per case by ``Evaluator``.
 * ``Evaluator.evaluate(at)`` then only compares instants. Asking about an instant earlier than a
   case's last event (``--at`` in the past) views the case as it stood then and computes afresh.
+* ``Evaluator.next_change(subject, after)`` gives the first instant after ``after`` at which a
+  subject's warnings may change by time alone (a due date passing, an escalation, a wait or an
+  absence crossing its limit, a recorded event the clock has not reached yet), so that a monitor
+  re-judges a subject only when that instant has come. It may be early (a re-judge that finds
+  nothing new), never late: between ``after`` and it the subject's warnings are those at ``after``.
 
 Thresholds: "more than N minutes/days" is strictly more; "past the end of day d" is from 00:00 of
 the next day on.
@@ -30,7 +35,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from supervision.calendar import WorkCalendar
-from supervision.duedates import end_of_day, local_date, suspended_workdays
+from supervision.duedates import case_clock, end_of_day, local_date, suspended_workdays
 from supervision.model import Case, CaseType, SeatVacancy, Ticket
 from supervision.records import ENDED_STATUSES, STAGE_RANK
 
@@ -350,11 +355,9 @@ def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rul
         )
     closed = [(a, b) for a, b in case.suspensions if b is not None]
     extra = suspended_workdays(closed, cal, tz, accepted_on) if closed else 0
-    if ctype.immediate:
-        promised = legal = cal.add_workdays(accepted_on, extra)
-    else:
-        promised = cal.add_workdays(accepted_on, ctype.promised_days + extra)
-        legal = cal.add_workdays(accepted_on, ctype.legal_days + extra)
+    # Immediate (即办件): promised the same day; the legal limit still counts its days.
+    promised = cal.add_workdays(accepted_on, (0 if ctype.immediate else ctype.promised_days) + extra)
+    legal = cal.add_workdays(accepted_on, ctype.legal_days + extra)
     overdue_from = end_of_day(promised, tz)
     due_soon_from = None
     if Code.DUE_SOON in rules.enabled:
@@ -529,6 +532,99 @@ def seat_warning(
     )
 
 
+# -- when warnings change by time alone ------------------------------------------------------------
+_TICK = timedelta(microseconds=1)  # "more than N" starts at the first instant after the limit
+# How far ahead an absence's office-hours crossing is looked for; past it, the window is simply
+# looked at again (the crossing is days away at most under any real office hours).
+_SEAT_HORIZON = timedelta(days=60)
+
+
+def _earliest(after: datetime, candidates: Iterable[datetime | None]) -> datetime | None:
+    best: datetime | None = None
+    for t in candidates:
+        if t is not None and t > after and (best is None or t < best):
+            best = t
+    return best
+
+
+def _case_events(case: Case) -> Iterator[datetime | None]:
+    yield case.submitted_at
+    for _, t in case.stages:
+        yield t
+    for a, b in case.suspensions:
+        yield a
+        yield b
+    yield case.completed_at
+
+
+def case_next_change(f: CaseFacts, after: datetime, cal: WorkCalendar, tz: ZoneInfo, rules: RuleSet) -> datetime | None:
+    """The first instant after ``after`` at which the case's warnings may differ from those at
+    ``after`` (None: never by time alone). Before the case's last event the case is viewed as it
+    stood at ``after``, and its next recorded event is a change too."""
+    nxt = _earliest(after, _case_events(f.case)) if after < f.last_event else None
+    if after < f.last_event:
+        past = _case_as_of(f.case, after)
+        if past is None:
+            return nxt
+        f = case_facts(past, f.ctype, cal, tz, rules)
+    cands = [f.due_soon_from, f.overdue_from, f.escalate_at, f.legal_overdue_from, f.suspended_long_from, nxt]
+    cands.extend(since for _, since, _ in f.static)
+    return _earliest(after, cands)
+
+
+def case_due_dates(f: CaseFacts, at: datetime, cal: WorkCalendar, tz: ZoneInfo) -> tuple[date | None, date | None]:
+    """The case's promised and legal due dates as of ``at``: while a suspension is open they move
+    with its working days (counted up to the day of ``at``), as ``duedates.case_clock`` has it."""
+    if f.open_suspension_from is None and at >= f.last_event:
+        return f.promised_due, f.legal_due
+    clock = case_clock(f.case, f.ctype, cal, tz, at)
+    return clock.promised_due, clock.legal_due
+
+
+def case_due_dates_next_change(f: CaseFacts, after: datetime, tz: ZoneInfo) -> datetime | None:
+    """When ``case_due_dates`` may next give other dates by time alone: the next local midnight
+    while a suspension is open (its days move them), the case's next recorded event before that."""
+    nxt = _earliest(after, _case_events(f.case)) if after < f.last_event else None
+    paused = any(a <= after and (b is None or b > after) for a, b in f.case.suspensions)
+    if paused and f.accepted_at is not None:
+        return _earliest(after, (nxt, end_of_day(local_date(after, tz), tz)))
+    return nxt
+
+
+def ticket_next_change(t: Ticket, after: datetime, rules: RuleSet) -> datetime | None:
+    """The first instant after ``after`` at which the ticket's WAIT_LONG may start or end."""
+    if Code.WAIT_LONG not in rules.enabled:
+        return None
+    since = t.issued_at + timedelta(minutes=rules.wait_minutes)
+    if (t.called_at is None and t.status != "waiting") or (t.called_at is not None and t.called_at <= since):
+        return None  # never waits past the limit
+    return _earliest(after, (since + _TICK, t.called_at))
+
+
+def seat_next_change(
+    v: SeatVacancy, after: datetime, rules: RuleSet, cal: WorkCalendar, tz: ZoneInfo
+) -> datetime | None:
+    """The first instant after ``after`` at which the vacancy's POST_LEFT may start or end."""
+    if Code.POST_LEFT not in rules.enabled:
+        return None
+    if v.ended_at is not None and v.ended_at <= after:
+        return None
+    horizon = max(after, v.started_at) + _SEAT_HORIZON
+    if v.ended_at is not None:
+        horizon = min(horizon, v.ended_at)
+    crossing = office_crossing(v.started_at, horizon, rules.post_left_minutes * 60, cal, tz, rules.office_hours)
+    if crossing is None:  # ends before the limit, or not within the horizon: look again then
+        return None if horizon == v.ended_at else _earliest(after, (horizon,))
+    return _earliest(after, (crossing + _TICK, v.ended_at))
+
+
+class Subject(NamedTuple):
+    """What warnings are about: a case, a ticket or a window (its seat)."""
+
+    kind: str  # "case", "ticket" or "window"
+    id: str
+
+
 # -- the evaluator ----------------------------------------------------------------------------------
 @dataclass(slots=True)
 class EvalStats:
@@ -553,6 +649,7 @@ class Evaluator:
         self._cases: dict[str, Case] = {}
         self.tickets: dict[str, Ticket] = {}
         self.vacancies: dict[str, SeatVacancy] = {}
+        self._window_vacancies: dict[str, set[str]] = {}
         self.disposed: dict[str, list[datetime]] = {}  # key -> times of warning.dispose actions
         self.stats = EvalStats()
 
@@ -588,9 +685,97 @@ class Evaluator:
         for t in tickets:
             self.tickets[t.id] = t
 
+    def remove_tickets(self, ids: Iterable[str]) -> None:
+        for i in ids:
+            self.tickets.pop(i, None)
+
     def set_vacancies(self, vacancies: Iterable[SeatVacancy]) -> None:
         for v in vacancies:
+            old = self.vacancies.get(v.id)
+            if old is not None and old.window_id != v.window_id:
+                self._window_vacancies.get(old.window_id, set()).discard(v.id)
             self.vacancies[v.id] = v
+            self._window_vacancies.setdefault(v.window_id, set()).add(v.id)
+
+    def remove_vacancies(self, ids: Iterable[str]) -> None:
+        for i in ids:
+            old = self.vacancies.pop(i, None)
+            if old is not None:
+                self._window_vacancies.get(old.window_id, set()).discard(i)
+
+    # -- one subject at a time (the monitor's passes) ------------------------------------------
+    def case(self, case_id: str) -> Case | None:
+        return self._cases.get(case_id)
+
+    def case_facts_of(self, case_id: str) -> CaseFacts | None:
+        """The cached facts of one case (None: unknown, or its type is unknown here)."""
+        return self._facts.get(case_id)
+
+    def vacancy_window(self, vacancy_id: str) -> str | None:
+        v = self.vacancies.get(vacancy_id)
+        return None if v is None else v.window_id
+
+    def subjects(self) -> Iterator[Subject]:
+        """Every subject that can have warnings: cases of a known type, tickets, windows with a
+        recorded vacancy."""
+        for cid in self._facts:
+            yield Subject("case", cid)
+        for tid in self.tickets:
+            yield Subject("ticket", tid)
+        for wid, vids in self._window_vacancies.items():
+            if vids:
+                yield Subject("window", wid)
+
+    def subjects_named(self, subject_id: str) -> list[Subject]:
+        """The subjects with this id (a warning key names its subject by id alone)."""
+        out = []
+        if subject_id in self._facts:
+            out.append(Subject("case", subject_id))
+        if subject_id in self.tickets:
+            out.append(Subject("ticket", subject_id))
+        if self._window_vacancies.get(subject_id):
+            out.append(Subject("window", subject_id))
+        return out
+
+    def judge(self, subject: Subject, at: datetime) -> list[DerivedWarning]:
+        """The warnings of one subject in force at ``at`` (what ``evaluate`` gives for it)."""
+        kind, sid = subject
+        if kind == "case":
+            f = self._facts.get(sid)
+            if f is None or f.case.submitted_at > at:
+                return []
+            return self._one_case(f, at)
+        if kind == "ticket":
+            t = self.tickets.get(sid)
+            w = None if t is None else ticket_warning(t, at, self.rules)
+            return [] if w is None else [w]
+        best: tuple[tuple[datetime, datetime, str], DerivedWarning] | None = None
+        for vid in self._window_vacancies.get(sid, ()):
+            v = self.vacancies[vid]
+            w = seat_warning(v, at, self.rules, self.cal, self.tz)
+            if w is not None:
+                rank = (w.since, v.started_at, v.id)
+                if best is None or rank < best[0]:
+                    best = (rank, w)
+        return [] if best is None else [best[1]]
+
+    def next_change(self, subject: Subject, after: datetime) -> datetime | None:
+        """The first instant after ``after`` at which ``judge(subject, ·)`` may give something
+        else than at ``after``, by time alone (None: never)."""
+        kind, sid = subject
+        if kind == "case":
+            f = self._facts.get(sid)
+            return None if f is None else case_next_change(f, after, self.cal, self.tz, self.rules)
+        if kind == "ticket":
+            t = self.tickets.get(sid)
+            return None if t is None else ticket_next_change(t, after, self.rules)
+        return _earliest(
+            after,
+            (
+                seat_next_change(self.vacancies[vid], after, self.rules, self.cal, self.tz)
+                for vid in self._window_vacancies.get(sid, ())
+            ),
+        )
 
     def _one_case(self, f: CaseFacts, at: datetime) -> list[DerivedWarning]:
         if at >= f.last_event:
@@ -623,10 +808,12 @@ class Evaluator:
             w = ticket_warning(t, at, rules)
             if w is not None:
                 out.append(w)
-        seats: dict[str, DerivedWarning] = {}
+        seats: dict[str, tuple[tuple[datetime, datetime, str], DerivedWarning]] = {}
         for v in self.vacancies.values():
             w = seat_warning(v, at, rules, self.cal, self.tz)
-            if w is not None and (w.key not in seats or w.since < seats[w.key].since):
-                seats[w.key] = w
-        out.extend(seats.values())
+            if w is not None:
+                rank = (w.since, v.started_at, v.id)  # the earliest absence; ties decided the same way
+                if w.key not in seats or rank < seats[w.key][0]:
+                    seats[w.key] = (rank, w)
+        out.extend(w for _, w in seats.values())
         return out

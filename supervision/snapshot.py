@@ -25,6 +25,7 @@ from supervision.store.models import (
     RuleSetRow,
     SeatVacancyRow,
     TicketRow,
+    Window,
 )
 
 log = logging.getLogger(__name__)
@@ -131,14 +132,46 @@ def iter_tickets(s: Session, ids: list[str] | None = None) -> Iterator[Ticket]:
         )
 
 
-def iter_vacancies(s: Session, window_ids: list[str] | None = None) -> Iterator[SeatVacancy]:
+def iter_vacancies(
+    s: Session, window_ids: list[str] | None = None, *, ids: list[str] | None = None
+) -> Iterator[SeatVacancy]:
     q = select(SeatVacancyRow).where(SeatVacancyRow.deleted.is_(False))
     if window_ids is not None:
         q = q.where(SeatVacancyRow.window_id.in_(window_ids))
+    if ids is not None:
+        q = q.where(SeatVacancyRow.id.in_(ids))
     for r in s.scalars(q):
         if r.window_id is None or r.started_at is None:
             continue
         yield SeatVacancy(r.id, r.window_id, r.started_at, r.ended_at)
+
+
+def window_departments(s: Session, ids: list[str] | None = None) -> dict[str, str]:
+    """Window id → its department (windows without one are left out)."""
+    q = select(Window.id, Window.department).where(Window.deleted.is_(False), Window.department.is_not(None))
+    if ids is not None:
+        q = q.where(Window.id.in_(ids))
+    return {i: d for i, d in s.execute(q) if d}
+
+
+CaseColumns = tuple[date | None, date | None, int]  # promised_due, legal_due, worst_level
+
+
+def case_columns(s: Session, ids: list[str] | None = None) -> dict[str, CaseColumns]:
+    """The monitor's derived columns of the cases as stored: id → (promised_due, legal_due,
+    worst_level)."""
+    q = select(CaseRow.id, CaseRow.promised_due, CaseRow.legal_due, CaseRow.worst_level).where(
+        CaseRow.deleted.is_(False)
+    )
+    if ids is not None:
+        q = q.where(CaseRow.id.in_(ids))
+    return {i: (p, lg, w or 0) for i, p, lg, w in s.execute(q)}
+
+
+def disposition_keys(s: Session, ids: list[str]) -> dict[str, str | None]:
+    """Disposition id → the warning key it acts on (None for a tombstone)."""
+    q = select(DispositionRow.id, DispositionRow.warning, DispositionRow.deleted).where(DispositionRow.id.in_(ids))
+    return {i: (None if deleted else key) for i, key, deleted in s.execute(q)}
 
 
 def disposal_times(s: Session, subject: str | None = None) -> dict[str, list[datetime]]:

@@ -4,11 +4,11 @@ warning states, the outbox, the sync cursor and the audit log."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from supervision.store.types import DecimalText, UTCDateTime
@@ -37,6 +37,8 @@ class RecordBase(Base):
     seq: Mapped[int | None] = mapped_column(BigInteger)  # the feed position it last came with
     # Data columns whose values are JSON (lists, maps).
     json_fields: frozenset[str] = frozenset()
+    # Columns this terminal derives and keeps current itself (never written by sync).
+    derived_fields: frozenset[str] = frozenset()
 
 
 class OrgUnit(RecordBase):
@@ -94,6 +96,13 @@ class CaseRow(RecordBase):
     suspensions: Mapped[list[Any] | None]
     fee_charged: Mapped[Decimal | None]
     completed_at: Mapped[datetime | None]
+    # Kept current by the warning monitor (app/monitor.py), for the cases table to sort and filter
+    # on: the due dates as of now (hall dates) and the worst level of the case's warnings in force
+    # (0 none, 1 notice, 2 yellow, 3 red).
+    derived_fields = frozenset({"promised_due", "legal_due", "worst_level"})
+    promised_due: Mapped[date | None] = mapped_column(Date, index=True)
+    legal_due: Mapped[date | None] = mapped_column(Date, index=True)
+    worst_level: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default="0", index=True)
 
 
 class TicketRow(RecordBase):

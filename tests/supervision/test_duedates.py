@@ -350,9 +350,12 @@ def test_immediate_case_is_due_on_the_acceptance_date(cal: WorkCalendar, accepte
     assert clock.legal_due == due
 
 
-def test_immediate_flag_wins_over_day_counts(cal: WorkCalendar) -> None:
+def test_immediate_promises_the_acceptance_date_but_the_legal_due_date_counts_legal_days(cal: WorkCalendar) -> None:
+    # accepted Thu Jun 4, legal 20: Jun 5 (1), 8-12 (6), 15-18 (10; 19 Jun off), 22-26 (15),
+    # 29, 30 (17), Jul 1, 2, 3 (20)
     clock = case_clock(case(local(2026, 6, 4, 10)), ctype(5, 20, immediate=True), cal, SH, local(2026, 6, 4, 11))
-    assert clock.promised_due == clock.legal_due == date(2026, 6, 4)
+    assert clock.promised_due == date(2026, 6, 4)
+    assert clock.legal_due == date(2026, 7, 3)
 
 
 # -- completed cases ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from supervision.ingest import ChangeError, apply_changes, import_file, validate_changes
+from supervision.ingest import ChangedIds, ChangeError, apply_changes, import_file, validate_changes
 from supervision.store import Store, open_store
 from supervision.store.models import AuditEntry, CaseRow, CaseTypeRow
 from tests.supervision.records_factory import CASE_TYPE, case_data, change, page
@@ -167,3 +167,37 @@ def test_versions_decide_and_deletes_leave_tombstones(store: Store) -> None:
     )
     with store.read() as s:
         assert s.get(CaseTypeRow, "x").name == "v9"  # type: ignore[union-attr]
+
+
+def test_apply_changes_names_the_ids_it_applied_by_type_not_the_stale_ones(store: Store) -> None:
+    def apply(chs: list[dict[str, Any]]) -> ChangedIds:
+        valid, _ = validate_changes(chs)
+        with store.write() as s:
+            return apply_changes(s, valid).changed
+
+    first = apply(good_changes())
+    assert first.by_type == {"case_type": {"ct-1"}, "case": {f"C-{i}" for i in range(5)}}
+    assert len(first) == 6 and first
+    again = apply(
+        [
+            change("case", "C-0", case_data(), version=1),  # stale: same version
+            change("case", "C-1", case_data(status="completed"), version=2),
+            change("case", "C-2", None, version=2, op="delete"),
+            change("case", "C-3", case_data(), version=2),
+            change("case", "C-3", case_data(), version=3),  # the later version of the same record
+        ]
+    )
+    assert again.by_type == {"case": {"C-1", "C-2", "C-3"}}
+    assert not apply([change("case", "C-0", case_data(), version=1)])
+    with store.read() as s:  # the monitor's columns are not written by sync
+        row = s.get(CaseRow, "C-1")
+        assert row is not None and row.worst_level == 0 and row.promised_due is None
+
+
+def test_changed_ids_merge_and_compare_by_value() -> None:
+    a = ChangedIds.of({"case": ["a", "b"], "ticket": []})
+    b = ChangedIds.of({"case": {"c"}, "disposition": {"d"}})
+    assert a.by_type == {"case": {"a", "b"}}
+    assert a.merge(b) == ChangedIds.of({"case": {"a", "b", "c"}, "disposition": {"d"}})
+    assert a.ids("window") == frozenset()
+    assert not ChangedIds() and ChangedIds().merge(a) == a

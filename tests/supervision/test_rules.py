@@ -306,17 +306,37 @@ def test_suspended_long_max_days_is_a_parameter_and_a_closed_suspension_never_ra
 
 
 # -- immediate (即办件) ---------------------------------------------------------------------------
-def test_immediate_case_is_due_on_its_acceptance_date() -> None:
-    # accepted Tue Jun 2 10:00: promised = legal = Jun 2 itself. The working day before it is
-    # before acceptance, so the notice starts at acceptance; past the end of Jun 2 it is past
-    # the legal due date too: red at once.
+def test_immediate_case_is_promised_on_its_acceptance_date_and_red_only_past_its_legal_due() -> None:
+    # accepted Tue Jun 2 10:00, legal 20: promised Jun 2 itself. The working day before it is
+    # before acceptance, so the notice starts at acceptance. Open overnight: yellow from Jun 3.
+    # legal: Jun 3-5 (3), 8-12 (8), 15-18 (12; 19 Jun is a holiday), 22-26 (17), 29, 30 (19),
+    # Wed Jul 1 (20) -> red from Jul 2 once the yellow was disposed in time.
     t = ctype(5, 20, immediate=True)
     ev = evaluator(case(local(2026, 6, 2, 10)), t=t)
     assert at(ev, local(2026, 6, 2, 9, 59, 59)) == {}
     assert at(ev, local(2026, 6, 2, 10))["c1/DUE_SOON"].since == local(2026, 6, 2, 10)
     assert set(at(ev, local(2026, 6, 2, 23, 59, 59))) == {"c1/DUE_SOON"}
     w = at(ev, local(2026, 6, 3))["c1/OVERDUE"]
-    assert (w.level, w.since) == (Level.RED, local(2026, 6, 3))
+    assert (w.level, w.since) == (Level.YELLOW, local(2026, 6, 3))
+    assert w.detail == {"promised_due": "2026-06-02", "legal_due": "2026-07-01"}
+    ev.disposed = {"c1/OVERDUE": [local(2026, 6, 4, 9)]}
+    assert at(ev, local(2026, 7, 1, 23, 59, 59))["c1/OVERDUE"].level is Level.YELLOW
+    w = at(ev, local(2026, 7, 2))["c1/OVERDUE"]
+    assert (w.level, w.level_since) == (Level.RED, local(2026, 7, 2))
+
+
+def test_an_undisposed_immediate_yellow_escalates_like_any_other() -> None:
+    # yellow raised Wed Jun 3; due(3) from Jun 3: Jun 4, 5, Mon Jun 8 -> red from Jun 9 00:00
+    ev = evaluator(case(local(2026, 6, 2, 10)), t=ctype(5, 20, immediate=True))
+    assert at(ev, local(2026, 6, 8, 23, 59, 59))["c1/OVERDUE"].level is Level.YELLOW
+    w = at(ev, local(2026, 6, 9))["c1/OVERDUE"]
+    assert (w.level, w.level_since) == (Level.RED, local(2026, 6, 9))
+
+
+def test_an_immediate_type_without_legal_days_is_red_overnight() -> None:
+    ev = evaluator(case(local(2026, 6, 2, 10)), t=ctype(0, 0, immediate=True))
+    w = at(ev, local(2026, 6, 3))["c1/OVERDUE"]
+    assert (w.level, w.since, w.level_since) == (Level.RED, local(2026, 6, 3), local(2026, 6, 3))
 
 
 def test_immediate_case_completed_the_same_day_raises_nothing() -> None:

@@ -29,7 +29,7 @@ def client_records(store: Store) -> Records:
     out: Records = {}
     with store.read() as s:
         for rtype, cls in RECORD_TABLES.items():
-            cols = [c.name for c in cls.__table__.columns if c.name not in _META]
+            cols = [c.name for c in cls.__table__.columns if c.name not in _META | cls.derived_fields]
             for row in s.scalars(select(cls).where(cls.deleted.is_(False))):
                 out[(rtype, row.id)] = (row.version, {c: getattr(row, c) for c in cols})
     return out

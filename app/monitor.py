@@ -1,0 +1,646 @@
+"""The warning monitor: warnings watched continuously, re-judging only what changed.
+
+One long-lived :class:`~supervision.rules.Evaluator` holds every case's facts, the tickets and the
+seat vacancies. A pass re-judges a few *subjects* (a case, a ticket, a window):
+
+* after each applied page, ``changed(ids)`` names the records it changed; only those subjects are
+  reloaded from the store and re-judged (a disposition re-judges the subject of its warning; a
+  changed case type, rule set or calendar makes the pass a full one, since every case's facts
+  depend on them);
+* every ``interval`` seconds the timer re-judges only the subjects whose next time-driven change
+  (``Evaluator.next_change``: a due date passing, an escalation, a wait or an absence crossing its
+  limit) has come — nothing at all when none has;
+* ``refresh()`` asks for a full pass (after an import or a full resync; the first pass is one).
+
+Each pass reconciles the re-judged warnings into ``warning_states`` (so every warning in force has
+its row and retention holds its footage), keeps ``cases.promised_due``/``legal_due``/
+``worst_level`` current, and, when anything it shows changed, publishes an immutable
+:class:`WarningSnapshot` to the listeners (on the thread that ran the pass: the monitor's own once
+started). A pass that fails is logged and followed by a full pass.
+
+Lights (``by_window``/``by_department``): the worst undisposed warning on an open subject or raised
+(or risen to its level) today, in the hall's zone — a completed case's old red does not keep a
+window red for ever. A case lights its window and its type's department; a waiting ticket's
+WAIT_LONG lights its business type's department (and its window when it has one); POST_LEFT
+lights its window and the window's department.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from app.service import join_until
+from supervision.duedates import local_date
+from supervision.ingest import ChangedIds
+from supervision.lifecycle import Actions, State, WarningView, load_actions, reconcile, state_of
+from supervision.rules import Evaluator, Level, Subject, case_due_dates, case_due_dates_next_change
+from supervision.snapshot import (
+    CaseColumns,
+    case_columns,
+    disposition_keys,
+    iter_cases,
+    iter_tickets,
+    iter_vacancies,
+    load_evaluator,
+    window_departments,
+)
+from supervision.store.db import Store
+from supervision.store.models import CaseRow, DispositionRow
+
+__all__ = ["MonitorStatus", "PassReport", "WarningMonitor", "WarningSnapshot"]
+
+log = logging.getLogger(__name__)
+
+LEVEL_CODE: Mapping[Level, int] = MappingProxyType({Level.NOTICE: 1, Level.YELLOW: 2, Level.RED: 3})
+_LEVEL_OF_CODE = {1: Level.NOTICE, 2: Level.YELLOW, 3: Level.RED}
+_ORDER = {Level.RED: 0, Level.YELLOW: 1, Level.NOTICE: 2}  # reds first, as evaluate_store sorts
+# Every case's facts depend on these: a change to one makes the pass a full one.
+_FULL_TYPES = ("case_type", "rule_set", "calendar")
+_CHUNK = 500
+_CASES: Table = CaseRow.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class WarningSnapshot:
+    """What the monitor last published; immutable, safe to hand to any thread."""
+
+    at: datetime  # the instant of the pass that published it
+    views: tuple[WarningView, ...]  # every warning in force: reds first, then by time raised
+    by_window: Mapping[str, Level]  # worst lit warning per window id (see the module notes)
+    by_department: Mapping[str, Level]
+    counts: Mapping[str, int]  # red, yellow, notice, red_undisposed, yellow_undisposed
+    fallback_years: frozenset[int]  # years counted weekends-only for lack of holiday data
+    generation: int  # 0 before the first pass, then one more per published snapshot
+
+
+def _counts(**kw: int) -> Mapping[str, int]:
+    base = dict.fromkeys(("red", "yellow", "notice", "red_undisposed", "yellow_undisposed"), 0)
+    base.update(kw)
+    return MappingProxyType(base)
+
+
+_NO_LIGHTS: Mapping[str, Level] = MappingProxyType({})
+EMPTY_SNAPSHOT = WarningSnapshot(
+    datetime.min.replace(tzinfo=UTC), (), _NO_LIGHTS, _NO_LIGHTS, _counts(), frozenset(), 0
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    """What one pass did."""
+
+    kind: str  # "full", "changes", "timer" or "idle" (nothing to do)
+    at: datetime
+    rejudged: frozenset[Subject]  # the subjects judged (every subject for a full pass)
+    published: bool  # a new snapshot went out
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorStatus:
+    running: bool
+    generation: int  # of the latest snapshot
+    passes: int
+    last_pass_kind: str | None  # "full", "changes", "timer", "idle"
+    last_pass_at: datetime | None
+    last_pass_ms: float | None
+    last_rejudged: int  # subjects the last pass re-judged
+    subjects: int  # cases, tickets and seat vacancies the evaluator holds
+    warnings: int  # warnings in force
+    scheduled: int  # subjects waiting for a time-driven change
+    last_error: str | None  # why the last pass failed (cleared by the next published one)
+
+
+class _Stopped(Exception):
+    """The monitor is stopping: the pass under way is abandoned (nothing of it is committed)."""
+
+
+# A warning in force as the monitor keeps it: its view, its subject, where it lights (windows,
+# departments, level code; None when it lights nothing) and its place in the sorted list.
+_Light = tuple[tuple[str, ...], tuple[str, ...], int]
+_Item = tuple[int, datetime, str, WarningView]
+
+
+@dataclass(slots=True)
+class _Entry:
+    view: WarningView
+    subject: Subject
+    light: _Light | None
+    item: _Item
+
+
+class WarningMonitor:
+    """The terminal's warnings, watched continuously (a Service named "warnings")."""
+
+    name = "warnings"
+
+    def __init__(
+        self,
+        store: Store,
+        tz: ZoneInfo,
+        *,
+        interval: float = 5.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if interval <= 0:
+            raise ValueError(f"interval must be positive, not {interval}")
+        self.store = store
+        self.tz = tz
+        self.interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()  # pending work, listeners, status
+        self._pass_lock = threading.Lock()  # one pass at a time
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pending = ChangedIds()
+        self._refresh_wanted = True
+        self._listeners: list[Callable[[WarningSnapshot], None]] = []
+        self._snapshot = EMPTY_SNAPSHOT
+        self._passes = 0
+        self._last_pass: PassReport | None = None
+        self._last_error: str | None = None
+        self._reset(None)
+
+    def _reset(self, ev: Evaluator | None) -> None:
+        self._ev = ev
+        self._actions: dict[str, Actions] = {}
+        self._disp_key: dict[str, str] = {}
+        self._window_dept: dict[str, str] = {}
+        self._columns: dict[str, CaseColumns] = {}
+        self._entries: dict[str, _Entry] = {}
+        self._subject_keys: dict[Subject, tuple[str, ...]] = {}
+        self._order: list[_Item] = []
+        self._light_counts: dict[tuple[str, str], list[int]] = {}  # ("w"|"d", id) -> count per level code
+        self._by_window: dict[str, Level] = {}
+        self._by_department: dict[str, Level] = {}
+        self._count: dict[str, int] = dict(_counts())
+        self._next: dict[Subject, datetime] = {}
+        self._heap: list[tuple[datetime, str, str]] = []
+        self._today: date | None = None
+        self._dirty = False
+        self._touched: set[tuple[str, str]] = set()
+
+    # -- the Service -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the monitor's thread; its first pass is a full one."""
+        if self._thread is not None:
+            raise RuntimeError("the warning monitor was already started")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="warnings")
+        self._thread.start()
+
+    def stop(self, deadline: float) -> bool:
+        """Stop and join the thread before ``deadline`` (``time.monotonic()``). A pass under way is
+        abandoned at its next subject (nothing of it is committed); True when the thread ended."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        return True if thread is None else join_until([thread], deadline)
+
+    def status(self) -> MonitorStatus:
+        with self._lock:
+            ev, last = self._ev, self._last_pass
+            return MonitorStatus(
+                running=self._thread is not None and self._thread.is_alive(),
+                generation=self._snapshot.generation,
+                passes=self._passes,
+                last_pass_kind=None if last is None else last.kind,
+                last_pass_at=None if last is None else last.at,
+                last_pass_ms=None if last is None else round(last.seconds * 1e3, 3),
+                last_rejudged=0 if last is None else len(last.rejudged),
+                subjects=0 if ev is None else ev.stats.cases + len(ev.tickets) + len(ev.vacancies),
+                warnings=len(self._snapshot.views),
+                scheduled=len(self._next),
+                last_error=self._last_error,
+            )
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.process()
+            except _Stopped:
+                break
+            except Exception as e:  # a pass must not end the monitor: log, retry with a full pass
+                log.exception("warning pass failed; the next pass is a full one")
+                with self._lock:
+                    self._last_error = f"{type(e).__name__}: {e}"
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    # -- what callers use -----------------------------------------------------------------------------
+    def changed(self, ids: ChangedIds) -> None:
+        """The records ``ids`` changed (an applied page, a local act): re-judge their subjects on
+        the next pass, at once when the monitor runs. Any thread."""
+        if not ids:
+            return
+        with self._lock:
+            self._pending = self._pending.merge(ids)
+        self._wake.set()
+
+    def refresh(self) -> None:
+        """Ask for a full pass (after an import or a full resync). Any thread."""
+        with self._lock:
+            self._refresh_wanted = True
+        self._wake.set()
+
+    def snapshot(self) -> WarningSnapshot:
+        """The latest published snapshot (no database, no lock)."""
+        return self._snapshot
+
+    def add_listener(self, cb: Callable[[WarningSnapshot], None]) -> None:
+        """``cb(snapshot)`` after each published snapshot, on the thread that ran the pass."""
+        with self._lock:
+            self._listeners.append(cb)
+
+    def remove_listener(self, cb: Callable[[WarningSnapshot], None]) -> None:
+        with self._lock:
+            if cb in self._listeners:
+                self._listeners.remove(cb)
+
+    def process(self, now: datetime | None = None) -> PassReport:
+        """Run one pass now on the caller's thread: the full pass asked for, the subjects of the
+        changes waiting, the subjects whose time-driven change has come by ``now`` (default: the
+        clock). The monitor's thread calls it; so may a command that runs no thread."""
+        with self._pass_lock:
+            with self._lock:
+                ids, self._pending = self._pending, ChangedIds()
+                full, self._refresh_wanted = self._refresh_wanted or self._ev is None, False
+            at = now if now is not None else self._clock()
+            t0 = time.perf_counter()
+            try:
+                if not full and any(ids.ids(t) for t in _FULL_TYPES):
+                    full = True
+                if full:
+                    kind, rejudged, published = "full", self._full(at), True
+                else:
+                    kind, rejudged, published = self._incremental(at, ids)
+            except BaseException as e:
+                with self._lock:  # the in-memory view may be half-updated: start again from the store
+                    self._refresh_wanted = True
+                if isinstance(e, Exception) and not isinstance(e, _Stopped):
+                    with self._lock:
+                        self._last_error = f"{type(e).__name__}: {e}"
+                raise
+            report = PassReport(kind, at, rejudged, published, time.perf_counter() - t0)
+            with self._lock:
+                self._passes += 1
+                self._last_pass = report
+                if published:
+                    self._last_error = None
+            if kind != "idle":
+                log.debug(
+                    "warning pass %s: %d subjects re-judged in %.1f ms", kind, len(rejudged), report.seconds * 1e3
+                )
+            return report
+
+    # -- passes ----------------------------------------------------------------------------------------
+    def _full(self, at: datetime) -> frozenset[Subject]:
+        with self.store.read() as s:
+            ev = load_evaluator(s, self.tz)
+            actions = load_actions(s)
+            disp_key = {
+                i: k
+                for i, k in s.execute(
+                    select(DispositionRow.id, DispositionRow.warning).where(DispositionRow.deleted.is_(False))
+                )
+                if k
+            }
+            depts = window_departments(s)
+            stored = case_columns(s)
+        self._reset(ev)
+        self._actions, self._disp_key, self._window_dept = actions, disp_key, depts
+        self._columns = dict(stored)
+        self._today = local_date(at, self.tz)
+        subjects = frozenset(ev.subjects())
+        views, writes = self._judge(subjects, at, bulk=True)
+        for cid, cols in stored.items():  # cases no rule can judge (type unknown here): no dates, no level
+            if ev.case_facts_of(cid) is None and cols != (None, None, 0):
+                writes.append((cid, (None, None, 0)))
+                self._columns[cid] = (None, None, 0)
+        self._check_stop()
+        with self.store.write() as s:
+            reconcile(s, views, at)
+            self._write_columns(s, writes)
+        self._publish(at)
+        return subjects
+
+    def _incremental(self, at: datetime, ids: ChangedIds) -> tuple[str, frozenset[Subject], bool]:
+        due = self._pop_due(at)
+        new_day = local_date(at, self.tz) != self._today
+        if not ids and not due and not new_day:
+            return "idle", frozenset(), False
+        kind = "changes" if ids else "timer"
+        subjects: set[Subject] = set(due)
+        if new_day:
+            self._today = local_date(at, self.tz)
+            self._relight_all(at)
+        if ids or subjects:
+            with self.store.write() as s:
+                if ids:
+                    subjects |= self._load(s, ids)
+                judged = frozenset(subjects)
+                views, writes = self._judge(judged, at, bulk=False)
+                reconcile(s, views, at, subjects={subj.id for subj in judged})
+                self._write_columns(s, writes)
+        else:
+            judged = frozenset()
+        published = self._dirty
+        if published:
+            self._publish(at)
+        return kind, judged, published
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise _Stopped
+
+    # -- loading what changed ---------------------------------------------------------------------------
+    def _load(self, s: Session, ids: ChangedIds) -> set[Subject]:
+        ev = self._ev
+        assert ev is not None
+        subjects: set[Subject] = set()
+        case_ids = sorted(ids.ids("case"))
+        for chunk in _chunks(case_ids):
+            found = list(iter_cases(s, chunk))
+            ev.set_cases(found)
+            ev.remove_cases(set(chunk) - {c.id for c in found})
+            stored = case_columns(s, chunk)
+            for cid in chunk:
+                if cid in stored:
+                    self._columns[cid] = stored[cid]  # as stored now (a resync may have reset them)
+                else:
+                    self._columns.pop(cid, None)
+        subjects.update(Subject("case", c) for c in case_ids)
+        ticket_ids = sorted(ids.ids("ticket"))
+        for chunk in _chunks(ticket_ids):
+            found_t = list(iter_tickets(s, chunk))
+            ev.set_tickets(found_t)
+            ev.remove_tickets(set(chunk) - {t.id for t in found_t})
+        subjects.update(Subject("ticket", t) for t in ticket_ids)
+        vac_ids = sorted(ids.ids("seat_vacancy"))
+        windows = {w for w in map(ev.vacancy_window, vac_ids) if w is not None}
+        for chunk in _chunks(vac_ids):
+            found_v = list(iter_vacancies(s, ids=chunk))
+            ev.set_vacancies(found_v)
+            ev.remove_vacancies(set(chunk) - {v.id for v in found_v})
+            windows.update(v.window_id for v in found_v)
+        window_ids = sorted(ids.ids("window"))
+        for chunk in _chunks(window_ids):
+            depts = window_departments(s, chunk)
+            for wid in chunk:
+                if wid in depts:
+                    self._window_dept[wid] = depts[wid]
+                else:
+                    self._window_dept.pop(wid, None)
+        windows.update(window_ids)
+        subjects.update(Subject("window", w) for w in windows)
+        keys: set[str] = set()
+        for chunk in _chunks(sorted(ids.ids("disposition"))):
+            now_keys = disposition_keys(s, chunk)
+            for did in chunk:
+                old = self._disp_key.pop(did, None)
+                new = now_keys.get(did)
+                if new:
+                    self._disp_key[did] = new
+                keys.update(k for k in (old, new) if k)
+        if keys:
+            acts = load_actions(s, keys)
+            for k in keys:
+                a = acts.get(k)
+                if a is None:
+                    self._actions.pop(k, None)
+                    ev.disposed.pop(k, None)
+                    continue
+                self._actions[k] = a
+                if a.disposals:
+                    ev.disposed[k] = [d[0] for d in a.disposals]
+                else:
+                    ev.disposed.pop(k, None)
+                subjects.update(ev.subjects_named(k.rpartition("/")[0]))
+        return subjects
+
+    # -- judging -------------------------------------------------------------------------------------------
+    def _judge(
+        self, subjects: Iterable[Subject], at: datetime, *, bulk: bool
+    ) -> tuple[list[WarningView], list[tuple[str, CaseColumns]]]:
+        """Re-judge ``subjects`` at ``at``: update the kept warnings, lights, counts, columns to
+        write and the schedule. Returns the views in force of those subjects and the column writes."""
+        ev = self._ev
+        assert ev is not None
+        out: list[WarningView] = []
+        writes: list[tuple[str, CaseColumns]] = []
+        actions = self._actions
+        for n, subj in enumerate(subjects):
+            if n % 2000 == 1999:
+                self._check_stop()
+            views = [state_of(w, actions.get(w.key), at) for w in ev.judge(subj, at)]
+            new_keys = tuple(v.key for v in views)
+            for k in self._subject_keys.pop(subj, ()):
+                if k not in new_keys:
+                    self._drop(k)
+            for v in views:
+                self._put(v, subj, at, bulk=bulk)
+            if new_keys:
+                self._subject_keys[subj] = new_keys
+            out.extend(views)
+            nxt = ev.next_change(subj, at)
+            if subj.kind == "case":
+                f = ev.case_facts_of(subj.id)
+                cols: CaseColumns | None = None
+                if f is not None:
+                    promised, legal = case_due_dates(f, at, ev.cal, self.tz)
+                    cols = (promised, legal, max((LEVEL_CODE[v.warning.level] for v in views), default=0))
+                    nxt = _earlier(nxt, case_due_dates_next_change(f, at, self.tz))
+                elif ev.case(subj.id) is not None:  # its type is unknown here: no dates, no level
+                    cols = (None, None, 0)
+                if cols is not None and self._columns.get(subj.id) != cols:
+                    writes.append((subj.id, cols))
+                    self._columns[subj.id] = cols
+            for v in views:  # an action stamped later than now (another clock) changes the state then
+                a = actions.get(v.key)
+                if a is not None:
+                    for t in [x[0] for x in a.acks] + [x[0] for x in a.disposals]:
+                        if t > at:
+                            nxt = _earlier(nxt, t)
+            self._schedule(subj, nxt)
+        if bulk:
+            self._order.sort()
+        self._relevel()
+        return out, writes
+
+    def _light(self, v: WarningView, subj: Subject, at: datetime) -> _Light | None:
+        if v.state is State.DISPOSED:
+            return None
+        ev = self._ev
+        assert ev is not None
+        w = v.warning
+        dept: str | None = None
+        if subj.kind == "case":
+            f = ev.case_facts_of(subj.id)
+            open_ = f is None or f.ended_at is None or f.ended_at > at
+            if f is not None:
+                dept = f.ctype.department
+        else:
+            open_ = True  # a WAIT_LONG or POST_LEFT in force: the ticket waits, the seat is empty
+            if subj.kind == "ticket":
+                t = ev.tickets.get(subj.id)
+                ct = ev.case_types.get(t.case_type_id) if t is not None and t.case_type_id else None
+                dept = ct.department if ct is not None else None
+            else:
+                dept = self._window_dept.get(subj.id)
+        if not open_:
+            raised = w.level_since if w.level_since is not None and w.level_since > w.since else w.since
+            if local_date(raised, self.tz) != self._today:
+                return None
+        return ((w.window_id,) if w.window_id else ()), ((dept,) if dept else ()), LEVEL_CODE[w.level]
+
+    def _put(self, v: WarningView, subj: Subject, at: datetime, *, bulk: bool) -> None:
+        old = self._entries.get(v.key)
+        light = self._light(v, subj, at)
+        if old is not None:
+            if old.view == v and old.light == light:
+                return
+            self._drop(v.key)
+        item: _Item = (_ORDER[v.warning.level], v.warning.since, v.key, v)
+        self._entries[v.key] = _Entry(v, subj, light, item)
+        if bulk:
+            self._order.append(item)
+        else:
+            insort(self._order, item)
+        self._tally(v, light, +1)
+
+    def _drop(self, key: str) -> None:
+        e = self._entries.pop(key, None)
+        if e is None:
+            return
+        i = bisect_left(self._order, e.item)
+        if i < len(self._order) and self._order[i][2] == key:
+            del self._order[i]
+        else:  # pragma: no cover - the list and the map are kept together
+            self._order.remove(e.item)
+        self._tally(e.view, e.light, -1)
+
+    def _tally(self, v: WarningView, light: _Light | None, delta: int) -> None:
+        self._dirty = True
+        level = v.warning.level
+        self._count[str(level)] += delta
+        if v.state is not State.DISPOSED and level is not Level.NOTICE:
+            self._count[f"{level}_undisposed"] += delta
+        if light is None:
+            return
+        windows, depts, code = light
+        for target in [("w", x) for x in windows] + [("d", x) for x in depts]:
+            counts = self._light_counts.setdefault(target, [0, 0, 0, 0])
+            counts[code] += delta
+            self._touched.add(target)
+
+    def _relevel(self) -> None:
+        for target in self._touched:
+            counts = self._light_counts.get(target)
+            code = next((c for c in (3, 2, 1) if counts and counts[c] > 0), 0)
+            lights = self._by_window if target[0] == "w" else self._by_department
+            if code:
+                lights[target[1]] = _LEVEL_OF_CODE[code]
+            else:
+                lights.pop(target[1], None)
+                self._light_counts.pop(target, None)
+        self._touched.clear()
+
+    def _relight_all(self, at: datetime) -> None:
+        """A new day: warnings raised yesterday on closed subjects stop lighting."""
+        for key, e in list(self._entries.items()):
+            light = self._light(e.view, e.subject, at)
+            if light != e.light:
+                self._tally(e.view, e.light, -1)
+                e.light = light
+                self._tally(e.view, light, +1)
+                self._entries[key] = e
+        self._relevel()
+
+    # -- the schedule of time-driven changes ----------------------------------------------------------
+    def _schedule(self, subj: Subject, t: datetime | None) -> None:
+        if t is None:
+            self._next.pop(subj, None)
+            return
+        if self._next.get(subj) == t:
+            return
+        self._next[subj] = t
+        heapq.heappush(self._heap, (t, subj.kind, subj.id))
+        if len(self._heap) > 2 * len(self._next) + 1024:  # drop the entries superseded since
+            self._heap = [(t, s.kind, s.id) for s, t in self._next.items()]
+            heapq.heapify(self._heap)
+
+    def _pop_due(self, at: datetime) -> set[Subject]:
+        due: set[Subject] = set()
+        heap = self._heap
+        while heap and heap[0][0] <= at:
+            t, kind, sid = heapq.heappop(heap)
+            subj = Subject(kind, sid)
+            if self._next.get(subj) == t:
+                del self._next[subj]
+                due.add(subj)
+        return due
+
+    def next_due(self) -> datetime | None:
+        """The earliest time-driven change scheduled (None: none)."""
+        return min(self._next.values(), default=None)
+
+    # -- writing and publishing -------------------------------------------------------------------------
+    @staticmethod
+    def _write_columns(s: Session, writes: list[tuple[str, CaseColumns]]) -> None:
+        if not writes:
+            return
+        stmt = (
+            update(_CASES)
+            .where(_CASES.c.id == bindparam("b_id"))
+            .values(promised_due=bindparam("b_p"), legal_due=bindparam("b_l"), worst_level=bindparam("b_w"))
+        )
+        for chunk in _chunks(writes, 5000):
+            s.execute(stmt, [{"b_id": cid, "b_p": p, "b_l": lg, "b_w": w} for cid, (p, lg, w) in chunk])
+
+    def _publish(self, at: datetime) -> None:
+        ev = self._ev
+        snap = WarningSnapshot(
+            at=at,
+            views=tuple(item[3] for item in self._order),
+            by_window=MappingProxyType(dict(self._by_window)),
+            by_department=MappingProxyType(dict(self._by_department)),
+            counts=MappingProxyType(dict(self._count)),
+            fallback_years=frozenset() if ev is None else ev.cal.fallback_years,
+            generation=self._snapshot.generation + 1,
+        )
+        self._snapshot = snap
+        self._dirty = False
+        with self._lock:
+            listeners = list(self._listeners)
+        for cb in listeners:
+            try:
+                cb(snap)
+            except Exception:
+                log.exception("a warning listener failed")
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a <= b else b
+
+
+def _chunks(items: list[Any], n: int = _CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]

@@ -1,0 +1,513 @@
+"""The warning monitor on a real store filled with the demo hall (20 working days of activity).
+
+Every pass is checked against a full evaluation of the store at the same instant
+(``lifecycle.evaluate_store``): the warnings and their states, the counts, the lights (worked out
+here from the full evaluation), the ``warning_states`` rows and the cases' columns (worked out
+with ``duedates.case_clock``).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import FrozenInstanceError
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from app.monitor import EMPTY_SNAPSHOT, LEVEL_CODE, PassReport, WarningMonitor, WarningSnapshot
+from supervision import demo
+from supervision.duedates import case_clock, local_date
+from supervision.ingest import ChangedIds, apply_changes, import_page, validate_changes
+from supervision.lifecycle import State, WarningView, dispose, evaluate_store
+from supervision.records import ChangesPage
+from supervision.rules import Level, Subject, case_due_dates_next_change
+from supervision.snapshot import load_evaluator, window_departments
+from supervision.store import Store, open_store
+from supervision.store.models import CaseRow, WarningState
+
+SH = ZoneInfo("Asia/Shanghai")
+DAY = date(2026, 6, 10)  # a Wednesday
+NOW = datetime(2026, 6, 10, 10, 30, tzinfo=SH)
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture(scope="module")
+def demo_body() -> dict[str, Any]:
+    return demo.generate(DAY, days=20, now=NOW)
+
+
+@pytest.fixture
+def store(tmp_path: Path, demo_body: dict[str, Any]) -> Iterator[Store]:
+    s = open_store(tmp_path / "store.db")
+    import_page(s, ChangesPage.model_validate(demo_body), source="demo")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def monitor(store: Store) -> WarningMonitor:
+    m = WarningMonitor(store, SH, interval=0.05, clock=Clock(NOW))
+    assert m.process(NOW).kind == "full"
+    return m
+
+
+# -- the full evaluation the monitor must match ---------------------------------------------------
+def _rank(level: Level) -> int:
+    return LEVEL_CODE[level]
+
+
+def expected_lights(store: Store, views: list[WarningView], at: datetime) -> tuple[dict[str, Level], dict[str, Level]]:
+    """The light rule applied to a full evaluation: the worst undisposed warning on an open
+    subject or raised today; a ticket lights its business type's department."""
+    with store.read() as s:
+        ev = load_evaluator(s, SH)
+        depts = window_departments(s)
+    today = local_date(at, SH)
+    windows: dict[str, Level] = {}
+    departments: dict[str, Level] = {}
+    for v in views:
+        if v.state is State.DISPOSED:
+            continue
+        w = v.warning
+        closed = False
+        dept: str | None
+        if w.subject_type == "case":
+            f = ev.case_facts_of(w.subject)
+            assert f is not None
+            closed = f.ended_at is not None and f.ended_at <= at
+            dept = f.ctype.department
+        elif w.subject_type == "ticket":
+            t = ev.tickets[w.subject]
+            dept = ev.case_types[t.case_type_id].department if t.case_type_id in ev.case_types else None
+        else:
+            dept = depts.get(w.subject)
+        raised = max(w.since, w.level_since or w.since)
+        if closed and local_date(raised, SH) != today:
+            continue
+        for lights, name in ((windows, w.window_id), (departments, dept)):
+            if name and (name not in lights or _rank(lights[name]) < _rank(w.level)):
+                lights[name] = w.level
+    return windows, departments
+
+
+def assert_matches_full_evaluation(store: Store, snap: WarningSnapshot, at: datetime) -> list[WarningView]:
+    full = evaluate_store(store, at, SH)
+    assert snap.at <= at  # a pass that finds nothing new publishes nothing
+    assert list(snap.views) == full.views
+    assert snap.fallback_years == full.fallback_years
+    counts = {
+        "red": sum(v.warning.level is Level.RED for v in full.views),
+        "yellow": sum(v.warning.level is Level.YELLOW for v in full.views),
+        "notice": sum(v.warning.level is Level.NOTICE for v in full.views),
+        "red_undisposed": sum(v.warning.level is Level.RED and v.state is not State.DISPOSED for v in full.views),
+        "yellow_undisposed": sum(v.warning.level is Level.YELLOW and v.state is not State.DISPOSED for v in full.views),
+    }
+    assert dict(snap.counts) == counts
+    windows, departments = expected_lights(store, full.views, at)
+    assert dict(snap.by_window) == windows
+    assert dict(snap.by_department) == departments
+    assert_states_reconciled(store, full.views)
+    assert_case_columns(store, full.views, at)
+    return full.views
+
+
+def assert_states_reconciled(store: Store, views: list[WarningView]) -> None:
+    """Every warning in force has its row, at its level and state; no other row is in force."""
+    with store.read() as s:
+        rows = {r.key: r for r in s.scalars(select(WarningState))}
+    for v in views:
+        r = rows.get(v.key)
+        assert r is not None, f"no warning_states row for {v.key}"
+        assert (r.level, r.state) == (str(v.warning.level), str(v.state)), v.key
+        assert r.since <= v.warning.since, v.key  # first raised (retention holds from there)
+    in_force = {v.key for v in views}
+    stray = [k for k, r in rows.items() if r.state != "cleared" and k not in in_force]
+    assert not stray, f"rows in force for warnings not in force: {stray[:5]}"
+
+
+def assert_case_columns(store: Store, views: list[WarningView], at: datetime) -> None:
+    worst: dict[str, int] = {}
+    for v in views:
+        if v.warning.subject_type == "case":
+            worst[v.warning.subject] = max(worst.get(v.warning.subject, 0), _rank(v.warning.level))
+    with store.read() as s:
+        ev = load_evaluator(s, SH)
+        stored = {
+            i: (p, lg, w)
+            for i, p, lg, w in s.execute(
+                select(CaseRow.id, CaseRow.promised_due, CaseRow.legal_due, CaseRow.worst_level).where(
+                    CaseRow.deleted.is_(False)
+                )
+            )
+        }
+    wrong = []
+    for cid, got in stored.items():
+        c = ev.case(cid)
+        assert c is not None
+        clock = case_clock(c, ev.case_types[c.case_type_id], ev.cal, SH, at)
+        want = (clock.promised_due, clock.legal_due, worst.get(cid, 0))
+        if got != want:
+            wrong.append((cid, got, want))
+    assert not wrong, f"{len(wrong)} cases' columns are not current, e.g. {wrong[:3]}"
+
+
+def apply(store: Store, changes: list[dict[str, Any]]) -> ChangedIds:
+    valid, unknown = validate_changes(changes)
+    assert not unknown
+    with store.write() as s:
+        return apply_changes(s, valid).changed
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(SH).isoformat()
+
+
+# -- the page of 1 000 changes -----------------------------------------------------------------------
+def thousand_changes(body: dict[str, Any], snap: WarningSnapshot) -> tuple[list[dict[str, Any]], set[Subject]]:
+    """A page touching cases (completed, fee changed, moved, suspended, new, deleted), tickets,
+    dispositions, seat vacancies and windows; and the subjects it names."""
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for ch in body["changes"]:
+        by_type.setdefault(ch["type"], []).append(ch)
+    out: list[dict[str, Any]] = []
+    subjects: set[Subject] = set()
+    seq = iter(range(10**6, 2 * 10**6))
+
+    def add(rtype: str, rid: str, data: dict[str, Any] | None, version: int = 2, op: str = "upsert") -> None:
+        ch: dict[str, Any] = {"seq": next(seq), "type": rtype, "id": rid, "op": op, "version": version}
+        if data is not None:
+            ch["data"] = data
+        out.append(ch)
+
+    cases = by_type["case"]
+    open_cases = [c for c in cases if c["data"]["status"] == "in_progress"]
+    assert len(open_cases) >= 100
+    done = NOW - timedelta(minutes=10)
+    for i, ch in enumerate(open_cases[:100] + [c for c in cases if c not in open_cases[:100]][:300]):
+        d = copy.deepcopy(ch["data"])
+        if d["status"] != "in_progress":
+            d["fee_charged"] = "999.00" if i % 2 else d["fee_charged"]
+            d["window_id"] = "win-A01"
+        elif i % 4 == 0:
+            have = {st["stage"] for st in d["stages"]}
+            for stage in ("handled", "reviewed", "decided", "completed"):
+                if stage not in have:
+                    d["stages"].append({"stage": stage, "at": iso(done), "by": "张三"})
+            d.update(status="completed", completed_at=iso(done))
+        elif i % 4 == 1:
+            d["fee_charged"] = "999.00"
+        elif i % 4 == 2:
+            d["window_id"] = "win-A01"
+        else:
+            d["suspensions"] = [{"from": iso(NOW - timedelta(days=1)), "to": None, "reason": "补正"}]
+            d["status"] = "suspended"
+        add("case", ch["id"], d)
+        subjects.add(Subject("case", ch["id"]))
+    template = open_cases[0]["data"]
+    accepted = NOW - timedelta(days=30)
+    for i in range(100):
+        d = copy.deepcopy(template)
+        d.update(submitted_at=iso(accepted - timedelta(minutes=5)), status="in_progress", completed_at=None)
+        d["stages"] = [
+            {"stage": "submitted", "at": iso(accepted - timedelta(minutes=5)), "by": "李四"},
+            {"stage": "accepted", "at": iso(accepted + timedelta(minutes=i)), "by": "李四"},
+        ]
+        add("case", f"C-NEW-{i:04d}", d, version=1)
+        subjects.add(Subject("case", f"C-NEW-{i:04d}"))
+    for ch in cases[-50:]:
+        add("case", ch["id"], None, op="delete")
+        subjects.add(Subject("case", ch["id"]))
+    for i, ch in enumerate(by_type["ticket"][:300]):
+        d = copy.deepcopy(ch["data"])
+        if d["status"] == "waiting":
+            d.update(status="called", called_at=iso(NOW - timedelta(minutes=1)), window_id="win-B01")
+        else:
+            d.update(status="waiting", called_at=None, issued_at=iso(NOW - timedelta(minutes=31 + i % 20)))
+        add("ticket", ch["id"], d)
+        subjects.add(Subject("ticket", ch["id"]))
+    in_force = snap.views
+    assert len(in_force) >= 50
+    for i in range(100):
+        v = in_force[i % len(in_force)]
+        act = "warning.dispose" if (i // len(in_force) + i) % 2 == 0 else "warning.acknowledge"
+        data = {"warning": v.key, "action": act, "by": "王五", "at": iso(NOW - timedelta(minutes=1)), "note": "已督办"}
+        if act == "warning.dispose":
+            data["measure"] = "supervise"
+        add("disposition", f"D-{i:04d}", data, version=1)
+        subjects.add(Subject(v.warning.subject_type, v.warning.subject))
+    windows = by_type["window"]
+    for i, ch in enumerate(windows[:20]):
+        started = NOW - timedelta(minutes=40 + i)
+        add("seat_vacancy", f"V-NEW-{i:03d}", {"window_id": ch["id"], "started_at": iso(started)}, version=1)
+        subjects.add(Subject("window", ch["id"]))
+    for ch in windows[:30]:
+        add("window", ch["id"], {**ch["data"], "department": "新部门"})
+        subjects.add(Subject("window", ch["id"]))
+    assert len(out) == 1000
+    return out, subjects
+
+
+def test_the_monitor_after_a_1000_change_page_rejudges_only_those_subjects_and_matches_a_full_evaluation(
+    store: Store, monitor: WarningMonitor, demo_body: dict[str, Any]
+) -> None:
+    before = monitor.snapshot()
+    assert_matches_full_evaluation(store, before, NOW)
+    changes, named = thousand_changes(demo_body, before)
+    ids = apply(store, changes)
+    assert len(ids) == 1000
+    at = NOW + timedelta(seconds=1)
+    # what would have been re-judged anyway at `at`: time-driven changes due by then
+    with store.read() as s:
+        ev = load_evaluator(s, SH)
+    crossing = {s for s in ev.subjects() if (t := ev.next_change(s, NOW)) is not None and t <= at}
+    monitor.changed(ids)
+    rep = monitor.process(at)
+    assert rep.kind == "changes" and rep.published
+    assert rep.rejudged == named | crossing
+    assert len(rep.rejudged) < 1100 and monitor.status().subjects > 7000
+    after = monitor.snapshot()
+    assert after.generation == before.generation + 1
+    views = assert_matches_full_evaluation(store, after, at)
+    # the page's effects are there to see
+    states = {v.key: v.state for v in views}
+    assert sum(s is State.DISPOSED for s in states.values()) >= 30
+    assert any(v.warning.code == "FEE_MISMATCH" and v.warning.subject in {s.id for s in named} for v in views)
+    assert after.by_department.get("新部门") is not None
+
+
+def test_a_timer_pass_rejudges_only_the_subjects_whose_change_has_come_and_matches_a_full_evaluation(
+    store: Store, monitor: WarningMonitor
+) -> None:
+    with store.read() as s:
+        ev = load_evaluator(s, SH)
+
+    def next_of(subj: Subject, after: datetime) -> datetime | None:
+        t = ev.next_change(subj, after)
+        f = ev.case_facts_of(subj.id) if subj.kind == "case" else None
+        d = case_due_dates_next_change(f, after, SH) if f is not None else None
+        return min((x for x in (t, d) if x is not None), default=None)
+
+    nothing = monitor.process(NOW + timedelta(microseconds=1))
+    assert (nothing.kind, nothing.rejudged, nothing.published) == ("idle", frozenset(), False)
+    first = monitor.next_due()
+    assert first is not None and first > NOW
+    crossed = {s for s in ev.subjects() if (t := next_of(s, NOW)) is not None and t <= first}
+    rep = monitor.process(first)
+    assert rep.kind == "timer" and rep.rejudged == crossed and 0 < len(crossed) < 50
+    assert_matches_full_evaluation(store, monitor.snapshot(), first)
+
+    # two days later at 09:00 (a new day: yesterday's warnings on closed subjects stop lighting)
+    later = datetime(2026, 6, 12, 9, tzinfo=SH)
+    crossed = {s for s in ev.subjects() if (t := next_of(s, first)) is not None and t <= later}
+    rep = monitor.process(later)
+    assert rep.kind == "timer" and rep.rejudged == crossed
+    assert len(crossed) < monitor.status().subjects / 2
+    assert_matches_full_evaluation(store, monitor.snapshot(), later)
+
+
+def test_a_local_disposal_turns_its_light_off_and_keeps_the_warning_in_force(
+    store: Store, monitor: WarningMonitor
+) -> None:
+    snap = monitor.snapshot()
+    red = next(v for v in snap.views if v.warning.level is Level.RED and v.warning.window_id)
+    window = red.warning.window_id
+    assert window is not None and snap.by_window[window] is Level.RED
+    at = NOW + timedelta(minutes=1)
+    action = dispose(store, red.key, "supervise", "已督办", by="王五", terminal="ws-01", at=at, tz=SH)
+    monitor.changed(ChangedIds.of({"disposition": [action]}))
+    rep = monitor.process(at)
+    assert Subject(red.warning.subject_type, red.warning.subject) in rep.rejudged and len(rep.rejudged) < 5
+    after = monitor.snapshot()
+    view = next(v for v in after.views if v.key == red.key)
+    assert view.state is State.DISPOSED
+    assert after.counts["red_undisposed"] == snap.counts["red_undisposed"] - 1
+    assert after.by_window.get(window) != Level.RED or any(
+        v.warning.window_id == window and v.warning.level is Level.RED and v.state is not State.DISPOSED
+        for v in after.views
+    )
+    assert_matches_full_evaluation(store, after, at)
+
+
+def test_a_changed_case_type_makes_the_pass_a_full_one(store: Store, monitor: WarningMonitor) -> None:
+    with store.read() as s:
+        ev = load_evaluator(s, SH)
+    ct = next(iter(ev.case_types.values()))
+    data = {
+        "code": "X",
+        "name": ct.name,
+        "department": ct.department,
+        "legal_days": ct.legal_days + 5,
+        "promised_days": ct.promised_days + 1,
+        "fee": str(ct.fee),
+        "immediate": ct.immediate,
+        "stage_days": dict(ct.stage_days),
+    }
+    ids = apply(
+        store, [{"seq": 9_000_000, "type": "case_type", "id": ct.id, "op": "upsert", "version": 9, "data": data}]
+    )
+    monitor.changed(ids)
+    rep = monitor.process(NOW + timedelta(seconds=2))
+    assert rep.kind == "full" and len(rep.rejudged) == monitor.status().subjects - len(ev.vacancies) + len(
+        {v.window_id for v in ev.vacancies.values()}
+    )
+    assert_matches_full_evaluation(store, monitor.snapshot(), NOW + timedelta(seconds=2))
+
+
+def test_an_immediate_case_is_yellow_overnight_and_red_after_its_legal_due_date(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "imm.db")
+    try:
+        ct = {"code": "J", "name": "即办", "department": "税务局", "legal_days": 5, "promised_days": 0}
+        accepted = datetime(2026, 6, 2, 10, tzinfo=SH)  # Tue; legal 5: Jun 3, 4, 5, 8, Tue Jun 9
+        case = {
+            "case_type_id": "imm",
+            "window_id": "win-1",
+            "submitted_at": iso(accepted - timedelta(minutes=5)),
+            "status": "in_progress",
+            "stages": [
+                {"stage": "submitted", "at": iso(accepted - timedelta(minutes=5)), "by": "a"},
+                {"stage": "accepted", "at": iso(accepted), "by": "a"},
+            ],
+        }
+        dispo = {
+            "warning": "C-1/OVERDUE",
+            "action": "warning.dispose",
+            "measure": "explain",
+            "by": "b",
+            "at": iso(datetime(2026, 6, 3, 9, tzinfo=SH)),
+            "note": "已说明",
+        }
+        apply(
+            store,
+            [
+                {
+                    "seq": 1,
+                    "type": "case_type",
+                    "id": "imm",
+                    "op": "upsert",
+                    "version": 1,
+                    "data": {**ct, "fee": "0", "immediate": True},
+                },
+                {"seq": 2, "type": "case", "id": "C-1", "op": "upsert", "version": 1, "data": case},
+            ],
+        )
+        m = WarningMonitor(store, SH, clock=Clock(accepted))
+        m.process(accepted + timedelta(hours=1))
+        assert m.snapshot().counts["notice"] == 1  # DUE_SOON the same day
+        rep = m.process(datetime(2026, 6, 3, tzinfo=SH))
+        assert rep.kind == "timer" and rep.rejudged == {Subject("case", "C-1")}
+        (v,) = m.snapshot().views
+        assert (v.key, v.warning.level) == ("C-1/OVERDUE", Level.YELLOW)
+        with store.read() as s:
+            row = s.get(CaseRow, "C-1")
+            assert row is not None
+            assert (row.promised_due, row.legal_due, row.worst_level) == (date(2026, 6, 2), date(2026, 6, 9), 2)
+        m.changed(
+            apply(store, [{"seq": 3, "type": "disposition", "id": "D-1", "op": "upsert", "version": 1, "data": dispo}])
+        )
+        m.process(datetime(2026, 6, 3, 9, 30, tzinfo=SH))
+        for at, level in (
+            (datetime(2026, 6, 9, 23, 59, 59, tzinfo=SH), Level.YELLOW),
+            (datetime(2026, 6, 10, tzinfo=SH), Level.RED),
+        ):
+            m.process(at)
+            (v,) = m.snapshot().views
+            assert v.warning.level is level, at
+            assert_matches_full_evaluation(store, m.snapshot(), m.snapshot().at)
+    finally:
+        store.close()
+
+
+# -- the service ----------------------------------------------------------------------------------------
+def test_the_running_monitor_publishes_after_changed_and_stops_within_the_deadline(
+    store: Store, demo_body: dict[str, Any]
+) -> None:
+    clock = Clock(NOW)
+    m = WarningMonitor(store, SH, interval=0.05, clock=clock)
+    got: list[WarningSnapshot] = []
+    published = threading.Condition()
+
+    def listener(snap: WarningSnapshot) -> None:
+        assert threading.current_thread().name == "warnings"
+        with published:
+            got.append(snap)
+            published.notify_all()
+
+    def wait_for(pred: Any, timeout: float = 20.0) -> None:
+        with published:
+            assert published.wait_for(pred, timeout), "no snapshot published in time"
+
+    m.add_listener(listener)
+    assert m.snapshot().generation == 0
+    m.start()
+    try:
+        wait_for(lambda: len(got) >= 1)
+        assert got[0].generation == 1 and m.snapshot() is got[-1]
+        t0 = time.perf_counter()
+        for _ in range(1000):
+            m.snapshot()
+        assert (time.perf_counter() - t0) / 1000 < 1e-3
+        ticket = next(c for c in demo_body["changes"] if c["type"] == "ticket" and c["data"]["status"] != "waiting")
+        d = {**ticket["data"], "status": "waiting", "called_at": None, "issued_at": iso(NOW - timedelta(hours=1))}
+        m.changed(
+            apply(
+                store,
+                [{"seq": 5_000_000, "type": "ticket", "id": ticket["id"], "op": "upsert", "version": 2, "data": d}],
+            )
+        )
+        wait_for(lambda: any(v.key == f"{ticket['id']}/WAIT_LONG" for v in got[-1].views))
+        st = m.status()
+        assert st.running and st.last_error is None and st.passes >= 2
+    finally:
+        t0 = time.monotonic()
+        assert m.stop(time.monotonic() + 5)
+        assert time.monotonic() - t0 < 5
+    assert not m.status().running
+    m.remove_listener(listener)
+
+
+def test_stop_abandons_a_full_pass_under_way_within_the_deadline(store: Store) -> None:
+    m = WarningMonitor(store, SH, interval=60, clock=Clock(NOW))
+    m.start()  # its first pass is a full one over 7 000 subjects
+    t0 = time.monotonic()
+    assert m.stop(t0 + 3)
+    assert time.monotonic() - t0 < 3
+    assert not m.status().running
+
+
+def test_a_listener_that_fails_does_not_stop_the_others(store: Store) -> None:
+    m = WarningMonitor(store, SH, clock=Clock(NOW))
+    seen: list[int] = []
+
+    def bad(_: WarningSnapshot) -> None:
+        raise RuntimeError("listener bug")
+
+    m.add_listener(bad)
+    m.add_listener(lambda snap: seen.append(snap.generation))
+    rep: PassReport = m.process(NOW)
+    assert rep.published and seen == [1]
+
+
+def test_a_published_snapshot_cannot_be_changed(monitor: WarningMonitor) -> None:
+    snap = monitor.snapshot()
+    assert snap.views and snap.by_window
+    with pytest.raises(FrozenInstanceError):
+        snap.generation = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        snap.by_window["w"] = Level.RED  # type: ignore[index]
+    with pytest.raises(TypeError):
+        snap.counts["red"] = 0  # type: ignore[index]
+    assert EMPTY_SNAPSHOT.generation == 0 and EMPTY_SNAPSHOT.at.tzinfo is UTC
