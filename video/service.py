@@ -72,8 +72,8 @@ class RecordingService:
         self.recorders: dict[str, Recorder] = {}
         self._synthetic: SyntheticCameraServer | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # stop, or a recorder's write failed: prune now
         self._retention_thread: threading.Thread | None = None
-        self._pruning = threading.Lock()
 
     def start(self) -> None:
         self.index.root.mkdir(parents=True, exist_ok=True)
@@ -97,23 +97,22 @@ class RecordingService:
             recorder.start()
             source.start()
         self._stop.clear()
-        self._retention_thread = threading.Thread(
-            target=self.retention.run, args=(self._stop, self._retention_interval), name="hallwatch-retention",
-            daemon=True,
-        )
+        self._wake.clear()
+        self._retention_thread = threading.Thread(target=self._retention_loop, name="hallwatch-retention")
         self._retention_thread.start()
         log.info("recording %d cameras into %s", len(self.cameras), self.index.root)
 
     def stop(self) -> None:
         """Stop everything; every open segment is closed, indexed and hashed."""
         self._stop.set()
+        self._wake.set()
         for recorder in self.recorders.values():
             recorder.stop()
         self.pool.stop()
         for source in self.sources.values():
             source.stop(timeout=5)
         if self._retention_thread is not None:
-            self._retention_thread.join(10)
+            self._retention_thread.join()  # a pass is bounded by the footage's size; it ends at once after
             self._retention_thread = None
         server = self._synthetic
         if server is not None:
@@ -142,21 +141,32 @@ class RecordingService:
             else:
                 recorder.resume()
 
-    def _on_problem(self, camera_id: str, message: str | None) -> None:
-        """A recorder could not write (most likely a full disk): prune now rather than in a minute."""
-        if message is None:
-            return
+    @property
+    def retention_interval(self) -> float:
+        """How often retention runs: at most one segment length, so free space is kept ahead of the
+        recorders (each pass leaves room for one more segment of every camera) and recording
+        resumes within a segment length of space returning."""
+        return max(0.05, min(self._retention_interval, self._recorder_options.segment_seconds))
 
-        def prune_now() -> None:
+    def _retention_loop(self) -> None:
+        interval = self.retention_interval
+        while not self._stop.is_set():
+            self._wake.clear()  # a failure from here on wakes the next wait at once
             try:
                 report = self.retention.prune()
+            except Exception:
+                log.exception("retention pass failed; trying again in %.0f s", interval)
+            else:
                 if not report.full:  # space again: every recorder its own write failure paused goes on
                     for recorder in self.recorders.values():
                         if recorder.paused == DISK_FULL:
                             recorder.resume()
-            finally:
-                self._pruning.release()
+            self._wake.wait(interval)
 
-        # Sixteen recorders hitting a full disk at once need one pass, not sixteen threads.
-        if self._pruning.acquire(blocking=False):
-            threading.Thread(target=prune_now, name="hallwatch-prune-now", daemon=True).start()
+    def _on_problem(self, camera_id: str, message: str | None) -> None:
+        """A recorder could not write (most likely a full disk): prune now rather than at the next pass.
+
+        Sixteen recorders hitting a full disk at once wake the one retention thread once.
+        """
+        if message is not None:
+            self._wake.set()
