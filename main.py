@@ -35,13 +35,25 @@ log = logging.getLogger("hallwatch")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
+INSTANT_MIN, INSTANT_MAX = datetime(1900, 1, 1), datetime(3000, 1, 1)
+
+
 def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     """An ISO-8601 instant; without an offset it is read in the hall's zone."""
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r} (e.g. 2026-11-25T10:30+08:00)") from None
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=tz)
+    dt = dt if dt.tzinfo is not None else dt.replace(tzinfo=tz)
+    # Far instants overflow once moved into the hall's zone or a few days on (year 9999 is the limit).
+    try:
+        ok = INSTANT_MIN <= dt.astimezone(tz).replace(tzinfo=None) < INSTANT_MAX
+    except OverflowError:
+        ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError(
+            f"instant out of range: {text!r} (from {INSTANT_MIN.year} to {INSTANT_MAX.year - 1} in the hall's zone)")
+    return dt
 
 
 # -- commands --------------------------------------------------------------------------------------

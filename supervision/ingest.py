@@ -25,7 +25,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from supervision.records import DATA_MODELS, Change, ChangesPage
+from supervision.records import DATA_MODELS, REFERENCES, Change, ChangesPage
 from supervision.store.db import Store
 from supervision.store.models import RECORD_TABLES, AuditEntry, RecordBase
 
@@ -113,18 +113,38 @@ class ApplyReport:
         }
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: An error line is at most this long: a 100 000-character id is cut, not printed whole.
+MAX_LINE = 500
+
+
+def _show(v: Any, limit: int = 80) -> str:
+    """A value a file sent, safe to print on one line: control and bidi characters and lone
+    surrogates escaped (as repr does), cut to ``limit`` characters."""
+    if isinstance(v, str) and v.isprintable():
+        try:
+            v.encode("utf-8")
+            return _clip(v, limit)
+        except UnicodeEncodeError:
+            pass
+    return _clip(repr(v), limit)
+
+
 def _describe(index: int, raw: Any) -> str:
     if isinstance(raw, dict):
         t, i, s = raw.get("type"), raw.get("id"), raw.get("seq")
-        return f"changes[{index}] ({t} {i!r}, seq {s})"
+        return f"changes[{index}] ({_show(t, 40)} {_clip(repr(i), 80)}, seq {_show(s, 30)})"
     return f"changes[{index}]"
 
 
 def _fmt_errors(where: str, err: ValidationError, prefix: str) -> list[str]:
     out = []
     for e in err.errors(include_url=False):
-        loc = ".".join(str(p) for p in (prefix, *e["loc"]) if p != "")
-        out.append(f"{where}: {loc}: {e['msg']}")
+        loc = ".".join(_show(p, 60) if isinstance(p, str) else str(p) for p in (prefix, *e["loc"]) if p != "")
+        out.append(_clip(f"{where}: {loc}: {e['msg']}", MAX_LINE))
     return out
 
 
@@ -157,20 +177,25 @@ def column_values(record_type: str, data: BaseModel) -> dict[str, Any]:
 
 
 def validate_changes(
-    raw_changes: Sequence[Any], *, reject_duplicates: bool = False, max_problems: int = 20
+    raw_changes: Sequence[Any], *, reject_duplicates: bool = False, max_problems: int = 20, consume: bool = False
 ) -> tuple[list[ValidChange], Counter[str]]:
     """Check every change; return the valid ones and the count of unknown types skipped.
 
-    Raises ``ChangeError`` listing (up to ``max_problems``) what is wrong, if anything is.
+    Raises ``ChangeError`` listing (up to ``max_problems``) what is wrong, if anything is; it stops
+    looking after ``max_problems``. ``consume``: each raw change (of a list) is replaced by None once
+    checked, so a big file is not held twice, as parsed JSON and as validated values.
     """
     problems: list[str] = []
     out: list[ValidChange] = []
     unknown: Counter[str] = Counter()
     seen_ids: set[tuple[str, str]] = set()
     seen_seq: set[int] = set()
+    mutable = raw_changes if consume and isinstance(raw_changes, list) else None
     for i, raw in enumerate(raw_changes):
         if len(problems) >= max_problems:
             break
+        if mutable is not None:
+            mutable[i] = None
         where = _describe(i, raw)
         if not isinstance(raw, dict):
             problems.append(f"{where}: a change must be a JSON object, not {type(raw).__name__}")
@@ -206,9 +231,51 @@ def validate_changes(
             continue
         out.append(ValidChange(ch.seq, ch.type, ch.id, "upsert", ch.version, column_values(ch.type, data)))
     if problems:
+        problems = [_clip(p, MAX_LINE) for p in problems[:max_problems]]
         more = "" if len(problems) < max_problems else f" (stopped after {max_problems} problems)"
-        raise ChangeError(f"{len(problems)} bad change(s){more}; first: {problems[0]}", problems)
+        raise ChangeError(_clip(f"{len(problems)} bad change(s){more}; first: {problems[0]}", MAX_LINE), problems)
     return out, unknown
+
+
+def check_references(session: Session, changes: Sequence[ValidChange], *, max_problems: int = 20) -> None:
+    """Refuse references a file leaves dangling: a record naming one that is neither upserted in the
+    same file nor stored (a ``window`` whose ``hall_id`` names no ``org_unit``). Raises ``ChangeError``
+    naming both records."""
+    in_file = {(c.type, c.id) for c in changes if c.op == "upsert"}
+    wanted: dict[tuple[str, str], list[tuple[ValidChange, str]]] = {}
+    for c in changes:
+        if c.values is None:
+            continue
+        for fld, target in REFERENCES.get(c.type, ()):
+            ref = c.values.get(fld)
+            if isinstance(ref, str) and (target, ref) not in in_file:
+                wanted.setdefault((target, ref), []).append((c, fld))
+    if not wanted:
+        return
+    missing = set(wanted)
+    by_type: dict[str, list[str]] = {}
+    for target, ref in wanted:
+        by_type.setdefault(target, []).append(ref)
+    for target, refs in by_type.items():
+        table: Table = RECORD_TABLES[target].__table__  # type: ignore[assignment]
+        for start in range(0, len(refs), _CHUNK):
+            chunk = refs[start : start + _CHUNK]
+            for (found,) in session.execute(select(table.c.id).where(table.c.id.in_(chunk),
+                                                                     table.c.deleted.is_(False))):
+                missing.discard((target, found))
+    if not missing:
+        return
+    problems: list[str] = []
+    for target, ref in sorted(missing):
+        for c, fld in wanted[(target, ref)]:
+            problems.append(_clip(f"{c.type} {_clip(repr(c.id), 80)} (seq {c.seq}): {fld} names {target} "
+                                  f"{_clip(repr(ref), 80)}, which is neither in this file nor in the store", MAX_LINE))
+            if len(problems) >= max_problems:
+                break
+        if len(problems) >= max_problems:
+            break
+    more = "" if len(problems) < max_problems else f" (stopped after {max_problems} problems)"
+    raise ChangeError(_clip(f"{len(problems)} dangling reference(s){more}; first: {problems[0]}", MAX_LINE), problems)
 
 
 def _upsert_stmt(session: Session, table: Table, rows: list[dict[str, Any]]) -> Any:
@@ -280,21 +347,50 @@ def apply_changes(session: Session, changes: Iterable[ValidChange]) -> ApplyRepo
     return report
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object names one key twice (the last would silently win: ``org-liaoning`` became ``org-evil``)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for k, _v in pairs:
+            if k in seen:
+                where = f" in the object with id {_clip(repr(obj['id']), 80)}" if isinstance(obj.get("id"), str) else ""
+                raise DuplicateKeyError(f"the key {_show(k, 60)} appears twice{where}")
+            seen.add(k)
+    return obj
+
+
 def parse_page(raw: bytes | str, *, source: str = "body") -> ChangesPage:
     """Parse a ``GET /changes`` body; errors say where the JSON breaks or which field is wrong."""
     try:
-        obj = json.loads(raw)
+        obj = json.loads(raw, object_pairs_hook=_unique_keys)
+    except DuplicateKeyError as e:
+        raise ChangeError(f"{source} is refused: {e}") from None
     except json.JSONDecodeError as e:
         raise ChangeError(f"{source} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
     except UnicodeDecodeError as e:
         raise ChangeError(f"{source} is not UTF-8 text: {e.reason} at byte {e.start}") from None
+    except RecursionError:
+        raise ChangeError(f"{source} is not a change page: its JSON is nested too deeply") from None
+    except ValueError as e:  # an integer of thousands of digits (Python's int_max_str_digits)
+        raise ChangeError(f"{source} is not a change page: {_clip(str(e).split(';')[0], 200)}") from None
     if not isinstance(obj, dict):
         raise ChangeError(f"{source}: expected a JSON object with 'epoch' and 'changes', got {type(obj).__name__}")
+    # The envelope is validated without its changes: pydantic would copy a list of a million
+    # elements (and make one error each); the changes are checked one by one by validate_changes.
+    changes = obj.get("changes")
+    envelope = {k: v for k, v in obj.items() if k != "changes"}
+    if "changes" in obj:
+        envelope["changes"] = [] if isinstance(changes, list) else changes
     try:
-        return ChangesPage.model_validate(obj)
+        page = ChangesPage.model_validate(envelope)
     except ValidationError as e:
         problems = _fmt_errors(source, e, "")
         raise ChangeError(problems[0], problems) from None
+    return page.model_copy(update={"changes": changes})
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,14 +414,27 @@ def import_file(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_IMPORT
             f"{path} is {size / 2**20:.0f} MiB, above the import limit of {max_bytes / 2**20:.0f} MiB "
             "(raise [import] max_bytes in the config to import it)"
         )
-    return import_page(store, parse_page(path.read_bytes(), source=str(path)), source=str(path))
+    # Decoded first, so the bytes are freed before the JSON is built (memory stays a few times the file's size).
+    return import_page(store, parse_page(_decode(path.read_bytes(), str(path)), source=str(path)), source=str(path))
+
+
+def _decode(raw: bytes, source: str) -> str:
+    """The text of a JSON file, as ``json.loads`` would read the bytes (UTF-8, or UTF-16/32 with a BOM)."""
+    try:
+        return raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except UnicodeDecodeError as e:
+        raise ChangeError(f"{source} is not UTF-8 text: {e.reason} at byte {e.start}") from None
 
 
 def import_page(store: Store, page: ChangesPage, *, source: str) -> ImportReport:
-    """Import a parsed ``GET /changes`` body: all of it, or nothing (``source`` names it)."""
-    valid, unknown = validate_changes(page.changes, reject_duplicates=True)
+    """Import a parsed ``GET /changes`` body: all of it, or nothing (``source`` names it).
+
+    The page's changes are used up (each replaced by None once checked) to keep memory down."""
+    total = len(page.changes)
+    valid, unknown = validate_changes(page.changes, reject_duplicates=True, consume=True)  # (page is used up)
     name = Path(source).name
     with store.write() as s:
+        check_references(s, valid)
         report = apply_changes(s, valid)
         report.unknown.update(unknown)
         s.add(
@@ -338,4 +447,4 @@ def import_page(store: Store, page: ChangesPage, *, source: str) -> ImportReport
             )
         )
     log.info("imported %s: %d applied, %d stale, %d unknown", name, report.applied, report.stale, sum(unknown.values()))
-    return ImportReport(source, len(page.changes), report)
+    return ImportReport(source, total, report)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -79,10 +80,26 @@ def _money(v: Any) -> Any:
     return v
 
 
+def _valid_text(v: str) -> str:
+    """Text is stored as text: valid Unicode (no lone surrogate such as "\\ud800", which JSON
+    escapes can carry) and no NUL character (PostgreSQL cannot hold one; SQLite would)."""
+    if not v.isascii():
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ValueError(f"not valid Unicode: a lone surrogate at position {e.start}") from None
+    if "\x00" in v:
+        raise ValueError(f"a NUL character at position {v.index(chr(0))} is not allowed")
+    return v
+
+
 Money = Annotated[Decimal, BeforeValidator(_money)]
-Id = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-Text = StrictStr
+Id = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_valid_text)]
+Text = Annotated[StrictStr, AfterValidator(_valid_text)]
 Days = Annotated[StrictInt, Field(ge=0, le=3650)]
+#: seq and version are 63-bit: they fit a signed 64-bit column in every store.
+MAX_INT63 = 2**63 - 1
+Int63 = Annotated[StrictInt, Field(ge=0, le=MAX_INT63)]
 
 
 class _Data(BaseModel):
@@ -95,9 +112,16 @@ class OrgUnitData(_Data):
     level: Literal["province", "city", "county", "township", "hall"]
 
 
+def _decimal_text(v: Any) -> Any:
+    """A window number sent as a JSON integer is read as its decimal text (sync-protocol.md)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    return v
+
+
 class WindowData(_Data):
     hall_id: Id
-    number: Text
+    number: Annotated[Text, BeforeValidator(_decimal_text)]
     name: Text
     department: Text
 
@@ -237,6 +261,15 @@ class SeatVacancyData(_Data):
     ended_at: AwareDatetime | None = None
 
 
+#: The references of a hall's structure that a file must not leave dangling: (field, type it names).
+#: (Business records — cases, tickets, complaints… — may name windows or case types that arrive
+#: later or lie outside the terminal's scope; they are not checked.)
+REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "org_unit": (("parent_id", "org_unit"),),
+    "window": (("hall_id", "org_unit"),),
+    "camera": (("hall_id", "org_unit"), ("window_id", "window")),
+}
+
 DATA_MODELS: dict[str, type[_Data]] = {
     "org_unit": OrgUnitData,
     "window": WindowData,
@@ -260,11 +293,11 @@ class Change(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    seq: Annotated[StrictInt, Field(ge=0)]
-    type: StrictStr
+    seq: Int63
+    type: Text
     id: Id
     op: Literal["upsert", "delete"]
-    version: Annotated[StrictInt, Field(ge=0)]
+    version: Int63
     data: dict[str, Any] | None = None
 
 
@@ -274,8 +307,9 @@ class ChangesPage(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    epoch: StrictStr
-    changes: list[dict[str, Any]]
-    next_cursor: StrictStr | None = None
+    epoch: Text
+    # Any: each change is checked on its own (a million bad elements must not make a million errors).
+    changes: list[Any]
+    next_cursor: Text | None = None
     has_more: StrictBool = False
     server_time: AwareDatetime | None = None

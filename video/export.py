@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -742,25 +743,42 @@ def _gaps(
         holes.append((cursor, end))
     if not holes:
         return []
-    rows = index.gaps(camera_id, start, end)
+    known: list[tuple[datetime, datetime, str]] = [(a, b if b is not None else end, why)
+                                                   for a, b, why in index.gaps(camera_id, start, end)]
+    for seg in all_segments:
+        if seg.status is SegmentStatus.OPEN:
+            known.append((seg.start, seg.end, f"still being recorded ({seg.path.name} is not closed yet)"))
+        elif seg.status in (SegmentStatus.MISSING, SegmentStatus.CORRUPT):
+            known.append((seg.start, seg.end,
+                          f"{seg.path.name} is {seg.status.value}" + (f": {seg.problem}" if seg.problem else "")))
     gaps: list[Gap] = []
     for a, b in holes:
-        reasons: list[str] = []
-        for g_start, g_end, why in rows:
-            if g_start < b and (g_end is None or g_end > a) and why not in reasons:
-                reasons.append(why)
-        for seg in all_segments:
-            if seg.start < b and seg.end > a:
-                if seg.status is SegmentStatus.OPEN:
-                    why = f"still being recorded ({seg.path.name} is not closed yet)"
-                elif seg.status in (SegmentStatus.MISSING, SegmentStatus.CORRUPT):
-                    why = f"{seg.path.name} is {seg.status.value}" + (f": {seg.problem}" if seg.problem else "")
-                else:
-                    continue
-                if why not in reasons:
-                    reasons.append(why)
-        gaps.append(Gap(a, b, "; ".join(reasons) or "no footage was recorded"))
+        gaps.extend(_explained(a, b, known))
     return gaps
+
+
+def _explained(a: datetime, b: datetime, known: Sequence[tuple[datetime, datetime, str]]) -> list[Gap]:
+    """The hole ``[a, b)`` cut where what the store knows about it changes, each piece with its reasons.
+
+    Footage pruned for space, a recording failure and a span never recorded are different gaps
+    even when they touch: one reason must not stand for the whole hole. Pieces shorter than
+    :data:`GAP_TOLERANCE` (clock jitter at the edges) join their neighbour.
+    """
+    inside = [(max(a, s), min(b, e), why) for s, e, why in known if s < b and e > a]
+    cuts = sorted({a, b, *(s for s, _e, _w in inside), *(e for _s, e, _w in inside)})
+    pieces: list[tuple[datetime, datetime, list[str]]] = []
+    for lo, hi in pairwise(cuts):
+        reasons: list[str] = []
+        for s, e, why in inside:
+            if s <= lo and e >= hi and why not in reasons:
+                reasons.append(why)
+        if pieces and (pieces[-1][2] == reasons or hi - lo < GAP_TOLERANCE):
+            pieces[-1] = (pieces[-1][0], hi, pieces[-1][2])
+        elif pieces and pieces[-1][1] - pieces[-1][0] < GAP_TOLERANCE:
+            pieces[-1] = (pieces[-1][0], hi, reasons)
+        else:
+            pieces.append((lo, hi, reasons))
+    return [Gap(lo, hi, "; ".join(reasons) or "no footage was recorded") for lo, hi, reasons in pieces]
 
 
 def _camera_json(index: FootageIndex, camera_id: str) -> dict[str, Any]:
@@ -854,13 +872,40 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
+def _not_a_regular_file(path: Path) -> str | None:
+    """Why ``path`` is not evidence (a symbolic link, a folder, a device…), or None for a regular file.
+
+    Evidence is regular files inside the folder: a link could point anywhere, and what it points at
+    can change without the folder changing.
+    """
+    try:
+        st = path.lstat()
+    except OSError as e:
+        return f"cannot be read: {e.strerror}"
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return f"is a symbolic link (to {_clip(target, 200)}), not a file in the evidence folder"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    return None
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    """At most ``limit`` characters of ``text`` (a hostile manifest can make error text very long)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def verify(out_dir: Path, *, trusted: str | None = None) -> VerifyResult:
     """Check an evidence folder written by :func:`export`.
 
     Names each problem: the manifest missing, unparseable or not a manifest; its signature invalid
-    (the manifest changed after it was signed); the video missing or changed (size or SHA-256); a
-    file in the folder the manifest does not list; the signer not the ``trusted`` key (a
-    fingerprint, or an Ed25519 public key as PEM or base64).
+    (the manifest changed after it was signed); the video missing or changed (size or SHA-256); the
+    manifest or the video not a regular file in the folder (a symbolic link to anywhere is not
+    evidence); a file in the folder the manifest does not list; the signer not the ``trusted`` key
+    (a fingerprint, or an Ed25519 public key as PEM or base64).
     """
     problems: list[str] = []
     trusted_fp: str | None = None
@@ -872,16 +917,21 @@ def verify(out_dir: Path, *, trusted: str | None = None) -> VerifyResult:
     if not out_dir.is_dir():
         return VerifyResult(out_dir, (*problems, f"{out_dir} is not a folder"))
     mpath = out_dir / MANIFEST
-    if not mpath.is_file():
+    if not os.path.lexists(mpath):
         names = sorted(p.name for p in out_dir.iterdir())
         return VerifyResult(out_dir, (*problems, f"{MANIFEST} is missing" + (
             f" (the folder holds {', '.join(names)})" if names else " (the folder is empty)")))
+    not_evidence = _not_a_regular_file(mpath)
+    if not_evidence is not None:
+        return VerifyResult(out_dir, (*problems, f"{MANIFEST} {not_evidence}"))
     try:
         raw = json.loads(mpath.read_bytes().decode("utf-8"), object_pairs_hook=_no_duplicates)
     except UnicodeDecodeError:
         return VerifyResult(out_dir, (*problems, f"{MANIFEST} is unparseable: not UTF-8 text (it was changed)"))
+    except RecursionError:
+        return VerifyResult(out_dir, (*problems, f"{MANIFEST} is unparseable: nested too deeply (it was changed)"))
     except ValueError as e:
-        return VerifyResult(out_dir, (*problems, f"{MANIFEST} is unparseable: {e} (it was changed)"))
+        return VerifyResult(out_dir, (*problems, f"{MANIFEST} is unparseable: {_clip(str(e))} (it was changed)"))
     if not isinstance(raw, dict):
         return VerifyResult(out_dir, (*problems, f"{MANIFEST} is not an evidence manifest (not a JSON object)"))
     manifest: dict[str, Any] = raw
@@ -923,8 +973,11 @@ def verify(out_dir: Path, *, trusted: str | None = None) -> VerifyResult:
     else:
         listed.add(name)
         vpath = out_dir / name
-        if not vpath.is_file():
+        not_evidence = _not_a_regular_file(vpath) if os.path.lexists(vpath) else None
+        if not os.path.lexists(vpath):
             problems.append(f"the video {name} is missing")
+        elif not_evidence is not None:
+            problems.append(f"the video {name} {not_evidence}")
         else:
             size = vpath.stat().st_size
             if size != video.get("bytes"):
@@ -937,6 +990,6 @@ def verify(out_dir: Path, *, trusted: str | None = None) -> VerifyResult:
     # Nothing else belongs in the folder.
     for p in sorted(out_dir.iterdir()):
         if p.name not in listed:
-            kind = "folder" if p.is_dir() else "file"
+            kind = "symbolic link" if p.is_symlink() else "folder" if p.is_dir() else "file"
             problems.append(f"unknown {kind} {p.name} in the evidence folder (not listed in the manifest)")
     return VerifyResult(out_dir, tuple(problems), manifest, signature_valid)

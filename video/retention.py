@@ -1,8 +1,10 @@
 """Retention: prune old footage and keep free space, never touching evidence.
 
 Footage is pruned when it is older than ``retention_days`` (default 30) or, oldest first, while
-the disk has less than ``min_free_percent`` free (default 10 %). **Evidence holds** are never
-pruned:
+the disk has less than ``min_free_percent`` free (default 10 %) plus **headroom**: room for one more
+segment of every camera (the largest each recorded in the last day), so recording until the next
+pass never runs into the floor. Each pruned span leaves a gap row saying why and when (an export
+over it says "pruned for space", not "no footage"). **Evidence holds** are never pruned:
 
 - a yellow or red warning of a window holds that window's cameras from ``margin`` (default
   10 min) before it was raised to ``margin`` after it cleared (while it lasts, up to now);
@@ -19,17 +21,19 @@ recording resumes when space returns.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.orm import Session
 
-from supervision.store.footage import EvidenceHold, HoldKind, Segment, SegmentStatus
+from supervision.store.footage import EvidenceHold, FootageGap, HoldKind, Segment, SegmentStatus
 from supervision.store.models import AuditEntry, BookmarkRow, Camera, ComplaintRow, WarningState
 from video.footage import FootageIndex
 
@@ -50,12 +54,16 @@ class RetentionPolicy:
 
 @dataclass(frozen=True, slots=True)
 class SystemWarning:
-    """A warning about the terminal itself (not derived from cases), shown with the others."""
+    """A warning about the terminal itself (not derived from cases), shown with the others.
+
+    ``message`` is English for the log; ``params`` are the facts behind it, for a translated text.
+    """
 
     code: str  # e.g. DISK_FULL
     level: str  # red
     message: str
     since: datetime
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,9 +72,23 @@ class PruneReport:
     pruned_for_space: int = 0
     bytes_freed: int = 0
     held_kept: int = 0  # old segments kept because a hold covers them
-    full: bool = False  # only held footage left and still short of space
+    bytes_freed_for_space: int = 0
+    held_segments: int = 0  # finished segments kept under holds while space was short
+    held_bytes: int = 0
+    headroom_percent: float = 0.0  # pruning for space goes on until the floor plus this is free
+    full: bool = False  # only held footage left (or none) and still short of space
     free_percent: float = 100.0
     problems: list[str] = field(default_factory=list)
+
+
+PRUNED_FOR_AGE = "pruned: older than the retention period"
+_SPACE_REASON = re.compile(r"^pruned for space on (\d{4}-\d{2}-\d{2}) UTC: (\d+) bytes$")
+HEADROOM_WINDOW = timedelta(days=1)  # a camera's segment size is the largest it recorded in this window
+
+
+def space_reason(day: str, freed: int) -> str:
+    """The gap reason for footage pruned to make space: the day (UTC) and how many bytes went."""
+    return f"pruned for space on {day} UTC: {freed} bytes"
 
 
 DiskUsage = Callable[[Path], tuple[int, int, int]]  # total, used, free (like shutil.disk_usage)
@@ -99,6 +121,8 @@ class Retention:
         self._extra_windows = dict(camera_windows or {})
         self._lock = threading.Lock()
         self._warning: SystemWarning | None = None
+        # Pruned for space since space was last sufficient: segments, bytes, the latest when.
+        self._space_pruned: tuple[int, int, datetime | None] = (0, 0, None)
 
     def set_camera_window(self, camera_id: str, window_id: str | None) -> None:
         """The window a camera watches (for cameras the store does not know: the config's)."""
@@ -233,6 +257,25 @@ class Retention:
         with self._lock:
             return self._prune()
 
+    def headroom_bytes(self, now: datetime | None = None) -> int:
+        """Room for one more segment of every camera: the largest each recorded in the last day."""
+        since = (now or self.clock()) - HEADROOM_WINDOW
+        with self.store.read() as s:
+            largest = s.execute(select(Segment.camera_id, func.max(Segment.bytes))
+                                .where(Segment.start >= since).group_by(Segment.camera_id)).all()
+        return sum(int(b or 0) for _cam, b in largest)
+
+    def _headroom_percent(self, now: datetime) -> float:
+        room = self.headroom_bytes(now)
+        if not room:
+            return 0.0
+        total, _used, _free = self.disk_usage(self.index.root)
+        pct = 100.0 * room / total if total else 0.0
+        if self.policy.quota_bytes:
+            pct = max(pct, 100.0 * room / self.policy.quota_bytes)
+        # Never so much that keeping it would prune everything on a disk smaller than a few segments.
+        return min(pct, max(0.0, (100.0 - self.policy.min_free_percent) / 2))
+
     def _prune(self) -> PruneReport:
         now = self.clock()
         rep = PruneReport()
@@ -245,24 +288,35 @@ class Retention:
             if self._held(holds, windows, seg):
                 rep.held_kept += 1
             else:
-                self._delete(seg, "older than the retention period", rep)
+                self._delete(seg, PRUNED_FOR_AGE, rep)
                 rep.pruned_for_age += 1
         used = self._footage_bytes() if self.policy.quota_bytes else None  # summed once, then kept up to date
         rep.free_percent = self.free_percent(used)
+        floor = self.policy.min_free_percent
+        rep.headroom_percent = self._headroom_percent(now) if floor > 0 else 0.0
+        target = floor + rep.headroom_percent
         # The rest of the footage is read only when space is short (most passes it is not).
-        short = rep.free_percent < self.policy.min_free_percent
+        short = rep.free_percent < target
         for seg in self._finished(Segment.end >= cutoff) if short else ():
+            if rep.free_percent >= target:
+                break
             if self._held(holds, windows, seg):
+                rep.held_segments += 1
+                rep.held_bytes += seg.bytes
                 continue
             freed = rep.bytes_freed
-            self._delete(seg, f"free space below {self.policy.min_free_percent:g} %", rep)
+            self._delete(seg, space_reason(f"{now:%Y-%m-%d}", seg.bytes), rep, space=True)
             rep.pruned_for_space += 1
+            rep.bytes_freed_for_space += rep.bytes_freed - freed
             if used is not None:
                 used -= rep.bytes_freed - freed
             rep.free_percent = self.free_percent(used)
-            if rep.free_percent >= self.policy.min_free_percent:
-                break
-        rep.full = rep.free_percent < self.policy.min_free_percent
+        if rep.pruned_for_space:
+            n, b, _ = self._space_pruned
+            self._space_pruned = (n + rep.pruned_for_space, b + rep.bytes_freed_for_space, now)
+        elif not short:
+            self._space_pruned = (0, 0, None)
+        rep.full = rep.free_percent < floor
         self._set_full(rep, now)
         if rep.pruned_for_age or rep.pruned_for_space:
             log.info("retention: pruned %d old and %d for space (%.1f MB); %d old kept under holds; %.1f %% free",
@@ -278,7 +332,8 @@ class Retention:
             s.expunge_all()
         return rows
 
-    def _delete(self, seg: Segment, why: str, rep: PruneReport) -> None:
+    def _delete(self, seg: Segment, why: str, rep: PruneReport, *, space: bool = False) -> None:
+        """Delete a segment's file and row; its span becomes a gap that says ``why``."""
         path = self.index.root / seg.path
         try:
             path.unlink(missing_ok=True)
@@ -287,22 +342,56 @@ class Retention:
             return
         with self.store.write() as s:
             s.execute(delete(Segment).where(Segment.id == seg.id))
+            _record_pruned(s, seg, why, space=space)
         rep.bytes_freed += seg.bytes
         log.debug("pruned %s (%s)", seg.path, why)
         _remove_empty_parents(path.parent, self.index.root)
 
+    def _disk_full_warning(self, rep: PruneReport, now: datetime) -> SystemWarning:
+        """DISK_FULL in words that say what happened: what was pruned for space, what is held, what fills the disk."""
+        pruned, pruned_bytes, last = self._space_pruned
+        footage = self._footage_bytes()
+        total, used, _free = self.disk_usage(self.index.root)
+        floor = self.policy.min_free_percent
+        params: dict[str, object] = {
+            "free_percent": round(rep.free_percent, 1), "floor_percent": floor,
+            "pruned_segments": pruned, "pruned_bytes": pruned_bytes,
+            "pruned_last": last.isoformat() if last else None,
+            "held_segments": rep.held_segments, "held_bytes": rep.held_bytes,
+            "footage_bytes": footage, "other_bytes": max(0, used - footage), "disk_bytes": total,
+        }
+        parts = [f"Recording stopped: the footage disk has {rep.free_percent:.1f} % free (the floor is {floor:g} %)."]
+        if pruned and last is not None:
+            parts.append(f"{pruned} segment{'s' if pruned != 1 else ''} ({_mb(pruned_bytes)}) "
+                         f"{'were' if pruned != 1 else 'was'} pruned for space, the last at "
+                         f"{last.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC.")
+        else:
+            parts.append("Nothing was pruned: no footage could be.")
+        if rep.held_segments:
+            parts.append(f"The remaining {rep.held_segments} segment{'s' if rep.held_segments != 1 else ''} "
+                         f"({_mb(rep.held_bytes)}) {'are' if rep.held_segments != 1 else 'is'} held as evidence "
+                         "and kept.")
+        else:
+            parts.append("No footage is held as evidence" + (" and none is left to prune." if not footage else "."))
+        if self.policy.quota_bytes:
+            parts.append(f"Footage takes {_mb(footage)} of its {_mb(self.policy.quota_bytes)} quota.")
+        else:
+            parts.append(f"Footage takes {_mb(footage)} of the disk's {_mb(total)}; other files take "
+                         f"{_mb(max(0, used - footage))}.")
+        advice = ["release holds that are no longer needed"] if rep.held_segments else []
+        advice.append("free or add disk space")
+        parts.append(f"{' or '.join(advice).capitalize()}; recording resumes by itself.")
+        return SystemWarning("DISK_FULL", "red", " ".join(p for p in parts if p), now, params)
+
     def _set_full(self, rep: PruneReport, now: datetime) -> None:
         before = self._warning
         if rep.full and before is None:
-            msg = (f"Recording stopped: the footage disk has {rep.free_percent:.1f} % free (the floor is "
-                   f"{self.policy.min_free_percent:g} %) and all remaining footage is held as evidence. "
-                   "Nothing was deleted. Release holds that are no longer needed or add disk space; "
-                   "recording resumes by itself.")
-            self._warning = SystemWarning("DISK_FULL", "red", msg, now)
-            log.error("%s", msg)
+            self._warning = warning = self._disk_full_warning(rep, now)
+            log.error("%s", warning.message)
+            reason = "disk full of held footage" if rep.held_segments else "disk full"
             with self.store.write() as s:
                 s.add(AuditEntry(at=now, actor="system", action="recording.stopped", subject="footage",
-                                 detail={"reason": "disk full of held footage", "free_percent": rep.free_percent}))
+                                 detail={"reason": reason, **warning.params}))
         elif not rep.full and before is not None:
             self._warning = None
             log.warning("recording resumes: %.1f %% free", rep.free_percent)
@@ -325,6 +414,31 @@ class Retention:
                 log.exception("retention pass failed; trying again in %.0f s", interval)
             if stop.wait(interval):
                 return
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+def _record_pruned(s: Session, seg: Segment, why: str, *, space: bool) -> None:
+    """A pruned segment's span as a gap row saying why, merged with the camera's gap just before it.
+
+    Pruning goes oldest first, so consecutive segments make one row that grows: a day of footage
+    pruned for age is one row, not 1 440.
+    """
+    prev = s.scalars(select(FootageGap).where(FootageGap.camera_id == seg.camera_id, FootageGap.end.is_not(None),
+                                              FootageGap.end >= seg.start - timedelta(seconds=1),
+                                              FootageGap.end <= seg.end, FootageGap.start <= seg.start)
+                     .order_by(FootageGap.end.desc()).limit(1)).first()
+    if prev is not None and space:
+        m, here = _SPACE_REASON.match(prev.reason), _SPACE_REASON.match(why)
+        if m and here and m.group(1) == here.group(1):
+            prev.end, prev.reason = seg.end, space_reason(m.group(1), int(m.group(2)) + seg.bytes)
+            return
+    elif prev is not None and prev.reason == why:
+        prev.end = seg.end
+        return
+    s.add(FootageGap(camera_id=seg.camera_id, start=seg.start, end=seg.end, reason=why))
 
 
 def _remove_empty_parents(folder: Path, root: Path) -> None:

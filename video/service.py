@@ -45,18 +45,16 @@ class RecordingService:
         self.recorders: dict[str, Recorder] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # stop, or a recorder's write failed: prune now
         self._retention_thread: threading.Thread | None = None
-        self._prune_thread: threading.Thread | None = None
-        self._pruning = threading.Lock()
 
     def start(self) -> None:
         """Recover what a crash left open (every camera, before anything is written); start retention."""
         self.index.root.mkdir(parents=True, exist_ok=True)
         self.index.recover()
         self._stop.clear()
-        self._retention_thread = threading.Thread(
-            target=self.retention.run, args=(self._stop, self._retention_interval), name="hallwatch-retention"
-        )
+        self._wake.clear()
+        self._retention_thread = threading.Thread(target=self._retention_loop, name="hallwatch-retention")
         self._retention_thread.start()
         log.info("recording into %s", self.index.root)
 
@@ -86,17 +84,18 @@ class RecordingService:
         ended before ``deadline`` (``time.monotonic()``; None: 10 s)."""
         deadline = deadline if deadline is not None else time.monotonic() + 10
         self._stop.set()
+        self._wake.set()
         with self._lock:
             recorders = list(self.recorders.values())
             self.recorders.clear()
         for recorder in recorders:
             recorder.stop()
         ok = self.pool.stop(max(0.0, deadline - time.monotonic()))
-        for t in (self._retention_thread, self._prune_thread):
-            if t is not None:
-                t.join(max(0.0, deadline - time.monotonic()))
-                ok = ok and not t.is_alive()
-        self._retention_thread = self._prune_thread = None
+        t = self._retention_thread
+        if t is not None:  # a pass is bounded by the footage's size; it ends at once after
+            t.join(max(0.0, deadline - time.monotonic()))
+            ok = ok and not t.is_alive()
+            self._retention_thread = None
         log.info("recording stopped")
         return ok
 
@@ -118,29 +117,34 @@ class RecordingService:
             else:
                 recorder.resume()
 
-    def _on_problem(self, camera_id: str, message: str | None) -> None:
-        """A recorder could not write (most likely a full disk): prune now rather than in a minute."""
-        if message is None or self._stop.is_set():
-            return
+    @property
+    def retention_interval(self) -> float:
+        """How often retention runs: at most one segment length, so free space is kept ahead of the
+        recorders (each pass leaves room for one more segment of every camera) and recording
+        resumes within a segment length of space returning."""
+        return max(0.05, min(self._retention_interval, self._recorder_options.segment_seconds))
 
-        def prune_now() -> None:
+    def _retention_loop(self) -> None:
+        interval = self.retention_interval
+        while not self._stop.is_set():
+            self._wake.clear()  # a failure from here on wakes the next wait at once
             try:
                 report = self.retention.prune()
+            except Exception:
+                log.exception("retention pass failed; trying again in %.0f s", interval)
+            else:
                 if not report.full:  # space again: every recorder its own write failure paused goes on
                     with self._lock:
                         recorders = list(self.recorders.values())
                     for recorder in recorders:
                         if recorder.paused == DISK_FULL:
                             recorder.resume()
-            except Exception:
-                log.exception("pruning after a failed write failed")
-            finally:
-                self._pruning.release()
+            self._wake.wait(interval)
 
-        # Sixteen recorders hitting a full disk at once need one pass, not sixteen threads.
-        if self._pruning.acquire(blocking=False):
-            previous = self._prune_thread
-            if previous is not None:
-                previous.join()  # it has released the lock: it is ending
-            self._prune_thread = threading.Thread(target=prune_now, name="hallwatch-prune-now")
-            self._prune_thread.start()
+    def _on_problem(self, camera_id: str, message: str | None) -> None:
+        """A recorder could not write (most likely a full disk): prune now rather than at the next pass.
+
+        Sixteen recorders hitting a full disk at once wake the one retention thread once.
+        """
+        if message is not None:
+            self._wake.set()

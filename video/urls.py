@@ -12,18 +12,26 @@ import logging
 import re
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 __all__ = ["MASK", "MaskingFilter", "SourceKind", "kind_of", "mask_text", "mask_url", "redact"]
 
 MASK = "***"
 
-# Query parameters that carry credentials on some cameras (…/video.cgi?user=admin&pwd=…).
-_SECRET_KEYS = r"(?:user(?:name)?|login|pass(?:word)?|pwd|passwd|token|key|secret|auth|sign(?:ature)?)"
+# Query parameters that carry credentials on some cameras (…/video.cgi?user=admin&pwd=…), and signed
+# links (…?sig=…, ?access_token=…).
+_SECRET_KEYS = (r"(?:user(?:name)?|login|pass(?:word)?|pwd|passwd|(?:access_|refresh_)?token|(?:api_?)?key|secret"
+                r"|auth|sign(?:ature)?|sig|session(?:_?id)?|jwt)")
 _SECRET_PARAMS = re.compile(rf"^{_SECRET_KEYS}$", re.I)
-# scheme://userinfo@ — userinfo is everything up to the last @ before the host part.
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^\s/@]*@)")
-_QUERY_SECRET = re.compile(rf"(?P<key>[?&;]{_SECRET_KEYS}=)(?P<value>[^&\s'\"#]*)", re.I)
+# scheme://userinfo@ — the userinfo is everything up to the LAST @ of the address, whatever is in
+# it: a password may hold "#", "/", "?" or ":" unencoded, and a parser would then split the address
+# elsewhere (``rtsp://admin:secret#frag@host`` has the "fragment" ``frag@host`` to urlsplit).
+# Masking too much is harmless; too little leaks a password.
+_SCHEME = r"[a-zA-Z][a-zA-Z0-9+.-]*://"
+_USERINFO = re.compile(rf"(?P<scheme>\b{_SCHEME})(?P<userinfo>\S*@)")
+_URL = re.compile(rf"^\s*(?P<scheme>{_SCHEME})(?P<rest>.*)$", re.S)
+# A secret query value runs to the next "&", ";" or white space ("#" included: it may be the value's own).
+_QUERY_SECRET = re.compile(rf"(?P<key>[?&;]{_SECRET_KEYS}=)(?P<value>[^&;\s'\"]*)", re.I)
 
 
 class SourceKind(StrEnum):
@@ -64,20 +72,20 @@ def file_path(url: str) -> Path:
 
 
 def mask_url(url: str) -> str:
-    """``url`` with its user name, password and secret query parameters replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    """``url`` with its user name, password and secret query parameters replaced by ``***``.
+
+    Done on the text, not on a URL parser's parts, so the scheme's case (``RTSP://``) and characters
+    a parser would take for a fragment or a path inside the password (``#``, ``/``, ``?``) change
+    nothing: everything between ``://`` and the address's last ``@`` is hidden.
+    """
+    m = _URL.match(url)
+    if m is None:
         return mask_text(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(_SECRET_PARAMS.match(k) for k, _ in pairs):
-            query = urlencode([(k, MASK if _SECRET_PARAMS.match(k) else v) for k, v in pairs], safe="*")
-    return urlunsplit(SplitResult(parts.scheme, netloc, parts.path, query, parts.fragment))
+    rest = m.group("rest")
+    at = rest.rfind("@")
+    if at >= 0:
+        rest = MASK + rest[at:]
+    return m.group("scheme") + _QUERY_SECRET.sub(lambda q: q.group("key") + MASK, rest)
 
 
 def mask_text(text: str) -> str:
@@ -87,17 +95,21 @@ def mask_text(text: str) -> str:
 
 
 def _secrets_of(url: str) -> list[str]:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return []
     found: list[str] = []
-    for raw in (parts.username, parts.password):
-        if raw:
-            found += [raw, unquote(raw)]
-    for k, v in parse_qsl(parts.query, keep_blank_values=True):
-        if _SECRET_PARAMS.match(k) and v:
-            found.append(v)
+    m = _URL.match(url)
+    if m is not None:
+        rest = m.group("rest")
+        at = rest.rfind("@")
+        if at >= 0:
+            userinfo = rest[:at]
+            user, _, password = userinfo.partition(":")
+            for raw in (userinfo, user, password):
+                if raw:
+                    found += [raw, unquote(raw)]
+    for q in _QUERY_SECRET.finditer(url):
+        value = q.group("value")
+        if value:
+            found += [value, unquote(value)]
     # Longest first, so "secret1" is replaced before "secret"; tiny values would mask innocent text.
     return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
 

@@ -28,6 +28,7 @@ import pytest
 from supervision.store import open_store
 from supervision.store.footage import SegmentStatus
 from supervision.store.models import Camera, Window
+from tests.video.tmpfs import fill, small_disk
 from video.export import (
     MANIFEST,
     ExportError,
@@ -40,6 +41,7 @@ from video.export import (
     verify,
 )
 from video.footage import FootageIndex, safe_name, segment_relpath
+from video.retention import Retention, RetentionPolicy
 from video.synthetic import write_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,6 +293,69 @@ def test_missing_extra_and_unparseable_files_are_named(index: FootageIndex, key:
     assert problem.startswith("manifest.json is unparseable")
     r.manifest_path.unlink()
     assert verify(out).problems[0].startswith("manifest.json is missing")
+
+
+def test_verify_names_a_symlinked_mp4_or_manifest_instead_of_ok(
+    index: FootageIndex, key: SigningKey, tmp_path: Path
+) -> None:
+    """Issue 13 item 4: the MP4 moved outside the folder and linked back (same bytes) is not evidence."""
+    out = tmp_path / "out"
+    r = do_export(index, key, out)
+    outside = tmp_path / "elsewhere.mp4"
+    shutil.move(r.video, outside)
+    r.video.symlink_to(outside)
+    assert sha256_of(r.video) == r.video_sha256  # through the link the bytes are the same
+    v = verify(out)
+    assert not v.ok and v.signature_valid
+    assert v.problems == (
+        f"the video {r.video.name} is a symbolic link (to {outside}), not a file in the evidence folder",)
+    cli = run("--data", str(tmp_path), "verify", str(out))
+    assert cli.returncode == 1 and "is a symbolic link" in cli.stdout and not cli.stdout.startswith("OK")
+
+    # The same for the manifest, and a link the manifest does not list is named as a link.
+    r.video.unlink()
+    shutil.move(outside, r.video)
+    assert verify(out).ok
+    moved = tmp_path / "manifest-elsewhere.json"
+    shutil.move(r.manifest_path, moved)
+    r.manifest_path.symlink_to(moved)
+    (problem,) = verify(out).problems
+    assert problem == f"manifest.json is a symbolic link (to {moved}), not a file in the evidence folder"
+    r.manifest_path.unlink()
+    shutil.move(moved, r.manifest_path)
+    (out / "extra.mp4").symlink_to(r.video)
+    assert verify(out).problems == (
+        "unknown symbolic link extra.mp4 in the evidence folder (not listed in the manifest)",)
+
+
+def sha256_of(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_footage_pruned_for_space_is_a_gap_that_says_so(data: Path, key: SigningKey, tmp_path: Path) -> None:
+    """Issue 13 item 14: footage recorded and later pruned for space (a 20 MB tmpfs filled by someone
+    else's file) is not "recording failed" nor "no footage": the gap says pruned for space, when and how much."""
+    with small_disk(tmp_path / "small", "20m") as mnt:
+        shutil.copytree(data / "footage", mnt / "footage")
+        store = open_store(data / "hallwatch.db")
+        try:
+            index = FootageIndex(store, mnt / "footage")
+            sizes = {s.start: s.bytes for s in index.segments(CAMERA)}
+            ret = Retention(index, RetentionPolicy(), clock=lambda: at(30))
+            ret.hold(at(12), at(18), reason="complaint 17", by="reviewer", camera_id=CAMERA)
+            fill(mnt / "someone-elses.bin")
+            report = ret.prune()
+            assert report.pruned_for_space == 3 and report.full  # 0, 3 and 6 s; the rest is held or open
+            r = do_export(index, key, tmp_path / "out")
+        finally:
+            store.close()
+    freed = sizes[at(0)] + sizes[at(3)] + sizes[at(6)]
+    assert [(g.start, g.end, g.reason) for g in r.gaps] == [
+        (at(1.5), at(9), f"pruned for space on 2026-03-02 UTC: {freed} bytes"),
+        (at(9), at(12), "the camera reconnected"),
+    ]
 
 
 def test_a_trusted_key_must_match(index: FootageIndex, key: SigningKey, tmp_path: Path) -> None:

@@ -65,3 +65,26 @@ def test_probe_rejects_an_unknown_scheme(tmp_path: Path) -> None:
     r = probe(tmp_path, "gopher://127.0.0.1/x")
     assert r.returncode == 2
     assert "unsupported camera address scheme 'gopher'" in r.stderr
+
+
+def test_a_password_with_a_hash_sig_or_capital_scheme_never_reaches_stdout(
+    tmp_path: Path, rtsp_camera_factory: CameraFactory
+) -> None:
+    """Issue 13 item 2: ``secret#frag`` made urlsplit see a fragment, so stdout (text and the JSON
+    ``url``) printed the password; a ``sig=`` value and ``RTSP://`` in capitals were missed too."""
+    cam = rtsp_camera_factory("h264", user="admin", password="secret#frag")
+    port = cam.url.split("@", 1)[1].split("/", 1)[0]
+    path = cam.url.split("@", 1)[1].split("/", 1)[1]
+    hashed = f"rtsp://admin:secret#frag@{port}/{path}"
+    capital = f"RTSP://admin:secret#frag@{port}/{path}"
+    signed = f"http://{port}/x.ts?sig=Sig-Value-4242&res=1"
+    for url in (hashed, capital, signed):
+        text = probe(tmp_path, url, "--seconds", "1")
+        js = probe(tmp_path, url, "--seconds", "1", "--json")
+        assert "Traceback" not in text.stderr + js.stderr
+        logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.log*"))
+        for out in (text.stdout, text.stderr, js.stdout, js.stderr, logs):
+            assert "secret" not in out and "frag" not in out and "Sig-Value-4242" not in out, out
+        shown = json.loads(js.stdout)["url"]
+        assert shown in (f"rtsp://***@{port}/{path}", f"RTSP://***@{port}/{path}", f"http://{port}/x.ts?sig=***&res=1")
+        assert f"probing {shown} for 1 s" in text.stdout

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from supervision.store import Store, open_store
-from supervision.store.footage import EvidenceHold, Segment, SegmentStatus
+from supervision.store.footage import EvidenceHold, FootageGap, Segment, SegmentStatus
 from supervision.store.models import Camera, WarningState
 from tests.video.camera_servers import CameraFactory
-from tests.video.waiting import wait_for
+from tests.video.tmpfs import fill, small_disk
+from tests.video.waiting import FAST, wait_for
 from video.footage import FootageIndex, sha256_file
 from video.recorder import Recorder, RecorderOptions
 from video.retention import Retention, RetentionPolicy
@@ -341,3 +342,103 @@ def test_real_full_disk_pauses_the_recorder_and_says_why(tmp_path: Path, store: 
             assert s.scalar(select(Segment).where(Segment.status == "open")) is None
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+# -- small disks (issue 13 items 13 and 14) ----------------------------------------------------
+
+
+def _gap_rows(store: Store, camera: str) -> list[FootageGap]:
+    with store.read() as s:
+        rows = list(s.scalars(select(FootageGap).where(FootageGap.camera_id == camera).order_by(FootageGap.start)))
+        s.expunge_all()
+    return rows
+
+
+def test_a_small_disk_is_pruned_ahead_of_the_recorder_and_recording_resumes_within_a_segment(
+    tmp_path: Path, store: Store
+) -> None:
+    """A 20 MB tmpfs, mostly taken by someone else's file: retention keeps room for the next segment,
+    so the recorder never meets a full disk; when the disk is filled and freed again, recording
+    resumes within one segment length (retention runs every segment, not every minute)."""
+    with small_disk(tmp_path / "small", "20m") as mnt:
+        other = mnt / "someone-elses.bin"
+        fill(other, leave=6 * 2**20)
+        root = mnt / "footage"
+        with SyntheticCameraServer({"a": CameraSpec("A01")}, bitrate=4_000_000) as server:
+            service = RecordingService(
+                store, root, recorder_options=RecorderOptions(segment_seconds=1),
+            )  # the default retention interval (60 s) and floor (10 %)
+            assert service.retention_interval == 1
+            source = Source(server.url("a"), FAST)
+            service.start()
+            recorder = service.add("cam-1", source, "W-1")
+            source.start()
+            try:
+                # ~0.5 MB a segment into 6 MB: without pruning ahead the disk is full within ~10 s.
+                assert wait_for(lambda: any(g.reason.startswith("pruned for space") for g in _gap_rows(store, "cam-1"))
+                                and len(service.index.segments("cam-1")) >= 3, 40)
+                pruned_at = time.monotonic()
+                assert wait_for(lambda: time.monotonic() - pruned_at > 6, 10)  # record on the full disk a while
+                assert recorder.status().last_error is None, recorder.status()
+                assert recorder.status().paused is None
+                assert not [g.reason for g in _gap_rows(store, "cam-1") if "disk is full" in g.reason]
+                assert service.system_warning is None
+
+                # Someone else fills the disk: recording stops; when they free it, it resumes in a segment.
+                # (retention prunes the footage to make room, so they fill what that frees too)
+                files = (mnt / f"another-{i}.bin" for i in itertools.count())
+                assert wait_for(lambda: fill(next(files)) >= 0 and recorder.status().paused is not None, 30)
+                assert service.system_warning is not None
+                for f in mnt.glob("another-*.bin"):
+                    f.unlink()
+                freed = time.monotonic()
+                assert wait_for(lambda: recorder.status().paused is None and recorder.status().recording, 10)
+                assert time.monotonic() - freed < 2.5, "resumes within a segment (1 s) and its keyframe"
+            finally:
+                service.stop()
+                source.stop()
+
+
+def test_disk_full_says_what_was_pruned_held_and_what_fills_the_disk(tmp_path: Path, store: Store) -> None:
+    """Someone else's file fills a 20 MB tmpfs; retention prunes the two segments there are and no
+    footage is held: the warning says so, not "all remaining footage is held. Nothing was deleted"."""
+    with small_disk(tmp_path / "small", "20m") as mnt:
+        index = FootageIndex(store, mnt / "footage")
+        now = datetime.now(UTC)
+        _fake_segments(index, "cam-A01", now - timedelta(minutes=10), 2, size=1_000_000)
+        fill(mnt / "someone-elses.bin")
+        ret = Retention(index, RetentionPolicy(), clock=lambda: now)
+        report = ret.prune()
+        assert report.full and report.pruned_for_space == 2 and report.bytes_freed_for_space == 2_000_000
+        warning = ret.system_warning
+        assert warning is not None and warning.code == "DISK_FULL"
+        assert "held as evidence and kept" not in warning.message and "Nothing was deleted" not in warning.message
+        assert "2 segments (1.9 MB) were pruned for space, the last at " in warning.message
+        assert "No footage is held as evidence and none is left to prune." in warning.message
+        assert "other files take 1" in warning.message  # the tmpfs's ~19 MB that are not footage
+        assert warning.params["pruned_segments"] == 2 and warning.params["held_segments"] == 0
+        # With footage held, the warning says how much is held.
+        (mnt / "someone-elses.bin").unlink()
+        ret2 = Retention(index, RetentionPolicy(), clock=lambda: now)
+        assert ret2.prune().full is False
+        _fake_segments(index, "cam-A01", now - timedelta(minutes=5), 2, size=1_000_000)
+        ret2.hold(now - timedelta(minutes=6), now, reason="complaint", by="reviewer", camera_id="cam-A01")
+        fill(mnt / "someone-elses.bin")
+        assert ret2.prune().full
+        assert ret2.system_warning is not None
+        assert "The remaining 2 segments (1.9 MB) are held as evidence and kept." in ret2.system_warning.message
+        assert "Release holds that are no longer needed or free or add disk space" in ret2.system_warning.message
+
+
+def test_pruned_footage_leaves_a_gap_that_says_so(tmp_path: Path, store: Store) -> None:
+    """Footage pruned for space (or age) is a gap saying when and how much, merged per camera."""
+    index = FootageIndex(store, tmp_path / "footage")
+    now = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+    _fake_segments(index, "cam-A01", now - timedelta(days=40), 3)
+    _fake_segments(index, "cam-A01", now - timedelta(hours=1), 5)
+    Retention(index, RetentionPolicy(min_free_percent=90, quota_bytes=1_000_000), clock=lambda: now).prune()
+    rows = [(g.start, g.end, g.reason) for g in _gap_rows(store, "cam-A01")]
+    old, recent = now - timedelta(days=40), now - timedelta(hours=1)
+    assert rows[0] == (old, old + timedelta(minutes=3), "pruned: older than the retention period")
+    assert rows[1][0] == recent and rows[1][2].startswith("pruned for space on 2026-12-06 UTC: ")
+    assert len(rows) == 2

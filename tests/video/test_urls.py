@@ -88,3 +88,22 @@ def test_kind_of_names_the_source_kind(url: str, kind: SourceKind) -> None:
 def test_kind_of_rejects_an_unknown_scheme_by_name() -> None:
     with pytest.raises(ValueError, match="'gopher'"):
         kind_of("gopher://h/x")
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("rtsp://admin:secret#frag@127.0.0.1:8554/x", "rtsp://***@127.0.0.1:8554/x"),
+        ("RTSP://admin:secret@127.0.0.1/x", "RTSP://***@127.0.0.1/x"),
+        ("rtsp://admin:a/b?c@127.0.0.1/x", "rtsp://***@127.0.0.1/x"),
+        ("https://cdn.local/live.ts?sig=abc123&exp=9", "https://cdn.local/live.ts?sig=***&exp=9"),
+        ("http://h/x?access_token=abc#frag&pwd=p#q", "http://h/x?access_token=***&pwd=***"),
+    ],
+)
+def test_masking_does_not_depend_on_how_a_parser_splits_the_url(url: str, masked: str) -> None:
+    """Issue 13 item 2: a "#" or "/" in the password, a sig= value, a scheme in capitals."""
+    assert mask_url(url) == masked
+    assert mask_text(f"cannot open '{url}'") == f"cannot open '{masked}'"
+    if "admin:" in url:
+        password = url.split("admin:", 1)[1].rsplit("@", 1)[0]
+        assert password not in redact(f"user admin password {password}: {url}", url)
