@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from app.cameras import CameraChange, CameraRegistry, ChangeKind
@@ -44,20 +47,24 @@ class Recording:
         config: RecordingConfig,
         *,
         retention_interval: float | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        from datetime import timedelta
+        """``clock``: the terminal's clock when it is not the wall clock (the demo's): footage is
+        indexed on it and retention judges age by it."""
+        offset = 0.0 if clock is None else clock().timestamp() - time.time()
 
         self.registry = registry
         self.service = RecordingService(
             store,
             footage_root,
-            recorder_options=RecorderOptions(segment_seconds=config.segment_seconds),
+            recorder_options=RecorderOptions(segment_seconds=config.segment_seconds, clock_offset=offset),
             policy=RetentionPolicy(
                 retention_days=config.retention_days,
                 min_free_percent=config.min_free_percent,
                 hold_margin=timedelta(minutes=config.hold_margin_minutes),
             ),
             retention_interval=retention_interval if retention_interval is not None else config.prune_interval_seconds,
+            clock=clock,
         )
 
     @property

@@ -94,7 +94,7 @@ class Terminal:
         self.recording: Recording | None = None
         if record:
             self.recording = Recording(self.cameras, self.store, runtime.footage_root(data_dir, cfg), cfg.recording,
-                                       retention_interval=retention_interval)
+                                       retention_interval=retention_interval, clock=clock)
         self.monitor: WarningMonitor = WarningMonitor(self.store, self.tz, interval=cfg.warnings.interval_seconds,
                                                       clock=self.clock)
         self.sync: SyncService | None = None

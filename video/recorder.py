@@ -41,6 +41,9 @@ class RecorderOptions:
     idle_seconds: float = 5.0  # no packet for this long: the segment closes and a gap opens
     progress_seconds: float = 5.0  # how often the open segment's row is brought up to date
     batch_seconds: float = 0.2  # packets are written in batches this often (a crash loses at most this much more)
+    # Seconds added to every capture time before it is indexed: 0 for real footage; the embedded demo
+    # runs the whole terminal on a demo clock (its footage is placed on that clock, like its warnings).
+    clock_offset: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +66,11 @@ ProblemListener = Callable[[str, str | None], None]  # (camera_id, message or No
 class _Segment:
     """One open output file."""
 
-    def __init__(self, index: FootageIndex, camera_id: str, first: MediaPacket) -> None:
+    def __init__(self, index: FootageIndex, camera_id: str, first: MediaPacket, clock_offset: float = 0.0) -> None:
         info = first.info
         self.info = info
-        self.start = datetime.fromtimestamp(first.capture or first.wall, UTC)
+        self._offset = clock_offset
+        self.start = datetime.fromtimestamp((first.capture or first.wall) + clock_offset, UTC)
         self.first_seconds = first.seconds or 0.0
         self.base = first.dts if first.dts is not None else (first.pts or 0)
         self.frames = 0
@@ -107,7 +111,7 @@ class _Segment:
             dur = packet.duration * self._tick if packet.duration else self._frame
             if t + dur >= self.last_end_seconds:
                 self.last_end_seconds = t + dur
-                self._last_capture_end = (packet.capture or packet.wall) + dur
+                self._last_capture_end = (packet.capture or packet.wall) + dur + self._offset
 
     @property
     def seconds(self) -> float:
@@ -308,7 +312,7 @@ class Recorder:
 
     def _open(self, packet: MediaPacket) -> bool:
         try:
-            self._segment = _Segment(self.index, self.camera_id, packet)
+            self._segment = _Segment(self.index, self.camera_id, packet, self.options.clock_offset)
         except (OSError, av.error.FFmpegError) as e:
             self._failed(e)
             return False

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from supervision.store import Store
@@ -19,6 +21,10 @@ from video.retention import Retention, RetentionPolicy, SystemWarning
 from video.source import Source
 
 __all__ = ["RecordingService"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +40,16 @@ class RecordingService:
         recorder_options: RecorderOptions | None = None,
         policy: RetentionPolicy | None = None,
         retention_interval: float = 60.0,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``clock``: retention's clock (the demo's; by default the wall clock)."""
         self.store = store
         self.index = FootageIndex(store, footage_root)
         self._recorder_options = recorder_options or RecorderOptions()
         self._retention_interval = retention_interval
         self._windows: dict[str, str | None] = {}
-        self.retention = Retention(self.index, policy, camera_windows=self._windows, on_full=self._on_full)
+        self.retention = Retention(self.index, policy, camera_windows=self._windows, on_full=self._on_full,
+                                   clock=clock or _utc_now)
         self.pool = RecorderPool(self._recorder_options.batch_seconds)  # one writer thread for every camera
         self.recorders: dict[str, Recorder] = {}
         self._lock = threading.Lock()

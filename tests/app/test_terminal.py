@@ -72,8 +72,11 @@ def test_a_camera_record_changed_by_sync_reconnects_only_that_camera(tmp_path: P
         return change("camera", cid, {"hall_id": "h", "window_id": f"win-{cid}", "name": cid, "stream_url": url,
                                       "sub_stream_url": None}, version=version)
 
+    hall = [change("org_unit", "h", {"name": "厅", "parent_id": None, "level": "hall"})] + [
+        change("window", f"win-{c}", {"hall_id": "h", "number": c, "name": c, "department": "d"}) for c in "ABC"
+    ]
     import_page(terminal.store, ChangesPage.model_validate(
-        page([cam("A", "synthetic://window/A", 1), cam("B", "synthetic://window/B", 1)])), source="t")
+        page([*hall, cam("A", "synthetic://window/A", 1), cam("B", "synthetic://window/B", 1)])), source="t")
     terminal.start()
     try:
         a, b = terminal.cameras.get("A"), terminal.cameras.get("B")
