@@ -263,7 +263,10 @@ def test_back_steps_through_a_gop_reuse_the_decoded_gops(reader: ArchiveReader) 
             f = reader.step(-1)
             assert isinstance(f, ArchiveFrame) and f.at == s3 + k * FRAME
 
-    assert count_decodes(reader, back_through_the_segment) <= 2 * FPS + 5
+    decodes = count_decodes(reader, back_through_the_segment)
+    # Every one of the segment's 50 frames but the keyframe already shown is decoded at least once
+    # (the counting sees the decoders' work), and none is decoded twice but for a few flushes.
+    assert 2 * FPS - 1 <= decodes <= 2 * FPS + 5, decodes
 
 
 def test_output_size_fits_the_box(shared: Footage) -> None:
@@ -455,12 +458,22 @@ def test_playback_never_shows_a_frame_ahead_of_the_clock(shared: Footage) -> Non
         p.seek(T0)
         assert wait_for(lambda: p.latest() is not None)
         p.play()
+        shown: set[datetime] = set()
         for _ in range(20):
             clock.advance(0.05)
-            time.sleep(0.01)
-            f, pos = p.latest(), p.position
+            pos = p.position
             assert pos is not None
-            assert f is None or isinstance(f, Gap) or f.at <= pos
+            deadline = time.monotonic() + 5
+            while True:  # every frame seen on the way to this position's frame is not ahead of it
+                f = p.latest()
+                assert isinstance(f, ArchiveFrame), f
+                assert f.at <= pos, (f.at, pos)
+                shown.add(f.at)
+                if f.at == expected_at(pos) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)
+            assert f.at == expected_at(pos), (f.at, pos)
+        assert len(shown) > 10, "playback moved through the frames it was checked on"
 
 
 def test_16x_falls_back_to_keyframes_and_says_so(shared: Footage) -> None:
