@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.ci import unavailable
 from tests.video.camera_servers import (
     CameraFactory,
     GarbageServer,
@@ -41,11 +41,8 @@ from video.synthetic import CameraSpec, SyntheticCameraServer, write_file
 
 
 def _require(reason: str | None, what: str) -> None:
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI installs {what}, yet: {reason}", pytrace=False)
-    pytest.skip(reason)
+    if reason is not None:
+        unavailable(reason, what)
 
 
 @pytest.fixture(scope="session")
