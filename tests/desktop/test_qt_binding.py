@@ -26,7 +26,7 @@ except ImportError as e:  # CI installs PySide6: there the missing binding is a 
 IMMORTAL_SINGLETONS = sys.version_info >= (3, 12)
 
 
-class _Emitter(QtCore.QObject):  # type: ignore[misc]
+class _Emitter(QtCore.QObject):
     fired = QtCore.Signal(bool)
     carried = QtCore.Signal(object)
 
@@ -35,7 +35,7 @@ class _Emitter(QtCore.QObject):  # type: ignore[misc]
 def test_100k_signal_emits_and_void_calls_keep_refcounts(qtbot: object) -> None:
     if IMMORTAL_SINGLETONS:
         pytest.fail("this check cannot fail on CPython >= 3.12: CI must run the 3.11 the pin is for")
-    got = []
+    got: list[bool] = []
     e = _Emitter()
     e.fired.connect(lambda v: got.append(v) if len(got) < 1 else None)
     label = QtWidgets.QLabel()
