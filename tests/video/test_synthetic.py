@@ -24,9 +24,9 @@ from video.synthetic import (
     SyntheticCameraServer,
     SyntheticEncoder,
     TsChunk,
-    _ClientQueue,
     write_file,
 )
+from video.synthetic.server import _ClientQueue
 
 TZ = timezone(timedelta(hours=8))
 START = datetime(2026, 3, 2, 9, 30, tzinfo=TZ)
