@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from supervision.store import Store
-from supervision.store.models import Camera as CameraRow
+from supervision.store.models import CameraRow
 from video.camera import CameraConfig
 from video.footage import FootageIndex
 from video.recorder import DISK_FULL, Recorder, RecorderOptions, RecorderPool, RecorderStatus

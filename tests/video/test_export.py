@@ -27,7 +27,7 @@ import pytest
 
 from supervision.store import open_store
 from supervision.store.footage import SegmentStatus
-from supervision.store.models import Camera, Window
+from supervision.store.models import CameraRow, Window
 from video.export import (
     MANIFEST,
     ExportError,
@@ -59,7 +59,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = open_store(data / "hallwatch.db")
     try:
         with store.write() as s:
-            s.add(Camera(id=CAMERA, version=1, deleted=False, hall_id="hall-1", window_id="W-A01",
+            s.add(CameraRow(id=CAMERA, version=1, deleted=False, hall_id="hall-1", window_id="W-A01",
                          name="A01 窗口摄像头"))
             s.add(Window(id="W-A01", version=1, deleted=False, hall_id="hall-1", number="A01", name="不动产登记"))
         index = FootageIndex(store, data / "footage")

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from supervision.store import Store, open_store
 from supervision.store.footage import EvidenceHold, Segment, SegmentStatus
-from supervision.store.models import Camera, WarningState
+from supervision.store.models import CameraRow, WarningState
 from tests.ci import unavailable
 from tests.video.camera_servers import CameraFactory
 from tests.video.conftest import LiveCamera
@@ -247,7 +247,7 @@ def test_age_pruning_spares_footage_under_a_warning_a_bookmark_and_an_explicit_h
     old = now - timedelta(days=40)
     _fake_segments(index, "cam-A01", old, 120)  # two hours, 40 days ago
     with store.write() as s:
-        s.add(Camera(id="cam-A01", version=1, deleted=False, window_id="W-A01", hall_id="H"))
+        s.add(CameraRow(id="cam-A01", version=1, deleted=False, window_id="W-A01", hall_id="H"))
         s.add(WarningState(key="C-1/OVERDUE", code="OVERDUE", subject="C-1", window_id="W-A01", level="red",
                            max_level="red", state="cleared", since=old + timedelta(minutes=30),
                            red_since=old + timedelta(minutes=30), cleared_at=old + timedelta(minutes=35),
