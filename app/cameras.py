@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from app.service import remaining
 from supervision.store import Store
-from supervision.store.models import Camera as CameraRow
+from supervision.store.models import CameraRow
 from video.camera import Camera, CameraConfig
 from video.source import SourceOptions, SourceState, SourceStatus
 from video.urls import SourceKind, kind_of

@@ -7,10 +7,11 @@ Builds ``hours`` of indexed footage for one camera without a camera: ONE 60 s 12
 uses, and one closed segment row per minute. Then one :class:`~video.archive.ArchiveReader` seeks to
 ``seeks`` random instants, each usually in a segment it has not opened yet: index look-up, open,
 SHA-256 check, container seek to the keyframe before, decoding up to the instant, conversion to RGB
-at the recorded size. Also measured: the same without the SHA-256 check, the same with the file's
-pages dropped from the page cache first (``posix_fadvise``; every segment is the same inode here,
-so the warm figures flatter a real archive), and stepping back one frame from a keyframe (decoding
-the previous GOP) and then on through that GOP (cached).
+at the recorded size. Also measured: the same without the SHA-256 check; cold, beside warm: the
+footage and the index dropped from the page cache (``posix_fadvise``) before every seek and a fresh
+reader each time (every segment is the same inode here, so the warm figures flatter a real
+archive); and stepping back one frame from a keyframe (decoding the previous GOP) and then on
+through that GOP (cached). The target applies to warm and cold alike.
 
 Prints JSON. Target: seek p95 ≤ 250 ms.
 """
@@ -30,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks import pagecache
 from supervision.store import open_store
 from supervision.store.footage import Segment, SegmentStatus
 from video.archive import ArchiveFrame, ArchiveReader
@@ -77,14 +79,6 @@ def build(folder: Path, hours: float) -> tuple[FootageIndex, Path, dict[str, Any
         "segments": count, "clip_bytes": size, "clip_write_s": round(written, 2), "hard_links": linked,
         "copies": copied, "build_s": round(time.perf_counter() - t0, 2),
     }
-
-
-def drop_cache(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
 
 
 def figures(samples: list[float]) -> dict[str, float]:
@@ -138,7 +132,16 @@ def main() -> None:
 
         warm, found = seeks(index, instants, verify=True)
         no_verify, _ = seeks(index, instants, verify=False)
-        cold, _ = seeks(index, instants[: max(1, args.seeks // 4)], verify=True, before=lambda: drop_cache(clip))
+        # Cold: the footage and the index dropped from the page cache before every seek, and a fresh
+        # reader each time (nothing open, no decoded picture kept): as the first seek of a review.
+        db = folder / "hallwatch.db"
+        cold: list[float] = []
+        cold_found = 0
+        for at in instants:
+            pagecache.drop([clip, db])
+            samples, ok = seeks(index, [at], verify=True)
+            cold += samples
+            cold_found += ok
 
         back_gop, back_cached = [], []
         with ArchiveReader(index, CAMERA) as reader:
@@ -160,11 +163,12 @@ def main() -> None:
         "frames_exact": found,
         "seek_ms": seek,
         "seek_without_hash_check_ms": figures(no_verify),
-        "seek_cold_page_cache_ms": figures(cold),
+        "seek_cold_ms": figures(cold),
+        "frames_exact_cold": cold_found,
         "step_back_across_keyframe_ms": figures(back_gop),
         "step_back_within_cached_gop_ms": figures(back_cached),
         "target_p95_ms": TARGET_P95_MS,
-        "ok": seek["p95"] <= TARGET_P95_MS,
+        "ok": seek["p95"] <= TARGET_P95_MS and figures(cold)["p95"] <= TARGET_P95_MS,
     }, indent=2))
 
 

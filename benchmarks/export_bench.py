@@ -5,7 +5,8 @@
 Writes one synthetic clip (H.264, 25 fps, a keyframe each second, as cameras send), copies it as
 consecutive segments into a fresh store's footage index, then exports the whole span (every source
 hashed again, remuxed without re-encoding, MP4 hashed, manifest signed) and verifies the result.
-Prints JSON; the target is an export in at most 3 s.
+Each of ``--runs`` rounds times a cold export (the segments and the index dropped from the page
+cache first) and a warm one. Prints JSON; the target is an export in at most 3 s.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks import pagecache
 from supervision.store import open_store
 from video.export import SigningKey, export, verify
 from video.footage import FootageIndex
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=720)
     ap.add_argument("--bitrate", type=int, default=2_000_000, help="bits per second of the synthetic camera")
-    ap.add_argument("--runs", type=int, default=3, help="exports timed (each into a fresh folder)")
+    ap.add_argument("--runs", type=int, default=3, help="cold and warm exports timed (each into a fresh folder)")
     args = ap.parse_args(argv)
 
     t0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -65,12 +67,20 @@ def main(argv: list[str] | None = None) -> int:
             times: list[float] = []
             cpu: list[float] = []
             verify_times: list[float] = []
+            cold: list[float] = []
             result = None
-            for run in range(args.runs):
+            sources = sorted((data / "footage").rglob("*.ts"))
+            for run in range(2 * args.runs):
+                warm = run % 2 == 1  # cold, warm, cold, warm…: a warm run follows the read of a cold one
                 out = data / f"out-{run}"
+                if not warm:  # the segments and the index read from the disk, not the page cache
+                    pagecache.drop([*sources, data / "hallwatch.db"])
                 began, cpu_began = time.perf_counter(), time.process_time()
                 result = export(index, CAMERA, t0, end, out, reason="benchmark", who="bench", terminal="bench",
                                 key=key)
+                if not warm:
+                    cold.append(time.perf_counter() - began)
+                    continue
                 times.append(time.perf_counter() - began)
                 cpu.append(time.process_time() - cpu_began)
                 began = time.perf_counter()
@@ -93,12 +103,16 @@ def main(argv: list[str] | None = None) -> int:
             "frames": result.frames,
             "export_s": [round(t, 3) for t in times],
             "export_median_s": round(median, 3),
+            # The sources dropped from the page cache first (as footage from hours ago would be).
+            "export_cold_cache_s": [round(t, 3) for t in cold],
+            "export_cold_cache_median_s": round(statistics.median(cold), 3),
             "export_cpu_s": [round(t, 3) for t in cpu],  # the rest of the wall time is waiting for the disk
             "export_mb_per_s": round(source_bytes / median / 1e6, 1),
             "realtime_factor": round(args.segments * args.seconds / median),
             "verify_median_s": round(statistics.median(verify_times), 3),
             "target_s": TARGET_S,
             "meets_target": median <= TARGET_S,
+            "meets_target_cold": statistics.median(cold) <= TARGET_S,
             "clip_write_s": round(write_s, 1),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         }

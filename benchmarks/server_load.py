@@ -16,8 +16,15 @@ operators often got to first, bookmarks, case notes). A terminal's round comes e
 same request mix, ``speed`` times as often, so a 30-second run sees as many rounds as five
 minutes of real traffic). Rounds start at random offsets, as real terminals do.
 
+The load is open-loop: every round is issued at its scheduled time whatever the latency of the
+ones before (a slow server gets more concurrent requests, not fewer, as with real terminals whose
+timers keep firing), and a round's first request is timed from its schedule, so time spent waiting
+to be issued counts. Only requests issued inside the measured window count. A failed request
+(no answer within ``--timeout``, a broken connection, or a status other than 200) counts in the
+percentiles at the timeout, and the failure rate is reported.
+
 Prints JSON: per database and endpoint, the count and p50/p95/p99/max latency in milliseconds
-(time to the full response body; JSON parsing on the client excluded), errors, and the request
+(time to the full response body; JSON parsing on the client excluded), failures, and the request
 rate. The initial full pulls (all terminals at once, as after a new epoch) are a phase of their
 own; the steady state is measured after them, for ``--seconds``. Target: p99 ≤ 200 ms.
 """
@@ -25,6 +32,7 @@ own; the steady state is measured after them, for ``--seconds``. Target: p99 ≤
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import random
@@ -36,6 +44,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,123 +66,191 @@ def warnings_in_force(body: dict[str, Any], at: datetime) -> list[str]:
 
 
 class Recorder:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.latencies: dict[str, list[float]] = defaultdict(list)
-        self.errors: dict[str, int] = defaultdict(int)
-        self.outcomes: dict[str, int] = defaultdict(int)
+    """Latencies of the requests issued inside the window ``[start, end)`` (``time.perf_counter``)."""
 
-    def timed(self, name: str, session: requests.Session, method: str, url: str, **kw: Any) -> requests.Response | None:
-        t0 = time.perf_counter()
+    def __init__(self, timeout: float) -> None:
+        self.lock = threading.Lock()
+        self.timeout = timeout
+        self.start = float("-inf")  # until set: every request counts (the initial pulls' recorder)
+        self.end = float("inf")
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.issued: dict[str, int] = defaultdict(int)
+        self.failures: dict[str, int] = defaultdict(int)
+        self.failure_kinds: dict[str, int] = defaultdict(int)
+        self.outcomes: dict[str, int] = defaultdict(int)
+        self.issue_lag: list[float] = []  # how late rounds were issued after their schedule
+
+    def timed(self, name: str, session: requests.Session, method: str, url: str, *, since: float | None = None,
+              **kw: Any) -> requests.Response | None:
+        """One request, timed from ``since`` (its scheduled time) or from now; None when it failed."""
+        issued = time.perf_counter()
+        t0 = issued if since is None else since
+        counted = self.start <= t0 < self.end
+        failure: str | None = None
+        r: requests.Response | None = None
         try:
-            r = session.request(method, url, timeout=30, **kw)
+            r = session.request(method, url, timeout=self.timeout, **kw)
             _ = r.content
-        except requests.RequestException:
-            with self.lock:
-                self.errors[name] += 1
-            return None
+            if r.status_code != 200:
+                failure = f"status {r.status_code}"
+        except requests.RequestException as e:
+            failure = type(e).__name__
         dt = time.perf_counter() - t0
         with self.lock:
-            self.latencies[name].append(dt)
-            if r.status_code != 200:
-                self.errors[f"{name} {r.status_code}"] += 1
-        return r
+            if counted:
+                self.issued[name] += 1
+                if since is not None:
+                    self.issue_lag.append(issued - since)
+                if failure is None:
+                    self.latencies[name].append(dt)
+                else:  # in the percentiles at the timeout: a failure is never fast
+                    self.latencies[name].append(max(dt, self.timeout))
+                    self.failures[name] += 1
+                    self.failure_kinds[f"{name}: {failure}"] += 1
+        return r if failure is None else None
 
-    def summary(self, seconds: float) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        total = 0
+        seconds = self.end - self.start
         for name, xs in sorted(self.latencies.items()):
             xs = sorted(xs)
-            total += len(xs)
 
             def q(p: float, xs: list[float] = xs) -> float:
                 return round(xs[min(len(xs) - 1, int(p * len(xs)))] * 1000, 1)
 
-            out[name] = {"count": len(xs), "p50_ms": q(0.50), "p95_ms": q(0.95), "p99_ms": q(0.99), "max_ms": q(1.0)}
+            out[name] = {"count": len(xs), "failures": self.failures.get(name, 0), "p50_ms": q(0.50),
+                         "p95_ms": q(0.95), "p99_ms": q(0.99), "max_ms": q(1.0)}
+        total = sum(self.issued.values())
+        failed = sum(self.failures.values())
+        lag = sorted(self.issue_lag)
+        out["requests_issued_in_window"] = total
         out["requests_per_s"] = round(total / seconds, 1)
-        out["errors"] = dict(self.errors)
+        out["failure_rate"] = round(failed / total, 4) if total else None
+        out["failures"] = dict(self.failure_kinds)
+        out["round_issue_lag_p99_ms"] = round(lag[min(len(lag) - 1, int(0.99 * len(lag)))] * 1000, 1) if lag else None
         out["action_results"] = dict(self.outcomes)
         return out
 
 
-def terminal_loop(
-    rec: Recorder,
-    base: str,
-    token: str,
-    role: str,
-    name: str,
-    round_s: float,
-    warnings: list[str],
-    cameras: list[str],
-    cases: list[str],
-    stop: threading.Event,
-    rng: random.Random,
-    pulled: threading.Barrier,
-) -> None:
-    s = requests.Session()
-    s.trust_env = False
-    s.headers["Authorization"] = f"Bearer {token}"
-    api = base + "/api/v1"
-    cursor: str | None = None
-    n = 0
+class Terminal:
+    """One simulated terminal: its token, its cursor and its rounds (which may overlap when the
+    server is slow — each round takes a session of its own from the terminal's pool)."""
 
-    def pull(label: str) -> None:
-        nonlocal cursor
-        while not stop.is_set():
+    def __init__(self, rec: Recorder, initial: Recorder, base: str, token: str, role: str, name: str,
+                 warnings: list[str], cameras: list[str], cases: list[str], rng: random.Random) -> None:
+        self.initial = initial  # the initial full pulls: a phase of their own
+        self.rec, self.api, self.token, self.role, self.name = rec, base + "/api/v1", token, role, name
+        self.warnings, self.cameras, self.cases, self.rng = warnings, cameras, cases, rng
+        self.cursor: str | None = None
+        self.n = 0
+        self.lock = threading.Lock()
+        self.sessions: list[requests.Session] = []
+        self.all_sessions: list[requests.Session] = []
+
+    def _session(self) -> requests.Session:
+        with self.lock:
+            if self.sessions:
+                return self.sessions.pop()
+        s = requests.Session()
+        s.trust_env = False
+        s.headers["Authorization"] = f"Bearer {self.token}"
+        with self.lock:
+            self.all_sessions.append(s)
+        return s
+
+    def close(self) -> None:
+        for s in self.all_sessions:
+            s.close()
+
+    def pull(self, rec: Recorder, s: requests.Session, label: str, since: float | None = None) -> bool:
+        with self.lock:
+            cursor = self.cursor
+        while True:
             params = {"limit": 500} if cursor is None else {"cursor": cursor, "limit": 500}
-            r = rec.timed(label, s, "GET", api + "/changes", params=params)
-            if r is None or r.status_code != 200:
-                return
+            r = rec.timed(label, s, "GET", self.api + "/changes", since=since, params=params)
+            since = None  # the pages after the first are issued when the one before is in
+            if r is None:
+                return False
             page = r.json()
             cursor = page["next_cursor"]
+            with self.lock:
+                self.cursor = cursor
             if not page["has_more"]:
-                return
+                return True
 
-    try:
-        pull("changes (initial full pull)")
+    def initial_pull(self) -> bool:
+        s = self._session()
         try:
-            pulled.wait(timeout=120)  # steady state is measured once every terminal is in sync
-        except threading.BrokenBarrierError:
+            return self.pull(self.initial, s, "changes (initial full pull)")
+        finally:
+            with self.lock:
+                self.sessions.append(s)
+
+    def round(self, scheduled: float) -> None:
+        """One round, due at ``scheduled``: poll, heartbeat and (operators, a third of the time) actions."""
+        s = self._session()
+        try:
+            self._round(s, scheduled)
+        finally:
+            with self.lock:
+                self.sessions.append(s)
+
+    def _round(self, s: requests.Session, scheduled: float) -> None:
+        rng, name, rec = self.rng, self.name, self.rec
+        self.pull(rec, s, "changes (poll)", since=scheduled)
+        rec.timed("heartbeat", s, "POST", self.api + "/heartbeat", json={
+            "terminal": name, "sent_at": datetime.now(UTC).isoformat(),
+            "cameras": [{"id": c, "online": True, "recording": True} for c in self.cameras[:4]],
+            "warnings": {"yellow": 3, "red": 1},
+            "relay_url": f"http://10.0.0.{abs(hash(name)) % 250}:8080/live/" if self.role == "operator" else None})
+        with self.lock:
+            act = self.role == "operator" and rng.random() < 1 / 3
+            kinds = [(rng.random(), rng.random()) for _ in range(rng.randint(1, 3))] if act else []
+            first = self.n + 1
+            self.n += len(kinds)
+        if not act:
             return
-        if stop.wait(rng.uniform(0, round_s)):
-            return
-        while not stop.is_set():
-            t0 = time.monotonic()
-            pull("changes (poll)")
-            rec.timed("heartbeat", s, "POST", api + "/heartbeat", json={
-                "terminal": name, "sent_at": datetime.now(UTC).isoformat(),
-                "cameras": [{"id": c, "online": True, "recording": True} for c in cameras[:4]],
-                "warnings": {"yellow": 3, "red": 1},
-                "relay_url": f"http://10.0.0.{abs(hash(name)) % 250}:8080/live/" if role == "operator" else None})
-            if role == "operator" and rng.random() < 1 / 3:
-                now = datetime.now(UTC).astimezone(TZ).isoformat()
-                batch: list[dict[str, Any]] = []
-                for _ in range(rng.randint(1, 3)):
-                    n += 1
-                    aid = f"{name}-{n}"
-                    kind = rng.random()
-                    if kind < 0.6 and warnings:
-                        key = rng.choice(warnings)
-                        if rng.random() < 0.5:
-                            batch.append({"id": aid, "type": "warning.acknowledge", "warning": key, "by": name,
-                                          "at": now, "note": ""})
-                        else:
-                            batch.append({"id": aid, "type": "warning.dispose", "warning": key, "by": name,
-                                          "at": now, "measure": "supervise", "note": "已督办"})
-                    elif kind < 0.85:
-                        batch.append({"id": aid, "type": "bookmark.create", "camera_id": rng.choice(cameras),
-                                      "at": now, "note": "标记"})
-                    else:
-                        batch.append({"id": aid, "type": "case.note", "case_id": rng.choice(cases), "at": now,
-                                      "note": "已电话联系申请人"})
-                r = rec.timed("actions", s, "POST", api + "/actions", json={"terminal": name, "actions": batch})
-                if r is not None and r.status_code == 200:
-                    with rec.lock:
-                        for x in r.json()["results"]:
-                            rec.outcomes[x["status"] + (f" {x['code']}" if x.get("code") else "")] += 1
-            stop.wait(max(0.0, round_s - (time.monotonic() - t0)))
-    finally:
-        s.close()
+        now = datetime.now(UTC).astimezone(TZ).isoformat()
+        batch: list[dict[str, Any]] = []
+        for j, (kind, half) in enumerate(kinds):
+            aid = f"{name}-{first + j}"
+            if kind < 0.6 and self.warnings:
+                key = self.warnings[int(half * 1e6) % len(self.warnings)]
+                if half < 0.5:
+                    batch.append({"id": aid, "type": "warning.acknowledge", "warning": key, "by": name,
+                                  "at": now, "note": ""})
+                else:
+                    batch.append({"id": aid, "type": "warning.dispose", "warning": key, "by": name,
+                                  "at": now, "measure": "supervise", "note": "已督办"})
+            elif kind < 0.85:
+                batch.append({"id": aid, "type": "bookmark.create",
+                              "camera_id": self.cameras[int(half * 1e6) % len(self.cameras)], "at": now,
+                              "note": "标记"})
+            else:
+                batch.append({"id": aid, "type": "case.note", "case_id": self.cases[int(half * 1e6) % len(self.cases)],
+                              "at": now, "note": "已电话联系申请人"})
+        r = rec.timed("actions", s, "POST", self.api + "/actions", json={"terminal": name, "actions": batch})
+        if r is not None:
+            with rec.lock:
+                for x in r.json()["results"]:
+                    rec.outcomes[x["status"] + (f" {x['code']}" if x.get("code") else "")] += 1
+
+
+def schedule_rounds(terminals: list[Terminal], round_s: float, until: float, pool: ThreadPoolExecutor,
+                    rng: random.Random) -> None:
+    """Issue every terminal's rounds on schedule (open loop) until ``until`` (``perf_counter``)."""
+    t0 = time.perf_counter()
+    due = [(t0 + rng.uniform(0, round_s), i) for i in range(len(terminals))]
+    heapq.heapify(due)
+    while due:
+        at, i = heapq.heappop(due)
+        if at >= until:
+            break
+        wait = at - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        pool.submit(terminals[i].round, at)
+        heapq.heappush(due, (at + round_s, i))
 
 
 def publisher_loop(url: str, rate: float, body: dict[str, Any], stop: threading.Event, counter: list[int]) -> None:
@@ -243,34 +320,34 @@ def run_one(url: str, args: argparse.Namespace, body: dict[str, Any], warnings: 
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("the server did not start") from None
                 time.sleep(0.1)
-        rec = Recorder()
+        rec = Recorder(args.timeout)
+        initial_rec = Recorder(args.timeout)
         stop = threading.Event()
         published = [0]
         pub = threading.Thread(target=publisher_loop, args=(url, args.publish_rate, body, stop, published))
         round_s = args.interval / args.speed
-        pulled = threading.Barrier(len(clients) + 1)
-        threads = [
-            threading.Thread(
-                target=terminal_loop,
-                args=(rec, base, token, role, name, round_s, warnings, cameras, cases, stop,
-                      random.Random(rng.random()), pulled),
-                name=name,
-            )
-            for name, role, token, cameras in clients
-        ]
+        terminals = [Terminal(rec, initial_rec, base, token, role, name, warnings, cameras, cases,
+                              random.Random(rng.random()))
+                     for name, role, token, cameras in clients]
         t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        pulled.wait(timeout=120)
+        with ThreadPoolExecutor(max_workers=len(terminals), thread_name_prefix="initial-pull") as initial:
+            pulled = list(initial.map(Terminal.initial_pull, terminals))
         initial_s = time.perf_counter() - t0
-        start = time.perf_counter()
+        if not all(pulled):
+            raise RuntimeError(f"{pulled.count(False)} terminals could not finish their initial pull")
         pub.start()
-        time.sleep(args.seconds)
+        # Enough workers that rounds never wait for one: at most every terminal's round in flight
+        # for the whole timeout.
+        workers = max(8, int(len(terminals) * (1 + args.timeout / round_s)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="round") as pool:
+            rec.start = time.perf_counter()
+            rec.end = rec.start + args.seconds
+            schedule_rounds(terminals, round_s, rec.end, pool, random.Random(2))
+        elapsed = time.perf_counter() - rec.start  # the rounds issued in the window have all answered
         stop.set()
-        for t in threads:
-            t.join(timeout=60)
         pub.join(timeout=60)
-        elapsed = time.perf_counter() - start
+        for t in terminals:
+            t.close()
     finally:
         if sys.platform == "win32":
             server.terminate()
@@ -281,7 +358,10 @@ def run_one(url: str, args: argparse.Namespace, body: dict[str, Any], warnings: 
         except subprocess.TimeoutExpired:
             server.kill()
             server.communicate()
-    out = rec.summary(elapsed)
+    out = rec.summary()
+    out["initial_full_pulls"] = initial_rec.summary()
+    out["window_s"] = args.seconds
+    out["drained_s"] = round(elapsed - args.seconds, 2)
     out["initial_full_pulls_s"] = round(initial_s, 2)
     out["load_demo_s"] = round(load_s, 2)
     out["published_changes"] = published[0]
@@ -297,6 +377,8 @@ def main() -> None:
     p.add_argument("--interval", type=float, default=15.0, help="a terminal's sync interval (real seconds)")
     p.add_argument("--speed", type=float, default=10.0, help="time compression: rounds come this many times faster")
     p.add_argument("--publish-rate", type=float, default=20.0, help="hall traffic, changes per second")
+    p.add_argument("--timeout", type=float, default=5.0,
+                   help="a request without an answer after this many seconds failed; failures count at it")
     args = p.parse_args()
 
     now = datetime.now(UTC).astimezone(TZ)

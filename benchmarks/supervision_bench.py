@@ -2,7 +2,8 @@
 
     python -m benchmarks.supervision_bench [--cases 100000] [--tickets 10000] [--changed 1000]
 
-Prints JSON: full pass (facts + evaluation) over N open cases and M waiting tickets, a pass with
+Prints JSON: full pass (the calendar's build, facts and evaluation) over N open cases and M waiting
+tickets (the calendar's build also on its own), a pass with
 facts cached, an incremental pass after K changed cases, and `import` of a page with N cases. One
 core: the work is single-threaded Python. Targets: full ≤ 1.0 s, incremental ≤ 50 ms, import ≤ 15 s.
 """
@@ -77,15 +78,19 @@ def bench_rules(n_cases: int, n_tickets: int, n_changed: int) -> dict[str, Any]:
     names = list(types)
     cases = [make_case(i, rnd, names) for i in range(n_cases)]
     tickets = [make_ticket(i, rnd) for i in range(n_tickets)]
-    cal = WorkCalendar()
-    cal.add_workdays(NOW.date(), 1)  # the calendar's tables are built once per process
     gc.collect()
+    # The calendar's tables are built once per process, on its first question: a first pass pays
+    # for them, so they are timed (and shown on their own).
+    t0 = time.process_time()
+    cal = WorkCalendar()
+    cal.add_workdays(NOW.date(), 1)
+    build = time.process_time() - t0
     t0 = time.process_time()
     ev = Evaluator(cal, TZ, RuleSet(), types)
     ev.set_cases(cases)
     ev.set_tickets(tickets)
     warnings = ev.evaluate(NOW)
-    full = time.process_time() - t0
+    full = time.process_time() - t0 + build
     t0 = time.process_time()
     again = ev.evaluate(NOW + timedelta(minutes=1))
     cached = time.process_time() - t0
@@ -98,7 +103,9 @@ def bench_rules(n_cases: int, n_tickets: int, n_changed: int) -> dict[str, Any]:
         "cases": n_cases,
         "tickets": n_tickets,
         "warnings": len(warnings),
-        "full_pass_s": round(full, 3),
+        "calendar_build_ms": round(build * 1000, 2),
+        "full_pass_s": round(full, 3),  # the calendar's build included
+        "full_pass_without_calendar_build_s": round(full - build, 3),
         "cached_pass_s": round(cached, 3),
         "cached_pass_warnings": len(again),
         "changed": n_changed,

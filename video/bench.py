@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,39 +87,56 @@ def _children_cpu() -> float:
 
 
 def _ffmpeg_cmd(
-    path: Path, before: tuple[str, ...] = (), after: tuple[str, ...] = (), tile: tuple[int, int] | None = None
+    path: Path, before: tuple[str, ...] = (), after: tuple[str, ...] = (), tile: tuple[int, int] | None = None,
+    progress: Path | None = None,
 ) -> list[str]:
-    """``ffmpeg -threads 1 [BEFORE] -i PATH [AFTER] [-vf scale=W:H,format=rgb24] -f null -``."""
+    """``ffmpeg -threads 1 [BEFORE] -i PATH [AFTER] [-vf scale=W:H,format=rgb24] -f null -``; with
+    ``progress``, ffmpeg writes its frame count there (``-progress``)."""
     work: tuple[str, ...] = ()
     if tile is not None:  # the display's work: scale to the tile, convert to RGB, on one thread
         work = ("-filter_threads", "1", "-vf", f"scale={tile[0]}:{tile[1]}:flags=bilinear,format=rgb24")
+    counting = ("-progress", str(progress)) if progress is not None else ()
     return [
-        _ffmpeg(), "-nostdin", "-v", "error", "-threads", "1", *before, "-i", str(path), *after, *work,
+        _ffmpeg(), "-nostdin", "-v", "error", *counting, "-threads", "1", *before, "-i", str(path), *after, *work,
         "-f", "null", "-",
     ]
 
 
-def _run_quiet(cmd: list[str]) -> None:
-    # "-" is ffmpeg's stdout: keep it off ours.
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+def _frames_out(progress: Path) -> int:
+    """The frames ffmpeg put out (after its filters: with a tile, each one scaled and converted),
+    from the last ``frame=`` of its ``-progress`` file."""
+    frames = 0
+    for line in progress.read_text(encoding="utf-8").splitlines():
+        if line.startswith("frame="):
+            frames = int(line.split("=", 1)[1])
+    return frames
+
+
+def _run_counted(cmd_for: Callable[[Path], list[str]]) -> int:
+    """Run ``cmd_for(progress_file)`` quietly; the frames it put out."""
+    with tempfile.TemporaryDirectory(prefix="hallwatch-ffmpeg-progress-") as tmp:
+        progress = Path(tmp) / "progress"
+        # "-" is ffmpeg's stdout: keep it off ours.
+        subprocess.run(cmd_for(progress), check=True, stdout=subprocess.DEVNULL)
+        return _frames_out(progress)
 
 
 def ffmpeg_floor(path: Path, tile: tuple[int, int] | None = None) -> dict[str, float]:
     """``ffmpeg -threads 1 -i INPUT -f null -`` decoding ``path`` flat out: CPU ms per frame.
 
-    The process's start-up (measured on a one-frame run) is taken off, so only decoding counts.
+    The process's start-up (measured on a one-frame run) is taken off, so only decoding counts. The
+    frames are those ffmpeg says it put out (with a tile: scaled and converted), not the file's.
     """
-    with av.open(str(path)) as c:
-        frames = sum(1 for p in c.demux(c.streams.video[0]) if p.size)
     startup = best = float("inf")
+    frames = startup_frames = 0
     for _ in range(3):  # the best of three: the floor, not the noise
         before = _children_cpu()
-        _run_quiet(_ffmpeg_cmd(path, after=("-frames:v", "1"), tile=tile))
+        startup_frames = _run_counted(lambda f: _ffmpeg_cmd(path, after=("-frames:v", "1"), tile=tile, progress=f))
         startup = min(startup, _children_cpu() - before)
         before = _children_cpu()
-        _run_quiet(_ffmpeg_cmd(path, tile=tile))
+        frames = _run_counted(lambda f: _ffmpeg_cmd(path, tile=tile, progress=f))
         best = min(best, _children_cpu() - before)
-    per = (best - startup) / (frames - 1)
+    per = (best - startup) / (frames - startup_frames)
     return {"frames": frames, "startup_ms": round(1000 * startup, 2), "cpu_ms_per_frame": round(1000 * per, 4)}
 
 
@@ -131,23 +149,26 @@ def ffmpeg_live_floor(
     by a process woken for it, with cold caches, which costs more than decoding flat out. This is the
     floor a live viewer can be held to. Start-up is taken off as above.
     """
-    fps = 25
     before = _children_cpu()
-    _run_quiet(_ffmpeg_cmd(path, after=("-frames:v", "1"), tile=tile))
+    startup_frames = _run_counted(lambda f: _ffmpeg_cmd(path, after=("-frames:v", "1"), tile=tile, progress=f))
     startup = _children_cpu() - before
-    before = _children_cpu()
-    procs = [
-        subprocess.Popen(
-            _ffmpeg_cmd(path, before=("-re", "-stream_loop", "-1"), after=("-t", str(seconds)), tile=tile),
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(streams)
-    ]
-    for p in procs:
-        p.wait()
-    cpu = _children_cpu() - before - streams * startup
-    frames = streams * seconds * fps
-    return {"streams": streams, "seconds": seconds, "cpu_ms_per_frame": round(1000 * cpu / frames, 4)}
+    with tempfile.TemporaryDirectory(prefix="hallwatch-ffmpeg-progress-") as tmp:
+        progress = [Path(tmp) / f"progress-{i}" for i in range(streams)]
+        before = _children_cpu()
+        procs = [
+            subprocess.Popen(
+                _ffmpeg_cmd(path, before=("-re", "-stream_loop", "-1"), after=("-t", str(seconds)), tile=tile,
+                            progress=progress[i]),
+                stdout=subprocess.DEVNULL,
+            )
+            for i in range(streams)
+        ]
+        for p in procs:
+            p.wait()
+        cpu = _children_cpu() - before - streams * startup
+        frames = sum(_frames_out(f) for f in progress) - streams * startup_frames  # counted, not assumed
+    return {"streams": streams, "seconds": seconds, "frames": frames + streams * startup_frames,
+            "expected_frames": streams * seconds * 25, "cpu_ms_per_frame": round(1000 * cpu / frames, 4)}
 
 
 def breakdown(clip: Path, tile: tuple[int, int], repeats: int = 3) -> dict[str, float]:
@@ -226,13 +247,13 @@ def run_scenario(sc: Scenario, clip: Path, seconds: float, warmup: float = 2.0) 
     paint.start()
     try:
         time.sleep(warmup)
-        decoded0 = sum(d.stats().decoded for d in decoders)
+        stats0 = [d.stats() for d in decoders]
         cpu0, t0 = _cpu_self(), time.monotonic()
         measuring.set()
         time.sleep(seconds)
         measuring.clear()
         cpu1, t1 = _cpu_self(), time.monotonic()
-        decoded1 = sum(d.stats().decoded for d in decoders)
+        stats1 = [d.stats() for d in decoders]
         rss = _rss_mb()
         stats = [d.stats() for d in decoders]
     finally:
@@ -244,7 +265,11 @@ def run_scenario(sc: Scenario, clip: Path, seconds: float, warmup: float = 2.0) 
             s.stop()
     wall = t1 - t0
     cpu = cpu1 - cpu0
-    decoded = decoded1 - decoded0
+
+    def counted(field: str) -> int:  # in the measured window
+        return sum(getattr(b, field) - getattr(a, field) for a, b in zip(stats0, stats1, strict=True))
+
+    decoded, converted, skipped = counted("decoded"), counted("published"), counted("skipped")
     return {
         "streams": sc.streams,
         "source": f"{sc.width}x{sc.height} h264 25 fps",
@@ -255,8 +280,11 @@ def run_scenario(sc: Scenario, clip: Path, seconds: float, warmup: float = 2.0) 
         "cpu_cores": round(cpu / wall, 3),
         "frames_decoded": decoded,
         "decoded_fps_per_stream": round(decoded / wall / sc.streams, 2),
+        "frames_converted": converted,  # decoded, scaled to the tile and converted to RGB
+        "frames_skipped": skipped,  # decoded but superseded before conversion (in the window)
         "frames_painted": painted,
         "cpu_ms_per_frame": round(1000 * cpu / decoded, 3) if decoded else None,
+        "cpu_ms_per_converted_frame": round(1000 * cpu / converted, 3) if converted else None,
         "packets": sum(src.status().packets for src in sources),
         "frame_age_p50_ms": _round_ms(_percentile(ages, 0.5)),
         "frame_age_p95_ms": _round_ms(_percentile(ages, 0.95)),
@@ -311,8 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         bitrate360 = clip360.stat().st_size * 8 / 20 / 1e6
         bitrate720 = clip720.stat().st_size * 8 / 20 / 1e6
 
-    def ratio(run: dict[str, Any], floor: dict[str, float]) -> float | None:
-        per = run["cpu_ms_per_frame"]
+    def ratio(run: dict[str, Any], floor: dict[str, float], per_key: str = "cpu_ms_per_frame") -> float | None:
+        per = run[per_key]
         return None if per is None else round(per / floor["cpu_ms_per_frame"], 3)
 
     def ratios(
@@ -322,8 +350,9 @@ def main(argv: list[str] | None = None) -> int:
         return {
             "cpu_ratio_to_ffmpeg_flat_out": ratio(run, flat),
             "cpu_ratio_to_ffmpeg_live": ratio(run, live),
-            "cpu_ratio_to_ffmpeg_same_work_flat_out": ratio(run, same_flat),
-            "cpu_ratio_to_ffmpeg_same_work_live": ratio(run, same_live),
+            # The same work on both sides: frames converted to the tile's RGB, counted on both sides.
+            "cpu_ratio_to_ffmpeg_same_work_flat_out": ratio(run, same_flat, "cpu_ms_per_converted_frame"),
+            "cpu_ratio_to_ffmpeg_same_work_live": ratio(run, same_live, "cpu_ms_per_converted_frame"),
         }
 
     result = {

@@ -47,7 +47,7 @@ from sqlalchemy import select
 
 from supervision.config import HallConfig
 from supervision.store.footage import SegmentStatus
-from supervision.store.models import Camera, Window
+from supervision.store.models import CameraRow, Window
 from video.footage import FootageIndex, SegmentInfo, safe_name, sha256_file
 
 __all__ = [
@@ -785,7 +785,7 @@ def _camera_json(index: FootageIndex, camera_id: str) -> dict[str, Any]:
     """The camera's id, and its name and window when the store knows them."""
     out: dict[str, Any] = {"id": camera_id, "name": None, "window_id": None, "window": None}
     with index.store.read() as s:
-        cam = s.scalars(select(Camera).where(Camera.id == camera_id, Camera.deleted.is_(False))).first()
+        cam = s.scalars(select(CameraRow).where(CameraRow.id == camera_id, CameraRow.deleted.is_(False))).first()
         if cam is None:
             return out
         out["name"], out["window_id"] = cam.name, cam.window_id

@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from supervision.store.footage import EvidenceHold, FootageGap, HoldKind, Segment, SegmentStatus
-from supervision.store.models import AuditEntry, BookmarkRow, Camera, ComplaintRow, WarningState
+from supervision.store.models import AuditEntry, BookmarkRow, CameraRow, ComplaintRow, WarningState
 from video.footage import FootageIndex
 
 __all__ = ["PruneReport", "Retention", "RetentionPolicy", "SystemWarning"]
@@ -197,8 +197,8 @@ class Retention:
                     wanted[f"complaint:{c.id}"] = (HoldKind.COMPLAINT.value, None, c.window_id, start, end,
                                                    f"complaint {c.id}")
                 elif c.hall_id:
-                    for cam in s.scalars(select(Camera.id).where(Camera.hall_id == c.hall_id,
-                                                                 Camera.deleted.is_(False))):
+                    for cam in s.scalars(select(CameraRow.id).where(CameraRow.hall_id == c.hall_id,
+                                                                    CameraRow.deleted.is_(False))):
                         wanted[f"complaint:{c.id}:{cam}"] = (HoldKind.COMPLAINT.value, cam, None, start, end,
                                                              f"complaint {c.id}")
         changed = 0
@@ -220,7 +220,7 @@ class Retention:
 
     def _windows(self) -> dict[str, str | None]:
         with self.store.read() as s:
-            found: dict[str, str | None] = {c.id: c.window_id for c in s.scalars(select(Camera))}
+            found: dict[str, str | None] = {c.id: c.window_id for c in s.scalars(select(CameraRow))}
         found.update(self._extra_windows)
         return found
 

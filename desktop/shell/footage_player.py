@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 
 from desktop.i18n import fmt
 from desktop.theme import current_palette
-from video.archive import ArchiveFrame, ArchiveReader, Gap, Player
+from video.archive import ArchiveFrame, ArchiveGap, ArchiveReader, Player
 from video.footage import FootageIndex
 
 __all__ = ["FootagePlayer"]
@@ -25,7 +25,7 @@ class _Screen(QWidget):
     def __init__(self, player: Player, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.player = player
-        self._shown: ArchiveFrame | Gap | None = None
+        self._shown: ArchiveFrame | ArchiveGap | None = None
         self._image: QImage | None = None
         self.setMinimumSize(480, 270)
 
@@ -52,7 +52,7 @@ class _Screen(QWidget):
             p.drawImage(QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h), img)
         else:
             p.setPen(pal.color("muted"))
-            if isinstance(shown, Gap):
+            if isinstance(shown, ArchiveGap):
                 text = fmt(self.tr("No footage here: %1"), shown.reason)
             else:
                 text = self.tr("Loading footage…")

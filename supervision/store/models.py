@@ -58,7 +58,7 @@ class Window(RecordBase):
     department: Mapped[str | None]
 
 
-class Camera(RecordBase):
+class CameraRow(RecordBase):
     __tablename__ = "cameras"
     record_type = "camera"
     hall_id: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -206,7 +206,7 @@ RECORD_TABLES: dict[str, type[RecordBase]] = {
     for cls in (
         OrgUnit,
         Window,
-        Camera,
+        CameraRow,
         CaseTypeRow,
         CaseRow,
         TicketRow,
@@ -299,7 +299,7 @@ __all__ = [
     "Base",
     "BookmarkRow",
     "CalendarRow",
-    "Camera",
+    "CameraRow",
     "CaseRow",
     "CaseTypeRow",
     "ComplaintRow",

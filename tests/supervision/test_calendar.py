@@ -51,12 +51,25 @@ TABLE_2026 = YearTable(2026, holidays=HOLIDAYS_2026, workdays=MAKEUP_2026)
 WORKDAYS_IN_2026 = 248
 
 
-def expected_workday_2026(d: date) -> bool:
-    """The hand table: Mon–Fri not a holiday, or a make-up day."""
+# -- test data: a synced table that differs from the built-in data -----------------------------
+# What a province could sync on top of the national notice: two regional holidays (Mon Jul 13,
+# Tue Jul 14) and a regional make-up working day (Sat Jul 18). The "synced" calendars below use it
+# with the built-in data switched on, so a calendar that answered from its built-in 2026 instead
+# of the synced year fails on these days.
+REGIONAL_HOLIDAYS_2026 = HOLIDAYS_2026 | {date(2026, 7, 13), date(2026, 7, 14)}
+REGIONAL_MAKEUP_2026 = MAKEUP_2026 | {date(2026, 7, 18)}
+SYNCED_2026 = YearTable(2026, holidays=REGIONAL_HOLIDAYS_2026, workdays=REGIONAL_MAKEUP_2026)
+WORKDAYS_IN_SYNCED_2026 = WORKDAYS_IN_2026 - 2 + 1  # Mon 13 and Tue 14 off, Sat 18 on: 247
+
+
+def expected_workday_2026(d: date, kind: str = "builtin") -> bool:
+    """The hand table (``kind`` "synced": with the regional days): Mon–Fri not a holiday, or a make-up day."""
     assert d.year == 2026
-    if d in MAKEUP_2026:
+    holidays, makeup = (HOLIDAYS_2026, MAKEUP_2026) if kind == "builtin" else (
+        REGIONAL_HOLIDAYS_2026, REGIONAL_MAKEUP_2026)
+    if d in makeup:
         return True
-    return d.weekday() < 5 and d not in HOLIDAYS_2026
+    return d.weekday() < 5 and d not in holidays
 
 
 ALL_2026 = [date(2026, 1, 1) + timedelta(days=i) for i in range(365)]
@@ -67,12 +80,18 @@ def builtin_calendar() -> WorkCalendar:
 
 
 def synced_calendar() -> WorkCalendar:
-    return WorkCalendar(builtin=False, synced=[TABLE_2026])
+    """The regional 2026 table synced over the built-in data (which stays switched on)."""
+    return WorkCalendar(synced=[SYNCED_2026])
 
 
 @pytest.fixture(params=["builtin", "synced"])
-def cal(request: pytest.FixtureRequest) -> WorkCalendar:
-    return builtin_calendar() if request.param == "builtin" else synced_calendar()
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def cal(kind: str) -> WorkCalendar:
+    return builtin_calendar() if kind == "builtin" else synced_calendar()
 
 
 # -- the hand table itself ---------------------------------------------------------------------
@@ -80,6 +99,9 @@ def test_hand_table_makeup_days_are_weekends_and_count_is_248() -> None:
     assert all(d.weekday() >= 5 for d in MAKEUP_2026)
     assert not HOLIDAYS_2026 & MAKEUP_2026
     assert sum(expected_workday_2026(d) for d in ALL_2026) == WORKDAYS_IN_2026
+    assert sum(expected_workday_2026(d, "synced") for d in ALL_2026) == WORKDAYS_IN_SYNCED_2026
+    differ = [d for d in ALL_2026 if expected_workday_2026(d) != expected_workday_2026(d, "synced")]
+    assert differ == [date(2026, 7, 13), date(2026, 7, 14), date(2026, 7, 18)]
 
 
 # -- every date of 2026 ------------------------------------------------------------------------
@@ -91,22 +113,50 @@ def test_builtin_data_matches_the_2026_notice_on_every_date() -> None:
     assert c.fallback_years == frozenset()
 
 
-def test_synced_table_matches_the_2026_notice_on_every_date() -> None:
+def test_synced_table_matches_the_regional_table_on_every_date() -> None:
     c = synced_calendar()
     assert c.source(2026) is YearSource.SYNCED
-    wrong = [d for d in ALL_2026 if c.is_workday(d) != expected_workday_2026(d)]
+    wrong = [d for d in ALL_2026 if c.is_workday(d) != expected_workday_2026(d, "synced")]
     assert wrong == []
     assert c.fallback_years == frozenset()
 
 
-def test_2026_has_248_working_days(cal: WorkCalendar) -> None:
-    assert cal.workdays_between(date(2025, 12, 31), date(2026, 12, 31)) == WORKDAYS_IN_2026
+def test_synced_table_alone_matches_the_regional_table_on_every_date() -> None:
+    c = WorkCalendar(builtin=False, synced=[SYNCED_2026])
+    wrong = [d for d in ALL_2026 if c.is_workday(d) != expected_workday_2026(d, "synced")]
+    assert wrong == []
 
 
-def test_every_2026_working_day_is_reached_by_add_workdays_in_order(cal: WorkCalendar) -> None:
-    hand = [d for d in ALL_2026 if expected_workday_2026(d)]
-    got = [cal.add_workdays(date(2025, 12, 31), i) for i in range(1, WORKDAYS_IN_2026 + 1)]
+def test_2026_working_days_are_counted(cal: WorkCalendar, kind: str) -> None:
+    expected = WORKDAYS_IN_2026 if kind == "builtin" else WORKDAYS_IN_SYNCED_2026
+    assert cal.workdays_between(date(2025, 12, 31), date(2026, 12, 31)) == expected
+
+
+def test_every_2026_working_day_is_reached_by_add_workdays_in_order(cal: WorkCalendar, kind: str) -> None:
+    hand = [d for d in ALL_2026 if expected_workday_2026(d, kind)]
+    got = [cal.add_workdays(date(2025, 12, 31), i) for i in range(1, len(hand) + 1)]
     assert got == hand
+
+
+@pytest.mark.parametrize(
+    ("start", "n", "builtin", "synced"),
+    [
+        # from Fri Jul 10, N=1: built-in [Sat 11, Sun 12], Mon Jul 13 (1);
+        # synced [Sat 11, Sun 12, Mon 13 and Tue 14 regional], Wed Jul 15 (1)
+        (date(2026, 7, 10), 1, date(2026, 7, 13), date(2026, 7, 15)),
+        # from Fri Jul 10, N=5: built-in Mon 13 (1), Tue 14 (2), Wed 15 (3), Thu 16 (4), Fri 17 (5);
+        # synced Wed 15 (1), Thu 16 (2), Fri 17 (3), Sat 18 make-up (4), [Sun 19], Mon Jul 20 (5)
+        (date(2026, 7, 10), 5, date(2026, 7, 17), date(2026, 7, 20)),
+        # from Fri Jul 17, N=1: built-in [Sat 18, Sun 19], Mon Jul 20 (1); synced Sat Jul 18 make-up (1)
+        (date(2026, 7, 17), 1, date(2026, 7, 20), date(2026, 7, 18)),
+        # before Wed Jul 15: built-in Tue Jul 14 (-1); synced [Tue 14, Mon 13 regional, Sun 12, Sat 11] Fri Jul 10
+        (date(2026, 7, 15), -1, date(2026, 7, 14), date(2026, 7, 10)),
+    ],
+)
+def test_add_workdays_across_the_regional_days(
+    cal: WorkCalendar, kind: str, start: date, n: int, builtin: date, synced: date
+) -> None:
+    assert cal.add_workdays(start, n) == (builtin if kind == "builtin" else synced)
 
 
 # -- add_workdays across the 2026 holidays (hand-counted) --------------------------------------

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from supervision.calendar import WorkCalendar, YearSource, YearTable
 from supervision.duedates import CaseClock, case_clock, end_of_day, suspended_workdays
 from supervision.model import Case, CaseType
-from tests.supervision.test_calendar import HOLIDAYS_2026, MAKEUP_2026, SYNCED_TABLES, TABLE_2026
+from tests.supervision.test_calendar import HOLIDAYS_2026, MAKEUP_2026, SYNCED_2026, SYNCED_TABLES, TABLE_2026
 
 SH = ZoneInfo("Asia/Shanghai")
 PLUS8 = timezone(timedelta(hours=8))
@@ -57,10 +57,25 @@ def case(
 
 
 @pytest.fixture(params=["builtin", "synced"])
-def cal(request: pytest.FixtureRequest) -> WorkCalendar:
-    if request.param == "builtin":
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def cal(kind: str) -> WorkCalendar:
+    """The built-in data, or the regional table of ``test_calendar`` synced over it (it differs from
+    the built-in data in July: Mon 13 and Tue 14 off, Sat 18 a working day)."""
+    if kind == "builtin":
         return WorkCalendar()
-    return WorkCalendar(builtin=False, synced=[TABLE_2026])
+    return WorkCalendar(synced=[SYNCED_2026])
+
+
+def test_due_date_across_the_regional_days_follows_the_synced_table(cal: WorkCalendar, kind: str) -> None:
+    c = case(local(2026, 7, 10, 10))
+    clock = case_clock(c, ctype(3), cal, SH, local(2026, 7, 10, 11))
+    # accepted Fri Jul 10, N=3: built-in [Sat 11, Sun 12], Mon 13 (1), Tue 14 (2), Wed Jul 15 (3);
+    # synced [Sat 11, Sun 12, Mon 13, Tue 14 regional], Wed 15 (1), Thu 16 (2), Fri Jul 17 (3)
+    assert clock.promised_due == (date(2026, 7, 15) if kind == "builtin" else date(2026, 7, 17))
 
 
 # -- the spec's examples -----------------------------------------------------------------------

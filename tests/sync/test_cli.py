@@ -80,7 +80,7 @@ def test_sync_once_reports_what_it_did(tmp_path: Path, central: Any, server: Any
     assert report["ok"] and report["pushed"] == {"applied": 3} and report["pending_actions"] == 0
     store = open_store(data / "hallwatch.db")
     try:
-        assert_converged(central, store, ids)
+        assert_converged(central, store, ids, token=token)
     finally:
         store.close()
 
@@ -161,6 +161,6 @@ def test_killed_at_a_step_then_run_again(
     assert code == 0, err + out
     store = open_store(data / "hallwatch.db")
     try:
-        assert_converged(central, store, ids)
+        assert_converged(central, store, ids, token=token)
     finally:
         store.close()

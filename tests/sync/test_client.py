@@ -434,11 +434,15 @@ def test_the_token_never_reaches_a_log_an_error_or_a_repr(
     )
     with fast_client(proxy.url, secret) as client:
         texts.append(repr(client))
+        raised: list[type[Exception]] = []
         for _ in range(3):
             try:
                 client.changes(None)
             except Exception as e:
+                raised.append(type(e))
                 texts += [str(e), repr(e)]
+        # 401, then 503 retried into a 400, then a dropped connection retried into success
+        assert raised == [Unauthorized, RequestRejected], raised
         client.changes(None)
         client.heartbeat(
             {

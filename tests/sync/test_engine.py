@@ -61,7 +61,7 @@ def round_trip(central: Any, server_url: str, token: str, local: Store, make_eng
     first = engine.run_once()
     assert first.ok, first.error
     assert first.pages >= 5 and first.upserted == first.received and first.stale == 0
-    assert_converged(central, local)
+    assert_converged(central, local, token=token)
     again = engine.run_once()
     assert again.ok and again.received == 0 and again.upserted == 0
 
@@ -84,7 +84,7 @@ def round_trip(central: Any, server_url: str, token: str, local: Store, make_eng
     status = engine.status()
     assert status.state == "idle" and status.pending_actions == 0 and status.last_error is None
     assert status.clock_offset_s is not None and abs(status.clock_offset_s) < 5 and not status.clock_warning
-    states = assert_converged(central, local, [ack, disp, bookmark])
+    states = assert_converged(central, local, [ack, disp, bookmark], token=token)
     assert set(states.values()) == {"applied"}
 
 
@@ -135,7 +135,7 @@ def test_push_answer_lost_after_commit(
         assert len(rows) == len(ids) and all(r.attempts == 1 and r.last_error for r in rows)
     again = engine.run_once()
     assert again.ok and again.pushed == {"duplicate": len(ids)}
-    assert_converged(central, local, ids)
+    assert_converged(central, local, ids, token=token)
 
 
 def test_push_answer_lost_is_retried_within_the_round(
@@ -148,7 +148,7 @@ def test_push_answer_lost_is_retried_within_the_round(
     report = engine.run_once()
     assert report.ok, report.error
     assert report.pushed == {"duplicate": 3}
-    assert_converged(central, local, ids)
+    assert_converged(central, local, ids, token=token)
 
 
 # -- (b) a long time offline ------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def test_ten_thousand_actions_queued_offline_go_out_in_batches(
         assert max(len(b) for b in batches) <= MAX_BATCH
         assert [a["id"] for b in batches for a in b] == ids  # every action once, oldest first
         assert engine.status().offline_since is None and engine.status().pending_actions == 0
-        assert_converged(central, local, ids)
+        assert_converged(central, local, ids, token=token)
 
 
 # -- (d) replayed and overlapping pages ------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_replayed_and_overlapping_pages_change_nothing(
     assert report.stale >= 1  # the replayed page's records were not newer: nothing went back
     with local.read() as s:
         assert {r.version for r in s.scalars(select(CaseRow).where(CaseRow.id.in_(cases)))} == {2}
-    assert_converged(central, local)
+    assert_converged(central, local, token=token)
 
 
 # -- (e) deletes while offline, then 410 -------------------------------------------------------------
@@ -246,7 +246,7 @@ def test_deletes_while_offline_then_compaction_410(
         assert s.get(SyncState, 1).resync is None  # type: ignore[union-attr]
     final = engine.run_once()
     assert final.ok and final.pushed == {"applied": 4}
-    assert_converged(central, local, pending)
+    assert_converged(central, local, pending, token=token)
 
 
 def test_a_resync_cut_short_resumes_where_it_stopped(
@@ -278,7 +278,7 @@ def test_a_resync_cut_short_resumes_where_it_stopped(
     assert resumed.ok and resumed.resync == "epoch_mismatch" and resumed.removed == len(lost)
     assert resumed.received < len(central.current())  # it did not start over
     assert engine.status().resync is None
-    assert_converged(central, local)
+    assert_converged(central, local, token=token)
 
 
 # -- (f) the server restored from a backup -----------------------------------------------------------
@@ -334,7 +334,7 @@ def test_server_restored_from_backup_new_epoch(
                 # Records the restored server has at lower versions replaced the terminal's newer ones.
                 now = dict(s.execute(select(CaseRow.id, CaseRow.version).where(CaseRow.id.in_(newer))).all())
             assert all(now[c] < newer[c] for c in newer)
-            assert_converged(restored, local, before + after)
+            assert_converged(restored, local, before + after, token=token)
     finally:
         restored.close()
 
@@ -380,7 +380,7 @@ def test_503_with_retry_after_then_the_round_completes(
     engine = make_engine(local, proxy.url, token)
     report = engine.run_once()
     assert report.ok, report.error
-    assert_converged(central, local)
+    assert_converged(central, local, token=token)
 
 
 def test_a_malformed_page_writes_nothing_and_says_what_is_wrong(
@@ -408,7 +408,7 @@ def test_a_malformed_page_writes_nothing_and_says_what_is_wrong(
     with local.read() as s:
         assert s.get(SyncState, 1).cursor == cursor  # type: ignore[union-attr]
     assert engine.run_once().ok
-    assert_converged(central, local)
+    assert_converged(central, local, token=token)
 
 
 def test_unknown_types_and_fields_are_skipped_and_the_cursor_advances(
@@ -449,7 +449,7 @@ def test_unknown_types_and_fields_are_skipped_and_the_cursor_advances(
                 proxy.requests_to("/api/v1/changes")[-1].plain_response()
             )["next_cursor"]
         )
-    assert_converged(central, local)
+    assert_converged(central, local, token=token)
 
 
 def test_a_leader_token_may_not_push_warning_actions(
@@ -488,7 +488,7 @@ def test_the_heartbeat_carries_cameras_warning_counts_and_relay(
     assert sent["relay_url"] == "http://10.0.0.8:8080/live/"
     assert sent["warnings"]["red"] == red and red > 0  # counted from the store when not supplied
     assert datetime.fromisoformat(sent["sent_at"]).tzinfo is not None
-    assert_converged(central, local)
+    assert_converged(central, local, token=token)
 
 
 # -- (i) a wrong terminal clock ---------------------------------------------------------------------
@@ -504,7 +504,7 @@ def test_a_clock_three_hours_off_works_and_is_reported(
     assert report.clock_offset_s == pytest.approx(-skew_h * 3600, abs=5)
     status = engine.status()
     assert status.clock_warning and status.clock_offset_s == report.clock_offset_s
-    assert_converged(central, local, ids)
+    assert_converged(central, local, ids, token=token)
 
 
 # -- (j) two operators, one warning ----------------------------------------------------------------
@@ -540,8 +540,8 @@ def test_two_operators_dispose_the_same_warning(
         [view] = [v for v in lifecycle.warnings_at(b, NOW + timedelta(minutes=2), SH) if v.key == key]
         assert view.state is lifecycle.State.DISPOSED and view.disposed and view.disposed[1] == "张三"
         assert ea.run_once().ok
-        assert assert_converged(central, a, [first]) == {first: "applied"}
-        assert assert_converged(central, b, [second]) == {second: "rejected"}
+        assert assert_converged(central, a, [first], token=t1) == {first: "applied"}
+        assert assert_converged(central, b, [second], token=t2) == {second: "rejected"}
     finally:
         a.close()
         b.close()
@@ -564,4 +564,4 @@ def test_the_worker_runs_rounds_on_trigger_and_stops_within_a_second(
     engine.stop()
     assert time.monotonic() - t0 < 1.0 and not engine.is_running()
     assert engine.status().state == "stopped"
-    assert_converged(central, local, ids)
+    assert_converged(central, local, ids, token=token)

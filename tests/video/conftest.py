@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import shutil
+import signal
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.ci import unavailable
 from tests.video.camera_servers import (
     CameraFactory,
     GarbageServer,
@@ -41,11 +43,8 @@ from video.synthetic import CameraSpec, SyntheticCameraServer, write_file
 
 
 def _require(reason: str | None, what: str) -> None:
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI installs {what}, yet: {reason}", pytrace=False)
-    pytest.skip(reason)
+    if reason is not None:
+        unavailable(reason, what)
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +76,36 @@ def synthetic() -> Iterator[SyntheticCameraServer]:
     """The synthetic cameras' HTTP server with one camera, ``window/A01``."""
     with SyntheticCameraServer({"window/A01": CameraSpec("A01")}) as server:
         yield server
+
+
+@dataclass(frozen=True)
+class LiveCamera:
+    """A live camera a test can freeze with its connection open (``kind``: "synthetic" or "rtsp")."""
+
+    kind: str
+    url: str
+    freeze: Callable[[bool], None]
+
+
+@pytest.fixture(params=["synthetic", "rtsp"])
+def live_camera(request: pytest.FixtureRequest) -> Iterator[LiveCamera]:
+    """The same claim against both live cameras: the synthetic HTTP camera (frozen by the server) and
+    gst-rtsp-server (frozen with SIGSTOP, thawed with SIGCONT: its sockets stay open, nothing moves)."""
+    if request.param == "synthetic":
+        with SyntheticCameraServer({"window/A01": CameraSpec("A01")}) as server:
+            yield LiveCamera("synthetic", server.url("window/A01"), lambda on: server.freeze("window/A01", on))
+        return
+    factory: CameraFactory = request.getfixturevalue("rtsp_camera_factory")
+    cam = factory("h264")
+
+    def freeze(on: bool) -> None:
+        cam.send_signal(signal.SIGSTOP if on else signal.SIGCONT)
+
+    try:
+        yield LiveCamera("rtsp", cam.url, freeze)
+    finally:
+        if cam.running:
+            cam.send_signal(signal.SIGCONT)  # a stopped process would not see the SIGTERM of its teardown
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from sqlalchemy import update
 from supervision.store import Store, open_store
 from supervision.store.footage import Segment, SegmentStatus
 from tests.video.waiting import wait_for
-from video.archive import ArchiveFrame, ArchiveReader, Gap, Player
+from video.archive import ArchiveFrame, ArchiveGap, ArchiveReader, Player
 from video.display import Converter
 from video.footage import FootageIndex, segment_relpath
 from video.synthetic import SceneRenderer, write_file
@@ -119,21 +119,21 @@ def reader(shared: Footage) -> Iterator[ArchiveReader]:
         yield r
 
 
-def expected_at(at: datetime) -> datetime | Gap:
+def expected_at(at: datetime) -> datetime | ArchiveGap:
     """The model: the time of the frame showing at ``at``, or the gap there."""
     if at < T0:
-        return Gap(None, T0, "")
+        return ArchiveGap(None, T0, "")
     if GAP[0] <= at < GAP[1]:
-        return Gap(GAP[0], GAP[1], GAP_REASON)
+        return ArchiveGap(GAP[0], GAP[1], GAP_REASON)
     if at >= END:
-        return Gap(END, None, "")
+        return ArchiveGap(END, None, "")
     i = max(i for i in range(len(TIMES)) if TIMES[i] <= at) if at < TIMES[-1] else len(TIMES) - 1
     return TIMES[i]
 
 
-def check(result: ArchiveFrame | Gap, expected: datetime | Gap) -> None:
-    if isinstance(expected, Gap):
-        assert isinstance(result, Gap), f"expected a gap {expected}, got a frame at {result}"
+def check(result: ArchiveFrame | ArchiveGap, expected: datetime | ArchiveGap) -> None:
+    if isinstance(expected, ArchiveGap):
+        assert isinstance(result, ArchiveGap), f"expected a gap {expected}, got a frame at {result}"
         assert (result.start, result.end) == (expected.start, expected.end)
         assert result.next_footage == expected.end
         assert result.reason
@@ -174,7 +174,7 @@ def test_seek_to_each_frames_own_time_and_just_before_it(reader: ArchiveReader) 
 def test_seeks_and_steps_follow_the_model(shared: Footage, ops: list[tuple[str, int]]) -> None:
     """Any run of seeks and steps on one reader (caches and all) agrees with the frame list."""
     with shared.reader() as r:
-        model: datetime | Gap | None = None
+        model: datetime | ArchiveGap | None = None
         for op, arg in ops:
             if op == "seek":
                 at = T0 + timedelta(microseconds=arg)
@@ -185,29 +185,29 @@ def test_seeks_and_steps_follow_the_model(shared: Footage, ops: list[tuple[str, 
                 check(r.step(arg), model)
 
 
-def step_model(pos: datetime | Gap | None, n: int) -> datetime | Gap:
+def step_model(pos: datetime | ArchiveGap | None, n: int) -> datetime | ArchiveGap:
     """Steps stop at a gap; the next step leaves it. Before any seek: from the oldest/newest footage."""
     if pos is None:
         pos = TIMES[0] if n >= 0 else TIMES[-1]
         n -= 1 if n > 0 else -1 if n < 0 else 0
     for _ in range(abs(n)):
         forward = n > 0
-        if isinstance(pos, Gap):
+        if isinstance(pos, ArchiveGap):
             if forward:
                 pos = pos if pos.end is None else pos.end
             else:
                 pos = pos if pos.start is None else TIMES[TIMES.index(pos.start - FRAME)]
-            if isinstance(pos, Gap):
+            if isinstance(pos, ArchiveGap):
                 return pos
             continue
         i = TIMES.index(pos)
         j = i + (1 if forward else -1)
         if j < 0:
-            return Gap(None, T0, "")
+            return ArchiveGap(None, T0, "")
         if j >= len(TIMES):
-            return Gap(END, None, "")
+            return ArchiveGap(END, None, "")
         if abs(TIMES[j] - pos) != FRAME:
-            return Gap(GAP[0], GAP[1], GAP_REASON)
+            return ArchiveGap(GAP[0], GAP[1], GAP_REASON)
         pos = TIMES[j]
     return pos
 
@@ -263,7 +263,10 @@ def test_back_steps_through_a_gop_reuse_the_decoded_gops(reader: ArchiveReader) 
             f = reader.step(-1)
             assert isinstance(f, ArchiveFrame) and f.at == s3 + k * FRAME
 
-    assert count_decodes(reader, back_through_the_segment) <= 2 * FPS + 5
+    decodes = count_decodes(reader, back_through_the_segment)
+    # Every one of the segment's 50 frames but the keyframe already shown is decoded at least once
+    # (the counting sees the decoders' work), and none is decoded twice but for a few flushes.
+    assert 2 * FPS - 1 <= decodes <= 2 * FPS + 5, decodes
 
 
 def test_output_size_fits_the_box(shared: Footage) -> None:
@@ -280,7 +283,7 @@ def test_output_size_fits_the_box(shared: Footage) -> None:
 
 def test_seek_into_a_gap_says_where_footage_resumes_and_why(reader: ArchiveReader) -> None:
     g = reader.seek(GAP[0] + timedelta(seconds=2))
-    assert g == Gap(GAP[0], GAP[1], GAP_REASON)
+    assert g == ArchiveGap(GAP[0], GAP[1], GAP_REASON)
     assert g.next_footage == GAP[1]
     f = reader.step(1)  # out of the gap: the first frame after it
     assert isinstance(f, ArchiveFrame) and f.at == GAP[1]
@@ -291,9 +294,9 @@ def test_seek_into_a_gap_says_where_footage_resumes_and_why(reader: ArchiveReade
 
 def test_before_the_oldest_and_after_the_newest_footage(reader: ArchiveReader) -> None:
     before = reader.seek(T0 - timedelta(hours=3))
-    assert isinstance(before, Gap) and before.start is None and before.next_footage == T0
+    assert isinstance(before, ArchiveGap) and before.start is None and before.next_footage == T0
     after = reader.seek(END + timedelta(minutes=1))
-    assert isinstance(after, Gap) and after.start == END and after.next_footage is None
+    assert isinstance(after, ArchiveGap) and after.start == END and after.next_footage is None
     assert reader.step(1) == after  # nothing later: the reader stays in the gap
     last = reader.step(-1)
     assert isinstance(last, ArchiveFrame) and last.at == END - FRAME
@@ -303,13 +306,13 @@ def test_before_the_oldest_and_after_the_newest_footage(reader: ArchiveReader) -
 
 def test_playback_order_crosses_cuts_and_reports_the_gap_once(reader: ArchiveReader) -> None:
     f = reader.seek(T0)
-    items: list[ArchiveFrame | Gap] = []
+    items: list[ArchiveFrame | ArchiveGap] = []
     while (nxt := reader.next_frame()) is not None:
         items.append(nxt)
     assert isinstance(f, ArchiveFrame)
     frames = [f] + [i for i in items if isinstance(i, ArchiveFrame)]
     assert [x.at for x in frames] == TIMES
-    assert [i for i in items if isinstance(i, Gap)] == [Gap(GAP[0], GAP[1], GAP_REASON)]
+    assert [i for i in items if isinstance(i, ArchiveGap)] == [ArchiveGap(GAP[0], GAP[1], GAP_REASON)]
 
 
 def test_keyframes_only_playback(reader: ArchiveReader) -> None:
@@ -329,7 +332,7 @@ def test_a_deleted_file_is_a_gap_and_is_marked_missing(footage: Footage) -> None
     footage.path(1).unlink()
     with footage.reader() as r:
         g = r.seek(T0 + timedelta(seconds=3))
-        assert isinstance(g, Gap)
+        assert isinstance(g, ArchiveGap)
         assert (g.start, g.end) == (T0 + timedelta(seconds=2), T0 + timedelta(seconds=4))
         assert "missing" in g.reason and "gone" in g.reason
         assert footage.status(1) == ("missing", "the file is gone")
@@ -347,7 +350,7 @@ def test_a_file_deleted_while_playing_is_skipped(footage: Footage) -> None:
         footage.path(1).unlink()
         footage.path(2).unlink()
         items = [r.next_frame() for _ in range(30)]
-        gaps = [i for i in items if isinstance(i, Gap)]
+        gaps = [i for i in items if isinstance(i, ArchiveGap)]
         assert len(gaps) == 1 and "missing" in gaps[0].reason
         assert gaps[0].next_footage == GAP[1]  # both missing segments and the gap after them: one gap
         frames = [i for i in items if isinstance(i, ArchiveFrame)]
@@ -367,7 +370,7 @@ def test_a_corrupted_file_is_a_gap_and_is_marked_corrupt(footage: Footage, damag
     path.write_bytes(bytes(data))
     with footage.reader() as r:
         g = r.seek(T0 + timedelta(seconds=5))
-        assert isinstance(g, Gap) and g.reason.startswith("footage corrupt")
+        assert isinstance(g, ArchiveGap) and g.reason.startswith("footage corrupt")
         assert g.start == T0 + timedelta(seconds=4) and g.next_footage == GAP[1]
         status, problem = footage.status(2)
         assert status == "corrupt" and problem and ("SHA-256" in problem or "bytes" in problem)
@@ -380,7 +383,7 @@ def test_pyav_errors_are_a_gap_too(footage: Footage) -> None:
     footage.index.close_segment(footage.ids[3], T0 + timedelta(seconds=13), 50, path)  # re-hash the garbage
     with footage.reader() as r:
         g = r.seek(T0 + timedelta(seconds=12))
-        assert isinstance(g, Gap) and g.reason.startswith("footage corrupt")
+        assert isinstance(g, ArchiveGap) and g.reason.startswith("footage corrupt")
         assert g.next_footage == T0 + timedelta(seconds=13)
         assert footage.status(3)[0] == "corrupt"
         f = r.step(1)
@@ -393,16 +396,16 @@ def test_segments_already_marked_are_not_opened(footage: Footage) -> None:
             status=SegmentStatus.CORRUPT.value, problem="the file's SHA-256 differs"))
     with footage.reader() as r:
         g = r.seek(T0 + timedelta(seconds=1))
-        assert g == Gap(None, T0 + timedelta(seconds=2), "footage corrupt: the file's SHA-256 differs")
+        assert g == ArchiveGap(None, T0 + timedelta(seconds=2), "footage corrupt: the file's SHA-256 differs")
 
 
 def test_no_footage_at_all(footage: Footage) -> None:
     with footage.reader() as r:
         r.camera_id = "window/none"
-        assert r.step(1) == Gap(None, None, "no footage of this camera")
+        assert r.step(1) == ArchiveGap(None, None, "no footage of this camera")
         assert r.next_frame() is None
         g = r.seek(T0)
-        assert isinstance(g, Gap) and (g.start, g.end) == (None, None)
+        assert isinstance(g, ArchiveGap) and (g.start, g.end) == (None, None)
 
 
 def test_at_most_two_files_are_open(shared: Footage) -> None:
@@ -455,12 +458,22 @@ def test_playback_never_shows_a_frame_ahead_of_the_clock(shared: Footage) -> Non
         p.seek(T0)
         assert wait_for(lambda: p.latest() is not None)
         p.play()
+        shown: set[datetime] = set()
         for _ in range(20):
             clock.advance(0.05)
-            time.sleep(0.01)
-            f, pos = p.latest(), p.position
+            pos = p.position
             assert pos is not None
-            assert f is None or isinstance(f, Gap) or f.at <= pos
+            deadline = time.monotonic() + 5
+            while True:  # every frame seen on the way to this position's frame is not ahead of it
+                f = p.latest()
+                assert isinstance(f, ArchiveFrame), f
+                assert f.at <= pos, (f.at, pos)
+                shown.add(f.at)
+                if f.at == expected_at(pos) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)
+            assert f.at == expected_at(pos), (f.at, pos)
+        assert len(shown) > 10, "playback moved through the frames it was checked on"
 
 
 def test_16x_falls_back_to_keyframes_and_says_so(shared: Footage) -> None:
@@ -489,8 +502,8 @@ def test_playback_shows_a_gap_then_jumps_to_where_footage_resumes(shared: Footag
         assert wait_for(lambda: p.latest() is not None)
         p.play()
         clock.advance(0.1)  # 0.8 s of footage: into the gap
-        assert wait_for(lambda: isinstance(p.latest(), Gap))
-        assert p.latest() == Gap(GAP[0], GAP[1], GAP_REASON)
+        assert wait_for(lambda: isinstance(p.latest(), ArchiveGap))
+        assert p.latest() == ArchiveGap(GAP[0], GAP[1], GAP_REASON)
         # After showing it (up to a second of real time), playback goes on at the footage after it.
         assert wait_for(lambda: isinstance(p.latest(), ArchiveFrame))
         f = p.latest()
@@ -544,7 +557,7 @@ def test_speeds_outside_the_range_are_refused(shared: Footage) -> None:
 # ------------------------------------------------------------------------------------------- helpers
 
 
-def _at(item: ArchiveFrame | Gap | None) -> datetime | Gap | None:
+def _at(item: ArchiveFrame | ArchiveGap | None) -> datetime | ArchiveGap | None:
     return item.at if isinstance(item, ArchiveFrame) else item
 
 
@@ -595,7 +608,7 @@ def test_a_gop_longer_than_the_cache_is_still_stepped_exactly(
     shared: Footage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With room for 8 pictures, a 25-frame GOP keeps only its newest; stepping back decodes again."""
-    monkeypatch.setattr("video.archive._CACHE_BYTES", 8 * W * H * 3 // 2)
+    monkeypatch.setattr("video.archive.segment._CACHE_BYTES", 8 * W * H * 3 // 2)
     with shared.reader() as r:
         start = T0 + timedelta(seconds=OFFSETS[1] + 1.96)
         forward = []

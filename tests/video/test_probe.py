@@ -55,7 +55,10 @@ def test_probe_never_prints_the_password(tmp_path: Path, rtsp_camera_factory: Ca
     bad = probe(tmp_path, cam.url.replace("Cam-Secret-77", "Not-The-One-88"), "--seconds", "2", "--json")
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["error"] == "the camera refused the user name or password (401)"
-    logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.log*"))
+    files = sorted((tmp_path / "logs").glob("*.log*"))
+    assert files, "the probe wrote no log to check"
+    logs = "".join(p.read_text() for p in files)
+    assert "401" in logs or "refused" in logs, "the log holds the failure it must report without the secret"
     for text in (r.stdout, r.stderr, bad.stdout, bad.stderr, logs):
         assert "Cam-Secret-77" not in text and "Not-The-One-88" not in text and "fitter" not in text
     assert json.loads(r.stdout)["url"].startswith("rtsp://***@127.0.0.1:")

@@ -6,7 +6,7 @@ import logging
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from video.urls import MaskingFilter, SourceKind, kind_of, mask_text, mask_url, redact
@@ -42,14 +42,16 @@ def test_redact_removes_bare_user_and_password() -> None:
 
 @given(
     user=st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=3, max_size=12),
-    password=st.text(st.characters(codec="ascii", categories=["L", "N", "P"], exclude_characters="@/?#%[]"), min_size=3,
-                     max_size=16),
+    # "*" is the mask's own character: a password of stars would be "found" in the mask itself.
+    password=st.text(st.characters(codec="ascii", categories=["L", "N", "P"], exclude_characters="@/?#%[]*"),
+                     min_size=3, max_size=16),
 )
 def test_masking_never_leaks_any_credentials(user: str, password: str) -> None:
     url = f"rtsp://{user}:{password}@192.168.1.20:554/Streaming/Channels/101"
     assert urlsplit(mask_url(url)).netloc == "***@192.168.1.20:554"
     assert urlsplit(mask_text(f"opening {url}").split()[-1]).netloc == "***@192.168.1.20:554"
-    assume(password not in mask_url(url))  # "tsp" is in "rtsp": nothing to hide there
+    # No case is discarded: a password that also occurs in the address's public part ("tsp" of
+    # "rtsp", "192") is replaced there too, so it appears nowhere in the result.
     assert password not in redact(f"failed: {url!r} (user {user}, password {password})", url)
 
 

@@ -1,0 +1,373 @@
+"""Playback of an archive reader on its own thread, paced by the wall clock × speed (see :mod:`video.archive`).
+
+The GUI's commands (seek, step, resize) reach the thread as typed values in a queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from video.archive.reader import ArchiveFrame, ArchiveGap, ArchiveReader, _utc
+from video.archive.segment import _Cursor
+
+log = logging.getLogger(__name__)
+
+SPEEDS: Final = (1.0, 2.0, 4.0, 8.0, 16.0)
+"""The playback speeds a review window offers (any speed in (0, 16] is accepted)."""
+
+MAX_DECODE_RATE: Final = 240.0
+"""Frames per second a player decodes at most before it falls back to keyframes: 8× of a 25/30 fps
+camera decodes every frame, 16× shows keyframes. A screen shows 60 pictures a second at best; more
+decoding only costs a core that live tiles need."""
+
+GAP_HOLD_SECONDS: Final = 1.0
+"""How long playback shows a gap (at most) before it jumps to where the footage resumes."""
+
+PUBLISH_INTERVAL: Final = 1 / 60
+"""A player publishes at most one picture per screen refresh; frames due in between are decoded
+(the next ones depend on them) but not converted."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerStatus:
+    playing: bool
+    speed: float
+    keyframes_only: bool  # playback shows only keyframes (full decoding cannot keep up)
+    ended: bool  # playback reached the newest footage and waits for more
+    note: str | None  # why keyframes only, or that the footage ended, in words
+    position: datetime | None
+    shown: int  # pictures (and gaps) published
+    skipped: int  # frames decoded but not shown: a newer one was due before the screen could show them
+    last_error: str | None
+
+
+# -- the commands a player's thread carries out, in order
+
+@dataclass(frozen=True, slots=True)
+class SeekTo:
+    """Show the frame at ``at`` (or the gap there)."""
+
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Move ``n`` frames from the frame on screen (paused)."""
+
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resize:
+    """Convert to a new output size from now on (None: the recorded size)."""
+
+    width: int | None
+    height: int | None
+
+
+Command = SeekTo | Step | Resize
+
+
+class Player:
+    """Plays a reader on its own thread, paced by the wall clock × speed, into a one-slot mailbox.
+
+    The GUI reads :meth:`latest` on its paint timer (no per-frame signals) and :attr:`position` for
+    the timeline. At most one picture per screen refresh is converted and published; frames due in
+    between are decoded but not converted (``skipped``).
+    When full decoding needs more frames per second than ``max_decode_rate`` or than the measured
+    decoding speed allows, only keyframes are decoded (:class:`PlayerStatus` says so). A gap is shown
+    for up to a second, then playback goes on where the footage resumes.
+
+    The reader belongs to the player from the first command until :meth:`stop`; ``clock`` (seconds,
+    monotonic) is for tests.
+    """
+
+    def __init__(
+        self,
+        reader: ArchiveReader,
+        *,
+        speed: float = 1.0,
+        max_decode_rate: float = MAX_DECODE_RATE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        _check_speed(speed)
+        self.reader = reader
+        self.max_decode_rate = max_decode_rate
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._commands: deque[Command] = deque()
+        self._speed = speed
+        self._playing = False
+        self._frozen = True  # the position does not move (paused, a gap on screen, the end of footage)
+        self._anchor: datetime | None = None
+        self._anchor_clock = clock()
+        self._latest: ArchiveFrame | ArchiveGap | None = None
+        self._keyframes = False
+        self._note: str | None = None  # why keyframes only
+        self._ended = False
+        self._cost: float | None = None  # seconds per frame of full decoding (a moving average)
+        self._shown = self._skipped = 0
+        self._published_at = -math.inf  # time.monotonic() of the last publication (the screen's time, not the clock's)
+        self._error: str | None = None
+
+    # -- control (any thread) ------------------------------------------------------------------
+
+    def play(self) -> None:
+        with self._lock:
+            if not self._playing:
+                self._playing, self._frozen = True, False
+                self._anchor_clock = self._clock()
+        self._start()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._anchor = self._position_locked()
+            self._playing, self._frozen = False, True
+        self._wake.set()
+
+    def set_speed(self, speed: float) -> None:
+        _check_speed(speed)
+        with self._lock:
+            self._anchor = self._position_locked()
+            self._anchor_clock = self._clock()
+            self._speed = speed
+        self._wake.set()
+
+    def seek(self, at: datetime) -> None:
+        at = _utc(at)
+        with self._lock:
+            self._anchor, self._anchor_clock = at, self._clock()
+            self._commands.append(SeekTo(at))
+        self._start()
+
+    def step(self, n: int = 1) -> None:
+        """Pause and move ``n`` frames from the one on screen."""
+        with self._lock:
+            self._anchor = self._position_locked()
+            self._playing, self._frozen = False, True
+            self._commands.append(Step(n))
+        self._start()
+
+    def set_size(self, width: int | None, height: int | None) -> None:
+        with self._lock:
+            self._commands.append(Resize(width, height))
+        self._wake.set()
+
+    def latest(self) -> ArchiveFrame | ArchiveGap | None:
+        """What to paint now: the newest frame, or the gap on screen (None before the first seek)."""
+        return self._latest
+
+    @property
+    def position(self) -> datetime | None:
+        """The instant playback is at (between frames while playing); None before the first seek."""
+        with self._lock:
+            return self._position_locked()
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def status(self) -> PlayerStatus:
+        with self._lock:
+            return PlayerStatus(
+                playing=self._playing, speed=self._speed, keyframes_only=self._keyframes, ended=self._ended,
+                note=_ENDED if self._ended else self._note, position=self._position_locked(), shown=self._shown,
+                skipped=self._skipped, last_error=self._error,
+            )
+
+    def stop(self) -> None:
+        """End the thread (within a second). The reader is the caller's again; it is not closed."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(2)
+            self._thread = None
+
+    def __enter__(self) -> Player:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _start(self) -> None:
+        self._wake.set()
+        with self._lock:
+            if self._thread is not None or self._stop.is_set():
+                return
+            self._thread = threading.Thread(target=self._run, name="hallwatch-archive-player")
+            self._thread.start()
+
+    def _position_locked(self) -> datetime | None:
+        if self._anchor is None or self._frozen:
+            return self._anchor
+        return self._anchor + timedelta(seconds=(self._clock() - self._anchor_clock) * self._speed)
+
+    # -- the thread ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        pending: _Cursor | ArchiveGap | None = None  # decoded, not yet due
+        while not self._stop.is_set():
+            try:
+                if self._commands:
+                    pending = self._command(pending)
+                    continue
+                with self._lock:
+                    playing = self._playing
+                if not playing:
+                    self._wait(0.5)
+                    continue
+                pending = self._play(pending)
+            except Exception as e:  # never leave the GUI with a dead player and no word why
+                log.exception("archive %s: playback failed", self.reader.camera_id)
+                with self._lock:
+                    self._error = f"playback failed: {e}"
+                    self._anchor = self._position_locked()
+                    self._playing, self._frozen = False, True
+                pending = None
+
+    def _command(self, pending: _Cursor | ArchiveGap | None) -> _Cursor | ArchiveGap | None:
+        with self._lock:
+            command = self._commands.popleft()
+        reader = self.reader
+        match command:
+            case Resize(width, height):
+                reader.set_size(width, height)
+                shown = self._latest
+                if isinstance(shown, ArchiveFrame):
+                    self._publish(reader.seek(shown.at))  # the same frame at the new size (cached GOP)
+                return None
+            case SeekTo(at):
+                r = reader.seek(at)
+                self._publish(r)
+                with self._lock:
+                    if self._anchor == at:
+                        self._anchor_clock = self._clock()  # the seek's own time does not count
+                return r if isinstance(r, ArchiveGap) else None  # playing from a gap: show it, then jump
+            case Step(n):
+                shown = self._latest
+                if isinstance(shown, ArchiveFrame):
+                    reader._seek(shown.at)  # from the frame on screen: while playing, the reader runs a frame ahead
+                r = reader.step(n)
+                self._publish(r)
+                with self._lock:
+                    self._anchor = r.at if isinstance(r, ArchiveFrame) else (r.start or r.end or self._anchor)
+                return None
+
+    def _play(self, pending: _Cursor | ArchiveGap | None) -> _Cursor | ArchiveGap | None:
+        self._choose_mode()  # the speed may have changed
+        if pending is None:
+            pending = self._decode_next()
+        if pending is None:  # no later footage: hold the position at the end, look again later
+            with self._lock:
+                if not self._ended:
+                    shown = self._latest
+                    self._anchor = shown.at if isinstance(shown, ArchiveFrame) else self._position_locked()
+                    self._frozen = self._ended = True
+            self._wait(0.5)
+            return None
+        with self._lock:
+            if self._ended:  # more footage was recorded: play on
+                self._ended = self._frozen = False
+                self._anchor_clock = self._clock()
+        if isinstance(pending, ArchiveGap):
+            self._publish(pending)
+            with self._lock:
+                here = self._position_locked()
+                self._anchor, self._frozen = here, True
+                speed = self._speed
+            span = (pending.end - here).total_seconds() if pending.end is not None and here is not None else 0.0
+            self._wait(min(GAP_HOLD_SECONDS, max(0.0, span) / speed))
+            with self._lock:
+                if pending.end is not None:
+                    self._anchor, self._anchor_clock = pending.end, self._clock()
+                self._frozen = not self._playing
+            return None
+        with self._lock:
+            now = self._position_locked()
+            speed = self._speed
+        assert now is not None
+        due = pending.at
+        ahead = (due - now).total_seconds()
+        if ahead > 10.0:  # a jump in the footage's timestamps: play on from the frame
+            with self._lock:
+                self._anchor, self._anchor_clock = due, self._clock()
+            ahead = 0.0
+        if ahead > 0:
+            self._wait(min(ahead / speed, 0.1))
+            return pending
+        since = time.monotonic() - self._published_at
+        if since < PUBLISH_INTERVAL:  # the screen has not shown the last one yet
+            self._wait(PUBLISH_INTERVAL - since)
+            return pending
+        # Due: decode on through the frames that are due too, converting only the newest of them.
+        started = time.perf_counter()
+        while time.perf_counter() - started < 0.05:
+            nxt = self._decode_next()
+            if not isinstance(nxt, _Cursor) or nxt.at > now:
+                self._publish_cursor(pending)
+                return nxt
+            self._skipped += 1
+            pending = nxt
+        self._publish_cursor(pending)
+        return None
+
+    def _decode_next(self) -> _Cursor | ArchiveGap | None:
+        t0 = time.perf_counter()
+        r = self.reader._next(keyframes_only=self._keyframes)
+        cost = time.perf_counter() - t0
+        if isinstance(r, _Cursor) and not self._keyframes:
+            self._cost = cost if self._cost is None else 0.9 * self._cost + 0.1 * cost
+        return r
+
+    def _choose_mode(self) -> None:
+        with self._lock:
+            speed = self._speed
+        needed = self.reader._fps() * speed
+        capacity = 1 / self._cost if self._cost else math.inf
+        if self._keyframes:
+            if needed <= min(self.max_decode_rate, 0.6 * capacity):
+                self._keyframes, self._note = False, None
+                log.info("archive %s: %g×: decoding every frame again", self.reader.camera_id, speed)
+            return
+        if needed > self.max_decode_rate:
+            note = (f"{speed:g}× needs {needed:.0f} decoded frames/s, more than the budget of "
+                    f"{self.max_decode_rate:.0f}/s: showing keyframes only")
+        elif needed > 0.8 * capacity:
+            note = (f"{speed:g}× needs {needed:.0f} decoded frames/s; decoding manages about "
+                    f"{capacity:.0f}/s: showing keyframes only")
+        else:
+            return
+        with self._lock:
+            self._keyframes, self._note = True, note
+        log.info("archive %s: %s", self.reader.camera_id, note)
+
+    def _publish_cursor(self, cur: _Cursor) -> None:
+        self._publish(self.reader._materialise(cur))
+
+    def _publish(self, item: ArchiveFrame | ArchiveGap) -> None:
+        self._latest = item
+        self._shown += 1
+        self._published_at = time.monotonic()
+
+    def _wait(self, seconds: float) -> None:
+        if seconds > 0 and self._wake.wait(seconds):
+            self._wake.clear()
+
+
+_ENDED: Final = "the end of the recorded footage: playback goes on if more is recorded"
+
+
+def _check_speed(speed: float) -> None:
+    if not 0 < speed <= SPEEDS[-1]:
+        raise ValueError(f"speed {speed!r} is outside (0, {SPEEDS[-1]:g}]")
