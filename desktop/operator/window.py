@@ -1,0 +1,476 @@
+"""The operator workstation: the hall's cameras beside its warning lights, warnings, queue, cases
+and performance; the status bar says how sync, cameras and recording are doing.
+
+The window drives :class:`app.terminal.Terminal` and never wires parts itself. Nothing here waits
+on the network, the disk or a long query: the terminal's status and the warning snapshot are
+values in memory, read on timers; store reads run on background threads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QInputDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSystemTrayIcon,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from app.terminal import Terminal, TerminalStatus
+from desktop.application import Localization
+from desktop.i18n import fmt
+from desktop.shell.camera_tree import CameraRow, CameraTree
+from desktop.shell.dialogs import AboutDialog, ShortcutsDialog
+from desktop.shell.footage_player import FootagePlayer
+from desktop.shell.status import OfflineBanner, StatusBar, source_state_text
+from desktop.shell.tasks import Background
+from desktop.theme import apply_theme
+from desktop.video.grid import CameraGrid, TileDecoration
+from supervision.store import Store
+from supervision.store.models import OrgUnit, Window
+
+__all__ = ["OperatorWindow", "WindowInfo"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowInfo:
+    """A service window as the screen names it."""
+
+    id: str
+    hall_id: str | None
+    number: str
+    name: str
+    department: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.name}".strip()
+
+
+def load_hall(store: Store) -> tuple[dict[str, WindowInfo], dict[str, str]]:
+    """Windows by id and hall names by id (on a background thread)."""
+    with store.read() as s:
+        windows = {
+            w.id: WindowInfo(w.id, w.hall_id, w.number or "", w.name or "", w.department or "")
+            for w in s.scalars(select(Window).where(Window.deleted.is_(False)))
+        }
+        halls = {o.id: o.name or o.id for o in s.scalars(select(OrgUnit).where(OrgUnit.level == "hall"))}
+    return windows, halls
+
+
+class GridWindow(QWidget):
+    """The grid on its own top-level window (a second monitor, full screen); closing it docks it back."""
+
+    closed = Signal()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.closed.emit()
+        super().closeEvent(event)
+
+
+class OperatorWindow(QMainWindow):
+    """The supervision room's main window over a running terminal."""
+
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        terminal: Terminal,
+        localization: Localization,
+        settings: QSettings,
+        *,
+        theme: str,
+        demo_note: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.terminal = terminal
+        self.localization = localization
+        self.settings = settings
+        self.theme = theme
+        self.demo_note = demo_note
+        self.tz = terminal.tz
+        self.background = Background(self)
+        self.windows: dict[str, WindowInfo] = {}
+        self.halls: dict[str, str] = {}
+        self._status: TerminalStatus | None = None
+        self._generation = -1
+        self._window_filter: str | None = None
+        self._grid_window: GridWindow | None = None
+        self._players: list[FootagePlayer] = []
+        self.setObjectName("OperatorWindow")
+        self._build()
+        self._restore()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start(1000)
+        self._tick()
+        self.background.run(lambda: load_hall(terminal.store), self._hall_loaded, name="load-hall")
+
+    # -- building ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        """Every widget and action, in the current language (rebuilt on a language switch)."""
+        self.setWindowTitle(self._title())
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.banner = OfflineBanner(self.tz, self.terminal.cfg.server.interval, central)
+        layout.addWidget(self.banner)
+        self.grid = CameraGrid(self.terminal.cameras.get, decorations=self._decoration, layout="2x2", parent=central)
+        self.grid.stateChanged.connect(self._save_grid)
+        layout.addWidget(self.grid, 1)
+        self._grid_holder = layout
+        self.setCentralWidget(central)
+
+        self.tree = CameraTree(self)
+        self.tree.camera_activated.connect(self._show_camera)
+        self.tree.set_state_provider(self._camera_state_words)
+        self.tree_dock = self._dock("cameras", self.tr("Cameras"), self.tree, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("panels")
+        self.panels_dock = self._dock("panels", self.tr("Supervision"), self.tabs,
+                                      Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._build_panels()
+
+        status = StatusBar(self.tz, self)
+        self.status_bar = status
+        self.setStatusBar(status)
+        self._build_menus()
+
+    def _build_panels(self) -> None:
+        """The data panels (lights, warnings, queue, cases, performance)."""
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        bar.clear()
+        self._shortcuts: list[tuple[str, str]] = []
+
+        def action(menu: QMenu, text: str, slot: Callable[[], Any], keys: QKeySequence | str | None = None,
+                   *, checkable: bool = False) -> QAction:
+            a = QAction(text, self)
+            a.setCheckable(checkable)
+            if keys is not None:
+                seq = QKeySequence(keys)
+                a.setShortcut(seq)
+                a.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+                self._shortcuts.append((text.replace("&", ""), seq.toString(QKeySequence.SequenceFormat.NativeText)))
+            a.triggered.connect(lambda _checked=False: slot())
+            menu.addAction(a)
+            return a
+
+        file = bar.addMenu(self.tr("&File"))
+        action(file, self.tr("&Quit"), self.close, "Ctrl+Q")
+
+        view = bar.addMenu(self.tr("&View"))
+        layouts = view.addMenu(self.tr("Grid &layout"))
+        names = {"1": self.tr("1 camera"), "2x2": "2 × 2", "3x3": "3 × 3", "4x4": "4 × 4", "5x5": "5 × 5",
+                 "1+5": "1 + 5", "1+7": "1 + 7"}
+        for i, name in enumerate(CameraGrid.layouts()):
+            action(layouts, names.get(name, name), lambda n=name: self.grid.set_layout(n), f"Ctrl+{i + 1}")
+        self.named_menu = view.addMenu(self.tr("&Named layouts"))
+        self.named_menu.aboutToShow.connect(self._fill_named_menu)
+        action(view, self.tr("&Save layout as…"), self._save_named_layout, "Ctrl+S")
+        self.tour_action = action(view, self.tr("&Tour named layouts"), self._toggle_tour, "Ctrl+T", checkable=True)
+        view.addSeparator()
+        action(view, self.tr("&Full screen"), self._toggle_fullscreen, "F11")
+        self.detach_action = action(view, self.tr("&Detach grid to its own window"), self._toggle_detach, "Ctrl+D",
+                                    checkable=True)
+        view.addSeparator()
+        for dock in (self.tree_dock, self.panels_dock, *self._extra_docks()):
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        theme_menu = view.addMenu(self.tr("&Theme"))
+        group = QActionGroup(self)
+        for key, text in (("dark", self.tr("Dark (control room)")), ("light", self.tr("Light"))):
+            a = action(theme_menu, text, lambda k=key: self.set_theme(k), checkable=True)
+            a.setChecked(self.theme == key)
+            group.addAction(a)
+        lang_menu = view.addMenu(self.tr("&Language"))
+        group = QActionGroup(self)
+        for key, text in (("zh_CN", "中文"), ("en", "English")):
+            a = action(lang_menu, text, lambda k=key: self.set_language(k), checkable=True)
+            a.setChecked(self.localization.language == key)
+            group.addAction(a)
+
+        helpm = bar.addMenu(self.tr("&Help"))
+        action(helpm, self.tr("&Keyboard shortcuts"), self._show_shortcuts, "F1")
+        action(helpm, self.tr("&About HallWatch"), lambda: AboutDialog(self).exec())
+
+    def _extra_docks(self) -> list[QDockWidget]:
+        return []
+
+    def _title(self) -> str:
+        title = self.tr("HallWatch — Electronic Supervision")
+        if self.demo_note:
+            title += " — " + fmt(self.tr("demo clock: %1"), self.demo_note)
+        return title
+
+    # -- live settings ------------------------------------------------------------------------------
+    def set_theme(self, theme: str) -> None:
+        """Switch the theme now; the user's pick is saved and wins over the config."""
+        self.theme = theme
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        self.settings.setValue("ui/theme", theme)
+        self.grid.update()
+
+    def set_language(self, language: str) -> None:
+        """Switch the language now: every widget is rebuilt in it, the layout and cameras kept."""
+        if language == self.localization.language:
+            return
+        self._save()
+        self.localization.switch(language)
+        self.settings.setValue("ui/language", language)
+        self._teardown_widgets()
+        self._build()
+        self._restore()
+        if self.windows:
+            self._hall_loaded((self.windows, self.halls), None)
+        self._generation = -1
+        self._tick()
+
+    def _teardown_widgets(self) -> None:
+        self._close_grid_window()
+        self.grid.shutdown()
+        for dock in self.findChildren(QDockWidget):
+            self.removeDockWidget(dock)
+            dock.deleteLater()
+        old = self.centralWidget()
+        old.setParent(None)  # type: ignore[call-overload]
+        old.deleteLater()
+
+    # -- state kept across restarts -----------------------------------------------------------------
+    def _save_grid(self) -> None:
+        self.settings.setValue("operator/grid", json.dumps(self.grid.state(), ensure_ascii=False))
+
+    def _save(self) -> None:
+        self.settings.setValue("operator/geometry", self.saveGeometry())
+        self.settings.setValue("operator/docks", self.saveState())
+        self._save_grid()
+        self.settings.sync()
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("operator/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 960)
+        docks = self.settings.value("operator/docks")
+        if isinstance(docks, QByteArray) and not docks.isEmpty():
+            self.restoreState(docks)
+        raw = self.settings.value("operator/grid")
+        restored = False
+        if isinstance(raw, str) and raw:
+            try:
+                self.grid.restore(json.loads(raw))
+                restored = True
+            except ValueError:
+                log.warning("the saved camera grid is unreadable; starting from the default")
+        if not restored or not any(self.grid.cameras()):
+            self._default_cameras()
+
+    def _default_cameras(self) -> None:
+        """A first start: the first cameras of the registry in a 2×2 grid (then 3×3 for more)."""
+        cams = [c.id for c in self.terminal.cameras.cameras()]
+        layout = "2x2" if len(cams) <= 4 else "3x3" if len(cams) <= 9 else "4x4"
+        self.grid.set_layout(layout)
+        self.grid.set_cameras(cams[:16])
+
+    # -- timers ---------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        st = self.terminal.status()
+        self._status = st
+        self.status_bar.show_status(st)
+        self.banner.show_status(st)
+        self.tree.refresh_states()
+        snap = st.warnings
+        if snap is not None and snap.generation != self._generation:
+            self._generation = snap.generation
+            self._warnings_changed(snap)
+        self.grid.refresh_decorations()
+
+    def _warnings_changed(self, snapshot: Any) -> None:
+        """A new warning snapshot: the panels follow it."""
+
+    # -- the hall ------------------------------------------------------------------------------------
+    def _hall_loaded(self, result: Any, error: str | None) -> None:
+        if error is not None or result is None:
+            log.warning("the hall's windows could not be read: %s", error)
+            return
+        self.windows, self.halls = result
+        rows = []
+        for cam in self.terminal.cameras.cameras():
+            w = self.windows.get(cam.config.window_id or "")
+            hall_id = w.hall_id if w is not None else None
+            rows.append(CameraRow(cam.id, cam.config.name, hall_id, self.halls.get(hall_id or "", ""),
+                                  cam.config.window_id, w.label if w is not None else ""))
+        self.tree.set_rows(rows)
+        self.grid.refresh_decorations()
+
+    def _decoration(self, camera_id: str) -> TileDecoration:
+        cam = self.terminal.cameras.get(camera_id)
+        if cam is None:
+            return TileDecoration()
+        wid = cam.config.window_id
+        w = self.windows.get(wid or "")
+        st = self._status
+        light: str | None = None
+        recording = False
+        if st is not None:
+            if wid:
+                level = st.warnings.by_window.get(wid) if st.warnings is not None else None
+                light = str(level) if level is not None else "green"
+            if st.recording is not None:
+                recording = st.recording.recording(camera_id)
+        return TileDecoration(window_name=w.label if w is not None else None, light=light, recording=recording)
+
+    def _camera_state_words(self, camera_id: str) -> str:
+        cam = self.terminal.cameras.get(camera_id)
+        if cam is None:
+            return ""
+        state = cam.status().state
+        return "" if state.value == "live" else source_state_text(state)
+
+    def _show_camera(self, camera_id: str) -> None:
+        """Put a camera on the selected tile (double-click in the tree)."""
+        self.grid.set_camera(self.grid.selected, camera_id)
+
+    def filter_window(self, window_id: str | None) -> None:
+        """A light was clicked: cameras, warnings, queue and cases show that window only."""
+        self._window_filter = window_id
+        self.tree.filter_window(window_id)
+        if window_id is not None:
+            cams = [c.id for c in self.terminal.cameras.cameras() if c.config.window_id == window_id]
+            if cams:
+                self.grid.set_camera(self.grid.selected, cams[0])
+
+    # -- footage ------------------------------------------------------------------------------------
+    def show_footage(self, window_id: str | None, at: datetime, camera_id: str | None = None) -> None:
+        """The window's camera at an instant (a margin before it), in the footage player."""
+        if camera_id is None:
+            cams = [c for c in self.terminal.cameras.cameras() if window_id and c.config.window_id == window_id]
+            if not cams:
+                QMessageBox.information(self, self.tr("No camera"),
+                                        self.tr("No camera watches this window, so there is no footage to show."))
+                return
+            camera_id = cams[0].id
+        cam = self.terminal.cameras.get(camera_id)
+        name = cam.config.name if cam is not None else camera_id
+        if self.terminal.recording is None:
+            QMessageBox.information(self, self.tr("No footage"), self.tr("This terminal does not record."))
+            return
+        player = FootagePlayer(self.terminal.recording.index, camera_id, name, at, self.tz,
+                               margin=timedelta(seconds=30), parent=self)
+        self._players.append(player)
+        player.finished.connect(lambda _r, p=player: self._players.remove(p) if p in self._players else None)
+        player.show()
+
+    # -- grid actions ------------------------------------------------------------------------------
+    def _fill_named_menu(self) -> None:
+        self.named_menu.clear()
+        names = self.grid.named_layouts()
+        if not names:
+            a = self.named_menu.addAction(self.tr("(none saved yet)"))
+            a.setEnabled(False)
+        for name in names:
+            a = self.named_menu.addAction(name)
+            a.triggered.connect(lambda _c=False, n=name: self.grid.apply_named_layout(n))
+
+    def _save_named_layout(self) -> None:
+        name, ok = QInputDialog.getText(self, self.tr("Save layout"), self.tr("Name of this layout:"))
+        if ok and name.strip():
+            self.grid.save_named_layout(name.strip())
+
+    def _toggle_tour(self) -> None:
+        if self.grid.touring:
+            self.grid.stop_tour()
+        elif len(self.grid.named_layouts()) < 2:
+            QMessageBox.information(self, self.tr("Tour"),
+                                    self.tr("Save at least two named layouts first (View → Save layout as…)."))
+        else:
+            self.grid.start_tour(seconds=10.0)
+        self.tour_action.setChecked(self.grid.touring)
+
+    def _toggle_fullscreen(self) -> None:
+        target: QWidget = self._grid_window if self._grid_window is not None else self
+        if target.isFullScreen():
+            target.showNormal()
+        else:
+            target.showFullScreen()
+
+    def _toggle_detach(self) -> None:
+        if self._grid_window is not None:
+            self._close_grid_window()
+            return
+        win = GridWindow()
+        win.setWindowTitle(self.tr("HallWatch — cameras"))
+        lay = QVBoxLayout(win)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.grid)
+        win.closed.connect(self._close_grid_window)
+        win.resize(1280, 760)
+        win.show()
+        self._grid_window = win
+        self.detach_action.setChecked(True)
+
+    def _close_grid_window(self) -> None:
+        win, self._grid_window = self._grid_window, None
+        if win is None:
+            return
+        self._grid_holder.addWidget(self.grid, 1)
+        self.detach_action.setChecked(False)
+        win.closed.disconnect(self._close_grid_window)
+        win.close()
+        win.deleteLater()
+
+    def _show_shortcuts(self) -> None:
+        ShortcutsDialog([*self._shortcuts, *self.grid.shortcuts()], self).exec()
+
+    # -- closing ------------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save()
+        self._timer.stop()
+        for p in list(self._players):
+            p.close()
+        self._close_grid_window()
+        self.grid.shutdown()
+        self.background.join(2.0)
+        self.quit_requested.emit()
+        super().closeEvent(event)
+
+
+def tray_message(window: QMainWindow, title: str, text: str) -> None:  # pragma: no cover - needs a tray
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        tray = QSystemTrayIcon(window.windowIcon(), window)
+        tray.show()
+        tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10_000)
+        QTimer.singleShot(12_000, tray.deleteLater)
+
