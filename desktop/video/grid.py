@@ -401,6 +401,18 @@ class CameraGrid(QWidget):
             ))
         return out
 
+    def status_text(self, index: int) -> str:
+        """What tile ``index`` says about its camera, in words: the state (with the reason when not
+        live) and how it is decoded when not every frame; "" for an empty tile."""
+        tile = self._tiles[index]
+        if not tile.camera_id:
+            return ""
+        parts = [state_text(tile.state, tile.error) if tile.state is not None else self._placeholder(tile)]
+        words = mode_text(tile.ticket.mode) if tile.ticket is not None else None
+        if words:
+            parts.append(words)
+        return " · ".join(parts)
+
     def decoding(self) -> int:
         """How many tiles hold a display decoder now (acquired or being acquired)."""
         return sum(1 for t in self._tiles if t.ticket is not None)
