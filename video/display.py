@@ -93,11 +93,15 @@ def choose_display(
     return DisplayChoice(stream, DisplayMode.FULL)
 
 
-def fit_size(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:
-    """The largest even size with ``width:height``'s aspect that fits the box, never larger than the source."""
+def fit_size(width: int, height: int, box_width: int, box_height: int, *, upscale: bool = False) -> tuple[int, int]:
+    """The largest even size with ``width:height``'s aspect that fits the box; never larger than the
+    source unless ``upscale`` (a tile shows a small stream filling the tile: made at tile size here,
+    painted 1:1)."""
     if width <= 0 or height <= 0:
         return max(2, box_width) & ~1, max(2, box_height) & ~1
-    scale = min(box_width / width, box_height / height, 1.0)
+    scale = min(box_width / width, box_height / height)
+    if not upscale:
+        scale = min(scale, 1.0)
     return max(2, int(width * scale) & ~1), max(2, int(height * scale) & ~1)
 
 
@@ -382,7 +386,7 @@ class DisplayDecoder:
     def _publish(self, frame: av.VideoFrame, packet: MediaPacket, converter: Converter) -> None:
         with self._lock:
             box = self._box
-        width, height = fit_size(frame.width, frame.height, *box)
+        width, height = fit_size(frame.width, frame.height, *box, upscale=True)
         rows, pixels = converter.convert_rows(frame, width, height)
         self._number += 1
         self._latest = Frame(

@@ -960,7 +960,9 @@ class CameraGrid(QWidget):
             p.fillRect(rect, _EMPTY_TILE if not tile.camera_id else _BACKGROUND)
             message = self._placeholder(tile)
             if message:
-                p.setPen(QColor("#9aa4b1"))
+                colour = {SourceState.FAILED: "#ff8a80", SourceState.RECONNECTING: "#ffd54f",
+                          SourceState.STALLED: "#ffd54f"}.get(tile.state or SourceState.LIVE, "#9aa4b1")
+                p.setPen(QColor(colour))
                 p.drawText(rect.adjusted(8, 8, -8, -8), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                            message)
         if tile.camera_id:

@@ -145,13 +145,17 @@ def test_double_click_maximises_on_the_main_stream_and_back_to_the_sub_stream(
     qtbot.waitUntil(lambda: grid.stats()[0].stream == "main", timeout=2_000)
     painted = _painted(grid, 0)
     qtbot.waitUntil(lambda: _painted(grid, 0) > painted + 3, timeout=5_000)
-    assert grid._tiles[0].frame is not None and grid._tiles[0].frame.width == 320, "the main stream's pixels"
+    ticket = grid._tiles[0].ticket
+    assert ticket is not None and ticket.decoder is not None and ticket.decoder.source is cam.main
+    frame = grid._tiles[0].frame
+    assert frame is not None and frame.width == grid.width() - grid.width() % 2, "made at the tile's size"
     qtbot.waitUntil(lambda: not cam.sub.running, timeout=5_000)  # nobody shows the sub-stream now
 
     qtbot.mouseDClick(grid, Qt.MouseButton.LeftButton, pos=grid.rect().center())
     assert grid.maximised is None
     qtbot.waitUntil(lambda: grid.stats()[0].stream == "sub" and cam.sub.running, timeout=2_000)
-    qtbot.waitUntil(lambda: grid._tiles[0].frame is not None and grid._tiles[0].frame.width == 160, timeout=8_000)
+    qtbot.waitUntil(lambda: (t := grid._tiles[0].ticket) is not None and t.decoder is not None
+                    and t.decoder.source is cam.sub and grid._tiles[0].frame is not None, timeout=8_000)
     qtbot.waitUntil(lambda: cam.main.status().consumers == 0, timeout=5_000)
 
 

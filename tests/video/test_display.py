@@ -52,6 +52,11 @@ def test_fit_size_keeps_aspect_and_never_upscales(
     assert fit_size(*src, *box) == out
 
 
+def test_a_tile_larger_than_its_stream_gets_the_picture_scaled_up_to_fill_it() -> None:
+    assert fit_size(320, 180, 852, 478, upscale=True) == (848, 478)
+    assert fit_size(320, 180, 852, 478) == (320, 180)
+
+
 @pytest.fixture
 def looped(clip: Path) -> Iterator[Source]:
     src = Source(str(clip), SourceOptions(loop=True))
@@ -78,6 +83,8 @@ def test_full_rate_decoder_publishes_bgra_frames_at_tile_size(looped: Source) ->
         assert st.errors == 0 and st.dropped == 0
         d.set_size(240, 240)
         assert wait_for(lambda: (lambda g: g is not None and g.width == 240 and g.height == 134)(d.latest()), 2)
+        d.set_size(1280, 800)  # larger than the stream: made at the tile's size, painted 1:1
+        assert wait_for(lambda: (lambda g: g is not None and g.width == 1280 and g.height == 720)(d.latest()), 2)
 
 
 def test_a_held_frame_is_never_written_again_over_the_next_hundred_frames(looped: Source) -> None:
@@ -191,7 +198,7 @@ def test_camera_connects_its_sub_stream_only_while_displayed(tmp_path: Path) -> 
             assert wait_for(lambda: (lambda f: f is not None and f.width == 320)(grid.latest()), 8)
             big = cam.display(1280, 720, 1, maximised=True)
             assert big.source is cam.main
-            assert wait_for(lambda: (lambda f: f is not None and f.width == 640)(big.latest()), 8)
+            assert wait_for(lambda: (lambda f: f is not None and f.width == 1280)(big.latest()), 8)  # tile size
             cam.release(grid)
             assert not cam.sub.running, "nobody shows the sub-stream: disconnected"
             assert cam.main.running
