@@ -226,6 +226,21 @@ _BAR = QColor(0, 0, 0, 150)
 _DIM = QColor(0, 0, 0, 140)  # over a picture that is not live: never a frozen picture that looks live
 
 
+# A tile more than this much larger than the sub-stream (either side) shows the main stream, as
+# Nx Witness switches up at ×1.34; a sub-stream whose size is not known yet counts as 320×180.
+_SUB_OUTGROWN = 1.34
+_SUB_ASSUMED = (320, 180)
+_MANY_TILES = 16  # above this every tile stays on the sub-stream (Nx: "more than 16 items: all low")
+
+
+def _outgrows_sub(camera: Camera, width: int, height: int, tiles_shown: int) -> bool:
+    if camera.sub is None or tiles_shown > _MANY_TILES:
+        return False
+    info = camera.sub.status().info
+    sub_w, sub_h = (info.width, info.height) if info is not None else _SUB_ASSUMED
+    return width > sub_w * _SUB_OUTGROWN or height > sub_h * _SUB_OUTGROWN
+
+
 def _rects(region: QRegion) -> Iterable[QRect]:
     return cast("Iterable[QRect]", region)  # PySide6 iterates a QRegion's rectangles; its stubs do not say so
 
@@ -582,7 +597,9 @@ class CameraGrid(QWidget):
                 self._drop_ticket(tile)
                 continue
             w, h = max(2, round(tile.rect.width() * dpr)), max(2, round(tile.rect.height() * dpr))
-            maximised = self._maximised == tile.index
+            # The main stream for a maximised tile, and for one much larger than the sub-stream
+            # (the big tile of 1+5): "maximised" is what asks Camera.display for the main stream.
+            maximised = self._maximised == tile.index or _outgrows_sub(camera, w, h, tiles_shown)
             choice = choose_display(w, h, tiles_shown, has_sub=camera.has_sub, maximised=maximised,
                                     override=self._override)
             t = tile.ticket

@@ -19,7 +19,7 @@ from tests.video.camera_servers import CameraFactory
 from tests.video.conftest import rtsp_camera_factory  # noqa: F401  (the real RTSP camera fixture)
 from tests.video.waiting import FAST
 from video.camera import Camera, CameraConfig
-from video.display import DisplayMode
+from video.display import DisplayMode, fit_size
 from video.source import SourceState
 from video.synthetic import CameraSpec, SyntheticCameraServer
 
@@ -62,7 +62,7 @@ def make_grid(qtbot: QtBot) -> Iterator[type[CameraGrid]]:
         g.shutdown()
 
 
-def _show(qtbot: QtBot, grid: CameraGrid, w: int = 660, h: int = 380) -> None:
+def _show(qtbot: QtBot, grid: CameraGrid, w: int = 380, h: int = 220) -> None:
     grid.resize(w, h)
     grid.show()
     qtbot.waitExposed(grid)
@@ -82,7 +82,7 @@ def _painted(grid: CameraGrid, index: int) -> int:
 def test_tiles_paint_moving_video(qtbot: QtBot, hall: dict[str, Camera], make_grid: type[CameraGrid]) -> None:
     grid = make_grid(hall.get, layout="2x2")
     grid.set_cameras(["cam-A01", "cam-A02"])
-    _show(qtbot, grid)
+    _show(qtbot, grid, 660, 380)  # tiles of 329×189: every frame (smaller ones get keyframes only)
     qtbot.waitUntil(lambda: _painted(grid, 0) >= 10 and _painted(grid, 1) >= 10, timeout=10_000)
     first = _tile_pixels(grid, 1)
     # Video moves: the burnt-in clock's milliseconds change from one painted frame to the next.
@@ -90,10 +90,24 @@ def test_tiles_paint_moving_video(qtbot: QtBot, hall: dict[str, Camera], make_gr
     centre = first[first.shape[0] // 2, first.shape[1] // 2, :3]
     assert not np.array_equal(centre, [0x18, 0x14, 0x11]), "a picture, not the empty background"
     stats = grid.stats()
-    assert stats[0].stream == "sub" and stats[1].stream == "main"  # A01 shows its cheap sub-stream
+    assert [s.mode for s in stats[:2]] == [DisplayMode.FULL, DisplayMode.FULL]
     assert stats[2].camera_id is None and stats[2].painted == 0
     n = _painted(grid, 1)
     qtbot.waitUntil(lambda: _painted(grid, 1) >= n + 20, timeout=3_000)  # keeps painting at ~25 fps
+
+
+def test_small_tiles_show_the_sub_stream_and_a_tile_much_larger_than_it_the_main_stream(
+    qtbot: QtBot, hall: dict[str, Camera], make_grid: type[CameraGrid]
+) -> None:
+    grid = make_grid(hall.get, layout="2x2")
+    grid.set_cameras(["cam-A01"])
+    _show(qtbot, grid)  # 380×220: tiles of 189×109 for A01's 160×90 sub-stream
+    qtbot.waitUntil(lambda: _painted(grid, 0) >= 3, timeout=8_000)
+    assert grid.stats()[0].stream == "sub"
+    grid.set_layout("1+5")  # the big tile, 253×146, is over 1.34 × the sub-stream: the main stream
+    qtbot.waitUntil(lambda: grid.stats()[0].stream == "main", timeout=2_000)
+    grid.set_cameras([None, "cam-A01"])  # a small tile: the sub-stream again
+    qtbot.waitUntil(lambda: grid.stats()[1].stream == "sub" and _painted(grid, 1) >= 3, timeout=8_000)
 
 
 def _drop(grid: CameraGrid, index: int, camera_id: str) -> bool:
@@ -148,7 +162,8 @@ def test_double_click_maximises_on_the_main_stream_and_back_to_the_sub_stream(
     ticket = grid._tiles[0].ticket
     assert ticket is not None and ticket.decoder is not None and ticket.decoder.source is cam.main
     frame = grid._tiles[0].frame
-    assert frame is not None and frame.width == grid.width() - grid.width() % 2, "made at the tile's size"
+    assert frame is not None and (frame.width, frame.height) == fit_size(320, 180, grid.width(), grid.height(),
+                                                                         upscale=True), "made at the tile's size"
     qtbot.waitUntil(lambda: not cam.sub.running, timeout=5_000)  # nobody shows the sub-stream now
 
     qtbot.mouseDClick(grid, Qt.MouseButton.LeftButton, pos=grid.rect().center())
