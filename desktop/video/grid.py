@@ -12,6 +12,7 @@ releases every decoder; showing it acquires them again.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import queue
@@ -124,7 +125,14 @@ class _Ticket:
 
 
 class _Broker:
-    """One non-daemon thread running ``camera.display`` / ``camera.release`` in request order."""
+    """One non-daemon thread running ``camera.display`` / ``camera.release`` in request order.
+
+    The thread starts with the first request and ends after a second with nothing to do (so a grid
+    dropped without :meth:`CameraGrid.shutdown` never holds up the interpreter's exit), or on
+    :meth:`shutdown`, which carries out every request made before it.
+    """
+
+    IDLE_EXIT = 1.0  # seconds
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[tuple[str, _Ticket] | None] = queue.SimpleQueue()
@@ -144,25 +152,35 @@ class _Broker:
             return self._pending == 0
 
     def _put(self, item: tuple[str, _Ticket]) -> None:
-        with self._lock:
+        with self._lock:  # the thread decides to end under this lock, seeing an empty queue
             self._pending += 1
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="hallwatch-grid-decoders")
-            self._thread.start()
-        self._queue.put(item)
+            self._queue.put(item)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="hallwatch-grid-decoders")
+                self._thread.start()
 
     def shutdown(self) -> None:
-        """Finish every request made so far (releases included), then end the thread."""
-        if self._thread is None:
-            return
-        self._queue.put(None)
-        self._thread.join()
-        self._thread = None
+        """Carry out every request made so far (releases included), then end the thread."""
+        with self._lock:
+            thread = self._thread
+            if thread is None:
+                return
+            self._queue.put(None)
+        thread.join()
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=self.IDLE_EXIT)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
             if item is None:
+                with self._lock:
+                    self._thread = None
                 return
             what, ticket = item
             try:
@@ -179,6 +197,16 @@ class _Broker:
             finally:
                 with self._lock:
                     self._pending -= 1
+
+
+def _release_all(broker: _Broker, tiles: list[_Tile]) -> None:
+    """Give back every tile's decoder and wait for it (shutdown, or the widget destroyed without it)."""
+    for tile in tiles:
+        if tile.ticket is not None:
+            broker.release(tile.ticket)
+            tile.ticket = None
+            tile.frame = None
+    broker.shutdown()
 
 
 # -- tiles -------------------------------------------------------------------------------------
@@ -316,6 +344,8 @@ class CameraGrid(QWidget):
         self._sync_timer.setInterval(0)
         self._sync_timer.timeout.connect(self._sync_decoders)
         self._watched_window: QWidget | None = None
+        # Destroyed without shutdown(): still give every decoder back (the closure holds no widget).
+        self.destroyed.connect(functools.partial(_release_all, self._broker, self._tiles))
         self._place_tiles()
 
     # -- public: layouts and cameras ---------------------------------------------------------
@@ -565,9 +595,7 @@ class CameraGrid(QWidget):
         self._shut = True
         for timer in (self._frame_timer, self._status_timer, self._tour_timer, self._sync_timer):
             timer.stop()
-        for tile in self._tiles:
-            self._drop_ticket(tile)
-        self._broker.shutdown()
+        _release_all(self._broker, self._tiles)
 
     # -- decoders --------------------------------------------------------------------------------
 

@@ -4,10 +4,12 @@ hidden means no decoding, layouts survive a round trip, a killed camera says so 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
+import shiboken6
 from PySide6.QtCore import QByteArray, QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
@@ -307,3 +309,16 @@ def test_a_killed_camera_shows_reconnecting_on_its_tile_and_comes_back(
     finally:
         grid.shutdown()
         camera.stop()
+
+
+def test_a_grid_destroyed_without_shutdown_still_gives_its_decoders_back(qtbot: QtBot,
+                                                                       hall: dict[str, Camera]) -> None:
+    grid = CameraGrid(hall.get, layout="2x2")
+    grid.set_cameras([None, "cam-A02"])
+    _show(qtbot, grid)
+    qtbot.waitUntil(lambda: _painted(grid, 1) >= 3, timeout=8_000)
+    assert hall["cam-A02"].main.status().consumers == 1
+    shiboken6.delete(grid)
+    qtbot.waitUntil(lambda: hall["cam-A02"].main.status().consumers == 0, timeout=5_000)
+    qtbot.waitUntil(lambda: not any(t.name == "hallwatch-grid-decoders" for t in threading.enumerate()),
+                    timeout=5_000)
