@@ -389,6 +389,23 @@ def cmd_probe(args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
+def cmd_view(args: argparse.Namespace, cfg: Config) -> int:
+    from desktop.video.layouts import parse_grid
+    from desktop.view import run_view
+
+    try:
+        grid = parse_grid(args.grid) if args.grid else None
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError as e:
+        print(f"error: {e}" if args.grid else f"error: --size is WxH, e.g. 1280x720: {args.size!r}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return run_view(args.urls, grid, args.mode, args.seconds, size=(width, height))
+    except ValueError as e:
+        print(f"error: {mask_text(str(e))}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 def cmd_sync(args: argparse.Namespace, cfg: Config) -> int:
     """Sync with the central server: one round (--once) or every [server] interval until interrupted."""
     from app.lock import LockHeld, TerminalLock
@@ -618,6 +635,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--once", action="store_true", help="one round, then exit")
     sp.add_argument("--json", action="store_true", help="with --once: print the round's report as JSON")
     sp.set_defaults(func=cmd_sync)
+
+    sp = sub.add_parser(
+        "view",
+        help="a bare video wall of the given cameras (no server, store or recording)",
+        description="Show the given cameras (rtsp://, http(s)://, rtmp://, files, synthetic://window/A01) in a "
+        "grid, for checking cameras by eye and for benchmarks. Every tile decodes at full rate unless --mode "
+        "keyframes. On exit (window closed, SIGTERM, or after --seconds) prints one line per tile: "
+        "'tile I URL frames=N fps=F' (painted frames; the URL without its password). Exit 1 when a tile "
+        "painted nothing.",
+    )
+    sp.add_argument("urls", nargs="+", metavar="URL")
+    sp.add_argument("--grid", default=None, metavar="CxR", help="columns x rows, e.g. 4x4 (default: fits the URLs)")
+    sp.add_argument("--mode", choices=("full", "keyframes"), default="full", help="decoding (default full)")
+    sp.add_argument("--seconds", type=float, default=None, metavar="N", help="close after N seconds")
+    sp.add_argument("--size", default="1280x720", metavar="WxH", help="window size (default 1280x720)")
+    sp.set_defaults(func=cmd_view)
     return p
 
 

@@ -1,10 +1,11 @@
 """Display decoding: decode a camera only while a tile shows it, at the rate and size the tile needs.
 
 A :class:`DisplayDecoder` is the display's consumer of a :class:`~video.source.Source`. Its own
-thread decodes the packets and converts the newest picture to RGB at the tile's pixel size, into a
-small pool of reused buffers, and publishes it as an immutable :class:`Frame` in a one-slot
-"latest frame" mailbox. The GUI thread reads the mailbox on its paint timer; nothing queues up
-between the decoder and the screen, so latency stays bounded under overload:
+thread decodes the packets and converts the newest picture to BGRA at the tile's pixel size (swscale,
+one scaler per decoder), into a buffer of its own, and publishes it as an immutable :class:`Frame`
+in a one-slot "latest frame" mailbox; a published buffer is never written again. The GUI thread
+reads the mailbox on its paint timer; nothing queues up between the decoder and the screen, so
+latency stays bounded under overload:
 
 - packets the decoder cannot keep up with are dropped by the subscription up to the next keyframe
   (``dropped``);
@@ -17,7 +18,6 @@ and the number of tiles on screen.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -27,7 +27,6 @@ from typing import Literal
 import av
 import av.error
 import av.video.reformatter
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -94,19 +93,31 @@ def choose_display(
     return DisplayChoice(stream, DisplayMode.FULL)
 
 
-def fit_size(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:
-    """The largest even size with ``width:height``'s aspect that fits the box, never larger than the source."""
+def fit_size(width: int, height: int, box_width: int, box_height: int, *, upscale: bool = False) -> tuple[int, int]:
+    """The largest even size with ``width:height``'s aspect that fits the box; never larger than the
+    source unless ``upscale`` (a tile shows a small stream filling the tile: made at tile size here,
+    painted 1:1)."""
     if width <= 0 or height <= 0:
         return max(2, box_width) & ~1, max(2, box_height) & ~1
-    scale = min(box_width / width, box_height / height, 1.0)
+    scale = min(box_width / width, box_height / height)
+    if not upscale:
+        scale = min(scale, 1.0)
     return max(2, int(width * scale) & ~1), max(2, int(height * scale) & ~1)
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """A picture ready to paint. Immutable: ``pixels`` is read-only and never written again."""
+    """A picture ready to paint. Immutable for real: its buffer is made for this frame alone and
+    nothing ever writes it again, so a painter may wrap it (a ``QImage``) for as long as it holds
+    the frame.
 
-    pixels: npt.NDArray[np.uint8]  # height × width × 3, RGB
+    ``rows`` is the whole buffer, ``height`` rows of ``bytes_per_line`` bytes (swscale pads a row to
+    its SIMD alignment); ``pixels`` is the picture in it, ``height × width × 4``, BGRA byte order —
+    ``QImage.Format_RGB32`` on a little-endian machine (alpha is 255).
+    """
+
+    rows: npt.NDArray[np.uint8]  # height × bytes_per_line, read-only, C-contiguous
+    pixels: npt.NDArray[np.uint8]  # height × width × 4 (B, G, R, A), a read-only view into rows
     pts: float | None  # seconds on the stream's clock
     wall: float  # time.time() when its packet arrived from the camera
     capture: float  # time.time() at which the camera took it (estimated from its timestamp)
@@ -122,6 +133,10 @@ class Frame:
     def height(self) -> int:
         return int(self.pixels.shape[0])
 
+    @property
+    def bytes_per_line(self) -> int:
+        return int(self.rows.shape[1])
+
 
 @dataclass(frozen=True, slots=True)
 class DisplayStats:
@@ -134,73 +149,59 @@ class DisplayStats:
     last_error: str | None
 
 
-class _BufferPool:
-    """Reuses RGB buffers once nobody outside the pool holds them (checked by reference count)."""
-
-    def __init__(self) -> None:
-        self._buffers: list[npt.NDArray[np.uint8]] = []
-
-    def take(self, height: int, width: int) -> npt.NDArray[np.uint8]:
-        for i, buf in enumerate(self._buffers):
-            # Held only by the list, the loop variable and getrefcount's argument: free to reuse.
-            if buf.shape[0] == height and buf.shape[1] == width and sys.getrefcount(buf) <= 3:
-                buf.flags.writeable = True
-                return self._buffers[i]
-        self._buffers = [b for b in self._buffers if b.shape[:2] == (height, width)][-3:]
-        buf = np.empty((height, width, 3), np.uint8)
-        self._buffers.append(buf)
-        return buf
+_FULL_RANGE = av.video.reformatter.ColorRange.JPEG
+_LIMITED_RANGE = av.video.reformatter.ColorRange.MPEG
 
 
 class Converter:
-    """YUV → RGB at tile size, into reused buffers.
+    """YUV → RGB at tile size with swscale (PyAV's ``VideoReformatter``), one per stream.
 
-    For 4:2:0 frames (nearly every camera) the three planes are resized with OpenCV straight into
-    one reused I420 buffer at the tile's size, then converted to RGB at that size: cheaper than
-    swscale's combined scale-and-convert, which does the colour maths at the source's size. Other
-    pixel formats go through swscale.
+    The reformatter keeps its scaler context between calls (``frame.reformat()`` would build a new
+    one every time) and scales and converts in one pass on the calling thread. Every call returns
+    a new buffer — the output frame swscale writes into is allocated for that call and never
+    reused — so a published picture is immutable: nothing writes it again, whoever still holds it.
+    Full-range ("JPEG", ``yuvj420p``) pictures keep their levels: the source's range is passed on.
+
+    ``pixel_format``: ``"bgra"`` (the display: ``QImage.Format_RGB32``) or ``"rgb24"``.
     """
 
-    _FAST = frozenset({"yuv420p", "yuvj420p"})
-
-    def __init__(self) -> None:
-        self.pool = _BufferPool()
-        # The I420 buffer at the tile's size and its Y, U and V planes as views into it; made again
-        # only when the size changes.
-        self._i420: npt.NDArray[np.uint8] = np.empty((0, 0), np.uint8)
-        self._i420_planes: tuple[npt.NDArray[np.uint8], ...] = ()
+    def __init__(self, pixel_format: Literal["bgra", "rgb24"] = "rgb24") -> None:
+        self.pixel_format = pixel_format
+        self._channels = 4 if pixel_format == "bgra" else 3
         self._reformatter = av.video.reformatter.VideoReformatter()
 
     def convert(self, frame: av.VideoFrame, width: int, height: int) -> npt.NDArray[np.uint8]:
-        out = self.pool.take(height, width)
-        if frame.format.name in self._FAST and frame.width % 2 == 0 and frame.height % 2 == 0:
-            self._convert_i420(frame, width, height, out)
-        else:
-            rgb = self._reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="AREA")
-            plane = rgb.planes[0]
-            view = np.frombuffer(memoryview(plane), np.uint8).reshape(height, plane.line_size)[:, : width * 3]
-            np.copyto(out, view.reshape(height, width, 3))
-        out.flags.writeable = False
-        return out
+        """The picture at ``width × height``: ``height × width × channels``, read-only."""
+        pixels = self.convert_rows(frame, width, height)[1]
+        if self._channels == 3 and not pixels.flags.c_contiguous:
+            pixels = np.ascontiguousarray(pixels)  # RGB users (the archive) index a packed array
+            pixels.flags.writeable = False
+        return pixels
 
-    def _convert_i420(self, frame: av.VideoFrame, width: int, height: int, out: npt.NDArray[np.uint8]) -> None:
-        if self._i420.shape != (height * 3 // 2, width):
-            self._i420 = np.empty((height * 3 // 2, width), np.uint8)
-            flat = self._i420.reshape(-1)
-            y_size, c_size = width * height, (width // 2) * (height // 2)
-            self._i420_planes = (
-                flat[:y_size].reshape(height, width),
-                flat[y_size : y_size + c_size].reshape(height // 2, width // 2),
-                flat[y_size + c_size : y_size + 2 * c_size].reshape(height // 2, width // 2),
-            )
-        # frame.planes makes new plane objects on every access: once per frame.
-        for plane, target in zip(frame.planes, self._i420_planes, strict=True):
-            src = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
-            if src.shape == target.shape:
-                np.copyto(target, src)
-            else:
-                cv2.resize(src, (target.shape[1], target.shape[0]), dst=target, interpolation=cv2.INTER_LINEAR)
-        cv2.cvtColor(self._i420, cv2.COLOR_YUV2RGB_I420, dst=out)
+    def convert_rows(
+        self, frame: av.VideoFrame, width: int, height: int
+    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+        """The converted buffer as ``(rows, pixels)``: ``height × bytes_per_line`` and the
+        ``height × width × channels`` view into it; both read-only, never written again."""
+        full = frame.format.name.startswith("yuvj") or frame.color_range == _FULL_RANGE
+        out = self._reformatter.reformat(
+            frame,
+            width=width,
+            height=height,
+            format=self.pixel_format,
+            interpolation="BILINEAR",
+            src_color_range=_FULL_RANGE if full else _LIMITED_RANGE,
+            dst_color_range=_FULL_RANGE,
+            threads=1,  # each display decoder has its own thread already
+        )
+        plane = out.planes[0]
+        # The array holds the plane, which holds the frame and its buffer: alive as long as it is.
+        rows = np.frombuffer(memoryview(plane), np.uint8)[: height * plane.line_size].reshape(height, plane.line_size)
+        if out is frame:  # "nothing to do" hands back the caller's own frame: publish a copy
+            rows = rows.copy()
+        rows.flags.writeable = False
+        pixels = rows[:, : width * self._channels].reshape(height, width, self._channels)
+        return rows, pixels
 
 
 class DisplayDecoder:
@@ -236,12 +237,10 @@ class DisplayDecoder:
     def start(self) -> None:
         if self._thread is not None:
             return
-        # Each decoder has its own thread already; OpenCV's pool on top of sixteen of them only
-        # adds contention (measured: a third more CPU per frame).
-        cv2.setNumThreads(1)
         self._stop.clear()
         self._resubscribe()
-        self._thread = threading.Thread(target=self._run, name=f"hallwatch-{self.name}", daemon=True)
+        # Not a daemon: stop() joins it (it never blocks on anything stop() does not wake).
+        self._thread = threading.Thread(target=self._run, name=f"hallwatch-{self.name}")
         self._thread.start()
 
     def stop(self) -> None:
@@ -253,7 +252,8 @@ class DisplayDecoder:
             self._dropped_before += sub.dropped
             sub.close()
         if self._thread is not None:
-            self._thread.join(2)
+            # Closing the subscription wakes its get(); what is left is one batch of decoding.
+            self._thread.join()
             self._thread = None
 
     def __enter__(self) -> DisplayDecoder:
@@ -326,7 +326,7 @@ class DisplayDecoder:
     def _run(self) -> None:
         codec: av.VideoCodecContext | None = None
         info: StreamInfo | None = None
-        converter = Converter()
+        converter = Converter("bgra")  # one per decoder: its scaler context is kept
         while not self._stop.is_set():
             with self._lock:
                 sub = self._sub
@@ -386,10 +386,11 @@ class DisplayDecoder:
     def _publish(self, frame: av.VideoFrame, packet: MediaPacket, converter: Converter) -> None:
         with self._lock:
             box = self._box
-        width, height = fit_size(frame.width, frame.height, *box)
-        pixels = converter.convert(frame, width, height)
+        width, height = fit_size(frame.width, frame.height, *box, upscale=True)
+        rows, pixels = converter.convert_rows(frame, width, height)
         self._number += 1
         self._latest = Frame(
+            rows=rows,
             pixels=pixels,
             pts=packet.seconds,
             wall=packet.wall,

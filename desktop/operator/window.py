@@ -8,6 +8,7 @@ values in memory, read on timers; store reads run on background threads.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -193,7 +194,7 @@ class OperatorWindow(QMainWindow):
         names = {"1": self.tr("1 camera"), "2x2": "2 × 2", "3x3": "3 × 3", "4x4": "4 × 4", "5x5": "5 × 5",
                  "1+5": "1 + 5", "1+7": "1 + 7"}
         for i, name in enumerate(CameraGrid.layouts()):
-            action(layouts, names.get(name, name), lambda n=name: self.grid.set_layout(n), f"Ctrl+{i + 1}")
+            action(layouts, names.get(name, name), functools.partial(self._set_layout, name), f"Ctrl+{i + 1}")
         self.named_menu = view.addMenu(self.tr("&Named layouts"))
         self.named_menu.aboutToShow.connect(self._fill_named_menu)
         action(view, self.tr("&Save layout as…"), self._save_named_layout, "Ctrl+S")
@@ -209,19 +210,22 @@ class OperatorWindow(QMainWindow):
         theme_menu = view.addMenu(self.tr("&Theme"))
         group = QActionGroup(self)
         for key, text in (("dark", self.tr("Dark (control room)")), ("light", self.tr("Light"))):
-            a = action(theme_menu, text, lambda k=key: self.set_theme(k), checkable=True)
+            a = action(theme_menu, text, functools.partial(self.set_theme, key), checkable=True)
             a.setChecked(self.theme == key)
             group.addAction(a)
         lang_menu = view.addMenu(self.tr("&Language"))
         group = QActionGroup(self)
         for key, text in (("zh_CN", "中文"), ("en", "English")):
-            a = action(lang_menu, text, lambda k=key: self.set_language(k), checkable=True)
+            a = action(lang_menu, text, functools.partial(self.set_language, key), checkable=True)
             a.setChecked(self.localization.language == key)
             group.addAction(a)
 
         helpm = bar.addMenu(self.tr("&Help"))
         action(helpm, self.tr("&Keyboard shortcuts"), self._show_shortcuts, "F1")
         action(helpm, self.tr("&About HallWatch"), lambda: AboutDialog(self).exec())
+
+    def _set_layout(self, name: str) -> None:
+        self.grid.set_layout(name)
 
     def _extra_docks(self) -> list[QDockWidget]:
         return []
@@ -263,9 +267,9 @@ class OperatorWindow(QMainWindow):
         for dock in self.findChildren(QDockWidget):
             self.removeDockWidget(dock)
             dock.deleteLater()
-        old = self.centralWidget()
-        old.setParent(None)  # type: ignore[call-overload]
-        old.deleteLater()
+        old = self.takeCentralWidget()
+        if old is not None:
+            old.deleteLater()
 
     # -- state kept across restarts -----------------------------------------------------------------
     def _save_grid(self) -> None:

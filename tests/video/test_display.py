@@ -51,6 +51,11 @@ def test_fit_size_keeps_aspect_and_never_upscales(
     assert fit_size(*src, *box) == out
 
 
+def test_a_tile_larger_than_its_stream_gets_the_picture_scaled_up_to_fill_it() -> None:
+    assert fit_size(320, 180, 852, 478, upscale=True) == (848, 478)
+    assert fit_size(320, 180, 852, 478) == (320, 180)
+
+
 @pytest.fixture
 def looped(clip: Path) -> Iterator[Source]:
     src = Source(str(clip), SourceOptions(loop=True))
@@ -59,23 +64,72 @@ def looped(clip: Path) -> Iterator[Source]:
     src.stop()
 
 
-def test_full_rate_decoder_publishes_immutable_frames_at_tile_size(looped: Source) -> None:
+def test_full_rate_decoder_publishes_bgra_frames_at_tile_size(looped: Source) -> None:
     with DisplayDecoder(looped, width=480, height=300) as d:
         assert wait_for(lambda: d.stats().published >= 25, 5)
         f = d.latest()
         assert f is not None
-        assert f.pixels.shape == (270, 480, 3) and f.pixels.dtype == np.uint8
+        assert f.pixels.shape == (270, 480, 4) and f.pixels.dtype == np.uint8
+        assert f.rows.shape[0] == 270 and f.bytes_per_line >= 480 * 4 and f.rows.flags.c_contiguous
+        assert np.shares_memory(f.rows, f.pixels)
+        assert (f.pixels[..., 3] == 255).all(), "opaque: paints as QImage.Format_RGB32"
         with pytest.raises(ValueError, match="read-only"):
             f.pixels[0, 0, 0] = 1
+        with pytest.raises(ValueError, match="read-only"):
+            f.rows[0, 0] = 1
         assert f.capture <= f.decoded < f.capture + 1, "stamped with when the camera took it"
-        held = f.pixels.copy()
-        time.sleep(0.5)  # many more frames are published meanwhile into reused buffers
-        assert np.array_equal(f.pixels, held), "a frame someone holds is never written again"
-        assert d.latest() is not f
         st = d.stats()
         assert st.errors == 0 and st.dropped == 0
         d.set_size(240, 240)
         assert wait_for(lambda: (lambda g: g is not None and g.width == 240 and g.height == 134)(d.latest()), 2)
+        d.set_size(1280, 800)  # larger than the stream: made at the tile's size, painted 1:1
+        assert wait_for(lambda: (lambda g: g is not None and g.width == 1280 and g.height == 720)(d.latest()), 2)
+
+
+def test_a_held_frame_is_never_written_again_over_the_next_hundred_frames(looped: Source) -> None:
+    """A painter wraps a frame's pixels (a QImage over the buffer) without copying: they must stay
+    as they were while later frames are published. Only a view is kept, not the Frame itself."""
+    with DisplayDecoder(looped, width=320, height=180) as d:
+        assert wait_for(lambda: d.latest() is not None, 5)
+        held = d.latest()
+        assert held is not None
+        first, pixels = held.number, held.pixels[:, :, :3]  # a numpy view, as a painter would slice it
+        raw = memoryview(held.rows)  # and the raw buffer, what a QImage wraps
+        snapshot = bytes(raw)
+        del held
+        seen: set[int] = set()
+
+        def hundred_later() -> bool:
+            f = d.latest()
+            if f is not None and f.number > first:
+                seen.add(f.number)
+            return len(seen) >= 100
+
+        assert wait_for(hundred_later, 15, interval=0.005)
+        assert bytes(raw) == snapshot, "a published frame's buffer was written again"
+        before = np.frombuffer(snapshot, np.uint8).reshape(180, -1)[:, : 320 * 4].reshape(180, 320, 4)
+        assert np.array_equal(pixels, before[:, :, :3])
+        raw.release()
+
+
+def test_full_range_pictures_keep_their_levels() -> None:
+    """A full-range (yuvj420p) grey of Y=16 stays dark grey (16), not black as if it were video range."""
+    import av
+
+    from video.display import Converter
+
+    def grey(fmt: str, y: int) -> av.VideoFrame:
+        frame = av.VideoFrame(64, 36, fmt)
+        for i, plane in enumerate(frame.planes):
+            memoryview(plane).cast("B")[:] = bytes([y if i == 0 else 128]) * plane.buffer_size
+        return frame
+
+    convert = Converter("bgra")
+    full = convert.convert(grey("yuvj420p", 16), 32, 18)
+    limited = convert.convert(grey("yuv420p", 16), 32, 18)
+    assert abs(int(full[5, 5, 2]) - 16) <= 2, full[5, 5]
+    assert int(limited[5, 5, 2]) <= 2, limited[5, 5]
+    assert abs(int(convert.convert(grey("yuvj420p", 235), 32, 18)[5, 5, 2]) - 235) <= 2
 
 
 def test_keyframe_mode_decodes_about_one_picture_per_second(looped: Source) -> None:
@@ -141,7 +195,7 @@ def test_camera_connects_its_sub_stream_only_while_displayed(tmp_path: Path) -> 
             assert wait_for(lambda: (lambda f: f is not None and f.width == 320)(grid.latest()), 8)
             big = cam.display(1280, 720, 1, maximised=True)
             assert big.source is cam.main
-            assert wait_for(lambda: (lambda f: f is not None and f.width == 640)(big.latest()), 8)
+            assert wait_for(lambda: (lambda f: f is not None and f.width == 1280)(big.latest()), 8)  # tile size
             cam.release(grid)
             assert not cam.sub.running, "nobody shows the sub-stream: disconnected"
             assert cam.main.running
