@@ -233,9 +233,43 @@ def stop_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-def cmd_demo(args: argparse.Namespace, cfg: Config) -> int:
-    """The embedded demo: server, simulator, synthetic cameras and recording, then its warnings."""
-    return demo_headless(args, cfg)
+def cmd_window(args: argparse.Namespace, cfg: Config) -> int:
+    """No command: the role's window (operator by default), or ``--demo --headless`` in the console."""
+    if args.demo and args.headless:
+        return demo_headless(args, cfg)
+    if args.role != "operator":
+        print(f"error: the {args.role} window is not available in this version", file=sys.stderr)
+        return EXIT_USAGE
+    from desktop.operator.run import OperatorOptions, run_operator
+
+    return run_operator(cfg, args.data, OperatorOptions(demo=args.demo))
+
+
+def cmd_screenshot(args: argparse.Namespace, cfg: Config) -> int:
+    """Render the role's window offscreen after it has run ``--after`` seconds; write the PNG."""
+    import os
+
+    if args.role != "operator":
+        print(f"error: the {args.role} window is not available in this version", file=sys.stderr)
+        return EXIT_USAGE
+    size = None
+    if args.size:
+        try:
+            w, h = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            print(f"error: --size is WxH, e.g. 1600x900: {args.size!r}", file=sys.stderr)
+            return EXIT_USAGE
+        size = (w, h)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from desktop.operator.run import OperatorOptions, run_operator
+
+    out = Path(args.out).resolve()
+    code = run_operator(cfg, args.data, OperatorOptions(demo=args.demo, language=args.lang, theme=args.theme,
+                                                        screenshot=out, after=args.after, size=size))
+    if code == EXIT_OK:
+        print(f"wrote {out}")
+    return code
 
 
 def demo_headless(args: argparse.Namespace, cfg: Config) -> int:
@@ -512,6 +546,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the embedded demo: a simulated city hall's server, synthetic cameras and recording in DATA/demo",
     )
     p.add_argument(
+        "--role",
+        choices=("operator", "leader"),
+        default="operator",
+        help="which window to open (default: operator)",
+    )
+    p.add_argument(
         "--headless",
         action="store_true",
         help="with --demo: no window; print the warnings, then the status every minute until stopped",
@@ -524,6 +564,19 @@ def build_parser() -> argparse.ArgumentParser:
         help=argparse.SUPPRESS,  # how often --demo --headless and record print the status (default 60 s)
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    sp = sub.add_parser(
+        "screenshot",
+        help="render the window offscreen after it has run a while and write a PNG",
+        description="Open the role's window (with --demo: over the embedded demo) offscreen, let it run "
+        "--after seconds, then write what it shows to OUT.png.",
+    )
+    sp.add_argument("out", metavar="OUT.png")
+    sp.add_argument("--after", type=float, default=10.0, metavar="SECONDS", help="how long to run first (default 10)")
+    sp.add_argument("--size", default=None, metavar="WxH", help="window size, e.g. 1600x900")
+    sp.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="language (default: saved or config)")
+    sp.add_argument("--theme", choices=("dark", "light"), default=None, help="theme (default: saved or config)")
+    sp.set_defaults(func=cmd_screenshot)
 
     sp = sub.add_parser(
         "import",
@@ -664,13 +717,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.data is None:
         args.data = default_data_dir()
-    if args.command is None and not args.demo:
-        parser.print_help()
-        return EXIT_USAGE
-    if args.demo and args.command is None:
-        func = cmd_demo
-    else:
-        func = args.func
+    if args.headless and not args.demo:
+        parser.error("--headless goes with --demo")
+    func = args.func if args.command is not None else cmd_window
     if getattr(args, "at", None) is not None and isinstance(args.at, str):
         try:
             args.at = parse_instant(args.at, cfg.zone)

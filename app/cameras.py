@@ -122,6 +122,13 @@ class CameraRegistry:
             self._started = True
         self.reload()
 
+    def request_stop(self) -> None:
+        """Ask every camera connection to end now (``stop`` joins them)."""
+        with self._lock:
+            cameras = list(self._cameras.values())
+        for c in cameras:
+            c.request_stop()
+
     def stop(self, deadline: float) -> bool:
         with self._lock:
             self._started = False

@@ -107,6 +107,7 @@ class EmbeddedDemo:
 
     def stop(self, deadline: float | None = None) -> bool:
         deadline = deadline if deadline is not None else time.monotonic() + 5
+        self._stop.set()  # the simulator winds down while the terminal stops
         ok = True
         terminal, self.terminal = self.terminal, None
         if terminal is not None:

@@ -203,6 +203,11 @@ class WarningMonitor:
         self._thread = threading.Thread(target=self._run, name="warnings")
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Abandon the pass under way at its next subject (``stop`` joins)."""
+        self._stop.set()
+        self._wake.set()
+
     def stop(self, deadline: float) -> bool:
         """Stop and join the thread before ``deadline`` (``time.monotonic()``). A pass under way is
         abandoned at its next subject (nothing of it is committed); True when the thread ended."""

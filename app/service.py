@@ -123,9 +123,19 @@ class ServiceGroup:
             log.debug("service %s started", s.name)
 
     def stop(self, deadline: float) -> bool:
-        """Stop the started services in reverse order; True when every one stopped in time."""
+        """Stop the started services in reverse order; True when every one stopped in time.
+
+        Services with a ``request_stop()`` are first all asked to stop at once (threads blocked on
+        the network start winding down in parallel), then each is stopped and joined in turn."""
         with self._lock:
             started, self._started = self._started, []
+        for s in reversed(started):
+            request = getattr(s, "request_stop", None)
+            if callable(request):
+                try:
+                    request()
+                except Exception:
+                    log.exception("service %s failed to begin stopping", s.name)
         ok = True
         for s in reversed(started):
             try:

@@ -74,6 +74,10 @@ class SyncService:
     def start(self) -> None:
         self.engine.start()
 
+    def request_stop(self) -> None:
+        """Interrupt waits between retries at once (a request in flight ends at its timeout)."""
+        self.engine.request_stop()
+
     def stop(self, deadline: float) -> bool:
         """A request in flight ends at its read timeout at the latest; the wait stops at ``deadline``."""
         self.engine.stop(max(0.0, deadline - time.monotonic()))

@@ -150,6 +150,7 @@ class WarningsConfig(_Section):
 
 class UiConfig(_Section):
     language: Literal["zh_CN", "en"] = Field("zh_CN", description="user interface language")
+    theme: Literal["dark", "light"] = Field("dark", description="dark control-room theme or light")
 
 
 class Config(_Section):

@@ -269,11 +269,15 @@ class SyncEngine:
         """Run a round as soon as the current one (if any) ends — e.g. right after a local action."""
         self._wake.set()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the worker: waits between retries end at once; a request in flight ends at its timeout."""
+    def request_stop(self) -> None:
+        """Ask the worker to stop without waiting for it (``stop`` waits)."""
         self._stop.set()
         self._wake.set()
         self.client.interrupt()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the worker: waits between retries end at once; a request in flight ends at its timeout."""
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,8 +98,13 @@ class RecordingService:
         with self._lock:
             recorders = list(self.recorders.values())
             self.recorders.clear()
-        for recorder in recorders:
-            recorder.stop()
+        # Closing a segment fsyncs and hashes its file: dozens of cameras close side by side, not in turn.
+        if len(recorders) > 1:
+            with ThreadPoolExecutor(max_workers=min(8, len(recorders)), thread_name_prefix="hallwatch-close") as pool:
+                list(pool.map(Recorder.stop, recorders))
+        else:
+            for recorder in recorders:
+                recorder.stop()
         ok = self.pool.stop(max(0.0, deadline - time.monotonic()))
         t = self._retention_thread
         if t is not None:  # a pass is bounded by the footage's size; it ends at once after

@@ -90,6 +90,7 @@ class OperatorWindow(QMainWindow):
     """The supervision room's main window over a running terminal."""
 
     quit_requested = Signal()
+    cameras_changed = Signal()  # the registry added, replaced or removed a camera (emitted from any thread)
 
     def __init__(
         self,
@@ -122,7 +123,15 @@ class OperatorWindow(QMainWindow):
         self._timer.timeout.connect(self._tick)
         self._timer.start(1000)
         self._tick()
-        self.background.run(lambda: load_hall(terminal.store), self._hall_loaded, name="load-hall")
+        self.cameras_changed.connect(self._reload_hall)
+        terminal.cameras.add_listener(self._registry_changed)
+        self._reload_hall()
+
+    def _registry_changed(self, _change: object) -> None:  # on the thread that changed the registry
+        self.cameras_changed.emit()
+
+    def _reload_hall(self) -> None:
+        self.background.run(lambda: load_hall(self.terminal.store), self._hall_loaded, name="load-hall")
 
     # -- building ---------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -303,7 +312,13 @@ class OperatorWindow(QMainWindow):
 
     def _default_cameras(self) -> None:
         """A first start: the first cameras of the registry in a 2×2 grid (then 3×3 for more)."""
-        cams = [c.id for c in self.terminal.cameras.cameras()]
+        def order(cam: Any) -> tuple[str, str]:
+            w = self.windows.get(cam.config.window_id or "")
+            return (w.label if w is not None else "~", cam.config.name)
+
+        cams = [c.id for c in sorted(self.terminal.cameras.cameras(), key=order)]
+        if not cams:
+            return
         layout = "2x2" if len(cams) <= 4 else "3x3" if len(cams) <= 9 else "4x4"
         self.grid.set_layout(layout)
         self.grid.set_cameras(cams[:16])
@@ -337,6 +352,8 @@ class OperatorWindow(QMainWindow):
             rows.append(CameraRow(cam.id, cam.config.name, hall_id, self.halls.get(hall_id or "", ""),
                                   cam.config.window_id, w.label if w is not None else ""))
         self.tree.set_rows(rows)
+        if not any(self.grid.cameras()):
+            self._default_cameras()
         self.grid.refresh_decorations()
 
     def _decoration(self, camera_id: str) -> TileDecoration:
@@ -460,6 +477,7 @@ class OperatorWindow(QMainWindow):
 
     # -- closing ------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.terminal.cameras.remove_listener(self._registry_changed)
         self._save()
         self._timer.stop()
         for p in list(self._players):
