@@ -82,7 +82,7 @@ class StatusBar(QStatusBar):
         else:
             parts = [fmt(translate("Status", "Sync: %1"), sync_state_text(sy.state))]
             parts.append(fmt(translate("Status", "last success %1"), _local(sy.last_success, tz)))
-            parts.append(translate("Status", "%n action(s) waiting", None, sy.pending_actions))
+            parts.append(fmt(translate("Status", "actions waiting: %1"), sy.pending_actions))
             if sy.offline_since is not None:
                 parts.append(fmt(translate("Status", "offline since %1"), _local(sy.offline_since, tz)))
             words = sync_error_text(sy.error_code) if sy.last_error else ""

@@ -484,6 +484,10 @@
         <translation>上次成功 %1</translation>
     </message>
     <message>
+        <source>actions waiting: %1</source>
+        <translation>待发送操作：%1</translation>
+    </message>
+    <message>
         <source>offline since %1</source>
         <translation>自 %1 起离线</translation>
     </message>
