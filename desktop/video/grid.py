@@ -226,6 +226,7 @@ class _Tile:
     last_painted_at: float | None = None
     state: SourceState | None = None
     error: str | None = None
+    frozen: int | None = None  # seconds without a new picture while "live" (see _frozen_for)
     decoration: TileDecoration = field(default_factory=TileDecoration)
     overlay_key: tuple[Any, ...] = ()
     overlay_top: QImage | None = None
@@ -236,7 +237,7 @@ class _Tile:
         self.painted_number = self.painted = 0
         self.assigned_at = time.monotonic()
         self.first_painted_at = self.last_painted_at = None
-        self.state = self.error = None
+        self.state = self.error = self.frozen = None
         self.overlay_key = ()
 
 
@@ -252,6 +253,8 @@ _GAP = 2  # logical pixels between tiles
 _ACCENT = QColor("#3daee9")
 _BAR = QColor(0, 0, 0, 150)
 _DIM = QColor(0, 0, 0, 140)  # over a picture that is not live: never a frozen picture that looks live
+_FROZEN_AFTER = 3.0  # seconds without a new picture at full rate while the connection is live
+_FROZEN_AFTER_KEYFRAMES = 12.0  # keyframes only: one picture per GOP, up to 10 s on some cameras
 
 
 # A tile more than this much larger than the sub-stream (either side) shows the main stream, as
@@ -453,6 +456,8 @@ class CameraGrid(QWidget):
         if not tile.camera_id:
             return ""
         parts = [state_text(tile.state, tile.error) if tile.state is not None else self._placeholder(tile)]
+        if tile.frozen is not None:
+            parts = [self._frozen_text(tile)]
         words = mode_text(tile.ticket.mode) if tile.ticket is not None else None
         if words:
             parts.append(words)
@@ -687,9 +692,22 @@ class CameraGrid(QWidget):
             source = camera.sub if on_sub and camera.sub is not None else camera.main
             status = source.status()
             decoration = self._decoration(tile.camera_id)
-            if (status.state, status.error, decoration) != (tile.state, tile.error, tile.decoration):
-                tile.state, tile.error, tile.decoration = status.state, status.error, decoration
+            frozen = self._frozen_for(tile, status.state)
+            if (status.state, status.error, decoration, frozen) != (tile.state, tile.error, tile.decoration,
+                                                                     tile.frozen):
+                tile.state, tile.error, tile.decoration, tile.frozen = status.state, status.error, decoration, frozen
                 self.update(tile.rect)
+
+    @staticmethod
+    def _frozen_for(tile: _Tile, state: SourceState) -> int | None:
+        """Whole seconds the picture has not changed while the connection says live (a decoder that
+        cannot decode what arrives), past what the display mode explains; else None."""
+        t, frame = tile.ticket, tile.frame
+        if state is not SourceState.LIVE or t is None or t.decoder is None or frame is None:
+            return None
+        age = time.time() - frame.decoded
+        limit = _FROZEN_AFTER if t.mode is DisplayMode.FULL else _FROZEN_AFTER_KEYFRAMES
+        return int(age) if age > limit else None
 
     def _decoration(self, camera_id: str) -> TileDecoration:
         try:
@@ -999,7 +1017,7 @@ class CameraGrid(QWidget):
                 tile.last_painted_at = now
                 if tile.first_painted_at is None:
                     tile.first_painted_at = now
-            if tile.state is not None and tile.state is not SourceState.LIVE:
+            if (tile.state is not None and tile.state is not SourceState.LIVE) or tile.frozen is not None:
                 p.fillRect(covered, _DIM)
         else:
             p.fillRect(rect, _EMPTY_TILE if not tile.camera_id else _BACKGROUND)
@@ -1032,6 +1050,16 @@ class CameraGrid(QWidget):
             return QCoreApplication.translate("CameraGrid", "connecting…")
         return state_text(tile.state, tile.error)
 
+    @staticmethod
+    def _frozen_text(tile: _Tile) -> str:
+        text = QCoreApplication.translate("CameraGrid", "no new picture for {seconds} s").format(
+            seconds=tile.frozen)
+        decoder = tile.ticket.decoder if tile.ticket is not None else None
+        reason = reason_text(decoder.stats().last_error) if decoder is not None else None
+        if reason:
+            text = QCoreApplication.translate("CameraGrid", "{state}: {reason}").format(state=text, reason=reason)
+        return text
+
     def _title(self, tile: _Tile) -> str:
         camera = self._lookup(tile.camera_id) if tile.camera_id else None
         name = camera.config.name if camera is not None else (tile.camera_id or "")
@@ -1046,6 +1074,9 @@ class CameraGrid(QWidget):
                 return None  # said in the middle of the empty tile
             parts.append(state_text(tile.state, tile.error))
             colour = QColor("#ff8a80") if tile.state is SourceState.FAILED else QColor("#ffd54f")
+        elif tile.frozen is not None:
+            parts.append(self._frozen_text(tile))
+            colour = QColor("#ffd54f")
         elif tile.state is SourceState.LIVE and tile.ticket is not None:
             words = mode_text(tile.ticket.mode)
             if words:

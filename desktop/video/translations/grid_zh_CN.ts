@@ -68,6 +68,10 @@
         <translation>正在连接…</translation>
     </message>
     <message>
+        <source>no new picture for {seconds} s</source>
+        <translation>{seconds} 秒无新画面</translation>
+    </message>
+    <message>
         <source>REC</source>
         <translation>录像</translation>
     </message>
