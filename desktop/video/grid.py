@@ -58,6 +58,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QSizePolicy, QToolTip, QWidget
 
+from desktop.i18n import fmt
 from desktop.video.layouts import LAYOUT_KEYS, MAX_TILES, Layout, layout_named
 from desktop.video.painter import FramePainter, RasterFramePainter
 from desktop.video.states import light_text, mode_text, reason_text, state_text
@@ -1043,7 +1044,7 @@ class CameraGrid(QWidget):
         if not tile.camera_id:
             return QCoreApplication.translate("CameraGrid", "Drag a camera here")
         if self._lookup(tile.camera_id) is None:
-            return QCoreApplication.translate("CameraGrid", "Unknown camera {id}").format(id=tile.camera_id)
+            return fmt(QCoreApplication.translate("CameraGrid", "Unknown camera %1"), tile.camera_id)
         if tile.ticket is not None and tile.ticket.failed:
             return QCoreApplication.translate("CameraGrid", "This camera cannot be shown (details in the log)")
         if tile.state in (None, SourceState.LIVE, SourceState.CONNECTING):
@@ -1052,12 +1053,11 @@ class CameraGrid(QWidget):
 
     @staticmethod
     def _frozen_text(tile: _Tile) -> str:
-        text = QCoreApplication.translate("CameraGrid", "no new picture for {seconds} s").format(
-            seconds=tile.frozen)
+        text = fmt(QCoreApplication.translate("CameraGrid", "no new picture for %1 s"), tile.frozen)
         decoder = tile.ticket.decoder if tile.ticket is not None else None
         reason = reason_text(decoder.stats().last_error) if decoder is not None else None
         if reason:
-            text = QCoreApplication.translate("CameraGrid", "{state}: {reason}").format(state=text, reason=reason)
+            text = fmt(QCoreApplication.translate("CameraGrid", "%1: %2"), text, reason)
         return text
 
     def _title(self, tile: _Tile) -> str:
