@@ -15,7 +15,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.video import CAMERA_MIME, CameraGrid, TileDecoration
+from desktop.video import CAMERA_MIME, LAYOUTS, CameraGrid, TileDecoration, parse_grid
 from desktop.video.states import state_text
 from tests.video.camera_servers import CameraFactory
 from tests.video.conftest import rtsp_camera_factory  # noqa: F401  (the real RTSP camera fixture)
@@ -345,3 +345,18 @@ def test_a_picture_that_stops_while_the_connection_stays_up_is_said_not_live(
         finally:
             grid.shutdown()
             camera.stop()
+
+
+@pytest.mark.parametrize("name", ["1", "2x2", "3x3", "4x4", "5x5", "1+5", "1+7"])
+def test_each_standard_layout_covers_its_grid_once(name: str) -> None:
+    layout = LAYOUTS[name]
+    covered = [(c.column + dc, c.row + dr) for c in layout.cells for dc in range(c.columns) for dr in range(c.rows)]
+    assert sorted(covered) == sorted((x, y) for x in range(layout.columns) for y in range(layout.rows))
+    assert layout.tiles == {"1": 1, "2x2": 4, "3x3": 9, "4x4": 16, "5x5": 25, "1+5": 6, "1+7": 8}[name]
+
+
+def test_grid_sizes_parse_or_say_what_is_wrong() -> None:
+    assert parse_grid("4x4") == LAYOUTS["4x4"] and parse_grid(" 8 × 2 ").tiles == 16
+    for bad in ("4", "0x3", "9x9", "axb"):
+        with pytest.raises(ValueError, match="grid"):
+            parse_grid(bad)
