@@ -43,6 +43,7 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFocusEvent,
     QFontMetrics,
     QHelpEvent,
     QHideEvent,
@@ -252,6 +253,7 @@ _BACKGROUND = QColor("#111418")
 _EMPTY_TILE = QColor("#1c2026")
 _GAP = 2  # logical pixels between tiles
 _ACCENT = QColor("#3daee9")
+_SELECTED_UNFOCUSED = QColor("#5c6773")
 _BAR = QColor(0, 0, 0, 150)
 _DIM = QColor(0, 0, 0, 140)  # over a picture that is not live: never a frozen picture that looks live
 _FROZEN_AFTER = 3.0  # seconds without a new picture at full rate while the connection is live
@@ -326,6 +328,7 @@ class CameraGrid(QWidget):
         self._tour_at = 0
         self._gaps = QRegion()
         self._shut = False
+        self._quiet = False  # set_cameras: one stateChanged at the end
 
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # every pixel is painted by us
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
@@ -395,12 +398,20 @@ class CameraGrid(QWidget):
         self.update(tile.rect)
         if index == self._selected:
             self.selectionChanged.emit(index, camera_id or "")
-        self.stateChanged.emit()
+        if not self._quiet:
+            self.stateChanged.emit()
 
     def set_cameras(self, camera_ids: Sequence[str | None]) -> None:
-        """Fill the tiles in order; the rest are emptied."""
-        for i in range(MAX_TILES):
-            self.set_camera(i, camera_ids[i] if i < len(camera_ids) else None)
+        """Fill the tiles in order; the rest are emptied (one stateChanged for all)."""
+        before = self._camera_list()
+        self._quiet = True
+        try:
+            for i in range(MAX_TILES):
+                self.set_camera(i, camera_ids[i] if i < len(camera_ids) else None)
+        finally:
+            self._quiet = False
+        if self._camera_list() != before:
+            self.stateChanged.emit()
 
     def tile_at(self, pos: QPoint) -> int | None:
         for tile in self._visible_tiles():
@@ -813,6 +824,14 @@ class CameraGrid(QWidget):
             self._schedule_sync()
         return False
 
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.update(self._tiles[self._selected].rect)
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.update(self._tiles[self._selected].rect)
+        super().focusOutEvent(event)
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.LanguageChange):
             for tile in self._tiles:
@@ -1035,8 +1054,9 @@ class CameraGrid(QWidget):
             p.setPen(QPen(_ACCENT, 3, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(rect.adjusted(1, 1, -2, -2))
-        elif tile.index == self._selected and self._maximised is None and self._layout.tiles > 1 and self.hasFocus():
-            p.setPen(QPen(_ACCENT, 2))
+        elif tile.index == self._selected and self._maximised is None and self._layout.tiles > 1:
+            # Where a camera picked in the tree goes: always marked, brighter while the grid has focus.
+            p.setPen(QPen(_ACCENT if self.hasFocus() else _SELECTED_UNFOCUSED, 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(rect.adjusted(1, 1, -1, -1))
 
