@@ -429,12 +429,16 @@ def cmd_view(args: argparse.Namespace, cfg: Config) -> int:
 
     try:
         grid = parse_grid(args.grid) if args.grid else None
-        width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError as e:
-        print(f"error: {e}" if args.grid else f"error: --size is WxH, e.g. 1280x720: {args.size!r}", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return run_view(args.urls, grid, args.mode, args.seconds, size=(width, height))
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"error: --size is WxH, e.g. 1280x720, not {args.size!r}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return run_view(args.urls, grid, args.mode, args.seconds, size=(width, height), language=cfg.ui.language)
     except ValueError as e:
         print(f"error: {mask_text(str(e))}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,17 +12,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import signal
-import socket
 import sys
-from collections.abc import Iterator, Sequence
-from types import FrameType
+from collections.abc import Sequence
 from typing import TextIO
 
-from PySide6.QtCore import QCoreApplication, QSocketNotifier, QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from desktop.application import Localization, SignalWatcher, create_application
 from desktop.video.grid import CameraGrid, TileStats
 from desktop.video.layouts import Layout
 from video.camera import Camera, CameraConfig
@@ -53,42 +51,6 @@ class _Wall(QWidget):
             self.final = self.grid.stats()  # before shutdown forgets the decoders
             self.grid.shutdown()
         super().closeEvent(event)
-
-
-@contextlib.contextmanager
-def _signals_close(window: QWidget) -> Iterator[None]:
-    """SIGTERM and SIGINT close the window from inside the Qt loop: the C-level handler writes to a
-    socket that a QSocketNotifier watches, so the loop wakes and runs the Python handler at once."""
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    old_fd = signal.set_wakeup_fd(writer.fileno())
-    caught: list[int] = []
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        caught.append(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
-
-    def woken() -> None:
-        with contextlib.suppress(OSError):
-            reader.recv(64)
-        QTimer.singleShot(0, window.close)  # after the Python handler has run
-
-    notifier.activated.connect(woken)
-    try:
-        yield
-    finally:
-        notifier.setEnabled(False)
-        notifier.deleteLater()
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-        signal.set_wakeup_fd(old_fd)
-        reader.close()
-        writer.close()
-        if caught:
-            log.info("view: stopped by signal %s", ", ".join(signal.Signals(s).name for s in caught))
 
 
 def _default_layout(count: int) -> Layout:
@@ -130,13 +92,16 @@ def run_view(
     *,
     size: tuple[int, int] = (1280, 720),
     out: TextIO | None = None,
+    language: str = "zh_CN",
 ) -> int:
     """Show ``urls`` in a grid (default: the smallest square that holds them) until the window
     closes, a signal comes or ``seconds`` pass; write a line per tile to ``out`` (stdout). Returns
     0 when every tile painted video, 1 when one did not. Bad arguments: ValueError, saying which."""
     out = out or sys.stdout
     layout, display_mode = _checked(urls, grid, mode, seconds)
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "hallwatch"])
+    app = create_application()
+    localization = Localization(app)
+    localization.switch(language)
     with contextlib.ExitStack() as stack:
         synthetic: SyntheticCameraServer | None = None
         if any(kind_of(u) is SourceKind.SYNTHETIC for u in urls):
@@ -162,11 +127,13 @@ def run_view(
         wall.setWindowTitle(QCoreApplication.translate("VideoWall", "HallWatch video wall"))
         wall.resize(*size)
         stack.callback(view.shutdown)
-        with _signals_close(wall):
-            if seconds is not None:
-                QTimer.singleShot(round(seconds * 1000), wall.close)
-            wall.show()
-            app.exec()
+        # SIGTERM/SIGINT close the window from inside the Qt loop, as closing it by hand does.
+        watcher = SignalWatcher(lambda signum: QTimer.singleShot(0, wall.close))
+        stack.callback(watcher.close)
+        if seconds is not None:
+            QTimer.singleShot(round(seconds * 1000), wall.close)
+        wall.show()
+        app.exec()
         final = wall.final if wall.final is not None else view.stats()
         view.shutdown()
     for line in tile_lines(urls, final):

@@ -43,6 +43,7 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFocusEvent,
     QFontMetrics,
     QHelpEvent,
     QHideEvent,
@@ -58,6 +59,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QSizePolicy, QToolTip, QWidget
 
+from desktop.i18n import fmt
 from desktop.video.layouts import LAYOUT_KEYS, MAX_TILES, Layout, layout_named
 from desktop.video.painter import FramePainter, RasterFramePainter
 from desktop.video.states import light_text, mode_text, reason_text, state_text
@@ -226,6 +228,7 @@ class _Tile:
     last_painted_at: float | None = None
     state: SourceState | None = None
     error: str | None = None
+    frozen: int | None = None  # seconds without a new picture while "live" (see _frozen_for)
     decoration: TileDecoration = field(default_factory=TileDecoration)
     overlay_key: tuple[Any, ...] = ()
     overlay_top: QImage | None = None
@@ -236,7 +239,7 @@ class _Tile:
         self.painted_number = self.painted = 0
         self.assigned_at = time.monotonic()
         self.first_painted_at = self.last_painted_at = None
-        self.state = self.error = None
+        self.state = self.error = self.frozen = None
         self.overlay_key = ()
 
 
@@ -250,8 +253,11 @@ _BACKGROUND = QColor("#111418")
 _EMPTY_TILE = QColor("#1c2026")
 _GAP = 2  # logical pixels between tiles
 _ACCENT = QColor("#3daee9")
+_SELECTED_UNFOCUSED = QColor("#5c6773")
 _BAR = QColor(0, 0, 0, 150)
 _DIM = QColor(0, 0, 0, 140)  # over a picture that is not live: never a frozen picture that looks live
+_FROZEN_AFTER = 3.0  # seconds without a new picture at full rate while the connection is live
+_FROZEN_AFTER_KEYFRAMES = 12.0  # keyframes only: one picture per GOP, up to 10 s on some cameras
 
 
 # A tile more than this much larger than the sub-stream (either side) shows the main stream, as
@@ -322,6 +328,7 @@ class CameraGrid(QWidget):
         self._tour_at = 0
         self._gaps = QRegion()
         self._shut = False
+        self._quiet = False  # set_cameras: one stateChanged at the end
 
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # every pixel is painted by us
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
@@ -391,12 +398,20 @@ class CameraGrid(QWidget):
         self.update(tile.rect)
         if index == self._selected:
             self.selectionChanged.emit(index, camera_id or "")
-        self.stateChanged.emit()
+        if not self._quiet:
+            self.stateChanged.emit()
 
     def set_cameras(self, camera_ids: Sequence[str | None]) -> None:
-        """Fill the tiles in order; the rest are emptied."""
-        for i in range(MAX_TILES):
-            self.set_camera(i, camera_ids[i] if i < len(camera_ids) else None)
+        """Fill the tiles in order; the rest are emptied (one stateChanged for all)."""
+        before = self._camera_list()
+        self._quiet = True
+        try:
+            for i in range(MAX_TILES):
+                self.set_camera(i, camera_ids[i] if i < len(camera_ids) else None)
+        finally:
+            self._quiet = False
+        if self._camera_list() != before:
+            self.stateChanged.emit()
 
     def tile_at(self, pos: QPoint) -> int | None:
         for tile in self._visible_tiles():
@@ -453,6 +468,8 @@ class CameraGrid(QWidget):
         if not tile.camera_id:
             return ""
         parts = [state_text(tile.state, tile.error) if tile.state is not None else self._placeholder(tile)]
+        if tile.frozen is not None:
+            parts = [self._frozen_text(tile)]
         words = mode_text(tile.ticket.mode) if tile.ticket is not None else None
         if words:
             parts.append(words)
@@ -687,9 +704,22 @@ class CameraGrid(QWidget):
             source = camera.sub if on_sub and camera.sub is not None else camera.main
             status = source.status()
             decoration = self._decoration(tile.camera_id)
-            if (status.state, status.error, decoration) != (tile.state, tile.error, tile.decoration):
-                tile.state, tile.error, tile.decoration = status.state, status.error, decoration
+            frozen = self._frozen_for(tile, status.state)
+            if (status.state, status.error, decoration, frozen) != (tile.state, tile.error, tile.decoration,
+                                                                     tile.frozen):
+                tile.state, tile.error, tile.decoration, tile.frozen = status.state, status.error, decoration, frozen
                 self.update(tile.rect)
+
+    @staticmethod
+    def _frozen_for(tile: _Tile, state: SourceState) -> int | None:
+        """Whole seconds the picture has not changed while the connection says live (a decoder that
+        cannot decode what arrives), past what the display mode explains; else None."""
+        t, frame = tile.ticket, tile.frame
+        if state is not SourceState.LIVE or t is None or t.decoder is None or frame is None:
+            return None
+        age = time.time() - frame.decoded
+        limit = _FROZEN_AFTER if t.mode is DisplayMode.FULL else _FROZEN_AFTER_KEYFRAMES
+        return int(age) if age > limit else None
 
     def _decoration(self, camera_id: str) -> TileDecoration:
         try:
@@ -793,6 +823,14 @@ class CameraGrid(QWidget):
         if watched is self._watched_window and event.type() == QEvent.Type.WindowStateChange:
             self._schedule_sync()
         return False
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.update(self._tiles[self._selected].rect)
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.update(self._tiles[self._selected].rect)
+        super().focusOutEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.LanguageChange):
@@ -999,7 +1037,7 @@ class CameraGrid(QWidget):
                 tile.last_painted_at = now
                 if tile.first_painted_at is None:
                     tile.first_painted_at = now
-            if tile.state is not None and tile.state is not SourceState.LIVE:
+            if (tile.state is not None and tile.state is not SourceState.LIVE) or tile.frozen is not None:
                 p.fillRect(covered, _DIM)
         else:
             p.fillRect(rect, _EMPTY_TILE if not tile.camera_id else _BACKGROUND)
@@ -1016,8 +1054,9 @@ class CameraGrid(QWidget):
             p.setPen(QPen(_ACCENT, 3, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(rect.adjusted(1, 1, -2, -2))
-        elif tile.index == self._selected and self._maximised is None and self._layout.tiles > 1 and self.hasFocus():
-            p.setPen(QPen(_ACCENT, 2))
+        elif tile.index == self._selected and self._maximised is None and self._layout.tiles > 1:
+            # Where a camera picked in the tree goes: always marked, brighter while the grid has focus.
+            p.setPen(QPen(_ACCENT if self.hasFocus() else _SELECTED_UNFOCUSED, 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(rect.adjusted(1, 1, -1, -1))
 
@@ -1025,12 +1064,21 @@ class CameraGrid(QWidget):
         if not tile.camera_id:
             return QCoreApplication.translate("CameraGrid", "Drag a camera here")
         if self._lookup(tile.camera_id) is None:
-            return QCoreApplication.translate("CameraGrid", "Unknown camera {id}").format(id=tile.camera_id)
+            return fmt(QCoreApplication.translate("CameraGrid", "Unknown camera %1"), tile.camera_id)
         if tile.ticket is not None and tile.ticket.failed:
             return QCoreApplication.translate("CameraGrid", "This camera cannot be shown (details in the log)")
         if tile.state in (None, SourceState.LIVE, SourceState.CONNECTING):
             return QCoreApplication.translate("CameraGrid", "connecting…")
         return state_text(tile.state, tile.error)
+
+    @staticmethod
+    def _frozen_text(tile: _Tile) -> str:
+        text = fmt(QCoreApplication.translate("CameraGrid", "no new picture for %1 s"), tile.frozen)
+        decoder = tile.ticket.decoder if tile.ticket is not None else None
+        reason = reason_text(decoder.stats().last_error) if decoder is not None else None
+        if reason:
+            text = fmt(QCoreApplication.translate("CameraGrid", "%1: %2"), text, reason)
+        return text
 
     def _title(self, tile: _Tile) -> str:
         camera = self._lookup(tile.camera_id) if tile.camera_id else None
@@ -1046,6 +1094,9 @@ class CameraGrid(QWidget):
                 return None  # said in the middle of the empty tile
             parts.append(state_text(tile.state, tile.error))
             colour = QColor("#ff8a80") if tile.state is SourceState.FAILED else QColor("#ffd54f")
+        elif tile.frozen is not None:
+            parts.append(self._frozen_text(tile))
+            colour = QColor("#ffd54f")
         elif tile.state is SourceState.LIVE and tile.ticket is not None:
             words = mode_text(tile.ticket.mode)
             if words:

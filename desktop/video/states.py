@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication
 
+from desktop.i18n import fmt
 from video.display import DisplayMode
 from video.source import SourceState
 
@@ -48,12 +49,12 @@ _REASONS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
         "CameraGrid", "the camera refused access"))),
     (re.compile(r"no stream at this address"), _fixed(lambda: QCoreApplication.translate(
         "CameraGrid", "no stream at this address"))),
-    (re.compile(r"no video for ([\d.]+) s"), lambda m: QCoreApplication.translate(
-        "CameraGrid", "no video for {seconds} s").format(seconds=m.group(1))),
-    (re.compile(r"no answer within ([\d.]+) s"), lambda m: QCoreApplication.translate(
-        "CameraGrid", "no answer within {seconds} s").format(seconds=m.group(1))),
-    (re.compile(r"connection refused: nothing is listening at (\S+)"), lambda m: QCoreApplication.translate(
-        "CameraGrid", "connection refused: nothing listens at {address}").format(address=m.group(1))),
+    (re.compile(r"no video for ([\d.]+) s"), lambda m: fmt(QCoreApplication.translate(
+        "CameraGrid", "no video for %1 s"), m.group(1))),
+    (re.compile(r"no answer within ([\d.]+) s"), lambda m: fmt(QCoreApplication.translate(
+        "CameraGrid", "no answer within %1 s"), m.group(1))),
+    (re.compile(r"connection refused: nothing is listening at (\S+)"), lambda m: fmt(QCoreApplication.translate(
+        "CameraGrid", "connection refused: nothing listens at %1"), m.group(1))),
     (re.compile(r"connection was cut"), _fixed(lambda: QCoreApplication.translate(
         "CameraGrid", "the connection was cut"))),
     (re.compile(r"closed the stream"), _fixed(lambda: QCoreApplication.translate(
@@ -91,7 +92,7 @@ def state_text(state: SourceState, error: str | None = None) -> str:
                                              SourceState.ENDED) else None
     if reason is None:
         return words
-    return QCoreApplication.translate("CameraGrid", "{state}: {reason}").format(state=words, reason=reason)
+    return fmt(QCoreApplication.translate("CameraGrid", "%1: %2"), words, reason)
 
 
 def mode_text(mode: DisplayMode) -> str | None:

@@ -15,14 +15,14 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.video import CAMERA_MIME, CameraGrid, TileDecoration
+from desktop.video import CAMERA_MIME, LAYOUTS, CameraGrid, TileDecoration, parse_grid
 from desktop.video.states import state_text
 from tests.video.camera_servers import CameraFactory
 from tests.video.conftest import rtsp_camera_factory  # noqa: F401  (the real RTSP camera fixture)
 from tests.video.waiting import FAST
 from video.camera import Camera, CameraConfig
 from video.display import DisplayMode, fit_size
-from video.source import SourceState
+from video.source import SourceOptions, SourceState
 from video.synthetic import CameraSpec, SyntheticCameraServer
 
 
@@ -322,3 +322,41 @@ def test_a_grid_destroyed_without_shutdown_still_gives_its_decoders_back(qtbot: 
     qtbot.waitUntil(lambda: hall["cam-A02"].main.status().consumers == 0, timeout=5_000)
     qtbot.waitUntil(lambda: not any(t.name == "hallwatch-grid-decoders" for t in threading.enumerate()),
                     timeout=5_000)
+
+
+def test_a_picture_that_stops_while_the_connection_stays_up_is_said_not_live(
+    qtbot: QtBot, make_grid: type[CameraGrid]
+) -> None:
+    """Never a frozen picture that looks live: with the camera's stall watchdog far off (30 s), a
+    camera that stops sending shows "no new picture" after 3 s, dimmed; it comes back by itself."""
+    with SyntheticCameraServer({"a": CameraSpec("A", width=320, height=180)}) as server:
+        camera = Camera(CameraConfig("a", "A", server.url("a")), SourceOptions(stall_after=30, open_timeout=4))
+        camera.start()
+        try:
+            grid = make_grid({"a": camera}.get, layout="1")
+            grid.set_camera(0, "a")
+            _show(qtbot, grid)
+            qtbot.waitUntil(lambda: grid.status_text(0) == "live" and _painted(grid, 0) >= 5, timeout=8_000)
+            server.freeze("a", True)
+            qtbot.waitUntil(lambda: grid.status_text(0).startswith("no new picture for "), timeout=6_000)
+            assert camera.status().state is SourceState.LIVE
+            server.freeze("a", False)
+            qtbot.waitUntil(lambda: grid.status_text(0) == "live", timeout=8_000)
+        finally:
+            grid.shutdown()
+            camera.stop()
+
+
+@pytest.mark.parametrize("name", ["1", "2x2", "3x3", "4x4", "5x5", "1+5", "1+7"])
+def test_each_standard_layout_covers_its_grid_once(name: str) -> None:
+    layout = LAYOUTS[name]
+    covered = [(c.column + dc, c.row + dr) for c in layout.cells for dc in range(c.columns) for dr in range(c.rows)]
+    assert sorted(covered) == sorted((x, y) for x in range(layout.columns) for y in range(layout.rows))
+    assert layout.tiles == {"1": 1, "2x2": 4, "3x3": 9, "4x4": 16, "5x5": 25, "1+5": 6, "1+7": 8}[name]
+
+
+def test_grid_sizes_parse_or_say_what_is_wrong() -> None:
+    assert parse_grid("4x4") == LAYOUTS["4x4"] and parse_grid(" 8 × 2 ").tiles == 16
+    for bad in ("4", "0x3", "9x9", "axb"):
+        with pytest.raises(ValueError, match="grid"):
+            parse_grid(bad)
