@@ -124,7 +124,7 @@ class Recorder:
         failed = sum(self.failures.values())
         lag = sorted(self.issue_lag)
         out["requests_issued_in_window"] = total
-        out["requests_per_s"] = round(total / seconds, 1)
+        out["requests_per_s"] = round(total / seconds, 1) if seconds != float("inf") else None
         out["failure_rate"] = round(failed / total, 4) if total else None
         out["failures"] = dict(self.failure_kinds)
         out["round_issue_lag_p99_ms"] = round(lag[min(len(lag) - 1, int(0.99 * len(lag)))] * 1000, 1) if lag else None

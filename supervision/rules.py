@@ -22,11 +22,9 @@ the next day on.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -226,25 +224,6 @@ _ONE_DAY = timedelta(days=1)
 
 def _start_of_day(d: date, tz: ZoneInfo) -> datetime:
     return end_of_day(d - _ONE_DAY, tz)  # end_of_day is memoised
-
-
-@contextmanager
-def _gc_paused(n: int, *, long_lived: bool) -> Iterator[None]:
-    """Pause the cyclic GC while building ``n`` values in bulk: the values hold no cycles, and
-    collections triggered by the allocations would cost a fifth of the pass. Long-lived values
-    (the per-case facts) are then frozen out of the collector's sight; transient ones (a pass's
-    warnings) are not, so nothing else in the process is frozen on every pass."""
-    if n < 10_000 or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        # Refcounting still frees frozen values when they are replaced.
-        if long_lived:
-            gc.freeze()
-        gc.enable()
 
 
 def _stage_findings(
@@ -654,9 +633,7 @@ class Evaluator:
         self.stats = EvalStats()
 
     def set_cases(self, cases: Iterable[Case]) -> None:
-        cases = cases if isinstance(cases, list | tuple) else list(cases)
-        with _gc_paused(len(cases), long_lived=True):
-            self._set_cases(cases)
+        self._set_cases(cases)
 
     def _set_cases(self, cases: Iterable[Case]) -> None:
         facts, types, cal, tz, rules = self._facts, self.case_types, self.cal, self.tz, self.rules
@@ -787,8 +764,7 @@ class Evaluator:
 
     def evaluate(self, at: datetime, *, case_ids: Iterable[str] | None = None) -> list[DerivedWarning]:
         """Every warning in force at ``at`` (or those of the given cases only)."""
-        with _gc_paused(len(self._facts) if case_ids is None else 0, long_lived=False):
-            return self._evaluate(at, case_ids)
+        return self._evaluate(at, case_ids)
 
     def _evaluate(self, at: datetime, case_ids: Iterable[str] | None) -> list[DerivedWarning]:
         out: list[DerivedWarning] = []
