@@ -80,7 +80,7 @@ def _money(v: Any) -> Any:
     return v
 
 
-def _valid_text(v: str) -> str:
+def valid_text(v: str) -> str:
     """Text is stored as text: valid Unicode (no lone surrogate such as "\\ud800", which JSON
     escapes can carry) and no NUL character (PostgreSQL cannot hold one; SQLite would)."""
     if not v.isascii():
@@ -94,8 +94,8 @@ def _valid_text(v: str) -> str:
 
 
 Money = Annotated[Decimal, BeforeValidator(_money)]
-Id = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_valid_text)]
-Text = Annotated[StrictStr, AfterValidator(_valid_text)]
+Id = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(valid_text)]
+Text = Annotated[StrictStr, AfterValidator(valid_text)]
 Days = Annotated[StrictInt, Field(ge=0, le=3650)]
 #: seq and version are 63-bit: they fit a signed 64-bit column in every store.
 MAX_INT63 = 2**63 - 1

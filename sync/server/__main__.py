@@ -47,6 +47,7 @@ def _serve(args: argparse.Namespace, store: CentralStore) -> int:
     import uvicorn
 
     from sync.server.app import create_app
+    from sync.server.protocol import guarded_protocol
 
     if bool(args.certfile) != bool(args.keyfile):
         log.error("--certfile and --keyfile go together")
@@ -67,6 +68,7 @@ def _serve(args: argparse.Namespace, store: CentralStore) -> int:
         log_config=None,
         lifespan="off",
         ws="none",
+        http=guarded_protocol(),  # h11 with read timeouts, a cap per address, JSON error bodies
         timeout_graceful_shutdown=2,
         ssl_certfile=args.certfile,
         ssl_keyfile=args.keyfile,

@@ -1,7 +1,7 @@
 """``POST /actions``: validating each action, the warning state machine, the audit rows.
 
-Each action gets exactly one result, in order: ``applied``, ``duplicate`` (its id was received
-before — ids are kept for good) or ``rejected`` with a code:
+Each action gets exactly one result, in order: ``applied``, ``duplicate`` (this terminal sent
+this id, with this content, before — ids are kept for good) or ``rejected`` with a code:
 
 ===================  ===================================================================
 ``invalid``          not a well-formed action of a known type (the message names the field)
@@ -11,7 +11,14 @@ before — ids are kept for good) or ``rejected`` with a code:
 ``forbidden``        the subject lies outside the terminal's scope
 ``superseded``       another action got there first (the warning is already acknowledged
                      or disposed), or the warning has risen/been raised again since
+``id_reused``        this terminal sent this id before with other content (the HTTP status
+                     409's meaning, per action): it is neither applied nor dropped silently
 ===================  ===================================================================
+
+Idempotency ids are unique per terminal: the key is (terminal, id). Another terminal's id is no
+concern of this one's: its action is applied on its own. (The record an applied action publishes
+is named after the action id; when another terminal's action already took that record id, it is
+named ``<id>@<terminal id>``.)
 
 Warning lifecycle per key, as on the terminals: ``active → acknowledged → disposed``; disposing
 straight from active is allowed. The first valid transition wins: all actions are applied one at
@@ -30,25 +37,35 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeGuard
+from typing import Annotated, Any, Literal, NamedTuple, TypeGuard
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy import insert, select, update
 
-from supervision.records import BookmarkData, DispositionData
+from supervision.records import BookmarkData, DispositionData, valid_text
+from sync.server.hostile import clean
 from sync.server.schema import actions, warning_states
 from sync.server.scope import split_warning_key, within
-
-if TYPE_CHECKING:
-    from sync.server.store import Terminal, WriteTx
+from sync.server.store import MAX_ACTIONS, CentralStore, Refusal, Terminal, WriteTx
 
 log = logging.getLogger(__name__)
 
 # An action's `at` further ahead of the server's clock than this is a wrong terminal clock.
 MAX_CLOCK_AHEAD = timedelta(hours=12)
 
-Id = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-Note = Annotated[StrictStr, Field(max_length=10_000)]
+# Text fields refuse a NUL (PostgreSQL cannot store one) and lone surrogates, as records do.
+Text = Annotated[StrictStr, AfterValidator(valid_text)]
+Id = Annotated[Text, Field(min_length=1, max_length=200)]
+Note = Annotated[Text, Field(max_length=10_000)]
 
 
 def _not_blank(v: str) -> str:
@@ -61,15 +78,15 @@ class _Action(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     id: Id
-    type: StrictStr
+    type: Text
     at: AwareDatetime
-    by: Annotated[StrictStr, Field(max_length=200)] = ""
+    by: Annotated[Text, Field(max_length=200)] = ""
     note: Note = ""
 
 
 class _WarningAction(_Action):
-    warning: Annotated[StrictStr, Field(min_length=3, max_length=500)]
-    by: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    warning: Annotated[Text, Field(min_length=3, max_length=500)]
+    by: Annotated[Text, Field(min_length=1, max_length=200)]
     # HallWatch extension: when the warning reached the level the operator saw (names the episode
     # where the server cannot evaluate the warning itself).
     since: AwareDatetime | None = None
@@ -125,10 +142,22 @@ class _Rejected(Exception):
         self.message = message
 
 
+def apply_actions(store: CentralStore, terminal: Terminal, batch: Sequence[Any]) -> list[dict[str, Any]]:
+    """Apply a batch of actions in order, one durable transaction; one result per action.
+
+    ``Refusal`` 413 above ``MAX_ACTIONS``; 403 for a leader's ``warning.*`` actions.
+    """
+    refuse_batch(terminal, batch, MAX_ACTIONS)
+    with store.write() as tx:
+        tx.lock()  # one action at a time, server-wide: the first valid transition wins
+        scope = tx.scope_path(terminal.scope)
+        results = apply_batch(tx, terminal, scope, batch)
+        tx.finish()
+    return results
+
+
 def refuse_batch(terminal: Terminal, batch: Sequence[Any], max_actions: int) -> None:
     """Refusals of a whole request: too many actions (413), a leader's warning.* (403)."""
-    from sync.server.store import Refusal
-
     if len(batch) > max_actions:
         raise Refusal(413, "too_many_actions", f"{len(batch)} actions: at most {max_actions} a request")
     if terminal.role == "leader":
@@ -139,11 +168,23 @@ def refuse_batch(terminal: Terminal, batch: Sequence[Any], max_actions: int) -> 
 
 
 class _Received(NamedTuple):
-    """What became of an action id received before."""
+    """What became of an action id received before from this terminal."""
 
     status: str
     code: str | None
     received_at: datetime
+    payload: str  # the action as received (JSON), to tell a resend from a reused id
+
+
+def _payload(raw: Any) -> str:
+    return json.dumps(raw, ensure_ascii=False, default=str)
+
+
+def _same_content(raw: Any, stored: str) -> bool:
+    try:
+        return bool(json.loads(_payload(raw)) == json.loads(stored))
+    except ValueError:
+        return False
 
 
 def apply_batch(tx: WriteTx, terminal: Terminal, scope: str, batch: Sequence[Any]) -> list[dict[str, Any]]:
@@ -153,13 +194,15 @@ def apply_batch(tx: WriteTx, terminal: Terminal, scope: str, batch: Sequence[Any
     received: dict[str, _Received] = {}
     if ids:
         a = actions.c
-        q = select(a.id, a.status, a.code, a.received_at).where(a.id.in_(ids))
-        received = {x.id: _Received(x.status, x.code, x.received_at) for x in tx.c.execute(q)}
+        q = select(a.id, a.status, a.code, a.received_at, a.payload).where(
+            a.terminal_id == terminal.id, a.id.in_(ids))
+        received = {x.id: _Received(x.status, x.code, x.received_at, x.payload) for x in tx.c.execute(q)}
     return [apply_action(tx, terminal, scope, raw, received) for raw in batch]
 
 
 def _valid_id(aid: object) -> TypeGuard[str]:
-    return isinstance(aid, str) and 1 <= len(aid) <= 200
+    """An id is 1 to 200 characters of text (no NUL; lone surrogates never get this far)."""
+    return isinstance(aid, str) and 1 <= len(aid) <= 200 and "\x00" not in aid
 
 
 def apply_action(
@@ -173,9 +216,18 @@ def apply_action(
             "id": aid if isinstance(aid, str) else None,
             "status": "rejected",
             "code": "invalid",
-            "message": "an action needs an id: a string of 1 to 200 characters",
+            "message": "an action needs an id: a string of 1 to 200 characters, without NUL",
         }
     prev = received.get(aid)
+    if prev is not None and not _same_content(raw, prev.payload):
+        log.warning("action id %s from %s reused for other content: rejected", clean(aid), terminal.id)
+        return {
+            "id": aid,
+            "status": "rejected",
+            "code": "id_reused",
+            "message": f"this terminal sent the id {aid!r} before, at {prev.received_at.isoformat()}, for another "
+            "action: an id names one action; give this one a new id",
+        }
     if prev is not None:
         original: dict[str, Any] = {"status": prev.status}
         if prev.code:
@@ -187,6 +239,7 @@ def apply_action(
             "original": original,
         }
     rtype = raw.get("type") if isinstance(raw, dict) else None
+    payload = _payload(raw)
     warning: str | None = None
     try:
         action = _validate(raw)
@@ -202,20 +255,21 @@ def apply_action(
             id=aid,
             terminal_id=terminal.id,
             terminal=terminal.name,
-            type=rtype if isinstance(rtype, str) else "",
+            type=rtype[:60] if isinstance(rtype, str) and "\x00" not in rtype else "",
             status=status,
             code=code,
             message=message,
             warning=warning,
             received_at=tx.now,
-            payload=json.dumps(raw, ensure_ascii=False, default=str),
+            payload=payload,
         )
     )
-    received[aid] = _Received(status, code, tx.now)
+    received[aid] = _Received(status, code, tx.now, payload)
+    # Everything the client chose is escaped: a "\n" in an id must not forge a log line.
     if status == "applied":
-        log.info("action %s (%s) from %s applied", aid, rtype, terminal.id)
+        log.info("action %s (%s) from %s applied", clean(aid), clean(rtype, 60), terminal.id)
         return {"id": aid, "status": "applied"}
-    log.info("action %s (%s) from %s rejected: %s", aid, rtype, terminal.id, code)
+    log.info("action %s (%s) from %s rejected: %s", clean(aid), clean(rtype, 60), terminal.id, code)
     return {"id": aid, "status": "rejected", "code": code, "message": message}
 
 
@@ -247,7 +301,7 @@ def _apply(tx: WriteTx, terminal: Terminal, scope: str, action: _Action) -> None
         data = BookmarkData(
             camera_id=action.camera_id, at=action.at, note=action.note, by=action.by, terminal=terminal.name
         )
-        _publish(tx, "bookmark", action.id, data)
+        _publish(tx, "bookmark", _record_id(tx, "bookmark", action.id, terminal), data)
     elif isinstance(action, CaseNote):
         _check_subject(tx, "case", action.case_id, scope)
         # No record type carries case notes (sync-protocol.md): the note stays in the action log.
@@ -313,7 +367,13 @@ def _warning_action(tx: WriteTx, terminal: Terminal, scope: str, action: _Warnin
         note=action.note,
         terminal=terminal.name,
     )
-    _publish(tx, "disposition", action.id, data)
+    _publish(tx, "disposition", _record_id(tx, "disposition", action.id, terminal), data)
+
+
+def _record_id(tx: WriteTx, rtype: str, aid: str, terminal: Terminal) -> str:
+    """The id of the record an action publishes: the action id, unless another terminal's action
+    (ids are unique per terminal only) already published a record under it."""
+    return aid if tx.row(rtype, aid) is None else f"{aid}@{terminal.id}"
 
 
 def _publish(tx: WriteTx, rtype: str, rid: str, data: BaseModel) -> None:

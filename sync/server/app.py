@@ -22,12 +22,16 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from sync.server.actions import apply_actions
+from sync.server.hostile import AccessLogMasking
 from sync.server.middleware import DEFAULT_MAX_BODY, InternalErrorMiddleware, RequestBodyMiddleware
 from sync.server.store import DEFAULT_LIMIT, MAX_ACTIONS, MAX_LIMIT, CentralStore, Refusal, Terminal, server_time
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+# Leaders open a published relay URL: only the video schemes, with a host, printable ASCII after it.
+RELAY_URL = r"^(http|https|rtsp|rtmp)://([A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?([/?][!-~]*)?$"
 
 
 # -- wire models (they make the OpenAPI schema; pages are serialised by hand for speed) ---------------
@@ -106,8 +110,10 @@ class HeartbeatRequest(BaseModel):
     sent_at: AwareDatetime | None = None
     cameras: list[CameraStatus] = Field(default_factory=list)
     warnings: dict[str, StrictInt] = Field(default_factory=dict)
-    relay_url: Annotated[StrictStr, Field(max_length=2000)] | None = Field(
-        default=None, description="where leaders find this terminal's relayed video (absent: unchanged)"
+    relay_url: Annotated[StrictStr, Field(max_length=2000, pattern=RELAY_URL)] | None = Field(
+        default=None,
+        description="where leaders find this terminal's relayed video (absent: unchanged; null: none): an "
+        "http, https, rtsp or rtmp URL with a host (leaders open it: no javascript:, no file:///)",
     )
 
 
@@ -184,6 +190,9 @@ def create_app(store: CentralStore, *, max_body_bytes: int = DEFAULT_MAX_BODY) -
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(InternalErrorMiddleware)  # outermost of ours: catches what the handlers do not
     app.state.store = store
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLogMasking) for f in access.filters):
+        access.addFilter(AccessLogMasking())  # ?token=… masked, the path escaped
 
     # -- errors -----------------------------------------------------------------------------------
     @app.exception_handler(Refusal)
@@ -246,7 +255,7 @@ def create_app(store: CentralStore, *, max_body_bytes: int = DEFAULT_MAX_BODY) -
         "Committed durably before the answer. A leader token gets 403 for warning.* actions.",
     )
     def post_actions(body: ActionsRequest, who: Auth) -> Response:
-        results = store.apply_actions(who, body.actions)
+        results = apply_actions(store, who, body.actions)
         return JSONResponse({"results": results})
 
     @router.post(

@@ -2,7 +2,9 @@
 
 :class:`RequestBodyMiddleware`: the body is read up to the limit (413 beyond it, before the rest
 is read), unpacked with the same limit on the unpacked size (a small gzip bomb cannot fill
-memory), and handed on as one message with the encoding header removed.
+memory), checked (a body is JSON: 415 for another content type or none; 400 for invalid JSON,
+``NaN``, or a lone surrogate in any string — see ``sync.server.hostile``), and handed on as
+one message with the encoding header removed.
 
 :class:`InternalErrorMiddleware`: an unexpected exception becomes a 500 with an error body, and the
 connection stays usable. (Starlette's handler for ``Exception`` answers too, but then re-raises to
@@ -17,6 +19,8 @@ import logging
 import zlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sync.server.hostile import BodyRefused, parse_json_body
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
@@ -64,10 +68,13 @@ class RequestBodyMiddleware:
             return
         headers: list[tuple[bytes, bytes]] = list(scope.get("headers", []))
         encoding = b""
+        content_type = b""
         length: int | None = None
         for k, v in headers:
             if k == b"content-encoding":
                 encoding = v.strip().lower()
+            elif k == b"content-type":
+                content_type = v
             elif k == b"content-length":
                 try:
                     length = int(v)
@@ -107,6 +114,18 @@ class RequestBodyMiddleware:
             headers = [(k, v) for k, v in headers if k not in (b"content-encoding", b"content-length")]
             headers.append((b"content-length", str(len(body)).encode()))
             scope = {**scope, "headers": headers}
+        if body or scope.get("method") in ("POST", "PUT", "PATCH"):
+            if not _is_json(content_type):
+                shown = content_type.decode("latin-1")[:100] or "none"
+                await send_error(send, 415, "unsupported_media_type",
+                                 f"request bodies are JSON: send Content-Type: application/json (not {shown!r})")
+                return
+            if body:
+                try:
+                    parse_json_body(body)
+                except BodyRefused as e:
+                    await send_error(send, 400, "malformed", str(e))
+                    return
         sent = False
 
         async def replay() -> Message:
@@ -117,6 +136,12 @@ class RequestBodyMiddleware:
             return await receive()  # after the body: wait for the disconnect, as Starlette expects
 
         await self.app(scope, replay, send)
+
+
+def _is_json(content_type: bytes) -> bool:
+    """``application/json`` or ``application/<something>+json``, with any parameters."""
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
 class InternalErrorMiddleware:

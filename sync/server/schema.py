@@ -32,7 +32,8 @@ metadata = MetaData()
 # "/a/b/". SQLite's default BINARY collation already compares bytes.
 PathText = Text().with_variant(Text(collation="C"), "postgresql")
 
-SCHEMA_VERSION = 1
+# 2: action ids are unique per terminal (were global); server_secrets (signed cursors).
+SCHEMA_VERSION = 2
 
 server_state = Table(
     "server_state",
@@ -44,6 +45,14 @@ server_state = Table(
     Column("floor", BigInteger, nullable=False),
     Column("schema_version", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# The key that signs cursors (HMAC-SHA256): made once, kept across restarts, never sent.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("cursor_key", String(64), nullable=False),
 )
 
 records = Table(
@@ -99,7 +108,7 @@ actions = Table(
     "actions",
     metadata,
     Column("n", Integer, primary_key=True, autoincrement=True),
-    Column("id", String(200), nullable=False, unique=True),  # the client's idempotency key
+    Column("id", String(200), nullable=False),  # the client's idempotency key, unique per terminal
     Column("terminal_id", String(40), nullable=False),
     Column("terminal", String(200), nullable=False),
     Column("type", String(60), nullable=False),
@@ -109,6 +118,7 @@ actions = Table(
     Column("warning", String(500), index=True),
     Column("received_at", UTCDateTime(), nullable=False),
     Column("payload", Text, nullable=False),
+    Index("ux_actions_terminal_id", "terminal_id", "id", unique=True),
 )
 
 # The server's view of each warning's lifecycle, for the first-transition-wins rule. ``episode``

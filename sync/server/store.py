@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -56,6 +57,7 @@ from sync.server.schema import (
     provisional_roots,
     records,
     scope_exits,
+    server_secrets,
     server_state,
     terminals,
 )
@@ -101,27 +103,42 @@ class Terminal:
 
 
 # -- cursors ----------------------------------------------------------------------------------------
-def encode_cursor(epoch: str, seq: int, base: int | None = None) -> str:
+# A cursor is its JSON (epoch, seq, base) in base64url, a dot, and an HMAC-SHA256 of that text under
+# the server's secret key: a hand-edited cursor (to dodge expiry after compaction, say) is refused.
+_SIG_BYTES = 16
+_BAD_CURSOR = "the cursor is not one this server issued"
+
+
+def _sign(key: bytes, payload: str) -> str:
+    mac = hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()[:_SIG_BYTES]
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def encode_cursor(key: bytes, epoch: str, seq: int, base: int | None = None) -> str:
     """``base``: the compaction floor when the pull this cursor continues began from scratch."""
     obj: dict[str, Any] = {"e": epoch, "s": seq}
     if base is not None:
         obj["b"] = base
     raw = json.dumps(obj, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    payload = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return f"{payload}.{_sign(key, payload)}"
 
 
-def decode_cursor(cursor: str) -> tuple[str, int, int | None]:
-    """(epoch, seq, base) of a cursor this server issued; ``Refusal`` 400 for anything else."""
+def decode_cursor(key: bytes, cursor: str) -> tuple[str, int, int | None]:
+    """(epoch, seq, base) of a cursor this server issued and signed; ``Refusal`` 400 for anything else."""
+    payload, dot, sig = cursor.partition(".")
+    if not dot or not payload.isascii() or not sig.isascii() or not hmac.compare_digest(_sign(key, payload), sig):
+        raise Refusal(400, "bad_cursor", _BAD_CURSOR)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         obj = json.loads(raw)
         epoch, seq, base = obj["e"], obj["s"], obj.get("b")
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError):
-        raise Refusal(400, "bad_cursor", "the cursor is not one this server issued") from None
+        raise Refusal(400, "bad_cursor", _BAD_CURSOR) from None
     if not isinstance(epoch, str) or isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise Refusal(400, "bad_cursor", "the cursor is not one this server issued")
+        raise Refusal(400, "bad_cursor", _BAD_CURSOR)
     if base is not None and (isinstance(base, bool) or not isinstance(base, int) or base < 0):
-        raise Refusal(400, "bad_cursor", "the cursor is not one this server issued")
+        raise Refusal(400, "bad_cursor", _BAD_CURSOR)
     return epoch, seq, base
 
 
@@ -295,7 +312,7 @@ class WriteTx:
         self.flush()
         if self._locked and self.last_seq != self._start_seq:
             self._c.execute(update(server_state).where(server_state.c.id == 1).values(last_seq=self.last_seq))
-            hook = self.store.commit_hook
+            hook = self.store._commit_hook
             if hook is not None:
                 hook(self.last_seq)
         return self.last_seq
@@ -494,7 +511,10 @@ def _make_engine(url: URL) -> Engine:
 class CentralStore:
     """The central server's database. Thread-safe: every call runs in a transaction of its own."""
 
-    def __init__(self, url: str | Path) -> None:
+    def __init__(self, url: str | Path, *, commit_hook: Callable[[int], None] | None = None) -> None:
+        """``commit_hook(last_seq)``: called inside every publishing transaction after its seqs were
+        taken and before it commits, on the writer's thread (to watch or delay commits: the
+        ordering tests hold one writer there to show that no later seq overtakes it)."""
         self.url = database_url(url)
         self.engine = _make_engine(self.url)
         self.is_postgres = self.engine.dialect.name == "postgresql"
@@ -506,8 +526,8 @@ class CentralStore:
             self._reader = self.engine
         self.judge = Judge()
         self._local_writer: AbstractContextManager[Any] = nullcontext() if self.is_postgres else threading.Lock()
-        # Tests only: called inside a publishing transaction after its seqs were taken, before commit.
-        self.commit_hook: Callable[[int], None] | None = None
+        self._commit_hook = commit_hook
+        self._cursor_key = b""
         try:
             metadata.create_all(self.engine)
             self._init_state()
@@ -533,8 +553,31 @@ class CentralStore:
                     )
                 )
                 log.info("new server database at %s, epoch %s", self.url.render_as_string(hide_password=True), epoch)
+            elif row.schema_version == 1:
+                self._migrate_1_to_2(c)
             elif row.schema_version != SCHEMA_VERSION:
                 raise RuntimeError(f"database schema {row.schema_version}, this server needs {SCHEMA_VERSION}")
+            key = c.execute(select(server_secrets.c.cursor_key).where(server_secrets.c.id == 1)).scalar_one_or_none()
+            if key is None:
+                key = secrets.token_hex(32)
+                c.execute(insert(server_secrets).values(id=1, cursor_key=key))
+            self._cursor_key = bytes.fromhex(key)
+
+    def _migrate_1_to_2(self, c: Connection) -> None:
+        """Schema 1 → 2: action ids unique per terminal instead of globally (server_secrets, the
+        other change, is a new table that ``create_all`` made)."""
+        if self.is_postgres:
+            c.execute(text("ALTER TABLE actions DROP CONSTRAINT IF EXISTS actions_id_key"))
+            c.execute(text("CREATE UNIQUE INDEX ux_actions_terminal_id ON actions (terminal_id, id)"))
+        else:  # SQLite cannot drop a table's UNIQUE: the table is rebuilt
+            cols = ", ".join(col.name for col in actions.columns)
+            c.execute(text("DROP INDEX IF EXISTS ix_actions_warning"))
+            c.execute(text("ALTER TABLE actions RENAME TO actions_v1"))
+            actions.create(c)
+            c.execute(text(f"INSERT INTO actions ({cols}) SELECT {cols} FROM actions_v1"))
+            c.execute(text("DROP TABLE actions_v1"))
+        c.execute(update(server_state).where(server_state.c.id == 1).values(schema_version=SCHEMA_VERSION))
+        log.info("server database migrated to schema %d: action ids are unique per terminal", SCHEMA_VERSION)
 
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
@@ -704,7 +747,7 @@ class CentralStore:
             raise Refusal(400, "bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
         after = 0
         base: int | None = None
-        given = decode_cursor(cursor) if cursor is not None else None
+        given = decode_cursor(self._cursor_key, cursor) if cursor is not None else None
         with self.read() as c:
             st = c.execute(select(server_state.c.epoch, server_state.c.last_seq, server_state.c.floor)).one()
             if given is None:
@@ -760,23 +803,11 @@ class CentralStore:
             page = out[:limit]
             # The whole snapshot up to last_seq was looked at when nothing is left over.
             next_seq = page[-1][0] if has_more else max(st.last_seq, after)
-        return FeedPage(st.epoch, [j for _, j in page], encode_cursor(st.epoch, next_seq, base), has_more)
+        return FeedPage(st.epoch, [j for _, j in page], self.encode_cursor(st.epoch, next_seq, base), has_more)
 
-    # -- actions ----------------------------------------------------------------------------------
-    def apply_actions(self, terminal: Terminal, batch: Sequence[Any]) -> list[dict[str, Any]]:
-        """Apply a batch of actions in order, one durable transaction; one result per action.
-
-        ``Refusal`` 413 above ``MAX_ACTIONS``; 403 for a leader's ``warning.*`` actions.
-        """
-        from sync.server.actions import apply_batch, refuse_batch
-
-        refuse_batch(terminal, batch, MAX_ACTIONS)
-        with self.write() as tx:
-            tx.lock()  # one action at a time, server-wide: the first valid transition wins
-            scope = tx.scope_path(terminal.scope)
-            results = apply_batch(tx, terminal, scope, batch)
-            tx.finish()
-        return results
+    def encode_cursor(self, epoch: str, seq: int, base: int | None = None) -> str:
+        """A cursor signed with this server's key (what ``next_cursor`` carries)."""
+        return encode_cursor(self._cursor_key, epoch, seq, base)
 
     # -- oracles ----------------------------------------------------------------------------------
     def current(self, type: str | None = None) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:

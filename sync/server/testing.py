@@ -4,7 +4,8 @@
         requests.get(server.url + "/api/v1/changes", headers=...)
 
 uvicorn serves ``create_app(store)`` on 127.0.0.1 on a free port (or the one given), over TLS
-when a certificate is given. ``stop()`` (or leaving the block) asks uvicorn to exit and waits
+when a certificate is given, with the guards of ``sync.server.protocol`` (read timeouts,
+connections per address). ``stop()`` (or leaving the block) asks uvicorn to exit and waits
 for it: open keep-alive connections are closed after at most a second. The store stays open:
 it belongs to the caller.
 """
@@ -21,6 +22,7 @@ import uvicorn
 
 from sync.server.app import create_app
 from sync.server.middleware import DEFAULT_MAX_BODY
+from sync.server.protocol import Guards, guarded_protocol
 from sync.server.store import CentralStore
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class ServerThread:
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY,
+        guards: Guards | None = None,
     ) -> None:
         self.store = store
         # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the proto
@@ -57,7 +60,7 @@ class ServerThread:
             lifespan="off",
             ws="none",
             loop="asyncio",
-            http="h11",
+            http=guarded_protocol(guards),  # h11 with read timeouts and a cap per address
             timeout_graceful_shutdown=1,
             timeout_keep_alive=5,
             ssl_certfile=ssl_certfile,

@@ -10,6 +10,7 @@ import pytest
 
 from supervision import demo
 from supervision.snapshot import evaluator_from_changes
+from sync.server.actions import apply_actions
 from sync.server.store import CentralStore, Refusal
 from sync.server.testing import ServerThread
 from tests.sync.server.conftest import T0, TZ, Api, ack, dispose, small_hall
@@ -36,9 +37,9 @@ def test_applied_then_duplicate_then_superseded(server: ServerThread, api: Make)
     assert "张三" in results[2]["message"]
     assert results[1]["original"] == {"status": "applied"}
     # resending the whole batch changes nothing
-    again = statuses(a.actions([ack("a-1", OVERDUE_A), ack("a-2", OVERDUE_A)]))
+    again = statuses(a.actions([ack("a-1", OVERDUE_A), ack("a-2", OVERDUE_A, by="李四")]))
     assert again == [("duplicate", None), ("duplicate", None)]
-    assert a.actions([ack("a-2", OVERDUE_A)]).json()["results"][0]["original"] == {
+    assert a.actions([ack("a-2", OVERDUE_A, by="李四")]).json()["results"][0]["original"] == {
         "status": "rejected", "code": "superseded"}
     # applied warning actions reach the feed as dispositions (id = action id)
     got, _ = a.pull_all(cursor)
@@ -190,10 +191,10 @@ def test_the_demos_planted_warnings_are_accepted(store: CentralStore) -> None:
     term = store.authenticate(store.add_terminal("ws-01", "operator", "org-liaoning"))
     assert term is not None
     acks = [ack(f"ack-{i}", k, at=now) for i, k in enumerate(keys)]
-    res = store.apply_actions(term, acks)
+    res = apply_actions(store, term, acks)
     assert [(x["id"], x["status"]) for x in res] == [(a["id"], "applied") for a in acks], res
     later = now + timedelta(minutes=2)
-    res = store.apply_actions(term, [dispose(f"disp-{i}", k, at=later) for i, k in enumerate(keys)])
+    res = apply_actions(store, term, [dispose(f"disp-{i}", k, at=later) for i, k in enumerate(keys)])
     assert {x["status"] for x in res} == {"applied"}, res
     assert len(store.current("disposition")) == 2 * len(keys)
 
@@ -202,5 +203,5 @@ def test_store_refuses_whole_batches(hall: CentralStore) -> None:
     leader = hall.authenticate(hall.add_terminal("l", "leader", "org-p"))
     assert leader is not None
     with pytest.raises(Refusal) as e:
-        hall.apply_actions(leader, [ack("x", OVERDUE_A)])
+        apply_actions(hall, leader, [ack("x", OVERDUE_A)])
     assert (e.value.status, e.value.code) == (403, "forbidden")

@@ -22,9 +22,8 @@ def window(wid: str) -> dict[str, object]:
 
 
 def test_a_reader_never_skips_a_seq_held_by_an_open_transaction(any_store: CentralStore) -> None:
-    store = any_store
-    store.publish(small_hall())
-    token = store.add_terminal("ws-01", "operator", "org-p")
+    any_store.publish(small_hall())
+    token = any_store.add_terminal("ws-01", "operator", "org-p")
     held, release = threading.Event(), threading.Event()
 
     def hold_writer_a(_seq: int) -> None:
@@ -32,7 +31,8 @@ def test_a_reader_never_skips_a_seq_held_by_an_open_transaction(any_store: Centr
             held.set()
             assert release.wait(20)
 
-    store.commit_hook = hold_writer_a
+    # The same database through a store whose commits pass the injected hook.
+    store = CentralStore(any_store.url.render_as_string(hide_password=False), commit_hook=hold_writer_a)
     errors: list[BaseException] = []
 
     def run(changes: list[dict[str, object]]) -> None:
@@ -71,3 +71,4 @@ def test_a_reader_never_skips_a_seq_held_by_an_open_transaction(any_store: Centr
         finally:
             release.set()
             api.close()
+    store.close()

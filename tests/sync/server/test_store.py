@@ -45,7 +45,7 @@ def terminal(store: CentralStore, scope: str, role: str = "operator") -> Termina
         ({"type": "window", "id": "", "data": {}}, "changes[0] (window ''): id: must be a string of 1 to 200"),
         ({"type": "window", "id": "w", "op": "merge", "data": {}}, "op: must be 'upsert' or 'delete'"),
         ({"type": "window", "id": "w", "op": "upsert"}, "changes[0] (window 'w'): data: an upsert needs its data"),
-        (up("window", "w", hall_id="h", number=1, name="n", department="d"), "changes[0] (window 'w'): data.number:"),
+        (up("window", "w", hall_id="h", number=1.5, name="n", department="d"), "changes[0] (window 'w'): data.number:"),
         (up("case", "c", case_type_id="t", submitted_at="2026-11-25T10:00", status="accepted"),
          "changes[0] (case 'c'): data.submitted_at: Input should have timezone info"),
         (up("rule_set", "r", rules=[{"code": "WAIT_LONG", "params": {"minutes": -5}}]),
