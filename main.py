@@ -38,21 +38,6 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 INSTANT_MIN, INSTANT_MAX = datetime(1900, 1, 1), datetime(3000, 1, 1)
 
 
-GC_THRESHOLDS = (20_000, 20, 100)
-"""The cyclic GC's thresholds for this process. The domain builds hundreds of thousands of small
-acyclic values in bulk (per-case facts, a pass's warnings); with Python's default (700, 10, 10) the
-collections those allocations trigger cost a fifth of a full rule pass (100 000 cases: 1.19 s
-against 0.95-0.99 s with these; measured with ``benchmarks.supervision_bench``)."""
-
-
-def configure_gc() -> None:
-    """The cyclic GC's thresholds (:data:`GC_THRESHOLDS`), set once here at the application's root
-    (beside :func:`app.runtime.init_process`), never inside a library call."""
-    import gc
-
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
 def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     """An ISO-8601 instant; without an offset it is read in the hall's zone."""
     try:
@@ -751,7 +736,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     setup_logging(args.data, cfg)
     init_process()
-    configure_gc()
     try:
         return int(func(args, cfg))
     except Exception as e:  # the last line of defence: one clear line, the traceback to the log

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from main import configure_gc
+from app.runtime import init_process
 from supervision.calendar import WorkCalendar
 from supervision.ingest import import_file
 from supervision.model import Case, CaseType, Ticket
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--changed", type=int, default=1_000)
     p.add_argument("--skip-import", action="store_true")
     a = p.parse_args(argv)
-    configure_gc()  # the application's process settings (the GC's thresholds)
+    init_process()  # the application's process settings (the GC's thresholds)
     out: dict[str, Any] = {"python": sys.version.split()[0], "rules": bench_rules(a.cases, a.tickets, a.changed)}
     if not a.skip_import:
         out["import"] = bench_import(a.cases)

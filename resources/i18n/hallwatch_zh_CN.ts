@@ -66,8 +66,8 @@
         <translation>将摄像机拖到这里</translation>
     </message>
     <message>
-        <source>Unknown camera {id}</source>
-        <translation>未知摄像机 {id}</translation>
+        <source>Unknown camera %1</source>
+        <translation>未知摄像机 %1</translation>
     </message>
     <message>
         <source>This camera cannot be shown (details in the log)</source>
@@ -76,6 +76,14 @@
     <message>
         <source>connecting…</source>
         <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>no new picture for %1 s</source>
+        <translation>%1 秒无新画面</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
     </message>
     <message>
         <source>REC</source>
@@ -122,16 +130,16 @@
         <translation>该地址没有视频流</translation>
     </message>
     <message>
-        <source>no video for {seconds} s</source>
-        <translation>{seconds} 秒无视频</translation>
+        <source>no video for %1 s</source>
+        <translation>%1 秒无视频</translation>
     </message>
     <message>
-        <source>no answer within {seconds} s</source>
-        <translation>{seconds} 秒内无应答</translation>
+        <source>no answer within %1 s</source>
+        <translation>%1 秒内无应答</translation>
     </message>
     <message>
-        <source>connection refused: nothing listens at {address}</source>
-        <translation>连接被拒绝：{address} 无服务</translation>
+        <source>connection refused: nothing listens at %1</source>
+        <translation>连接被拒绝：%1 无服务</translation>
     </message>
     <message>
         <source>the connection was cut</source>
@@ -168,10 +176,6 @@
     <message>
         <source>connection error (details in the log)</source>
         <translation>连接错误（详见日志）</translation>
-    </message>
-    <message>
-        <source>{state}: {reason}</source>
-        <translation>{state}：{reason}</translation>
     </message>
     <message>
         <source>keyframes only</source>
