@@ -85,7 +85,7 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 class CasesModel(QAbstractTableModel):
     """Cases, fetched a page at a time through the reader."""
 
-    NUMBER, APPLICANT, TYPE, DEPARTMENT, WINDOW, STATUS, SUBMITTED, DUE, LEFT, LEGAL, WARNING = range(11)
+    NUMBER, APPLICANT, TYPE, LEFT, WARNING, DUE, LEGAL, STATUS, WINDOW, DEPARTMENT, SUBMITTED = range(11)
     _SORT_OF: ClassVar[dict[int, str]] = {
         NUMBER: "id", APPLICANT: "applicant", TYPE: "case_type_id", DEPARTMENT: "case_type_id",
         WINDOW: "window_id", STATUS: "status", SUBMITTED: "submitted_at", DUE: "promised_due",
@@ -122,7 +122,7 @@ class CasesModel(QAbstractTableModel):
         self.layout_ = layout
         self._numbers = {w.id: w.number for w in layout.windows}
         if self.rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, self.WARNING))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, self.SUBMITTED))
 
     def set_filter(self, f: CaseFilter) -> None:
         """Show the cases of ``f`` (the first page replaces the rows when it arrives)."""
@@ -201,7 +201,7 @@ class CasesModel(QAbstractTableModel):
         if [r.id for r in new] == [r.id for r in self.rows]:
             self.rows = new
             if new:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(new) - 1, self.WARNING))
+                self.dataChanged.emit(self.index(0, 0), self.index(len(new) - 1, self.SUBMITTED))
         else:
             self.beginResetModel()
             self.rows = new
@@ -222,9 +222,9 @@ class CasesModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return (self.tr("Number"), self.tr("Applicant"), self.tr("Case type"), self.tr("Department"),
-                    self.tr("Window"), self.tr("State"), self.tr("Submitted"), self.tr("Promised due"),
-                    self.tr("Time left"), self.tr("Legal due"), self.tr("Warning"))[section]
+            return (self.tr("Number"), self.tr("Applicant"), self.tr("Case type"), self.tr("Time left"),
+                    self.tr("Warning"), self.tr("Promised due"), self.tr("Legal due"), self.tr("State"),
+                    self.tr("Window"), self.tr("Department"), self.tr("Submitted"))[section]
         return None
 
     def left_text(self, r: CaseItem) -> str:
@@ -511,9 +511,14 @@ class CasesPanel(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in ((0, 130), (1, 150), (2, 170), (3, 130), (4, 55), (5, 70), (6, 95), (7, 90), (8, 80),
-                           (9, 90), (10, 70)):
-            self.table.setColumnWidth(col, width)
+        fm = self.table.fontMetrics()
+        m = CasesModel
+        for col, sample in ((m.NUMBER, "C-20261130-00000"), (m.APPLICANT, "鞍山**房地产开发有限公司"),
+                            (m.TYPE, "建设项目用地预审与选址"), (m.LEFT, "overdue 10 wd"), (m.WARNING, "Yellow card"),
+                            (m.DUE, "2026-12-31"), (m.LEGAL, "2026-12-31"), (m.STATUS, "In progress"),
+                            (m.WINDOW, "A00"), (m.DEPARTMENT, "人力资源和社会保障局"), (m.SUBMITTED, "12-31 23:59")):
+            head = str(self.model.headerData(col, Qt.Orientation.Horizontal))
+            self.table.setColumnWidth(col, max(fm.horizontalAdvance(sample), fm.horizontalAdvance(head) + 12) + 14)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         self.browser = QTextBrowser()

@@ -155,6 +155,7 @@ class QueuePanel(QWidget):
 
     def set_stats(self, st: QueueStats) -> None:
         self.model.set_stats(st)
+        self.table.setColumnHidden(QueueModel.WINDOW, not any(r.window_id for r in st.rows))
         self.figures["waiting"].setText(str(st.waiting))
         self.figures["longest"].setText(fmt_duration(st.longest_s) if st.waiting else "–")
         self.figures["average"].setText(fmt_duration(st.average_s) if st.waiting else "–")
@@ -164,7 +165,7 @@ class QueuePanel(QWidget):
         long = st.longest_s > WAIT_LIMIT_S
         self.figures["longest"].setStyleSheet(f"color: {self.palette_.yellow};" if long else "")
         if st.serving:
-            items = ", ".join(f"{w} {n} ({ticket_status_text(s)})" for w, n, s in st.serving[:12])
+            items = ", ".join(f"{w}: {n} ({ticket_status_text(s)})" for w, n, s in st.serving[:12])
             more = len(st.serving) - 12
             self.serving.setText(self.tr("Being served: {items}").format(items=items)
                                  + (self.tr(" and {n} more").format(n=more) if more > 0 else ""))

@@ -183,6 +183,9 @@ class WarningsModel(QAbstractTableModel):
             if col == self.RULE:
                 return code_text(str(w.code))
             if col == self.SUBJECT:
+                if w.subject_type == "window":
+                    number = self._numbers.get(w.subject, w.subject)
+                    return f"{subject_type_text(w.subject_type)} {number}"
                 label = self.extras.label.get(w.subject, "")
                 return f"{w.subject} · {label}" if label else f"{subject_type_text(w.subject_type)} {w.subject}"
             if col == self.WINDOW:
@@ -381,8 +384,7 @@ class WarningsPanel(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        for col, width in ((0, 70), (1, 110), (2, 240), (3, 60), (4, 150), (5, 100), (6, 90), (7, 190), (8, 150)):
-            self.table.setColumnWidth(col, width)
+        self._size_columns()
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _i: self.dispose_selected("supervise"))
 
@@ -405,6 +407,28 @@ class WarningsPanel(QWidget):
         QShortcut(QKeySequence("Ctrl+K"), self, self.acknowledge_selected)
         QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.dispose_selected("supervise"))
         self._update_buttons()
+
+    def _size_columns(self) -> None:
+        """Column widths from the longest words they show (in the current language), not from
+        measuring every row."""
+        fm = self.table.fontMetrics()
+        pad = 18
+
+        def widest(texts: list[str]) -> int:
+            return max(fm.horizontalAdvance(t) for t in texts) + pad
+
+        m = WarningsModel
+        heads = self.model.headers()
+        widths = {
+            m.LEVEL: widest([heads[m.LEVEL], *(level_text(x) for x in LEVELS)]),
+            m.RULE: widest([heads[m.RULE], *(code_text(x) for x in CODES)]),
+            m.SUBJECT: 260, m.WINDOW: widest([heads[m.WINDOW], "A00"]), m.DEPARTMENT: 150,
+            m.SINCE: widest([heads[m.SINCE], "12-31 23:59"]),
+            m.STATE: widest([heads[m.STATE], *(state_text(x) for x in STATES)]),
+            m.HANDLED: 210, m.PUSH: 160,
+        }
+        for col, width in widths.items():
+            self.table.setColumnWidth(col, width)
 
     def _combo(self, everything: str, items: list[tuple[str, str]]) -> QComboBox:
         c = QComboBox()
