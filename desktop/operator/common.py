@@ -8,8 +8,9 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QColor
 
-__all__ = ["WarningActions", "fmt_date", "fmt_duration", "fmt_time"]
+__all__ = ["WarningActions", "fmt_date", "fmt_duration", "fmt_time", "ink_on"]
 
 
 class WarningActions(Protocol):
@@ -45,3 +46,9 @@ def fmt_duration(seconds: float) -> str:
     if minutes < 60:
         return QCoreApplication.translate("Panels", "{n} min").format(n=minutes)
     return QCoreApplication.translate("Panels", "{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
+
+
+def ink_on(fill: QColor) -> QColor:
+    """Text colour readable on ``fill``: near-black on light fills (yellow), white on the rest."""
+    luma = 0.299 * fill.red() + 0.587 * fill.green() + 0.114 * fill.blue()
+    return QColor("#1a1a1a") if luma > 150 else QColor("#ffffff")

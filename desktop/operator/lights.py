@@ -30,10 +30,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
+from desktop.operator.common import ink_on
 from desktop.operator.queries import HallLayout, WindowInfo, hall_layout
 from desktop.operator.reader import Reader
 from desktop.operator.snapshot import SnapshotLike, unacknowledged_red_windows
-from desktop.theme import DARK, Palette, level_color
+from desktop.theme import DARK, Palette
 from desktop.words import level_text
 
 __all__ = ["LightsBoard"]
@@ -128,7 +129,7 @@ class _Floor(QWidget):
         y = MARGIN
         for lvl in (None, *_LEVELS):
             p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(level_color(pal, lvl))
+            p.setBrush(pal.level_color(lvl))
             p.drawEllipse(QRectF(x, y + 2, fm.height() - 4, fm.height() - 4))
             x += fm.height()
             text = level_text(lvl)
@@ -153,7 +154,7 @@ class _Floor(QWidget):
             r = QRectF(t.rect).adjusted(1, 1, -1, -1)
             selected = t.kind == "window" and t.id == b.selected
             if blinking:
-                p.setBrush(pal.color("surface"))
+                p.setBrush(pal.color("base"))
                 p.setPen(QPen(pal.color("red"), 3))
             else:
                 p.setBrush(pal.color(fill_role))
@@ -161,9 +162,9 @@ class _Floor(QWidget):
             p.drawRoundedRect(r, 6, 6)
             if selected:
                 p.setBrush(Qt.BrushStyle.NoBrush)
-                p.setPen(QPen(pal.color("selection"), 3))
+                p.setPen(QPen(pal.color("text"), 3))
                 p.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 7, 7)
-            ink = pal.color("red") if blinking else pal.on(fill_role)
+            ink = pal.color("red") if blinking else ink_on(pal.color(fill_role))
             p.setPen(ink)
             if t.kind == "window":
                 p.setFont(bold)

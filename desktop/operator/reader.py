@@ -160,7 +160,10 @@ class Reader(QObject):
             elapsed = (time.perf_counter() - t0) * 1000
             if self._is_stopping():
                 return
-            self._answered.emit((req.id, req.channel, ok, answer, elapsed))
+            try:
+                self._answered.emit((req.id, req.channel, ok, answer, elapsed))
+            except RuntimeError:  # the reader's QObject is gone (the window closed meanwhile)
+                return
 
     def _is_stopping(self) -> bool:
         with self._cond:

@@ -44,11 +44,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.operator.alarm import Alarm
-from desktop.operator.common import WarningActions, fmt_time
+from desktop.operator.common import WarningActions, fmt_time, ink_on
 from desktop.operator.queries import HallLayout, PushState, WarningExtras, hall_layout, warning_extras
 from desktop.operator.reader import Reader
 from desktop.operator.snapshot import SnapshotLike
-from desktop.theme import DARK, Palette, level_color
+from desktop.theme import DARK, Palette
 from desktop.words import (
     action_error_text,
     code_text,
@@ -209,10 +209,10 @@ class WarningsModel(QAbstractTableModel):
                 return (w.level_since or w.since).timestamp()
             return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.BackgroundRole and col == self.LEVEL:
-            return level_color(self.palette_, str(w.level))
+            return self.palette_.level_color(str(w.level))
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == self.LEVEL:
-                return self.palette_.on(str(w.level))
+                return ink_on(self.palette_.level_color(str(w.level)))
             if col == self.PUSH:
                 p = self.push_of(v.key)
                 if p is not None and p.state == "rejected":
