@@ -193,6 +193,9 @@ class _Floor(QWidget):
         else:
             self.board.choose(None if t.id == self.board.selected else t.id)
 
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        event.accept()  # the press chose; the release is ours too
+
     def event(self, e: QEvent) -> bool:
         if e.type() == QEvent.Type.ToolTip and isinstance(e, QHelpEvent):
             t = self.tile_at(e.pos())

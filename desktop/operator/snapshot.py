@@ -6,13 +6,16 @@ A structural type, so the panels depend only on the fields they read; any object
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal
 
 from supervision.lifecycle import WarningView
 
-__all__ = ["SnapshotLike", "lit_views", "unacknowledged_red_windows"]
+__all__ = ["SnapshotLike", "SnapshotRelay", "lit_views", "unacknowledged_red_windows"]
 
 
 class SnapshotLike(Protocol):
@@ -46,3 +49,33 @@ def unacknowledged_red_windows(snap: SnapshotLike) -> frozenset[str]:
                 str(snap.by_window.get(w.window_id, "")) == "red":
             out.add(w.window_id)
     return frozenset(out)
+
+
+class _Monitor(Protocol):
+    def add_listener(self, cb: Callable[[Any], None]) -> None: ...
+    def remove_listener(self, cb: Callable[[Any], None]) -> None: ...
+
+
+class SnapshotRelay(QObject):
+    """Brings the warning monitor's snapshots to the GUI thread: the monitor calls ``post`` on its
+    own thread after each pass that published; ``snapshot(snap)`` is emitted, queued, on the GUI
+    thread. Connect the lights board's and the warnings panel's ``set_snapshot`` to it. ``close()``
+    detaches it from the monitor."""
+
+    snapshot = Signal(object)
+
+    def __init__(self, monitor: _Monitor | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._monitor = monitor
+        if monitor is not None:
+            monitor.add_listener(self.post)
+
+    def post(self, snap: Any) -> None:
+        """Any thread."""
+        with contextlib.suppress(RuntimeError):  # the relay's QObject is gone (window closed)
+            self.snapshot.emit(snap)
+
+    def close(self) -> None:
+        if self._monitor is not None:
+            self._monitor.remove_listener(self.post)
+            self._monitor = None

@@ -246,11 +246,23 @@ class WarningsFilter(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def set_filter(self, **kw: str | None) -> None:
-        for name, value in kw.items():
+        for name in kw:
             if name not in ("level", "state", "department", "code", "window_id"):
                 raise TypeError(f"unknown filter {name}")
+        self.begin_change()
+        for name, value in kw.items():
             setattr(self, name, value or None)
-        self.invalidateFilter()
+        self.end_change()
+
+    def begin_change(self) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+; invalidateFilter() is deprecated there
+            self.beginFilterChange()
+
+    def end_change(self) -> None:
+        if hasattr(self, "endFilterChange"):
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - Qt before 6.9
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         m = self.sourceModel()
@@ -482,8 +494,9 @@ class WarningsPanel(QWidget):
         self.reader.submit("warnings.extras", lambda s: warning_extras(s, keys, subjects), self._set_extras)
 
     def _set_extras(self, extras: WarningExtras) -> None:
+        self.proxy.begin_change()
         self.model.set_extras(extras)
-        self.proxy.invalidateFilter()
+        self.proxy.end_change()
         self._update_count()
 
     def _ring_for_new_reds(self, snap: SnapshotLike) -> None:
