@@ -57,6 +57,7 @@ from desktop.operator.queries import (
     CaseItem,
     CasePage,
     HallLayout,
+    case_count,
     case_detail,
     case_page,
     hall_layout,
@@ -91,8 +92,10 @@ class CasesModel(QAbstractTableModel):
         WINDOW: "window_id", STATUS: "status", SUBMITTED: "submitted_at", DUE: "promised_due",
         LEFT: "promised_due", LEGAL: "legal_due", WARNING: "worst_level"}
 
-    #: the first page of a new filter or sort is shown: (rows in the filter, ms from the request)
-    filter_applied = Signal(int, float)
+    #: the first page of a new filter or sort is shown: ms from the request
+    filter_applied = Signal(float)
+    #: how many cases the filter selects (asked after the first page)
+    count_known = Signal(int)
     #: a page was appended: (rows now loaded)
     page_loaded = Signal(int)
     #: a query failed: words
@@ -136,8 +139,11 @@ class CasesModel(QAbstractTableModel):
 
         self._asked_at = time.perf_counter()
         now, tz, limit = self.clock(), self.tz, self.page_size
-        self.reader.submit("cases", lambda s: case_page(s, f, 0, limit, now=now, tz=tz, count=True),
+        self.total = None
+        self.reader.submit("cases", lambda s: case_page(s, f, 0, limit, now=now, tz=tz),
                            lambda page: self._first_page(gen, page), self._failed)
+        self.reader.submit("cases.count", lambda s: case_count(s, f, now=now, tz=tz),
+                           lambda n: self._counted(gen, n), self._failed)
 
     def refresh(self) -> None:
         """Re-read the rows loaded so far (after a sync or a new snapshot), keeping the scroll place."""
@@ -145,8 +151,10 @@ class CasesModel(QAbstractTableModel):
             return
         f, gen = self.filter, self._generation
         now, tz, limit = self.clock(), self.tz, max(self.page_size, len(self.rows))
-        self.reader.submit("cases.refresh", lambda s: case_page(s, f, 0, limit, now=now, tz=tz, count=True),
+        self.reader.submit("cases.refresh", lambda s: case_page(s, f, 0, limit, now=now, tz=tz),
                            lambda page: self._refreshed(gen, page), self._failed)
+        self.reader.submit("cases.count", lambda s: case_count(s, f, now=now, tz=tz),
+                           lambda n: self._counted(gen, n), self._failed)
 
     def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and not self.at_end and not self._fetching
@@ -174,12 +182,16 @@ class CasesModel(QAbstractTableModel):
 
         self.beginResetModel()
         self.rows = list(page.items)
-        self.total = page.total
         self.at_end = page.at_end
         self._fetching = False
         self.endResetModel()
         self.last_filter_ms = (time.perf_counter() - self._asked_at) * 1000
-        self.filter_applied.emit(page.total or 0, self.last_filter_ms)
+        self.filter_applied.emit(self.last_filter_ms)
+
+    def _counted(self, gen: int, n: int) -> None:
+        if gen == self._generation:
+            self.total = n
+            self.count_known.emit(n)
 
     def _next_page(self, gen: int, page: CasePage) -> None:
         if gen != self._generation:
@@ -206,7 +218,6 @@ class CasesModel(QAbstractTableModel):
             self.beginResetModel()
             self.rows = new
             self.endResetModel()
-        self.total = page.total
         self.at_end = page.at_end
 
     def _failed(self, words: str) -> None:
@@ -466,7 +477,7 @@ class CasesPanel(QWidget):
         self.window_id: str | None = None
         self.detail: CaseDetail | None = None
         self.model = CasesModel(reader, tz, clock=self.clock, palette=palette, page_size=page_size, parent=self)
-        self.model.filter_applied.connect(self._filter_applied)
+        self.model.count_known.connect(self._counted)
         self.model.failed.connect(self._failed)
 
         self.search = QLineEdit()
@@ -608,7 +619,7 @@ class CasesPanel(QWidget):
         self._debounce.stop()
         self.model.set_filter(self.current_filter())
 
-    def _filter_applied(self, total: int, ms: float) -> None:
+    def _counted(self, total: int) -> None:
         self.count.setText(self.tr("{n} cases").format(n=total))
 
     def _failed(self, words: str) -> None:

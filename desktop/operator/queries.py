@@ -25,6 +25,7 @@ from supervision.duedates import case_clock, end_of_day, local_date
 from supervision.rules import Level
 from supervision.snapshot import load_calendar, load_evaluator
 from supervision.store.models import (
+    CalendarRow,
     CaseRow,
     CaseTypeRow,
     ComplaintRow,
@@ -49,6 +50,7 @@ __all__ = [
     "QueueStats",
     "WarningExtras",
     "WindowInfo",
+    "case_count",
     "case_detail",
     "case_page",
     "hall_layout",
@@ -308,10 +310,10 @@ def queue_stats(s: Session, now: datetime, tz: ZoneInfo, *, window_id: str | Non
 
 
 # -- cases ---------------------------------------------------------------------------------------
-# The columns the warning monitor keeps (migration "cases: due dates and worst warning level").
-promised_due_col = sa.literal_column("cases.promised_due", sa.Date())
-legal_due_col = sa.literal_column("cases.legal_due", sa.Date())
-worst_level_col = sa.literal_column("cases.worst_level", sa.SmallInteger())
+# The columns the warning monitor keeps current, indexed, for this table to sort and filter on.
+promised_due_col = CaseRow.promised_due
+legal_due_col = CaseRow.legal_due
+worst_level_col = CaseRow.worst_level
 
 SORTS: Mapping[str, Any] = {
     "id": CaseRow.id,
@@ -365,23 +367,37 @@ class CasePage:
     ms: float = 0.0
 
 
-def _conditions(f: CaseFilter, types: Mapping[str, tuple[str, str]], today: date) -> list[Any]:
+def _walks_order(f: CaseFilter) -> bool:
+    """Whether SQLite should walk the sort column's index and test each row against the filter
+    (stopping after a page), rather than collect every matching row and sort them: right for
+    broad filters (open cases, a level), wrong for narrow ones (a search, one window)."""
+    return not f.search.strip() and f.window_id is None and f.sort in ("promised_due", "legal_due", "worst_level",
+                                                                        "id", "status", "window_id")
+
+
+def _conditions(f: CaseFilter, types: Mapping[str, tuple[str, str]], today: date, *,
+                walk: bool | None = None) -> list[Any]:
+    walk = _walks_order(f) if walk is None else walk
+    # ``x || ''`` / ``x + 0`` keep SQLite from choosing that column's index for the filter, so it
+    # walks the index of the ORDER BY column instead (see _walks_order).
+    status: Any = CaseRow.status.concat("") if walk and f.sort != "status" else CaseRow.status
+    level: Any = worst_level_col + 0 if walk and f.sort != "worst_level" else worst_level_col
     cond: list[Any] = [CaseRow.deleted.is_(False)]
     if f.status == "open":
-        cond.append(CaseRow.status.in_(OPEN_STATUSES))
+        cond.append(status.in_(OPEN_STATUSES))
     elif f.status == "suspended":
-        cond.append(CaseRow.status == "suspended")
+        cond.append(status == "suspended")
     elif f.status == "completed":
-        cond.append(CaseRow.status == "completed")
+        cond.append(status == "completed")
     elif f.status == "ended":
-        cond.append(CaseRow.status.in_(("completed", "rejected", "withdrawn")))
+        cond.append(status.in_(("completed", "rejected", "withdrawn")))
     elif f.status == "overdue":
-        cond.append(CaseRow.status.in_(OPEN_STATUSES))
+        cond.append(status.in_(OPEN_STATUSES))
         cond.append(promised_due_col < today)
     if f.only_level is not None:
-        cond.append(worst_level_col == f.only_level)
+        cond.append(level == f.only_level)
     elif f.min_level > 0:
-        cond.append(worst_level_col >= f.min_level)
+        cond.append(level >= f.min_level)
     if f.window_id is not None:
         cond.append(CaseRow.window_id == f.window_id)
     if f.department:
@@ -405,28 +421,42 @@ def _days_left(cal: WorkCalendar, today: date, due: date | None) -> int | None:
     return -cal.workdays_between(due, today) or -1
 
 
+_PAGE_COLS = (CaseRow.id, CaseRow.applicant, CaseRow.case_type_id, CaseRow.window_id, CaseRow.status,
+              CaseRow.submitted_at, CaseRow.completed_at, promised_due_col, legal_due_col, worst_level_col)
+
+
+def _case_types(s: Session) -> dict[str, tuple[str, str]]:
+    return {t: (n or t, d or "") for t, n, d in s.execute(
+        sa.select(CaseTypeRow.id, CaseTypeRow.name, CaseTypeRow.department))}
+
+
 def case_page(s: Session, f: CaseFilter, offset: int, limit: int, *, now: datetime, tz: ZoneInfo,
               count: bool = False) -> CasePage:
-    """Rows ``[offset, offset + limit)`` of the filtered, sorted cases (and their count when asked)."""
+    """Rows ``[offset, offset + limit)`` of the filtered, sorted cases (and their count when asked).
+
+    Sorting on a due date puts undated cases (not accepted yet) last either way: the dated ones
+    are read first, in the index's order; the undated ones follow by id once those run out."""
     import time
 
     t0 = time.perf_counter()
     today = local_date(now, tz)
-    types = {t: (n or t, d or "") for t, n, d in s.execute(
-        sa.select(CaseTypeRow.id, CaseTypeRow.name, CaseTypeRow.department))}
+    types = _case_types(s)
     cond = _conditions(f, types, today)
     key = SORTS.get(f.sort, promised_due_col)
-    order = [key.desc() if f.descending else key.asc()]
-    if f.sort in ("promised_due", "legal_due"):  # undated (not yet accepted) cases last either way
-        order.insert(0, key.is_(None))
-    order.append(CaseRow.id.desc() if f.descending else CaseRow.id.asc())
-    q = (
-        sa.select(CaseRow.id, CaseRow.applicant, CaseRow.case_type_id, CaseRow.window_id, CaseRow.status,
-                  CaseRow.submitted_at, CaseRow.completed_at, promised_due_col, legal_due_col, worst_level_col)
-        .where(*cond).order_by(*order).limit(limit + 1).offset(offset)
-    )
-    rows = s.execute(q).all()
-    cal = load_calendar(s)
+    ident = CaseRow.id.desc() if f.descending else CaseRow.id.asc()
+    base = sa.select(*_PAGE_COLS).where(*cond)
+    if f.sort in ("promised_due", "legal_due"):
+        dated = base.where(key.is_not(None)).order_by(key.desc() if f.descending else key.asc(), ident)
+        rows = list(s.execute(dated.limit(limit + 1).offset(offset)).all())
+        if len(rows) <= limit:  # the dated ones ran out in this page: the undated follow
+            n_dated = offset + len(rows) if rows or offset == 0 else int(s.execute(
+                sa.select(sa.func.count()).select_from(CaseRow).where(*cond, key.is_not(None))).scalar_one())
+            undated = base.where(key.is_(None)).order_by(ident)
+            rows += s.execute(undated.limit(limit + 1 - len(rows)).offset(max(0, offset - n_dated))).all()
+    else:
+        rows = list(s.execute(base.order_by(key.desc() if f.descending else key.asc(), ident)
+                              .limit(limit + 1).offset(offset)).all())
+    cal = _calendar(s)
     items = []
     for r in rows[:limit]:
         running = r[4] in OPEN_STATUSES and r[4] != "suspended"
@@ -435,10 +465,29 @@ def case_page(s: Session, f: CaseFilter, offset: int, limit: int, *, now: dateti
             _days_left(cal, today, r[7]) if running else None,
             _days_left(cal, today, r[8]) if running else None,
         ))
-    total = None
-    if count:
-        total = int(s.execute(sa.select(sa.func.count()).select_from(CaseRow).where(*cond)).scalar_one())
+    total = case_count(s, f, now=now, tz=tz, types=types) if count else None
     return CasePage(offset, tuple(items), total, len(rows) <= limit, (time.perf_counter() - t0) * 1000)
+
+
+def case_count(s: Session, f: CaseFilter, *, now: datetime, tz: ZoneInfo,
+               types: Mapping[str, tuple[str, str]] | None = None) -> int:
+    """How many cases the filter selects."""
+    cond = _conditions(f, types if types is not None else _case_types(s), local_date(now, tz), walk=False)
+    return int(s.execute(sa.select(sa.func.count()).select_from(CaseRow).where(*cond)).scalar_one())
+
+
+_CAL: list[tuple[tuple[Any, ...], WorkCalendar]] = []
+
+
+def _calendar(s: Session) -> WorkCalendar:
+    """The store's working-day calendar, built again only when its records changed."""
+    stamp = tuple(s.execute(sa.select(CalendarRow.id, CalendarRow.version, CalendarRow.deleted)
+                            .order_by(CalendarRow.id)).all())
+    if _CAL and _CAL[0][0] == stamp:
+        return _CAL[0][1]
+    cal = load_calendar(s)
+    _CAL[:] = [(stamp, cal)]
+    return cal
 
 
 @dataclass(frozen=True, slots=True)
