@@ -298,7 +298,7 @@ class PerformancePanel(QWidget):
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(str(text))
                 if c > 0:
-                    item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c == 1:
                     item.setFont(bold)
                 if c == 4 and perf.yellow:

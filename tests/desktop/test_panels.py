@@ -348,3 +348,39 @@ def test_reader_newest_request_wins_and_answers_arrive_on_the_gui_thread(qtbot: 
     assert sorted(got) == [(3, True), (4, True)]
     assert reader.stats().superseded >= 2
     assert not reader.pending("a") and not reader.pending("b")
+
+
+# -- performance ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["day", "week", "month", "custom"])
+def test_performance_matches_supervision_performance_for_each_period(
+    qtbot: Any, reader: Reader, store: Store, kind: str
+) -> None:
+    from desktop.operator.performance import PerformancePanel, period_bounds
+    from supervision.duedates import end_of_day
+    from supervision.performance import compute_from_store
+
+    panel = PerformancePanel(reader, SH, clock=Clock(NOW))
+    qtbot.addWidget(panel)
+    custom = (DAY - timedelta(days=9), DAY - timedelta(days=2))
+    with qtbot.waitSignal(panel.computed, timeout=WAIT_MS) as sig:
+        panel.set_period(kind, *custom)
+    r = sig.args[0]
+    start, end = period_bounds(kind, DAY, custom)
+    assert (r.start, r.end) == (start, end)
+    with store.read() as s:
+        want = compute_from_store(s, SH, end_of_day(start - timedelta(days=1), SH), end_of_day(end, SH))
+    assert dict(r.report.departments) == dict(want.departments)
+    assert dict(r.report.windows) == dict(want.windows)
+    # the trend covers at least two weeks up to the period's end, one point a day; its days
+    # inside the period add up to the period's completed cases
+    assert r.trend[-1][0] == end and len(r.trend) >= 14
+    in_period = sum(n for d, _rate, n in r.trend if start <= d <= end)
+    assert in_period == sum(p.completed for p in want.windows.values())
+    # the ranking lists departments by score, best first
+    rows = panel.ranking_rows("departments")
+    assert len(rows) == len([d for d in want.departments if d])
+    scores = [float(row[1]) for row in rows]
+    assert scores == sorted(scores, reverse=True)
+    if kind == "week":
+        assert sum(p.completed for p in want.windows.values()) > 0
+        assert any(p.yellow or p.red for p in want.departments.values())
