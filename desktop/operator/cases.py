@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -481,7 +482,6 @@ class CasesPanel(QWidget):
         self.model.failed.connect(self._failed)
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText(self.tr("Search number, applicant or case type"))
         self.search.setClearButtonEnabled(True)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -490,18 +490,13 @@ class CasesPanel(QWidget):
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.search.returnPressed.connect(self._apply)
         self.status = QComboBox()
-        for text, status in ((self.tr("Open cases"), "open"), (self.tr("Overdue"), "overdue"),
-                            (self.tr("Suspended"), "suspended"), (self.tr("Completed"), "completed"),
-                             (self.tr("Ended (any way)"), "ended"), (self.tr("All cases"), "all")):
-            self.status.addItem(text, status)
+        for status in ("open", "overdue", "suspended", "completed", "ended", "all"):
+            self.status.addItem(status, status)
         self.warning = QComboBox()
-        for text, value in ((self.tr("Any warning state"), None), (self.tr("With a warning"), "min:1"),
-                            (self.tr("Yellow or red"), "min:2"), (self.tr("Red"), "eq:3"),
-                            (self.tr("Yellow"), "eq:2"), (self.tr("Notice"), "eq:1"),
-                            (self.tr("No warning"), "eq:0")):
-            self.warning.addItem(text, value)
+        for value in (None, "min:1", "min:2", "eq:3", "eq:2", "eq:1", "eq:0"):
+            self.warning.addItem(str(value), value)
         self.department = QComboBox()
-        self.department.addItem(self.tr("All departments"), None)
+        self.department.addItem("", None)
         self.window_chip = QToolButton()
         self.window_chip.clicked.connect(lambda: self.set_window(None))
         self.window_chip.hide()
@@ -534,8 +529,7 @@ class CasesPanel(QWidget):
 
         self.browser = QTextBrowser()
         self.browser.setOpenLinks(False)
-        self.footage = QPushButton(self.tr("Show footage"))
-        self.footage.setToolTip(self.tr("Open the recorded footage of the case's window at its last stage"))
+        self.footage = QPushButton()
         self.footage.setEnabled(False)
         self.footage.clicked.connect(self._footage_clicked)
         right = QWidget()
@@ -559,6 +553,35 @@ class CasesPanel(QWidget):
         box.addLayout(bar)
         box.addWidget(self.splitter, 1)
         self._show_empty_detail()
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        """Every word of the panel in the current language (at start and on a language switch)."""
+        self.search.setPlaceholderText(self.tr("Search number, applicant or case type"))
+        for i, text in enumerate((self.tr("Open cases"), self.tr("Overdue"), self.tr("Suspended"),
+                                  self.tr("Completed"), self.tr("Ended (any way)"), self.tr("All cases"))):
+            self.status.setItemText(i, text)
+        for i, text in enumerate((self.tr("Any warning state"), self.tr("With a warning"), self.tr("Yellow or red"),
+                                  self.tr("Red"), self.tr("Yellow"), self.tr("Notice"), self.tr("No warning"))):
+            self.warning.setItemText(i, text)
+        self.department.setItemText(0, self.tr("All departments"))
+        self.window_chip.setToolTip(self.tr("Show the cases of every window"))
+        self.footage.setText(self.tr("Show footage"))
+        self.footage.setToolTip(self.tr("Open the recorded footage of the case's window at its last stage"))
+        self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, CasesModel.SUBMITTED)
+        self.model.layoutChanged.emit()
+        self._update_chip()
+        if self.model.total is not None:
+            self._counted(self.model.total)
+        if self.detail is not None:
+            self._show_detail(self.detail)
+        else:
+            self._show_empty_detail()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
 
     # -- feeding ---------------------------------------------------------------------------------
     @Slot()

@@ -328,6 +328,11 @@ class LightsBoard(QScrollArea):
         self.floor_widget.update()
         self.window_selected.emit(window_id)
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.floor_widget.relayout()  # headings and the legend are words
+        super().changeEvent(event)
+
     def _toggle_blink(self) -> None:
         self.blink_on = not self.blink_on
         self.floor_widget.update()

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
-from PySide6.QtCore import QDate, Qt, Signal, Slot
+from PySide6.QtCore import QDate, QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -76,9 +76,8 @@ class PerformancePanel(QWidget):
         self._titles: dict[int, str] = {}
 
         self.period = QComboBox()
-        for text, kind in ((self.tr("Today"), "day"), (self.tr("This week"), "week"),
-                           (self.tr("This month"), "month"), (self.tr("Custom period"), "custom")):
-            self.period.addItem(text, kind)
+        for kind in ("day", "week", "month", "custom"):
+            self.period.addItem(kind, kind)
         today = self._today()
         self.start_edit = QDateEdit(QDate(today.year, today.month, 1))
         self.end_edit = QDateEdit(QDate(today.year, today.month, today.day))
@@ -92,19 +91,20 @@ class PerformancePanel(QWidget):
         self.summary.setWordWrap(True)
         self.busy = QLabel()
 
-        self.trend = self._plot(self.tr("On-time rate by day (%)"))
+        self.trend = self._plot()
         self.trend.setYRange(0, 105)
-        self.cards = self._plot(self.tr("Yellow and red cards by department"))
-        self.satisfaction = self._plot(self.tr("Satisfaction by department (%)"))
+        self.cards = self._plot()
+        self.satisfaction = self._plot()
         self.satisfaction.setXRange(0, 100)
         self.rank_windows = self._table()
         self.rank_departments = self._table()
         self.ranking = QTabWidget()
-        self.ranking.addTab(self.rank_departments, self.tr("Departments"))
-        self.ranking.addTab(self.rank_windows, self.tr("Windows"))
+        self.ranking.addTab(self.rank_departments, "")
+        self.ranking.addTab(self.rank_windows, "")
+        self.period_label = QLabel()
 
         bar = QHBoxLayout()
-        bar.addWidget(QLabel(self.tr("Period")))
+        bar.addWidget(self.period_label)
         bar.addWidget(self.period)
         bar.addWidget(self.start_edit)
         bar.addWidget(QLabel("–"))
@@ -123,26 +123,45 @@ class PerformancePanel(QWidget):
         box.addLayout(bar)
         box.addWidget(self.summary)
         box.addLayout(grid, 1)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        """Every word of the panel in the current language (at start and on a language switch)."""
+        for i, text in enumerate((self.tr("Today"), self.tr("This week"), self.tr("This month"),
+                                  self.tr("Custom period"))):
+            self.period.setItemText(i, text)
+        self.period_label.setText(self.tr("Period"))
+        self._titles = {id(self.trend): self.tr("On-time rate by day (%)"),
+                        id(self.cards): self.tr("Yellow and red cards by department"),
+                        id(self.satisfaction): self.tr("Satisfaction by department (%)")}
+        self.ranking.setTabText(0, self.tr("Departments"))
+        self.ranking.setTabText(1, self.tr("Windows"))
+        for t in (self.rank_departments, self.rank_windows):
+            t.setHorizontalHeaderLabels([self.tr("Name"), self.tr("Score"), self.tr("On time"),
+                                         self.tr("Satisfaction"), self.tr("Yellow"), self.tr("Red")])
         self._apply_palette()
+        if self.result is not None:
+            self.set_result(self.result, announce=False)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
 
     def _today(self) -> date:
         return self.clock().astimezone(self.tz).date()
 
-    def _plot(self, title: str) -> pg.PlotWidget:
+    def _plot(self) -> pg.PlotWidget:
         w = pg.PlotWidget()
-        self._titles[id(w)] = title
         w.setMenuEnabled(False)
         w.setMouseEnabled(x=False, y=False)
         w.hideButtons()
-        w.setTitle(title)
         w.showGrid(x=False, y=True, alpha=0.25)
         w.setMinimumSize(280, 180)
         return w
 
     def _table(self) -> QTableWidget:
         t = QTableWidget(0, 6)
-        t.setHorizontalHeaderLabels([self.tr("Name"), self.tr("Score"), self.tr("On time"),
-                                     self.tr("Satisfaction"), self.tr("Yellow"), self.tr("Red")])
         t.verticalHeader().setVisible(True)
         t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         t.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
@@ -203,7 +222,7 @@ class PerformancePanel(QWidget):
         self.palette_ = palette
         self._apply_palette()
         if self.result is not None:
-            self.set_result(self.result)
+            self.set_result(self.result, announce=False)
 
     def _apply_palette(self) -> None:
         p = self.palette_
@@ -213,13 +232,13 @@ class PerformancePanel(QWidget):
                 ax = w.getAxis(name)
                 ax.setPen(pg.mkPen(p.muted))
                 ax.setTextPen(pg.mkPen(p.text))
-            title = self._titles[id(w)]
+            title = self._titles.get(id(w), "")
             if w is self.cards:
                 title += (f" &nbsp; <span style='color:{p.yellow}'>■</span> {self.tr('Yellow')}"
                           f" &nbsp; <span style='color:{p.red}'>■</span> {self.tr('Red')}")
             w.setTitle(title, color=p.text)
 
-    def set_result(self, r: PerfResult) -> None:
+    def set_result(self, r: PerfResult, *, announce: bool = True) -> None:
         self.result = r
         self.busy.setText("")
         p = self.palette_
@@ -285,7 +304,8 @@ class PerformancePanel(QWidget):
         self._fill_ranking(self.rank_departments, {d: perf for d, perf in r.report.departments.items() if d})
         windows = {r.window_numbers.get(w, w): perf for w, perf in r.report.windows.items() if w}
         self._fill_ranking(self.rank_windows, windows)
-        self.computed.emit(r)
+        if announce:
+            self.computed.emit(r)
 
     def _fill_ranking(self, table: QTableWidget, rows: dict[str, Performance]) -> None:
         ranked = sorted(rows.items(), key=lambda kv: (-kv[1].score, -(kv[1].on_time_rate or 0), kv[0]))

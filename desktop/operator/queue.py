@@ -14,7 +14,16 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Slot
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Slot,
+)
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGridLayout, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
@@ -89,14 +98,13 @@ class QueuePanel(QWidget):
         big = QFont(self.font())
         big.setPointSizeF(big.pointSizeF() * 1.6)
         big.setBold(True)
-        names = (("waiting", self.tr("Waiting")), ("longest", self.tr("Longest wait")),
-                 ("average", self.tr("Average wait")), ("issued", self.tr("Issued today")),
-                 ("missed", self.tr("Missed today")), ("transferred", self.tr("Transferred today")))
-        for i, (key, text) in enumerate(names):
+        self.captions: dict[str, QLabel] = {}
+        for i, key in enumerate(("waiting", "longest", "average", "issued", "missed", "transferred")):
             value = QLabel("–")
             value.setFont(big)
             value.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            caption = QLabel(text)
+            caption = QLabel()
+            self.captions[key] = caption
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             grid.addWidget(value, 0, i)
             grid.addWidget(caption, 1, i)
@@ -121,7 +129,23 @@ class QueuePanel(QWidget):
         self._timer.setInterval(int(tick_seconds * 1000))
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        for key, text in (("waiting", self.tr("Waiting")), ("longest", self.tr("Longest wait")),
+                          ("average", self.tr("Average wait")), ("issued", self.tr("Issued today")),
+                          ("missed", self.tr("Missed today")), ("transferred", self.tr("Transferred today"))):
+            self.captions[key].setText(text)
+        self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, QueueModel.AVERAGE)
+        self.model.layoutChanged.emit()
         self._update_scope()
+        if self.model.stats is not None:
+            self.set_stats(self.model.stats)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
 
     @Slot()
     def refresh(self) -> None:

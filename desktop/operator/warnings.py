@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -104,6 +105,12 @@ class WarningsModel(QAbstractTableModel):
 
     def set_extras(self, extras: WarningExtras) -> None:
         self.extras = extras
+        if self.views:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+
+    def retranslate(self) -> None:
+        """The words changed language: headers and cells again."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.DETAIL)
         if self.views:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
 
@@ -354,30 +361,25 @@ class WarningsPanel(QWidget):
         self.proxy.setSourceModel(self.model)
         self._outcome.connect(self._on_outcome)
 
-        self.level = self._combo(self.tr("All levels"), [(level_text(x), x) for x in LEVELS])
-        self.state = self._combo(self.tr("All states"), [(state_text(x), x) for x in STATES])
-        self.state.setCurrentIndex(0)
-        self.department = self._combo(self.tr("All departments"), [])
-        self.code = self._combo(self.tr("All rules"), [(code_text(x), x) for x in CODES])
+        self.level = self._combo(LEVELS)
+        self.state = self._combo(STATES)
+        self.department = self._combo(())
+        self.code = self._combo(CODES)
         self.window_chip = QToolButton()
-        self.window_chip.setToolTip(self.tr("Show the warnings of every window"))
         self.window_chip.clicked.connect(lambda: self.set_window(None))
         self.window_chip.hide()
         for c in (self.level, self.state, self.department, self.code):
             c.currentIndexChanged.connect(self._filters_changed)
 
-        self.ack_button = QPushButton(self.tr("Acknowledge"))
-        self.ack_button.setToolTip(self.tr("Acknowledge (签收) the selected warning"))
+        self.ack_button = QPushButton()
         self.dispose_buttons = {}
         for m in MEASURES:
-            b = QPushButton(measure_text(m) + "…")
+            b = QPushButton()
             b.clicked.connect(lambda _=False, m=m: self.dispose_selected(m))
             self.dispose_buttons[m] = b
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.mute = QToolButton()
         self.mute.setCheckable(True)
-        self.mute.setText(self.tr("Mute"))
-        self.mute.setToolTip(self.tr("Silence the chime for new red cards"))
         self.mute.toggled.connect(self.alarm.set_muted)
         self.alarm.muted_changed.connect(self.mute.setChecked)
         self.message = QLabel()
@@ -416,6 +418,7 @@ class WarningsPanel(QWidget):
         box.addLayout(filters)
         box.addWidget(self.table, 1)
         box.addLayout(acts)
+        self._retranslate()
         QShortcut(QKeySequence("Ctrl+K"), self, self.acknowledge_selected)
         QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.dispose_selected("supervise"))
         self._update_buttons()
@@ -442,13 +445,42 @@ class WarningsPanel(QWidget):
         for col, width in widths.items():
             self.table.setColumnWidth(col, width)
 
-    def _combo(self, everything: str, items: list[tuple[str, str]]) -> QComboBox:
+    def _combo(self, codes: Sequence[str]) -> QComboBox:
         c = QComboBox()
-        c.addItem(everything, None)
-        for text, data in items:
-            c.addItem(text, data)
+        c.addItem("", None)
+        for code in codes:
+            c.addItem(code, code)
         c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         return c
+
+    def _retranslate(self) -> None:
+        """Every word of the panel in the current language (at start and on a language switch)."""
+        self.level.setItemText(0, self.tr("All levels"))
+        self.state.setItemText(0, self.tr("All states"))
+        self.department.setItemText(0, self.tr("All departments"))
+        self.code.setItemText(0, self.tr("All rules"))
+        for combo, word in ((self.level, level_text), (self.state, state_text), (self.code, code_text)):
+            for i in range(1, combo.count()):
+                combo.setItemText(i, word(str(combo.itemData(i))))
+        self.window_chip.setToolTip(self.tr("Show the warnings of every window"))
+        self.ack_button.setText(self.tr("Acknowledge"))
+        self.ack_button.setToolTip(self.tr("Acknowledge (签收) the selected warning (Ctrl+K)"))
+        for m, b in self.dispose_buttons.items():
+            b.setText(measure_text(m) + "…")
+        self.dispose_buttons["supervise"].setToolTip(self.tr("Supervise (督办) with a note (Ctrl+D)"))
+        self.dispose_buttons["correct"].setToolTip(self.tr("Correct (纠错) with a note"))
+        self.dispose_buttons["explain"].setToolTip(self.tr("Explain (说明) with a note"))
+        self.mute.setText(self.tr("Mute"))
+        self.mute.setToolTip(self.tr("Silence the chime for new red cards"))
+        self.model.retranslate()
+        self._size_columns()
+        self._update_window_chip()
+        self._update_count()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
 
     @property
     def operator(self) -> str:
