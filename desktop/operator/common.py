@@ -1,0 +1,54 @@
+"""Small helpers the panels share: times in the hall's zone, durations, the actions protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QColor
+
+__all__ = ["WarningActions", "fmt_date", "fmt_duration", "fmt_time", "ink_on"]
+
+
+class WarningActions(Protocol):
+    """What the warnings panel needs of ``app.terminal.Terminal``: its two warning actions
+    (run on the terminal's executor; ``on_done(outcome)`` is called on the executor thread)."""
+
+    def acknowledge(self, key: str, *, by: str, note: str = "",
+                    on_done: Callable[[Any], None] | None = None) -> None: ...
+
+    def dispose(self, key: str, measure: str, note: str, *, by: str,
+                on_done: Callable[[Any], None] | None = None) -> None: ...
+
+
+def fmt_time(at: datetime | None, tz: ZoneInfo, *, today: date | None = None) -> str:
+    """An instant in the hall's zone: "14:05" today, "12-03 14:05" this year, else with the year."""
+    if at is None:
+        return ""
+    local = at.astimezone(tz)
+    if today is not None and local.date() == today:
+        return local.strftime("%H:%M")
+    if today is not None and local.year == today.year:
+        return local.strftime("%m-%d %H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_date(d: date | None) -> str:
+    return d.isoformat() if d is not None else ""
+
+
+def fmt_duration(seconds: float) -> str:
+    """A wait: "45 min", "1 h 05 min"."""
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return QCoreApplication.translate("Panels", "{n} min").format(n=minutes)
+    return QCoreApplication.translate("Panels", "{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
+
+
+def ink_on(fill: QColor) -> QColor:
+    """Text colour readable on ``fill``: near-black on light fills (yellow), white on the rest."""
+    luma = 0.299 * fill.red() + 0.587 * fill.green() + 0.114 * fill.blue()
+    return QColor("#1a1a1a") if luma > 150 else QColor("#ffffff")

@@ -1,0 +1,189 @@
+"""The panels' background reader: store queries off the GUI thread, answers back on it.
+
+One worker thread runs read-only queries, each in its own ``store.read()`` session, and delivers
+the answer to the GUI thread through a queued signal. Requests are keyed by *channel* (one per
+panel or per question a panel asks): the newest request of a channel wins — a request still
+waiting is replaced by a newer one of its channel, and the answer of a request that a newer one
+has overtaken is dropped, so a panel never paints a stale answer over a fresh one.
+
+A panel asks, then paints when the answer comes::
+
+    reader.submit("queue", lambda s: queries.queue_stats(s, ...), self._show)
+
+The worker is not a daemon; :meth:`stop` joins it (call it before the store closes).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from sqlalchemy.orm import Session
+
+from supervision.store import Store
+
+__all__ = ["Reader", "ReaderStats"]
+
+log = logging.getLogger(__name__)
+
+Query = Callable[[Session], Any]
+OnResult = Callable[[Any], None]
+OnError = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class _Request:
+    id: int
+    channel: str
+    query: Query
+    on_result: OnResult
+    on_error: OnError | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderStats:
+    """How the reader has fared: answers delivered, dropped as stale, failed; the last query's time
+    per channel (ms, on the worker, excluding the wait in the queue)."""
+
+    delivered: int
+    superseded: int
+    failed: int
+    last_ms: dict[str, float]
+
+
+class Reader(QObject):
+    """One worker thread for the panels' queries; answers are delivered on the GUI thread."""
+
+    # (request id, channel, ok, payload, elapsed ms) — emitted on the worker, received queued.
+    _answered = Signal(object)
+    #: channel, elapsed ms — after each answer delivered (for figures and tests)
+    delivered = Signal(str, float)
+
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._cond = threading.Condition()
+        self._pending: OrderedDict[str, _Request] = OrderedDict()
+        self._latest: dict[str, int] = {}  # channel → id of its newest request
+        self._callbacks: dict[int, _Request] = {}
+        self._next_id = 0
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._delivered = self._superseded = self._failed = 0
+        self._last_ms: dict[str, float] = {}
+        self._answered.connect(self._deliver)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        with self._cond:
+            self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="hallwatch-panel-reader")
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Drop what waits, let the query under way finish, join the worker. True when it ended."""
+        with self._cond:
+            self._stopping = True
+            self._pending.clear()
+            self._cond.notify_all()
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def stats(self) -> ReaderStats:
+        return ReaderStats(self._delivered, self._superseded, self._failed, dict(self._last_ms))
+
+    # -- asking ----------------------------------------------------------------------------------
+    def submit(self, channel: str, query: Query, on_result: OnResult, on_error: OnError | None = None) -> int:
+        """Queue ``query(session)`` on ``channel`` (GUI thread); ``on_result(answer)`` or
+        ``on_error(words)`` runs later on the GUI thread unless a newer request of the channel
+        overtook it. Returns the request id."""
+        self._next_id += 1
+        req = _Request(self._next_id, channel, query, on_result, on_error)
+        with self._cond:
+            old = self._pending.pop(channel, None)
+            if old is not None:
+                self._callbacks.pop(old.id, None)
+                self._superseded += 1
+            self._pending[channel] = req
+            self._latest[channel] = req.id
+            self._callbacks[req.id] = req
+            self._cond.notify()
+        return req.id
+
+    def pending(self, channel: str) -> bool:
+        """A request of ``channel`` is waiting or running (its answer not delivered yet)."""
+        rid = self._latest.get(channel)
+        return rid is not None and rid in self._callbacks
+
+    def cancel(self, channel: str) -> None:
+        """Forget the channel's request: its answer, if it comes, is dropped."""
+        with self._cond:
+            old = self._pending.pop(channel, None)
+            if old is not None:
+                self._callbacks.pop(old.id, None)
+        rid = self._latest.pop(channel, None)
+        if rid is not None:
+            self._callbacks.pop(rid, None)
+
+    # -- the worker ------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                _, req = self._pending.popitem(last=False)
+            t0 = time.perf_counter()
+            try:
+                with self.store.read() as s:
+                    answer = req.query(s)
+                ok = True
+            except Exception as e:  # a failed query is reported to its panel, never raised here
+                log.exception("panel query on %s failed", req.channel)
+                answer, ok = f"{type(e).__name__}: {e}", False
+            elapsed = (time.perf_counter() - t0) * 1000
+            if self._is_stopping():
+                return
+            try:
+                self._answered.emit((req.id, req.channel, ok, answer, elapsed))
+            except RuntimeError:  # the reader's QObject is gone (the window closed meanwhile)
+                return
+
+    def _is_stopping(self) -> bool:
+        with self._cond:
+            return self._stopping
+
+    def _deliver(self, msg: tuple[int, str, bool, Any, float]) -> None:
+        rid, channel, ok, answer, elapsed = msg
+        req = self._callbacks.pop(rid, None)
+        if req is None or self._latest.get(channel) != rid:
+            self._superseded += 1
+            return
+        self._last_ms[channel] = elapsed
+        if ok:
+            self._delivered += 1
+            try:
+                req.on_result(answer)
+            except Exception:
+                log.exception("painting the answer of %s failed", channel)
+        else:
+            self._failed += 1
+            if req.on_error is not None:
+                req.on_error(str(answer))
+        self.delivered.emit(channel, elapsed)

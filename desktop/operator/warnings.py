@@ -1,0 +1,684 @@
+"""The warnings list: every warning in force, filtered, acknowledged (签收) and disposed
+(督办 / 纠错 / 说明 with a required note) through the terminal's executor.
+
+The rows come from the warning monitor's snapshot (no database on the GUI thread); what the
+snapshot does not carry — the push state of this terminal's last action on each warning (queued in
+the outbox, applied, or rejected by the server with its reason), and each subject's department and
+label — is read through the reader after every new snapshot. A NEW red card (one not in the
+previous snapshot, or one that rose again) rings the :class:`~desktop.operator.alarm.Alarm`.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.operator.alarm import Alarm
+from desktop.operator.common import WarningActions, fmt_time, ink_on
+from desktop.operator.queries import HallLayout, PushState, WarningExtras, hall_layout, warning_extras
+from desktop.operator.reader import Reader
+from desktop.operator.snapshot import SnapshotLike
+from desktop.theme import DARK, Palette
+from desktop.words import (
+    action_error_text,
+    code_text,
+    detail_text,
+    level_text,
+    measure_text,
+    reject_text,
+    state_text,
+    subject_type_text,
+)
+from supervision.lifecycle import WarningView
+
+__all__ = ["DisposeDialog", "WarningsFilter", "WarningsModel", "WarningsPanel"]
+
+_Index = QModelIndex | QPersistentModelIndex
+LEVELS = ("red", "yellow", "notice")
+STATES = ("active", "acknowledged", "disposed")
+CODES = ("DUE_SOON", "OVERDUE", "STAGE_LATE", "FEE_MISMATCH", "STAGE_SKIPPED", "SUSPENDED_LONG", "WAIT_LONG",
+         "POST_LEFT")
+MEASURES = ("supervise", "correct", "explain")
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+_LEVEL_RANK = {"notice": 1, "yellow": 2, "red": 3}
+
+
+class WarningsModel(QAbstractTableModel):
+    """The snapshot's warnings as a table (one row per warning in force)."""
+
+    LEVEL, RULE, SUBJECT, WINDOW, DEPARTMENT, SINCE, STATE, HANDLED, PUSH, DETAIL = range(10)
+
+    def __init__(self, tz: ZoneInfo, palette: Palette = DARK, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tz = tz
+        self.palette_ = palette
+        self.views: list[WarningView] = []
+        self.extras = WarningExtras({}, {}, {})
+        self.layout_ = HallLayout((), (), {})
+        self._numbers: dict[str, str] = {}
+        self._row_of: dict[str, int] = {}
+        self._today = None
+
+    def headers(self) -> list[str]:
+        return [self.tr("Level"), self.tr("Rule"), self.tr("Subject"), self.tr("Window"), self.tr("Department"),
+                self.tr("Since"), self.tr("State"), self.tr("Handled"), self.tr("Push"), self.tr("Detail")]
+
+    # -- feeding ---------------------------------------------------------------------------------
+    def set_views(self, views: Sequence[WarningView], at: datetime | None = None) -> None:
+        self.beginResetModel()
+        self.views = list(views)
+        self._row_of = {v.key: i for i, v in enumerate(self.views)}
+        self._today = at.astimezone(self.tz).date() if at is not None else None  # type: ignore[assignment]
+        self.endResetModel()
+
+    def set_extras(self, extras: WarningExtras) -> None:
+        self.extras = extras
+        if self.views:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+
+    def retranslate(self) -> None:
+        """The words changed language: headers and cells again."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.DETAIL)
+        if self.views:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+
+    def set_layout(self, layout: HallLayout) -> None:
+        self.layout_ = layout
+        self._numbers = {w.id: w.number for w in layout.windows}
+        if self.views:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+
+    def set_palette(self, palette: Palette) -> None:
+        self.palette_ = palette
+        if self.views:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def view(self, row: int) -> WarningView:
+        return self.views[row]
+
+    def row_of(self, key: str) -> int | None:
+        return self._row_of.get(key)
+
+    def department_of(self, v: WarningView) -> str:
+        w = v.warning
+        dept = self.extras.department.get(w.subject)
+        if dept:
+            return dept
+        info = self.layout_.window(w.window_id)
+        return info.department if info is not None else ""
+
+    def push_of(self, key: str) -> PushState | None:
+        return self.extras.push.get(key)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
+        return 0 if parent.isValid() else len(self.views)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 10
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.headers()[section]
+        return None
+
+    def handled_text(self, v: WarningView) -> str:
+        if v.disposed is not None:
+            at, by, measure, _note = v.disposed
+            return self.tr("{measure} by {who} at {when}").format(
+                measure=measure_text(measure), who=by, when=fmt_time(at, self.tz, today=self._today))
+        if v.acknowledged is not None:
+            at, by = v.acknowledged
+            return self.tr("Acknowledged by {who} at {when}").format(
+                who=by, when=fmt_time(at, self.tz, today=self._today))
+        return ""
+
+    def push_text(self, p: PushState | None) -> str:
+        if p is None:
+            return ""
+        if p.state == "queued":
+            if p.attempts:
+                return self.tr("Queued (tried {n}×)").format(n=p.attempts)
+            return self.tr("Queued")
+        if p.state == "rejected":
+            return self.tr("Rejected: {reason}").format(reason=reject_text(p.code, p.message))
+        return self.tr("Applied")
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        v = self.views[index.row()]
+        w = v.warning
+        col = index.column()
+        if role == KEY_ROLE:
+            return v.key
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == self.LEVEL:
+                return level_text(str(w.level))
+            if col == self.RULE:
+                return code_text(str(w.code))
+            if col == self.SUBJECT:
+                if w.subject_type == "window":
+                    number = self._numbers.get(w.subject, w.subject)
+                    return f"{subject_type_text(w.subject_type)} {number}"
+                label = self.extras.label.get(w.subject, "")
+                return f"{w.subject} · {label}" if label else f"{subject_type_text(w.subject_type)} {w.subject}"
+            if col == self.WINDOW:
+                return self._numbers.get(w.window_id or "", w.window_id or "")
+            if col == self.DEPARTMENT:
+                return self.department_of(v)
+            if col == self.SINCE:
+                return fmt_time(w.level_since or w.since, self.tz, today=self._today)
+            if col == self.STATE:
+                return state_text(str(v.state))
+            if col == self.HANDLED:
+                return self.handled_text(v)
+            if col == self.PUSH:
+                return self.push_text(self.push_of(v.key))
+            if col == self.DETAIL:
+                return detail_text(str(w.code), w.detail)
+        if role == SORT_ROLE:
+            if col == self.LEVEL:
+                return _LEVEL_RANK.get(str(w.level), 0)
+            if col == self.SINCE:
+                return (w.level_since or w.since).timestamp()
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
+        if role == Qt.ItemDataRole.BackgroundRole and col == self.LEVEL:
+            return self.palette_.level_color(str(w.level))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == self.LEVEL:
+                return ink_on(self.palette_.level_color(str(w.level)))
+            if col == self.PUSH:
+                p = self.push_of(v.key)
+                if p is not None and p.state == "rejected":
+                    return QColor(self.palette_.red)
+            if col == self.STATE and str(v.state) == "active" and str(w.level) == "red":
+                return QColor(self.palette_.red)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == self.PUSH:
+                p = self.push_of(v.key)
+                if p is not None and p.state == "queued" and p.last_error:
+                    return self.tr("Waiting to be sent to the server; the last attempt failed.")
+                if p is not None and p.state == "rejected":
+                    return self.tr("The server refused this terminal's action ({code}) at {when}.").format(
+                        code=p.code or "?", when=fmt_time(p.at, self.tz))
+            if col == self.HANDLED and v.disposed is not None:
+                return v.disposed[3]
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
+        return None
+
+
+class WarningsFilter(QSortFilterProxyModel):
+    """Filters by level, state, department, rule (code) and window; all None means everything."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.level: str | None = None
+        self.state: str | None = None
+        self.department: str | None = None
+        self.code: str | None = None
+        self.window_id: str | None = None
+        self.setSortRole(SORT_ROLE)
+
+    def set_filter(self, **kw: str | None) -> None:
+        for name in kw:
+            if name not in ("level", "state", "department", "code", "window_id"):
+                raise TypeError(f"unknown filter {name}")
+        self.begin_change()
+        for name, value in kw.items():
+            setattr(self, name, value or None)
+        self.end_change()
+
+    def begin_change(self) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+; invalidateFilter() is deprecated there
+            self.beginFilterChange()
+
+    def end_change(self) -> None:
+        if hasattr(self, "endFilterChange"):
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - Qt before 6.9
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        m = self.sourceModel()
+        assert isinstance(m, WarningsModel)
+        v = m.view(source_row)
+        w = v.warning
+        if self.level is not None and str(w.level) != self.level:
+            return False
+        if self.state is not None and str(v.state) != self.state:
+            return False
+        if self.code is not None and str(w.code) != self.code:
+            return False
+        if self.window_id is not None and w.window_id != self.window_id:
+            return False
+        return not (self.department is not None and m.department_of(v) != self.department)
+
+
+class DisposeDialog(QDialog):
+    """督办 / 纠错 / 说明 with a note: OK stays disabled until a note is typed."""
+
+    def __init__(self, title: str, measure: str = "supervise", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Dispose of a warning"))
+        form = QFormLayout()
+        head = QLabel(title)
+        head.setWordWrap(True)
+        form.addRow(head)
+        self.measure = QComboBox()
+        for m in MEASURES:
+            self.measure.addItem(measure_text(m), m)
+        self.measure.setCurrentIndex(max(0, self.measure.findData(measure)))
+        form.addRow(self.tr("Measure"), self.measure)
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText(self.tr("What was done, or what must be done (required)"))
+        self.note.setTabChangesFocus(True)
+        form.addRow(self.tr("Note"), self.note)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText(self.tr("Dispose"))
+        self.ok.setEnabled(False)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.note.textChanged.connect(self._note_changed)
+        box = QVBoxLayout(self)
+        box.addLayout(form)
+        box.addWidget(self.buttons)
+        self.resize(460, 280)
+        self.note.setFocus()
+
+    def _note_changed(self) -> None:
+        self.ok.setEnabled(bool(self.note.toPlainText().strip()))
+
+    def accept(self) -> None:
+        if not self.note.toPlainText().strip():  # OK is disabled; Enter must not get round it
+            return
+        super().accept()
+
+    def values(self) -> tuple[str, str]:
+        return str(self.measure.currentData()), self.note.toPlainText().strip()
+
+
+class WarningsPanel(QWidget):
+    """The warnings list with its filters and actions.
+
+    ``reader``: the panels' reader; ``actions``: the terminal (``acknowledge``/``dispose``);
+    ``operator``: the name written with actions (a string or a function giving it); ``tz``: the
+    hall's zone; ``alarm``: rings for new reds (one is made when None). Feed ``set_snapshot``.
+    """
+
+    #: an action ended: (warning key, ok, words) — words say what happened or why it failed
+    action_finished = Signal(str, bool, str)
+    _outcome = Signal(object)
+
+    def __init__(self, reader: Reader | None, actions: WarningActions | None, tz: ZoneInfo, *,
+                 operator: str | Callable[[], str] = "", palette: Palette = DARK, alarm: Alarm | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reader = reader
+        self.warning_actions = actions
+        self.tz = tz
+        self._operator = operator
+        self.palette_ = palette
+        self.alarm = alarm if alarm is not None else Alarm(parent=self)
+        self._reds: set[tuple[str, datetime]] | None = None
+        self._snap: SnapshotLike | None = None
+        self._window_numbers: dict[str, str] = {}
+        self.model = WarningsModel(tz, palette, self)
+        self.proxy = WarningsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self._outcome.connect(self._on_outcome)
+
+        self.level = self._combo(LEVELS)
+        self.state = self._combo(STATES)
+        self.department = self._combo(())
+        self.code = self._combo(CODES)
+        self.window_chip = QToolButton()
+        self.window_chip.clicked.connect(lambda: self.set_window(None))
+        self.window_chip.hide()
+        for c in (self.level, self.state, self.department, self.code):
+            c.currentIndexChanged.connect(self._filters_changed)
+
+        self.ack_button = QPushButton()
+        self.dispose_buttons = {}
+        for m in MEASURES:
+            b = QPushButton()
+            b.clicked.connect(lambda _=False, m=m: self.dispose_selected(m))
+            self.dispose_buttons[m] = b
+        self.ack_button.clicked.connect(self.acknowledge_selected)
+        self.mute = QToolButton()
+        self.mute.setCheckable(True)
+        self.mute.toggled.connect(self.alarm.set_muted)
+        self.alarm.muted_changed.connect(self.mute.setChecked)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.count = QLabel()
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the snapshot's order: reds first
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        self._size_columns()
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.doubleClicked.connect(lambda _i: self.dispose_selected("supervise"))
+
+        filters = QHBoxLayout()
+        for w in (self.level, self.state, self.department, self.code, self.window_chip):
+            filters.addWidget(w)
+        filters.addStretch(1)
+        filters.addWidget(self.count)
+        acts = QHBoxLayout()
+        acts.addWidget(self.ack_button)
+        for b in self.dispose_buttons.values():
+            acts.addWidget(b)
+        acts.addWidget(self.message, 1)
+        acts.addWidget(self.mute)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addLayout(filters)
+        box.addWidget(self.table, 1)
+        box.addLayout(acts)
+        self._retranslate()
+        QShortcut(QKeySequence("Ctrl+K"), self, self.acknowledge_selected)
+        QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.dispose_selected("supervise"))
+        self._update_buttons()
+
+    def _size_columns(self) -> None:
+        """Column widths from the longest words they show (in the current language), not from
+        measuring every row."""
+        fm = self.table.fontMetrics()
+        pad = 18
+
+        def widest(texts: list[str]) -> int:
+            return max(fm.horizontalAdvance(t) for t in texts) + pad
+
+        m = WarningsModel
+        heads = self.model.headers()
+        widths = {
+            m.LEVEL: widest([heads[m.LEVEL], *(level_text(x) for x in LEVELS)]),
+            m.RULE: widest([heads[m.RULE], *(code_text(x) for x in CODES)]),
+            m.SUBJECT: 260, m.WINDOW: widest([heads[m.WINDOW], "A00"]), m.DEPARTMENT: 150,
+            m.SINCE: widest([heads[m.SINCE], "12-31 23:59"]),
+            m.STATE: widest([heads[m.STATE], *(state_text(x) for x in STATES)]),
+            m.HANDLED: 210, m.PUSH: 160,
+        }
+        for col, width in widths.items():
+            self.table.setColumnWidth(col, width)
+
+    def _combo(self, codes: Sequence[str]) -> QComboBox:
+        c = QComboBox()
+        c.addItem("", None)
+        for code in codes:
+            c.addItem(code, code)
+        c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        return c
+
+    def _retranslate(self) -> None:
+        """Every word of the panel in the current language (at start and on a language switch)."""
+        self.level.setItemText(0, self.tr("All levels"))
+        self.state.setItemText(0, self.tr("All states"))
+        self.department.setItemText(0, self.tr("All departments"))
+        self.code.setItemText(0, self.tr("All rules"))
+        for combo, word in ((self.level, level_text), (self.state, state_text), (self.code, code_text)):
+            for i in range(1, combo.count()):
+                combo.setItemText(i, word(str(combo.itemData(i))))
+        self.window_chip.setToolTip(self.tr("Show the warnings of every window"))
+        self.ack_button.setText(self.tr("Acknowledge"))
+        self.ack_button.setToolTip(self.tr("Acknowledge (签收) the selected warning (Ctrl+K)"))
+        for m, b in self.dispose_buttons.items():
+            b.setText(measure_text(m) + "…")
+        self.dispose_buttons["supervise"].setToolTip(self.tr("Supervise (督办) with a note (Ctrl+D)"))
+        self.dispose_buttons["correct"].setToolTip(self.tr("Correct (纠错) with a note"))
+        self.dispose_buttons["explain"].setToolTip(self.tr("Explain (说明) with a note"))
+        self.mute.setText(self.tr("Mute"))
+        self.mute.setToolTip(self.tr("Silence the chime for new red cards"))
+        self.model.retranslate()
+        self._size_columns()
+        self._update_window_chip()
+        self._update_count()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    @property
+    def operator(self) -> str:
+        name = self._operator() if callable(self._operator) else self._operator
+        return name or getpass.getuser()
+
+    # -- feeding ---------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the window list and the push states (e.g. after a sync round)."""
+        if self.reader is not None:
+            self.reader.submit("warnings.layout", hall_layout, self._set_layout)
+        self._ask_extras()
+
+    def _set_layout(self, layout: HallLayout) -> None:
+        self.model.set_layout(layout)
+        self._window_numbers = {w.id: w.number for w in layout.windows}
+        current = self.department.currentData()
+        self.department.blockSignals(True)
+        self.department.clear()
+        self.department.addItem(self.tr("All departments"), None)
+        for d in layout.departments:
+            self.department.addItem(d, d)
+        self.department.setCurrentIndex(max(0, self.department.findData(current)))
+        self.department.blockSignals(False)
+        self._update_window_chip()
+
+    def set_snapshot(self, snap: SnapshotLike) -> None:
+        """Show a new warning snapshot (GUI thread); rings for new reds."""
+        key = self._selected_key()
+        self._snap = snap
+        self.model.set_views(snap.views, snap.at)
+        self._reselect(key)
+        self._ring_for_new_reds(snap)
+        self._ask_extras()
+        self._update_count()
+
+    def _ask_extras(self) -> None:
+        snap = self._snap
+        if self.reader is None or snap is None:
+            return
+        keys = [v.key for v in snap.views]
+        subjects = [(v.warning.subject, v.warning.subject_type, v.warning.window_id) for v in snap.views]
+        self.reader.submit("warnings.extras", lambda s: warning_extras(s, keys, subjects), self._set_extras)
+
+    def _set_extras(self, extras: WarningExtras) -> None:
+        self.proxy.begin_change()
+        self.model.set_extras(extras)
+        self.proxy.end_change()
+        self._update_count()
+
+    def _ring_for_new_reds(self, snap: SnapshotLike) -> None:
+        reds = {(v.key, v.warning.level_since or v.warning.since): v for v in snap.views
+                if str(v.warning.level) == "red" and str(v.state) == "active"}
+        if self._reds is None:  # the first snapshot is what the operator finds: no alarm for it
+            self._reds = set(reds)
+            return
+        new = [v for k, v in reds.items() if k not in self._reds]
+        self._reds = set(reds)
+        texts = []
+        for v in new:
+            w = v.warning
+            where = self._window_numbers.get(w.window_id or "", w.window_id or "")
+            texts.append(" · ".join(x for x in (code_text(str(w.code)), where, w.subject) if x))
+        self.alarm.notify(texts)
+
+    def set_palette(self, palette: Palette) -> None:
+        self.palette_ = palette
+        self.model.set_palette(palette)
+
+    # -- filters ---------------------------------------------------------------------------------
+    def set_window(self, window_id: str | None) -> None:
+        """Show only the warnings of one window (None: every window) — the lights board's click."""
+        self.proxy.set_filter(window_id=window_id)
+        self._update_window_chip()
+        self._update_count()
+
+    def set_filters(self, *, level: str | None = None, state: str | None = None, department: str | None = None,
+                    code: str | None = None) -> None:
+        """Set the filter boxes (None: all)."""
+        for combo, value in ((self.level, level), (self.state, state), (self.department, department),
+                             (self.code, code)):
+            combo.setCurrentIndex(max(0, combo.findData(value)) if value is not None else 0)
+
+    def _filters_changed(self) -> None:
+        self.proxy.set_filter(level=self.level.currentData(), state=self.state.currentData(),
+                              department=self.department.currentData(), code=self.code.currentData())
+        self._update_count()
+
+    def _update_window_chip(self) -> None:
+        wid = self.proxy.window_id
+        if wid is None:
+            self.window_chip.hide()
+        else:
+            self.window_chip.setText(self.tr("Window {number} ✕").format(
+                number=self._window_numbers.get(wid, wid)))
+            self.window_chip.show()
+
+    def _update_count(self) -> None:
+        self.count.setText(self.tr("{shown} of {total}").format(
+            shown=self.proxy.rowCount(), total=self.model.rowCount()))
+        self._update_buttons()
+
+    # -- selection and actions -------------------------------------------------------------------
+    def _selected_key(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return str(rows[0].data(KEY_ROLE))
+
+    def selected_view(self) -> WarningView | None:
+        key = self._selected_key()
+        row = self.model.row_of(key) if key else None
+        return self.model.view(row) if row is not None else None
+
+    def select_key(self, key: str) -> bool:
+        """Select the row of a warning (True when it is shown)."""
+        row = self.model.row_of(key)
+        if row is None:
+            return False
+        idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not idx.isValid():
+            return False
+        self.table.selectRow(idx.row())
+        self.table.scrollTo(idx)
+        return True
+
+    def _reselect(self, key: str | None) -> None:
+        if key is not None:
+            self.select_key(key)
+
+    def _update_buttons(self) -> None:
+        v = self.selected_view()
+        can = self.warning_actions is not None and v is not None
+        self.ack_button.setEnabled(can and v is not None and str(v.state) == "active")
+        for b in self.dispose_buttons.values():
+            b.setEnabled(can and v is not None and str(v.state) != "disposed")
+
+    def acknowledge_selected(self) -> None:
+        v = self.selected_view()
+        if v is None or self.warning_actions is None or str(v.state) != "active":
+            return
+        self.acknowledge(v.key)
+
+    def acknowledge(self, key: str, note: str = "") -> None:
+        """签收 a warning through the terminal's executor."""
+        if self.warning_actions is None:
+            return
+        self._say(self.tr("Acknowledging…"), ok=True)
+        self.warning_actions.acknowledge(key, by=self.operator, note=note,
+                                         on_done=self._done_callback(key, "acknowledge"))
+
+    def dispose_selected(self, measure: str = "supervise") -> DisposeDialog | None:
+        """Open the disposal dialog for the selected warning (returns it; it runs modeless)."""
+        v = self.selected_view()
+        if v is None or self.warning_actions is None or str(v.state) == "disposed":
+            return None
+        w = v.warning
+        title = " · ".join(x for x in (level_text(str(w.level)), code_text(str(w.code)),
+                                        self.model.extras.label.get(w.subject) or w.subject) if x)
+        dlg = DisposeDialog(title, measure, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(lambda: self.dispose(v.key, *dlg.values()))
+        dlg.open()
+        self.dialog = dlg
+        return dlg
+
+    def dispose(self, key: str, measure: str, note: str) -> bool:
+        """督办/纠错/说明 a warning with a note, through the executor; False (nothing done) without a note."""
+        if self.warning_actions is None or not note.strip():
+            return False
+        self._say(self.tr("Disposing…"), ok=True)
+        self.warning_actions.dispose(key, measure, note.strip(), by=self.operator,
+                                     on_done=self._done_callback(key, "dispose"))
+        return True
+
+    def _done_callback(self, key: str, what: str) -> Callable[[Any], None]:
+        """``on_done`` for the executor: re-posts the outcome to the GUI thread (a queued signal)."""
+
+        def done(outcome: Any) -> None:
+            self._outcome.emit((key, what, outcome))
+
+        return done
+
+    def _on_outcome(self, msg: tuple[str, str, Any]) -> None:
+        key, what, outcome = msg
+        if getattr(outcome, "ok", False):
+            words = self.tr("Acknowledged") if what == "acknowledge" else self.tr("Disposed")
+            words = self.tr("{done}: queued for the server").format(done=words)
+            self._say(words, ok=True)
+        else:
+            words = action_error_text(getattr(outcome, "code", None), getattr(outcome, "error", None))
+            self._say(words, ok=False)
+        self._ask_extras()
+        self.action_finished.emit(key, bool(getattr(outcome, "ok", False)), words)
+
+    def _say(self, text: str, *, ok: bool) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("" if ok else f"color: {self.palette_.red};")
+
+    def close_panel(self) -> None:
+        self.alarm.close()
