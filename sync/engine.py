@@ -576,6 +576,17 @@ class SyncEngine:
                 limit = self.bulk_page_limit if catching_up or cursor is None else self.page_limit
                 try:
                     page = ahead.get(cursor, limit)
+                except RequestRejected as e:
+                    if e.code != "bad_cursor" or cursor is None or restarts >= 2:
+                        raise
+                    # A cursor the server cannot verify (it was issued before the server began
+                    # signing them, or by a restored server with another secret): the feed cannot
+                    # continue from it, exactly as after 410 cursor_expired.
+                    restarts += 1
+                    log.warning("the server does not accept this terminal's cursor (%s): full resync", e.code)
+                    self._begin_resync("cursor_expired", str(e))
+                    cursor, resync, rnd.resync = None, "cursor_expired", "cursor_expired"
+                    continue
                 except Gone as e:
                     if cursor is None or restarts >= 2:
                         raise ProtocolError(f"the server answered 410 {e.code} to a pull from the beginning") from None

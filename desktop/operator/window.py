@@ -35,15 +35,22 @@ from sqlalchemy import select
 from app.terminal import Terminal, TerminalStatus
 from desktop.application import Localization
 from desktop.i18n import fmt
+from desktop.operator.cases import CasesPanel
+from desktop.operator.lights import LightsBoard
+from desktop.operator.performance import PerformancePanel
+from desktop.operator.queue import QueuePanel
+from desktop.operator.reader import Reader
+from desktop.operator.warnings import WarningsPanel
 from desktop.shell.camera_tree import CameraRow, CameraTree
 from desktop.shell.dialogs import AboutDialog, ShortcutsDialog
 from desktop.shell.footage_player import FootagePlayer
 from desktop.shell.status import OfflineBanner, StatusBar, source_state_text
 from desktop.shell.tasks import Background
-from desktop.theme import apply_theme
+from desktop.theme import apply_theme, current_palette
 from desktop.video.grid import CameraGrid, TileDecoration
 from supervision.store import Store
 from supervision.store.models import OrgUnit, Window
+from video.export import default_who
 
 __all__ = ["OperatorWindow", "WindowInfo"]
 
@@ -116,6 +123,7 @@ class OperatorWindow(QMainWindow):
         self._window_filter: str | None = None
         self._grid_window: GridWindow | None = None
         self._players: list[FootagePlayer] = []
+        self.reader: Reader | None = None
         self.setObjectName("OperatorWindow")
         self._build()
         self._restore()
@@ -165,7 +173,33 @@ class OperatorWindow(QMainWindow):
         self._build_menus()
 
     def _build_panels(self) -> None:
-        """The data panels (lights, warnings, queue, cases, performance)."""
+        """The data panels: the lights board (top), the warnings list (right), and queue, cases and
+        performance as tabs below the grid. They read the store through one background reader."""
+        palette = current_palette()
+        if self.reader is None:
+            self.reader = Reader(self.terminal.store, self)
+            self.reader.start()
+        operator = self.terminal.cfg.terminal.operator or default_who()
+        self.lights = LightsBoard(self.reader, palette, self)
+        self.lights.window_selected.connect(self.filter_window)
+        self.lights_dock = self._dock("lights", self.tr("Warning lights"), self.lights,
+                                      Qt.DockWidgetArea.TopDockWidgetArea)
+        self.warnings_panel = WarningsPanel(self.reader, self.terminal, self.tz, operator=operator, palette=palette,
+                                            parent=self)
+        self.warnings_panel.action_finished.connect(self._action_finished)
+        self.warnings_dock = self._dock("warnings", self.tr("Warnings"), self.warnings_panel,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.queue_panel = QueuePanel(self.reader, self.tz, clock=self.terminal.clock, palette=palette, parent=self)
+        self.cases_panel = CasesPanel(self.reader, self.tz, clock=self.terminal.clock, palette=palette, parent=self)
+        self.cases_panel.footage_requested.connect(lambda wid, at: self.show_footage(wid or None, at))
+        self.performance_panel = PerformancePanel(self.reader, self.tz, clock=self.terminal.clock, palette=palette,
+                                                  parent=self)
+        self.tabs.addTab(self.queue_panel, self.tr("Queue"))
+        self.tabs.addTab(self.cases_panel, self.tr("Cases"))
+        self.tabs.addTab(self.performance_panel, self.tr("Performance"))
+        for panel in (self.lights, self.queue_panel, self.cases_panel, self.performance_panel):
+            panel.refresh()
+        self.warnings_panel.refresh()
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -237,7 +271,7 @@ class OperatorWindow(QMainWindow):
         self.grid.set_layout(name)
 
     def _extra_docks(self) -> list[QDockWidget]:
-        return []
+        return [self.lights_dock, self.warnings_dock]
 
     def _title(self) -> str:
         title = self.tr("HallWatch — Electronic Supervision")
@@ -253,6 +287,8 @@ class OperatorWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, theme)
         self.settings.setValue("ui/theme", theme)
+        for panel in (self.lights, self.warnings_panel, self.queue_panel, self.cases_panel, self.performance_panel):
+            panel.set_palette(current_palette())
         self.grid.update()
 
     def set_language(self, language: str) -> None:
@@ -262,6 +298,7 @@ class OperatorWindow(QMainWindow):
         self._save()
         self.localization.switch(language)
         self.settings.setValue("ui/language", language)
+        self.warnings_panel.close_panel()
         self._teardown_widgets()
         self._build()
         self._restore()
@@ -297,8 +334,8 @@ class OperatorWindow(QMainWindow):
         else:
             self.resize(1600, 960)
         docks = self.settings.value("operator/docks")
-        if isinstance(docks, QByteArray) and not docks.isEmpty():
-            self.restoreState(docks)
+        if not (isinstance(docks, QByteArray) and not docks.isEmpty() and self.restoreState(docks)):
+            self._default_docks()
         raw = self.settings.value("operator/grid")
         restored = False
         if isinstance(raw, str) and raw:
@@ -309,6 +346,15 @@ class OperatorWindow(QMainWindow):
                 log.warning("the saved camera grid is unreadable; starting from the default")
         if not restored or not any(self.grid.cameras()):
             self._default_cameras()
+
+    def _default_docks(self) -> None:
+        """A first start: the grid gets most of the screen; lights on top, warnings right, the tree
+        left, queue, cases and performance below."""
+        width, height = max(self.width(), 1200), max(self.height(), 800)
+        self.resizeDocks([self.tree_dock, self.warnings_dock], [int(width * 0.14), int(width * 0.34)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.lights_dock, self.panels_dock], [int(height * 0.2), int(height * 0.28)],
+                         Qt.Orientation.Vertical)
 
     def _default_cameras(self) -> None:
         """A first start: the first cameras of the registry in a 2×2 grid (then 3×3 for more)."""
@@ -337,7 +383,17 @@ class OperatorWindow(QMainWindow):
         self.grid.refresh_decorations()
 
     def _warnings_changed(self, snapshot: Any) -> None:
-        """A new warning snapshot: the panels follow it."""
+        """A new warning snapshot (after a sync page, a local act or a time-driven change): the
+        lights and the warnings list take it; the queue and the cases read the store again."""
+        self.lights.set_snapshot(snapshot)
+        self.warnings_panel.set_snapshot(snapshot)
+        self.queue_panel.refresh()
+        self.cases_panel.refresh()
+
+    def _action_finished(self, key: str, ok: bool, words: str) -> None:
+        """An acknowledgement or disposal ended: a refusal is said in the status bar too."""
+        if not ok:
+            self.statusBar().showMessage(words, 8000)
 
     # -- the hall ------------------------------------------------------------------------------------
     def _hall_loaded(self, result: Any, error: str | None) -> None:
@@ -388,6 +444,9 @@ class OperatorWindow(QMainWindow):
         """A light was clicked: cameras, warnings, queue and cases show that window only."""
         self._window_filter = window_id
         self.tree.filter_window(window_id)
+        self.warnings_panel.set_window(window_id)
+        self.queue_panel.set_window(window_id)
+        self.cases_panel.set_window(window_id)
         if window_id is not None:
             cams = [c.id for c in self.terminal.cameras.cameras() if c.config.window_id == window_id]
             if cams:
@@ -485,6 +544,9 @@ class OperatorWindow(QMainWindow):
         self._close_grid_window()
         self.grid.shutdown()
         self.background.join(2.0)
+        self.warnings_panel.close_panel()
+        if self.reader is not None:
+            self.reader.stop()
         self.quit_requested.emit()
         super().closeEvent(event)
 
