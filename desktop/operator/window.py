@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSystemTrayIcon,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -161,10 +160,6 @@ class OperatorWindow(QMainWindow):
         self.tree.camera_activated.connect(self._show_camera)
         self.tree.set_state_provider(self._camera_state_words)
         self.tree_dock = self._dock("cameras", self.tr("Cameras"), self.tree, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.tabs = QTabWidget(self)
-        self.tabs.setObjectName("panels")
-        self.panels_dock = self._dock("panels", self.tr("Supervision"), self.tabs,
-                                      Qt.DockWidgetArea.BottomDockWidgetArea)
         self._build_panels()
 
         status = StatusBar(self.tz, self)
@@ -194,9 +189,13 @@ class OperatorWindow(QMainWindow):
         self.cases_panel.footage_requested.connect(lambda wid, at: self.show_footage(wid or None, at))
         self.performance_panel = PerformancePanel(self.reader, self.tz, clock=self.terminal.clock, palette=palette,
                                                   parent=self)
-        self.tabs.addTab(self.queue_panel, self.tr("Queue"))
-        self.tabs.addTab(self.cases_panel, self.tr("Cases"))
-        self.tabs.addTab(self.performance_panel, self.tr("Performance"))
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.queue_dock = self._dock("queue", self.tr("Queue"), self.queue_panel, right)
+        self.cases_dock = self._dock("cases", self.tr("Cases"), self.cases_panel, right)
+        self.performance_dock = self._dock("performance", self.tr("Performance"), self.performance_panel, right)
+        for dock in (self.queue_dock, self.cases_dock, self.performance_dock):
+            self.tabifyDockWidget(self.warnings_dock, dock)
+        self.warnings_dock.raise_()
         for panel in (self.lights, self.queue_panel, self.cases_panel, self.performance_panel):
             panel.refresh()
         self.warnings_panel.refresh()
@@ -247,7 +246,7 @@ class OperatorWindow(QMainWindow):
         self.detach_action = action(view, self.tr("&Detach grid to its own window"), self._toggle_detach, "Ctrl+D",
                                     checkable=True)
         view.addSeparator()
-        for dock in (self.tree_dock, self.panels_dock, *self._extra_docks()):
+        for dock in (self.tree_dock, *self._extra_docks()):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         theme_menu = view.addMenu(self.tr("&Theme"))
@@ -271,7 +270,7 @@ class OperatorWindow(QMainWindow):
         self.grid.set_layout(name)
 
     def _extra_docks(self) -> list[QDockWidget]:
-        return [self.lights_dock, self.warnings_dock]
+        return [self.lights_dock, self.warnings_dock, self.queue_dock, self.cases_dock, self.performance_dock]
 
     def _title(self) -> str:
         title = self.tr("HallWatch — Electronic Supervision")
@@ -335,7 +334,7 @@ class OperatorWindow(QMainWindow):
             self.resize(1600, 960)
         docks = self.settings.value("operator/docks")
         if not (isinstance(docks, QByteArray) and not docks.isEmpty() and self.restoreState(docks)):
-            self._default_docks()
+            QTimer.singleShot(0, self._default_docks)  # once the window has its size
         raw = self.settings.value("operator/grid")
         restored = False
         if isinstance(raw, str) and raw:
@@ -348,13 +347,12 @@ class OperatorWindow(QMainWindow):
             self._default_cameras()
 
     def _default_docks(self) -> None:
-        """A first start: the grid gets most of the screen; lights on top, warnings right, the tree
-        left, queue, cases and performance below."""
+        """A first start: the grid gets most of the screen; the lights on top, the tree left, and
+        warnings, queue, cases and performance as tabs on the right."""
         width, height = max(self.width(), 1200), max(self.height(), 800)
-        self.resizeDocks([self.tree_dock, self.warnings_dock], [int(width * 0.14), int(width * 0.34)],
+        self.resizeDocks([self.tree_dock, self.warnings_dock], [int(width * 0.13), int(width * 0.36)],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.lights_dock, self.panels_dock], [int(height * 0.2), int(height * 0.28)],
-                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.lights_dock], [int(height * 0.22)], Qt.Orientation.Vertical)
 
     def _default_cameras(self) -> None:
         """A first start: the first cameras of the registry in a 2×2 grid (then 3×3 for more)."""
