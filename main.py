@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from app.runtime import default_data_dir, init_process, open_store, setup_logging
+from app.runtime import default_data_dir, init_process, lingering_threads, open_store, setup_logging
 from supervision.config import Config, ConfigError, load_config
 from video.urls import mask_text
 
@@ -746,12 +747,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> None:
     """Console entry point (``hallwatch``): the headless commands print, also on Windows."""
-    sys.exit(main())
+    code = main()
+    if lingering_threads():
+        sys.exit(code)  # the interpreter waits for them, as it must
+    # Everything is stopped, closed and flushed: skip tearing down the interpreter's objects one by
+    # one (seconds with a window's worth of Qt objects and video buffers).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def run_gui() -> None:
     """GUI entry point (``hallwatch-gui``): no console window on Windows."""
-    sys.exit(main())
+    run()
 
 
 if __name__ == "__main__":

@@ -115,21 +115,25 @@ class CameraRegistry:
         self._cameras: dict[str, Camera] = {}
         self._listeners: list[Listener] = []
         self._started = False
+        self._stopping = threading.Event()  # a reload under way gives up at its next camera
 
     # -- the service ------------------------------------------------------------------------------
     def start(self) -> None:
+        self._stopping.clear()
         with self._lock:
             self._started = True
         self.reload()
 
     def request_stop(self) -> None:
         """Ask every camera connection to end now (``stop`` joins them)."""
+        self._stopping.set()
         with self._lock:
             cameras = list(self._cameras.values())
         for c in cameras:
             c.request_stop()
 
     def stop(self, deadline: float) -> bool:
+        self._stopping.set()
         with self._lock:
             self._started = False
             cameras = list(self._cameras.values())
@@ -193,6 +197,8 @@ class CameraRegistry:
                     stopping.append(old)
                     changes.append(CameraChange(ChangeKind.REMOVED, cid, None, old))
             for cid, cfg in wanted.items():
+                if self._stopping.is_set():
+                    break
                 have = self._configs.get(cid)
                 if have == cfg:
                     continue
@@ -217,6 +223,8 @@ class CameraRegistry:
                 changes.append(CameraChange(kind, cid, cam, replaced))
             listeners = list(self._listeners)
         for change in changes:
+            if self._stopping.is_set():
+                break
             if change.kind is not ChangeKind.RENAMED:
                 log.info("camera %s %s", change.camera_id, change.kind)
             for listener in listeners:

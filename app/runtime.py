@@ -16,7 +16,7 @@ from video.urls import MaskingFilter
 if TYPE_CHECKING:
     from supervision.store import Store
 
-__all__ = ["default_data_dir", "footage_root", "init_process", "open_store", "setup_logging"]
+__all__ = ["default_data_dir", "footage_root", "init_process", "lingering_threads", "open_store", "setup_logging"]
 
 
 def default_data_dir() -> Path:
@@ -83,3 +83,15 @@ def init_process() -> None:
         cv2.setNumThreads(1)
     except ImportError:  # pragma: no cover - a dependency
         pass
+
+
+def lingering_threads() -> list[str]:
+    """Threads other than the main one still running (the interpreter waits for them at exit):
+    named in the log, so a slow exit says what it waited for."""
+    import threading
+
+    names = [t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()
+             and not t.daemon]
+    if names:
+        logging.getLogger(__name__).warning("still running at exit: %s", ", ".join(sorted(names)))
+    return names

@@ -10,7 +10,18 @@ import sys
 from collections.abc import Callable
 from importlib.resources import files
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QSettings, QSocketNotifier, QTranslator
+from PySide6.QtCore import (
+    QCoreApplication,
+    QLibraryInfo,
+    QLocale,
+    QMessageLogContext,
+    QObject,
+    QSettings,
+    QSocketNotifier,
+    QtMsgType,
+    QTranslator,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
@@ -35,10 +46,27 @@ def create_application(argv: list[str] | None = None) -> QApplication:
         return existing
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
+    qInstallMessageHandler(_qt_message)
     app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationDisplayName("HallWatch")
     _choose_font(app)
     return app
+
+
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO, QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR, QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+# Said by the offscreen platform whenever a window's size hints change; it means nothing to a user.
+_QT_NOISE = ("This plugin does not support propagateSizeHints",)
+
+
+def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    """Qt's own messages go to the application's log (logger ``qt``), not to a console nobody reads."""
+    level = _QT_LEVELS.get(kind, logging.WARNING)
+    if level == logging.WARNING and message.startswith(_QT_NOISE):
+        level = logging.DEBUG
+    logging.getLogger("qt").log(level, "%s", message)
 
 
 def _choose_font(app: QApplication) -> None:
@@ -53,20 +81,23 @@ def _choose_font(app: QApplication) -> None:
             return
 
 
+_installed: list[QTranslator] = []  # the application's translators now (one QApplication per process)
+
+
 class Localization:
     """Installs the application's and Qt's own translations; ``switch`` changes language live."""
 
     def __init__(self, app: QApplication) -> None:
         self.app = app
         self.language = "en"
-        self._translators: list[QTranslator] = []
+        self._translators = _installed
 
     def switch(self, language: str) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r} (zh_CN or en)")
         for t in self._translators:
             self.app.removeTranslator(t)
-        self._translators = []
+        self._translators.clear()
         self.language = language
         if language != "en":  # English is the source language of every string
             own = QTranslator(self.app)

@@ -135,6 +135,7 @@ def run_operator(cfg: Config, data_dir: Path, options: OperatorOptions) -> int:
             code = 0 if shot.get("ok") else 1
         else:
             window.show()
+            log.info("operator window shown%s", " (demo)" if demo is not None else "")
             app.exec()
     finally:
         watcher.close()

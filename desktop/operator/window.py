@@ -130,7 +130,12 @@ class OperatorWindow(QMainWindow):
         self._timer.timeout.connect(self._tick)
         self._timer.start(1000)
         self._tick()
-        self.cameras_changed.connect(self._reload_hall)
+        # A first sync adds dozens of cameras one by one: read the hall once for the whole burst.
+        self._hall_timer = QTimer(self)
+        self._hall_timer.setSingleShot(True)
+        self._hall_timer.setInterval(300)
+        self._hall_timer.timeout.connect(self._reload_hall)
+        self.cameras_changed.connect(self._hall_timer.start)
         terminal.cameras.add_listener(self._registry_changed)
         self._reload_hall()
 
@@ -541,7 +546,6 @@ class OperatorWindow(QMainWindow):
             p.close()
         self._close_grid_window()
         self.grid.shutdown()
-        self.background.join(2.0)
         self.warnings_panel.close_panel()
         if self.reader is not None:
             self.reader.stop()

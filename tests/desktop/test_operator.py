@@ -1,0 +1,204 @@
+"""The operator workstation whole: the window over the embedded demo, its settings across a restart,
+an unreachable server, and `python main.py --demo` as a user starts and stops it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+pytest.importorskip("PySide6.QtWidgets")
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.demo import EmbeddedDemo
+from app.terminal import Terminal
+from desktop.application import Localization
+from desktop.operator.window import OperatorWindow
+from supervision import demo
+from supervision.config import Config, ServerConfig
+from supervision.ingest import import_page
+from supervision.records import ChangesPage
+from supervision.store import open_store
+from supervision.store.models import OutboxAction
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT_MS = 60_000
+
+
+def _settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def _window(qtbot: Any, terminal: Terminal, settings: QSettings, language: str = "zh_CN") -> OperatorWindow:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    loc = Localization(app)
+    loc.switch(str(settings.value("ui/language", language)))
+    w = OperatorWindow(terminal, loc, settings, theme=str(settings.value("ui/theme", "dark")))
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    return w
+
+
+class StallProbe:
+    """A 10 ms GUI-thread timer that records the longest gap between its ticks (an event-loop stall)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.worst = 0.0
+        self.timer = QTimer()
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(10)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        self.worst = max(self.worst, now - self.last)
+        self.last = now
+
+
+@pytest.fixture
+def demo_window(qtbot: Any, tmp_path: Path) -> Iterator[tuple[EmbeddedDemo, OperatorWindow]]:
+    d = EmbeddedDemo(Config(), tmp_path / "data")
+    terminal = d.start()
+    window = _window(qtbot, terminal, _settings(tmp_path))
+    try:
+        yield d, window
+    finally:
+        window.close()
+        assert d.stop(time.monotonic() + 10)
+
+
+def test_the_demo_window_shows_moving_video_and_lights_of_two_levels(
+    qtbot: Any, demo_window: tuple[EmbeddedDemo, OperatorWindow]
+) -> None:
+    _demo, window = demo_window
+    probe = StallProbe()
+    grid = window.grid
+    qtbot.waitUntil(lambda: sum(1 for t in grid.stats() if t.painted >= 10) >= 4, timeout=WAIT_MS)
+    first = grid.grab().toImage()
+    qtbot.wait(1500)
+    second = grid.grab().toImage()
+    assert first != second, "the tiles' pictures move"
+    # The lights: the hall's windows show at least two levels of warning.
+    qtbot.waitUntil(lambda: len({window.lights.level_of(w) for w in window.windows} - {None}) >= 2,
+                    timeout=WAIT_MS)
+    assert window.warnings_panel.model.rowCount() > 0
+    assert probe.worst < 5.0, f"the GUI thread stalled for {probe.worst:.2f} s"  # nothing blocks; figures: benchmark
+
+
+def test_layout_cameras_and_language_survive_a_restart(qtbot: Any, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    cfg = Config.model_validate({"cameras": [{"id": f"cam-{i}", "url": f"synthetic://window/T{i}"}
+                                             for i in range(3)]})
+    terminal = Terminal(cfg, tmp_path / "data", command="test", record=False, sync=False)
+    terminal.start()
+    try:
+        w = _window(qtbot, terminal, settings)
+        qtbot.waitUntil(lambda: any(w.grid.cameras()), timeout=WAIT_MS)
+        w.grid.set_layout("3x3")
+        w.grid.set_camera(4, "cam-2")
+        w.set_language("en")
+        assert w.windowTitle() == "HallWatch — Electronic Supervision"
+        w.close()
+        again = _window(qtbot, terminal, settings)
+        assert again.localization.language == "en"
+        assert again.grid.layout_name == "3x3" and again.grid.cameras()[4] == "cam-2"
+        again.set_language("zh_CN")
+        assert again.windowTitle() == "HallWatch 政务大厅电子监察"
+        again.close()
+    finally:
+        assert terminal.stop(time.monotonic() + 10)
+
+
+def test_an_unreachable_server_shows_the_offline_banner_and_actions_wait_in_the_outbox(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    now = datetime.now(UTC)
+    body = demo.generate(now.astimezone(Config().zone).date(), now=now)
+    body["changes"] = [c for c in body["changes"] if c["type"] != "camera"]
+    store = open_store(data / "hallwatch.db")
+    import_page(store, ChangesPage.model_validate(body), source="demo")
+    store.close()
+    cfg = Config(server=ServerConfig.model_validate({"url": "http://127.0.0.1:9", "token": "t", "interval": 1}))
+    terminal = Terminal(cfg, data, command="test", record=False)
+    terminal.start()
+    try:
+        w = _window(qtbot, terminal, _settings(tmp_path))
+        probe = StallProbe()
+        qtbot.waitUntil(lambda: w.banner.isVisible(), timeout=WAIT_MS)
+        assert "离线" in w.banner.text()
+        qtbot.waitUntil(lambda: w.warnings_panel.model.rowCount() > 0, timeout=WAIT_MS)
+        key = w.warnings_panel.model.view(0).key
+        assert w.warnings_panel.dispose(key, "explain", "窗口已说明情况")
+        qtbot.waitUntil(lambda: _outbox(terminal) == 1, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: "待发送操作：1" in w.status_bar.sync.text(), timeout=WAIT_MS)
+        assert probe.worst < 5.0, f"the GUI thread stalled for {probe.worst:.2f} s"  # nothing blocks; figures: benchmark
+        w.close()
+    finally:
+        assert terminal.stop(time.monotonic() + 10)
+
+
+def _outbox(terminal: Terminal) -> int:
+    with terminal.store.read() as s:
+        return int(s.scalar(select(func.count()).select_from(OutboxAction)) or 0)
+
+
+def test_main_demo_opens_the_window_and_stops_on_sigterm_within_5_s_leaving_nothing(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--data", str(tmp_path / "data"), "--demo"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, name="demo-output")
+    reader.start()
+    log = tmp_path / "data" / "logs" / "hallwatch.log"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.exists() and "operator window shown" in log.read_text(encoding="utf-8"):
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "".join(lines)
+        assert "operator window shown" in log.read_text(encoding="utf-8"), "".join(lines)
+        time.sleep(3)  # let it run: cameras, sync, recording
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(15)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        reader.join(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert code == 0, "".join(lines)
+    assert took < 5.0, f"stopped in {took:.1f} s"
+    text = log.read_text(encoding="utf-8")
+    qt_warnings = [ln for ln in text.splitlines() if " WARNING " in ln and "qt" in ln.lower()]
+    assert not qt_warnings, qt_warnings
+    # Nothing left behind: no process of its session survives it.
+    left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert not left, left
