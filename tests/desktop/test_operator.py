@@ -148,7 +148,7 @@ def test_an_unreachable_server_shows_the_offline_banner_and_actions_wait_in_the_
         assert w.warnings_panel.dispose(key, "explain", "窗口已说明情况")
         qtbot.waitUntil(lambda: _outbox(terminal) == 1, timeout=WAIT_MS)
         qtbot.waitUntil(lambda: "待发送操作：1" in w.status_bar.sync.text(), timeout=WAIT_MS)
-        assert probe.worst < 5.0, f"the GUI thread stalled for {probe.worst:.2f} s"  # nothing blocks; figures: benchmark
+        assert probe.worst < 5.0, f"the GUI thread stalled for {probe.worst:.2f} s"  # nothing blocks
         w.close()
     finally:
         assert terminal.stop(time.monotonic() + 10)
