@@ -18,7 +18,6 @@ from pytestqt.qtbot import QtBot
 from desktop.video import CAMERA_MIME, LAYOUTS, CameraGrid, TileDecoration, parse_grid
 from desktop.video.states import state_text
 from tests.video.camera_servers import CameraFactory
-from tests.video.conftest import rtsp_camera_factory  # noqa: F401  (the real RTSP camera fixture)
 from tests.video.waiting import FAST
 from video.camera import Camera, CameraConfig
 from video.display import DisplayMode, fit_size
@@ -287,7 +286,7 @@ def test_state_words_are_given_for_every_source_state() -> None:
 
 
 def test_a_killed_camera_shows_reconnecting_on_its_tile_and_comes_back(
-    qtbot: QtBot, rtsp_camera_factory: CameraFactory, make_grid: type[CameraGrid]  # noqa: F811
+    qtbot: QtBot, rtsp_camera_factory: CameraFactory, make_grid: type[CameraGrid]
 ) -> None:
     rtsp = rtsp_camera_factory("h264", width=320, height=180)
     camera = Camera(CameraConfig("cam-rtsp", "RTSP", rtsp.url), FAST)

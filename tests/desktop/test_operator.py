@@ -202,3 +202,26 @@ def test_main_demo_opens_the_window_and_stops_on_sigterm_within_5_s_leaving_noth
     # Nothing left behind: no process of its session survives it.
     left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
     assert not left, left
+
+
+def test_a_real_rtsp_camera_in_a_tile_and_recorded_has_one_rtsp_session(
+    qtbot: Any, tmp_path: Path, rtsp_camera_factory: Any
+) -> None:
+    camera = rtsp_camera_factory()
+    cfg = Config.model_validate({"cameras": [{"id": "cam-1", "name": "A01", "url": camera.url}],
+                                 "recording": {"segment_seconds": 2}})
+    terminal = Terminal(cfg, tmp_path / "data", command="test", sync=False)
+    terminal.start()
+    try:
+        w = _window(qtbot, terminal, _settings(tmp_path))
+        qtbot.waitUntil(lambda: any(t.painted >= 10 for t in w.grid.stats()), timeout=WAIT_MS)
+        assert terminal.recording is not None
+        qtbot.waitUntil(lambda: len(terminal.recording.index.segments("cam-1")) >= 2, timeout=WAIT_MS)
+        counts = []
+        for _ in range(10):
+            counts.append(camera.sessions())
+            qtbot.wait(200)
+        assert counts == [1] * 10, counts
+        w.close()
+    finally:
+        assert terminal.stop(time.monotonic() + 10)
