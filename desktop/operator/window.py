@@ -218,6 +218,8 @@ class OperatorWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         bar.clear()
+        for old in bar.findChildren(QMenu, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            old.deleteLater()  # the menus of the previous language
         self._shortcuts: list[tuple[str, str]] = []
 
         def action(menu: QMenu, text: str, slot: Callable[[], Any], keys: QKeySequence | str | None = None,

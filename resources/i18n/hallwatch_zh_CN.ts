@@ -1,6 +1,18 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name />
+    <message numerus="yes">
+        <source>New red card</source>
+        <extracomment>the title and text of the message shown (also without a tray)</extracomment>
+        <translation><numerusform>新红牌</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n new red cards</source>
+        <translation><numerusform>%n 张新红牌</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>AboutDialog</name>
     <message>
         <source>About HallWatch</source>
@@ -214,6 +226,181 @@
     </message>
 </context>
 <context>
+    <name>CasesModel</name>
+    <message>
+        <source>Number</source>
+        <extracomment>the first page of a new filter or sort is shown: ms from the request how many cases the filter selects (asked after the first page) a page was appended: (rows now loaded) a query failed: words</extracomment>
+        <translation>办件编号</translation>
+    </message>
+    <message>
+        <source>Applicant</source>
+        <translation>申请人</translation>
+    </message>
+    <message>
+        <source>Case type</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>剩余时限</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Promised due</source>
+        <translation>承诺期限</translation>
+    </message>
+    <message>
+        <source>Legal due</source>
+        <translation>法定期限</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Department</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <source>Submitted</source>
+        <translation>已提交</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>暂停计时</translation>
+    </message>
+    <message>
+        <source>overdue {n} wd</source>
+        <translation>超期 {n} 个工作日</translation>
+    </message>
+    <message>
+        <source>due today</source>
+        <translation>今日到期</translation>
+    </message>
+    <message>
+        <source>{n} wd</source>
+        <translation>{n} 个工作日</translation>
+    </message>
+</context>
+<context>
+    <name>CasesPanel</name>
+    <message>
+        <source>Search number, applicant or case type</source>
+        <extracomment>"show footage": the case's window and the instant of its last stage the case shown in the detail pane</extracomment>
+        <translation>搜索办件编号、申请人或事项</translation>
+    </message>
+    <message>
+        <source>Open cases</source>
+        <translation>在办件</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>超期</translation>
+    </message>
+    <message>
+        <source>Suspended</source>
+        <translation>已中止</translation>
+    </message>
+    <message>
+        <source>Completed</source>
+        <translation>已办结</translation>
+    </message>
+    <message>
+        <source>Ended (any way)</source>
+        <translation>已结束（全部）</translation>
+    </message>
+    <message>
+        <source>All cases</source>
+        <translation>全部办件</translation>
+    </message>
+    <message>
+        <source>Any warning state</source>
+        <translation>全部预警状态</translation>
+    </message>
+    <message>
+        <source>With a warning</source>
+        <translation>有预警</translation>
+    </message>
+    <message>
+        <source>Yellow or red</source>
+        <translation>黄牌或红牌</translation>
+    </message>
+    <message>
+        <source>Red</source>
+        <translation>红牌</translation>
+    </message>
+    <message>
+        <source>Yellow</source>
+        <translation>黄牌</translation>
+    </message>
+    <message>
+        <source>Notice</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>No warning</source>
+        <translation>无预警</translation>
+    </message>
+    <message>
+        <source>All departments</source>
+        <translation>全部部门</translation>
+    </message>
+    <message>
+        <source>Show the cases of every window</source>
+        <translation>显示所有窗口的办件</translation>
+    </message>
+    <message>
+        <source>Show footage</source>
+        <translation>查看录像</translation>
+    </message>
+    <message>
+        <source>Open the recorded footage of the case's window at its last stage</source>
+        <translation>打开该办件窗口在最近环节时刻的录像</translation>
+    </message>
+    <message>
+        <source>{n} cases</source>
+        <translation>{n} 件</translation>
+    </message>
+    <message>
+        <source>The cases could not be read; the log has the details</source>
+        <translation>无法读取办件，详见日志</translation>
+    </message>
+    <message>
+        <source>Window {number} ✕</source>
+        <translation>{number} 窗口 ✕</translation>
+    </message>
+</context>
+<context>
+    <name>DisposeDialog</name>
+    <message>
+        <source>Dispose of a warning</source>
+        <translation>处置预警</translation>
+    </message>
+    <message>
+        <source>Measure</source>
+        <translation>处置方式</translation>
+    </message>
+    <message>
+        <source>What was done, or what must be done (required)</source>
+        <translation>已采取或需采取的措施（必填）</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <source>Dispose</source>
+        <translation>处置</translation>
+    </message>
+</context>
+<context>
     <name>FootagePlayer</name>
     <message>
         <source>Footage — %1</source>
@@ -241,14 +428,38 @@
     </message>
 </context>
 <context>
+    <name>LightsBoard</name>
+    <message>
+        <source>A red card is not acknowledged yet</source>
+        <extracomment>the clicked window's id, or None when the selection was cleared</extracomment>
+        <translation>有红牌尚未签收</translation>
+    </message>
+</context>
+<context>
     <name>OperatorWindow</name>
     <message>
         <source>Cameras</source>
         <translation>摄像机</translation>
     </message>
     <message>
-        <source>Supervision</source>
-        <translation>监察</translation>
+        <source>Warning lights</source>
+        <translation>预警灯</translation>
+    </message>
+    <message>
+        <source>Warnings</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Queue</source>
+        <translation>排队</translation>
+    </message>
+    <message>
+        <source>Cases</source>
+        <translation>办件</translation>
+    </message>
+    <message>
+        <source>Performance</source>
+        <translation>绩效</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -365,6 +576,179 @@
     <message>
         <source>HallWatch — cameras</source>
         <translation>HallWatch — 视频墙</translation>
+    </message>
+</context>
+<context>
+    <name>Panels</name>
+    <message>
+        <source>{n} min</source>
+        <translation>{n} 分钟</translation>
+    </message>
+    <message>
+        <source>{h} h {m:02d} min</source>
+        <translation>{h} 小时 {m:02d} 分</translation>
+    </message>
+</context>
+<context>
+    <name>PerformancePanel</name>
+    <message>
+        <source>Today</source>
+        <extracomment>a new result is shown</extracomment>
+        <translation>今日</translation>
+    </message>
+    <message>
+        <source>This week</source>
+        <translation>本周</translation>
+    </message>
+    <message>
+        <source>This month</source>
+        <translation>本月</translation>
+    </message>
+    <message>
+        <source>Custom period</source>
+        <translation>自定义时段</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>时段</translation>
+    </message>
+    <message>
+        <source>On-time rate by day (%)</source>
+        <translation>每日按时办结率（%）</translation>
+    </message>
+    <message>
+        <source>Yellow and red cards by department</source>
+        <translation>各部门黄牌与红牌</translation>
+    </message>
+    <message>
+        <source>Satisfaction by department (%)</source>
+        <translation>各部门满意率（%）</translation>
+    </message>
+    <message>
+        <source>Departments</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <source>Windows</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <source>On time</source>
+        <translation>按时办结率</translation>
+    </message>
+    <message>
+        <source>Satisfaction</source>
+        <translation>满意率</translation>
+    </message>
+    <message>
+        <source>Yellow</source>
+        <translation>黄牌</translation>
+    </message>
+    <message>
+        <source>Red</source>
+        <translation>红牌</translation>
+    </message>
+    <message>
+        <source>Computing…</source>
+        <translation>正在计算…</translation>
+    </message>
+    <message>
+        <source>The figures could not be computed; the log has the details</source>
+        <translation>无法计算统计数据，详见日志</translation>
+    </message>
+    <message>
+        <source>{start} – {end}: {completed} completed, on time {on_time}; {evaluations} evaluations, satisfied {satisfaction} ({good} good, {bad} bad); {yellow} yellow and {red} red cards</source>
+        <translation>{start} – {end}：办结 {completed} 件，按时 {on_time}；评价 {evaluations} 次，满意 {satisfaction}（好评 {good}，差评 {bad}）；黄牌 {yellow} 张，红牌 {red} 张</translation>
+    </message>
+</context>
+<context>
+    <name>QueueModel</name>
+    <message>
+        <source>Business type</source>
+        <translation>业务类型</translation>
+    </message>
+    <message>
+        <source>Department</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>等候</translation>
+    </message>
+    <message>
+        <source>Longest wait</source>
+        <translation>最长等候</translation>
+    </message>
+    <message>
+        <source>Average wait</source>
+        <translation>平均等候</translation>
+    </message>
+    <message>
+        <source>(no business type)</source>
+        <translation>（无业务类型）</translation>
+    </message>
+</context>
+<context>
+    <name>QueuePanel</name>
+    <message>
+        <source>Waiting</source>
+        <translation>等候</translation>
+    </message>
+    <message>
+        <source>Longest wait</source>
+        <translation>最长等候</translation>
+    </message>
+    <message>
+        <source>Average wait</source>
+        <translation>平均等候</translation>
+    </message>
+    <message>
+        <source>Issued today</source>
+        <translation>今日取号</translation>
+    </message>
+    <message>
+        <source>Missed today</source>
+        <translation>今日过号</translation>
+    </message>
+    <message>
+        <source>Transferred today</source>
+        <translation>今日转办</translation>
+    </message>
+    <message>
+        <source>Being served: {items}</source>
+        <translation>正在办理：{items}</translation>
+    </message>
+    <message>
+        <source> and {n} more</source>
+        <translation> 等 {n} 个</translation>
+    </message>
+    <message>
+        <source>Nobody is being served right now</source>
+        <translation>当前无人在办理</translation>
+    </message>
+    <message>
+        <source>Whole hall</source>
+        <translation>全大厅</translation>
+    </message>
+    <message>
+        <source>Window {number}</source>
+        <translation>{number} 窗口</translation>
+    </message>
+    <message>
+        <source>Window {number} · {department}</source>
+        <translation>{number} 窗口 · {department}</translation>
     </message>
 </context>
 <context>
@@ -540,6 +924,503 @@
     </message>
 </context>
 <context>
+    <name>WarningsModel</name>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Rule</source>
+        <translation>规则</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Department</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>起始时间</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Handled</source>
+        <translation>处理</translation>
+    </message>
+    <message>
+        <source>Push</source>
+        <translation>上报</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>{measure} by {who} at {when}</source>
+        <translation>{who} 于 {when} {measure}</translation>
+    </message>
+    <message>
+        <source>Acknowledged by {who} at {when}</source>
+        <translation>{who} 于 {when} 签收</translation>
+    </message>
+    <message>
+        <source>Queued (tried {n}×)</source>
+        <translation>待发送（已尝试 {n} 次）</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>待发送</translation>
+    </message>
+    <message>
+        <source>Rejected: {reason}</source>
+        <translation>被拒绝：{reason}</translation>
+    </message>
+    <message>
+        <source>Applied</source>
+        <translation>已生效</translation>
+    </message>
+    <message>
+        <source>Waiting to be sent to the server; the last attempt failed.</source>
+        <translation>等待发送到服务器；上次尝试失败。</translation>
+    </message>
+    <message>
+        <source>The server refused this terminal's action ({code}) at {when}.</source>
+        <translation>服务器于 {when} 拒绝了本终端的操作（{code}）。</translation>
+    </message>
+</context>
+<context>
+    <name>WarningsPanel</name>
+    <message>
+        <source>All levels</source>
+        <extracomment>an action ended: (warning key, ok, words) — words say what happened or why it failed</extracomment>
+        <translation>全部级别</translation>
+    </message>
+    <message>
+        <source>All states</source>
+        <translation>全部状态</translation>
+    </message>
+    <message>
+        <source>All departments</source>
+        <translation>全部部门</translation>
+    </message>
+    <message>
+        <source>All rules</source>
+        <translation>全部规则</translation>
+    </message>
+    <message>
+        <source>Show the warnings of every window</source>
+        <translation>显示所有窗口的预警</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>签收</translation>
+    </message>
+    <message>
+        <source>Acknowledge (签收) the selected warning (Ctrl+K)</source>
+        <translation>签收所选预警（Ctrl+K）</translation>
+    </message>
+    <message>
+        <source>Supervise (督办) with a note (Ctrl+D)</source>
+        <translation>督办并填写说明（Ctrl+D）</translation>
+    </message>
+    <message>
+        <source>Correct (纠错) with a note</source>
+        <translation>纠错并填写说明</translation>
+    </message>
+    <message>
+        <source>Explain (说明) with a note</source>
+        <translation>说明并填写内容</translation>
+    </message>
+    <message>
+        <source>Mute</source>
+        <translation>静音</translation>
+    </message>
+    <message>
+        <source>Silence the chime for new red cards</source>
+        <translation>新红牌时不响提示音</translation>
+    </message>
+    <message>
+        <source>Window {number} ✕</source>
+        <translation>{number} 窗口 ✕</translation>
+    </message>
+    <message>
+        <source>{shown} of {total}</source>
+        <translation>{shown} / {total}</translation>
+    </message>
+    <message>
+        <source>Acknowledging…</source>
+        <translation>正在签收…</translation>
+    </message>
+    <message>
+        <source>Disposing…</source>
+        <translation>正在处置…</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已签收</translation>
+    </message>
+    <message>
+        <source>Disposed</source>
+        <translation>已处置</translation>
+    </message>
+    <message>
+        <source>{done}: queued for the server</source>
+        <translation>{done}：等待发送到服务器</translation>
+    </message>
+</context>
+<context>
+    <name>Words</name>
+    <message>
+        <source>Notice</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Yellow card</source>
+        <translation>黄牌</translation>
+    </message>
+    <message>
+        <source>Red card</source>
+        <translation>红牌</translation>
+    </message>
+    <message>
+        <source>No warning</source>
+        <translation>无预警</translation>
+    </message>
+    <message>
+        <source>Not acknowledged</source>
+        <translation>未签收</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已签收</translation>
+    </message>
+    <message>
+        <source>Disposed</source>
+        <translation>已处置</translation>
+    </message>
+    <message>
+        <source>Cleared</source>
+        <translation>已解除</translation>
+    </message>
+    <message>
+        <source>Due soon</source>
+        <translation>即将到期</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>超期</translation>
+    </message>
+    <message>
+        <source>Stage late</source>
+        <translation>环节超时</translation>
+    </message>
+    <message>
+        <source>Fee mismatch</source>
+        <translation>收费不符</translation>
+    </message>
+    <message>
+        <source>Stage skipped</source>
+        <translation>环节缺失</translation>
+    </message>
+    <message>
+        <source>Suspended too long</source>
+        <translation>中止过久</translation>
+    </message>
+    <message>
+        <source>Long wait</source>
+        <translation>等候过长</translation>
+    </message>
+    <message>
+        <source>Post left</source>
+        <translation>离岗</translation>
+    </message>
+    <message>
+        <source>Disk full</source>
+        <translation>磁盘已满</translation>
+    </message>
+    <message>
+        <source>Supervise</source>
+        <translation>督办</translation>
+    </message>
+    <message>
+        <source>Correct</source>
+        <translation>纠错</translation>
+    </message>
+    <message>
+        <source>Explain</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <source>Case</source>
+        <translation>办件</translation>
+    </message>
+    <message>
+        <source>Ticket</source>
+        <translation>排队号</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Submitted</source>
+        <translation>已提交</translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation>已受理</translation>
+    </message>
+    <message>
+        <source>In progress</source>
+        <translation>办理中</translation>
+    </message>
+    <message>
+        <source>Suspended</source>
+        <translation>已中止</translation>
+    </message>
+    <message>
+        <source>Completed</source>
+        <translation>已办结</translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation>不予受理</translation>
+    </message>
+    <message>
+        <source>Withdrawn</source>
+        <translation>已撤回</translation>
+    </message>
+    <message>
+        <source>Handled</source>
+        <translation>处理</translation>
+    </message>
+    <message>
+        <source>Reviewed</source>
+        <translation>已审核</translation>
+    </message>
+    <message>
+        <source>Decided</source>
+        <translation>已决定</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>等候</translation>
+    </message>
+    <message>
+        <source>Called</source>
+        <translation>已叫号</translation>
+    </message>
+    <message>
+        <source>Serving</source>
+        <translation>办理中</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Missed</source>
+        <translation>过号</translation>
+    </message>
+    <message>
+        <source>Transferred</source>
+        <translation>已转办</translation>
+    </message>
+    <message>
+        <source>charged {charged}, standard fee {fee}</source>
+        <translation>收费 {charged}，标准 {fee}</translation>
+    </message>
+    <message>
+        <source>late: {stages}</source>
+        <translation>超时：{stages}</translation>
+    </message>
+    <message>
+        <source>{minutes} min</source>
+        <translation>{minutes} 分钟</translation>
+    </message>
+    <message>
+        <source>due {date}</source>
+        <translation>{date} 到期</translation>
+    </message>
+    <message>
+        <source>legal due {date}</source>
+        <translation>法定 {date} 到期</translation>
+    </message>
+    <message>
+        <source>completed without a decision</source>
+        <translation>未经决定即办结</translation>
+    </message>
+    <message>
+        <source>{stage} missing</source>
+        <translation>缺少{stage}环节</translation>
+    </message>
+    <message>
+        <source>{stage} recorded without acceptance</source>
+        <translation>未受理即记录{stage}</translation>
+    </message>
+    <message>
+        <source>{stage} recorded after a later stage</source>
+        <translation>{stage}记录在后续环节之后</translation>
+    </message>
+    <message>
+        <source>another terminal acted first, or the warning rose since</source>
+        <translation>其他终端已先处理，或预警已升级</translation>
+    </message>
+    <message>
+        <source>the server does not know this warning</source>
+        <translation>服务器上没有这条预警</translation>
+    </message>
+    <message>
+        <source>outside this terminal's scope</source>
+        <translation>超出本终端的管辖范围</translation>
+    </message>
+    <message>
+        <source>the server found the action malformed</source>
+        <translation>服务器认为操作格式有误</translation>
+    </message>
+    <message>
+        <source>refused by the server ({code})</source>
+        <translation>被服务器拒绝（{code}）</translation>
+    </message>
+    <message>
+        <source>the terminal is stopping; the action was not done</source>
+        <translation>终端正在关闭，操作未执行</translation>
+    </message>
+    <message>
+        <source>the warning is already {state}</source>
+        <translation>该预警已{state}</translation>
+    </message>
+    <message>
+        <source>the warning is no longer in force</source>
+        <translation>该预警已不再有效</translation>
+    </message>
+    <message>
+        <source>a disposal needs a note saying what was done</source>
+        <translation>处置需填写说明</translation>
+    </message>
+    <message>
+        <source>the operator's name is missing</source>
+        <translation>缺少操作员姓名</translation>
+    </message>
+    <message>
+        <source>unknown measure</source>
+        <translation>未知的处置方式</translation>
+    </message>
+    <message>
+        <source>the action does not fit the warning's state</source>
+        <translation>操作与预警当前状态不符</translation>
+    </message>
+    <message>
+        <source>the action failed; the log has the details</source>
+        <translation>操作失败，详见日志</translation>
+    </message>
+</context>
+<context>
+    <name>_DetailWords</name>
+    <message>
+        <source>Stages</source>
+        <translation>办理环节</translation>
+    </message>
+    <message>
+        <source>Suspensions</source>
+        <translation>中止记录</translation>
+    </message>
+    <message>
+        <source>Fee check</source>
+        <translation>收费核对</translation>
+    </message>
+    <message>
+        <source>Ticket</source>
+        <translation>排队号</translation>
+    </message>
+    <message>
+        <source>Warnings and their history</source>
+        <translation>预警及其处理记录</translation>
+    </message>
+    <message>
+        <source>Evaluations</source>
+        <translation>好差评</translation>
+    </message>
+    <message>
+        <source>Complaints</source>
+        <translation>投诉</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>still open</source>
+        <translation>尚未结束</translation>
+    </message>
+    <message>
+        <source>No fee recorded</source>
+        <translation>无收费记录</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已签收</translation>
+    </message>
+    <message>
+        <source>(not yet sent to the server)</source>
+        <translation>（尚未发送到服务器）</translation>
+    </message>
+    <message>
+        <source>Window {number}</source>
+        <translation>{number} 窗口</translation>
+    </message>
+    <message>
+        <source>Promised by {date}</source>
+        <translation>承诺 {date} 前办结</translation>
+    </message>
+    <message>
+        <source>Legal limit {date}</source>
+        <translation>法定时限 {date}</translation>
+    </message>
+    <message>
+        <source>Charged {charged} yuan, the standard fee</source>
+        <translation>收费 {charged} 元，与标准一致</translation>
+    </message>
+    <message>
+        <source>Charged {charged} yuan, but the standard fee is {fee} yuan</source>
+        <translation>收费 {charged} 元，但标准收费为 {fee} 元</translation>
+    </message>
+    <message>
+        <source>issued {when}</source>
+        <translation>{when} 取号</translation>
+    </message>
+    <message>
+        <source>called {when} to window {window}</source>
+        <translation>{when} 叫号至 {window} 窗口</translation>
+    </message>
+    <message>
+        <source>raised {when}</source>
+        <translation>{when} 产生</translation>
+    </message>
+    <message>
+        <source>red since {when}</source>
+        <translation>{when} 起为红牌</translation>
+    </message>
+    <message>
+        <source>cleared {when}</source>
+        <translation>{when} 解除</translation>
+    </message>
+    <message>
+        <source>The server refused this terminal's action: {reason}</source>
+        <translation>服务器拒绝了本终端的操作：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>_Screen</name>
     <message>
         <source>No footage here: %1</source>
@@ -548,6 +1429,17 @@
     <message>
         <source>Loading footage…</source>
         <translation>正在加载录像…</translation>
+    </message>
+</context>
+<context>
+    <name>b</name>
+    <message>
+        <source>Departments</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <source>No windows yet</source>
+        <translation>尚无窗口</translation>
     </message>
 </context>
 </TS>
