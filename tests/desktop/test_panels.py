@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 
 pytest.importorskip("PySide6.QtWidgets")
 
+from PySide6.QtCore import Qt
+
 from app.terminal import Terminal
 from desktop.operator.alarm import Alarm
 from desktop.operator.lights import LightsBoard
@@ -147,11 +149,11 @@ def test_lights_follow_the_store_after_the_monitor_publishes(
     rect = board.tile_rect(red)
     assert rect is not None
     with qtbot.waitSignal(board.window_selected, timeout=WAIT_MS) as sig:
-        qtbot.mouseClick(board.floor_widget, pytest.importorskip("PySide6.QtCore").Qt.MouseButton.LeftButton,
+        qtbot.mouseClick(board.floor_widget, Qt.MouseButton.LeftButton,
                          pos=rect.center())
     assert sig.args == [red]
     with qtbot.waitSignal(board.window_selected, timeout=WAIT_MS) as sig:
-        qtbot.mouseClick(board.floor_widget, pytest.importorskip("PySide6.QtCore").Qt.MouseButton.LeftButton,
+        qtbot.mouseClick(board.floor_widget, Qt.MouseButton.LeftButton,
                          pos=rect.center())
     assert sig.args == [None]
 
