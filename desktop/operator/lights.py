@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QFont,
     QFontMetrics,
@@ -90,7 +90,8 @@ class _Floor(QWidget):
                 y += TILE_H + GAP
             y += GAP
         if b.departments():
-            self.labels.append((QRect(MARGIN, y, width - 2 * MARGIN, line + 4), b.tr("Departments"), True))
+            heading = QCoreApplication.translate("LightsBoard", "Departments")
+            self.labels.append((QRect(MARGIN, y, width - 2 * MARGIN, line + 4), heading, True))
             y += line + 4 + GAP // 2
             x = MARGIN
             for dept in b.departments():
@@ -181,7 +182,8 @@ class _Floor(QWidget):
         if not self.tiles:
             p.setFont(base)
             p.setPen(pal.color("muted"))
-            p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), b.tr("No windows yet"))
+            p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter),
+                       QCoreApplication.translate("LightsBoard", "No windows yet"))
         p.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

@@ -93,7 +93,7 @@ class WarningsModel(QAbstractTableModel):
 
     def headers(self) -> list[str]:
         return [self.tr("Level"), self.tr("Rule"), self.tr("Subject"), self.tr("Window"), self.tr("Department"),
-                self.tr("Since"), self.tr("State"), self.tr("Handled"), self.tr("Push"), self.tr("Detail")]
+                self.tr("Since"), self.tr("State"), self.tr("Handled by"), self.tr("Push"), self.tr("Detail")]
 
     # -- feeding ---------------------------------------------------------------------------------
     def set_views(self, views: Sequence[WarningView], at: datetime | None = None) -> None:
