@@ -386,3 +386,21 @@ def test_performance_matches_supervision_performance_for_each_period(
     if kind == "week":
         assert sum(p.completed for p in want.windows.values()) > 0
         assert any(p.yellow or p.red for p in want.departments.values())
+
+
+def test_a_slow_computation_does_not_hold_up_quick_questions(qtbot: Any, reader: Reader) -> None:
+    import threading
+
+    gate = threading.Event()
+    got: list[str] = []
+
+    def slow(_s: Any) -> str:
+        gate.wait(10)
+        return "slow"
+
+    reader.submit("performance", slow, got.append, slow=True)
+    with qtbot.waitSignal(reader.delivered, timeout=WAIT_MS, check_params_cb=lambda ch, _ms: ch == "queue"):
+        reader.submit("queue", lambda _s: "quick", got.append)
+    assert got == ["quick"]  # answered while the slow one still runs
+    gate.set()
+    qtbot.waitUntil(lambda: got == ["quick", "slow"], timeout=WAIT_MS)
