@@ -34,7 +34,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -80,6 +80,7 @@ __all__ = ["CasesModel", "CasesPanel", "detail_html"]
 
 _Index = QModelIndex | QPersistentModelIndex
 PAGE = 200
+NARROW = 1000  # below this width the detail pane goes under the table
 _LEVEL_NAMES = {1: "notice", 2: "yellow", 3: "red"}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -584,6 +585,14 @@ class CasesPanel(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
         super().changeEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Detail beside the table when there is room, below it in a narrow dock."""
+        super().resizeEvent(event)
+        want = Qt.Orientation.Horizontal if self.width() >= NARROW else Qt.Orientation.Vertical
+        if self.splitter.orientation() != want:
+            self.splitter.setOrientation(want)
+            self.splitter.setSizes([640_000, 360_000])
 
     def _size_columns(self) -> None:
         """Widths from what the columns show in the current language (never by measuring rows)."""

@@ -85,6 +85,7 @@ class PerformancePanel(QWidget):
             e.setDisplayFormat("yyyy-MM-dd")
             e.setEnabled(False)
             e.dateChanged.connect(self._custom_changed)
+        self.period.setCurrentIndex(1)  # this week: a day alone is often empty (mornings, weekends)
         self.period.currentIndexChanged.connect(self._period_changed)
         self.summary = QLabel()
         self.summary.setWordWrap(True)

@@ -510,6 +510,10 @@ class WarningsPanel(QWidget):
     def set_snapshot(self, snap: SnapshotLike) -> None:
         """Show a new warning snapshot (GUI thread); rings for new reds."""
         key = self._selected_key()
+        known = self._window_numbers
+        if self.reader is not None and not self.reader.pending("warnings.layout") and (
+                not known or any(v.warning.window_id and v.warning.window_id not in known for v in snap.views)):
+            self.reader.submit("warnings.layout", hall_layout, self._set_layout)  # the hall came with a sync
         self._snap = snap
         self.model.set_views(snap.views, snap.at)
         self._reselect(key)
