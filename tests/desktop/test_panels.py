@@ -404,3 +404,28 @@ def test_a_slow_computation_does_not_hold_up_quick_questions(qtbot: Any, reader:
     assert got == ["quick"]  # answered while the slow one still runs
     gate.set()
     qtbot.waitUntil(lambda: got == ["quick", "slow"], timeout=WAIT_MS)
+
+
+def test_the_board_reads_the_hall_again_when_a_sync_brings_it(qtbot: Any, tmp_path: Path) -> None:
+    from app.monitor import WarningMonitor
+
+    store = open_store(tmp_path / "empty.db")
+    reader = Reader(store)
+    reader.start()
+    try:
+        board = LightsBoard(reader)
+        qtbot.addWidget(board)
+        with qtbot.waitSignal(reader.delivered, timeout=WAIT_MS):
+            board.refresh()
+        assert board.windows() == ()  # a terminal before its first sync
+        body = demo.generate(DAY, days=2, now=NOW)
+        body["changes"] = [c for c in body["changes"] if c["type"] != "camera"]
+        import_page(store, ChangesPage.model_validate(body), source="first sync")
+        monitor = WarningMonitor(store, SH, clock=Clock(NOW))
+        monitor.process(NOW)
+        board.set_snapshot(monitor.snapshot())
+        qtbot.waitUntil(lambda: len(board.windows()) == 34, timeout=WAIT_MS)
+        assert board.tile_rect("win-A01") is not None
+    finally:
+        assert reader.stop(10)
+        store.close()
