@@ -34,7 +34,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -80,6 +80,7 @@ __all__ = ["CasesModel", "CasesPanel", "detail_html"]
 
 _Index = QModelIndex | QPersistentModelIndex
 PAGE = 200
+NARROW = 1000  # below this width the detail pane goes under the table
 _LEVEL_NAMES = {1: "notice", 2: "yellow", 3: "red"}
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -305,6 +306,13 @@ class CasesModel(QAbstractTableModel):
         return None
 
 
+_SAMPLE_LEFT = (  # the widest things the time-left column says
+    CaseItem("", "", "", None, "in_progress", None, None, None, None, 0, -99, -99),
+    CaseItem("", "", "", None, "in_progress", None, None, None, None, 0, 0, 0),
+    CaseItem("", "", "", None, "in_progress", None, None, None, None, 0, 99, 99),
+)
+
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=False)
 
@@ -517,14 +525,7 @@ class CasesPanel(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        fm = self.table.fontMetrics()
-        m = CasesModel
-        for col, sample in ((m.NUMBER, "C-20261130-00000"), (m.APPLICANT, "鞍山**房地产开发有限公司"),
-                            (m.TYPE, "建设项目用地预审与选址"), (m.LEFT, "overdue 10 wd"), (m.WARNING, "Yellow card"),
-                            (m.DUE, "2026-12-31"), (m.LEGAL, "2026-12-31"), (m.STATUS, "In progress"),
-                            (m.WINDOW, "A00"), (m.DEPARTMENT, "人力资源和社会保障局"), (m.SUBMITTED, "12-31 23:59")):
-            head = str(self.model.headerData(col, Qt.Orientation.Horizontal))
-            self.table.setColumnWidth(col, max(fm.horizontalAdvance(sample), fm.horizontalAdvance(head) + 12) + 14)
+
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         self.browser = QTextBrowser()
@@ -548,6 +549,7 @@ class CasesPanel(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([640_000, 360_000])  # proportions: the table gets the larger part
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(bar)
@@ -570,6 +572,7 @@ class CasesPanel(QWidget):
         self.footage.setToolTip(self.tr("Open the recorded footage of the case's window at its last stage"))
         self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, CasesModel.SUBMITTED)
         self.model.layoutChanged.emit()
+        self._size_columns()
         self._update_chip()
         if self.model.total is not None:
             self._counted(self.model.total)
@@ -582,6 +585,28 @@ class CasesPanel(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
         super().changeEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Detail beside the table when there is room, below it in a narrow dock."""
+        super().resizeEvent(event)
+        want = Qt.Orientation.Horizontal if self.width() >= NARROW else Qt.Orientation.Vertical
+        if self.splitter.orientation() != want:
+            self.splitter.setOrientation(want)
+            self.splitter.setSizes([640_000, 360_000])
+
+    def _size_columns(self) -> None:
+        """Widths from what the columns show in the current language (never by measuring rows)."""
+        fm = self.table.fontMetrics()
+        m = CasesModel
+        longest = max((m.left_text(self.model, _SAMPLE_LEFT[i]) for i in range(len(_SAMPLE_LEFT))),
+                      key=fm.horizontalAdvance)
+        for col, sample in ((m.NUMBER, "C-20261130-00000"), (m.APPLICANT, "鞍山**房地产开发有限公司"),
+                            (m.TYPE, "建设项目用地预审与选址"), (m.LEFT, longest),
+                            (m.WARNING, level_text("yellow")), (m.DUE, "2026-12-31"), (m.LEGAL, "2026-12-31"),
+                            (m.STATUS, case_status_text("in_progress")), (m.WINDOW, "A00"),
+                            (m.DEPARTMENT, "人力资源和社会保障局"), (m.SUBMITTED, "12-31 23:59")):
+            head = str(self.model.headerData(col, Qt.Orientation.Horizontal))
+            self.table.setColumnWidth(col, max(fm.horizontalAdvance(sample), fm.horizontalAdvance(head) + 14) + 16)
 
     # -- feeding ---------------------------------------------------------------------------------
     @Slot()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QFont,
     QFontMetrics,
@@ -40,7 +40,10 @@ from desktop.words import level_text
 __all__ = ["LightsBoard"]
 
 TILE_W, TILE_H, GAP, MARGIN = 86, 54, 8, 12
-DEPT_W = 150
+# tile sizes tried, largest first, until the floor fits the height it is given (a short dock
+# gets number-only tiles rather than a scroll bar)
+SIZES = ((TILE_W, TILE_H), (72, 44), (58, 30), (46, 24))
+SUBTITLE_MIN_H = 44
 BLINK_MS = 500
 _LEVELS = ("notice", "yellow", "red")
 
@@ -64,44 +67,70 @@ class _Floor(QWidget):
         self.labels: list[tuple[QRect, str, bool]] = []  # rect, text, is a heading
         self.setMouseTracking(True)
 
-    # layout: positions for the current width
+    # layout: positions for the current width, tiles as large as the height allows
     def relayout(self) -> None:
+        width = max(self.width(), 160)
+        room = self.board.viewport().height()
+        for tw, th in SIZES:
+            tiles, labels, height = self._place(width, tw, th)
+            if height <= room:
+                break
+        self.tiles, self.labels = tiles, labels
+        self.setMinimumHeight(height)
+        self.update()
+
+    def _place(self, width: int, tw: int, th: int) -> tuple[list[_Tile], list[tuple[QRect, str, bool]], int]:
+        """Tiles of ``tw``×``th`` flowed over ``width``: the legend, each hall with its areas in
+        rows (hall headings left out when the tiles are small), and the departments — beside the
+        windows when the width allows, else below them. Returns the tiles, the labels and the
+        height used."""
         b = self.board
-        width = max(self.width(), TILE_W + 2 * MARGIN + 40)
         fm = QFontMetrics(self.font())
         line = fm.height()
-        self.tiles, self.labels = [], []
-        y = MARGIN
-        # legend
-        y += line + GAP
-        area_w = 40
-        for hall_id, hall_name, areas in b.floor():
-            self.labels.append((QRect(MARGIN, y, width - 2 * MARGIN, line + 4), hall_name or hall_id, True))
-            y += line + 4 + GAP // 2
+        compact = th < SUBTITLE_MIN_H
+        gap = GAP if not compact else GAP // 2
+        tiles: list[_Tile] = []
+        labels: list[tuple[QRect, str, bool]] = []
+        top = MARGIN // 2 + line + gap  # below the legend's line
+        area_w = fm.horizontalAdvance("MM") + 8
+        floor = b.floor()
+        per_row = max((len(ws) for _h, _n, areas in floor for _a, ws in areas), default=0)
+        block_w = area_w + per_row * (tw + gap)
+        dw = max(fm.horizontalAdvance("人力资源和社会保障局") + 16, int(tw * 1.6))
+        dh = max(line + 8, th // 2 + 8)
+        beside = bool(b.departments()) and width - (MARGIN + block_w + 3 * gap) >= 2 * (dw + gap) + MARGIN
+        right = MARGIN + block_w if beside else width - MARGIN
+        y = top
+        for hall_id, hall_name, areas in floor:
+            if not compact or (len(floor) > 1 and not beside):
+                labels.append((QRect(MARGIN, y, right - MARGIN, line + 2), hall_name or hall_id, True))
+                y += line + 2 + gap // 2
             for area, windows in areas:
-                self.labels.append((QRect(MARGIN, y, area_w, TILE_H), area, False))
+                labels.append((QRect(MARGIN, y, area_w, th), area, False))
                 x = MARGIN + area_w
                 for w in windows:
-                    if x + TILE_W > width - MARGIN and x > MARGIN + area_w:
+                    if x + tw > right and x > MARGIN + area_w:
                         x = MARGIN + area_w
-                        y += TILE_H + GAP
-                    self.tiles.append(_Tile("window", w.id, w.number, w.name, QRect(x, y, TILE_W, TILE_H)))
-                    x += TILE_W + GAP
-                y += TILE_H + GAP
-            y += GAP
+                        y += th + gap
+                    tiles.append(_Tile("window", w.id, w.number, w.name, QRect(x, y, tw, th)))
+                    x += tw + gap
+                y += th + gap
+        windows_end = y
         if b.departments():
-            self.labels.append((QRect(MARGIN, y, width - 2 * MARGIN, line + 4), b.tr("Departments"), True))
-            y += line + 4 + GAP // 2
-            x = MARGIN
+            x0 = MARGIN + block_w + 3 * gap if beside else MARGIN
+            y = top if beside else y
+            heading = QCoreApplication.translate("LightsBoard", "Departments")
+            labels.append((QRect(x0, y, width - MARGIN - x0, line + 2), heading, True))
+            y += line + 2 + gap // 2
+            x = x0
             for dept in b.departments():
-                if x + DEPT_W > width - MARGIN and x > MARGIN:
-                    x = MARGIN
-                    y += TILE_H // 2 + 12 + GAP
-                self.tiles.append(_Tile("department", dept, dept, "", QRect(x, y, DEPT_W, TILE_H // 2 + 12)))
-                x += DEPT_W + GAP
-            y += TILE_H // 2 + 12 + GAP
-        self.setMinimumHeight(y + MARGIN)
-        self.update()
+                if x + dw > width - MARGIN and x > x0:
+                    x = x0
+                    y += dh + gap
+                tiles.append(_Tile("department", dept, dept, "", QRect(x, y, dw, dh)))
+                x += dw + gap
+            y += dh + gap
+        return tiles, labels, max(windows_end, y) + MARGIN // 2
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -126,7 +155,7 @@ class _Floor(QWidget):
         fm = QFontMetrics(base)
         # legend: one swatch per level
         x = MARGIN
-        y = MARGIN
+        y = MARGIN // 2
         for lvl in (None, *_LEVELS):
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(pal.level_color(lvl))
@@ -166,7 +195,10 @@ class _Floor(QWidget):
                 p.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 7, 7)
             ink = pal.color("red") if blinking else ink_on(pal.color(fill_role))
             p.setPen(ink)
-            if t.kind == "window":
+            if t.kind == "window" and t.rect.height() < SUBTITLE_MIN_H:
+                p.setFont(bold)
+                p.drawText(t.rect, int(Qt.AlignmentFlag.AlignCenter), t.title)
+            elif t.kind == "window":
                 p.setFont(bold)
                 p.drawText(t.rect.adjusted(4, 4, -4, -t.rect.height() // 2),
                            int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter), t.title)
@@ -181,7 +213,8 @@ class _Floor(QWidget):
         if not self.tiles:
             p.setFont(base)
             p.setPen(pal.color("muted"))
-            p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), b.tr("No windows yet"))
+            p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter),
+                       QCoreApplication.translate("LightsBoard", "No windows yet"))
         p.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -235,7 +268,7 @@ class LightsBoard(QScrollArea):
         self._blink = QTimer(self)
         self._blink.setInterval(BLINK_MS)
         self._blink.timeout.connect(self._toggle_blink)
-        self.setMinimumSize(QSize(TILE_W * 4, TILE_H * 3))
+        self.setMinimumSize(QSize(SIZES[-1][0] * 6, SIZES[-1][1] * 3))
 
     # -- input -----------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -250,7 +283,12 @@ class LightsBoard(QScrollArea):
         self.floor_widget.relayout()
 
     def set_snapshot(self, snap: SnapshotLike) -> None:
-        """Take the levels of a warning snapshot (GUI thread)."""
+        """Take the levels of a warning snapshot (GUI thread). The window list is read again when
+        the snapshot names a window the board does not know (the first sync brought the hall)."""
+        known = {w.id for w in self._layout.windows}
+        if self.reader is not None and not self.reader.pending("lights.layout") and (
+                not known or any(w not in known for w in snap.by_window)):
+            self.refresh()
         self._generation = snap.generation
         self._by_window = {k: str(v) for k, v in snap.by_window.items()}
         self._by_department = {k: str(v) for k, v in snap.by_department.items()}
@@ -314,8 +352,8 @@ class LightsBoard(QScrollArea):
             return f"{t.title}\n{level_text(self.department_level(t.id))}"
         w = self._layout.window(t.id)
         lines = [f"{t.title} {t.subtitle}"]
-        if w is not None and w.department:
-            lines.append(w.department)
+        if w is not None:
+            lines.append(" · ".join(x for x in (w.hall_name, w.department) if x))
         lines.append(level_text(self.level_of(t.id)))
         if t.id in self._blinking:
             lines.append(self.tr("A red card is not acknowledged yet"))
@@ -327,6 +365,10 @@ class LightsBoard(QScrollArea):
         self.selected = window_id
         self.floor_widget.update()
         self.window_selected.emit(window_id)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.floor_widget.relayout()  # the height changed: maybe other tile sizes fit
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -2,10 +2,9 @@
 satisfaction (好差评), and the ranking of windows and departments — for a day, week, month or a
 custom period.
 
-Figures are computed with ``supervision.performance`` on the reader thread (the evaluator is built
-once per request); charts are pyqtgraph plots on plain widgets (never a GL widget). Give this
-panel its own :class:`Reader` when the store is large: a month over 100 000 cases takes seconds,
-and a shared reader would make the other panels wait behind it.
+Figures are computed with ``supervision.performance`` on the reader's slow worker (the evaluator
+is built once per request: a month over 100 000 cases takes seconds, and the other panels' quick
+questions do not wait behind it); charts are pyqtgraph plots on plain widgets (never a GL widget).
 """
 
 from __future__ import annotations
@@ -86,6 +85,7 @@ class PerformancePanel(QWidget):
             e.setDisplayFormat("yyyy-MM-dd")
             e.setEnabled(False)
             e.dateChanged.connect(self._custom_changed)
+        self.period.setCurrentIndex(1)  # this week: a day alone is often empty (mornings, weekends)
         self.period.currentIndexChanged.connect(self._period_changed)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -212,7 +212,7 @@ class PerformancePanel(QWidget):
         tz = self.tz
         self.busy.setText(self.tr("Computing…"))
         self.reader.submit("performance", lambda s: performance(s, tz, start, end, trend_start=trend_start),
-                           self.set_result, self._failed)
+                           self.set_result, self._failed, slow=True)
 
     def _failed(self, words: str) -> None:
         self.busy.setText(self.tr("The figures could not be computed; the log has the details"))

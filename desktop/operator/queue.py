@@ -189,7 +189,8 @@ class QueuePanel(QWidget):
         long = st.longest_s > WAIT_LIMIT_S
         self.figures["longest"].setStyleSheet(f"color: {self.palette_.yellow};" if long else "")
         if st.serving:
-            items = ", ".join(f"{w}: {n} ({ticket_status_text(s)})" for w, n, s in st.serving[:12])
+            items = self.tr(", ").join(self.tr("{window}: {ticket} ({status})").format(
+                window=w, ticket=n, status=ticket_status_text(s)) for w, n, s in st.serving[:12])
             more = len(st.serving) - 12
             self.serving.setText(self.tr("Being served: {items}").format(items=items)
                                  + (self.tr(" and {n} more").format(n=more) if more > 0 else ""))

@@ -1,7 +1,9 @@
 """The panels' background reader: store queries off the GUI thread, answers back on it.
 
-One worker thread runs read-only queries, each in its own ``store.read()`` session, and delivers
-the answer to the GUI thread through a queued signal. Requests are keyed by *channel* (one per
+A worker thread runs read-only queries, each in its own ``store.read()`` session, and delivers
+the answer to the GUI thread through a queued signal. Long computations (a month's performance
+over 100 000 cases takes seconds) are submitted with ``slow=True`` and run on a second worker, so
+the quick questions of the other panels never queue behind them. Requests are keyed by *channel* (one per
 panel or per question a panel asks): the newest request of a channel wins — a request still
 waiting is replaced by a newer one of its channel, and the answer of a request that a newer one
 has overtaken is dropped, so a panel never paints a stale answer over a fresh one.
@@ -10,7 +12,7 @@ A panel asks, then paints when the answer comes::
 
     reader.submit("queue", lambda s: queries.queue_stats(s, ...), self._show)
 
-The worker is not a daemon; :meth:`stop` joins it (call it before the store closes).
+The workers are not daemons; :meth:`stop` joins them (call it before the store closes).
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class ReaderStats:
 
 
 class Reader(QObject):
-    """One worker thread for the panels' queries; answers are delivered on the GUI thread."""
+    """Worker threads for the panels' queries (one for quick ones, one for slow ones, started when
+    first needed); answers are delivered on the GUI thread."""
 
     # (request id, channel, ok, payload, elapsed ms) — emitted on the worker, received queued.
     _answered = Signal(object)
@@ -69,60 +72,74 @@ class Reader(QObject):
         super().__init__(parent)
         self.store = store
         self._cond = threading.Condition()
-        self._pending: OrderedDict[str, _Request] = OrderedDict()
+        self._pending: dict[str, OrderedDict[str, _Request]] = {"fast": OrderedDict(), "slow": OrderedDict()}
         self._latest: dict[str, int] = {}  # channel → id of its newest request
         self._callbacks: dict[int, _Request] = {}
         self._next_id = 0
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._started = False
+        self._threads: dict[str, threading.Thread] = {}
         self._delivered = self._superseded = self._failed = 0
         self._last_ms: dict[str, float] = {}
         self._answered.connect(self._deliver)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._thread is not None:
+        """Start the quick worker (the slow one starts with the first slow request)."""
+        if self._started:
             return
         with self._cond:
             self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="hallwatch-panel-reader")
-        self._thread.start()
+        self._started = True
+        self._ensure("fast")
+
+    def _ensure(self, lane: str) -> None:
+        if self._started and lane not in self._threads:
+            t = threading.Thread(target=self._run, args=(lane,), name=f"hallwatch-panel-reader-{lane}")
+            self._threads[lane] = t
+            t.start()
 
     def stop(self, timeout: float = 5.0) -> bool:
-        """Drop what waits, let the query under way finish, join the worker. True when it ended."""
+        """Drop what waits, let the queries under way finish, join the workers. True when they ended."""
         with self._cond:
             self._stopping = True
-            self._pending.clear()
+            for q in self._pending.values():
+                q.clear()
             self._cond.notify_all()
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
+        self._started = False
+        threads, self._threads = list(self._threads.values()), {}
+        deadline = time.monotonic() + timeout
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in threads)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._started
 
     def stats(self) -> ReaderStats:
         return ReaderStats(self._delivered, self._superseded, self._failed, dict(self._last_ms))
 
     # -- asking ----------------------------------------------------------------------------------
-    def submit(self, channel: str, query: Query, on_result: OnResult, on_error: OnError | None = None) -> int:
+    def submit(self, channel: str, query: Query, on_result: OnResult, on_error: OnError | None = None, *,
+               slow: bool = False) -> int:
         """Queue ``query(session)`` on ``channel`` (GUI thread); ``on_result(answer)`` or
         ``on_error(words)`` runs later on the GUI thread unless a newer request of the channel
-        overtook it. Returns the request id."""
+        overtook it. ``slow``: a computation of seconds, run on the second worker (a channel is
+        always quick or always slow). Returns the request id."""
         self._next_id += 1
         req = _Request(self._next_id, channel, query, on_result, on_error)
+        lane = "slow" if slow else "fast"
         with self._cond:
-            old = self._pending.pop(channel, None)
+            old = self._pending[lane].pop(channel, None)
             if old is not None:
                 self._callbacks.pop(old.id, None)
                 self._superseded += 1
-            self._pending[channel] = req
+            self._pending[lane][channel] = req
             self._latest[channel] = req.id
             self._callbacks[req.id] = req
-            self._cond.notify()
+            self._cond.notify_all()
+        self._ensure(lane)
         return req.id
 
     def pending(self, channel: str) -> bool:
@@ -133,22 +150,24 @@ class Reader(QObject):
     def cancel(self, channel: str) -> None:
         """Forget the channel's request: its answer, if it comes, is dropped."""
         with self._cond:
-            old = self._pending.pop(channel, None)
-            if old is not None:
-                self._callbacks.pop(old.id, None)
+            for q in self._pending.values():
+                old = q.pop(channel, None)
+                if old is not None:
+                    self._callbacks.pop(old.id, None)
         rid = self._latest.pop(channel, None)
         if rid is not None:
             self._callbacks.pop(rid, None)
 
     # -- the worker ------------------------------------------------------------------------------
-    def _run(self) -> None:
+    def _run(self, lane: str) -> None:
+        pending = self._pending[lane]
         while True:
             with self._cond:
-                while not self._pending and not self._stopping:
+                while not pending and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
                     return
-                _, req = self._pending.popitem(last=False)
+                _, req = pending.popitem(last=False)
             t0 = time.perf_counter()
             try:
                 with self.store.read() as s:

@@ -93,7 +93,7 @@ class WarningsModel(QAbstractTableModel):
 
     def headers(self) -> list[str]:
         return [self.tr("Level"), self.tr("Rule"), self.tr("Subject"), self.tr("Window"), self.tr("Department"),
-                self.tr("Since"), self.tr("State"), self.tr("Handled"), self.tr("Push"), self.tr("Detail")]
+                self.tr("Since"), self.tr("State"), self.tr("Handled by"), self.tr("Push"), self.tr("Detail")]
 
     # -- feeding ---------------------------------------------------------------------------------
     def set_views(self, views: Sequence[WarningView], at: datetime | None = None) -> None:
@@ -510,6 +510,10 @@ class WarningsPanel(QWidget):
     def set_snapshot(self, snap: SnapshotLike) -> None:
         """Show a new warning snapshot (GUI thread); rings for new reds."""
         key = self._selected_key()
+        known = self._window_numbers
+        if self.reader is not None and not self.reader.pending("warnings.layout") and (
+                not known or any(v.warning.window_id and v.warning.window_id not in known for v in snap.views)):
+            self.reader.submit("warnings.layout", hall_layout, self._set_layout)  # the hall came with a sync
         self._snap = snap
         self.model.set_views(snap.views, snap.at)
         self._reselect(key)

@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 
 pytest.importorskip("PySide6.QtWidgets")
 
+from PySide6.QtCore import Qt
+
 from app.terminal import Terminal
 from desktop.operator.alarm import Alarm
 from desktop.operator.lights import LightsBoard
@@ -147,11 +149,11 @@ def test_lights_follow_the_store_after_the_monitor_publishes(
     rect = board.tile_rect(red)
     assert rect is not None
     with qtbot.waitSignal(board.window_selected, timeout=WAIT_MS) as sig:
-        qtbot.mouseClick(board.floor_widget, pytest.importorskip("PySide6.QtCore").Qt.MouseButton.LeftButton,
+        qtbot.mouseClick(board.floor_widget, Qt.MouseButton.LeftButton,
                          pos=rect.center())
     assert sig.args == [red]
     with qtbot.waitSignal(board.window_selected, timeout=WAIT_MS) as sig:
-        qtbot.mouseClick(board.floor_widget, pytest.importorskip("PySide6.QtCore").Qt.MouseButton.LeftButton,
+        qtbot.mouseClick(board.floor_widget, Qt.MouseButton.LeftButton,
                          pos=rect.center())
     assert sig.args == [None]
 
@@ -384,3 +386,46 @@ def test_performance_matches_supervision_performance_for_each_period(
     if kind == "week":
         assert sum(p.completed for p in want.windows.values()) > 0
         assert any(p.yellow or p.red for p in want.departments.values())
+
+
+def test_a_slow_computation_does_not_hold_up_quick_questions(qtbot: Any, reader: Reader) -> None:
+    import threading
+
+    gate = threading.Event()
+    got: list[str] = []
+
+    def slow(_s: Any) -> str:
+        gate.wait(10)
+        return "slow"
+
+    reader.submit("performance", slow, got.append, slow=True)
+    with qtbot.waitSignal(reader.delivered, timeout=WAIT_MS, check_params_cb=lambda ch, _ms: ch == "queue"):
+        reader.submit("queue", lambda _s: "quick", got.append)
+    assert got == ["quick"]  # answered while the slow one still runs
+    gate.set()
+    qtbot.waitUntil(lambda: got == ["quick", "slow"], timeout=WAIT_MS)
+
+
+def test_the_board_reads_the_hall_again_when_a_sync_brings_it(qtbot: Any, tmp_path: Path) -> None:
+    from app.monitor import WarningMonitor
+
+    store = open_store(tmp_path / "empty.db")
+    reader = Reader(store)
+    reader.start()
+    try:
+        board = LightsBoard(reader)
+        qtbot.addWidget(board)
+        with qtbot.waitSignal(reader.delivered, timeout=WAIT_MS):
+            board.refresh()
+        assert board.windows() == ()  # a terminal before its first sync
+        body = demo.generate(DAY, days=2, now=NOW)
+        body["changes"] = [c for c in body["changes"] if c["type"] != "camera"]
+        import_page(store, ChangesPage.model_validate(body), source="first sync")
+        monitor = WarningMonitor(store, SH, clock=Clock(NOW))
+        monitor.process(NOW)
+        board.set_snapshot(monitor.snapshot())
+        qtbot.waitUntil(lambda: len(board.windows()) == 34, timeout=WAIT_MS)
+        assert board.tile_rect("win-A01") is not None
+    finally:
+        assert reader.stop(10)
+        store.close()
