@@ -15,11 +15,15 @@ renamed when complete, so a half-written clip is never used.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
+import signal
+import subprocess
+import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -155,7 +159,13 @@ class TsRemuxer:
 
 class ClipLibrary:
     """Clips cached under ``folder``: :meth:`get` answers at once — the loaded clip, or None while
-    one thread loads it from the cache or builds it (one clip at a time, cached ones first)."""
+    the library's thread loads it from the cache, or has it built.
+
+    Missing clips are built by one child process at a time (:func:`_build_main`),
+    so the encoding neither waits for this process's interpreter lock nor slows its threads; the
+    thread loads each clip as its file appears. ``stop`` ends the child (a clip half-made is
+    dropped) and joins the thread.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -166,8 +176,10 @@ class ClipLibrary:
         self._failed: set[ClipKey] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.built = 0
-        self.loaded = 0
+        self._worker: subprocess.Popen[bytes] | None = None
+        self._worker_keys: list[ClipKey] = []
+        self.built = 0  # clips the children built
+        self.loaded = 0  # clips loaded (cached or built)
 
     def get(self, key: ClipKey) -> Clip | None:
         with self._lock:
@@ -183,7 +195,7 @@ class ClipLibrary:
         return None
 
     def stop(self, timeout: float) -> bool:
-        """Stop building (a clip half-made is dropped) and join the thread."""
+        """Stop building (the child is terminated) and join the thread."""
         with self._lock:
             self._stop.set()
             self._wake.notify_all()
@@ -193,35 +205,100 @@ class ClipLibrary:
             return not thread.is_alive()
         return True
 
-    def _next(self) -> ClipKey | None:
-        with self._lock:
-            while not self._wanted and not self._stop.is_set():
-                self._wake.wait()
-            if self._stop.is_set():
-                return None
-            cached = [k for k in self._wanted if (self.folder / k.filename()).is_file()]
-            key = cached[0] if cached else self._wanted[0]
-            self._wanted.remove(key)
-            return key
-
     def _run(self) -> None:
-        while (key := self._next()) is not None:
-            path = self.folder / key.filename()
-            try:
-                if not path.is_file():
-                    if not build_clip(path, key, self._stop):
-                        return
-                    self.built += 1
-                    log.debug("clip %s built", path.name)
-                else:
-                    self.loaded += 1
-                clip = load_clip(path, key)
-            except (OSError, ValueError, av.FFmpegError) as e:
-                log.warning("synthetic clip %s unusable, the camera stays live: %s", path.name, e)
-                with contextlib.suppress(OSError):
-                    path.unlink()
+        try:
+            while True:
                 with self._lock:
-                    self._failed.add(key)
-                continue
+                    if not self._stop.is_set() and (not self._wanted or self._worker is not None):
+                        self._wake.wait(0.5 if self._worker is not None else None)
+                    if self._stop.is_set():
+                        return
+                    wanted = list(self._wanted)
+                ready = [k for k in wanted if (self.folder / k.filename()).is_file()]
+                for key in ready:
+                    self._load(key)
+                self._tend_worker([k for k in wanted if k not in ready])
+        finally:
+            self._end_worker()
+
+    def _load(self, key: ClipKey) -> None:
+        path = self.folder / key.filename()
+        try:
+            clip = load_clip(path, key)
+        except (OSError, ValueError) as e:
+            log.warning("synthetic clip %s unusable, the camera stays live: %s", path.name, e)
+            with contextlib.suppress(OSError):
+                path.unlink()
             with self._lock:
-                self._clips[key] = clip
+                self._failed.add(key)
+                self._wanted.remove(key)
+            return
+        with self._lock:
+            self._clips[key] = clip
+            self._wanted.remove(key)
+            self.loaded += 1
+
+    def _tend_worker(self, missing: list[ClipKey]) -> None:
+        worker = self._worker
+        if worker is not None:
+            rc = worker.poll()
+            if rc is None:
+                return
+            self._worker = None
+            missing = [k for k in missing if not (self.folder / k.filename()).is_file()]  # made meanwhile
+            gave_up = [k for k in self._worker_keys if k in missing]
+            self.built += len(self._worker_keys) - len(gave_up)
+            if gave_up:  # the child ended without making them: they stay live
+                log.warning("building %d synthetic clips failed (exit %s); those cameras stay live", len(gave_up), rc)
+                with self._lock:
+                    self._failed.update(gave_up)
+                    self._wanted = [k for k in self._wanted if k not in gave_up]
+                missing = [k for k in missing if k not in gave_up]
+        if not missing:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        root = str(Path(__file__).resolve().parents[2])  # the folder holding the video package
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        spec = json.dumps([asdict(k) for k in missing])
+        try:
+            self._worker = subprocess.Popen(
+                [sys.executable, "-c", _WORKER, str(self.folder), spec],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+            )
+        except OSError as e:
+            log.warning("cannot start building synthetic clips (%s); the cameras stay live", e)
+            with self._lock:
+                self._failed.update(missing)
+                self._wanted = [k for k in self._wanted if k not in missing]
+            return
+        self._worker_keys = missing
+        log.info("building %d synthetic clips in process %d", len(missing), self._worker.pid)
+
+    def _end_worker(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        if worker.poll() is None:
+            worker.terminate()  # it drops the clip it was making
+            try:
+                worker.wait(1.5)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
+_WORKER = "import sys; from video.synthetic.clips import _build_main; sys.exit(_build_main(sys.argv[1:]))"
+
+
+def _build_main(argv: list[str]) -> int:
+    """The child's work (``FOLDER KEYS_JSON``): build the missing clips, one by one."""
+    folder, keys = Path(argv[0]), [ClipKey(**k) for k in json.loads(argv[1])]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
+    for key in keys:
+        path = folder / key.filename()
+        if not path.is_file() and not build_clip(path, key, stop):
+            return 1
+    return 0
+
