@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 DEMO_TERMINAL = "demo-ws"
 DEMO_SCOPE = "hall-anshan"  # the demo hall: the operator's token sees it whole
+CLOCK_FILE = "clock.txt"  # the demo instant the last run stopped at
 SYNC_INTERVAL = 3.0  # seconds between sync rounds: the lights follow the simulator closely
 
 
@@ -162,10 +163,11 @@ class EmbeddedDemo:
         if dc is None or dc.started_from is None:
             return sim  # the wall clock (or the caller's): the simulator catches up with its records itself
         now = dc()
-        start = resume_instant(now, sim.now, datetime.now(UTC), WorkCalendar(), self._cfg.zone)
+        reached = max(sim.now, self._reached() or sim.now)  # its records, and where the last run stopped
+        start = resume_instant(now, reached, datetime.now(UTC), WorkCalendar(), self._cfg.zone)
         if start - now > timedelta(seconds=2):
             log.info("demo: this folder's timeline reached %s; the demo clock carries on from %s",
-                     sim.now.isoformat(), start.astimezone(self._cfg.zone).isoformat())
+                     reached.isoformat(), start.astimezone(self._cfg.zone).isoformat())
             dc.set(start)
             if start > sim.now:  # the next opening of the hall: a simulator starting there
                 sim = Simulator(self.central, speed=self._speed, clock=self.clock, tz=tz)
@@ -186,6 +188,21 @@ class EmbeddedDemo:
         if changed:
             self.central.publish(changed)
             log.info("demo: %d camera records brought up to date", len(changed))
+
+    def _reached(self) -> datetime | None:
+        """The demo instant the last run of this folder stopped at (None: unknown)."""
+        try:
+            text = (self.folder / CLOCK_FILE).read_text(encoding="utf-8").strip()
+            t = datetime.fromisoformat(text)
+        except (OSError, ValueError):
+            return None
+        return t if t.tzinfo is not None else None
+
+    def _save_reached(self) -> None:
+        try:
+            (self.folder / CLOCK_FILE).write_text(self.clock().isoformat() + "\n", encoding="utf-8")
+        except OSError as e:
+            log.warning("demo: cannot note where its clock stopped: %s", e)
 
     def wait_judged(self, stop: threading.Event, timeout: float) -> bool:
         """Wait until the first sync has succeeded and the warning monitor has judged what it brought
@@ -211,6 +228,7 @@ class EmbeddedDemo:
         terminal, self.terminal = self.terminal, None
         if terminal is not None:
             ok = terminal.stop(deadline)
+            self._save_reached()  # the footage ends here: the next start must not go back over it
         cameras, self.cameras = self.cameras, None
         if cameras is not None:
             cameras.stop()

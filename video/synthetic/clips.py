@@ -40,6 +40,7 @@ CLIP_FORMAT = 1
 """Bumped when the clips' pictures or encoding change: old cache files are then ignored."""
 
 _TS_CLOCK = 90_000
+_GATHER_S = 0.3  # how long the library waits for more requests before building
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +214,10 @@ class ClipLibrary:
                         self._wake.wait(0.5 if self._worker is not None else None)
                     if self._stop.is_set():
                         return
+                    wanted = list(self._wanted)
+                if self._worker is None and self._stop.wait(_GATHER_S):  # one child for the cameras asking now
+                    return
+                with self._lock:
                     wanted = list(self._wanted)
                 ready = [k for k in wanted if (self.folder / k.filename()).is_file()]
                 for key in ready:

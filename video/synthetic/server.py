@@ -47,6 +47,8 @@ class CameraSpec:
     looped: bool = False  # served from a pre-encoded looping clip when the server has a clip folder
 
 
+_WAITING_STEP = 5
+
 SUB_SUFFIX = "/sub"
 SUB_SIZE = (320, 180)
 SUB_BITRATE = 250_000
@@ -232,6 +234,9 @@ class _Camera:
 
     def _run(self) -> None:
         spec = self.spec
+        # A camera waiting for its clip is encoded live at a fifth of its rate (a keyframe a second
+        # still): the first start of a demo, with every clip still to build, stays affordable.
+        step = _WAITING_STEP if self._clips is not None and spec.fps % _WAITING_STEP == 0 else 1
         encoder: SyntheticEncoder | None = None
         remuxer: TsRemuxer | None = None
         clip: Clip | None = None
@@ -241,7 +246,8 @@ class _Camera:
             if clip is None:
                 if self._renderer is None:
                     self._renderer = SceneRenderer(spec.label, spec.width, spec.height, spec.seed)
-                encoder = SyntheticEncoder(spec.width, spec.height, spec.fps, spec.codec, bitrate=self._bitrate)
+                encoder = SyntheticEncoder(spec.width, spec.height, spec.fps, spec.codec,
+                                           gop=spec.fps // step, bitrate=self._bitrate)
         except Exception:
             log.exception("camera %s: cannot start the encoder", self.id)
             with self._lock:
@@ -280,6 +286,9 @@ class _Camera:
                     index = (index + 1) % len(clip)
                 else:
                     assert encoder is not None and self._renderer is not None
+                    if slot % step:  # (after skipping late frames) on to the next frame it encodes
+                        slot += step - slot % step
+                        continue
                     wall = self._clock()
                     chunks = encoder.encode(self._renderer.render(wall.timestamp(), wall), pts=slot)
                 slot += 1
