@@ -301,6 +301,7 @@ def _build_main(argv: list[str]) -> int:
     folder, keys = Path(argv[0]), [ClipKey(**k) for k in json.loads(argv[1])]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent ends it
     for key in keys:
         path = folder / key.filename()
         if not path.is_file() and not build_clip(path, key, stop):
