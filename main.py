@@ -288,10 +288,13 @@ def demo_headless(args: argparse.Namespace, cfg: Config) -> int:
             return EXIT_USAGE
         try:
             print(f"demo: reference server at {demo.url}, data in {demo.folder}; Ctrl+C stops", flush=True)
+            note = demo.demo_clock_note
+            if note is not None:
+                print(f"demo clock: outside office hours the demo runs from {note:%Y-%m-%d %H:%M %Z} "
+                      "(the last working day), advancing in real time", flush=True)
             # The first sync brings the hall; the monitor judges it: wait for that before printing.
-            deadline = time.monotonic() + 60
-            while not stop.is_set() and terminal.warnings().generation == 0 and time.monotonic() < deadline:
-                stop.wait(0.2)
+            if not demo.wait_judged(stop, timeout=60) and not stop.is_set():
+                print("demo: no first sync within 60 s; the warnings follow when it comes", flush=True)
             status_loop(terminal, stop, interval=args.status_interval, warnings=True)
         finally:
             ok = demo.stop(time.monotonic() + 5)

@@ -5,6 +5,18 @@ Everything lives in ``DATA/demo`` and is resumed on the next start: the server's
 (``server/hallwatch-server.db``), the terminal's token (``server/terminal.token``, mode 0600), the
 terminal's store (``hallwatch.db``) and a day of footage (``footage/``). The server listens on
 127.0.0.1 only, on a free port; the terminal syncs with it every few seconds like any other.
+
+**Clock.** In office hours of a working day the demo runs on the wall clock; at any other time the
+whole demo — server, simulator, terminal (warnings, footage, retention) and the cameras' burnt-in
+clocks — runs on one :class:`app.democlock.DemoClock` set to the last working day at 10:00, so the
+hall is busy whenever the demo starts (``demo_clock_note`` says from when, for the title bar). A
+folder keeps its timeline: the clock never starts behind what its server already holds.
+
+**Cameras.** One in-process :class:`video.synthetic.SyntheticCameraServer` serves the hall's
+``synthetic://window/A01`` cameras and their ``…/sub`` sub-streams. The main streams, which the
+terminal records, loop pre-encoded clips (built once per camera in the background and cached in
+``clips/``; live until then); the 320×180 sub-streams the grid shows are encoded live with the demo
+clock burnt in, and only while someone watches them.
 """
 
 from __future__ import annotations
@@ -14,18 +26,22 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from app.democlock import DemoClock, demo_start, resume_instant
 from app.service import join_until, remaining
 from app.terminal import Terminal
+from supervision.calendar import WorkCalendar
 from supervision.config import Config, RecordingConfig, ServerConfig
 
 if TYPE_CHECKING:
+    from sync.server.simulate import Simulator
     from sync.server.testing import ServerThread
+    from video.synthetic import SyntheticCameraServer
 
 __all__ = ["DEMO_TERMINAL", "EmbeddedDemo"]
 
@@ -33,6 +49,7 @@ log = logging.getLogger(__name__)
 
 DEMO_TERMINAL = "demo-ws"
 DEMO_SCOPE = "hall-anshan"  # the demo hall: the operator's token sees it whole
+CLOCK_FILE = "clock.txt"  # the demo instant the last run stopped at
 SYNC_INTERVAL = 3.0  # seconds between sync rounds: the lights follow the simulator closely
 
 
@@ -50,30 +67,47 @@ class EmbeddedDemo:
         speed: float = 1.0,
         clock: Callable[[], datetime] | None = None,
         retention_interval: float | None = None,
+        looped: bool = True,
     ) -> None:
+        """``clock``: the demo's clock (tests); None: the wall clock in office hours, else the last
+        working day at 10:00 advancing in real time (:mod:`app.democlock`). ``looped``: main streams
+        loop pre-encoded clips (False: every main stream encoded live — the benchmark's reference)."""
         from sync.server.store import CentralStore
 
         self.folder = data_dir / "demo"
         (self.folder / "server").mkdir(parents=True, exist_ok=True)
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self._demo_clock: DemoClock | None = None
+        if clock is None:
+            self._demo_clock = DemoClock(cfg.zone, demo_start(datetime.now(UTC), WorkCalendar(), cfg.zone))
+        self.clock: Callable[[], datetime] = clock or self._demo_clock or (lambda: datetime.now(UTC))
         self.central = CentralStore(self.folder / "server" / "hallwatch-server.db")
         self._cfg = cfg
         self._record = record
         self._speed = speed
         self._retention_interval = retention_interval
+        self._looped = looped
         self._stop = threading.Event()
         self._sim_thread: threading.Thread | None = None
         self._server: ServerThread | None = None
+        self.cameras: SyntheticCameraServer | None = None  # the synthetic cameras' server while running
         self.terminal: Terminal | None = None
         self.url: str | None = None
 
+    @property
+    def demo_clock_note(self) -> datetime | None:
+        """The demo instant the demo clock started from (local), for the title bar; None on the wall clock."""
+        return self._demo_clock.started_from if self._demo_clock is not None else None
+
+    def local_now(self) -> datetime:
+        """The demo's time in the hall's zone (what the cameras burn in)."""
+        return self.clock().astimezone(self._cfg.zone)
+
     def start(self) -> Terminal:
         """Bootstrap the hall (first start), serve, simulate, then start the terminal; returns it."""
-        from sync.server.simulate import Simulator
         from sync.server.testing import ServerThread
+        from video.synthetic import SyntheticCameraServer
 
-        sim = Simulator(self.central, speed=self._speed, clock=self.clock, tz=self._cfg.hall.timezone)
-        sim.bootstrap()  # the hall exists before the terminal's token is made for it
+        sim = self._simulator()
         token = self._token()
         server = ServerThread(self.central).start()
         self._server = server
@@ -81,6 +115,14 @@ class EmbeddedDemo:
         self._stop.clear()
         self._sim_thread = threading.Thread(target=sim.run, args=(self._stop,), name="demo-simulator")
         self._sim_thread.start()
+        cameras = SyntheticCameraServer({}, clock=self.local_now,
+                                        clip_dir=self.folder / "clips" if self._looped else None)
+        try:
+            cameras.start()
+        except BaseException:
+            self._stop_server(time.monotonic() + 5)
+            raise
+        self.cameras = cameras
         cfg = self._cfg.model_copy(
             update={
                 "server": ServerConfig(url=server.url, token=SecretStr(token), interval=SYNC_INTERVAL),
@@ -95,15 +137,90 @@ class EmbeddedDemo:
             }
         )
         terminal = Terminal(cfg, self.folder, command="demo", record=self._record, clock=self.clock,
-                            retention_interval=self._retention_interval)
+                            synthetic=cameras, retention_interval=self._retention_interval)
         try:
             terminal.start()
         except BaseException:
+            self.cameras = None
+            cameras.stop()
             self._stop_server(time.monotonic() + 5)
             raise
         self.terminal = terminal
-        log.info("demo running: server %s, %d cameras", server.url, len(terminal.cameras.cameras()))
+        note = self.demo_clock_note
+        log.info("demo running: server %s, %d cameras, %s", server.url, len(terminal.cameras.cameras()),
+                 "wall clock" if note is None else f"demo clock from {note.isoformat()}")
         return terminal
+
+    def _simulator(self) -> Simulator:
+        """The simulator, bootstrapped; the demo clock moved on when the folder's timeline is past it."""
+        from sync.server.simulate import Simulator
+
+        tz = self._cfg.hall.timezone
+        sim = Simulator(self.central, speed=self._speed, clock=self.clock, tz=tz)
+        sim.bootstrap()  # the hall exists before the terminal's token is made for it
+        self._update_cameras()
+        dc = self._demo_clock
+        if dc is None or dc.started_from is None:
+            return sim  # the wall clock (or the caller's): the simulator catches up with its records itself
+        now = dc()
+        reached = max(sim.now, self._reached() or sim.now)  # its records, and where the last run stopped
+        start = resume_instant(now, reached, datetime.now(UTC), WorkCalendar(), self._cfg.zone)
+        if start - now > timedelta(seconds=2):
+            log.info("demo: this folder's timeline reached %s; the demo clock carries on from %s",
+                     reached.isoformat(), start.astimezone(self._cfg.zone).isoformat())
+            dc.set(start)
+            if start > sim.now:  # the next opening of the hall: a simulator starting there
+                sim = Simulator(self.central, speed=self._speed, clock=self.clock, tz=tz)
+                sim.bootstrap()
+        return sim
+
+    def _update_cameras(self) -> None:
+        """A folder made before the hall's cameras changed (e.g. got their sub-streams) gets them now."""
+        from supervision import demo
+
+        have = self.central.current("camera")
+        changed = [
+            {"type": "camera", "id": c["id"], "op": "upsert", "data": c["data"]}
+            for c in demo.load_hall()["changes"]
+            if c["type"] == "camera" and c.get("op", "upsert") == "upsert"
+            and ("camera", c["id"]) in have and have[("camera", c["id"])][1] != c["data"]
+        ]
+        if changed:
+            self.central.publish(changed)
+            log.info("demo: %d camera records brought up to date", len(changed))
+
+    def _reached(self) -> datetime | None:
+        """The demo instant the last run of this folder stopped at (None: unknown)."""
+        try:
+            text = (self.folder / CLOCK_FILE).read_text(encoding="utf-8").strip()
+            t = datetime.fromisoformat(text)
+        except (OSError, ValueError):
+            return None
+        return t if t.tzinfo is not None else None
+
+    def _save_reached(self) -> None:
+        try:
+            (self.folder / CLOCK_FILE).write_text(self.clock().isoformat() + "\n", encoding="utf-8")
+        except OSError as e:
+            log.warning("demo: cannot note where its clock stopped: %s", e)
+
+    def wait_judged(self, stop: threading.Event, timeout: float) -> bool:
+        """Wait until the first sync has succeeded and the warning monitor has judged what it brought
+        (a full pass after it); False when ``stop`` or ``timeout`` came first."""
+        terminal = self.terminal
+        if terminal is None or terminal.sync is None:
+            return False
+        deadline = time.monotonic() + timeout
+        sync = terminal.sync
+        while sync.status().last_success is None:
+            if stop.wait(min(0.2, remaining(deadline))) or remaining(deadline) == 0:
+                return False
+        generation = terminal.warnings().generation
+        terminal.monitor.refresh()
+        while terminal.warnings().generation <= generation:
+            if stop.wait(min(0.2, remaining(deadline))) or remaining(deadline) == 0:
+                return False
+        return True
 
     def stop(self, deadline: float | None = None) -> bool:
         deadline = deadline if deadline is not None else time.monotonic() + 5
@@ -112,6 +229,10 @@ class EmbeddedDemo:
         terminal, self.terminal = self.terminal, None
         if terminal is not None:
             ok = terminal.stop(deadline)
+            self._save_reached()  # the footage ends here: the next start must not go back over it
+        cameras, self.cameras = self.cameras, None
+        if cameras is not None:
+            cameras.stop()
         return self._stop_server(deadline) and ok
 
     def _stop_server(self, deadline: float) -> bool:

@@ -124,7 +124,8 @@ def test_hall_file_validates_and_is_complete() -> None:
     assert sorted(c["window_id"] for c in cams.values() if c["window_id"]) == sorted(windows)
     overview = [c for c in cams.values() if c["window_id"] is None]
     assert len(overview) == 2
-    assert cams["cam-A01"]["stream_url"] == "synthetic://window/A01" and cams["cam-A01"]["sub_stream_url"] is None
+    assert cams["cam-A01"]["stream_url"] == "synthetic://window/A01"
+    assert all(c["sub_stream_url"] == c["stream_url"] + "/sub" for c in cams.values())  # 320×180, as real ones
 
     types = {i: CaseTypeData.model_validate(d) for i, d in rec["case_type"].items()}
     assert 35 <= len(types) <= 45

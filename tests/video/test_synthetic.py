@@ -8,7 +8,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,10 +20,13 @@ import pytest
 from tests.video.waiting import wait_for
 from video.synthetic import (
     CameraSpec,
+    ClipKey,
     SceneRenderer,
     SyntheticCameraServer,
     SyntheticEncoder,
     TsChunk,
+    build_clip,
+    load_clip,
     write_file,
 )
 from video.synthetic.server import _ClientQueue
@@ -412,3 +415,114 @@ def test_stop_is_quick_and_leaves_no_threads() -> None:
         a.close()
         b.close()
         stuck.close()
+
+
+# ------------------------------------------------------------------------- sub-streams and clips
+
+
+def test_sub_stream_address_is_the_cameras_320x180_sub_stream_with_its_clock() -> None:
+    shown = START + timedelta(hours=1, minutes=2, seconds=3)
+    with SyntheticCameraServer({}, clock=lambda: shown) as srv:
+        url = srv.resolve("synthetic://window/A01/sub")
+        assert url == f"http://127.0.0.1:{srv.port}/window/A01/sub"
+        with av.open(url, timeout=(5, 5)) as client:
+            sub = _decode(client, 1)[0].to_ndarray(format="rgb24")
+        assert sub.shape == (180, 320, 3)
+        main_spec = srv._camera("window/A01")
+        assert main_spec is None  # the sub-stream alone does not start its main stream
+        srv.resolve("synthetic://window/A01")
+        main, sub_cam = srv._require("window/A01"), srv._require("window/A01/sub")
+        assert (sub_cam.spec.label, sub_cam.spec.seed) == (main.spec.label, main.spec.seed)
+        assert (sub_cam.spec.width, sub_cam.spec.height, sub_cam.spec.bitrate) == (320, 180, 250_000)
+    # the picture is the main stream's scene at 320×180 with the clock that the server's clock gave
+    renderer = SceneRenderer("A01", 320, 180, main.spec.seed)
+    other = shown + timedelta(hours=5, minutes=55, seconds=55)
+
+    def off(wall: datetime) -> float:  # the clock's box, top left
+        return float(np.abs(sub[:24, :200].astype(int) - renderer.render(wall.timestamp(), wall)[:24, :200]).mean())
+
+    assert off(shown) < 0.75 * off(other), (off(shown), off(other))  # the digits of the time it was given
+
+
+def _frames_of(url: str, seconds: float, until: Callable[[], bool] | None = None) -> list[tuple[int, bool]]:
+    """(pts, keyframe) of every frame decoded from ``url`` for ``seconds`` (with ``until``: for
+    ``seconds`` after it first holds, which it must within a minute)."""
+    out: list[tuple[int, bool]] = []
+    deadline = time.monotonic() + (60.0 if until is not None else seconds)
+    with av.open(url, timeout=(5, 5)) as client:
+        for frame in client.decode(video=0):
+            assert frame.pts is not None
+            out.append((frame.pts, frame.key_frame))
+            if until is not None and until():
+                until, deadline = None, time.monotonic() + seconds
+            if time.monotonic() > deadline:
+                assert until is None, "the condition never held"
+                break
+    return out
+
+
+def test_main_stream_loops_its_clip_on_one_timeline_after_serving_live(tmp_path: Path) -> None:
+    clips = tmp_path / "clips"
+    with SyntheticCameraServer({}, clip_dir=clips, clip_seconds=2) as srv:
+        url = srv.resolve("synthetic://window/A01")
+        # live at 5 fps first (a fresh cache), then the clip at 25 once the child has built it
+        frames = _frames_of(url, 2.0, until=lambda: srv.stats("window/A01")["looping"])
+    assert [p.name for p in clips.iterdir()] == [ClipKey("A01", srv._require("window/A01").spec.seed,
+                                                         seconds=2).filename()]
+    steps = [b[0] - a[0] for a, b in itertools.pairwise(frames)]
+    assert all(s > 0 for s in steps), "one timeline: every frame after the last"
+    assert steps[:3] == [5 * 3600] * 3, "live at 5 fps while the clip is made"
+    assert steps[-30:] == [3600] * 30, "the clip at 25 fps"
+    keys = [i for i, (_, k) in enumerate(frames) if k]
+    assert keys and all(b - a <= 25 for a, b in itertools.pairwise(keys)), "a keyframe every second"
+
+
+def test_a_cached_clip_is_looped_from_the_first_frame_and_built_once(tmp_path: Path) -> None:
+    clips = tmp_path / "clips"
+    key = ClipKey("B02", 7, seconds=2)
+    assert build_clip(clips / key.filename(), key)
+    clip = load_clip(clips / key.filename(), key)
+    assert len(clip) == 50 and clip.keyframes[0] and sum(clip.keyframes) == 2
+    mtime = (clips / key.filename()).stat().st_mtime_ns
+    with SyntheticCameraServer({"window/B02": CameraSpec("B02", seed=7, looped=True)}, clip_dir=clips,
+                               clip_seconds=2) as srv:
+        srv._require("window/B02")._clips.get(key)  # type: ignore[union-attr]  # what resolve() does
+        assert wait_for(lambda: srv._clips is not None and srv._clips.get(key) is not None, 10)
+        frames = _frames_of(srv.url("window/B02"), 1.0)
+        assert srv.stats("window/B02")["looping"]
+        assert srv._clips is not None and srv._clips.built == 0
+    assert [b[0] - a[0] for a, b in itertools.pairwise(frames)] == [3600] * (len(frames) - 1)
+    assert (clips / key.filename()).stat().st_mtime_ns == mtime
+
+
+def test_a_broken_cached_clip_leaves_the_camera_live(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    key = ClipKey("C03", 1, seconds=2)
+    (clips / key.filename()).write_bytes(b"\x47" + b"\0" * 187 * 3)
+    with SyntheticCameraServer({"window/C03": CameraSpec("C03", seed=1, looped=True)}, clip_dir=clips,
+                               clip_seconds=2) as srv:
+        library = srv._clips
+        assert library is not None
+        library.get(key)
+        assert wait_for(lambda: key in library._failed, 10)
+        frames = _frames_of(srv.url("window/C03"), 1.0)
+        assert frames and not srv.stats("window/C03")["looping"]
+    assert "unusable" in caplog.text and not (clips / key.filename()).exists()
+
+
+def test_stop_ends_the_clip_building_child(tmp_path: Path) -> None:
+    srv = SyntheticCameraServer({}, clip_dir=tmp_path / "clips", clip_seconds=30)
+    srv.start()
+    srv.resolve("synthetic://window/A01")
+    library = srv._clips
+    assert library is not None
+    assert wait_for(lambda: library._worker is not None, 10)
+    worker = library._worker
+    assert worker is not None
+    t = time.monotonic()
+    srv.stop()
+    assert time.monotonic() - t < 3
+    assert worker.poll() is not None, "no child left"
+    assert not [p for p in (tmp_path / "clips").iterdir()], "a clip half-made is dropped"
+    assert "synthetic-clips" not in [t.name for t in threading.enumerate()]

@@ -13,21 +13,30 @@ burnt-in wall clock, so the ground truth for a frame showing wall time ``w`` is
 Nothing here imports Qt.
 
 The package's modules: :mod:`video.synthetic.scene` (the picture), :mod:`video.synthetic.encoder`
-(the encoder and :func:`write_file`) and :mod:`video.synthetic.server` (the live cameras). This
+(the encoder and :func:`write_file`), :mod:`video.synthetic.clips` (pre-encoded looping clips) and
+:mod:`video.synthetic.server` (the live cameras, ``…/sub`` sub-streams, looping main streams). This
 module re-exports their public names.
 """
 
+from video.synthetic.clips import Clip, ClipKey, ClipLibrary, TsRemuxer, build_clip, load_clip
 from video.synthetic.encoder import SyntheticEncoder, TsChunk, write_file
 from video.synthetic.scene import STAFF_BLOCK_S, SceneRenderer
-from video.synthetic.server import CameraSpec, CameraStats, SyntheticCameraServer
+from video.synthetic.server import SUB_SUFFIX, CameraSpec, CameraStats, SyntheticCameraServer
 
 __all__ = [
     "STAFF_BLOCK_S",
+    "SUB_SUFFIX",
     "CameraSpec",
     "CameraStats",
+    "Clip",
+    "ClipKey",
+    "ClipLibrary",
     "SceneRenderer",
     "SyntheticCameraServer",
     "SyntheticEncoder",
     "TsChunk",
+    "TsRemuxer",
+    "build_clip",
+    "load_clip",
     "write_file",
 ]

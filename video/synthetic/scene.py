@@ -103,8 +103,9 @@ class SceneRenderer:
 
     # ------------------------------------------------------------------------------- rendering
 
-    def render(self, t: float, wall: datetime) -> Image:
-        """The frame at scene time ``t`` with ``wall`` burnt in; H×W×3 uint8, RGB, a fresh array."""
+    def render(self, t: float, wall: datetime | None) -> Image:
+        """The frame at scene time ``t`` with ``wall`` burnt in (None: no clock — a looping clip's
+        picture, which must not show a time it is not); H×W×3 uint8, RGB, a fresh array."""
         n = len(self._background.reshape(-1))
         k = _mix(self.seed, round(t * 1000.0)) % self._NOISE_PHASES
         off = k * self._noise_step
@@ -113,7 +114,8 @@ class SceneRenderer:
         if self.staff_present(t):
             self._draw_staff(frame, t)
         self._draw_citizens(frame, t)
-        self._draw_clock(frame, wall)
+        if wall is not None:
+            self._draw_clock(frame, wall)
         return frame
 
     def _px(self, v: float) -> int:

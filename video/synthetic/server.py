@@ -1,4 +1,11 @@
 """The synthetic cameras' server: live MPEG-TS over HTTP on 127.0.0.1, encoding only while watched.
+
+Addresses: ``synthetic://<id>`` is served at ``GET /<id>`` (ids may contain ``/``). An id ending in
+``/sub`` is the sub-stream of the camera without it — ``synthetic://window/A01/sub`` is the
+320×180 sub-stream of ``synthetic://window/A01`` (same scene and seed, smaller, 250 kb/s), as real
+cameras have. With a clip folder, main streams added by :meth:`SyntheticCameraServer.resolve` are
+served from pre-encoded looping clips (see :mod:`video.synthetic.clips`); sub-streams are always
+encoded live, with the clock burnt in.
 """
 
 from __future__ import annotations
@@ -11,13 +18,15 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Self, TypedDict
 from urllib.parse import quote, unquote, urlsplit
 
+from video.synthetic.clips import Clip, ClipKey, ClipLibrary, TsRemuxer
 from video.synthetic.encoder import SyntheticEncoder, TsChunk
 from video.synthetic.scene import SceneRenderer
 
@@ -34,15 +43,25 @@ class CameraSpec:
     fps: int = 25
     codec: str = "h264"
     seed: int = 0
+    bitrate: int | None = None  # None: the server's
+    looped: bool = False  # served from a pre-encoded looping clip when the server has a clip folder
+
+
+_WAITING_STEP = 5
+
+SUB_SUFFIX = "/sub"
+SUB_SIZE = (320, 180)
+SUB_BITRATE = 250_000
 
 
 class CameraStats(TypedDict):
-    frames_encoded: int
+    frames_encoded: int  # frames sent to clients, encoded live or from the clip
     bytes_encoded: int
     clients: int
     dropped_chunks: int
-    encoding: bool
+    encoding: bool  # its thread runs (it has clients)
     frozen: bool
+    looping: bool  # serving its pre-encoded clip (not encoding)
 
 
 class _ClientQueue:
@@ -120,13 +139,19 @@ class _Camera:
         stopping: threading.Event,
         queue_size: int,
         bitrate: int,
+        clips: ClipLibrary | None = None,
+        clip_seconds: int = 16,
     ) -> None:
         self.id = camera_id
         self.spec = spec
         self._clock = clock
         self._stopping = stopping
         self._queue_size = queue_size
-        self._bitrate = bitrate
+        self._bitrate = spec.bitrate or bitrate
+        self._clips = clips if spec.looped else None
+        self._clip_key = ClipKey(spec.label, spec.seed, spec.width, spec.height, spec.fps, spec.codec,
+                                 seconds=clip_seconds)
+        self.looping = False
         self._lock = threading.Lock()
         self._clients: set[_ClientQueue] = set()
         self._thread: threading.Thread | None = None
@@ -150,7 +175,7 @@ class _Camera:
                 client.prime(list(self._gop))
             self._clients.add(client)
             if self._thread is None and not self._stopping.is_set():
-                thread = threading.Thread(target=self._run, name=f"synthetic-camera[{self.id}]", daemon=True)
+                thread = threading.Thread(target=self._run, name=f"synthetic-camera[{self.id}]")
                 self._thread = thread
                 self._threads = [t for t in self._threads if t.is_alive()] + [thread]
                 thread.start()
@@ -194,6 +219,7 @@ class _Camera:
                 dropped_chunks=self._dropped_gone + sum(c.dropped for c in self._clients),
                 encoding=self._thread is not None,
                 frozen=self.frozen,
+                looping=self.looping,
             )
 
     def _should_run(self) -> bool:
@@ -208,11 +234,20 @@ class _Camera:
 
     def _run(self) -> None:
         spec = self.spec
+        # A camera waiting for its clip is encoded live at a fifth of its rate (a keyframe a second
+        # still): the first start of a demo, with every clip still to build, stays affordable.
+        step = _WAITING_STEP if self._clips is not None and spec.fps % _WAITING_STEP == 0 else 1
+        encoder: SyntheticEncoder | None = None
+        remuxer: TsRemuxer | None = None
+        clip: Clip | None = None
         try:
-            if self._renderer is None:
-                self._renderer = SceneRenderer(spec.label, spec.width, spec.height, spec.seed)
-            renderer = self._renderer
-            encoder = SyntheticEncoder(spec.width, spec.height, spec.fps, spec.codec, bitrate=self._bitrate)
+            if self._clips is not None:  # loaded already when the camera was resolved and its clip cached
+                clip = self._clips.get(self._clip_key)
+            if clip is None:
+                if self._renderer is None:
+                    self._renderer = SceneRenderer(spec.label, spec.width, spec.height, spec.seed)
+                encoder = SyntheticEncoder(spec.width, spec.height, spec.fps, spec.codec,
+                                           gop=spec.fps // step, bitrate=self._bitrate)
         except Exception:
             log.exception("camera %s: cannot start the encoder", self.id)
             with self._lock:
@@ -221,10 +256,12 @@ class _Camera:
                 for c in self._clients:
                     c.close()
             return
-        log.info("camera %s: encoding %dx%d@%d %s", self.id, spec.width, spec.height, spec.fps, spec.codec)
+        log.info("camera %s: %s %dx%d@%d %s", self.id, "encoding" if clip is None else "looping its clip",
+                 spec.width, spec.height, spec.fps, spec.codec)
         period = 1.0 / spec.fps
         t0 = time.monotonic()
         slot = 0
+        index = 0  # the next clip packet
         try:
             while self._should_run():
                 delay = t0 + slot * period - time.monotonic()
@@ -235,8 +272,25 @@ class _Camera:
                     skipped = int(-delay / period)
                     log.debug("camera %s: %d frames late, skipping", self.id, skipped)
                     slot += skipped
-                wall = self._clock()
-                chunks = encoder.encode(renderer.render(wall.timestamp(), wall), pts=slot)
+                if clip is None and self._clips is not None and slot % spec.fps == 0:
+                    clip = self._clips.get(self._clip_key)
+                    if clip is not None and encoder is not None:  # from now on the clip, keyframe first
+                        encoder.close()
+                        encoder = None
+                if clip is not None:
+                    if remuxer is None:
+                        remuxer = TsRemuxer(clip)
+                        self.looping = True
+                    # the clip's packets stay in order even when slots were skipped: each refers to the last
+                    chunks = [remuxer.mux(clip.packets[index], clip.keyframes[index], slot)]
+                    index = (index + 1) % len(clip)
+                else:
+                    assert encoder is not None and self._renderer is not None
+                    if slot % step:  # (after skipping late frames) on to the next frame it encodes
+                        slot += step - slot % step
+                        continue
+                    wall = self._clock()
+                    chunks = encoder.encode(self._renderer.render(wall.timestamp(), wall), pts=slot)
                 slot += 1
                 self._publish(chunks)
         except Exception:
@@ -248,11 +302,15 @@ class _Camera:
                 for c in self._clients:
                     c.close()
         finally:
+            self.looping = False
             try:
-                encoder.close()
+                if encoder is not None:
+                    encoder.close()
+                if remuxer is not None:
+                    remuxer.close()
             except Exception:
                 log.exception("camera %s: closing the encoder failed", self.id)
-            log.info("camera %s: encoder stopped after %d frames", self.id, self.frames_encoded)
+            log.info("camera %s: stopped after %d frames", self.id, self.frames_encoded)
 
     def _publish(self, chunks: list[TsChunk]) -> None:
         with self._lock:
@@ -271,7 +329,7 @@ class _Camera:
 
 
 class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = False  # stop() shuts every connection and joins its thread
     block_on_close = False
     allow_reuse_address = True
 
@@ -342,17 +400,23 @@ class SyntheticCameraServer:
         queue_size: int = 50,
         bitrate: int = 1_000_000,
         send_buffer: int | None = 256 * 1024,
+        clip_dir: Path | None = None,
+        clip_seconds: int = 16,
     ) -> None:
         """``cameras`` maps camera ids to specs; ``clock`` gives the burnt-in wall time (default: now,
         local); ``queue_size`` is each client's queue in chunks (frames); ``send_buffer`` is the
         kernel send buffer per connection (None: the OS's autotuning, which on loopback absorbs
-        seconds of video before the queue sees a slow client)."""
+        seconds of video before the queue sees a slow client); ``clip_dir``: where the looping clips
+        of main streams resolved from ``synthetic://`` addresses are cached (None: every camera is
+        encoded live); ``clip_seconds``: their length."""
         self._host = host
         self._send_buffer = send_buffer
         self._requested_port = port
         self._clock: Callable[[], datetime] = clock or (lambda: datetime.now().astimezone())
         self._queue_size = queue_size
         self._bitrate = bitrate
+        self._clips = ClipLibrary(clip_dir) if clip_dir is not None else None
+        self._clip_seconds = clip_seconds
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._cameras: dict[str, _Camera] = {}
@@ -372,7 +436,7 @@ class SyntheticCameraServer:
         httpd = _HTTPServer(self, (self._host, self._requested_port))
         self._httpd = httpd
         self._serve_thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="synthetic-camera-server", daemon=True
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="synthetic-camera-server"
         )
         self._serve_thread.start()
         log.info("synthetic cameras on http://%s:%d/ (%d cameras)", self._host, self.port, len(self._cameras))
@@ -381,6 +445,8 @@ class SyntheticCameraServer:
         """Close every client connection and join all threads (within about a second)."""
         self._stopping.set()
         httpd, self._httpd = self._httpd, None
+        if self._clips is not None:
+            self._clips.stop(2.0)
         if httpd is None:
             return
         httpd.shutdown()  # returns once serve_forever has left its loop
@@ -429,9 +495,11 @@ class SyntheticCameraServer:
         with self._lock:
             if camera_id in self._cameras:
                 raise ValueError(f"camera {camera_id!r} exists")
-            self._cameras[camera_id] = _Camera(
-                camera_id, spec, self._clock, self._stopping, self._queue_size, self._bitrate
-            )
+            self._cameras[camera_id] = self._new_camera(camera_id, spec)
+
+    def _new_camera(self, camera_id: str, spec: CameraSpec) -> _Camera:
+        return _Camera(camera_id, spec, self._clock, self._stopping, self._queue_size, self._bitrate,
+                       self._clips, self._clip_seconds)
 
     def camera_ids(self) -> list[str]:
         with self._lock:
@@ -441,7 +509,9 @@ class SyntheticCameraServer:
         """``synthetic://window/A01`` → ``url("window/A01")``; other URLs are returned unchanged.
 
         An unknown id is added on the fly: label = the last path part, seed = a hash of the id (so
-        the demo's windows do not all show the same schedule), other settings default.
+        the demo's windows do not all show the same schedule), other settings default; with a clip
+        folder it loops its clip (loaded or built from now on). An id ending in ``/sub`` is the
+        sub-stream of the id without it: same label and seed, 320×180 at 250 kb/s, always live.
         """
         parts = urlsplit(url)
         if parts.scheme.lower() != "synthetic":
@@ -450,12 +520,22 @@ class SyntheticCameraServer:
         if not camera_id:
             raise ValueError(f"no camera id in {url!r}")
         with self._lock:
-            if camera_id not in self._cameras:
-                spec = CameraSpec(label=camera_id.rsplit("/", 1)[-1], seed=zlib.crc32(camera_id.encode()) & 0xFFFF)
-                self._cameras[camera_id] = _Camera(
-                    camera_id, spec, self._clock, self._stopping, self._queue_size, self._bitrate
-                )
+            camera = self._cameras.get(camera_id)
+            if camera is None:
+                camera = self._cameras[camera_id] = self._new_camera(camera_id, self._spec_for(camera_id))
+        if camera._clips is not None:
+            camera._clips.get(camera._clip_key)  # load (or build) its clip before a client asks
         return self.url(camera_id)
+
+    def _spec_for(self, camera_id: str) -> CameraSpec:
+        main_id = camera_id.removesuffix(SUB_SUFFIX) if camera_id.endswith(SUB_SUFFIX) else None
+        if main_id:
+            main = self._cameras.get(main_id)
+            base = main.spec if main is not None else self._spec_for(main_id)
+            w, h = SUB_SIZE
+            return replace(base, width=w, height=h, bitrate=SUB_BITRATE, looped=False)
+        return CameraSpec(label=camera_id.rsplit("/", 1)[-1], seed=zlib.crc32(camera_id.encode()) & 0xFFFF,
+                          looped=self._clips is not None)
 
     def freeze(self, camera_id: str, frozen: bool) -> None:
         """While frozen, clients stay connected but receive nothing; afterwards they resume at a keyframe."""
