@@ -270,11 +270,11 @@
     </message>
     <message>
         <source>Submitted</source>
-        <translation>已提交</translation>
+        <translation>已申请</translation>
     </message>
     <message>
         <source>paused</source>
-        <translation>暂停计时</translation>
+        <translation>已暂停</translation>
     </message>
     <message>
         <source>overdue {n} wd</source>
@@ -306,7 +306,7 @@
     </message>
     <message>
         <source>Suspended</source>
-        <translation>已中止</translation>
+        <translation>已挂起</translation>
     </message>
     <message>
         <source>Completed</source>
@@ -362,7 +362,7 @@
     </message>
     <message>
         <source>Open the recorded footage of the case's window at its last stage</source>
-        <translation>打开该办件窗口在最近环节时刻的录像</translation>
+        <translation>打开该办件所在窗口在最后环节时刻的录像</translation>
     </message>
     <message>
         <source>{n} cases</source>
@@ -370,11 +370,11 @@
     </message>
     <message>
         <source>The cases could not be read; the log has the details</source>
-        <translation>无法读取办件，详见日志</translation>
+        <translation>无法读取办件，详情见日志</translation>
     </message>
     <message>
         <source>Window {number} ✕</source>
-        <translation>{number} 窗口 ✕</translation>
+        <translation>窗口 {number} ✕</translation>
     </message>
 </context>
 <context>
@@ -389,11 +389,11 @@
     </message>
     <message>
         <source>What was done, or what must be done (required)</source>
-        <translation>已采取或需采取的措施（必填）</translation>
+        <translation>已采取或要求采取的措施（必填）</translation>
     </message>
     <message>
         <source>Note</source>
-        <translation>说明</translation>
+        <translation>处置意见</translation>
     </message>
     <message>
         <source>Dispose</source>
@@ -429,6 +429,14 @@
 </context>
 <context>
     <name>LightsBoard</name>
+    <message>
+        <source>Departments</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <source>No windows yet</source>
+        <translation>暂无窗口</translation>
+    </message>
     <message>
         <source>A red card is not acknowledged yet</source>
         <extracomment>the clicked window's id, or None when the selection was cleared</extracomment>
@@ -618,7 +626,7 @@
     </message>
     <message>
         <source>Yellow and red cards by department</source>
-        <translation>各部门黄牌与红牌</translation>
+        <translation>各部门黄牌、红牌</translation>
     </message>
     <message>
         <source>Satisfaction by department (%)</source>
@@ -642,7 +650,7 @@
     </message>
     <message>
         <source>On time</source>
-        <translation>按时办结率</translation>
+        <translation>按时率</translation>
     </message>
     <message>
         <source>Satisfaction</source>
@@ -662,11 +670,11 @@
     </message>
     <message>
         <source>The figures could not be computed; the log has the details</source>
-        <translation>无法计算统计数据，详见日志</translation>
+        <translation>无法计算绩效，详情见日志</translation>
     </message>
     <message>
         <source>{start} – {end}: {completed} completed, on time {on_time}; {evaluations} evaluations, satisfied {satisfaction} ({good} good, {bad} bad); {yellow} yellow and {red} red cards</source>
-        <translation>{start} – {end}：办结 {completed} 件，按时 {on_time}；评价 {evaluations} 次，满意 {satisfaction}（好评 {good}，差评 {bad}）；黄牌 {yellow} 张，红牌 {red} 张</translation>
+        <translation>{start} – {end}：办结 {completed} 件，按时率 {on_time}；评价 {evaluations} 次，满意率 {satisfaction}（好评 {good}，差评 {bad}）；黄牌 {yellow} 张，红牌 {red} 张</translation>
     </message>
 </context>
 <context>
@@ -697,7 +705,7 @@
     </message>
     <message>
         <source>(no business type)</source>
-        <translation>（无业务类型）</translation>
+        <translation>（未分业务类型）</translation>
     </message>
 </context>
 <context>
@@ -727,16 +735,24 @@
         <translation>今日转办</translation>
     </message>
     <message>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+    <message>
+        <source>{window}: {ticket} ({status})</source>
+        <translation>{window}：{ticket}（{status}）</translation>
+    </message>
+    <message>
         <source>Being served: {items}</source>
         <translation>正在办理：{items}</translation>
     </message>
     <message>
         <source> and {n} more</source>
-        <translation> 等 {n} 个</translation>
+        <translation> 等另外 {n} 个</translation>
     </message>
     <message>
         <source>Nobody is being served right now</source>
-        <translation>当前无人在办理</translation>
+        <translation>目前无人正在办理</translation>
     </message>
     <message>
         <source>Whole hall</source>
@@ -744,11 +760,11 @@
     </message>
     <message>
         <source>Window {number}</source>
-        <translation>{number} 窗口</translation>
+        <translation>窗口 {number}</translation>
     </message>
     <message>
         <source>Window {number} · {department}</source>
-        <translation>{number} 窗口 · {department}</translation>
+        <translation>窗口 {number} · {department}</translation>
     </message>
 </context>
 <context>
@@ -947,15 +963,15 @@
     </message>
     <message>
         <source>Since</source>
-        <translation>起始时间</translation>
+        <translation>发生时间</translation>
     </message>
     <message>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <source>Handled</source>
-        <translation>处理</translation>
+        <source>Handled by</source>
+        <translation>处理情况</translation>
     </message>
     <message>
         <source>Push</source>
@@ -975,11 +991,11 @@
     </message>
     <message>
         <source>Queued (tried {n}×)</source>
-        <translation>待发送（已尝试 {n} 次）</translation>
+        <translation>待上报（已尝试 {n} 次）</translation>
     </message>
     <message>
         <source>Queued</source>
-        <translation>待发送</translation>
+        <translation>待上报</translation>
     </message>
     <message>
         <source>Rejected: {reason}</source>
@@ -991,7 +1007,7 @@
     </message>
     <message>
         <source>Waiting to be sent to the server; the last attempt failed.</source>
-        <translation>等待发送到服务器；上次尝试失败。</translation>
+        <translation>等待发送到服务器；上次发送失败。</translation>
     </message>
     <message>
         <source>The server refused this terminal's action ({code}) at {when}.</source>
@@ -1031,15 +1047,15 @@
     </message>
     <message>
         <source>Supervise (督办) with a note (Ctrl+D)</source>
-        <translation>督办并填写说明（Ctrl+D）</translation>
+        <translation>督办并填写意见（Ctrl+D）</translation>
     </message>
     <message>
         <source>Correct (纠错) with a note</source>
-        <translation>纠错并填写说明</translation>
+        <translation>纠错并填写意见</translation>
     </message>
     <message>
         <source>Explain (说明) with a note</source>
-        <translation>说明并填写内容</translation>
+        <translation>说明并填写意见</translation>
     </message>
     <message>
         <source>Mute</source>
@@ -1047,11 +1063,11 @@
     </message>
     <message>
         <source>Silence the chime for new red cards</source>
-        <translation>新红牌时不响提示音</translation>
+        <translation>新红牌不再响铃</translation>
     </message>
     <message>
         <source>Window {number} ✕</source>
-        <translation>{number} 窗口 ✕</translation>
+        <translation>窗口 {number} ✕</translation>
     </message>
     <message>
         <source>{shown} of {total}</source>
@@ -1075,7 +1091,7 @@
     </message>
     <message>
         <source>{done}: queued for the server</source>
-        <translation>{done}：等待发送到服务器</translation>
+        <translation>{done}，等待上报服务器</translation>
     </message>
 </context>
 <context>
@@ -1134,15 +1150,15 @@
     </message>
     <message>
         <source>Suspended too long</source>
-        <translation>中止过久</translation>
+        <translation>挂起超时</translation>
     </message>
     <message>
         <source>Long wait</source>
-        <translation>等候过长</translation>
+        <translation>等候超时</translation>
     </message>
     <message>
         <source>Post left</source>
-        <translation>离岗</translation>
+        <translation>脱岗</translation>
     </message>
     <message>
         <source>Disk full</source>
@@ -1166,7 +1182,7 @@
     </message>
     <message>
         <source>Ticket</source>
-        <translation>排队号</translation>
+        <translation>取号</translation>
     </message>
     <message>
         <source>Window</source>
@@ -1174,7 +1190,7 @@
     </message>
     <message>
         <source>Submitted</source>
-        <translation>已提交</translation>
+        <translation>已申请</translation>
     </message>
     <message>
         <source>Accepted</source>
@@ -1186,7 +1202,7 @@
     </message>
     <message>
         <source>Suspended</source>
-        <translation>已中止</translation>
+        <translation>已挂起</translation>
     </message>
     <message>
         <source>Completed</source>
@@ -1202,7 +1218,7 @@
     </message>
     <message>
         <source>Handled</source>
-        <translation>处理</translation>
+        <translation>已办理</translation>
     </message>
     <message>
         <source>Reviewed</source>
@@ -1226,7 +1242,7 @@
     </message>
     <message>
         <source>Done</source>
-        <translation>已完成</translation>
+        <translation>已办完</translation>
     </message>
     <message>
         <source>Missed</source>
@@ -1238,11 +1254,11 @@
     </message>
     <message>
         <source>charged {charged}, standard fee {fee}</source>
-        <translation>收费 {charged}，标准 {fee}</translation>
+        <translation>实收 {charged}，标准 {fee}</translation>
     </message>
     <message>
         <source>late: {stages}</source>
-        <translation>超时：{stages}</translation>
+        <translation>超时环节：{stages}</translation>
     </message>
     <message>
         <source>{minutes} min</source>
@@ -1250,27 +1266,27 @@
     </message>
     <message>
         <source>due {date}</source>
-        <translation>{date} 到期</translation>
+        <translation>期限 {date}</translation>
     </message>
     <message>
         <source>legal due {date}</source>
-        <translation>法定 {date} 到期</translation>
+        <translation>法定期限 {date}</translation>
     </message>
     <message>
         <source>completed without a decision</source>
-        <translation>未经决定即办结</translation>
+        <translation>未作决定即办结</translation>
     </message>
     <message>
         <source>{stage} missing</source>
-        <translation>缺少{stage}环节</translation>
+        <translation>缺少“{stage}”环节</translation>
     </message>
     <message>
         <source>{stage} recorded without acceptance</source>
-        <translation>未受理即记录{stage}</translation>
+        <translation>未受理即“{stage}”</translation>
     </message>
     <message>
         <source>{stage} recorded after a later stage</source>
-        <translation>{stage}记录在后续环节之后</translation>
+        <translation>“{stage}”记录在后续环节之后</translation>
     </message>
     <message>
         <source>another terminal acted first, or the warning rose since</source>
@@ -1278,15 +1294,15 @@
     </message>
     <message>
         <source>the server does not know this warning</source>
-        <translation>服务器上没有这条预警</translation>
+        <translation>服务器没有该预警</translation>
     </message>
     <message>
         <source>outside this terminal's scope</source>
-        <translation>超出本终端的管辖范围</translation>
+        <translation>超出本终端的监察范围</translation>
     </message>
     <message>
         <source>the server found the action malformed</source>
-        <translation>服务器认为操作格式有误</translation>
+        <translation>服务器认为该操作格式有误</translation>
     </message>
     <message>
         <source>refused by the server ({code})</source>
@@ -1294,19 +1310,19 @@
     </message>
     <message>
         <source>the terminal is stopping; the action was not done</source>
-        <translation>终端正在关闭，操作未执行</translation>
+        <translation>终端正在退出，操作未执行</translation>
     </message>
     <message>
         <source>the warning is already {state}</source>
-        <translation>该预警已{state}</translation>
+        <translation>该预警{state}</translation>
     </message>
     <message>
         <source>the warning is no longer in force</source>
-        <translation>该预警已不再有效</translation>
+        <translation>该预警已不存在</translation>
     </message>
     <message>
         <source>a disposal needs a note saying what was done</source>
-        <translation>处置需填写说明</translation>
+        <translation>处置须填写处置意见</translation>
     </message>
     <message>
         <source>the operator's name is missing</source>
@@ -1318,11 +1334,11 @@
     </message>
     <message>
         <source>the action does not fit the warning's state</source>
-        <translation>操作与预警当前状态不符</translation>
+        <translation>该操作与预警当前状态不符</translation>
     </message>
     <message>
         <source>the action failed; the log has the details</source>
-        <translation>操作失败，详见日志</translation>
+        <translation>操作失败，详情见日志</translation>
     </message>
 </context>
 <context>
@@ -1333,7 +1349,7 @@
     </message>
     <message>
         <source>Suspensions</source>
-        <translation>中止记录</translation>
+        <translation>挂起</translation>
     </message>
     <message>
         <source>Fee check</source>
@@ -1341,15 +1357,15 @@
     </message>
     <message>
         <source>Ticket</source>
-        <translation>排队号</translation>
+        <translation>取号</translation>
     </message>
     <message>
         <source>Warnings and their history</source>
-        <translation>预警及其处理记录</translation>
+        <translation>预警及处理记录</translation>
     </message>
     <message>
         <source>Evaluations</source>
-        <translation>好差评</translation>
+        <translation>评价</translation>
     </message>
     <message>
         <source>Complaints</source>
@@ -1373,11 +1389,11 @@
     </message>
     <message>
         <source>(not yet sent to the server)</source>
-        <translation>（尚未发送到服务器）</translation>
+        <translation>（尚未上报服务器）</translation>
     </message>
     <message>
         <source>Window {number}</source>
-        <translation>{number} 窗口</translation>
+        <translation>窗口 {number}</translation>
     </message>
     <message>
         <source>Promised by {date}</source>
@@ -1385,15 +1401,15 @@
     </message>
     <message>
         <source>Legal limit {date}</source>
-        <translation>法定时限 {date}</translation>
+        <translation>法定期限 {date}</translation>
     </message>
     <message>
         <source>Charged {charged} yuan, the standard fee</source>
-        <translation>收费 {charged} 元，与标准一致</translation>
+        <translation>实收 {charged} 元，与标准一致</translation>
     </message>
     <message>
         <source>Charged {charged} yuan, but the standard fee is {fee} yuan</source>
-        <translation>收费 {charged} 元，但标准收费为 {fee} 元</translation>
+        <translation>实收 {charged} 元，但标准为 {fee} 元</translation>
     </message>
     <message>
         <source>issued {when}</source>
@@ -1405,7 +1421,7 @@
     </message>
     <message>
         <source>raised {when}</source>
-        <translation>{when} 产生</translation>
+        <translation>{when} 发生</translation>
     </message>
     <message>
         <source>red since {when}</source>
@@ -1429,17 +1445,6 @@
     <message>
         <source>Loading footage…</source>
         <translation>正在加载录像…</translation>
-    </message>
-</context>
-<context>
-    <name>b</name>
-    <message>
-        <source>Departments</source>
-        <translation>部门</translation>
-    </message>
-    <message>
-        <source>No windows yet</source>
-        <translation>尚无窗口</translation>
     </message>
 </context>
 </TS>

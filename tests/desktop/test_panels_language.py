@@ -1,18 +1,12 @@
 """The panels speak Chinese and switch language live.
 
-Every marked string of ``desktop/words.py`` and ``desktop/operator/`` has its Chinese in
-``desktop/operator/zh_CN.toml`` (merged by the lead into ``resources/i18n/zh_CN.toml``); a
-translation built from it with Qt's own tools (``pyside6-lupdate``/``pyside6-lrelease``, as
-``resources/i18n/build.py`` does) is installed while the panels are on screen, and their words
-change without rebuilding them — and change back when it is removed.
+The application's Chinese translation (``resources/i18n/hallwatch_zh_CN.qm``) is installed while
+the panels are on screen, and their words change without rebuilding them — and change back when
+it is removed.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,34 +23,18 @@ from desktop.operator.performance import PerformancePanel
 from desktop.operator.queue import QueuePanel
 from desktop.operator.warnings import WarningsPanel
 from desktop.words import code_text, level_text
-from resources.i18n.build import fill
 from tests.desktop.test_panels import NOW, SH, Clock
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLE = ROOT / "desktop" / "operator" / "zh_CN.toml"
-# the panels' modules (window.py and run.py are the lead's, translated in resources/i18n/zh_CN.toml)
-PANEL_MODULES = ("alarm", "cases", "common", "lights", "performance", "queries", "queue", "reader", "snapshot",
-                 "warnings")
-
-
-def _tool(name: str) -> str:
-    return shutil.which(name) or str(Path(sys.executable).parent / name)
-
 
 @pytest.fixture(scope="module")
-def panels_qm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("i18n")
-    ts, qm = tmp / "panels_zh_CN.ts", tmp / "panels_zh_CN.qm"
-    sources = ["desktop/words.py", *(f"desktop/operator/{m}.py" for m in PANEL_MODULES)]
-    subprocess.run([_tool("pyside6-lupdate"), *sources, "-locations", "none", "-no-obsolete",
-                    "-target-language", "zh_CN", "-ts", str(ts)], check=True, cwd=ROOT, capture_output=True)
-    with TABLE.open("rb") as f:
-        zh = {str(k): str(v) for k, v in tomllib.load(f).items()}
-    missing = fill(ts, zh)
-    assert missing == [], f"strings without Chinese in {TABLE.name}: {missing}"
-    subprocess.run([_tool("pyside6-lrelease"), str(ts), "-qm", str(qm)], check=True, capture_output=True)
+def panels_qm() -> Path:
+    """The application's Chinese translation (``resources/i18n``, built from ``zh_CN.toml``; its
+    completeness is checked by ``tests/desktop/test_i18n.py``)."""
+    qm = ROOT / "resources" / "i18n" / "hallwatch_zh_CN.qm"
+    assert qm.is_file()
     return qm
 
 
