@@ -147,7 +147,13 @@ def test_an_unreachable_server_shows_the_offline_banner_and_actions_wait_in_the_
         key = w.warnings_panel.model.view(0).key
         assert w.warnings_panel.dispose(key, "explain", "窗口已说明情况")
         qtbot.waitUntil(lambda: _outbox(terminal) == 1, timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: "待发送操作：1" in w.status_bar.sync.text(), timeout=WAIT_MS)
+        sync = terminal.sync
+        assert sync is not None
+        qtbot.waitUntil(lambda: sync.status().pending_actions == 1, timeout=WAIT_MS)
+        try:
+            qtbot.waitUntil(lambda: "待发送操作：1" in w.status_bar.sync.text(), timeout=5_000)
+        except Exception:
+            raise AssertionError(f"the status bar says {w.status_bar.sync.text()!r}") from None
         assert probe.worst < 5.0, f"the GUI thread stalled for {probe.worst:.2f} s"  # nothing blocks
         w.close()
     finally:
