@@ -206,8 +206,20 @@ def test_main_demo_opens_the_window_and_stops_on_sigterm_within_5_s_leaving_noth
     qt_warnings = [ln for ln in text.splitlines() if " WARNING " in ln and "qt" in ln.lower()]
     assert not qt_warnings, qt_warnings
     # Nothing left behind: no process of its session survives it.
-    left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    assert not left, left
+    assert not _in_session(proc.pid), _in_session(proc.pid)
+
+
+def _in_session(sid: int) -> list[int]:
+    """Processes of session ``sid`` still alive (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # after the comm: state, ppid, pgrp, session
+            found.append(int(stat.parent.name))
+    return found
 
 
 def test_a_real_rtsp_camera_in_a_tile_and_recorded_has_one_rtsp_session(
