@@ -243,3 +243,35 @@ def test_a_real_rtsp_camera_in_a_tile_and_recorded_has_one_rtsp_session(
         w.close()
     finally:
         assert terminal.stop(time.monotonic() + 10)
+
+
+def test_show_footage_plays_the_windows_camera_from_a_margin_before_the_instant(qtbot: Any, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from video.archive import ArchiveFrame
+
+    cfg = Config.model_validate({"cameras": [{"id": "cam-1", "name": "A01", "url": "synthetic://window/A01",
+                                              "window_id": "W-A01"}], "recording": {"segment_seconds": 2}})
+    terminal = Terminal(cfg, tmp_path / "data", command="test", sync=False)
+    terminal.start()
+    try:
+        assert terminal.recording is not None
+        index = terminal.recording.index
+        qtbot.waitUntil(lambda: len(index.segments("cam-1")) >= 4, timeout=WAIT_MS)
+        w = _window(qtbot, terminal, _settings(tmp_path))
+        at = index.segments("cam-1")[0].start + timedelta(seconds=35)  # the player starts 30 s before
+        w.show_footage("W-A01", at)
+        [player] = w._players
+        qtbot.waitUntil(lambda: isinstance(player.player.latest(), ArchiveFrame), timeout=WAIT_MS)
+        first = player.player.position
+        assert first is not None and abs((first - (at - timedelta(seconds=30))).total_seconds()) < 2
+        player.toggle()  # pause
+        qtbot.waitUntil(lambda: not player.player.status().playing, timeout=5_000)
+        paused_at = player.player.position
+        player.jump(+10)
+        qtbot.waitUntil(lambda: player.player.position is not None and paused_at is not None
+                        and player.player.position > paused_at + timedelta(seconds=5), timeout=WAIT_MS)
+        player.close()
+        w.close()
+    finally:
+        assert terminal.stop(time.monotonic() + 10)
