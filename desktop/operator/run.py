@@ -84,8 +84,8 @@ def run_operator(cfg: Config, data_dir: Path, options: OperatorOptions) -> int:
         demo = EmbeddedDemo(cfg, data_dir)
         label = translate("Startup", "Starting the demo hall: server, cameras and recording…")
         terminal, error = _start_in_background(app, demo.start, label)
-        note = getattr(demo, "demo_clock_note", None)
-        demo_note = str(note) if note else None
+        note = demo.demo_clock_note
+        demo_note = note.strftime("%Y-%m-%d %H:%M") if note is not None else None
     else:
         terminal = Terminal(cfg, data_dir, command="operator")
         _, error = _start_in_background(app, terminal.start,
