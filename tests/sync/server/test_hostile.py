@@ -384,3 +384,13 @@ def test_random_unicode_in_every_string_field_never_a_5xx_nor_a_forged_log_line(
             send()
         finally:
             a.close()
+
+
+def test_a_window_number_sent_as_an_integer_is_served_as_its_decimal_text(server: ServerThread, api: Make) -> None:
+    """sync-protocol.md: a terminal accepts a JSON integer window number and reads it as its decimal text;
+    the reference server stores and serves it so."""
+    server.store.publish([{"type": "window", "id": "win-7", "op": "upsert",
+                           "data": {"hall_id": "hall-a", "number": 7, "name": "综合窗口", "department": "税务局"}}])
+    got, _ = api().pull_all()
+    (w,) = [c for c in got if c["id"] == "win-7"]
+    assert w["data"]["number"] == "7"
