@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -177,7 +178,7 @@ def column_values(record_type: str, data: BaseModel) -> dict[str, Any]:
 
 
 def validate_changes(
-    raw_changes: Sequence[Any], *, reject_duplicates: bool = False, max_problems: int = 20, consume: bool = False
+    raw_changes: Iterable[Any], *, reject_duplicates: bool = False, max_problems: int = 20, consume: bool = False
 ) -> tuple[list[ValidChange], Counter[str]]:
     """Check every change; return the valid ones and the count of unknown types skipped.
 
@@ -414,8 +415,111 @@ def import_file(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_IMPORT
             f"{path} is {size / 2**20:.0f} MiB, above the import limit of {max_bytes / 2**20:.0f} MiB "
             "(raise [import] max_bytes in the config to import it)"
         )
-    # Decoded first, so the bytes are freed before the JSON is built (memory stays a few times the file's size).
-    return import_page(store, parse_page(_decode(path.read_bytes(), str(path)), source=str(path)), source=str(path))
+    source = str(path)
+    # Decoded first, so the bytes are freed before the JSON is read; then the changes are read and
+    # checked one at a time, so the parsed JSON of the whole file never exists beside the checked
+    # values (memory stays a few times the file's size).
+    text = _decode(path.read_bytes(), source)
+    envelope: dict[str, Any] = {}
+    counted = _Counted(_stream_changes(text, source, envelope))
+    valid, unknown = validate_changes(counted, reject_duplicates=True)
+    total = counted.n
+    del text, counted  # (the reader holds the text): freed before the store is written
+    try:
+        page = ChangesPage.model_validate(envelope)
+    except ValidationError as e:
+        problems = _fmt_errors(source, e, "")
+        raise ChangeError(problems[0], problems) from None
+    return _import_valid(store, valid, unknown, page.epoch, total, source)
+
+
+class _Counted:
+    """An iterator that counts what it hands out."""
+
+    def __init__(self, it: Iterator[Any]) -> None:
+        self._it, self.n = it, 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for x in self._it:
+            self.n += 1
+            yield x
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder(object_pairs_hook=lambda pairs: _unique_keys(pairs))
+
+
+def _stream_changes(text: str, source: str, envelope: dict[str, Any]) -> Iterator[Any]:
+    """The elements of a change page's ``changes`` array, parsed one at a time; the page's other
+    members go into ``envelope`` (``changes`` as an empty list when it is an array). Errors as
+    :func:`parse_page` words them."""
+    try:
+        yield from _members(text, envelope)
+    except DuplicateKeyError as e:
+        raise ChangeError(f"{source} is refused: {e}") from None
+    except json.JSONDecodeError as e:
+        raise ChangeError(f"{source} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+    except RecursionError:
+        raise ChangeError(f"{source} is not a change page: its JSON is nested too deeply") from None
+    except _NotAnObject as e:
+        raise ChangeError(f"{source}: expected a JSON object with 'epoch' and 'changes', got {e}") from None
+    except ValueError as e:  # an integer of thousands of digits (Python's int_max_str_digits)
+        raise ChangeError(f"{source} is not a change page: {_clip(str(e).split(';')[0], 200)}") from None
+
+
+class _NotAnObject(ValueError):
+    pass
+
+
+def _members(text: str, envelope: dict[str, Any]) -> Iterator[Any]:
+    def skip(i: int) -> int:
+        m = _WS.match(text, i)
+        return m.end() if m else i
+
+    def expect(i: int, ch: str, what: str) -> int:
+        i = skip(i)
+        if text[i : i + 1] != ch:
+            raise json.JSONDecodeError(f"Expecting {what}", text, i)
+        return i + 1
+
+    i = skip(0)
+    if text[i : i + 1] != "{":
+        value, _ = _DECODER.raw_decode(text, i)  # (its own JSON error when it is not JSON at all)
+        raise _NotAnObject(type(value).__name__)
+    i = skip(i + 1)
+    if text[i : i + 1] == "}":
+        i += 1
+    else:
+        while True:
+            key, i = _DECODER.raw_decode(text, skip(i))
+            if not isinstance(key, str):
+                raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, i)
+            if key in envelope:
+                raise DuplicateKeyError(f"the key {_show(key, 60)} appears twice")
+            i = skip(expect(i, ":", "':' delimiter"))
+            if key == "changes" and text[i : i + 1] == "[":
+                envelope[key] = []
+                i = skip(i + 1)
+                if text[i : i + 1] == "]":
+                    i += 1
+                else:
+                    while True:
+                        element, i = _DECODER.raw_decode(text, i)
+                        yield element
+                        i = skip(i)
+                        if text[i : i + 1] == "]":
+                            i += 1
+                            break
+                        i = skip(expect(i, ",", "',' delimiter"))
+            else:
+                envelope[key], i = _DECODER.raw_decode(text, i)
+            i = skip(i)
+            if text[i : i + 1] == "}":
+                i += 1
+                break
+            i = expect(i, ",", "',' delimiter")
+    if skip(i) != len(text):
+        raise json.JSONDecodeError("Extra data", text, skip(i))
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -432,6 +536,12 @@ def import_page(store: Store, page: ChangesPage, *, source: str) -> ImportReport
     The page's changes are used up (each replaced by None once checked) to keep memory down."""
     total = len(page.changes)
     valid, unknown = validate_changes(page.changes, reject_duplicates=True, consume=True)  # (page is used up)
+    return _import_valid(store, valid, unknown, page.epoch, total, source)
+
+
+def _import_valid(
+    store: Store, valid: list[ValidChange], unknown: Counter[str], epoch: str, total: int, source: str
+) -> ImportReport:
     name = Path(source).name
     with store.write() as s:
         check_references(s, valid)
@@ -443,7 +553,7 @@ def import_page(store: Store, page: ChangesPage, *, source: str) -> ImportReport
                 actor="import",
                 action="import",
                 subject=name,
-                detail={"epoch": page.epoch, **report.as_dict()},
+                detail={"epoch": epoch, **report.as_dict()},
             )
         )
     log.info("imported %s: %d applied, %d stale, %d unknown", name, report.applied, report.stale, sum(unknown.values()))

@@ -14,13 +14,17 @@ gzipped; no redirects followed (a POST must not silently change its target); bod
 stream and capped. Requests that are safe to repeat — every GET, ``POST /actions`` (the server keys
 actions by id) and ``POST /heartbeat`` — are retried on connection errors, 5xx and 429 with jittered
 exponential backoff, or after the server's ``Retry-After`` (seconds or an HTTP-date, capped, garbage
-ignored). The token is never logged, never put in an error message and masked in ``repr``.
+ignored) — all within ``total_timeout`` for the call (default twice the read timeout, at least 10 s),
+which the error names when it is reached. Bytes that are not an HTTP answer are a
+``ProtocolError`` (someone answered), not ``Offline``. The token is never logged, never put in an
+error message and masked in ``repr``.
 """
 
 from __future__ import annotations
 
 import email.utils
 import gzip
+import http.client
 import json
 import logging
 import random
@@ -208,6 +212,9 @@ def _http_date(value: str) -> datetime | None:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
+NOT_HTTP = "the server answered something that is not HTTP"
+
+
 def _connection_reason(exc: BaseException) -> str:
     """The root cause of a connection failure in a few words (no URL: it may carry a cursor)."""
     chain: list[BaseException] = []
@@ -230,8 +237,15 @@ def _connection_reason(exc: BaseException) -> str:
             return f"cannot resolve the host name ({c.strerror})"
     if any(isinstance(c, TimeoutError | urllib3.exceptions.TimeoutError | requests.Timeout) for c in chain):
         return "timed out"
-    if any("RemoteDisconnected" in repr(c) or "Connection aborted" in str(c) for c in chain):
+    if any(isinstance(c, http.client.RemoteDisconnected) for c in chain):
         return "the server closed the connection without answering"
+    for c in chain:  # bytes came back, but not an HTTP answer (a status line, headers)
+        if isinstance(c, http.client.HTTPException | urllib3.exceptions.HeaderParsingError):
+            return NOT_HTTP
+    if any("RemoteDisconnected" in repr(c) for c in chain):
+        return "the server closed the connection without answering"
+    if any("Connection aborted" in str(c) for c in chain):
+        return "the connection was aborted"
     for c in chain:
         if isinstance(c, OSError) and c.strerror:
             return str(c.strerror)
@@ -255,7 +269,10 @@ class SyncClient:
         backoff_max: float = 30.0,
         max_body_bytes: int = MAX_BODY_BYTES,
         gzip_above: int = GZIP_ABOVE_BYTES,
+        total_timeout: float | None = None,
     ) -> None:
+        """``total_timeout``: the most one call may take, its retries and waits included (default:
+        twice the read timeout, at least 10 s); when it is hit the error says so."""
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("the server URL must be http(s)://host[:port][/path]")
@@ -270,6 +287,9 @@ class SyncClient:
         self._token = token
         self._verify: str | bool = ca_bundle if ca_bundle else True
         self._timeout = (connect_timeout, read_timeout)
+        self.total_timeout = total_timeout if total_timeout is not None else max(10.0, 2 * read_timeout)
+        if self.total_timeout <= 0:
+            raise ValueError("total_timeout must be positive")
         self.max_retry_after = max_retry_after
         self.retries = retries
         self.backoff_base = backoff_base
@@ -437,11 +457,13 @@ class SyncClient:
                 data = gzip.compress(data, compresslevel=5)
                 headers["Content-Encoding"] = "gzip"
         attempt = 0
+        began = time.monotonic()
+        deadline = began + self.total_timeout
         while True:
             error: SyncError
             retry_after: float | None = None
             try:
-                resp = self._once(method, path, params, data, headers)
+                resp = self._once(method, path, params, data, headers, deadline)
             except (Offline, ProtocolError) as e:
                 # A truncated or cut body is a transport failure too: repeating a safe call is harmless.
                 error = e
@@ -459,6 +481,8 @@ class SyncClient:
             if not retriable or attempt >= self.retries:
                 raise error
             wait = retry_after if retry_after is not None else self._backoff(attempt)
+            if time.monotonic() + wait >= deadline:  # no time left for another attempt
+                raise _past_limit(error, time.monotonic() - began, self.total_timeout, attempt + 1)
             attempt += 1
             log.info("%s %s: %s; retry %d of %d in %.1f s", method, path, error, attempt, self.retries, wait)
             if self.on_retry is not None:
@@ -477,9 +501,14 @@ class SyncClient:
         params: Mapping[str, str | int] | None,
         data: bytes | None,
         headers: Mapping[str, str],
+        deadline: float | None = None,
     ) -> _Response:
         url = self.api_url + path
         started = time.monotonic()
+        connect, read = self._timeout
+        if deadline is not None:  # the last attempt waits no longer than the call's limit allows
+            left = max(0.05, deadline - started)
+            connect, read = min(connect, left), min(read, left)
         try:
             r = self._session.request(
                 method,
@@ -487,7 +516,7 @@ class SyncClient:
                 params=params,
                 data=data,
                 headers=headers,
-                timeout=self._timeout,
+                timeout=(connect, read),
                 verify=self._verify,
                 stream=True,
                 allow_redirects=False,
@@ -500,7 +529,10 @@ class SyncClient:
         except requests.exceptions.InvalidHeader as e:
             raise ProtocolError(f"the server sent an invalid header: {e}") from None
         except (requests.ConnectionError, requests.Timeout) as e:
-            raise Offline(f"cannot reach the server at {self.base_url}: {_connection_reason(e)}") from None
+            reason = _connection_reason(e)
+            if reason == NOT_HTTP:  # someone answered: not offline, and not the protocol
+                raise ProtocolError(f"{reason} at {self.base_url} (is the URL the HallWatch server's?)") from None
+            raise Offline(f"cannot reach the server at {self.base_url}: {reason}") from None
         except requests.RequestException as e:
             raise Offline(f"request to {self.base_url} failed: {_connection_reason(e)}") from None
         try:
@@ -582,6 +614,17 @@ class SyncClient:
                 status, code or ("rate_limited" if status == 429 else "server_error"), message, retry_after=wait
             )
         return RequestRejected(status, code or "rejected", message)
+
+
+def _past_limit(error: SyncError, elapsed: float, limit: float, attempts: int) -> SyncError:
+    """``error`` (the last attempt's), saying that the call's overall time limit was reached."""
+    note = (f"; gave up after {elapsed:.1f} s and {attempts} attempt{'s' if attempts > 1 else ''}: "
+            f"a call, its retries included, may take at most {limit:g} s")
+    if isinstance(error, HTTPStatusError):
+        return type(error)(error.status, error.code, error.message + note, retry_after=error.retry_after)
+    if isinstance(error, ProtocolError):
+        return ProtocolError(str(error) + note, transient=error.transient)
+    return type(error)(str(error) + note)
 
 
 def _tls_reason(exc: BaseException) -> str:

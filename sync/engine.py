@@ -440,7 +440,8 @@ class SyncEngine:
         if isinstance(error, Offline | CertificateError | ServerError | TooLarge):
             return "offline", str(error)
         if isinstance(error, ProtocolError):
-            return "offline", f"the server's answer was not understood: {error}"
+            # Someone answered: not offline. Sync goes on; the operator must see why it fails.
+            return "idle", f"the server's answer was not understood: {error}"
         if isinstance(error, SyncError):
             # The server answered, and refused: sync runs, but the operator must see why.
             return "idle", str(error)

@@ -22,7 +22,9 @@ def run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def one_clear_line(r: subprocess.CompletedProcess[str], *, codes: tuple[int, ...] = (1, 2)) -> str:
     assert r.returncode in codes, (r.returncode, r.stdout, r.stderr)
     assert "Traceback" not in r.stdout + r.stderr
-    lines = [line for line in r.stderr.splitlines() if line.strip() and not line.startswith("usage:")]
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    if lines and lines[0].startswith("usage:"):  # argparse's usage block, then its one error line
+        lines = [line for line in lines if line.startswith("hallwatch: error:")]
     assert len(lines) == 1, r.stderr
     assert len(lines[0]) <= 500
     return lines[0]

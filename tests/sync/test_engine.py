@@ -402,8 +402,9 @@ def test_a_malformed_page_writes_nothing_and_says_what_is_wrong(
     }
     proxy.add(Fault("body", path="/api/v1/changes", body=json.dumps(bad).encode()))
     report = engine.run_once()
-    assert not report.ok and report.state == "offline"
+    assert not report.ok and report.state == "idle"  # the server answered: a bad page is not "offline"
     assert "case 'C-X'" in (report.error or "") and "case_type_id" in (report.error or "")
+    assert report.error is not None and report.error.startswith("the server's answer was not understood")
     assert client_records(local) == before
     with local.read() as s:
         assert s.get(SyncState, 1).cursor == cursor  # type: ignore[union-attr]

@@ -399,8 +399,8 @@ def test_a_small_disk_is_pruned_ahead_of_the_recorder_and_recording_resumes_with
                 # Someone else fills the disk: recording stops; when they free it, it resumes in a segment.
                 # (retention prunes the footage to make room, so they fill what that frees too)
                 files = (mnt / f"another-{i}.bin" for i in itertools.count())
-                assert wait_for(lambda: fill(next(files)) >= 0 and recorder.status().paused is not None, 30)
-                assert service.system_warning is not None
+                assert wait_for(lambda: fill(next(files)) >= 0 and service.system_warning is not None, 30)
+                assert wait_for(lambda: recorder.status().paused is not None, 10)
                 for f in mnt.glob("another-*.bin"):
                     f.unlink()
                 freed = time.monotonic()

@@ -46,7 +46,9 @@ def test_applied_then_duplicate_then_superseded(server: ServerThread, api: Make)
     disp = {c["id"]: c["data"] for c in got if c["type"] == "disposition"}
     assert set(disp) == {"a-1", "a-3", "a-5"}
     assert disp["a-3"] == {"warning": OVERDUE_A, "action": "warning.dispose", "measure": "supervise", "by": "张三",
-                           "at": T0.isoformat(), "note": "已督办", "terminal": "ws-01"}
+                           "at": T0.isoformat(), "note": "已督办", "terminal": "ws-01",
+                           "since": disp["a-3"]["since"]}
+    assert disp["a-3"]["since"] == disp["a-1"]["since"]  # the episode both acted on
     assert "measure" not in disp["a-1"]
     # the audit keeps every received action, the rejected ones too
     log = {x["id"]: x for x in server.store.actions()}

@@ -384,3 +384,57 @@ def test_random_unicode_in_every_string_field_never_a_5xx_nor_a_forged_log_line(
             send()
         finally:
             a.close()
+
+
+def test_a_window_number_sent_as_an_integer_is_served_as_its_decimal_text(server: ServerThread, api: Make) -> None:
+    """sync-protocol.md: a terminal accepts a JSON integer window number and reads it as its decimal text;
+    the reference server stores and serves it so."""
+    server.store.publish([{"type": "window", "id": "win-7", "op": "upsert",
+                           "data": {"hall_id": "hall-a", "number": 7, "name": "综合窗口", "department": "税务局"}}])
+    got, _ = api().pull_all()
+    (w,) = [c for c in got if c["id"] == "win-7"]
+    assert w["data"]["number"] == "7"
+
+
+# -- the schema change behind item 8 ---------------------------------------------------------------
+
+_V1_ACTIONS = """CREATE TABLE actions (
+    n {pk},
+    id VARCHAR(200) NOT NULL UNIQUE,
+    terminal_id VARCHAR(40) NOT NULL, terminal VARCHAR(200) NOT NULL, type VARCHAR(60) NOT NULL,
+    status VARCHAR(20) NOT NULL, code VARCHAR(40), message TEXT, warning VARCHAR(500),
+    received_at {ts} NOT NULL, payload TEXT NOT NULL)"""
+
+
+def test_a_schema_1_database_is_migrated_to_ids_per_terminal(any_store: CentralStore) -> None:
+    """A server database of schema 1 (action ids unique globally) opens as schema 2, its actions kept."""
+    from sqlalchemy import text
+
+    store = any_store
+    store.publish(small_hall())
+    url = store.url.render_as_string(hide_password=False)
+    pg = store.is_postgres
+    with store.engine.begin() as c:  # back to schema 1: the old actions table, one action in it
+        c.execute(text("DROP TABLE actions"))
+        c.execute(text(_V1_ACTIONS.format(pk="SERIAL PRIMARY KEY" if pg else "INTEGER NOT NULL PRIMARY KEY",
+                                          ts="TIMESTAMP" if pg else "DATETIME")))
+        c.execute(text("CREATE INDEX ix_actions_warning ON actions (warning)"))
+        c.execute(text("INSERT INTO actions (id, terminal_id, terminal, type, status, received_at, payload) "
+                       "VALUES ('old-1', 'term-a', 'ws-a', 'case.note', 'applied', :t, '{}')"), {"t": T0})
+        c.execute(text("UPDATE server_state SET schema_version = 1"))
+    migrated = CentralStore(url)
+    try:
+        assert [a["id"] for a in migrated.actions()] == ["old-1"]
+        with migrated.read() as c:
+            assert c.execute(text("SELECT schema_version FROM server_state")).scalar_one() == 2
+        a, b = migrated.add_terminal("ws-a", "operator", "org-p"), migrated.add_terminal("ws-b", "operator", "org-p")
+        with ServerThread(migrated) as srv:
+            for token in (a, b):
+                api = Api(srv.url, token)
+                try:
+                    note = {"id": "shared", "type": "case.note", "case_id": "C-a1", "note": "n", "at": iso(T0)}
+                    assert api.actions([note]).json()["results"][0]["status"] == "applied"
+                finally:
+                    api.close()
+    finally:
+        migrated.close()
