@@ -166,8 +166,9 @@ class CasesModel(QAbstractTableModel):
             return
         self._fetching = True
         f, gen, offset = self.filter, self._generation, len(self.rows)
+        after = self.rows[-1] if self.rows else None
         now, tz, limit = self.clock(), self.tz, self.page_size
-        self.reader.submit("cases", lambda s: case_page(s, f, offset, limit, now=now, tz=tz),
+        self.reader.submit("cases", lambda s: case_page(s, f, offset, limit, now=now, tz=tz, after=after),
                            lambda page: self._next_page(gen, page), self._failed)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
