@@ -541,10 +541,12 @@ class CasesPanel(QWidget):
         rbox.addWidget(self.footage)
 
         bar = QHBoxLayout()
-        bar.addWidget(self.search, 2)
-        for w in (self.status, self.warning, self.department, self.window_chip):
-            bar.addWidget(w)
+        bar.addWidget(self.search, 1)
         bar.addWidget(self.count)
+        filters = QHBoxLayout()
+        for w in (self.status, self.warning, self.department, self.window_chip):
+            filters.addWidget(w)
+        filters.addStretch(1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(right)
@@ -554,6 +556,7 @@ class CasesPanel(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(bar)
+        box.addLayout(filters)
         box.addWidget(self.splitter, 1)
         self._show_empty_detail()
         self._retranslate()
