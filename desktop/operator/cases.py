@@ -166,8 +166,9 @@ class CasesModel(QAbstractTableModel):
             return
         self._fetching = True
         f, gen, offset = self.filter, self._generation, len(self.rows)
+        after = self.rows[-1] if self.rows else None
         now, tz, limit = self.clock(), self.tz, self.page_size
-        self.reader.submit("cases", lambda s: case_page(s, f, offset, limit, now=now, tz=tz),
+        self.reader.submit("cases", lambda s: case_page(s, f, offset, limit, now=now, tz=tz, after=after),
                            lambda page: self._next_page(gen, page), self._failed)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -540,10 +541,12 @@ class CasesPanel(QWidget):
         rbox.addWidget(self.footage)
 
         bar = QHBoxLayout()
-        bar.addWidget(self.search, 2)
-        for w in (self.status, self.warning, self.department, self.window_chip):
-            bar.addWidget(w)
+        bar.addWidget(self.search, 1)
         bar.addWidget(self.count)
+        filters = QHBoxLayout()
+        for w in (self.status, self.warning, self.department, self.window_chip):
+            filters.addWidget(w)
+        filters.addStretch(1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(right)
@@ -553,6 +556,7 @@ class CasesPanel(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(bar)
+        box.addLayout(filters)
         box.addWidget(self.splitter, 1)
         self._show_empty_detail()
         self._retranslate()

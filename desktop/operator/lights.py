@@ -65,19 +65,59 @@ class _Floor(QWidget):
         self.board = board
         self.tiles: list[_Tile] = []
         self.labels: list[tuple[QRect, str, bool]] = []  # rect, text, is a heading
+        self.strip = False  # too short for the floor plan: one flow of lights
         self.setMouseTracking(True)
 
     # layout: positions for the current width, tiles as large as the height allows
     def relayout(self) -> None:
         width = max(self.width(), 160)
         room = self.board.viewport().height()
+        self.strip = False
         for tw, th in SIZES:
             tiles, labels, height = self._place(width, tw, th)
             if height <= room:
                 break
+        else:  # not even the smallest floor plan fits: one strip of lights, no headings
+            strip = self._strip(width, *SIZES[-1])
+            if strip[2] < height:
+                tiles, labels, height = strip
+                self.strip = True
         self.tiles, self.labels = tiles, labels
         self.setMinimumHeight(height)
         self.update()
+
+    def _strip(self, width: int, tw: int, th: int) -> tuple[list[_Tile], list[tuple[QRect, str, bool]], int]:
+        """Every window in one flow (area letters inline), then the departments: for a dock too
+        short for the floor plan."""
+        b = self.board
+        fm = QFontMetrics(self.font())
+        gap = GAP // 2
+        tiles: list[_Tile] = []
+        labels: list[tuple[QRect, str, bool]] = []
+        x, y = MARGIN, MARGIN // 2
+        letter_w = fm.horizontalAdvance("MM")
+
+        def room_for(w: int) -> None:
+            nonlocal x, y
+            if x + w > width - MARGIN and x > MARGIN:
+                x, y = MARGIN, y + th + gap
+
+        for _hall_id, _name, areas in b.floor():
+            for area, windows in areas:
+                room_for(letter_w + tw)
+                labels.append((QRect(x, y, letter_w, th), area, False))
+                x += letter_w
+                for w in windows:
+                    room_for(tw)
+                    tiles.append(_Tile("window", w.id, w.number, w.name, QRect(x, y, tw, th)))
+                    x += tw + gap
+                x += gap * 2
+        dw = max(fm.horizontalAdvance("人力资源和社会保障局") + 16, int(tw * 1.6))
+        for dept in b.departments():
+            room_for(dw)
+            tiles.append(_Tile("department", dept, dept, "", QRect(x, y, dw, th)))
+            x += dw + gap
+        return tiles, labels, y + th + MARGIN // 2
 
     def _place(self, width: int, tw: int, th: int) -> tuple[list[_Tile], list[tuple[QRect, str, bool]], int]:
         """Tiles of ``tw``×``th`` flowed over ``width``: the legend, each hall with its areas in
@@ -153,10 +193,10 @@ class _Floor(QWidget):
         p.fillRect(self.rect(), pal.color("background"))
         base = self.font()
         fm = QFontMetrics(base)
-        # legend: one swatch per level
+        # legend: one swatch per level (not in a one-strip board: the tooltips say the level)
         x = MARGIN
         y = MARGIN // 2
-        for lvl in (None, *_LEVELS):
+        for lvl in () if self.strip else (None, *_LEVELS):
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(pal.level_color(lvl))
             p.drawEllipse(QRectF(x, y + 2, fm.height() - 4, fm.height() - 4))

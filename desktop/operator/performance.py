@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -39,6 +40,7 @@ from supervision.performance import Performance
 __all__ = ["PerformancePanel", "period_bounds"]
 
 TREND_DAYS = 14  # the trend shows at least this many days
+NARROW = 900  # below this width the charts go one above the other
 
 
 def period_bounds(kind: str, today: date, custom: tuple[date, date] | None = None) -> tuple[date, date]:
@@ -111,19 +113,39 @@ class PerformancePanel(QWidget):
         bar.addWidget(self.end_edit)
         bar.addWidget(self.busy)
         bar.addStretch(1)
-        grid = QGridLayout()
-        grid.addWidget(self.trend, 0, 0)
-        grid.addWidget(self.ranking, 0, 1)
-        grid.addWidget(self.cards, 1, 0)
-        grid.addWidget(self.satisfaction, 1, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        self.grid = QGridLayout()
+        self._columns = 0
+        charts = QWidget()
+        charts.setLayout(self.grid)
+        self.charts_area = QScrollArea()
+        self.charts_area.setWidgetResizable(True)
+        self.charts_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.charts_area.setWidget(charts)
+        self._arrange(2)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(bar)
         box.addWidget(self.summary)
-        box.addLayout(grid, 1)
+        box.addWidget(self.charts_area, 1)
         self._retranslate()
+
+    def _arrange(self, columns: int) -> None:
+        """The four blocks in a 2×2 grid, or one above the other (scrolling) in a narrow dock."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        blocks = (self.trend, self.ranking, self.cards, self.satisfaction)
+        for w in blocks:
+            self.grid.removeWidget(w)
+        for i, w in enumerate(blocks):
+            self.grid.addWidget(w, i // columns, i % columns)
+            w.setMinimumHeight(180 if columns == 2 else 240)
+        for c in range(2):
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(2 if self.width() >= NARROW else 1)
 
     def _retranslate(self) -> None:
         """Every word of the panel in the current language (at start and on a language switch)."""

@@ -367,6 +367,9 @@ class CasePage:
     ms: float = 0.0
 
 
+_CASE_NUMBER = re.compile(r"^[A-Za-z]{1,4}-\d")  # e.g. "C-2026", "C-0123"
+
+
 def _walks_order(f: CaseFilter) -> bool:
     """Whether SQLite should walk the sort column's index and test each row against the filter
     (stopping after a page), rather than collect every matching row and sort them: right for
@@ -378,10 +381,17 @@ def _walks_order(f: CaseFilter) -> bool:
 def _conditions(f: CaseFilter, types: Mapping[str, tuple[str, str]], today: date, *,
                 walk: bool | None = None) -> list[Any]:
     walk = _walks_order(f) if walk is None else walk
-    # ``x || ''`` / ``x + 0`` keep SQLite from choosing that column's index for the filter, so it
-    # walks the index of the ORDER BY column instead (see _walks_order).
-    status: Any = CaseRow.status.concat("") if walk and f.sort != "status" else CaseRow.status
-    level: Any = worst_level_col + 0 if walk and f.sort != "worst_level" else worst_level_col
+    text = f.search.strip()
+    number = bool(text) and _CASE_NUMBER.match(text) is not None
+    leveled = f.only_level is not None or f.min_level > 0
+    # ``x || ''`` / ``x + 0`` keep SQLite from choosing that column's index for the filter (the
+    # store has no ANALYZE statistics, and SQLite takes "status IN (open)" for selective): so it
+    # walks the ORDER BY column's index (see _walks_order), takes the primary-key range of a case
+    # number, or counts through the warning level's index rather than through every open case.
+    status_plain = not (walk and f.sort != "status") and not number and not (leveled and not walk)
+    level_plain = not (walk and f.sort != "worst_level") and not number
+    status: Any = CaseRow.status if status_plain else CaseRow.status.concat("")
+    level: Any = worst_level_col if level_plain else worst_level_col + 0
     cond: list[Any] = [CaseRow.deleted.is_(False)]
     if f.status == "open":
         cond.append(status.in_(OPEN_STATUSES))
@@ -403,8 +413,11 @@ def _conditions(f: CaseFilter, types: Mapping[str, tuple[str, str]], today: date
     if f.department:
         ids = [tid for tid, (_, dept) in types.items() if dept == f.department]
         cond.append(CaseRow.case_type_id.in_(ids))
-    text = f.search.strip()
-    if text:
+    if number:
+        # a case number typed from its start: a range on the primary key, not a scan
+        prefix = text.upper()
+        cond.append(sa.and_(CaseRow.id >= prefix, CaseRow.id < prefix + "\U0010ffff"))
+    elif text:
         terms = [CaseRow.id.contains(text, autoescape=True), CaseRow.applicant.contains(text, autoescape=True)]
         tids = [tid for tid, (name, _) in types.items() if text.lower() in name.lower() or text.lower() in tid.lower()]
         if tids:
@@ -430,9 +443,21 @@ def _case_types(s: Session) -> dict[str, tuple[str, str]]:
         sa.select(CaseTypeRow.id, CaseTypeRow.name, CaseTypeRow.department))}
 
 
+KEYSET_SORTS = frozenset({"promised_due", "legal_due", "worst_level", "id"})
+
+
+def _sort_value(item: CaseItem, sort: str) -> Any:
+    return {"promised_due": item.promised_due, "legal_due": item.legal_due, "worst_level": item.worst_level,
+            "id": item.id}[sort]
+
+
 def case_page(s: Session, f: CaseFilter, offset: int, limit: int, *, now: datetime, tz: ZoneInfo,
-              count: bool = False) -> CasePage:
+              count: bool = False, after: CaseItem | None = None) -> CasePage:
     """Rows ``[offset, offset + limit)`` of the filtered, sorted cases (and their count when asked).
+
+    ``after``: the last row already shown, for the next page — on the indexed sorts
+    (``KEYSET_SORTS``) the page then starts right after it in the index (keyset paging: every page
+    costs the same however deep), instead of skipping ``offset`` rows.
 
     Sorting on a due date puts undated cases (not accepted yet) last either way: the dated ones
     are read first, in the index's order; the undated ones follow by id once those run out."""
@@ -442,20 +467,48 @@ def case_page(s: Session, f: CaseFilter, offset: int, limit: int, *, now: dateti
     today = local_date(now, tz)
     types = _case_types(s)
     cond = _conditions(f, types, today)
-    key = SORTS.get(f.sort, promised_due_col)
-    ident = CaseRow.id.desc() if f.descending else CaseRow.id.asc()
+    sort = f.sort if f.sort in SORTS else "promised_due"
+    key = SORTS[sort]
+    desc = f.descending
+    ident = CaseRow.id.desc() if desc else CaseRow.id.asc()
+    keyed = after is not None and sort in KEYSET_SORTS
+    skip = 0 if keyed else offset
+
+    def beyond(col: Any, value: Any) -> Any:
+        """Rows after ``(value, after.id)`` in the page order (``col`` then id)."""
+        assert after is not None
+        if col is CaseRow.id:
+            return CaseRow.id < value if desc else CaseRow.id > value
+        if desc:
+            return sa.and_(col <= value, sa.or_(col < value, CaseRow.id < after.id))
+        return sa.and_(col >= value, sa.or_(col > value, CaseRow.id > after.id))
+
     base = sa.select(*_PAGE_COLS).where(*cond)
-    if f.sort in ("promised_due", "legal_due"):
-        dated = base.where(key.is_not(None)).order_by(key.desc() if f.descending else key.asc(), ident)
-        rows = list(s.execute(dated.limit(limit + 1).offset(offset)).all())
+    if sort in ("promised_due", "legal_due"):
+        rows: list[Any] = []
+        last = _sort_value(after, sort) if keyed and after is not None else None
+        if not keyed or last is not None:  # still among the dated cases
+            dated = base.where(key.is_not(None))
+            if keyed:
+                dated = dated.where(beyond(key, last))
+            rows = list(s.execute(dated.order_by(key.desc() if desc else key.asc(), ident)
+                                  .limit(limit + 1).offset(skip)).all())
         if len(rows) <= limit:  # the dated ones ran out in this page: the undated follow
-            n_dated = offset + len(rows) if rows or offset == 0 else int(s.execute(
-                sa.select(sa.func.count()).select_from(CaseRow).where(*cond, key.is_not(None))).scalar_one())
-            undated = base.where(key.is_(None)).order_by(ident)
-            rows += s.execute(undated.limit(limit + 1 - len(rows)).offset(max(0, offset - n_dated))).all()
+            undated = base.where(key.is_(None))
+            undated_skip = 0
+            if keyed and last is None and after is not None:
+                undated = undated.where(beyond(CaseRow.id, after.id))
+            elif not keyed:
+                n_dated = offset + len(rows) if rows or offset == 0 else int(s.execute(
+                    sa.select(sa.func.count()).select_from(CaseRow).where(*cond, key.is_not(None))).scalar_one())
+                undated_skip = max(0, offset - n_dated)
+            rows += s.execute(undated.order_by(ident).limit(limit + 1 - len(rows)).offset(undated_skip)).all()
     else:
-        rows = list(s.execute(base.order_by(key.desc() if f.descending else key.asc(), ident)
-                              .limit(limit + 1).offset(offset)).all())
+        q = base
+        if keyed and after is not None:
+            q = q.where(beyond(key, _sort_value(after, sort)))
+        rows = list(s.execute(q.order_by(key.desc() if desc else key.asc(), ident)
+                              .limit(limit + 1).offset(skip)).all())
     cal = _calendar(s)
     items = []
     for r in rows[:limit]:

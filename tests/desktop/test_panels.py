@@ -429,3 +429,22 @@ def test_the_board_reads_the_hall_again_when_a_sync_brings_it(qtbot: Any, tmp_pa
     finally:
         assert reader.stop(10)
         store.close()
+
+
+def test_the_board_fits_the_height_it_is_given(qtbot: Any, reader: Reader) -> None:
+    board = LightsBoard(reader)
+    qtbot.addWidget(board)
+    board.show()
+    with qtbot.waitSignal(reader.delivered, timeout=WAIT_MS):
+        board.refresh()
+    floor = board.floor_widget
+
+    def tiles_fit() -> bool:
+        return bool(floor.tiles) and max(t.rect.bottom() for t in floor.tiles) < board.viewport().height()
+
+    board.resize(1200, 700)  # room for the full floor plan: number and name on each tile
+    qtbot.waitUntil(lambda: tiles_fit() and not floor.strip, timeout=WAIT_MS)
+    assert floor.tiles[0].rect.height() >= 44
+    board.resize(1900, 80)  # a short dock: one strip of small lights, every window still there
+    qtbot.waitUntil(lambda: tiles_fit() and floor.strip, timeout=WAIT_MS)
+    assert len([t for t in floor.tiles if t.kind == "window"]) == 34
