@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     QTranslator,
     qInstallMessageHandler,
 )
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
 __all__ = ["LANGUAGES", "Localization", "SignalWatcher", "create_application", "settings"]
@@ -49,6 +49,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     qInstallMessageHandler(_qt_message)
     app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationDisplayName("HallWatch")
+    app.setWindowIcon(QIcon(str(files("resources").joinpath("icons", "hallwatch.svg"))))
     _choose_font(app)
     return app
 

@@ -123,6 +123,7 @@ class OperatorWindow(QMainWindow):
         self._grid_window: GridWindow | None = None
         self._players: list[FootagePlayer] = []
         self.reader: Reader | None = None
+        self._tray: QSystemTrayIcon | None = None
         self.setObjectName("OperatorWindow")
         self._build()
         self._restore()
@@ -187,6 +188,15 @@ class OperatorWindow(QMainWindow):
         self.warnings_panel = WarningsPanel(self.reader, self.terminal, self.tz, operator=operator, palette=palette,
                                             parent=self)
         self.warnings_panel.action_finished.connect(self._action_finished)
+        alarm = self.warnings_panel.alarm
+        alarm.set_muted(str(self.settings.value("operator/muted", "false")).lower() == "true")
+        alarm.muted_changed.connect(lambda muted: self.settings.setValue("operator/muted", bool(muted)))
+        if QSystemTrayIcon.isSystemTrayAvailable():  # a new red's message also in the tray
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(QApplication.windowIcon(), self)
+                self._tray.setToolTip("HallWatch")
+                self._tray.show()
+            alarm.tray = self._tray
         self.warnings_dock = self._dock("warnings", self.tr("Warnings"), self.warnings_panel,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.queue_panel = QueuePanel(self.reader, self.tz, clock=self.terminal.clock, palette=palette, parent=self)
@@ -553,12 +563,3 @@ class OperatorWindow(QMainWindow):
             self.reader.stop()
         self.quit_requested.emit()
         super().closeEvent(event)
-
-
-def tray_message(window: QMainWindow, title: str, text: str) -> None:  # pragma: no cover - needs a tray
-    if QSystemTrayIcon.isSystemTrayAvailable():
-        tray = QSystemTrayIcon(window.windowIcon(), window)
-        tray.show()
-        tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10_000)
-        QTimer.singleShot(12_000, tray.deleteLater)
-
