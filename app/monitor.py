@@ -31,10 +31,11 @@ import heapq
 import logging
 import threading
 import time
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,8 +51,8 @@ from supervision.rules import Evaluator, Level, Subject, case_due_dates, case_du
 from supervision.snapshot import (
     CaseColumns,
     case_columns,
+    cases_with_columns,
     disposition_keys,
-    iter_cases,
     iter_tickets,
     iter_vacancies,
     load_evaluator,
@@ -131,7 +132,61 @@ class _Stopped(Exception):
 # A warning in force as the monitor keeps it: its view, its subject, where it lights (windows,
 # departments, level code; None when it lights nothing) and its place in the sorted list.
 _Light = tuple[tuple[str, ...], tuple[str, ...], int]
-_Item = tuple[int, datetime, str, WarningView]
+# Display order: reds first, then by time raised (as a POSIX timestamp: comparing floats, not
+# datetimes of different zones, keeps the bisections cheap), then key.
+_Key = tuple[int, float, str]
+
+
+class _SortedViews:
+    """The views in display order, kept in blocks: adding or removing one shifts one small block,
+    and the whole tuple is a concatenation of lists (no per-view work when publishing)."""
+
+    _BLOCK = 1000
+
+    def __init__(self) -> None:
+        self._keys: list[list[_Key]] = []
+        self._views: list[list[WarningView]] = []
+        self._maxes: list[_Key] = []
+
+    def load(self, items: list[tuple[_Key, WarningView]]) -> None:
+        items.sort(key=lambda kv: kv[0])
+        n = self._BLOCK
+        self._keys = [[k for k, _ in items[i : i + n]] for i in range(0, len(items), n)]
+        self._views = [[v for _, v in items[i : i + n]] for i in range(0, len(items), n)]
+        self._maxes = [keys[-1] for keys in self._keys]
+
+    def add(self, k: _Key, v: WarningView) -> None:
+        if not self._keys:
+            self._keys, self._views, self._maxes = [[k]], [[v]], [k]
+            return
+        i = min(bisect_left(self._maxes, k), len(self._maxes) - 1)
+        keys, views = self._keys[i], self._views[i]
+        j = bisect_left(keys, k)
+        keys.insert(j, k)
+        views.insert(j, v)
+        if k > self._maxes[i]:
+            self._maxes[i] = k
+        if len(keys) > 2 * self._BLOCK:
+            h = len(keys) // 2
+            self._keys[i : i + 1] = [keys[:h], keys[h:]]
+            self._views[i : i + 1] = [views[:h], views[h:]]
+            self._maxes[i : i + 1] = [keys[h - 1], keys[-1]]
+
+    def remove(self, k: _Key) -> None:
+        i = bisect_left(self._maxes, k)
+        keys = self._keys[i]
+        j = bisect_left(keys, k)
+        if keys[j] != k:  # pragma: no cover - the blocks and the entries are kept together
+            raise KeyError(k)
+        del keys[j]
+        del self._views[i][j]
+        if not keys:
+            del self._keys[i], self._views[i], self._maxes[i]
+        elif j == len(keys):
+            self._maxes[i] = keys[-1]
+
+    def as_tuple(self) -> tuple[WarningView, ...]:
+        return tuple(chain.from_iterable(self._views))
 
 
 @dataclass(slots=True)
@@ -139,7 +194,7 @@ class _Entry:
     view: WarningView
     subject: Subject
     light: _Light | None
-    item: _Item
+    order: _Key
 
 
 class WarningMonitor:
@@ -183,13 +238,14 @@ class WarningMonitor:
         self._columns: dict[str, CaseColumns] = {}
         self._entries: dict[str, _Entry] = {}
         self._subject_keys: dict[Subject, tuple[str, ...]] = {}
-        self._order: list[_Item] = []
+        self._order = _SortedViews()
+        self._bulk: list[tuple[_Key, WarningView]] | None = None
         self._light_counts: dict[tuple[str, str], list[int]] = {}  # ("w"|"d", id) -> count per level code
         self._by_window: dict[str, Level] = {}
         self._by_department: dict[str, Level] = {}
         self._count: dict[str, int] = dict(_counts())
-        self._next: dict[Subject, datetime] = {}
-        self._heap: list[tuple[datetime, str, str]] = []
+        self._next: dict[Subject, int] = {}  # subject -> its next change, µs since the epoch (exact)
+        self._heap: list[tuple[int, str, str]] = []
         self._today: date | None = None
         self._dirty = False
         self._touched: set[tuple[str, str]] = set()
@@ -379,15 +435,13 @@ class WarningMonitor:
         subjects: set[Subject] = set()
         case_ids = sorted(ids.ids("case"))
         for chunk in _chunks(case_ids):
-            found = list(iter_cases(s, chunk))
-            ev.set_cases(found)
-            ev.remove_cases(set(chunk) - {c.id for c in found})
-            stored = case_columns(s, chunk)
+            found = cases_with_columns(s, chunk)
+            ev.set_cases([c for c, _ in found])
             for cid in chunk:
-                if cid in stored:
-                    self._columns[cid] = stored[cid]  # as stored now (a resync may have reset them)
-                else:
-                    self._columns.pop(cid, None)
+                self._columns.pop(cid, None)
+            for c, cols in found:
+                self._columns[c.id] = cols  # as stored now (a resync may have reset them)
+            ev.remove_cases(set(chunk) - {c.id for c, _ in found})
         subjects.update(Subject("case", c) for c in case_ids)
         ticket_ids = sorted(ids.ids("ticket"))
         for chunk in _chunks(ticket_ids):
@@ -482,7 +536,8 @@ class WarningMonitor:
                             nxt = _earlier(nxt, t)
             self._schedule(subj, nxt)
         if bulk:
-            self._order.sort()
+            self._order.load(self._bulk or [])
+            self._bulk = None
         self._relevel()
         return out, writes
 
@@ -519,23 +574,24 @@ class WarningMonitor:
             if old.view == v and old.light == light:
                 return
             self._drop(v.key)
-        item: _Item = (_ORDER[v.warning.level], v.warning.since, v.key, v)
-        self._entries[v.key] = _Entry(v, subj, light, item)
+        order: _Key = (_ORDER[v.warning.level], v.warning.since.timestamp(), v.key)
+        self._entries[v.key] = _Entry(v, subj, light, order)
         if bulk:
-            self._order.append(item)
+            if self._bulk is None:
+                self._bulk = []
+            self._bulk.append((order, v))
         else:
-            insort(self._order, item)
+            self._order.add(order, v)
         self._tally(v, light, +1)
 
     def _drop(self, key: str) -> None:
         e = self._entries.pop(key, None)
         if e is None:
             return
-        i = bisect_left(self._order, e.item)
-        if i < len(self._order) and self._order[i][2] == key:
-            del self._order[i]
-        else:  # pragma: no cover - the list and the map are kept together
-            self._order.remove(e.item)
+        if self._bulk is not None:  # pragma: no cover - a full pass judges each subject once
+            self._bulk.remove((e.order, e.view))
+        else:
+            self._order.remove(e.order)
         self._tally(e.view, e.light, -1)
 
     def _tally(self, v: WarningView, light: _Light | None, delta: int) -> None:
@@ -580,28 +636,31 @@ class WarningMonitor:
         if t is None:
             self._next.pop(subj, None)
             return
-        if self._next.get(subj) == t:
+        us = _micros(t)
+        if self._next.get(subj) == us:
             return
-        self._next[subj] = t
-        heapq.heappush(self._heap, (t, subj.kind, subj.id))
+        self._next[subj] = us
+        heapq.heappush(self._heap, (us, subj.kind, subj.id))
         if len(self._heap) > 2 * len(self._next) + 1024:  # drop the entries superseded since
-            self._heap = [(t, s.kind, s.id) for s, t in self._next.items()]
+            self._heap = [(u, s.kind, s.id) for s, u in self._next.items()]
             heapq.heapify(self._heap)
 
     def _pop_due(self, at: datetime) -> set[Subject]:
         due: set[Subject] = set()
         heap = self._heap
-        while heap and heap[0][0] <= at:
-            t, kind, sid = heapq.heappop(heap)
+        now = _micros(at)
+        while heap and heap[0][0] <= now:
+            us, kind, sid = heapq.heappop(heap)
             subj = Subject(kind, sid)
-            if self._next.get(subj) == t:
+            if self._next.get(subj) == us:
                 del self._next[subj]
                 due.add(subj)
         return due
 
     def next_due(self) -> datetime | None:
         """The earliest time-driven change scheduled (None: none)."""
-        return min(self._next.values(), default=None)
+        us = min(self._next.values(), default=None)
+        return None if us is None else _EPOCH + timedelta(microseconds=us)
 
     # -- writing and publishing -------------------------------------------------------------------------
     @staticmethod
@@ -620,7 +679,7 @@ class WarningMonitor:
         ev = self._ev
         snap = WarningSnapshot(
             at=at,
-            views=tuple(item[3] for item in self._order),
+            views=self._order.as_tuple(),
             by_window=MappingProxyType(dict(self._by_window)),
             by_department=MappingProxyType(dict(self._by_department)),
             counts=MappingProxyType(dict(self._count)),
@@ -636,6 +695,14 @@ class WarningMonitor:
                 cb(snap)
             except Exception:
                 log.exception("a warning listener failed")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+
+
+def _micros(t: datetime) -> int:
+    return (t - _EPOCH) // _ONE_US
 
 
 def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -181,18 +181,20 @@ def reconcile(
     t = _STATE_TABLE
     current: dict[str, WarningView] = {v.key: v for v in views}
     stored: dict[str, dict[str, Any]] = {}
+    cols = [t.c.key, *(t.c[c] for c in _COMPARED)]
+    names = ("key", *_COMPARED)
     if subjects is None:
-        for r in s.execute(select(t).where(t.c.state != State.CLEARED.value)):
-            stored[r.key] = dict(r._mapping)
+        for r in s.execute(select(*cols).where(t.c.state != State.CLEARED.value)):
+            stored[r[0]] = dict(zip(names, r, strict=True))
         missing = [k for k in current if k not in stored]  # raised before and cleared since, or new
         for i in range(0, len(missing), _CHUNK):
-            for r in s.execute(select(t).where(t.c.key.in_(missing[i : i + _CHUNK]))):
-                stored[r.key] = dict(r._mapping)
+            for r in s.execute(select(*cols).where(t.c.key.in_(missing[i : i + _CHUNK]))):
+                stored[r[0]] = dict(zip(names, r, strict=True))
     else:
         scope = sorted(set(subjects) | {v.warning.subject for v in current.values()})
         for i in range(0, len(scope), _CHUNK):
-            for r in s.execute(select(t).where(t.c.subject.in_(scope[i : i + _CHUNK]))):
-                stored[r.key] = dict(r._mapping)
+            for r in s.execute(select(*cols).where(t.c.subject.in_(scope[i : i + _CHUNK]))):
+                stored[r[0]] = dict(zip(names, r, strict=True))
     counts = {"raised": 0, "escalated": 0, "cleared": 0}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []

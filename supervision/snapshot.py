@@ -99,6 +99,8 @@ def case_from_row(
     )
 
 
+CaseColumns = tuple[date | None, date | None, int]  # promised_due, legal_due, worst_level
+
 _CASE_COLS = (
     CaseRow.id,
     CaseRow.case_type_id,
@@ -118,6 +120,14 @@ def iter_cases(s: Session, ids: list[str] | None = None) -> Iterator[Case]:
         q = q.where(CaseRow.id.in_(ids))
     for row in s.execute(q):
         yield case_from_row(*row)
+
+
+def cases_with_columns(s: Session, ids: list[str]) -> list[tuple[Case, CaseColumns]]:
+    """The given cases (deleted ones left out) with the monitor's derived columns as stored."""
+    q = select(*_CASE_COLS, CaseRow.promised_due, CaseRow.legal_due, CaseRow.worst_level).where(
+        CaseRow.deleted.is_(False), CaseRow.id.in_(ids)
+    )
+    return [(case_from_row(*row[:9]), (row[9], row[10], row[11] or 0)) for row in s.execute(q)]
 
 
 def iter_tickets(s: Session, ids: list[str] | None = None) -> Iterator[Ticket]:
@@ -152,9 +162,6 @@ def window_departments(s: Session, ids: list[str] | None = None) -> dict[str, st
     if ids is not None:
         q = q.where(Window.id.in_(ids))
     return {i: d for i, d in s.execute(q) if d}
-
-
-CaseColumns = tuple[date | None, date | None, int]  # promised_due, legal_due, worst_level
 
 
 def case_columns(s: Session, ids: list[str] | None = None) -> dict[str, CaseColumns]:

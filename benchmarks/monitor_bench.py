@@ -1,0 +1,271 @@
+"""Warning monitor figures (issue 10): 100 000 cases in a real store (SQLite, a temporary folder).
+
+    python -m benchmarks.monitor_bench [--cases 100000] [--tickets 10000] [--changed 1000]
+
+Measures, with the work counted on both sides:
+- the reference: a full pass (every subject judged, reconciled, columns written) and a full
+  evaluation of the store (``lifecycle.evaluate_store``, what ``warnings`` runs);
+- the pass after a page of ``--changed`` changed cases (target ≤ 50 ms), wall time including the
+  reload of those cases, reconcile, the columns and the commit;
+- a timer pass with no deadline crossed (target ≤ 5 ms) and, for comparison, one at the next
+  deadline;
+- taking a snapshot (target ≤ 1 ms).
+The incremental result is checked against a full evaluation at the same instant (warnings, states,
+counts, the changed cases' columns); the benchmark exits 1 if they differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.monitor import LEVEL_CODE, WarningMonitor
+from benchmarks.supervision_bench import NOW, TZ, case_types, make_case, make_ticket
+from supervision.duedates import case_clock
+from supervision.ingest import apply_changes, validate_changes
+from supervision.lifecycle import evaluate_store
+from supervision.model import Case, Ticket
+from supervision.snapshot import load_evaluator
+from supervision.store import Store, open_store
+from supervision.store.models import CaseRow, WarningState
+
+
+def _case_change(seq: int, c: Case, version: int) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "type": "case",
+        "id": c.id,
+        "op": "upsert",
+        "version": version,
+        "data": {
+            "case_type_id": c.case_type_id,
+            "window_id": c.window_id,
+            "ticket_id": None,
+            "applicant": "张**",
+            "submitted_at": c.submitted_at.isoformat(),
+            "status": c.status,
+            "stages": [{"stage": s, "at": at.isoformat(), "by": "受理员"} for s, at in c.stages],
+            "suspensions": [
+                {"from": a.isoformat(), "to": b.isoformat() if b else None, "reason": "补正"} for a, b in c.suspensions
+            ],
+            "fee_charged": str(c.fee_charged),
+            "completed_at": c.completed_at.isoformat() if c.completed_at else None,
+        },
+    }
+
+
+def _ticket_change(seq: int, t: Ticket) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "type": "ticket",
+        "id": t.id,
+        "op": "upsert",
+        "version": 1,
+        "data": {
+            "hall_id": t.hall_id,
+            "number": t.number,
+            "case_type_id": f"ct-{int(t.id[2:]) % 40}",
+            "issued_at": t.issued_at.isoformat(),
+            "status": t.status,
+        },
+    }
+
+
+def _apply(store: Store, changes: list[dict[str, Any]]) -> Any:
+    valid, _ = validate_changes(changes)
+    with store.write() as s:
+        return apply_changes(s, valid).changed
+
+
+def build_store(path: Path, n_cases: int, n_tickets: int) -> tuple[Store, list[Case]]:
+    rnd = random.Random(7)
+    types = case_types()
+    names = list(types)
+    seq = 0
+    changes: list[dict[str, Any]] = []
+    for i, (cid, ct) in enumerate(types.items()):
+        seq += 1
+        changes.append(
+            {
+                "seq": seq,
+                "type": "case_type",
+                "id": cid,
+                "op": "upsert",
+                "version": 1,
+                "data": {
+                    "code": f"X{i}",
+                    "name": ct.name,
+                    "department": ct.department,
+                    "legal_days": ct.legal_days,
+                    "promised_days": ct.promised_days,
+                    "fee": str(ct.fee),
+                    "immediate": ct.immediate,
+                    "stage_days": dict(ct.stage_days),
+                },
+            }
+        )
+    cases = [make_case(i, rnd, names) for i in range(n_cases)]
+    for c in cases:
+        seq += 1
+        changes.append(_case_change(seq, c, 1))
+    for i in range(n_tickets):
+        seq += 1
+        changes.append(_ticket_change(seq, make_ticket(i, rnd)))
+    store = open_store(path)
+    _apply(store, changes)
+    return store, cases
+
+
+def changed_page(cases: list[Case], n: int) -> list[dict[str, Any]]:
+    """``n`` cases spread over the store, each changed: completed, a stage added, or a fee fixed."""
+    step = max(1, len(cases) // n)
+    out = []
+    done = NOW - timedelta(minutes=5)
+    for k, c in enumerate(cases[::step][:n]):
+        if k % 3 == 0:
+            later = [(s, done) for s in ("handled", "reviewed", "decided", "completed")]
+            stages = (*c.stages, *later[len(c.stages) - 2 :])
+            c = Case(c.id, c.case_type_id, "completed", c.submitted_at, c.window_id, stages, (), c.fee_charged, done)
+        elif k % 3 == 1:
+            c = Case(c.id, c.case_type_id, c.status, c.submitted_at, "win-0", c.stages, c.suspensions, c.fee_charged)
+        else:
+            fee = (c.fee_charged or 0) + 1
+            c = Case(c.id, c.case_type_id, c.status, c.submitted_at, c.window_id, c.stages, c.suspensions, fee)
+        out.append(_case_change(10_000_000 + k, c, 2))
+    return out
+
+
+def check(store: Store, monitor: WarningMonitor, at: datetime, case_ids: list[str]) -> dict[str, Any]:
+    """The monitor's snapshot against a full evaluation at ``at``; raises AssertionError if they differ."""
+    full = evaluate_store(store, at, TZ)
+    snap = monitor.snapshot()
+    if list(snap.views) != full.views:
+        mine, theirs = {v.key: v for v in snap.views}, {v.key: v for v in full.views}
+        diff = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+        raise AssertionError(f"{len(diff)} warnings differ from a full evaluation, e.g. {diff[:3]}")
+    counts = {"red": 0, "yellow": 0, "notice": 0}
+    for v in full.views:
+        counts[str(v.warning.level)] += 1
+    if {k: snap.counts[k] for k in counts} != counts:
+        raise AssertionError(f"counts {dict(snap.counts)} differ from a full evaluation {counts}")
+    worst: dict[str, int] = {}
+    for v in full.views:
+        worst[v.warning.subject] = max(worst.get(v.warning.subject, 0), LEVEL_CODE[v.warning.level])
+    with store.read() as s:
+        ev = load_evaluator(s, TZ)
+        rows = dict(
+            (i, (p, lg, w))
+            for i, p, lg, w in s.execute(
+                select(CaseRow.id, CaseRow.promised_due, CaseRow.legal_due, CaseRow.worst_level).where(
+                    CaseRow.id.in_(case_ids)
+                )
+            )
+        )
+        live = s.scalar(select(func.count()).select_from(WarningState).where(WarningState.state != "cleared"))
+    for cid in case_ids:
+        c = ev.case(cid)
+        assert c is not None
+        clock = case_clock(c, ev.case_types[c.case_type_id], ev.cal, TZ, at)
+        if rows[cid] != (clock.promised_due, clock.legal_due, worst.get(cid, 0)):
+            raise AssertionError(f"case {cid}: columns {rows[cid]} are not current")
+    if live != len(full.views):
+        raise AssertionError(f"{live} warning_states rows in force, {len(full.views)} warnings in force")
+    return {"warnings": len(full.views), "states_in_force": live}
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def bench(n_cases: int, n_tickets: int, n_changed: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"cases": n_cases, "tickets": n_tickets}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        store, cases = build_store(Path(tmp) / "store.db", n_cases, n_tickets)
+        out["store_build_s"] = round(time.perf_counter() - t0, 1)
+        try:
+            monitor = WarningMonitor(store, TZ, clock=lambda: NOW)
+            gc.collect()
+            t0 = time.perf_counter()
+            first = monitor.process(NOW)
+            out["full_pass_s"] = round(time.perf_counter() - t0, 3)
+            out["full_pass_subjects"] = len(first.rejudged)
+            t0 = time.perf_counter()
+            full = evaluate_store(store, NOW, TZ)
+            out["full_evaluation_s"] = round(time.perf_counter() - t0, 3)
+            out["warnings"] = len(full.views)
+
+            # the pass after a page of changes
+            page = changed_page(cases, n_changed)
+            ids = _apply(store, page)
+            at = NOW + timedelta(milliseconds=1)
+            monitor.changed(ids)
+            gc.collect()
+            t0 = time.perf_counter()
+            rep = monitor.process(at)
+            out["changes_pass_ms"] = _ms(time.perf_counter() - t0)
+            out["changes_pass_subjects"] = len(rep.rejudged)
+            out["changes_page"] = len(ids)
+            out["target_changes_pass_ms"] = 50
+            out["check_after_changes"] = check(store, monitor, at, sorted(ids.ids("case")))
+
+            # a timer pass with no deadline crossed, then one at the next deadline
+            nxt = monitor.next_due()
+            assert nxt is not None and nxt > at
+            quiet = min(at + timedelta(seconds=5), nxt - timedelta(microseconds=1))
+            runs = []
+            for _ in range(20):
+                t0 = time.perf_counter()
+                rep = monitor.process(quiet)
+                runs.append(time.perf_counter() - t0)
+                assert rep.kind == "idle" and not rep.rejudged
+            out["idle_timer_pass_ms"] = _ms(max(runs))
+            out["idle_timer_pass_subjects"] = 0
+            out["target_idle_timer_pass_ms"] = 5
+            t0 = time.perf_counter()
+            rep = monitor.process(nxt)
+            out["crossing_timer_pass_ms"] = _ms(time.perf_counter() - t0)
+            out["crossing_timer_pass_subjects"] = len(rep.rejudged)
+            out["check_after_timer"] = check(store, monitor, nxt, [s.id for s in rep.rejudged if s.kind == "case"])
+
+            n = 100_000
+            t0 = time.perf_counter()
+            for _ in range(n):
+                snap = monitor.snapshot()
+            out["snapshot_ms"] = round((time.perf_counter() - t0) / n * 1000, 6)
+            out["snapshot_views"] = len(snap.views)
+            out["target_snapshot_ms"] = 1
+        finally:
+            store.close()
+    out["ok"] = out["changes_pass_ms"] <= 50 and out["idle_timer_pass_ms"] <= 5 and out["snapshot_ms"] <= 1
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cases", type=int, default=100_000)
+    p.add_argument("--tickets", type=int, default=10_000)
+    p.add_argument("--changed", type=int, default=1_000)
+    a = p.parse_args(argv)
+    try:
+        out = bench(a.cases, a.tickets, a.changed)
+    except AssertionError as e:
+        print(f"monitor_bench: the incremental result differs from a full evaluation: {e}", file=sys.stderr)
+        return 1
+    json.dump({"python": sys.version.split()[0], "monitor": out}, sys.stdout, indent=1, default=str)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
