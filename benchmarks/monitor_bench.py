@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ def changed_page(cases: list[Case], n: int) -> list[dict[str, Any]]:
         elif k % 3 == 1:
             c = Case(c.id, c.case_type_id, c.status, c.submitted_at, "win-0", c.stages, c.suspensions, c.fee_charged)
         else:
-            fee = (c.fee_charged or 0) + 1
+            fee = (c.fee_charged or Decimal(0)) + 1
             c = Case(c.id, c.case_type_id, c.status, c.submitted_at, c.window_id, c.stages, c.suspensions, fee)
         out.append(_case_change(10_000_000 + k, c, 2))
     return out
