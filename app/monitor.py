@@ -673,7 +673,7 @@ class WarningMonitor:
             .values(promised_due=bindparam("b_p"), legal_due=bindparam("b_l"), worst_level=bindparam("b_w"))
         )
         for chunk in _chunks(writes, 5000):
-            s.execute(stmt, [{"b_id": cid, "b_p": p, "b_l": lg, "b_w": w} for cid, (p, lg, w) in chunk])
+            s.connection().execute(stmt, [{"b_id": cid, "b_p": p, "b_l": lg, "b_w": w} for cid, (p, lg, w) in chunk])
 
     def _publish(self, at: datetime) -> None:
         ev = self._ev

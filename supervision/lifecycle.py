@@ -178,22 +178,23 @@ def reconcile(
     reconcile just them. Only rows whose content changes are written.
     """
     s.flush()
+    conn = s.connection()  # Core rows: no ORM loading on the monitor's hot path
     t = _STATE_TABLE
     current: dict[str, WarningView] = {v.key: v for v in views}
     stored: dict[str, dict[str, Any]] = {}
     cols = [t.c.key, *(t.c[c] for c in _COMPARED)]
     names = ("key", *_COMPARED)
     if subjects is None:
-        for r in s.execute(select(*cols).where(t.c.state != State.CLEARED.value)):
+        for r in conn.execute(select(*cols).where(t.c.state != State.CLEARED.value)):
             stored[r[0]] = dict(zip(names, r, strict=True))
         missing = [k for k in current if k not in stored]  # raised before and cleared since, or new
         for i in range(0, len(missing), _CHUNK):
-            for r in s.execute(select(*cols).where(t.c.key.in_(missing[i : i + _CHUNK]))):
+            for r in conn.execute(select(*cols).where(t.c.key.in_(missing[i : i + _CHUNK]))):
                 stored[r[0]] = dict(zip(names, r, strict=True))
     else:
         scope = sorted(set(subjects) | {v.warning.subject for v in current.values()})
         for i in range(0, len(scope), _CHUNK):
-            for r in s.execute(select(*cols).where(t.c.subject.in_(scope[i : i + _CHUNK]))):
+            for r in conn.execute(select(*cols).where(t.c.subject.in_(scope[i : i + _CHUNK]))):
                 stored[r[0]] = dict(zip(names, r, strict=True))
     counts = {"raised": 0, "escalated": 0, "cleared": 0}
     inserts: list[dict[str, Any]] = []
@@ -212,9 +213,9 @@ def reconcile(
             updates.append({**old, "state": State.CLEARED.value, "cleared_at": at, "updated_at": at})
             counts["cleared"] += 1
     if inserts:
-        s.execute(insert(t), inserts)
+        conn.execute(insert(t), inserts)
     if updates:
-        s.execute(
+        conn.execute(
             update(t).where(t.c.key == bindparam("b_key")).values({c: bindparam(c) for c in _UPDATED}),
             [{"b_key": u["key"], **{c: u[c] for c in _UPDATED}} for u in updates],
         )

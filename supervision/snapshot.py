@@ -124,10 +124,12 @@ def iter_cases(s: Session, ids: list[str] | None = None) -> Iterator[Case]:
 
 def cases_with_columns(s: Session, ids: list[str]) -> list[tuple[Case, CaseColumns]]:
     """The given cases (deleted ones left out) with the monitor's derived columns as stored."""
-    q = select(*_CASE_COLS, CaseRow.promised_due, CaseRow.legal_due, CaseRow.worst_level).where(
-        CaseRow.deleted.is_(False), CaseRow.id.in_(ids)
+    t = CaseRow.__table__
+    q = select(*(t.c[c.key] for c in _CASE_COLS), t.c.promised_due, t.c.legal_due, t.c.worst_level).where(
+        t.c.deleted.is_(False), t.c.id.in_(ids)
     )
-    return [(case_from_row(*row[:9]), (row[9], row[10], row[11] or 0)) for row in s.execute(q)]
+    rows = s.connection().execute(q)  # Core rows: no ORM loading on the monitor's hot path
+    return [(case_from_row(*row[:9]), (row[9], row[10], row[11] or 0)) for row in rows]
 
 
 def iter_tickets(s: Session, ids: list[str] | None = None) -> Iterator[Ticket]:
