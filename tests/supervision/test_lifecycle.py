@@ -198,6 +198,26 @@ def test_reconcile_persists_states_and_marks_ended_warnings_cleared(store: Store
     assert sync_reconcile(store, local(2026, 6, 5, 10)) == {"raised": 0, "escalated": 0, "cleared": 0}
 
 
+def test_reconcile_scoped_to_some_subjects_leaves_the_other_subjects_rows_alone(store: Store, feed: Feed) -> None:
+    feed.load(("case", "C2", case_data(), 1))
+    sync_reconcile(store, local(2026, 6, 5, 9))  # C1 and C2 OVERDUE yellow
+    # C1 completes on time... as far as this pass knows, C1 has nothing in force; C2 is not in scope
+    with store.write() as s:
+        counts = reconcile(s, [], local(2026, 6, 5, 10), subjects=["C1"])
+    assert counts == {"raised": 0, "escalated": 0, "cleared": 1}
+    assert row(store, KEY).state == "cleared"
+    assert row(store, "C2/OVERDUE").state == "active"
+    # a view of C2 brought in scope by its warning alone
+    c2 = view(store, local(2026, 6, 11), "C2/OVERDUE")
+    with store.write() as s:
+        assert reconcile(s, [c2], local(2026, 6, 11), subjects=[]) == {"raised": 0, "escalated": 1, "cleared": 0}
+    assert (row(store, "C2/OVERDUE").level, row(store, KEY).state) == ("red", "cleared")
+    # nothing changed: nothing written, nothing counted
+    with store.write() as s:
+        assert reconcile(s, [c2], local(2026, 6, 11, 1), subjects=["C2"]) == {"raised": 0, "escalated": 0, "cleared": 0}
+    assert row(store, "C2/OVERDUE").updated_at == local(2026, 6, 11)
+
+
 def test_an_undisposed_yellow_turns_red_and_stays_red_after_the_case_completes(store: Store, feed: Feed) -> None:
     sync_reconcile(store, local(2026, 6, 5, 9))
     assert sync_reconcile(store, local(2026, 6, 11)) == {"raised": 0, "escalated": 1, "cleared": 0}
