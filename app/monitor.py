@@ -47,15 +47,20 @@ from app.service import join_until
 from supervision.duedates import local_date
 from supervision.ingest import ChangedIds
 from supervision.lifecycle import Actions, State, WarningView, load_actions, reconcile, state_of
+from supervision.model import Case
 from supervision.rules import Evaluator, Level, Subject, case_due_dates, case_due_dates_next_change
 from supervision.snapshot import (
     CaseColumns,
     case_columns,
     cases_with_columns,
+    disposal_times,
     disposition_keys,
+    iter_cases,
     iter_tickets,
     iter_vacancies,
-    load_evaluator,
+    load_calendar,
+    load_case_types,
+    load_rules,
     window_departments,
 )
 from supervision.store.db import Store
@@ -184,6 +189,11 @@ class _SortedViews:
             del self._keys[i], self._views[i], self._maxes[i]
         elif j == len(keys):
             self._maxes[i] = keys[-1]
+
+    def replace(self, k: _Key, v: WarningView) -> None:
+        i = bisect_left(self._maxes, k)
+        j = bisect_left(self._keys[i], k)
+        self._views[i][j] = v
 
     def as_tuple(self) -> tuple[WarningView, ...]:
         return tuple(chain.from_iterable(self._views))
@@ -371,7 +381,19 @@ class WarningMonitor:
     # -- passes ----------------------------------------------------------------------------------------
     def _full(self, at: datetime) -> frozenset[Subject]:
         with self.store.read() as s:
-            ev = load_evaluator(s, self.tz)
+            ev = Evaluator(load_calendar(s), self.tz, load_rules(s), load_case_types(s))
+            batch: list[Case] = []
+            for c in iter_cases(s):
+                batch.append(c)
+                if len(batch) == 20_000:
+                    ev.set_cases(batch)
+                    batch = []
+                    self._check_stop()
+            ev.set_cases(batch)
+            ev.set_tickets(iter_tickets(s))
+            ev.set_vacancies(iter_vacancies(s))
+            ev.disposed = disposal_times(s)
+            self._check_stop()
             actions = load_actions(s)
             disp_key = {
                 i: k
@@ -572,6 +594,13 @@ class WarningMonitor:
         light = self._light(v, subj, at)
         if old is not None:
             if old.view == v and old.light == light:
+                return
+            same_tally = old.light == light and old.view.state == v.state and old.view.warning.level is v.warning.level
+            if same_tally and old.view.warning.since == v.warning.since and not bulk:
+                # Its place and its counts stay: only the view is new (a detail, an acknowledgement).
+                self._order.replace(old.order, v)
+                old.view, old.subject = v, subj
+                self._dirty = True
                 return
             self._drop(v.key)
         order: _Key = (_ORDER[v.warning.level], v.warning.since.timestamp(), v.key)
