@@ -409,7 +409,7 @@ class WarningMonitor:
         self._columns = dict(stored)
         self._today = local_date(at, self.tz)
         subjects = frozenset(ev.subjects())
-        views, writes = self._judge(subjects, at, bulk=True)
+        views, _, writes = self._judge(subjects, at, bulk=True)
         for cid, cols in stored.items():  # cases no rule can judge (type unknown here): no dates, no level
             if ev.case_facts_of(cid) is None and cols != (None, None, 0):
                 writes.append((cid, (None, None, 0)))
@@ -436,8 +436,9 @@ class WarningMonitor:
                 if ids:
                     subjects |= self._load(s, ids)
                 judged = frozenset(subjects)
-                views, writes = self._judge(judged, at, bulk=False)
-                reconcile(s, views, at, subjects={subj.id for subj in judged})
+                views, changed, writes = self._judge(judged, at, bulk=False)
+                if changed:
+                    reconcile(s, views, at, subjects=changed)
                 self._write_columns(s, writes)
         else:
             judged = frozenset()
@@ -516,12 +517,14 @@ class WarningMonitor:
     # -- judging -------------------------------------------------------------------------------------------
     def _judge(
         self, subjects: Iterable[Subject], at: datetime, *, bulk: bool
-    ) -> tuple[list[WarningView], list[tuple[str, CaseColumns]]]:
+    ) -> tuple[list[WarningView], set[str], list[tuple[str, CaseColumns]]]:
         """Re-judge ``subjects`` at ``at``: update the kept warnings, lights, counts, columns to
-        write and the schedule. Returns the views in force of those subjects and the column writes."""
+        write and the schedule. Returns, for reconcile, the ids of the subjects whose warnings
+        changed and their views in force; and the column writes."""
         ev = self._ev
         assert ev is not None
         out: list[WarningView] = []
+        changed: set[str] = set()
         writes: list[tuple[str, CaseColumns]] = []
         actions = self._actions
         for n, subj in enumerate(subjects):
@@ -529,14 +532,18 @@ class WarningMonitor:
                 self._check_stop()
             views = [state_of(w, actions.get(w.key), at) for w in ev.judge(subj, at)]
             new_keys = tuple(v.key for v in views)
-            for k in self._subject_keys.pop(subj, ()):
+            old_keys = self._subject_keys.pop(subj, ())
+            differs = old_keys != new_keys
+            for k in old_keys:
                 if k not in new_keys:
                     self._drop(k)
             for v in views:
-                self._put(v, subj, at, bulk=bulk)
+                differs = self._put(v, subj, at, bulk=bulk) or differs
             if new_keys:
                 self._subject_keys[subj] = new_keys
-            out.extend(views)
+            if differs:  # rows of warnings whose view did not change are already as they should be
+                changed.add(subj.id)
+                out.extend(views)
             nxt = ev.next_change(subj, at)
             if subj.kind == "case":
                 f = ev.case_facts_of(subj.id)
@@ -561,7 +568,7 @@ class WarningMonitor:
             self._order.load(self._bulk or [])
             self._bulk = None
         self._relevel()
-        return out, writes
+        return out, changed, writes
 
     def _light(self, v: WarningView, subj: Subject, at: datetime) -> _Light | None:
         if v.state is State.DISPOSED:
@@ -589,19 +596,24 @@ class WarningMonitor:
                 return None
         return ((w.window_id,) if w.window_id else ()), ((dept,) if dept else ()), LEVEL_CODE[w.level]
 
-    def _put(self, v: WarningView, subj: Subject, at: datetime, *, bulk: bool) -> None:
+    def _put(self, v: WarningView, subj: Subject, at: datetime, *, bulk: bool) -> bool:
+        """Keep ``v``; say whether the view is new or differs from the one kept."""
         old = self._entries.get(v.key)
         light = self._light(v, subj, at)
         if old is not None:
-            if old.view == v and old.light == light:
-                return
+            if old.view == v:
+                if old.light != light:  # the same warning lights otherwise (a new day, a department)
+                    self._tally(v, old.light, -1)
+                    old.light = light
+                    self._tally(v, light, +1)
+                return False
             same_tally = old.light == light and old.view.state == v.state and old.view.warning.level is v.warning.level
             if same_tally and old.view.warning.since == v.warning.since and not bulk:
                 # Its place and its counts stay: only the view is new (a detail, an acknowledgement).
                 self._order.replace(old.order, v)
                 old.view, old.subject = v, subj
                 self._dirty = True
-                return
+                return True
             self._drop(v.key)
         order: _Key = (_ORDER[v.warning.level], v.warning.since.timestamp(), v.key)
         self._entries[v.key] = _Entry(v, subj, light, order)
@@ -612,6 +624,7 @@ class WarningMonitor:
         else:
             self._order.add(order, v)
         self._tally(v, light, +1)
+        return True
 
     def _drop(self, key: str) -> None:
         e = self._entries.pop(key, None)
