@@ -75,6 +75,8 @@ _LEVEL_OF_CODE = {1: Level.NOTICE, 2: Level.YELLOW, 3: Level.RED}
 _ORDER = {Level.RED: 0, Level.YELLOW: 1, Level.NOTICE: 2}  # reds first, as evaluate_store sorts
 # Every case's facts depend on these: a change to one makes the pass a full one.
 _FULL_TYPES = ("case_type", "rule_set", "calendar")
+# The record types whose changes re-judge some subjects (the others change no warning).
+_SUBJECT_TYPES = ("case", "ticket", "seat_vacancy", "window", "disposition")
 _CHUNK = 500
 _CASES: Table = CaseRow.__table__  # type: ignore[assignment]
 
@@ -431,6 +433,8 @@ class WarningMonitor:
         if new_day:
             self._today = local_date(at, self.tz)
             self._relight_all(at)
+        if not any(ids.ids(t) for t in _SUBJECT_TYPES):
+            ids = ChangedIds()  # cameras, evaluations, bookmarks…: no warning depends on them
         if ids or subjects:
             with self.store.write() as s:
                 if ids:

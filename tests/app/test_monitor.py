@@ -511,3 +511,11 @@ def test_a_published_snapshot_cannot_be_changed(monitor: WarningMonitor) -> None
     with pytest.raises(TypeError):
         snap.counts["red"] = 0  # type: ignore[index]
     assert EMPTY_SNAPSHOT.generation == 0 and EMPTY_SNAPSHOT.at.tzinfo is UTC
+
+
+def test_changes_no_warning_depends_on_rejudge_nothing(store: Store, monitor: WarningMonitor) -> None:
+    gen = monitor.snapshot().generation
+    monitor.changed(ChangedIds.of({"camera": ["cam-A01"], "evaluation": ["E-1"], "bookmark": ["B-1"]}))
+    rep = monitor.process(NOW)
+    assert (rep.kind, rep.rejudged, rep.published) == ("changes", frozenset(), False)
+    assert monitor.snapshot().generation == gen
