@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import sys
 import tempfile
@@ -266,7 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     except AssertionError as e:
         print(f"monitor_bench: the incremental result differs from a full evaluation: {e}", file=sys.stderr)
         return 1
-    json.dump({"python": sys.version.split()[0], "monitor": out}, sys.stdout, indent=1, default=str)
+    load = [round(x, 1) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    json.dump(
+        {"python": sys.version.split()[0], "loadavg": load, "cpus": os.cpu_count(), "monitor": out},
+        sys.stdout,
+        indent=1,
+        default=str,
+    )
     sys.stdout.write("\n")
     return 0
 
