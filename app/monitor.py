@@ -12,11 +12,14 @@ seat vacancies. A pass re-judges a few *subjects* (a case, a ticket, a window):
   limit) has come — nothing at all when none has;
 * ``refresh()`` asks for a full pass (after an import or a full resync; the first pass is one).
 
-Each pass reconciles the re-judged warnings into ``warning_states`` (so every warning in force has
-its row and retention holds its footage), keeps ``cases.promised_due``/``legal_due``/
-``worst_level`` current, and, when anything it shows changed, publishes an immutable
-:class:`WarningSnapshot` to the listeners (on the thread that ran the pass: the monitor's own once
-started). A pass that fails is logged and followed by a full pass.
+Each pass reconciles into ``warning_states`` the subjects whose warnings changed (so every warning
+in force has its row and retention holds its footage), keeps ``cases.promised_due``/``legal_due``/
+``worst_level`` current (writing only the cases whose values changed), and, when anything it shows
+changed, publishes an immutable :class:`WarningSnapshot` to the listeners (on the thread that ran
+the pass: the monitor's own once started; a listener must not call ``process``). A pass that fails
+is logged and followed by a full pass. Every local act on a warning must be followed by
+``changed()`` with its disposition id (``app.terminal`` does), so that the state shown and the
+rows follow it.
 
 Lights (``by_window``/``by_department``): the worst undisposed warning on an open subject or raised
 (or risen to its level) today, in the hall's zone — a completed case's old red does not keep a
