@@ -49,9 +49,12 @@ def test_help_lists_every_command() -> None:
         assert cmd in out
 
 
-def test_no_command_prints_help_and_fails() -> None:
-    r = run()
-    assert r.returncode == 2 and "usage" in r.stdout.lower()
+def test_headless_without_demo_and_an_unknown_role_are_usage_errors() -> None:
+    # No command opens the operator window (tested in tests/desktop/test_operator.py).
+    r = run("--headless")
+    assert r.returncode == 2 and "--headless goes with --demo" in r.stderr
+    r = run("--role", "reviewer")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
 
 
 def test_import_then_warnings_json_at_an_instant(tmp_path: Path) -> None:
@@ -132,13 +135,29 @@ def test_unusable_data_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert r.returncode == 1 and "cannot use data folder" in r.stderr
 
 
-def test_demo_keeps_to_its_own_folder_and_leaves_the_real_store_alone(tmp_path: Path) -> None:
+def test_the_headless_demo_keeps_to_its_own_folder_and_leaves_the_real_store_alone(tmp_path: Path) -> None:
+    import signal
+    import time
+
     data = tmp_path / "data"
     assert run("--data", str(data), "import", str(late_case_file(tmp_path))).returncode == 0
     real = (data / "hallwatch.db").read_bytes()
-    r = run("--data", str(data), "--demo")
-    assert r.returncode == 0, r.stderr
-    assert "warnings at" in r.stdout and (data / "demo" / "hallwatch.db").exists()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--data", str(data), "--demo", "--headless"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 120
+        for line in proc.stdout:
+            lines.append(line)
+            if " warnings at " in line or time.monotonic() > deadline:
+                break
+        assert any(" warnings at " in x for x in lines), "".join(lines)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, "".join(lines) + rest
+    assert (data / "demo" / "hallwatch.db").exists()
     assert (data / "hallwatch.db").read_bytes() == real
     r = run("--data", str(data), "warnings", "--json", "--at", "2026-06-05T00:00:00+08:00")
     assert [w["key"] for w in json.loads(r.stdout)] == ["C-LATE/OVERDUE"]

@@ -81,17 +81,17 @@ def test_a_million_invalid_elements_stop_after_20_problems_quickly_and_in_little
     f = write(tmp_path, '{"epoch":"e","changes":[' + ",".join(["0"] * 1_000_000) + "]}")
     size = f.stat().st_size
     tracemalloc.start()
-    began = time.perf_counter()
+    began = time.process_time()  # CPU time: a machine busy with other work does not make it fail
     try:
         with pytest.raises(ChangeError) as e:
             import_file(store, f)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    elapsed = time.perf_counter() - began
+    elapsed = time.process_time() - began
     assert len(e.value.problems) == 20 and "(stopped after 20 problems)" in str(e.value)
     assert peak < 3 * size, f"{peak / size:.1f}× the file's size"  # was 1.17 GB for 2 MB
-    assert elapsed < 3.0, elapsed  # was 6.6 s
+    assert elapsed < 3.0, elapsed  # was 6.6 s (with tracemalloc on)
 
 
 def test_an_error_line_is_at_most_500_characters(store: Store, tmp_path: Path) -> None:
