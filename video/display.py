@@ -41,6 +41,7 @@ __all__ = [
     "Frame",
     "choose_display",
     "fit_size",
+    "snap_size",
 ]
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,25 @@ def fit_size(width: int, height: int, box_width: int, box_height: int, *, upscal
     if not upscale:
         scale = min(scale, 1.0)
     return max(2, int(width * scale) & ~1), max(2, int(height * scale) & ~1)
+
+
+# swscale converts at an exact 1:1 or 1:2 (1:4) scale in about two thirds of the time of any
+# other ratio (640×360 → 320×180: 118 µs; → 316×178: 184 µs, measured here). A tile within this
+# fraction of such a size gets it; the painter crops or letterboxes the difference (a pixel or two).
+SNAP_FRACTION = 0.025
+
+
+def snap_size(width: int, height: int, fitted: tuple[int, int]) -> tuple[int, int]:
+    """``fitted`` moved to ``width × height`` divided by 1, 2 or 4 when that is within
+    :data:`SNAP_FRACTION` of it (and even), else ``fitted`` unchanged."""
+    fw, fh = fitted
+    for div in (1, 2, 4):
+        w, h = width // div, height // div
+        if w * div != width or h * div != height or w % 2 or h % 2:
+            continue
+        if abs(w - fw) <= SNAP_FRACTION * fw and abs(h - fh) <= SNAP_FRACTION * fh:
+            return w, h
+    return fitted
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,7 +406,7 @@ class DisplayDecoder:
     def _publish(self, frame: av.VideoFrame, packet: MediaPacket, converter: Converter) -> None:
         with self._lock:
             box = self._box
-        width, height = fit_size(frame.width, frame.height, *box, upscale=True)
+        width, height = snap_size(frame.width, frame.height, fit_size(frame.width, frame.height, *box, upscale=True))
         rows, pixels = converter.convert_rows(frame, width, height)
         self._number += 1
         self._latest = Frame(

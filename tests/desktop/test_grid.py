@@ -359,3 +359,30 @@ def test_grid_sizes_parse_or_say_what_is_wrong() -> None:
     for bad in ("4", "0x3", "9x9", "axb"):
         with pytest.raises(ValueError, match="grid"):
             parse_grid(bad)
+
+
+def test_the_raster_painter_draws_1_to_1_and_crops_a_picture_a_pixel_larger_than_its_tile(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QPainter
+
+    from desktop.video.painter import RasterFramePainter
+    from video.display import Frame
+
+    rows = np.zeros((180, 320 * 4), np.uint8)
+    pixels = rows.reshape(180, 320, 4)
+    pixels[..., 3] = 255
+    pixels[:, :, 2] = np.arange(320, dtype=np.uint8)[None, :]  # red = column
+    pixels[:, :, 1] = np.arange(180, dtype=np.uint8)[:, None]  # green = row
+    rows.flags.writeable = False
+    frame = Frame(rows=rows, pixels=pixels, pts=None, wall=0, capture=0, decoded=0, keyframe=True, number=1)
+    target = QImage(400, 300, QImage.Format.Format_RGB32)
+    target.fill(QColor("black"))
+    p = QPainter(target)
+    covered = RasterFramePainter().draw(p, QRect(10, 20, 318, 178), frame, 1.0)
+    p.end()
+    assert covered == QRect(10, 20, 318, 178)
+    top_left = target.pixelColor(10, 20)
+    assert (top_left.red(), top_left.green()) == (1, 1), "the picture's middle: one column and row cropped"
+    bottom_right = target.pixelColor(327, 197)
+    assert (bottom_right.red(), bottom_right.green()) == (318 % 256, 178)  # column 318 (red wraps at 256)
+    assert target.pixelColor(328, 197) == QColor("black"), "nothing drawn outside the tile"
