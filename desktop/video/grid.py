@@ -38,6 +38,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QContextMenuEvent,
     QDrag,
     QDragEnterEvent,
     QDragLeaveEvent,
@@ -57,7 +58,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QShowEvent,
 )
-from PySide6.QtWidgets import QApplication, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QSizePolicy, QToolTip, QWidget
 
 from desktop.i18n import fmt
 from desktop.video.layouts import LAYOUT_KEYS, MAX_TILES, Layout, layout_named
@@ -229,6 +230,7 @@ class _Tile:
     state: SourceState | None = None
     error: str | None = None
     frozen: int | None = None  # seconds without a new picture while "live" (see _frozen_for)
+    override: DisplayMode | None = None  # the operator's "keyframes only" for this tile (context menu)
     decoration: TileDecoration = field(default_factory=TileDecoration)
     overlay_key: tuple[Any, ...] = ()
     overlay_top: QImage | None = None
@@ -239,7 +241,7 @@ class _Tile:
         self.painted_number = self.painted = 0
         self.assigned_at = time.monotonic()
         self.first_painted_at = self.last_painted_at = None
-        self.state = self.error = self.frozen = None
+        self.state = self.error = self.frozen = self.override = None
         self.overlay_key = ()
 
 
@@ -475,6 +477,18 @@ class CameraGrid(QWidget):
             parts.append(words)
         return " · ".join(parts)
 
+    def set_keyframes_only(self, index: int, on: bool) -> None:
+        """The operator's choice for one tile: one picture per GOP (about 1 fps, little CPU), or back
+        to what the tile's size decides. Kept until another camera is put on the tile."""
+        tile = self._tiles[index]
+        tile.override = DisplayMode.KEYFRAMES if on else None
+        tile.overlay_key = ()
+        self._schedule_sync()
+        self.update(tile.rect)
+
+    def keyframes_only(self, index: int) -> bool:
+        return self._tiles[index].override is DisplayMode.KEYFRAMES
+
     def decoding(self) -> int:
         """How many tiles hold a display decoder now (acquired or being acquired)."""
         return sum(1 for t in self._tiles if t.ticket is not None)
@@ -645,15 +659,15 @@ class CameraGrid(QWidget):
             # The main stream for a maximised tile, and for one much larger than the sub-stream
             # (the big tile of 1+5): "maximised" is what asks Camera.display for the main stream.
             maximised = self._maximised == tile.index or _outgrows_sub(camera, w, h, tiles_shown)
+            override = tile.override or self._override
             choice = choose_display(w, h, tiles_shown, has_sub=camera.has_sub, maximised=maximised,
-                                    override=self._override)
+                                    override=override)
             t = tile.ticket
             if t is not None and (t.camera is not camera or t.stream != choice.stream):
                 self._drop_ticket(tile)
                 t = None
             if t is None:
-                tile.ticket = _Ticket(camera, choice.stream, choice.mode, (w, h), tiles_shown, maximised,
-                                      self._override)
+                tile.ticket = _Ticket(camera, choice.stream, choice.mode, (w, h), tiles_shown, maximised, override)
                 self._broker.acquire(tile.ticket)
                 continue
             t.size, t.mode, t.tiles_shown = (w, h), choice.mode, tiles_shown
@@ -823,6 +837,33 @@ class CameraGrid(QWidget):
         if watched is self._watched_window and event.type() == QEvent.Type.WindowStateChange:
             self._schedule_sync()
         return False
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        index = self.tile_at(event.pos())
+        if index is None or not self._tiles[index].camera_id:
+            return
+        self.select(index)
+        menu = QMenu(self)
+        if self._maximised is None:
+            maximise = menu.addAction(QCoreApplication.translate("CameraGrid", "Maximise (main stream)"))
+            maximise.triggered.connect(lambda: self._by_hand(self.maximise, index))
+        else:
+            restore = menu.addAction(QCoreApplication.translate("CameraGrid", "Back to the layout"))
+            restore.triggered.connect(lambda: self.maximise(None))
+        keyframes = menu.addAction(QCoreApplication.translate("CameraGrid", "Keyframes only (saves CPU)"))
+        keyframes.setCheckable(True)
+        keyframes.setChecked(self.keyframes_only(index))
+        keyframes.toggled.connect(lambda on: self.set_keyframes_only(index, on))
+        menu.addSeparator()
+        remove = menu.addAction(QCoreApplication.translate("CameraGrid", "Take the camera off this tile"))
+        remove.triggered.connect(lambda: self._by_hand(self.set_camera, index, None))
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def _by_hand(self, action: Callable[..., None], *args: object) -> None:
+        """A change made by hand ends the tour (it would undo it at the next step)."""
+        self.stop_tour()
+        action(*args)
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         self.update(self._tiles[self._selected].rect)

@@ -386,3 +386,22 @@ def test_the_raster_painter_draws_1_to_1_and_crops_a_picture_a_pixel_larger_than
     bottom_right = target.pixelColor(327, 197)
     assert (bottom_right.red(), bottom_right.green()) == (318 % 256, 178)  # column 318 (red wraps at 256)
     assert target.pixelColor(328, 197) == QColor("black"), "nothing drawn outside the tile"
+
+
+def test_a_tile_set_to_keyframes_only_decodes_about_a_picture_a_second_and_says_so(
+    qtbot: QtBot, hall: dict[str, Camera], make_grid: type[CameraGrid]
+) -> None:
+    grid = make_grid(hall.get, layout="1")
+    grid.set_camera(0, "cam-A02")
+    _show(qtbot, grid)
+    qtbot.waitUntil(lambda: grid.status_text(0) == "live" and grid.stats()[0].mode is DisplayMode.FULL, timeout=8_000)
+    grid.set_keyframes_only(0, True)
+    qtbot.waitUntil(lambda: grid.stats()[0].mode is DisplayMode.KEYFRAMES, timeout=2_000)
+    assert grid.status_text(0) == "live · keyframes only" and grid.keyframes_only(0)
+    painted = _painted(grid, 0)
+    qtbot.wait(2_000)  # a measured span: about two keyframes in it, not fifty frames
+    assert 1 <= _painted(grid, 0) - painted <= 4
+    grid.set_keyframes_only(0, False)
+    qtbot.waitUntil(lambda: grid.stats()[0].mode is DisplayMode.FULL, timeout=2_000)
+    painted = _painted(grid, 0)
+    qtbot.waitUntil(lambda: _painted(grid, 0) >= painted + 20, timeout=3_000)
