@@ -125,7 +125,7 @@ def snap_size(width: int, height: int, fitted: tuple[int, int]) -> tuple[int, in
     return fitted
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # equal only to itself: comparing pixel arrays is no answer
 class Frame:
     """A picture ready to paint. Immutable for real: its buffer is made for this frame alone and
     nothing ever writes it again, so a painter may wrap it (a ``QImage``) for as long as it holds
