@@ -21,6 +21,7 @@ from video.synthetic import CameraSpec, SyntheticCameraServer
     [
         (960, 540, 4, False, False, DisplayChoice("main", DisplayMode.FULL)),
         (480, 270, 16, False, False, DisplayChoice("main", DisplayMode.FULL)),
+        (318, 178, 16, False, False, DisplayChoice("main", DisplayMode.FULL)),  # 4x4 of 1280x720 less the gaps
         (320, 180, 25, False, False, DisplayChoice("main", DisplayMode.KEYFRAMES)),  # more than 16 tiles
         (240, 135, 9, False, False, DisplayChoice("main", DisplayMode.KEYFRAMES)),  # a small tile
         (240, 135, 36, True, False, DisplayChoice("sub", DisplayMode.FULL)),  # the sub-stream is cheap
