@@ -226,24 +226,26 @@ def run_ours(urls: list[str], display: str, warmup: float, seconds: float, work:
 
 
 def _mpv_get(sock: Path, prop: str) -> float | None:
+    """A numeric property over mpv's JSON IPC (events that arrive before the reply are skipped)."""
     try:
         with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(2)
+            s.settimeout(5)
             s.connect(str(sock))
-            s.sendall(json.dumps({"command": ["get_property", prop]}).encode() + b"\n")
+            s.sendall(json.dumps({"command": ["get_property", prop], "request_id": 1}).encode() + b"\n")
             data = b""
-            while b"\n" not in data:
+            while True:
                 chunk = s.recv(4096)
                 if not chunk:
-                    break
+                    return None
                 data += chunk
-        for line in data.splitlines():
-            reply = json.loads(line)
-            if "error" in reply:
-                return float(reply["data"]) if reply["error"] == "success" and reply.get("data") is not None else None
+                *lines, data = data.split(b"\n")
+                for line in lines:
+                    reply = json.loads(line)
+                    if reply.get("request_id") == 1 and "error" in reply:
+                        value = reply.get("data")
+                        return float(value) if reply["error"] == "success" and value is not None else None
     except (OSError, ValueError):
         return None
-    return None
 
 
 def _mpv_shown(sock: Path) -> float | None:
@@ -286,8 +288,9 @@ def run_mpv(urls: list[str], display: str, warmup: float, seconds: float, work: 
                 p.wait()
     fps = [round((a - b) / (t1 - t0), 2) if a is not None and b is not None else 0.0 for a, b in zip(after, before,
                                                                                                      strict=True)]
+    unanswered = sum(1 for v in (*before, *after) if v is None)  # not playing yet, or IPC failed: counted as 0
     return {"cpu_cores": round((c1 - c0) / (t1 - t0), 3), "fps": fps, "min_fps": min(fps),
-            "fps_total": round(sum(fps), 1)}
+            "fps_total": round(sum(fps), 1), "ipc_unanswered": unanswered}
 
 
 def _progress_frames(path: Path) -> int:
