@@ -122,6 +122,7 @@ class _Ticket:
     tiles_shown: int
     maximised: bool
     override: DisplayMode | None
+    zoomed: bool = False  # for a maximised tile (maximised above may also mean "larger than the sub-stream")
     decoder: DisplayDecoder | None = None  # set by the broker once made (an atomic attribute write)
     adopted: bool = False  # the GUI has brought it up to date with what the tile wants now
     failed: str | None = None
@@ -263,18 +264,21 @@ _FROZEN_AFTER_KEYFRAMES = 12.0  # keyframes only: one picture per GOP, up to 10 
 
 
 # A tile more than this much larger than the sub-stream (either side) shows the main stream, as
-# Nx Witness switches up at ×1.34; a sub-stream whose size is not known yet counts as 320×180.
+# Nx Witness switches up at ×1.34, and goes back below ×1.15 (no flapping while a window is
+# resized across one size); a sub-stream whose size is not known yet counts as 320×180.
 _SUB_OUTGROWN = 1.34
+_SUB_FITS_AGAIN = 1.15
 _SUB_ASSUMED = (320, 180)
 _MANY_TILES = 16  # above this every tile stays on the sub-stream (Nx: "more than 16 items: all low")
 
 
-def _outgrows_sub(camera: Camera, width: int, height: int, tiles_shown: int) -> bool:
+def _outgrows_sub(camera: Camera, width: int, height: int, tiles_shown: int, *, on_main: bool = False) -> bool:
     if camera.sub is None or tiles_shown > _MANY_TILES:
         return False
     info = camera.sub.status().info
     sub_w, sub_h = (info.width, info.height) if info is not None else _SUB_ASSUMED
-    return width > sub_w * _SUB_OUTGROWN or height > sub_h * _SUB_OUTGROWN
+    factor = _SUB_FITS_AGAIN if on_main else _SUB_OUTGROWN
+    return width > sub_w * factor or height > sub_h * factor
 
 
 def _rects(region: QRegion) -> Iterable[QRect]:
@@ -658,7 +662,10 @@ class CameraGrid(QWidget):
             w, h = max(2, round(tile.rect.width() * dpr)), max(2, round(tile.rect.height() * dpr))
             # The main stream for a maximised tile, and for one much larger than the sub-stream
             # (the big tile of 1+5): "maximised" is what asks Camera.display for the main stream.
-            maximised = self._maximised == tile.index or _outgrows_sub(camera, w, h, tiles_shown)
+            zoomed = self._maximised == tile.index
+            prev = tile.ticket  # on the main stream for its size (not for a maximise): hysteresis applies
+            on_main = prev is not None and prev.camera is camera and prev.stream == "main" and not prev.zoomed
+            maximised = zoomed or _outgrows_sub(camera, w, h, tiles_shown, on_main=on_main)
             override = tile.override or self._override
             choice = choose_display(w, h, tiles_shown, has_sub=camera.has_sub, maximised=maximised,
                                     override=override)
@@ -667,10 +674,11 @@ class CameraGrid(QWidget):
                 self._drop_ticket(tile)
                 t = None
             if t is None:
-                tile.ticket = _Ticket(camera, choice.stream, choice.mode, (w, h), tiles_shown, maximised, override)
+                tile.ticket = _Ticket(camera, choice.stream, choice.mode, (w, h), tiles_shown, maximised, override,
+                                      zoomed=zoomed)
                 self._broker.acquire(tile.ticket)
                 continue
-            t.size, t.mode, t.tiles_shown = (w, h), choice.mode, tiles_shown
+            t.size, t.mode, t.tiles_shown, t.zoomed = (w, h), choice.mode, tiles_shown, zoomed
             if t.decoder is not None and t.adopted:
                 t.decoder.set_size(w, h)
                 t.decoder.set_mode(choice.mode)

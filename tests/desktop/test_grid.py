@@ -405,3 +405,19 @@ def test_a_tile_set_to_keyframes_only_decodes_about_a_picture_a_second_and_says_
     qtbot.waitUntil(lambda: grid.stats()[0].mode is DisplayMode.FULL, timeout=2_000)
     painted = _painted(grid, 0)
     qtbot.waitUntil(lambda: _painted(grid, 0) >= painted + 20, timeout=3_000)
+
+
+def test_a_tile_switches_streams_with_a_margin_so_a_resize_across_one_size_does_not_flap(
+    qtbot: QtBot, hall: dict[str, Camera], make_grid: type[CameraGrid]
+) -> None:
+    grid = make_grid(hall.get, layout="1")
+    grid.set_camera(0, "cam-A01")  # sub-stream 160×90: up to main above 214×120, back below 184×103
+    _show(qtbot, grid, 180, 100)
+    qtbot.waitUntil(lambda: grid.stats()[0].stream == "sub" and _painted(grid, 0) >= 1, timeout=8_000)  # size known
+    grid.resize(240, 136)
+    qtbot.waitUntil(lambda: grid.stats()[0].stream == "main", timeout=2_000)
+    grid.resize(200, 112)  # between the two: stays on the main stream
+    QApplication.processEvents()  # the coalesced decoder update runs on the next pass of the loop
+    assert grid.tile_rect(0).size().toTuple() == (200, 112) and grid.stats()[0].stream == "main"
+    grid.resize(180, 100)
+    qtbot.waitUntil(lambda: grid.stats()[0].stream == "sub", timeout=2_000)
