@@ -38,6 +38,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QContextMenuEvent,
     QDrag,
     QDragEnterEvent,
     QDragLeaveEvent,
@@ -57,7 +58,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QShowEvent,
 )
-from PySide6.QtWidgets import QApplication, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QSizePolicy, QToolTip, QWidget
 
 from desktop.i18n import fmt
 from desktop.video.layouts import LAYOUT_KEYS, MAX_TILES, Layout, layout_named
@@ -121,6 +122,7 @@ class _Ticket:
     tiles_shown: int
     maximised: bool
     override: DisplayMode | None
+    zoomed: bool = False  # for a maximised tile (maximised above may also mean "larger than the sub-stream")
     decoder: DisplayDecoder | None = None  # set by the broker once made (an atomic attribute write)
     adopted: bool = False  # the GUI has brought it up to date with what the tile wants now
     failed: str | None = None
@@ -229,6 +231,7 @@ class _Tile:
     state: SourceState | None = None
     error: str | None = None
     frozen: int | None = None  # seconds without a new picture while "live" (see _frozen_for)
+    override: DisplayMode | None = None  # the operator's "keyframes only" for this tile (context menu)
     decoration: TileDecoration = field(default_factory=TileDecoration)
     overlay_key: tuple[Any, ...] = ()
     overlay_top: QImage | None = None
@@ -239,7 +242,7 @@ class _Tile:
         self.painted_number = self.painted = 0
         self.assigned_at = time.monotonic()
         self.first_painted_at = self.last_painted_at = None
-        self.state = self.error = self.frozen = None
+        self.state = self.error = self.frozen = self.override = None
         self.overlay_key = ()
 
 
@@ -261,18 +264,21 @@ _FROZEN_AFTER_KEYFRAMES = 12.0  # keyframes only: one picture per GOP, up to 10 
 
 
 # A tile more than this much larger than the sub-stream (either side) shows the main stream, as
-# Nx Witness switches up at ×1.34; a sub-stream whose size is not known yet counts as 320×180.
+# Nx Witness switches up at ×1.34, and goes back below ×1.15 (no flapping while a window is
+# resized across one size); a sub-stream whose size is not known yet counts as 320×180.
 _SUB_OUTGROWN = 1.34
+_SUB_FITS_AGAIN = 1.15
 _SUB_ASSUMED = (320, 180)
 _MANY_TILES = 16  # above this every tile stays on the sub-stream (Nx: "more than 16 items: all low")
 
 
-def _outgrows_sub(camera: Camera, width: int, height: int, tiles_shown: int) -> bool:
+def _outgrows_sub(camera: Camera, width: int, height: int, tiles_shown: int, *, on_main: bool = False) -> bool:
     if camera.sub is None or tiles_shown > _MANY_TILES:
         return False
     info = camera.sub.status().info
     sub_w, sub_h = (info.width, info.height) if info is not None else _SUB_ASSUMED
-    return width > sub_w * _SUB_OUTGROWN or height > sub_h * _SUB_OUTGROWN
+    factor = _SUB_FITS_AGAIN if on_main else _SUB_OUTGROWN
+    return width > sub_w * factor or height > sub_h * factor
 
 
 def _rects(region: QRegion) -> Iterable[QRect]:
@@ -475,6 +481,18 @@ class CameraGrid(QWidget):
             parts.append(words)
         return " · ".join(parts)
 
+    def set_keyframes_only(self, index: int, on: bool) -> None:
+        """The operator's choice for one tile: one picture per GOP (about 1 fps, little CPU), or back
+        to what the tile's size decides. Kept until another camera is put on the tile."""
+        tile = self._tiles[index]
+        tile.override = DisplayMode.KEYFRAMES if on else None
+        tile.overlay_key = ()
+        self._schedule_sync()
+        self.update(tile.rect)
+
+    def keyframes_only(self, index: int) -> bool:
+        return self._tiles[index].override is DisplayMode.KEYFRAMES
+
     def decoding(self) -> int:
         """How many tiles hold a display decoder now (acquired or being acquired)."""
         return sum(1 for t in self._tiles if t.ticket is not None)
@@ -644,19 +662,23 @@ class CameraGrid(QWidget):
             w, h = max(2, round(tile.rect.width() * dpr)), max(2, round(tile.rect.height() * dpr))
             # The main stream for a maximised tile, and for one much larger than the sub-stream
             # (the big tile of 1+5): "maximised" is what asks Camera.display for the main stream.
-            maximised = self._maximised == tile.index or _outgrows_sub(camera, w, h, tiles_shown)
+            zoomed = self._maximised == tile.index
+            prev = tile.ticket  # on the main stream for its size (not for a maximise): hysteresis applies
+            on_main = prev is not None and prev.camera is camera and prev.stream == "main" and not prev.zoomed
+            maximised = zoomed or _outgrows_sub(camera, w, h, tiles_shown, on_main=on_main)
+            override = tile.override or self._override
             choice = choose_display(w, h, tiles_shown, has_sub=camera.has_sub, maximised=maximised,
-                                    override=self._override)
+                                    override=override)
             t = tile.ticket
             if t is not None and (t.camera is not camera or t.stream != choice.stream):
                 self._drop_ticket(tile)
                 t = None
             if t is None:
-                tile.ticket = _Ticket(camera, choice.stream, choice.mode, (w, h), tiles_shown, maximised,
-                                      self._override)
+                tile.ticket = _Ticket(camera, choice.stream, choice.mode, (w, h), tiles_shown, maximised, override,
+                                      zoomed=zoomed)
                 self._broker.acquire(tile.ticket)
                 continue
-            t.size, t.mode, t.tiles_shown = (w, h), choice.mode, tiles_shown
+            t.size, t.mode, t.tiles_shown, t.zoomed = (w, h), choice.mode, tiles_shown, zoomed
             if t.decoder is not None and t.adopted:
                 t.decoder.set_size(w, h)
                 t.decoder.set_mode(choice.mode)
@@ -823,6 +845,33 @@ class CameraGrid(QWidget):
         if watched is self._watched_window and event.type() == QEvent.Type.WindowStateChange:
             self._schedule_sync()
         return False
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        index = self.tile_at(event.pos())
+        if index is None or not self._tiles[index].camera_id:
+            return
+        self.select(index)
+        menu = QMenu(self)
+        if self._maximised is None:
+            maximise = menu.addAction(QCoreApplication.translate("CameraGrid", "Maximise (main stream)"))
+            maximise.triggered.connect(lambda: self._by_hand(self.maximise, index))
+        else:
+            restore = menu.addAction(QCoreApplication.translate("CameraGrid", "Back to the layout"))
+            restore.triggered.connect(lambda: self.maximise(None))
+        keyframes = menu.addAction(QCoreApplication.translate("CameraGrid", "Keyframes only (saves CPU)"))
+        keyframes.setCheckable(True)
+        keyframes.setChecked(self.keyframes_only(index))
+        keyframes.toggled.connect(lambda on: self.set_keyframes_only(index, on))
+        menu.addSeparator()
+        remove = menu.addAction(QCoreApplication.translate("CameraGrid", "Take the camera off this tile"))
+        remove.triggered.connect(lambda: self._by_hand(self.set_camera, index, None))
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def _by_hand(self, action: Callable[..., None], *args: object) -> None:
+        """A change made by hand ends the tour (it would undo it at the next step)."""
+        self.stop_tour()
+        action(*args)
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         self.update(self._tiles[self._selected].rect)

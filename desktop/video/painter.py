@@ -42,5 +42,13 @@ class RasterFramePainter:
         w = round(frame.width / device_pixel_ratio)
         h = round(frame.height / device_pixel_ratio)
         at = QPoint(target.x() + (target.width() - w) // 2, target.y() + (target.height() - h) // 2)
-        painter.drawImage(at, image)
-        return QRect(at.x(), at.y(), w, h)
+        if w <= target.width() and h <= target.height():
+            painter.drawImage(at, image)
+            return QRect(at.x(), at.y(), w, h)
+        # A picture a pixel or two larger than the tile (video.display.snap_size): its middle, 1:1.
+        shown = QRect(at.x(), at.y(), w, h).intersected(target)
+        dpr = device_pixel_ratio
+        source = QRect(round((shown.x() - at.x()) * dpr), round((shown.y() - at.y()) * dpr),
+                       round(shown.width() * dpr), round(shown.height() * dpr))
+        painter.drawImage(shown.topLeft(), image, source)
+        return shown

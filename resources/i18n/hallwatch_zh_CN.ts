@@ -62,6 +62,22 @@
         <translation>开始或停止轮巡已保存的布局</translation>
     </message>
     <message>
+        <source>Maximise (main stream)</source>
+        <translation>最大化（主码流）</translation>
+    </message>
+    <message>
+        <source>Back to the layout</source>
+        <translation>返回布局</translation>
+    </message>
+    <message>
+        <source>Keyframes only (saves CPU)</source>
+        <translation>仅关键帧（节省 CPU）</translation>
+    </message>
+    <message>
+        <source>Take the camera off this tile</source>
+        <translation>从此画面移除摄像机</translation>
+    </message>
+    <message>
         <source>recording</source>
         <translation>正在录像</translation>
     </message>

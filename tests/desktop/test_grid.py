@@ -359,3 +359,65 @@ def test_grid_sizes_parse_or_say_what_is_wrong() -> None:
     for bad in ("4", "0x3", "9x9", "axb"):
         with pytest.raises(ValueError, match="grid"):
             parse_grid(bad)
+
+
+def test_the_raster_painter_draws_1_to_1_and_crops_a_picture_a_pixel_larger_than_its_tile(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QPainter
+
+    from desktop.video.painter import RasterFramePainter
+    from video.display import Frame
+
+    rows = np.zeros((180, 320 * 4), np.uint8)
+    pixels = rows.reshape(180, 320, 4)
+    pixels[..., 3] = 255
+    pixels[:, :, 2] = np.arange(320, dtype=np.uint8)[None, :]  # red = column
+    pixels[:, :, 1] = np.arange(180, dtype=np.uint8)[:, None]  # green = row
+    rows.flags.writeable = False
+    frame = Frame(rows=rows, pixels=pixels, pts=None, wall=0, capture=0, decoded=0, keyframe=True, number=1)
+    target = QImage(400, 300, QImage.Format.Format_RGB32)
+    target.fill(QColor("black"))
+    p = QPainter(target)
+    covered = RasterFramePainter().draw(p, QRect(10, 20, 318, 178), frame, 1.0)
+    p.end()
+    assert covered == QRect(10, 20, 318, 178)
+    top_left = target.pixelColor(10, 20)
+    assert (top_left.red(), top_left.green()) == (1, 1), "the picture's middle: one column and row cropped"
+    bottom_right = target.pixelColor(327, 197)
+    assert (bottom_right.red(), bottom_right.green()) == (318 % 256, 178)  # column 318 (red wraps at 256)
+    assert target.pixelColor(328, 197) == QColor("black"), "nothing drawn outside the tile"
+
+
+def test_a_tile_set_to_keyframes_only_decodes_about_a_picture_a_second_and_says_so(
+    qtbot: QtBot, hall: dict[str, Camera], make_grid: type[CameraGrid]
+) -> None:
+    grid = make_grid(hall.get, layout="1")
+    grid.set_camera(0, "cam-A02")
+    _show(qtbot, grid)
+    qtbot.waitUntil(lambda: grid.status_text(0) == "live" and grid.stats()[0].mode is DisplayMode.FULL, timeout=8_000)
+    grid.set_keyframes_only(0, True)
+    qtbot.waitUntil(lambda: grid.stats()[0].mode is DisplayMode.KEYFRAMES, timeout=2_000)
+    assert grid.status_text(0) == "live · keyframes only" and grid.keyframes_only(0)
+    painted = _painted(grid, 0)
+    qtbot.wait(2_000)  # a measured span: about two keyframes in it, not fifty frames
+    assert 1 <= _painted(grid, 0) - painted <= 4
+    grid.set_keyframes_only(0, False)
+    qtbot.waitUntil(lambda: grid.stats()[0].mode is DisplayMode.FULL, timeout=2_000)
+    painted = _painted(grid, 0)
+    qtbot.waitUntil(lambda: _painted(grid, 0) >= painted + 20, timeout=3_000)
+
+
+def test_a_tile_switches_streams_with_a_margin_so_a_resize_across_one_size_does_not_flap(
+    qtbot: QtBot, hall: dict[str, Camera], make_grid: type[CameraGrid]
+) -> None:
+    grid = make_grid(hall.get, layout="1")
+    grid.set_camera(0, "cam-A01")  # sub-stream 160×90: up to main above 214×120, back below 184×103
+    _show(qtbot, grid, 180, 100)
+    qtbot.waitUntil(lambda: grid.stats()[0].stream == "sub" and _painted(grid, 0) >= 1, timeout=8_000)  # size known
+    grid.resize(240, 136)
+    qtbot.waitUntil(lambda: grid.stats()[0].stream == "main", timeout=2_000)
+    grid.resize(200, 112)  # between the two: stays on the main stream
+    QApplication.processEvents()  # the coalesced decoder update runs on the next pass of the loop
+    assert grid.tile_rect(0).size().toTuple() == (200, 112) and grid.stats()[0].stream == "main"
+    grid.resize(180, 100)
+    qtbot.waitUntil(lambda: grid.stats()[0].stream == "sub", timeout=2_000)

@@ -21,6 +21,7 @@ from video.synthetic import CameraSpec, SyntheticCameraServer
     [
         (960, 540, 4, False, False, DisplayChoice("main", DisplayMode.FULL)),
         (480, 270, 16, False, False, DisplayChoice("main", DisplayMode.FULL)),
+        (318, 178, 16, False, False, DisplayChoice("main", DisplayMode.FULL)),  # 4x4 of 1280x720 less the gaps
         (320, 180, 25, False, False, DisplayChoice("main", DisplayMode.KEYFRAMES)),  # more than 16 tiles
         (240, 135, 9, False, False, DisplayChoice("main", DisplayMode.KEYFRAMES)),  # a small tile
         (240, 135, 36, True, False, DisplayChoice("sub", DisplayMode.FULL)),  # the sub-stream is cheap
@@ -202,3 +203,12 @@ def test_camera_connects_its_sub_stream_only_while_displayed(tmp_path: Path) -> 
             cam.release(big)
         finally:
             cam.stop()
+
+
+def test_a_tile_a_pixel_or_two_off_an_exact_half_gets_the_exact_half() -> None:
+    from video.display import snap_size
+
+    assert snap_size(640, 360, (316, 178)) == (320, 180)  # a 4x4 tile of 1280x720 less its gaps
+    assert snap_size(640, 360, (636, 358)) == (640, 360)
+    assert snap_size(640, 360, (300, 168)) == (300, 168)  # too far: converted at the tile's size
+    assert snap_size(1920, 1080, (478, 268)) == (480, 270)
