@@ -44,8 +44,8 @@ def late_case_file(tmp_path: Path) -> Path:
 
 def test_help_lists_every_command() -> None:
     out = run("--help").stdout
-    commands = ("import", "warnings", "demo-data", "export", "verify", "probe", "record", "sync")
-    for cmd in (*commands, "--data", "--config", "--demo"):
+    commands = ("import", "warnings", "demo-data", "export", "verify", "probe", "record", "sync", "view", "screenshot")
+    for cmd in (*commands, "--data", "--config", "--demo", "--headless", "--role"):
         assert cmd in out
 
 

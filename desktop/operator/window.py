@@ -43,10 +43,11 @@ from desktop.operator.warnings import WarningsPanel
 from desktop.shell.camera_tree import CameraRow, CameraTree
 from desktop.shell.dialogs import AboutDialog, ShortcutsDialog
 from desktop.shell.footage_player import FootagePlayer
-from desktop.shell.status import OfflineBanner, StatusBar, source_state_text
+from desktop.shell.status import OfflineBanner, StatusBar
 from desktop.shell.tasks import Background
 from desktop.theme import apply_theme, current_palette
 from desktop.video.grid import CameraGrid, TileDecoration
+from desktop.video.states import state_words
 from supervision.store import Store
 from supervision.store.models import OrgUnit, Window
 from video.export import default_who
@@ -449,7 +450,7 @@ class OperatorWindow(QMainWindow):
         if cam is None:
             return ""
         state = cam.status().state
-        return "" if state.value == "live" else source_state_text(state)
+        return "" if state.value == "live" else state_words(state)
 
     def _show_camera(self, camera_id: str) -> None:
         """Put a camera on the selected tile (double-click in the tree)."""

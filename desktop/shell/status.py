@@ -13,21 +13,9 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.terminal import TerminalStatus
 from desktop.i18n import fmt, translate
-from video.source import SourceState
+from desktop.video.states import state_text
 
-__all__ = ["OfflineBanner", "StatusBar", "source_state_text", "sync_error_text", "sync_state_text"]
-
-
-def source_state_text(state: SourceState) -> str:
-    return {
-        SourceState.CONNECTING: translate("Status", "connecting"),
-        SourceState.LIVE: translate("Status", "live"),
-        SourceState.STALLED: translate("Status", "stalled"),
-        SourceState.RECONNECTING: translate("Status", "reconnecting"),
-        SourceState.FAILED: translate("Status", "failed"),
-        SourceState.ENDED: translate("Status", "ended"),
-        SourceState.STOPPED: translate("Status", "stopped"),
-    }[state]
+__all__ = ["OfflineBanner", "StatusBar", "sync_error_text", "sync_state_text"]
 
 
 def sync_state_text(state: str) -> str:
@@ -92,11 +80,7 @@ class StatusBar(QStatusBar):
             self.sync.setToolTip(sy.last_error or "")
         cams = st.cameras
         self.cameras.setText(fmt(translate("Status", "Cameras %1/%2 live"), str(cams.live), str(len(cams.cameras))))
-        failing = [
-            f"{c.name}: {source_state_text(c.main.state)}" + (f" — {c.main.error}" if c.main.error else "")
-            for c in cams.cameras
-            if not c.online
-        ]
+        failing = [f"{c.name}: {state_text(c.main.state, c.main.error)}" for c in cams.cameras if not c.online]
         self.cameras.setToolTip("\n".join(failing) if failing else translate("Status", "Every camera is live"))
         rec = st.recording
         if rec is None:

@@ -816,34 +816,6 @@
 <context>
     <name>Status</name>
     <message>
-        <source>connecting</source>
-        <translation>正在连接</translation>
-    </message>
-    <message>
-        <source>live</source>
-        <translation>实时</translation>
-    </message>
-    <message>
-        <source>stalled</source>
-        <translation>画面停滞</translation>
-    </message>
-    <message>
-        <source>reconnecting</source>
-        <translation>正在重连</translation>
-    </message>
-    <message>
-        <source>failed</source>
-        <translation>连接失败</translation>
-    </message>
-    <message>
-        <source>ended</source>
-        <translation>已结束</translation>
-    </message>
-    <message>
-        <source>stopped</source>
-        <translation>已停止</translation>
-    </message>
-    <message>
         <source>in step</source>
         <translation>已同步</translation>
     </message>
@@ -854,6 +826,10 @@
     <message>
         <source>offline</source>
         <translation>离线</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
     </message>
     <message>
         <source>token refused</source>
