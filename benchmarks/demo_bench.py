@@ -16,7 +16,8 @@ how the demo ran before), measured the same way. On a shared machine the referen
 
 Fails (exit 1) when a tile published under 90 % of the frames its sub-stream sent, when a
 sub-stream sent under 90 % of 25 fps (a starved machine: the load average is printed), or when a
-camera was not recorded. Prints JSON. With ``--data`` the clips are cached there between runs (the first run builds them).
+camera was not recorded. Prints JSON. With ``--data`` the clips are cached there between runs
+(the first run builds them).
 """
 
 from __future__ import annotations
