@@ -89,7 +89,7 @@ class EmbeddedDemo:
         self._stop = threading.Event()
         self._sim_thread: threading.Thread | None = None
         self._server: ServerThread | None = None
-        self.cameras: SyntheticCameraServer | None = None  # the synthetic cameras' server while running
+        self.synthetic: SyntheticCameraServer | None = None  # the synthetic cameras' server while running
         self.terminal: Terminal | None = None
         self.url: str | None = None
 
@@ -122,7 +122,7 @@ class EmbeddedDemo:
         except BaseException:
             self._stop_server(time.monotonic() + 5)
             raise
-        self.cameras = cameras
+        self.synthetic = cameras
         cfg = self._cfg.model_copy(
             update={
                 "server": ServerConfig(url=server.url, token=SecretStr(token), interval=SYNC_INTERVAL),
@@ -141,7 +141,7 @@ class EmbeddedDemo:
         try:
             terminal.start()
         except BaseException:
-            self.cameras = None
+            self.synthetic = None
             cameras.stop()
             self._stop_server(time.monotonic() + 5)
             raise
@@ -230,7 +230,7 @@ class EmbeddedDemo:
         if terminal is not None:
             ok = terminal.stop(deadline)
             self._save_reached()  # the footage ends here: the next start must not go back over it
-        cameras, self.cameras = self.cameras, None
+        cameras, self.synthetic = self.synthetic, None
         if cameras is not None:
             cameras.stop()
         return self._stop_server(deadline) and ok

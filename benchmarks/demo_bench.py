@@ -122,7 +122,7 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, t
         if not demo.wait_judged(threading.Event(), 120):
             print(f"{name}: no first sync within 120 s", file=sys.stderr)
         cams = sorted(terminal.cameras.cameras(), key=lambda c: c.id)
-        server = demo.cameras
+        server = demo.synthetic
         assert server is not None
 
         def looping() -> int:
