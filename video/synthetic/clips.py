@@ -293,6 +293,19 @@ class ClipLibrary:
                 worker.wait()
 
 
+def _end_with_parent() -> None:
+    """On Linux, SIGTERM this process when its parent dies (even by SIGKILL): nothing is left behind."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 _WORKER = "import sys; from video.synthetic.clips import _build_main; sys.exit(_build_main(sys.argv[1:]))"
 
 
@@ -300,8 +313,12 @@ def _build_main(argv: list[str]) -> int:
     """The child's work (``FOLDER KEYS_JSON``): build the missing clips, one by one."""
     folder, keys = Path(argv[0]), [ClipKey(**k) for k in json.loads(argv[1])]
     stop = threading.Event()
+    parent = os.getppid()
     signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent ends it
+    _end_with_parent()
+    if os.getppid() != parent:  # the parent died before that took effect
+        return 1
     for key in keys:
         path = folder / key.filename()
         if not path.is_file() and not build_clip(path, key, stop):
