@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPixmap,
     QResizeEvent,
     QShowEvent,
 )
@@ -66,7 +67,15 @@ class _Floor(QWidget):
         self.tiles: list[_Tile] = []
         self.labels: list[tuple[QRect, str, bool]] = []  # rect, text, is a heading
         self.strip = False  # too short for the floor plan: one flow of lights
+        # The floor as painted, per blink phase: a blink or an expose only draws a pixmap; the floor
+        # is drawn again only when something it shows changed (levels, selection, size, palette).
+        self._cache: dict[bool, QPixmap] = {}
         self.setMouseTracking(True)
+
+    def invalidate(self) -> None:
+        """Something shown changed: draw the floor again on the next paint."""
+        self._cache.clear()
+        self.update()
 
     # layout: positions for the current width, tiles as large as the height allows
     def relayout(self) -> None:
@@ -84,7 +93,7 @@ class _Floor(QWidget):
                 self.strip = True
         self.tiles, self.labels = tiles, labels
         self.setMinimumHeight(height)
-        self.update()
+        self.invalidate()
 
     def _strip(self, width: int, tw: int, th: int) -> tuple[list[_Tile], list[tuple[QRect, str, bool]], int]:
         """Every window in one flow (area letters inline), then the departments: for a dock too
@@ -186,9 +195,25 @@ class _Floor(QWidget):
         return None
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self.width() <= 0 or self.height() <= 0:
+            return
+        phase = self.board.blink_on or not self.board.blinking()
+        ratio = self.devicePixelRatioF()
+        pixmap = self._cache.get(phase)
+        if pixmap is None or pixmap.size() != self.size() * ratio:
+            pixmap = QPixmap(self.size() * ratio)
+            pixmap.setDevicePixelRatio(ratio)
+            painter = QPainter(pixmap)
+            self._draw(painter)
+            painter.end()
+            self._cache[phase] = pixmap
+        p = QPainter(self)
+        p.drawPixmap(0, 0, pixmap)
+        p.end()
+
+    def _draw(self, p: QPainter) -> None:
         b = self.board
         pal = b.palette_
-        p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), pal.color("background"))
         base = self.font()
@@ -255,7 +280,6 @@ class _Floor(QWidget):
             p.setPen(pal.color("muted"))
             p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter),
                        QCoreApplication.translate("LightsBoard", "No windows yet"))
-        p.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
@@ -338,16 +362,16 @@ class LightsBoard(QScrollArea):
         elif not self._blinking:
             self._blink.stop()
             self.blink_on = True
-        self.floor_widget.update()
+        self.floor_widget.invalidate()
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette
-        self.floor_widget.update()
+        self.floor_widget.invalidate()
 
     def select_window(self, window_id: str | None) -> None:
         """Show ``window_id`` as selected without emitting (when the selection came from elsewhere)."""
         self.selected = window_id
-        self.floor_widget.update()
+        self.floor_widget.invalidate()
 
     # -- what it shows (also for tests) ----------------------------------------------------------
     def layout_(self) -> HallLayout:
@@ -403,7 +427,7 @@ class LightsBoard(QScrollArea):
         if window_id == self.selected:
             return
         self.selected = window_id
-        self.floor_widget.update()
+        self.floor_widget.invalidate()
         self.window_selected.emit(window_id)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
