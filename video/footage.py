@@ -21,7 +21,7 @@ from pathlib import Path
 
 import av
 import av.error
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from supervision.store import Store
 from supervision.store.footage import FootageGap, Segment, SegmentStatus
@@ -302,6 +302,70 @@ class FootageIndex:
         with self.store.write() as s:
             s.execute(update(Segment).where(Segment.id == seg_id).values(status=status.value, problem=problem))
 
+    # -- navigation: the archive reader's questions, one camera, ordered by (start, id) -------
+
+    def _found(self, camera_id: str, *where: ColumnElement[bool], newest: bool = False, limit: int = 1
+               ) -> list[SegmentInfo]:
+        order = (Segment.start.desc(), Segment.id.desc()) if newest else (Segment.start, Segment.id)
+        with self.store.read() as s:
+            rows = list(s.scalars(select(Segment).where(Segment.camera_id == camera_id, *where)
+                                  .order_by(*order).limit(limit)))
+            return [self.segment_info(r) for r in rows]
+
+    def segment(self, seg_id: int) -> SegmentInfo | None:
+        """One segment as the index has it now (None once it is gone)."""
+        with self.store.read() as s:
+            row = s.get(Segment, seg_id)
+            return self.segment_info(row) if row is not None else None
+
+    def last_started_by(self, camera_id: str, at: datetime) -> SegmentInfo | None:
+        """The newest segment (of any status) that started at or before ``at``."""
+        found = self._found(camera_id, Segment.start <= at, newest=True)
+        return found[0] if found else None
+
+    def first_readable_started_after(self, camera_id: str, at: datetime) -> SegmentInfo | None:
+        found = self._found(camera_id, Segment.start > at, _READABLE)
+        return found[0] if found else None
+
+    def readable_around(self, camera_id: str, at: datetime) -> tuple[datetime | None, datetime | None]:
+        """Where readable footage started at or before ``at`` ends at the latest, and where the next
+        readable footage after ``at`` starts (None: none)."""
+        with self.store.read() as s:
+            before = s.scalar(select(func.max(Segment.end)).where(
+                Segment.camera_id == camera_id, Segment.start <= at, _READABLE))
+            after = s.scalar(select(func.min(Segment.start)).where(
+                Segment.camera_id == camera_id, Segment.start > at, _READABLE))
+        return before, after
+
+    def neighbour(self, seg: SegmentInfo, *, forward: bool, readable: bool = False) -> SegmentInfo | None:
+        """The segment just after (or before) ``seg`` in (start, id) order; ``readable``: the nearest readable one."""
+        where = [_after(seg) if forward else _before(seg)]
+        if readable:
+            where.append(_READABLE)
+        found = self._found(seg.camera_id, *where, newest=not forward)
+        return found[0] if found else None
+
+    def readable_end_before(self, seg: SegmentInfo) -> datetime | None:
+        """Where the readable footage before ``seg`` (in (start, id) order) ends at the latest."""
+        with self.store.read() as s:
+            end: datetime | None = s.scalar(select(func.max(Segment.end)).where(
+                Segment.camera_id == seg.camera_id, _before(seg), _READABLE))
+        return end
+
+    def first_readable_ending_after(self, camera_id: str, t: datetime) -> SegmentInfo | None:
+        found = self._found(camera_id, Segment.end > t, _READABLE)
+        return found[0] if found else None
+
+    def readable_edge(self, camera_id: str, *, oldest: bool) -> SegmentInfo | None:
+        """The oldest (or newest) readable segment."""
+        found = self._found(camera_id, _READABLE, newest=not oldest)
+        return found[0] if found else None
+
+    def bad_overlapping(self, camera_id: str, start: datetime, end: datetime, *, limit: int = 20
+                        ) -> list[SegmentInfo]:
+        """Missing or corrupt segments overlapping ``[start, end)``, oldest first."""
+        return self._found(camera_id, Segment.start < end, Segment.end > start, _BAD, limit=limit)
+
     # -- gaps --------------------------------------------------------------------------------
 
     def open_gap(self, camera_id: str, start: datetime, reason: str) -> None:
@@ -324,3 +388,17 @@ class FootageIndex:
                 or_(FootageGap.end.is_(None), and_(FootageGap.end.is_not(None), FootageGap.end > start)),
             ).order_by(FootageGap.start))
             return [(g.start, g.end, g.reason) for g in rows]
+
+
+READABLE_STATUSES = (SegmentStatus.CLOSED, SegmentStatus.RECOVERED, SegmentStatus.OPEN)
+BAD_STATUSES = (SegmentStatus.MISSING, SegmentStatus.CORRUPT)
+_READABLE = Segment.status.in_([st.value for st in READABLE_STATUSES])
+_BAD = Segment.status.in_([st.value for st in BAD_STATUSES])
+
+
+def _after(seg: SegmentInfo) -> ColumnElement[bool]:
+    return or_(Segment.start > seg.start, and_(Segment.start == seg.start, Segment.id > seg.id))
+
+
+def _before(seg: SegmentInfo) -> ColumnElement[bool]:
+    return or_(Segment.start < seg.start, and_(Segment.start == seg.start, Segment.id < seg.id))

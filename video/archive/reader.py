@@ -19,12 +19,11 @@ import av.container
 import av.error
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import and_, func, or_, select
 
-from supervision.store.footage import Segment, SegmentStatus
+from supervision.store.footage import SegmentStatus
 from video.archive.segment import _US, _Cursor, _File, _Unreadable, _words
 from video.display import Converter, fit_size
-from video.footage import FootageIndex, SegmentInfo
+from video.footage import READABLE_STATUSES, FootageIndex, SegmentInfo
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +31,6 @@ CONTIGUOUS: Final = timedelta(milliseconds=500)
 """Consecutive segments this close are one piece of footage: the last frame stays on screen across
 the recorder's few milliseconds of timing jitter at a cut, instead of a flickering gap."""
 
-_READABLE: Final = (SegmentStatus.CLOSED.value, SegmentStatus.RECOVERED.value, SegmentStatus.OPEN.value)
-_BAD: Final = (SegmentStatus.MISSING.value, SegmentStatus.CORRUPT.value)
 _MAX_FILES: Final = 2  # the cursor's segment and its neighbour (stepping back and forth across a cut)
 _EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
@@ -242,7 +239,7 @@ class ArchiveReader:
         Consecutive segments that turn out unreadable are condemned and make one gap together.
         """
         cur, bad = seg, None
-        while (nxt := self._neighbour(cur, forward=True)) is not None and nxt.status.value in _READABLE and (
+        while (nxt := self._neighbour(cur, forward=True)) is not None and nxt.status in READABLE_STATUSES and (
             nxt.start - cur.end <= CONTIGUOUS
         ):
             f = self._open(nxt)
@@ -259,7 +256,7 @@ class ArchiveReader:
     def _cross_back(self, seg: SegmentInfo) -> _Cursor | ArchiveGap:
         """From the first frame of ``seg`` to the last of the segment before, or the gap between."""
         cur, bad = seg, None
-        while (prev := self._neighbour(cur, forward=False)) is not None and prev.status.value in _READABLE and (
+        while (prev := self._neighbour(cur, forward=False)) is not None and prev.status in READABLE_STATUSES and (
             cur.start - prev.end <= CONTIGUOUS
         ):
             f = self._open(prev)
@@ -335,64 +332,41 @@ class ArchiveReader:
 
     # -- the index -----------------------------------------------------------------------------
 
-    def _query(self, *where: object, order: tuple[object, ...], limit: int = 1) -> list[SegmentInfo]:
-        with self.index.store.read() as s:
-            q = select(Segment).where(Segment.camera_id == self.camera_id, *where)  # type: ignore[arg-type]
-            rows = list(s.scalars(q.order_by(*order).limit(limit)))  # type: ignore[arg-type]
-            return [self.index.segment_info(r) for r in rows]
-
     def _locate(self, at: datetime) -> SegmentInfo | ArchiveGap:
         """The readable segment showing ``at``, or the gap there."""
-        found = self._query(Segment.start <= at, order=(Segment.start.desc(), Segment.id.desc()))
-        seg = found[0] if found else None
-        if seg is not None and seg.status.value in _READABLE:
+        index, cam = self.index, self.camera_id
+        seg = index.last_started_by(cam, at)
+        if seg is not None and seg.status in READABLE_STATUSES:
             if at < seg.end:
                 return seg
-            nxt = self._query(Segment.start > at, Segment.status.in_(_READABLE), order=(Segment.start, Segment.id))
-            if nxt and nxt[0].start - seg.end <= CONTIGUOUS:
+            nxt = index.first_readable_started_after(cam, at)
+            if nxt is not None and nxt.start - seg.end <= CONTIGUOUS:
                 return seg
-        with self.index.store.read() as s:
-            start = s.scalar(select(func.max(Segment.end)).where(
-                Segment.camera_id == self.camera_id, Segment.start <= at, Segment.status.in_(_READABLE)))
-            end = s.scalar(select(func.min(Segment.start)).where(
-                Segment.camera_id == self.camera_id, Segment.start > at, Segment.status.in_(_READABLE)))
+        start, end = index.readable_around(cam, at)
         return self._gap_over(start, end, probe=at)
 
     def _neighbour(self, seg: SegmentInfo, *, forward: bool) -> SegmentInfo | None:
-        if forward:
-            after = or_(Segment.start > seg.start, and_(Segment.start == seg.start, Segment.id > seg.id))
-            found = self._query(after, order=(Segment.start, Segment.id))
-        else:
-            before = or_(Segment.start < seg.start, and_(Segment.start == seg.start, Segment.id < seg.id))
-            found = self._query(before, order=(Segment.start.desc(), Segment.id.desc()))
-        return found[0] if found else None
+        return self.index.neighbour(seg, forward=forward)
 
     def _first_readable_after(self, seg: SegmentInfo) -> datetime | None:
-        after = or_(Segment.start > seg.start, and_(Segment.start == seg.start, Segment.id > seg.id))
-        found = self._query(after, Segment.status.in_(_READABLE), order=(Segment.start, Segment.id))
-        return found[0].start if found else None
+        found = self.index.neighbour(seg, forward=True, readable=True)
+        return found.start if found is not None else None
 
     def _last_readable_end_before(self, seg: SegmentInfo) -> datetime | None:
-        before = or_(Segment.start < seg.start, and_(Segment.start == seg.start, Segment.id < seg.id))
-        with self.index.store.read() as s:
-            end = s.scalar(select(func.max(Segment.end)).where(
-                Segment.camera_id == self.camera_id, before, Segment.status.in_(_READABLE)))
-        return end
+        return self.index.readable_end_before(seg)
 
     def _resumed_after(self, t: datetime | None) -> datetime | None:
         """Footage recorded since a gap at the end was reported (the camera is back), if any."""
-        found = self._query(Segment.end > (t or _EARLIEST), Segment.status.in_(_READABLE),
-                            order=(Segment.start, Segment.id))
-        if not found:
+        found = self.index.first_readable_ending_after(self.camera_id, t or _EARLIEST)
+        if found is None:
             return None
-        return max(found[0].start, t) if t is not None else found[0].start
+        return max(found.start, t) if t is not None else found.start
 
     def _edge(self, *, oldest: bool) -> datetime | None:
-        order = (Segment.start, Segment.id) if oldest else (Segment.start.desc(), Segment.id.desc())
-        found = self._query(Segment.status.in_(_READABLE), order=order)
-        if not found:
+        found = self.index.readable_edge(self.camera_id, oldest=oldest)
+        if found is None:
             return None
-        return found[0].start if oldest else found[0].end - _US
+        return found.start if oldest else found.end - _US
 
     def _gap_for_bad(
         self, seg: SegmentInfo, *, start: datetime | None = None, end: datetime | None = None
@@ -402,16 +376,15 @@ class ArchiveReader:
             start = self._last_readable_end_before(seg)
         if end is None:
             end = self._first_readable_after(seg)
-        fresh = self._query(Segment.id == seg.id, order=(Segment.id,))
-        return ArchiveGap(start, end, _bad_reason(fresh[0] if fresh else seg))
+        fresh = self.index.segment(seg.id)
+        return ArchiveGap(start, end, _bad_reason(fresh or seg))
 
     def _gap_over(
         self, start: datetime | None, end: datetime | None, *, probe: datetime, last: SegmentInfo | None = None
     ) -> ArchiveGap:
         """A gap over ``[start, end)`` and why: a bad segment there, else the recorder's gap row."""
         lo, hi = start or _EARLIEST, end or _LATEST
-        bad = self._query(Segment.start < hi, Segment.end > lo, Segment.status.in_(_BAD),
-                          order=(Segment.start, Segment.id), limit=20)
+        bad = self.index.bad_overlapping(self.camera_id, lo, hi)
         if bad:
             covering = [b for b in bad if b.start <= probe < b.end]
             return ArchiveGap(start, end, _bad_reason((covering or bad)[0]))
