@@ -1,0 +1,72 @@
+"""Which records hold footage as evidence: domain policy (``video.retention`` only applies the holds).
+
+- a yellow or red warning of a window holds that window's cameras from ``margin`` before it was
+  raised to ``margin`` after it cleared (while it lasts, up to now);
+- a bookmark holds its camera ``margin`` either side;
+- a complaint holds its window's (or, without one, its hall's) cameras around the incident
+  (``about_at``), or for the day before it was received when the incident time is unknown.
+
+A reviewer's explicit holds are not derived from records; retention places them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from supervision.store.footage import HoldKind
+from supervision.store.models import BookmarkRow, CameraRow, ComplaintRow, WarningState
+
+__all__ = ["HELD_LEVELS", "WantedHold", "evidence_holds"]
+
+HELD_LEVELS = ("yellow", "red")
+"""The warning levels whose footage is evidence (a notice is not)."""
+
+COMPLAINT_LOOKBACK = timedelta(days=1)
+"""Held before a complaint's receipt when the time of the incident is not known."""
+
+
+@dataclass(frozen=True, slots=True)
+class WantedHold:
+    """A hold a record calls for: a camera (or every camera of a window) over ``[start, end)``."""
+
+    id: str  # stable per record: "warning:<key>", "bookmark:<id>", "complaint:<id>[:<camera>]"
+    kind: HoldKind
+    camera_id: str | None  # None: every camera of window_id
+    window_id: str | None
+    start: datetime
+    end: datetime
+    reason: str  # English, for the hold's row and the log
+
+
+def evidence_holds(s: Session, now: datetime, margin: timedelta) -> list[WantedHold]:
+    """The holds the warnings, bookmarks and complaints in the store call for at ``now``."""
+    out: list[WantedHold] = []
+    for w in s.scalars(select(WarningState).where(WarningState.max_level.in_(HELD_LEVELS))):
+        if w.window_id is None:
+            continue
+        out.append(WantedHold(f"warning:{w.key}", HoldKind.WARNING, None, w.window_id, w.since - margin,
+                              (w.cleared_at or now) + margin, f"{w.max_level} warning {w.key}"))
+    for b in s.scalars(select(BookmarkRow).where(BookmarkRow.deleted.is_(False))):
+        if b.camera_id and b.at:
+            out.append(WantedHold(f"bookmark:{b.id}", HoldKind.BOOKMARK, b.camera_id, None, b.at - margin,
+                                  b.at + margin, f"bookmark by {b.by or '?'}: {b.note or ''}".strip()))
+    for c in s.scalars(select(ComplaintRow).where(ComplaintRow.deleted.is_(False))):
+        if c.about_at is not None:
+            start, end = c.about_at - margin, c.about_at + margin
+        elif c.received_at is not None:
+            start, end = c.received_at - COMPLAINT_LOOKBACK, c.received_at + margin
+        else:
+            continue
+        reason = f"complaint {c.id}"
+        if c.window_id:
+            out.append(WantedHold(f"complaint:{c.id}", HoldKind.COMPLAINT, None, c.window_id, start, end, reason))
+        elif c.hall_id:
+            cameras = s.scalars(select(CameraRow.id).where(CameraRow.hall_id == c.hall_id,
+                                                           CameraRow.deleted.is_(False)))
+            out.extend(WantedHold(f"complaint:{c.id}:{cam}", HoldKind.COMPLAINT, cam, None, start, end, reason)
+                       for cam in cameras)
+    return out
