@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,52 @@ from tests.ci import unavailable
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+_FD_DIR = Path("/proc/self/fd")
+_SETTLE_S = 5.0  # what a test's threads and files get to end after it (joins, closes in flight)
+
+
+def _open_fds() -> set[tuple[int, str]]:
+    """This process's open file descriptors, each with what it points at (empty where /proc is missing)."""
+    if not _FD_DIR.is_dir():
+        return set()
+    out = set()
+    for entry in os.listdir(_FD_DIR):
+        try:
+            out.add((int(entry), os.readlink(_FD_DIR / entry)))
+        except OSError:  # closed meanwhile (the listing's own descriptor among them)
+            continue
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads_or_files() -> Iterator[None]:
+    """Fail a test that leaves any thread of its own running (daemon or not) or any file descriptor of
+    its own open: every service, server, store and file a test starts must end within it.
+
+    Defined first so it is set up before, and checked after, every other function-scoped fixture;
+    what wider-scoped fixtures hold is already there when the test begins.
+    """
+    threads_before = set(threading.enumerate())
+    fds_before = _open_fds()
+    yield
+    deadline = time.monotonic() + _SETTLE_S
+    threads = [t for t in threading.enumerate() if t not in threads_before]
+    for t in threads:
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
+    threads = [t for t in threads if t.is_alive()]
+    fds = _open_fds() - fds_before
+    while fds and time.monotonic() < deadline:
+        time.sleep(0.05)  # a close in flight on another thread (a server's socket after its join)
+        fds = _open_fds() - fds_before
+    problems = []
+    if threads:
+        problems.append("threads still running: " + ", ".join(
+            f"{t.name}{' (daemon)' if t.daemon else ''}" for t in threads))
+    if fds:
+        problems.append("file descriptors still open: " + ", ".join(f"{fd} -> {target}" for fd, target in sorted(fds)))
+    assert not problems, "the test left " + "; ".join(problems)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point the user's data and config folders into the test's tmp folder."""
@@ -21,18 +68,6 @@ def _isolated_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     yield
-
-
-@pytest.fixture(autouse=True)
-def _no_leaked_threads() -> Iterator[None]:
-    """Fail a test that leaves a thread running (every service must stop within the test)."""
-    before = set(threading.enumerate())
-    yield
-    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
-    for t in leaked:
-        t.join(timeout=2)
-    leaked = [t for t in leaked if t.is_alive()]
-    assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
 
 
 @pytest.fixture(scope="session")
