@@ -91,31 +91,43 @@ class CentralLog:
 NewCentral = Callable[[], CentralLog]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def new_central(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewCentral]:
-    """``make() -> CentralLog``: a new, empty central store on the module's database kind; all
-    closed at the end of the module."""
-    made: list[CentralStore] = []
-    folder = tmp_path_factory.mktemp("central")
-    base = request.getfixturevalue("postgres_base_url") if request.param == "postgresql" else None
+class _Backend:
+    """Makes empty central stores on one database kind; closes those it made when told."""
 
-    def make() -> CentralLog:
-        if base is None:
-            central = CentralStore(str(folder / f"central-{len(made)}.db"))
+    def __init__(self, folder: Path, base: str | None) -> None:
+        self.folder, self.base = folder, base
+        self.n = 0
+
+    def make(self, into: list[CentralStore]) -> CentralLog:
+        self.n += 1
+        if self.base is None:
+            central = CentralStore(str(self.folder / f"central-{self.n}.db"))
         else:
             from sqlalchemy import create_engine, text
 
             name = f"sim_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+            admin = create_engine(f"{self.base}/postgres", isolation_level="AUTOCOMMIT")
             with admin.connect() as c:
                 c.execute(text(f'CREATE DATABASE "{name}"'))
             admin.dispose()
-            central = CentralStore(f"{base}/{name}")
-        made.append(central)
+            central = CentralStore(f"{self.base}/{name}")
+        into.append(central)
         return CentralLog(central)
 
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> _Backend:
+    """The module's database kind: every test that publishes runs on SQLite and on PostgreSQL."""
+    base = request.getfixturevalue("postgres_base_url") if request.param == "postgresql" else None
+    return _Backend(tmp_path_factory.mktemp("central"), base)
+
+
+@pytest.fixture
+def new_central(backend: _Backend) -> Iterator[NewCentral]:
+    """``make() -> CentralLog``: a new, empty central store; those made are closed when the test ends."""
+    made: list[CentralStore] = []
     try:
-        yield make
+        yield lambda: backend.make(made)
     finally:
         for central in made:
             central.close()
@@ -151,8 +163,14 @@ def _simulate(pub: CentralLog, seed: int = SEED, step: timedelta | None = STEP, 
 
 
 @pytest.fixture(scope="module")
-def day(new_central: NewCentral) -> Run:
-    return _simulate(new_central())
+def day(backend: _Backend) -> Iterator[Run]:
+    """A simulated day on the module's database kind, kept (and its store open) for the module."""
+    made: list[CentralStore] = []
+    try:
+        yield _simulate(backend.make(made))
+    finally:
+        for central in made:
+            central.close()
 
 
 def _t(text: str) -> datetime:
