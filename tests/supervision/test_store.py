@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
@@ -102,7 +103,8 @@ def test_money_keeps_its_exact_decimal_text(tmp_path: Path) -> None:
     with store.read() as s:
         assert s.get(CaseTypeRow, "ct").fee == Decimal("80.10")  # type: ignore[union-attr]
         assert s.get(CaseRow, "c").fee_charged == Decimal("0.3")  # type: ignore[union-attr]
-    raw = sqlite3.connect(tmp_path / "m.db").execute("select fee from case_types").fetchone()[0]
+    with contextlib.closing(sqlite3.connect(tmp_path / "m.db")) as raw_db:
+        raw = raw_db.execute("select fee from case_types").fetchone()[0]
     assert raw == "80.10"
     store.close()
 
