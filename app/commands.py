@@ -41,7 +41,7 @@ def export_evidence(
     progress: Callable[[float, str], None] | None = None,
 ) -> ExportResult:
     """A camera's footage over a span, stream-copied, with the signed manifest (``video.export``)."""
-    from video.export import default_who, export, load_or_create_key
+    from video.export import ExportRequest, default_who, export, load_or_create_key
     from video.footage import FootageIndex
 
     store = runtime.open_store(data_dir, cfg)
@@ -49,16 +49,18 @@ def export_evidence(
         key = load_or_create_key(data_dir)
         return export(
             FootageIndex(store, runtime.footage_root(data_dir, cfg)),
-            camera_id,
-            start,
-            end,
-            out,
-            reason=reason,
-            who=cfg.terminal.operator or default_who(),
-            terminal=cfg.terminal.name,
-            key=key,
-            progress=progress,
-            zone=cfg.zone,
+            ExportRequest(
+                camera_id,
+                start,
+                end,
+                out,
+                reason=reason,
+                who=cfg.terminal.operator or default_who(),
+                terminal=cfg.terminal.name,
+                key=key,
+                progress=progress,
+                zone=cfg.zone,
+            ),
         )
     finally:
         store.close()

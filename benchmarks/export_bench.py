@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks import pagecache
 from supervision.store import open_store
-from video.export import SigningKey, export, verify
+from video.export import ExportRequest, SigningKey, export, verify
 from video.footage import FootageIndex
 from video.synthetic import write_file
 
@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not warm:  # the segments and the index read from the disk, not the page cache
                     pagecache.drop([*sources, data / "hallwatch.db"])
                 began, cpu_began = time.perf_counter(), time.process_time()
-                result = export(index, CAMERA, t0, end, out, reason="benchmark", who="bench", terminal="bench",
-                                key=key)
+                result = export(index, ExportRequest(CAMERA, t0, end, out, reason="benchmark", who="bench",
+                                                     terminal="bench", key=key))
                 if not warm:
                     cold.append(time.perf_counter() - began)
                     continue

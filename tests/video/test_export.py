@@ -32,6 +32,7 @@ from tests.video.tmpfs import fill, small_disk
 from video.export import (
     MANIFEST,
     ExportError,
+    ExportRequest,
     NoFootageError,
     SigningKey,
     SourceChangedError,
@@ -109,7 +110,8 @@ def at(seconds: float) -> datetime:
 
 def do_export(index: FootageIndex, key: SigningKey, out: Path, start: float = 1.5, end: float = 14.0,
               **kw: Any) -> Any:
-    return export(index, CAMERA, at(start), at(end), out, reason=REASON, who="王审查", terminal="ws-07", key=key, **kw)
+    return export(index, ExportRequest(CAMERA, at(start), at(end), out, reason=REASON, who="王审查", terminal="ws-07",
+                                       key=key, **kw))
 
 
 # -- helpers: NAL units and MP4 boxes --------------------------------------------------------------
@@ -405,7 +407,7 @@ def test_no_footage_and_a_used_folder_are_refused(index: FootageIndex, key: Sign
         do_export(index, key, out, start=3600, end=3660)
     assert not out.exists()
     with pytest.raises(NoFootageError):
-        export(index, "other-camera", at(0), at(5), out, reason="", who="x", terminal="t", key=key)
+        export(index, ExportRequest("other-camera", at(0), at(5), out, reason="", who="x", terminal="t", key=key))
     out.mkdir()
     (out / "old.mp4").write_bytes(b"x")
     with pytest.raises(ExportError, match="is not empty"):
