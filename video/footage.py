@@ -14,14 +14,14 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
 import av.error
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 
 from supervision.store import Store
 from supervision.store.footage import FootageGap, Segment, SegmentStatus
@@ -365,6 +365,51 @@ class FootageIndex:
                         ) -> list[SegmentInfo]:
         """Missing or corrupt segments overlapping ``[start, end)``, oldest first."""
         return self._found(camera_id, Segment.start < end, Segment.end > start, _BAD, limit=limit)
+
+    # -- retention's questions: sizes, finished segments, pruning -------------------------------
+
+    def total_bytes(self) -> int:
+        """The bytes of every indexed segment."""
+        with self.store.read() as s:
+            return int(s.scalar(select(func.coalesce(func.sum(Segment.bytes), 0))) or 0)
+
+    def largest_segment_bytes(self, since: datetime) -> dict[str, int]:
+        """Per camera, the largest segment that started at or after ``since``."""
+        with self.store.read() as s:
+            rows = s.execute(select(Segment.camera_id, func.max(Segment.bytes))
+                             .where(Segment.start >= since).group_by(Segment.camera_id)).all()
+        return {cam: int(b or 0) for cam, b in rows}
+
+    def finished(self, *, ended_before: datetime | None = None, ended_from: datetime | None = None
+                 ) -> list[SegmentInfo]:
+        """Segments no recorder is writing any more (every camera), oldest first; ``ended_before`` /
+        ``ended_from`` bound their end."""
+        with self.store.read() as s:
+            q = select(Segment).where(Segment.status != SegmentStatus.OPEN.value)
+            if ended_before is not None:
+                q = q.where(Segment.end < ended_before)
+            if ended_from is not None:
+                q = q.where(Segment.end >= ended_from)
+            rows = list(s.scalars(q.order_by(Segment.start)))
+            return [self.segment_info(r) for r in rows]
+
+    def forget(self, seg: SegmentInfo, reason: str, *, merge: Callable[[str], str | None] | None = None) -> None:
+        """Remove a pruned segment's row; its span becomes a gap row saying ``reason``, in the same
+        transaction. The gap the camera has just before (ending where the segment starts) grows
+        instead when it says the same, or when ``merge(its reason)`` gives the merged words:
+        pruning goes oldest first, so a day pruned for age is one row, not 1 440."""
+        with self.store.write() as s:
+            s.execute(delete(Segment).where(Segment.id == seg.id))
+            prev = s.scalars(select(FootageGap).where(
+                FootageGap.camera_id == seg.camera_id, FootageGap.end.is_not(None),
+                FootageGap.end >= seg.start - timedelta(seconds=1), FootageGap.end <= seg.end,
+                FootageGap.start <= seg.start).order_by(FootageGap.end.desc()).limit(1)).first()
+            if prev is not None:
+                merged = merge(prev.reason) if merge is not None else (reason if prev.reason == reason else None)
+                if merged is not None:
+                    prev.end, prev.reason = seg.end, merged
+                    return
+            s.add(FootageGap(camera_id=seg.camera_id, start=seg.start, end=seg.end, reason=reason))
 
     # -- gaps --------------------------------------------------------------------------------
 

@@ -4,14 +4,10 @@ Footage is pruned when it is older than ``retention_days`` (default 30) or, olde
 the disk has less than ``min_free_percent`` free (default 10 %) plus **headroom**: room for one more
 segment of every camera (the largest each recorded in the last day), so recording until the next
 pass never runs into the floor. Each pruned span leaves a gap row saying why and when (an export
-over it says "pruned for space", not "no footage"). **Evidence holds** are never pruned:
-
-- a yellow or red warning of a window holds that window's cameras from ``margin`` (default
-  10 min) before it was raised to ``margin`` after it cleared (while it lasts, up to now);
-- a bookmark holds its camera ``margin`` either side;
-- a complaint holds its window's (or, without one, its hall's) cameras around the incident
-  (``about_at``), or for the day before it was received when the incident time is unknown;
-- a reviewer can hold any span explicitly.
+over it says "pruned for space", not "no footage"). **Evidence holds** are never pruned: those the
+warnings, bookmarks and complaints call for (which, and over what span, is the domain's policy:
+:mod:`supervision.holds`; ``margin`` defaults to 10 min), and any span a reviewer holds explicitly.
+Retention only applies them; the segment and gap rows it changes go through the footage index.
 
 A hold ends only when someone releases it on purpose. When only held footage is left and the disk
 is still too full, recording stops, a red system warning says why, everything is kept, and
@@ -28,21 +24,19 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from supervision.store.footage import EvidenceHold, FootageGap, HoldKind, Segment, SegmentStatus
-from supervision.store.models import AuditEntry, BookmarkRow, CameraRow, ComplaintRow, WarningState
-from video.footage import FootageIndex
+from supervision.holds import evidence_holds
+from supervision.store.footage import EvidenceHold, HoldKind
+from supervision.store.models import AuditEntry, CameraRow
+from video.footage import FootageIndex, SegmentInfo
 
 __all__ = ["PruneReport", "Retention", "RetentionPolicy", "SystemWarning"]
 
 log = logging.getLogger(__name__)
-
-HELD_LEVELS = ("yellow", "red")
-
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
@@ -171,48 +165,24 @@ class Retention:
             return rows
 
     def sync_holds(self) -> int:
-        """Create or extend the automatic holds from warnings, bookmarks and complaints. Returns how many changed."""
+        """Create or extend the holds the warnings, bookmarks and complaints call for (the policy is
+        :func:`supervision.holds.evidence_holds`). Returns how many changed."""
         now = self.clock()
-        m = self.policy.hold_margin
-        wanted: dict[str, tuple[str, str | None, str | None, datetime, datetime, str]] = {}
         with self.store.read() as s:
-            for w in s.scalars(select(WarningState).where(WarningState.max_level.in_(HELD_LEVELS))):
-                if w.window_id is None:
-                    continue
-                end = (w.cleared_at or now) + m
-                wanted[f"warning:{w.key}"] = (HoldKind.WARNING.value, None, w.window_id, w.since - m, end,
-                                              f"{w.max_level} warning {w.key}")
-            for b in s.scalars(select(BookmarkRow).where(BookmarkRow.deleted.is_(False))):
-                if b.camera_id and b.at:
-                    wanted[f"bookmark:{b.id}"] = (HoldKind.BOOKMARK.value, b.camera_id, None, b.at - m, b.at + m,
-                                                  f"bookmark by {b.by or '?'}: {b.note or ''}".strip())
-            for c in s.scalars(select(ComplaintRow).where(ComplaintRow.deleted.is_(False))):
-                if c.about_at is not None:
-                    start, end = c.about_at - m, c.about_at + m
-                elif c.received_at is not None:
-                    start, end = c.received_at - timedelta(days=1), c.received_at + m
-                else:
-                    continue
-                if c.window_id:
-                    wanted[f"complaint:{c.id}"] = (HoldKind.COMPLAINT.value, None, c.window_id, start, end,
-                                                   f"complaint {c.id}")
-                elif c.hall_id:
-                    for cam in s.scalars(select(CameraRow.id).where(CameraRow.hall_id == c.hall_id,
-                                                                    CameraRow.deleted.is_(False))):
-                        wanted[f"complaint:{c.id}:{cam}"] = (HoldKind.COMPLAINT.value, cam, None, start, end,
-                                                             f"complaint {c.id}")
+            wanted = {h.id: h for h in evidence_holds(s, now, self.policy.hold_margin)}
         changed = 0
         with self.store.write() as s:
             existing = {h.id: h for h in s.scalars(select(EvidenceHold).where(EvidenceHold.id.in_(list(wanted))))}
-            for hold_id, (kind, camera_id, window_id, start, end, reason) in wanted.items():
+            for hold_id, h in wanted.items():
                 row = existing.get(hold_id)
                 if row is None:
-                    s.add(EvidenceHold(id=hold_id, kind=kind, camera_id=camera_id, window_id=window_id, start=start,
-                                       end=end, reason=reason, created_at=now, created_by="system"))
+                    s.add(EvidenceHold(id=hold_id, kind=h.kind.value, camera_id=h.camera_id, window_id=h.window_id,
+                                       start=h.start, end=h.end, reason=h.reason, created_at=now,
+                                       created_by="system"))
                     changed += 1
-                elif row.released_at is None and (start < row.start or end > row.end):
+                elif row.released_at is None and (h.start < row.start or h.end > row.end):
                     # A hold only ever grows until released: a warning that clears keeps what it held.
-                    row.start, row.end = min(row.start, start), max(row.end, end)
+                    row.start, row.end = min(row.start, h.start), max(row.end, h.end)
                     changed += 1
         return changed
 
@@ -224,7 +194,7 @@ class Retention:
         found.update(self._extra_windows)
         return found
 
-    def _held(self, holds: Sequence[EvidenceHold], windows: dict[str, str | None], seg: Segment) -> bool:
+    def _held(self, holds: Sequence[EvidenceHold], windows: dict[str, str | None], seg: SegmentInfo) -> bool:
         window = windows.get(seg.camera_id)
         for h in holds:
             if h.camera_id is not None and h.camera_id != seg.camera_id:
@@ -249,8 +219,7 @@ class Retention:
         return pct
 
     def _footage_bytes(self) -> int:
-        with self.store.read() as s:
-            return int(s.scalar(select(func.coalesce(func.sum(Segment.bytes), 0))) or 0)
+        return self.index.total_bytes()
 
     def prune(self) -> PruneReport:
         """One pass: age first, then space; raises or clears the disk-full system warning."""
@@ -260,10 +229,7 @@ class Retention:
     def headroom_bytes(self, now: datetime | None = None) -> int:
         """Room for one more segment of every camera: the largest each recorded in the last day."""
         since = (now or self.clock()) - HEADROOM_WINDOW
-        with self.store.read() as s:
-            largest = s.execute(select(Segment.camera_id, func.max(Segment.bytes))
-                                .where(Segment.start >= since).group_by(Segment.camera_id)).all()
-        return sum(int(b or 0) for _cam, b in largest)
+        return sum(self.index.largest_segment_bytes(since).values())
 
     def _headroom_percent(self, now: datetime) -> float:
         room = self.headroom_bytes(now)
@@ -284,7 +250,7 @@ class Retention:
         holds = self.holds()
         windows = self._windows()
         cutoff = now - timedelta(days=self.policy.retention_days)
-        for seg in self._finished(Segment.end < cutoff):
+        for seg in self.index.finished(ended_before=cutoff):
             if self._held(holds, windows, seg):
                 rep.held_kept += 1
             else:
@@ -297,7 +263,7 @@ class Retention:
         target = floor + rep.headroom_percent
         # The rest of the footage is read only when space is short (most passes it is not).
         short = rep.free_percent < target
-        for seg in self._finished(Segment.end >= cutoff) if short else ():
+        for seg in self.index.finished(ended_from=cutoff) if short else ():
             if rep.free_percent >= target:
                 break
             if self._held(holds, windows, seg):
@@ -324,27 +290,18 @@ class Retention:
                      rep.free_percent)
         return rep
 
-    def _finished(self, *where: ColumnElement[bool]) -> list[Segment]:
-        """Segments no recorder is writing any more, oldest first."""
-        with self.store.read() as s:
-            rows = list(s.scalars(select(Segment).where(Segment.status != SegmentStatus.OPEN.value, *where)
-                                  .order_by(Segment.start)))
-            s.expunge_all()
-        return rows
-
-    def _delete(self, seg: Segment, why: str, rep: PruneReport, *, space: bool = False) -> None:
+    def _delete(self, seg: SegmentInfo, why: str, rep: PruneReport, *, space: bool = False) -> None:
         """Delete a segment's file and row; its span becomes a gap that says ``why``."""
-        path = self.index.root / seg.path
+        path = seg.path
+        rel = path.relative_to(self.index.root).as_posix() if path.is_relative_to(self.index.root) else str(path)
         try:
             path.unlink(missing_ok=True)
         except OSError as e:
-            rep.problems.append(f"{seg.path}: cannot delete: {e.strerror}")
+            rep.problems.append(f"{rel}: cannot delete: {e.strerror}")
             return
-        with self.store.write() as s:
-            s.execute(delete(Segment).where(Segment.id == seg.id))
-            _record_pruned(s, seg, why, space=space)
+        self.index.forget(seg, why, merge=partial(_merged_space_reason, why, seg.bytes) if space else None)
         rep.bytes_freed += seg.bytes
-        log.debug("pruned %s (%s)", seg.path, why)
+        log.debug("pruned %s (%s)", rel, why)
         _remove_empty_parents(path.parent, self.index.root)
 
     def _disk_full_warning(self, rep: PruneReport, now: datetime) -> SystemWarning:
@@ -420,25 +377,12 @@ def _mb(n: int) -> str:
     return f"{n / 2**20:.1f} MB"
 
 
-def _record_pruned(s: Session, seg: Segment, why: str, *, space: bool) -> None:
-    """A pruned segment's span as a gap row saying why, merged with the camera's gap just before it.
-
-    Pruning goes oldest first, so consecutive segments make one row that grows: a day of footage
-    pruned for age is one row, not 1 440.
-    """
-    prev = s.scalars(select(FootageGap).where(FootageGap.camera_id == seg.camera_id, FootageGap.end.is_not(None),
-                                              FootageGap.end >= seg.start - timedelta(seconds=1),
-                                              FootageGap.end <= seg.end, FootageGap.start <= seg.start)
-                     .order_by(FootageGap.end.desc()).limit(1)).first()
-    if prev is not None and space:
-        m, here = _SPACE_REASON.match(prev.reason), _SPACE_REASON.match(why)
-        if m and here and m.group(1) == here.group(1):
-            prev.end, prev.reason = seg.end, space_reason(m.group(1), int(m.group(2)) + seg.bytes)
-            return
-    elif prev is not None and prev.reason == why:
-        prev.end = seg.end
-        return
-    s.add(FootageGap(camera_id=seg.camera_id, start=seg.start, end=seg.end, reason=why))
+def _merged_space_reason(why: str, freed: int, before: str) -> str | None:
+    """The gap just before, pruned for space the same day, grows by this segment's bytes (None: a new gap)."""
+    m, here = _SPACE_REASON.match(before), _SPACE_REASON.match(why)
+    if m and here and m.group(1) == here.group(1):
+        return space_reason(m.group(1), int(m.group(2)) + freed)
+    return None
 
 
 def _remove_empty_parents(folder: Path, root: Path) -> None:
