@@ -108,13 +108,16 @@ def run_operator(cfg: Config, data_dir: Path, options: OperatorOptions) -> int:
         if stopped.is_set():
             return
         stopped.set()
-        deadline = time.monotonic() + STOP_DEADLINE_S
+        began = time.monotonic()
+        deadline = began + STOP_DEADLINE_S
         ok = demo.stop(deadline) if demo is not None else terminal.stop(deadline)
         if not ok:
             log.warning("not everything stopped within %.0f s", STOP_DEADLINE_S)
+        log.info("stopped in %.2f s", time.monotonic() - began)
 
     window.quit_requested.connect(app.quit)
-    def on_signal(_signum: int) -> None:
+    def on_signal(signum: int) -> None:
+        log.info("signal %d: closing the window", signum)
         window.close()
 
     watcher = SignalWatcher(on_signal)

@@ -562,5 +562,6 @@ class OperatorWindow(QMainWindow):
         self.warnings_panel.close_panel()
         if self.reader is not None:
             self.reader.stop()
+        log.info("window closed")
         self.quit_requested.emit()
         super().closeEvent(event)

@@ -20,3 +20,4 @@ def _no_translation_left() -> Iterator[None]:
     app = QApplication.instance()
     if isinstance(app, QApplication):
         Localization(app).switch("en")  # removes every translator the application installed
+
