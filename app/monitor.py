@@ -49,7 +49,16 @@ from sqlalchemy.orm import Session
 from app.service import join_until
 from supervision.duedates import local_date
 from supervision.ingest import ChangedIds
-from supervision.lifecycle import Actions, State, WarningView, load_actions, reconcile, state_of
+from supervision.lifecycle import (
+    Actions,
+    State,
+    StateRows,
+    WarningView,
+    load_actions,
+    reconcile_all,
+    reconcile_kept,
+    state_of,
+)
 from supervision.model import Case
 from supervision.rules import Evaluator, Level, Subject, case_due_dates, case_due_dates_next_change
 from supervision.snapshot import (
@@ -264,6 +273,8 @@ class WarningMonitor:
         self._today: date | None = None
         self._dirty = False
         self._touched: set[tuple[str, str]] = set()
+        self._states = StateRows()  # the warning_states rows in force, as the passes wrote them
+        self._unsure: set[str] = set()  # subjects whose rows someone else wrote (a local act)
 
     # -- the Service -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -421,7 +432,7 @@ class WarningMonitor:
                 self._columns[cid] = (None, None, 0)
         self._check_stop()
         with self.store.write() as s:
-            reconcile(s, views, at)
+            reconcile_all(s, views, at, self._states)
             self._write_columns(s, writes)
         self._publish(at)
         return subjects
@@ -444,8 +455,13 @@ class WarningMonitor:
                     subjects |= self._load(s, ids)
                 judged = frozenset(subjects)
                 views, changed, writes = self._judge(judged, at, bulk=False)
-                if changed:
-                    reconcile(s, views, at, subjects=changed)
+                unsure = self._unsure.intersection(subj.id for subj in judged)
+                self._unsure -= unsure
+                for subj in judged:  # rows a local act wrote: reconciled even when the views are the same
+                    if subj.id in unsure and subj.id not in changed:
+                        views.extend(self._entries[k].view for k in self._subject_keys.get(subj, ()))
+                if changed or unsure:
+                    reconcile_kept(s, views, at, changed | unsure, self._states, unsure=unsure)
                 self._write_columns(s, writes)
         else:
             judged = frozenset()
@@ -519,6 +535,7 @@ class WarningMonitor:
                 else:
                     ev.disposed.pop(k, None)
                 subjects.update(ev.subjects_named(k.rpartition("/")[0]))
+            self._unsure.update(k.rpartition("/")[0] for k in keys)
         return subjects
 
     # -- judging -------------------------------------------------------------------------------------------
