@@ -84,6 +84,8 @@ log = logging.getLogger(__name__)
 LEVEL_CODE: Mapping[Level, int] = MappingProxyType({Level.NOTICE: 1, Level.YELLOW: 2, Level.RED: 3})
 _LEVEL_OF_CODE = {1: Level.NOTICE, 2: Level.YELLOW, 3: Level.RED}
 _ORDER = {Level.RED: 0, Level.YELLOW: 1, Level.NOTICE: 2}  # reds first, as evaluate_store sorts
+_LEVEL_NAME = {level: str(level) for level in Level}  # the counts' keys
+_UNDISPOSED_NAME = {level: f"{level}_undisposed" for level in Level}
 # Every case's facts depend on these: a change to one makes the pass a full one.
 _FULL_TYPES = ("case_type", "rule_set", "calendar")
 # The record types whose changes re-judge some subjects (the others change no warning).
@@ -633,11 +635,15 @@ class WarningMonitor:
                     old.light = light
                     self._tally(v, light, +1)
                 return False
-            same_tally = old.light == light and old.view.state == v.state and old.view.warning.level is v.warning.level
-            if same_tally and old.view.warning.since == v.warning.since and not bulk:
-                # Its place and its counts stay: only the view is new (a detail, an acknowledgement).
+            ov = old.view
+            if ov.warning.level is v.warning.level and ov.warning.since == v.warning.since and not bulk:
+                # Its place stays (same level, same time raised): only the view is new (a detail, an
+                # acknowledgement, another window), and its counts when it lights otherwise.
                 self._order.replace(old.order, v)
-                old.view, old.subject = v, subj
+                if old.light != light or ov.state != v.state:
+                    self._tally(ov, old.light, -1)
+                    self._tally(v, light, +1)
+                old.view, old.subject, old.light = v, subj, light
                 self._dirty = True
                 return True
             self._drop(v.key)
@@ -665,16 +671,22 @@ class WarningMonitor:
     def _tally(self, v: WarningView, light: _Light | None, delta: int) -> None:
         self._dirty = True
         level = v.warning.level
-        self._count[str(level)] += delta
+        count = self._count
+        count[_LEVEL_NAME[level]] += delta
         if v.state is not State.DISPOSED and level is not Level.NOTICE:
-            self._count[f"{level}_undisposed"] += delta
+            count[_UNDISPOSED_NAME[level]] += delta
         if light is None:
             return
         windows, depts, code = light
-        for target in [("w", x) for x in windows] + [("d", x) for x in depts]:
-            counts = self._light_counts.setdefault(target, [0, 0, 0, 0])
-            counts[code] += delta
-            self._touched.add(target)
+        light_counts, touched = self._light_counts, self._touched
+        for kind, ids in (("w", windows), ("d", depts)):
+            for x in ids:
+                target = (kind, x)
+                counts = light_counts.get(target)
+                if counts is None:
+                    counts = light_counts[target] = [0, 0, 0, 0]
+                counts[code] += delta
+                touched.add(target)
 
     def _relevel(self) -> None:
         for target in self._touched:
