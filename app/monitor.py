@@ -92,6 +92,9 @@ _FULL_TYPES = ("case_type", "rule_set", "calendar")
 _SUBJECT_TYPES = ("case", "ticket", "seat_vacancy", "window", "disposition")
 _CHUNK = 500
 _CASES: Table = CaseRow.__table__  # type: ignore[assignment]
+_COLUMN_NAMES = ("promised_due", "legal_due", "worst_level")
+# A case's derived columns to write: its id, the new values, the values stored (None: unknown).
+_ColumnWrite = tuple[str, CaseColumns, CaseColumns | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,7 +435,7 @@ class WarningMonitor:
         views, _, writes = self._judge(subjects, at, bulk=True)
         for cid, cols in stored.items():  # cases no rule can judge (type unknown here): no dates, no level
             if ev.case_facts_of(cid) is None and cols != (None, None, 0):
-                writes.append((cid, (None, None, 0)))
+                writes.append((cid, (None, None, 0), cols))
                 self._columns[cid] = (None, None, 0)
         self._check_stop()
         with self.store.write() as s:
@@ -545,7 +548,7 @@ class WarningMonitor:
     # -- judging -------------------------------------------------------------------------------------------
     def _judge(
         self, subjects: Iterable[Subject], at: datetime, *, bulk: bool
-    ) -> tuple[list[WarningView], set[str], list[tuple[str, CaseColumns]]]:
+    ) -> tuple[list[WarningView], set[str], list[_ColumnWrite]]:
         """Re-judge ``subjects`` at ``at``: update the kept warnings, lights, counts, columns to
         write and the schedule. Returns, for reconcile, the ids of the subjects whose warnings
         changed and their views in force; and the column writes."""
@@ -553,7 +556,7 @@ class WarningMonitor:
         assert ev is not None
         out: list[WarningView] = []
         changed: set[str] = set()
-        writes: list[tuple[str, CaseColumns]] = []
+        writes: list[_ColumnWrite] = []
         actions = self._actions
         for n, subj in enumerate(subjects):
             if n % 2000 == 1999:
@@ -582,8 +585,9 @@ class WarningMonitor:
                     nxt = _earlier(nxt, case_due_dates_next_change(f, at, self.tz))
                 elif ev.case(subj.id) is not None:  # its type is unknown here: no dates, no level
                     cols = (None, None, 0)
-                if cols is not None and self._columns.get(subj.id) != cols:
-                    writes.append((subj.id, cols))
+                old_cols = self._columns.get(subj.id)
+                if cols is not None and old_cols != cols:
+                    writes.append((subj.id, cols, old_cols))
                     self._columns[subj.id] = cols
             for v in views:  # an action stamped later than now (another clock) changes the state then
                 a = actions.get(v.key)
@@ -744,16 +748,22 @@ class WarningMonitor:
 
     # -- writing and publishing -------------------------------------------------------------------------
     @staticmethod
-    def _write_columns(s: Session, writes: list[tuple[str, CaseColumns]]) -> None:
-        if not writes:
-            return
-        stmt = (
-            update(_CASES)
-            .where(_CASES.c.id == bindparam("b_id"))
-            .values(promised_due=bindparam("b_p"), legal_due=bindparam("b_l"), worst_level=bindparam("b_w"))
-        )
-        for chunk in _chunks(writes, 5000):
-            s.connection().execute(stmt, [{"b_id": cid, "b_p": p, "b_l": lg, "b_w": w} for cid, (p, lg, w) in chunk])
+    def _write_columns(s: Session, writes: list[_ColumnWrite]) -> None:
+        """Each case's changed columns only: every column set is an index entry rewritten (and its
+        pages written at commit), even when its value stays."""
+        groups: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = {}
+        for cid, new, old in writes:
+            which = (True, True, True) if old is None else (new[0] != old[0], new[1] != old[1], new[2] != old[2])
+            groups.setdefault(which, []).append({"b_id": cid, "b_p": new[0], "b_l": new[1], "b_w": new[2]})
+        for which, params in groups.items():
+            values: dict[str, Any] = {
+                name: bindparam(param)
+                for name, param, changed in zip(_COLUMN_NAMES, ("b_p", "b_l", "b_w"), which, strict=True)
+                if changed
+            }
+            stmt = update(_CASES).where(_CASES.c.id == bindparam("b_id")).values(values)
+            for chunk in _chunks(params, 5000):
+                s.connection().execute(stmt, chunk)
 
     def _publish(self, at: datetime) -> None:
         ev = self._ev

@@ -313,6 +313,9 @@ def _write_states(
     counts = {"raised": 0, "escalated": 0, "cleared": 0}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    # Rows to update by the columns that change: only those are set (every column set is an index
+    # entry rewritten, and its pages written at commit, even when its value stays).
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for key, v in current.items():
         old = stored.get(key)
         new, change = _next_state(old, v, at)
@@ -320,18 +323,25 @@ def _write_states(
             counts[change] += 1
         if old is None:
             inserts.append(new)
-        elif any(new[c] != old[c] for c in _COMPARED):
+            continue
+        columns = tuple(c for c in _COMPARED if new[c] != old[c])
+        if columns:
             updates.append(new)
+            by_columns.setdefault(columns, []).append(new)
     for key, old in stored.items():
         if key not in current and old["state"] != State.CLEARED.value:
-            updates.append({**old, "state": State.CLEARED.value, "cleared_at": at, "updated_at": at})
+            new = {**old, "state": State.CLEARED.value, "cleared_at": at, "updated_at": at}
+            updates.append(new)
+            columns = ("state", "cleared_at") if old["cleared_at"] != at else ("state",)
+            by_columns.setdefault(columns, []).append(new)
             counts["cleared"] += 1
     if inserts:
         conn.execute(insert(t), inserts)
-    if updates:
+    for columns, rows in by_columns.items():
+        names = (*columns, "updated_at")
         conn.execute(
-            update(t).where(t.c.key == bindparam("b_key")).values({c: bindparam(c) for c in _UPDATED}),
-            [{"b_key": u["key"], **{c: u[c] for c in _UPDATED}} for u in updates],
+            update(t).where(t.c.key == bindparam("b_key")).values({c: bindparam(c) for c in names}),
+            [{"b_key": u["key"], **{c: u[c] for c in names}} for u in rows],
         )
     return counts, {r["key"]: r for r in chain(inserts, updates)}
 
