@@ -21,6 +21,11 @@ is logged and followed by a full pass. Every local act on a warning must be foll
 ``changed()`` with its disposition id (``app.terminal`` does), so that the state shown and the
 rows follow it.
 
+The monitor keeps the ``warning_states`` rows in force as it last wrote them
+(``lifecycle.StateRows``, filled by the full pass): a pass reads back only the rows of subjects a
+local act wrote (those named by a changed disposition) and the cleared rows its views raise again.
+It writes only the columns that change (every indexed column set is an index entry rewritten).
+
 Lights (``by_window``/``by_department``): the worst undisposed warning on an open subject or raised
 (or risen to its level) today, in the hall's zone — a completed case's old red does not keep a
 window red for ever. A case lights its window and its type's department; a waiting ticket's

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -219,7 +220,7 @@ class StateRows:
                 if not keys:
                     del self.by_subject[subject]
             return
-        self.rows[key] = tuple(row[c] for c in _KEPT[1:])
+        self.rows[key] = _KEPT_VALUES(row)
         self.by_subject.setdefault(subject, set()).add(key)
 
 
@@ -363,6 +364,7 @@ _UPDATED = (
 )
 _COMPARED = tuple(c for c in _UPDATED if c != "updated_at")
 _KEPT = ("key", "subject", *_COMPARED)  # what reconcile reads of a row
+_KEPT_VALUES = itemgetter(*_KEPT[1:])  # what StateRows keeps of one
 
 
 def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tuple[dict[str, Any], str | None]:
