@@ -198,7 +198,7 @@ class StateRows:
 
     def __init__(self) -> None:
         self.rows: dict[str, tuple[Any, ...]] = {}  # key -> its subject and the values of _COMPARED
-        self.by_subject: dict[str, set[str]] = {}
+        self.by_subject: dict[str, tuple[str, ...]] = {}  # a few keys each: tuples, not sets (memory)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -215,13 +215,16 @@ class StateRows:
         key, subject = row["key"], row["subject"]
         if row["state"] == State.CLEARED.value:
             if self.rows.pop(key, None) is not None:
-                keys = self.by_subject[subject]
-                keys.discard(key)
-                if not keys:
+                keys = tuple(k for k in self.by_subject[subject] if k != key)
+                if keys:
+                    self.by_subject[subject] = keys
+                else:
                     del self.by_subject[subject]
             return
         self.rows[key] = _KEPT_VALUES(row)
-        self.by_subject.setdefault(subject, set()).add(key)
+        keys = self.by_subject.get(subject, ())
+        if key not in keys:
+            self.by_subject[subject] = (*keys, key)
 
 
 def reconcile_all(s: Session, views: Iterable[WarningView], at: datetime, kept: StateRows) -> dict[str, int]:
