@@ -21,6 +21,11 @@ is logged and followed by a full pass. Every local act on a warning must be foll
 ``changed()`` with its disposition id (``app.terminal`` does), so that the state shown and the
 rows follow it.
 
+The monitor keeps the ``warning_states`` rows in force as it last wrote them
+(``lifecycle.StateRows``, filled by the full pass): a pass reads back only the rows of subjects a
+local act wrote (those named by a changed disposition) and the cleared rows its views raise again.
+It writes only the columns that change (every indexed column set is an index entry rewritten).
+
 Lights (``by_window``/``by_department``): the worst undisposed warning on an open subject or raised
 (or risen to its level) today, in the hall's zone — a completed case's old red does not keep a
 window red for ever. A case lights its window and its type's department; a waiting ticket's
@@ -38,7 +43,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import chain
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,7 +53,16 @@ from sqlalchemy.orm import Session
 from app.service import join_until
 from supervision.duedates import local_date
 from supervision.ingest import ChangedIds
-from supervision.lifecycle import Actions, State, WarningView, load_actions, reconcile, state_of
+from supervision.lifecycle import (
+    Actions,
+    State,
+    StateRows,
+    WarningView,
+    load_actions,
+    reconcile_all,
+    reconcile_kept,
+    state_of,
+)
 from supervision.model import Case
 from supervision.rules import Evaluator, Level, Subject, case_due_dates, case_due_dates_next_change
 from supervision.snapshot import (
@@ -76,12 +89,17 @@ log = logging.getLogger(__name__)
 LEVEL_CODE: Mapping[Level, int] = MappingProxyType({Level.NOTICE: 1, Level.YELLOW: 2, Level.RED: 3})
 _LEVEL_OF_CODE = {1: Level.NOTICE, 2: Level.YELLOW, 3: Level.RED}
 _ORDER = {Level.RED: 0, Level.YELLOW: 1, Level.NOTICE: 2}  # reds first, as evaluate_store sorts
+_LEVEL_NAME = {level: str(level) for level in Level}  # the counts' keys
+_UNDISPOSED_NAME = {level: f"{level}_undisposed" for level in Level}
 # Every case's facts depend on these: a change to one makes the pass a full one.
 _FULL_TYPES = ("case_type", "rule_set", "calendar")
 # The record types whose changes re-judge some subjects (the others change no warning).
 _SUBJECT_TYPES = ("case", "ticket", "seat_vacancy", "window", "disposition")
 _CHUNK = 500
 _CASES: Table = CaseRow.__table__  # type: ignore[assignment]
+_COLUMN_NAMES = ("promised_due", "legal_due", "worst_level")
+# A case's derived columns to write: its id, the new values, the values stored (None: unknown).
+_ColumnWrite = tuple[str, CaseColumns, CaseColumns | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +219,10 @@ class _SortedViews:
         self._views[i][j] = v
 
     def as_tuple(self) -> tuple[WarningView, ...]:
-        return tuple(chain.from_iterable(self._views))
+        out: list[WarningView] = []
+        for views in self._views:
+            out += views  # a list extended by a list: one copy of the pointers, no per-view call
+        return tuple(out)
 
 
 @dataclass(slots=True)
@@ -264,6 +285,8 @@ class WarningMonitor:
         self._today: date | None = None
         self._dirty = False
         self._touched: set[tuple[str, str]] = set()
+        self._states = StateRows()  # the warning_states rows in force, as the passes wrote them
+        self._unsure: set[str] = set()  # subjects whose rows someone else wrote (a local act)
 
     # -- the Service -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -417,11 +440,11 @@ class WarningMonitor:
         views, _, writes = self._judge(subjects, at, bulk=True)
         for cid, cols in stored.items():  # cases no rule can judge (type unknown here): no dates, no level
             if ev.case_facts_of(cid) is None and cols != (None, None, 0):
-                writes.append((cid, (None, None, 0)))
+                writes.append((cid, (None, None, 0), cols))
                 self._columns[cid] = (None, None, 0)
         self._check_stop()
         with self.store.write() as s:
-            reconcile(s, views, at)
+            reconcile_all(s, views, at, self._states)
             self._write_columns(s, writes)
         self._publish(at)
         return subjects
@@ -444,8 +467,13 @@ class WarningMonitor:
                     subjects |= self._load(s, ids)
                 judged = frozenset(subjects)
                 views, changed, writes = self._judge(judged, at, bulk=False)
-                if changed:
-                    reconcile(s, views, at, subjects=changed)
+                unsure = self._unsure.intersection(subj.id for subj in judged)
+                self._unsure -= unsure
+                for subj in judged:  # rows a local act wrote: reconciled even when the views are the same
+                    if subj.id in unsure and subj.id not in changed:
+                        views.extend(self._entries[k].view for k in self._subject_keys.get(subj, ()))
+                if changed or unsure:
+                    reconcile_kept(s, views, at, changed | unsure, self._states, unsure=unsure)
                 self._write_columns(s, writes)
         else:
             judged = frozenset()
@@ -519,12 +547,13 @@ class WarningMonitor:
                 else:
                     ev.disposed.pop(k, None)
                 subjects.update(ev.subjects_named(k.rpartition("/")[0]))
+            self._unsure.update(k.rpartition("/")[0] for k in keys)
         return subjects
 
     # -- judging -------------------------------------------------------------------------------------------
     def _judge(
         self, subjects: Iterable[Subject], at: datetime, *, bulk: bool
-    ) -> tuple[list[WarningView], set[str], list[tuple[str, CaseColumns]]]:
+    ) -> tuple[list[WarningView], set[str], list[_ColumnWrite]]:
         """Re-judge ``subjects`` at ``at``: update the kept warnings, lights, counts, columns to
         write and the schedule. Returns, for reconcile, the ids of the subjects whose warnings
         changed and their views in force; and the column writes."""
@@ -532,7 +561,7 @@ class WarningMonitor:
         assert ev is not None
         out: list[WarningView] = []
         changed: set[str] = set()
-        writes: list[tuple[str, CaseColumns]] = []
+        writes: list[_ColumnWrite] = []
         actions = self._actions
         for n, subj in enumerate(subjects):
             if n % 2000 == 1999:
@@ -561,8 +590,9 @@ class WarningMonitor:
                     nxt = _earlier(nxt, case_due_dates_next_change(f, at, self.tz))
                 elif ev.case(subj.id) is not None:  # its type is unknown here: no dates, no level
                     cols = (None, None, 0)
-                if cols is not None and self._columns.get(subj.id) != cols:
-                    writes.append((subj.id, cols))
+                old_cols = self._columns.get(subj.id)
+                if cols is not None and old_cols != cols:
+                    writes.append((subj.id, cols, old_cols))
                     self._columns[subj.id] = cols
             for v in views:  # an action stamped later than now (another clock) changes the state then
                 a = actions.get(v.key)
@@ -614,11 +644,15 @@ class WarningMonitor:
                     old.light = light
                     self._tally(v, light, +1)
                 return False
-            same_tally = old.light == light and old.view.state == v.state and old.view.warning.level is v.warning.level
-            if same_tally and old.view.warning.since == v.warning.since and not bulk:
-                # Its place and its counts stay: only the view is new (a detail, an acknowledgement).
+            ov = old.view
+            if ov.warning.level is v.warning.level and ov.warning.since == v.warning.since and not bulk:
+                # Its place stays (same level, same time raised): only the view is new (a detail, an
+                # acknowledgement, another window), and its counts when it lights otherwise.
                 self._order.replace(old.order, v)
-                old.view, old.subject = v, subj
+                if old.light != light or ov.state != v.state:
+                    self._tally(ov, old.light, -1)
+                    self._tally(v, light, +1)
+                old.view, old.subject, old.light = v, subj, light
                 self._dirty = True
                 return True
             self._drop(v.key)
@@ -646,16 +680,22 @@ class WarningMonitor:
     def _tally(self, v: WarningView, light: _Light | None, delta: int) -> None:
         self._dirty = True
         level = v.warning.level
-        self._count[str(level)] += delta
+        count = self._count
+        count[_LEVEL_NAME[level]] += delta
         if v.state is not State.DISPOSED and level is not Level.NOTICE:
-            self._count[f"{level}_undisposed"] += delta
+            count[_UNDISPOSED_NAME[level]] += delta
         if light is None:
             return
         windows, depts, code = light
-        for target in [("w", x) for x in windows] + [("d", x) for x in depts]:
-            counts = self._light_counts.setdefault(target, [0, 0, 0, 0])
-            counts[code] += delta
-            self._touched.add(target)
+        light_counts, touched = self._light_counts, self._touched
+        for kind, ids in (("w", windows), ("d", depts)):
+            for x in ids:
+                target = (kind, x)
+                counts = light_counts.get(target)
+                if counts is None:
+                    counts = light_counts[target] = [0, 0, 0, 0]
+                counts[code] += delta
+                touched.add(target)
 
     def _relevel(self) -> None:
         for target in self._touched:
@@ -713,16 +753,22 @@ class WarningMonitor:
 
     # -- writing and publishing -------------------------------------------------------------------------
     @staticmethod
-    def _write_columns(s: Session, writes: list[tuple[str, CaseColumns]]) -> None:
-        if not writes:
-            return
-        stmt = (
-            update(_CASES)
-            .where(_CASES.c.id == bindparam("b_id"))
-            .values(promised_due=bindparam("b_p"), legal_due=bindparam("b_l"), worst_level=bindparam("b_w"))
-        )
-        for chunk in _chunks(writes, 5000):
-            s.connection().execute(stmt, [{"b_id": cid, "b_p": p, "b_l": lg, "b_w": w} for cid, (p, lg, w) in chunk])
+    def _write_columns(s: Session, writes: list[_ColumnWrite]) -> None:
+        """Each case's changed columns only: every column set is an index entry rewritten (and its
+        pages written at commit), even when its value stays."""
+        groups: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = {}
+        for cid, new, old in writes:
+            which = (True, True, True) if old is None else (new[0] != old[0], new[1] != old[1], new[2] != old[2])
+            groups.setdefault(which, []).append({"b_id": cid, "b_p": new[0], "b_l": new[1], "b_w": new[2]})
+        for which, params in groups.items():
+            values: dict[str, Any] = {
+                name: bindparam(param)
+                for name, param, changed in zip(_COLUMN_NAMES, ("b_p", "b_l", "b_w"), which, strict=True)
+                if changed
+            }
+            stmt = update(_CASES).where(_CASES.c.id == bindparam("b_id")).values(values)
+            for chunk in _chunks(params, 5000):
+                s.connection().execute(stmt, chunk)
 
     def _publish(self, at: datetime) -> None:
         ev = self._ev

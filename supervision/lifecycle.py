@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -179,26 +181,145 @@ def reconcile(
     """
     s.flush()
     conn = s.connection()  # Core rows: no ORM loading on the monitor's hot path
-    t = _STATE_TABLE
     current: dict[str, WarningView] = {v.key: v for v in views}
-    stored: dict[str, dict[str, Any]] = {}
-    cols = [t.c.key, *(t.c[c] for c in _COMPARED)]
-    names = ("key", *_COMPARED)
     if subjects is None:
-        for r in conn.execute(select(*cols).where(t.c.state != State.CLEARED.value)):
-            stored[r[0]] = dict(zip(names, r, strict=True))
-        missing = [k for k in current if k not in stored]  # raised before and cleared since, or new
-        for i in range(0, len(missing), _CHUNK):
-            for r in conn.execute(select(*cols).where(t.c.key.in_(missing[i : i + _CHUNK]))):
-                stored[r[0]] = dict(zip(names, r, strict=True))
+        stored = _rows_in_force(conn)
+        stored.update(_rows_of_keys(conn, [k for k in current if k not in stored]))
     else:
-        scope = sorted(set(subjects) | {v.warning.subject for v in current.values()})
-        for i in range(0, len(scope), _CHUNK):
-            for r in conn.execute(select(*cols).where(t.c.subject.in_(scope[i : i + _CHUNK]))):
-                stored[r[0]] = dict(zip(names, r, strict=True))
+        stored = _rows_of_subjects(conn, set(subjects) | {v.warning.subject for v in current.values()})
+    return _write_states(conn, current, stored, at)[0]
+
+
+class StateRows:
+    """The ``warning_states`` rows in force (not cleared) as one writer last read or wrote them:
+    the warning monitor keeps them so that its passes need not read them back. Only worth it
+    while that writer is the only one to change them, or is told which subjects another changed
+    (``reconcile_kept(unsure=…)``)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[Any, ...]] = {}  # key -> its subject and the values of _COMPARED
+        self.by_subject: dict[str, tuple[str, ...]] = {}  # a few keys each: tuples, not sets (memory)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        row = self.rows.get(key)
+        return None if row is None else dict(zip(_KEPT, (key, *row), strict=True))
+
+    def forget_subject(self, subject: str) -> None:
+        for key in self.by_subject.pop(subject, ()):
+            del self.rows[key]
+
+    def keep(self, row: dict[str, Any]) -> None:
+        key, subject = row["key"], row["subject"]
+        if row["state"] == State.CLEARED.value:
+            if self.rows.pop(key, None) is not None:
+                keys = tuple(k for k in self.by_subject[subject] if k != key)
+                if keys:
+                    self.by_subject[subject] = keys
+                else:
+                    del self.by_subject[subject]
+            return
+        self.rows[key] = _KEPT_VALUES(row)
+        keys = self.by_subject.get(subject, ())
+        if key not in keys:
+            self.by_subject[subject] = (*keys, key)
+
+
+def reconcile_all(s: Session, views: Iterable[WarningView], at: datetime, kept: StateRows) -> dict[str, int]:
+    """``reconcile`` of every warning in force, filling ``kept`` with the rows in force after it."""
+    s.flush()
+    conn = s.connection()
+    current: dict[str, WarningView] = {v.key: v for v in views}
+    stored = _rows_in_force(conn)
+    stored.update(_rows_of_keys(conn, [k for k in current if k not in stored]))
+    counts, written = _write_states(conn, current, stored, at)
+    kept.rows.clear()
+    kept.by_subject.clear()
+    for key in current:
+        kept.keep(written.get(key) or stored[key])
+    return counts
+
+
+def reconcile_kept(
+    s: Session,
+    views: Iterable[WarningView],
+    at: datetime,
+    subjects: Iterable[str],
+    kept: StateRows,
+    *,
+    unsure: Iterable[str] = (),
+) -> dict[str, int]:
+    """``reconcile(s, views, at, subjects=subjects)`` taking the rows in force from ``kept``
+    instead of reading them back (and keeping ``kept`` current). Rows not in force that a view
+    names (cleared ones raised again, or none) are read by key; the rows of the ``unsure``
+    subjects (written by someone else since: a local act) are read as ``reconcile`` reads them."""
+    s.flush()
+    conn = s.connection()
+    current: dict[str, WarningView] = {v.key: v for v in views}
+    scope = set(subjects) | {v.warning.subject for v in current.values()}
+    unsure_scope = scope.intersection(unsure)
+    for subject in unsure_scope:
+        kept.forget_subject(subject)
+    stored = _rows_of_subjects(conn, unsure_scope)
+    for subject in scope - unsure_scope:
+        for key in kept.by_subject.get(subject, ()):
+            row = kept.get(key)
+            assert row is not None
+            stored[key] = row
+    stored.update(_rows_of_keys(conn, [k for k in current if k not in stored]))
+    counts, written = _write_states(conn, current, stored, at)
+    for key, row in stored.items():
+        kept.keep(written.get(key) or row)
+    for key, row in written.items():
+        if key not in stored:
+            kept.keep(row)
+    return counts
+
+
+def _state_columns() -> tuple[list[Any], tuple[str, ...]]:
+    t = _STATE_TABLE
+    return [t.c[c] for c in _KEPT], _KEPT
+
+
+def _rows_in_force(conn: Any) -> dict[str, dict[str, Any]]:
+    cols, names = _state_columns()
+    q = select(*cols).where(_STATE_TABLE.c.state != State.CLEARED.value)
+    return {r[0]: dict(zip(names, r, strict=True)) for r in conn.execute(q)}
+
+
+def _rows_of_keys(conn: Any, keys: list[str]) -> dict[str, dict[str, Any]]:
+    cols, names = _state_columns()
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(keys), _CHUNK):
+        for r in conn.execute(select(*cols).where(_STATE_TABLE.c.key.in_(keys[i : i + _CHUNK]))):
+            out[r[0]] = dict(zip(names, r, strict=True))
+    return out
+
+
+def _rows_of_subjects(conn: Any, subjects: Iterable[str]) -> dict[str, dict[str, Any]]:
+    cols, names = _state_columns()
+    scope = sorted(subjects)
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(scope), _CHUNK):
+        for r in conn.execute(select(*cols).where(_STATE_TABLE.c.subject.in_(scope[i : i + _CHUNK]))):
+            out[r[0]] = dict(zip(names, r, strict=True))
+    return out
+
+
+def _write_states(
+    conn: Any, current: dict[str, WarningView], stored: dict[str, dict[str, Any]], at: datetime
+) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
+    """Write the rows of ``current`` (given the ``stored`` rows) and clear the stored rows not in
+    it; the counts, and the rows written by key."""
+    t = _STATE_TABLE
     counts = {"raised": 0, "escalated": 0, "cleared": 0}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    # Rows to update by the columns that change: only those are set (every column set is an index
+    # entry rewritten, and its pages written at commit, even when its value stays).
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for key, v in current.items():
         old = stored.get(key)
         new, change = _next_state(old, v, at)
@@ -206,20 +327,27 @@ def reconcile(
             counts[change] += 1
         if old is None:
             inserts.append(new)
-        elif any(new[c] != old[c] for c in _COMPARED):
+            continue
+        columns = tuple(c for c in _COMPARED if new[c] != old[c])
+        if columns:
             updates.append(new)
+            by_columns.setdefault(columns, []).append(new)
     for key, old in stored.items():
         if key not in current and old["state"] != State.CLEARED.value:
-            updates.append({**old, "state": State.CLEARED.value, "cleared_at": at, "updated_at": at})
+            new = {**old, "state": State.CLEARED.value, "cleared_at": at, "updated_at": at}
+            updates.append(new)
+            columns = ("state", "cleared_at") if old["cleared_at"] != at else ("state",)
+            by_columns.setdefault(columns, []).append(new)
             counts["cleared"] += 1
     if inserts:
         conn.execute(insert(t), inserts)
-    if updates:
+    for columns, rows in by_columns.items():
+        names = (*columns, "updated_at")
         conn.execute(
-            update(t).where(t.c.key == bindparam("b_key")).values({c: bindparam(c) for c in _UPDATED}),
-            [{"b_key": u["key"], **{c: u[c] for c in _UPDATED}} for u in updates],
+            update(t).where(t.c.key == bindparam("b_key")).values({c: bindparam(c) for c in names}),
+            [{"b_key": u["key"], **{c: u[c] for c in names}} for u in rows],
         )
-    return counts
+    return counts, {r["key"]: r for r in chain(inserts, updates)}
 
 
 _UPDATED = (
@@ -238,6 +366,8 @@ _UPDATED = (
     "updated_at",
 )
 _COMPARED = tuple(c for c in _UPDATED if c != "updated_at")
+_KEPT = ("key", "subject", *_COMPARED)  # what reconcile reads of a row
+_KEPT_VALUES = itemgetter(*_KEPT[1:])  # what StateRows keeps of one
 
 
 def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tuple[dict[str, Any], str | None]:

@@ -25,7 +25,7 @@ from app.monitor import EMPTY_SNAPSHOT, LEVEL_CODE, PassReport, WarningMonitor, 
 from supervision import demo
 from supervision.duedates import case_clock, local_date
 from supervision.ingest import ChangedIds, apply_changes, import_page, validate_changes
-from supervision.lifecycle import State, WarningView, dispose, evaluate_store
+from supervision.lifecycle import State, WarningView, dispose, evaluate_store, reconcile
 from supervision.records import ChangesPage
 from supervision.rules import Level, Subject, case_due_dates_next_change
 from supervision.snapshot import load_evaluator, window_departments
@@ -519,3 +519,33 @@ def test_changes_no_warning_depends_on_rejudge_nothing(store: Store, monitor: Wa
     rep = monitor.process(NOW)
     assert (rep.kind, rep.rejudged, rep.published) == ("changes", frozenset(), False)
     assert monitor.snapshot().generation == gen
+
+
+def test_the_rows_a_pass_writes_from_the_rows_it_keeps_are_those_a_full_reconcile_writes(
+    store: Store, monitor: WarningMonitor, demo_body: dict[str, Any]
+) -> None:
+    """The monitor keeps the warning_states rows in force instead of reading them back: after a
+    page and a local act (whose rows the act wrote itself), reconciling every warning from the
+    store at the same instant finds nothing to change."""
+    changes, _ = thousand_changes(demo_body, monitor.snapshot())
+    at = NOW + timedelta(seconds=1)
+    monitor.changed(apply(store, changes))
+    monitor.process(at)
+    red = next(v for v in monitor.snapshot().views if v.warning.level is Level.RED and v.state is State.ACTIVE)
+    later = at + timedelta(minutes=1)
+    action = dispose(store, red.key, "supervise", "已督办", by="王五", terminal="ws-01", at=later, tz=SH)
+    monitor.changed(ChangedIds.of({"disposition": [action]}))
+    monitor.process(later)
+
+    def rows() -> dict[str, dict[str, Any]]:
+        with store.read() as s:
+            t = WarningState.__table__
+            q = select(*(c for c in t.c if c.name != "updated_at"))
+            return {r.key: dict(r._mapping) for r in s.execute(q)}
+
+    before = rows()
+    assert before[red.key]["state"] == "disposed"
+    with store.write() as s:
+        counts = reconcile(s, evaluate_store(store, later, SH).views, later)
+    assert counts == {"raised": 0, "escalated": 0, "cleared": 0}
+    assert rows() == before
