@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.monitor import LEVEL_CODE, WarningMonitor
+from app.runtime import init_process
 from benchmarks.supervision_bench import NOW, TZ, case_types, make_case, make_ticket
 from supervision.duedates import case_clock
 from supervision.ingest import apply_changes, validate_changes
@@ -302,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--changed", type=int, default=1_000)
     p.add_argument("--pages", type=int, default=3, help="pages of changes, one pass each")
     a = p.parse_args(argv)
+    init_process()  # the application's process settings (the GC's thresholds), as the terminal runs
     try:
         out = bench(a.cases, a.tickets, a.changed, a.pages)
     except AssertionError as e:
