@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.terminal import Terminal, TerminalStatus
 from desktop.application import Localization
@@ -44,11 +45,9 @@ from desktop.shell.camera_tree import CameraRow, CameraTree
 from desktop.shell.dialogs import AboutDialog, ShortcutsDialog
 from desktop.shell.footage_player import FootagePlayer
 from desktop.shell.status import OfflineBanner, StatusBar
-from desktop.shell.tasks import Background
 from desktop.theme import apply_theme, current_palette
 from desktop.video.grid import CameraGrid, TileDecoration
 from desktop.video.states import state_words
-from supervision.store import Store
 from supervision.store.models import OrgUnit, Window
 from video.export import default_who
 
@@ -72,14 +71,13 @@ class WindowInfo:
         return f"{self.number} {self.name}".strip()
 
 
-def load_hall(store: Store) -> tuple[dict[str, WindowInfo], dict[str, str]]:
-    """Windows by id and hall names by id (on a background thread)."""
-    with store.read() as s:
-        windows = {
-            w.id: WindowInfo(w.id, w.hall_id, w.number or "", w.name or "", w.department or "")
-            for w in s.scalars(select(Window).where(Window.deleted.is_(False)))
-        }
-        halls = {o.id: o.name or o.id for o in s.scalars(select(OrgUnit).where(OrgUnit.level == "hall"))}
+def load_hall(s: Session) -> tuple[dict[str, WindowInfo], dict[str, str]]:
+    """Windows by id and hall names by id (on the panels' reader thread)."""
+    windows = {
+        w.id: WindowInfo(w.id, w.hall_id, w.number or "", w.name or "", w.department or "")
+        for w in s.scalars(select(Window).where(Window.deleted.is_(False)))
+    }
+    halls = {o.id: o.name or o.id for o in s.scalars(select(OrgUnit).where(OrgUnit.level == "hall"))}
     return windows, halls
 
 
@@ -115,7 +113,6 @@ class OperatorWindow(QMainWindow):
         self.theme = theme
         self.demo_note = demo_note
         self.tz = terminal.tz
-        self.background = Background(self)
         self.windows: dict[str, WindowInfo] = {}
         self.halls: dict[str, str] = {}
         self._status: TerminalStatus | None = None
@@ -145,7 +142,8 @@ class OperatorWindow(QMainWindow):
         self.cameras_changed.emit()
 
     def _reload_hall(self) -> None:
-        self.background.run(lambda: load_hall(self.terminal.store), self._hall_loaded, name="load-hall")
+        if self.reader is not None:
+            self.reader.submit("window.hall", load_hall, self._hall_loaded, self._hall_failed)
 
     # -- building ---------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -320,7 +318,7 @@ class OperatorWindow(QMainWindow):
         self._build()
         self._restore()
         if self.windows:
-            self._hall_loaded((self.windows, self.halls), None)
+            self._hall_loaded((self.windows, self.halls))
         self._generation = -1
         self._tick()
 
@@ -412,10 +410,10 @@ class OperatorWindow(QMainWindow):
             self.statusBar().showMessage(words, 8000)
 
     # -- the hall ------------------------------------------------------------------------------------
-    def _hall_loaded(self, result: Any, error: str | None) -> None:
-        if error is not None or result is None:
-            log.warning("the hall's windows could not be read: %s", error)
-            return
+    def _hall_failed(self, words: str) -> None:
+        log.warning("the hall's windows could not be read: %s", words)
+
+    def _hall_loaded(self, result: tuple[dict[str, WindowInfo], dict[str, str]]) -> None:
         self.windows, self.halls = result
         rows = []
         for cam in self.terminal.cameras.cameras():
