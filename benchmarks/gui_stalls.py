@@ -1,0 +1,396 @@
+"""GUI-thread stalls of the operator window while 20 000 changes sync and 16 tiles play (issue 11).
+
+    python -m benchmarks.gui_stalls [--changes 20000] [--tiles 16] [--batch 500] [--settle 5]
+
+The parts are the product's: an ``app.terminal.Terminal`` (recording, warning monitor, sync engine)
+whose config has 16 cameras, under a ``desktop.operator.window.OperatorWindow`` (offscreen Qt,
+1600×1000, the 4×4 grid it picks for 16 cameras). The cameras are synthetic (the picture of
+``video.synthetic``, 640×360 H.264 at 25 fps, a keyframe a second) served live over HTTP one
+frame at a time by another process (``benchmarks.paced_ts``), so the encoding is not charged to
+the window's process — as real cameras encode elsewhere. The reference server
+(``sync.server.testing.ServerThread``) runs in this process with the demo hall bootstrapped; once
+the terminal has pulled the hall, this script publishes ``--changes`` new cases of the demo hall
+(its case types and windows, accepted over the last 40 days, so the monitor raises warnings for
+some) into the central store in batches of ``--batch`` while the terminal syncs (every second).
+
+The probe: a 5 ms ``QTimer`` (precise) on the GUI thread records the gap between its ticks — the
+wall time, and the CPU time the GUI thread itself used in the gap (``time.thread_time``): a long
+wall gap with little thread CPU is the machine (other processes, another thread holding the GIL);
+a long CPU gap is work done on the GUI thread. Measured from the first publish until every change
+is in the terminal's store, plus ``--settle`` seconds (the panels follow the last snapshot).
+
+Work counted: the changes received (the published case ids found in the terminal's store, read by
+a thread of this script, never the GUI thread: all must arrive) and the frames painted per tile
+(``grid.stats()``) over the measured span (each tile must paint at ``--min-fps`` or more). Targets:
+p99 ≤ 20 ms, max ≤ 100 ms (gaps between ticks). Prints the figures, the load average, and JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from benchmarks.record_bench import _start_server
+from benchmarks.record_compare import DEMO_SCOPE, DemoServer, loadavg, rss_mb
+
+TARGET_P99_MS = 20.0
+TARGET_MAX_MS = 100.0
+PROBE_MS = 5
+
+
+# -- cameras from another process ---------------------------------------------------------------------
+def start_cameras(work: Path, seconds: float) -> tuple[subprocess.Popen[bytes], int]:
+    """A synthetic clip (1 s keyframe interval) served live by ``benchmarks.paced_ts``: (process, port).
+    Every connection plays the clip from its start; ``seconds`` covers the whole run."""
+    from video.synthetic import write_file
+
+    clip = work / "clip.ts"
+    write_file(clip, seconds=seconds, label="A01", preset="veryfast")
+    return _start_server(clip)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+def camera_entries(demo: DemoServer, n: int, port: int) -> list[dict[str, Any]]:
+    """``[[cameras]]`` for the first ``n`` of the demo hall's cameras (ids, names and windows), each a
+    live stream of the paced server."""
+    cams = sorted(demo.demo_cameras.items())[:n]
+    out = [{"id": cid, "name": str(d.get("name") or cid), "window_id": d.get("window_id"),
+            "url": f"http://127.0.0.1:{port}/{cid}.ts"} for cid, d in cams]
+    for i in range(len(out), n):
+        out.append({"id": f"cam-X{i:02d}", "name": f"X{i:02d}", "url": f"http://127.0.0.1:{port}/x{i}.ts"})
+    return out
+
+
+# -- Qt --------------------------------------------------------------------------------------------------
+class StallProbe:
+    """A 5 ms precise timer on the GUI thread: the wall and GUI-thread CPU time between its ticks."""
+
+    def __init__(self, interval_ms: int = PROBE_MS) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.gaps: list[float] = []  # seconds, wall
+        self.cpu: list[float] = []  # seconds of the GUI thread's CPU in each gap
+        self.at: list[float] = []  # monotonic time of each tick
+        self._last = time.monotonic()
+        self._last_cpu = time.thread_time()
+        self.running = False
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(interval_ms)
+
+    def begin(self) -> None:
+        self.gaps.clear()
+        self.cpu.clear()
+        self.at.clear()
+        self._last, self._last_cpu = time.monotonic(), time.thread_time()
+        self.running = True
+
+    def end(self) -> None:
+        self.running = False
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now, cpu = time.monotonic(), time.thread_time()
+        if self.running:
+            self.gaps.append(now - self._last)
+            self.cpu.append(cpu - self._last_cpu)
+            self.at.append(now)
+        self._last, self._last_cpu = now, cpu
+
+    def figures(self) -> dict[str, Any]:
+        if not self.gaps:
+            return {"ticks": 0}
+        ms = sorted(g * 1000 for g in self.gaps)
+        cpu_ms = sorted(c * 1000 for c in self.cpu)
+        worst = sorted(range(len(self.gaps)), key=lambda i: -self.gaps[i])[:5]
+        span = self.at[-1] - self.at[0] if len(self.at) > 1 else 0.0
+        return {
+            "ticks": len(ms),
+            "span_s": round(span, 1),
+            "gap_p50_ms": round(percentile(ms, 50), 2),
+            "gap_p99_ms": round(percentile(ms, 99), 2),
+            "gap_max_ms": round(ms[-1], 1),
+            "gui_cpu_p99_ms": round(percentile(cpu_ms, 99), 2),
+            "gui_cpu_max_ms": round(cpu_ms[-1], 1),
+            "gui_thread_cpu_share": round(sum(self.cpu) / span, 3) if span else None,
+            "gaps_over_20ms": sum(1 for g in ms if g > 20),
+            "gaps_over_100ms": sum(1 for g in ms if g > 100),
+            "worst_gaps": [{"at_s": round(self.at[i] - self.at[0], 2), "wall_ms": round(self.gaps[i] * 1000, 1),
+                            "gui_cpu_ms": round(self.cpu[i] * 1000, 1)} for i in worst],
+        }
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    if not sorted_values:
+        return 0.0
+    k = (len(sorted_values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def run_for(ms: int) -> None:
+    """Run the Qt event loop for ``ms`` milliseconds."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def wait_until(cond: Callable[[], bool], timeout: float, what: str, step_ms: int = 100) -> float:
+    """Run the event loop until ``cond()`` (checked every ``step_ms``); the seconds it took.
+    Raises SystemExit naming ``what`` after ``timeout`` seconds."""
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+        run_for(step_ms)
+    return time.monotonic() - t0
+
+
+def operator_window(terminal: Any, work: Path, size: tuple[int, int] = (1600, 1000)) -> Any:
+    """The operator window over ``terminal`` (Chinese, dark), shown offscreen, settings in ``work``."""
+    from PySide6.QtCore import QSettings
+
+    from desktop.application import Localization, create_application
+    from desktop.operator.window import OperatorWindow
+    from desktop.theme import apply_theme
+
+    app = create_application()
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    loc = Localization(app)
+    loc.switch("zh_CN")
+    apply_theme(app, "dark")
+    window = OperatorWindow(terminal, loc, settings, theme="dark")
+    window.resize(*size)
+    window.show()
+    return window
+
+
+def painted(window: Any) -> list[int]:
+    return [t.painted for t in window.grid.stats() if t.camera_id]
+
+
+# -- changes published into the central store ------------------------------------------------------------
+def case_changes(demo: DemoServer, n: int, prefix: str = "BENCH-", seed: int = 5) -> list[dict[str, Any]]:
+    """``n`` new cases of the demo hall (its case types and windows), accepted over the last 40 days.
+    Windows of the other hall are left out: the terminal's token sees the demo hall only."""
+    rnd = random.Random(seed)
+    types = sorted(rid for (_t, rid) in demo.central.current("case_type"))
+    windows = sorted(rid for (_t, rid), (_v, data) in demo.central.current("window").items()
+                     if data.get("hall_id") == DEMO_SCOPE)  # the terminal's scope: the demo hall
+    now = demo.clock()
+    out = []
+    for i in range(n):
+        sub = now - timedelta(days=rnd.randint(0, 40), minutes=rnd.randint(0, 600))
+        stages = [{"stage": "submitted", "at": sub.isoformat(), "by": "窗口"},
+                  {"stage": "accepted", "at": (sub + timedelta(minutes=9)).isoformat(), "by": "受理员"}]
+        out.append({"type": "case", "id": f"{prefix}{i:06d}", "op": "upsert", "data": {
+            "case_type_id": rnd.choice(types), "window_id": rnd.choice(windows), "ticket_id": None,
+            "applicant": "张**", "submitted_at": sub.isoformat(), "status": "in_progress", "stages": stages,
+            "suspensions": [], "fee_charged": "0", "completed_at": None,
+        }})
+    return out
+
+
+class Publisher(threading.Thread):
+    """Publishes the changes in batches, ``pause`` seconds apart, while the terminal syncs."""
+
+    def __init__(self, demo: DemoServer, changes: list[dict[str, Any]], batch: int, pause: float) -> None:
+        super().__init__(name="bench-publisher")
+        self.demo, self.changes, self.batch, self.pause = demo, changes, batch, pause
+        self.published = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for i in range(0, len(self.changes), self.batch):
+                chunk = self.changes[i : i + self.batch]
+                self.demo.central.publish(chunk)
+                self.published += len(chunk)
+                time.sleep(self.pause)
+        except BaseException as e:  # reported by the main thread
+            self.error = e
+
+
+class Arrivals(threading.Thread):
+    """Counts, off the GUI thread, the published case ids present in the terminal's store."""
+
+    def __init__(self, db: Path, prefix: str) -> None:
+        super().__init__(name="bench-arrivals")
+        self.db, self.prefix = db, prefix
+        self.count = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            try:
+                with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5) as c:
+                    self.count = int(c.execute("SELECT count(*) FROM cases WHERE id >= ? AND id < ?",
+                                               (self.prefix, self.prefix + "\uffff")).fetchone()[0])
+            except sqlite3.Error:
+                pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except TimeoutError as e:  # a side never did its work: say which, as the JSON line too
+        print(f"FAILED: {e}")
+        print(json.dumps({"failed": [str(e)], "loadavg": loadavg()}))
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.gui_stalls", description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=20_000)
+    parser.add_argument("--tiles", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=500, help="changes per publish (default 500)")
+    parser.add_argument("--pause", type=float, default=0.25, help="seconds between publishes (default 0.25)")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds measured after the last arrival")
+    parser.add_argument("--min-fps", type=float, default=20.0, help="each tile paints at least this (default 20)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="for every change to arrive (default 600 s)")
+    parser.add_argument("--clip-seconds", type=float, default=240.0,
+                        help="the cameras' clip; a connection ends (and the tile reconnects) at its end (default 240)")
+    parser.add_argument("--no-record", action="store_true", help="the terminal does not record (default: it does)")
+    args = parser.parse_args(argv)
+
+    from app.runtime import init_process
+    from app.terminal import Terminal
+    from supervision.config import Config
+
+    init_process()
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="hallwatch-gui-stalls-") as tmp:
+        work = Path(tmp)
+        t0 = time.monotonic()
+        cameras_proc, port = start_cameras(work, seconds=args.clip_seconds)
+        clip_s = time.monotonic() - t0
+        demo = DemoServer(work / "server", simulate=False)
+        terminal = None
+        window = None
+        arrivals = Arrivals(work / "data" / "hallwatch.db", "BENCH-")
+        publisher: Publisher | None = None
+        try:
+            cfg = Config.model_validate({
+                "server": {"url": demo.url, "token": demo.token, "interval": 1},
+                "cameras": camera_entries(demo, args.tiles, port),
+            })
+            terminal = Terminal(cfg, work / "data", command="bench", record=not args.no_record)
+            terminal.start()
+            window = operator_window(terminal, work)
+            tiles_s = wait_until(lambda: len(painted(window)) >= args.tiles and min(painted(window)) > 0,
+                                 120, f"{args.tiles} tiles painting")
+            hall_s = wait_until(lambda: terminal.status().sync is not None
+                                and terminal.status().sync.last_success is not None, 120, "the first sync")
+            changes = case_changes(demo, args.changes)
+            arrivals.start()
+            probe = StallProbe()
+            run_for(500)
+            load0 = loadavg()
+            frames0 = painted(window)
+            probe.begin()
+            m0 = time.monotonic()
+            publisher = Publisher(demo, changes, args.batch, args.pause)
+            publisher.start()
+            arrive_s = wait_until(lambda: arrivals.count >= args.changes or publisher.error is not None,
+                                  args.timeout, f"{args.changes} changes arriving")
+            run_for(int(args.settle * 1000))
+            probe.end()
+            span = time.monotonic() - m0
+            frames1 = painted(window)
+            load1 = loadavg()
+            rss = rss_mb(os.getpid())
+            publisher.join()
+            if publisher.error is not None:
+                failed.append(f"publishing failed: {publisher.error}")
+            stalls = probe.figures()
+            fps = [round((b - a) / span, 1) for a, b in zip(frames0, frames1, strict=True)]
+            status = terminal.status()
+        finally:
+            arrivals.stop.set()
+            if arrivals.is_alive():
+                arrivals.join()
+            if publisher is not None and publisher.is_alive():
+                publisher.join()
+            if window is not None:
+                window.close()
+                run_for(200)
+            if terminal is not None:
+                terminal.stop(time.monotonic() + 10)
+            demo.stop()
+            stop_process(cameras_proc)
+    if arrivals.count < args.changes:
+        failed.append(f"only {arrivals.count} of {args.changes} changes arrived")
+    slow = [i for i, f in enumerate(fps) if f < args.min_fps]
+    if len(fps) < args.tiles or slow:
+        failed.append(f"tiles under {args.min_fps:g} fps: {slow}" if slow else f"only {len(fps)} tiles")
+    result: dict[str, Any] = {
+        "changes_published": publisher.published if publisher else 0,
+        "changes_received": arrivals.count,
+        "arrival_s": round(arrive_s, 1),
+        "changes_per_s": round(args.changes / arrive_s, 1) if arrive_s else None,
+        "measured_s": round(span, 1),
+        "tiles": len(fps),
+        "painted_fps_per_tile": fps,
+        "painted_fps_min": min(fps) if fps else 0,
+        "painted_fps_median": statistics.median(fps) if fps else 0,
+        "probe_ms": PROBE_MS,
+        **stalls,
+        "target_p99_ms": TARGET_P99_MS,
+        "target_max_ms": TARGET_MAX_MS,
+        "meets_p99": stalls.get("gap_p99_ms", 1e9) <= TARGET_P99_MS,
+        "meets_max": stalls.get("gap_max_ms", 1e9) <= TARGET_MAX_MS,
+        "warnings_in_force": len(status.warnings.views) if status.warnings is not None else None,
+        "recording": not args.no_record,
+        "rss_mb": round(rss, 1),
+        "setup": {"clip_s": round(clip_s, 1), "tiles_first_paint_s": round(tiles_s, 1),
+                  "first_sync_s": round(hall_s, 1)},
+        "loadavg_start": load0,
+        "loadavg_end": load1,
+        "cpus": os.cpu_count(),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "failed": failed,
+    }
+    print(f"{result['changes_received']}/{args.changes} changes arrived in {result['arrival_s']} s; "
+          f"{len(fps)} tiles painted {result['painted_fps_min']}–{max(fps) if fps else 0} fps "
+          f"(median {result['painted_fps_median']})")
+    print(f"GUI-thread gaps over {stalls.get('ticks', 0)} ticks of a {PROBE_MS} ms timer: p50 "
+          f"{stalls.get('gap_p50_ms')} ms, p99 {stalls.get('gap_p99_ms')} ms (target ≤ {TARGET_P99_MS:g}), max "
+          f"{stalls.get('gap_max_ms')} ms (target ≤ {TARGET_MAX_MS:g}); GUI-thread CPU in a gap p99 "
+          f"{stalls.get('gui_cpu_p99_ms')} ms, max {stalls.get('gui_cpu_max_ms')} ms")
+    print(f"load average {load0} → {load1} on {os.cpu_count()} CPUs")
+    for f in failed:
+        print(f"FAILED: {f}")
+    print(json.dumps(result, ensure_ascii=False))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
