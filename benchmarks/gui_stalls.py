@@ -193,6 +193,11 @@ def operator_window(terminal: Any, work: Path, size: tuple[int, int] = (1600, 10
     return window
 
 
+def first_sync_done(terminal: Any) -> bool:
+    sync = terminal.status().sync
+    return sync is not None and sync.last_success is not None
+
+
 def painted(window: Any) -> list[int]:
     return [t.painted for t in window.grid.stats() if t.camera_id]
 
@@ -307,8 +312,7 @@ def _main(argv: list[str] | None) -> int:
             window = operator_window(terminal, work)
             tiles_s = wait_until(lambda: len(painted(window)) >= args.tiles and min(painted(window)) > 0,
                                  120, f"{args.tiles} tiles painting")
-            hall_s = wait_until(lambda: terminal.status().sync is not None
-                                and terminal.status().sync.last_success is not None, 120, "the first sync")
+            hall_s = wait_until(lambda: first_sync_done(terminal), 120, "the first sync")
             changes = case_changes(demo, args.changes)
             arrivals.start()
             probe = StallProbe()

@@ -23,7 +23,7 @@ def run_benchmark(module: str, *args: str, timeout: float = 180) -> dict[str, An
                           capture_output=True, text=True, timeout=timeout)
     lines = proc.stdout.strip().splitlines()
     assert lines, f"{module} printed nothing; stderr: {proc.stderr[-2000:]}"
-    result = json.loads(lines[-1])
+    result: dict[str, Any] = json.loads(lines[-1])
     assert proc.returncode == 0, f"{module} exited {proc.returncode}: {result.get('failed')}; {proc.stderr[-2000:]}"
     assert result["failed"] == []
     return result
