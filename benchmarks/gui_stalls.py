@@ -34,6 +34,7 @@ import random
 import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -143,6 +144,42 @@ class StallProbe:
             "worst_gaps": [{"at_s": round(self.at[i] - self.at[0], 2), "wall_ms": round(self.gaps[i] * 1000, 1),
                             "gui_cpu_ms": round(self.cpu[i] * 1000, 1)} for i in worst],
         }
+
+
+class StackSampler(threading.Thread):
+    """Samples the GUI thread's Python stack every ``interval`` s (``--sample-stalls``): what it was
+    running during the long gaps. Costs the GIL a wake-up per sample, so its run's figures are a
+    little worse than a run without it: use it to see where the time goes, not for the figures."""
+
+    def __init__(self, interval: float = 0.004) -> None:
+        super().__init__(name="bench-stack-sampler")
+        self.interval = interval
+        self.samples: list[tuple[float, str]] = []
+        self.halt = threading.Event()
+        self._target = threading.main_thread().ident
+
+    def run(self) -> None:
+        root = str(Path(__file__).resolve().parents[1])
+        while not self.halt.wait(self.interval):
+            frame = sys._current_frames().get(self._target or 0)
+            parts: list[str] = []
+            while frame is not None and len(parts) < 5:
+                code = frame.f_code
+                if code.co_filename.startswith(root) or not parts:
+                    name = code.co_filename.removeprefix(root + "/")
+                    parts.append(f"{name}:{frame.f_lineno} {code.co_name}")
+                frame = frame.f_back
+            self.samples.append((time.monotonic(), " < ".join(parts)))
+
+    def during(self, spans: Sequence[tuple[float, float]], top: int = 8) -> list[dict[str, Any]]:
+        """The stacks seen during ``spans`` (start, end), the most frequent first."""
+        counts: dict[str, int] = {}
+        for t, stack in self.samples:
+            if any(a <= t <= b for a, b in spans):
+                counts[stack] = counts.get(stack, 0) + 1
+        total = sum(counts.values()) or 1
+        return [{"share": round(n / total, 3), "samples": n, "stack": st}
+                for st, n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]]
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
@@ -283,6 +320,8 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="for every change to arrive (default 600 s)")
     parser.add_argument("--clip-seconds", type=float, default=240.0,
                         help="the cameras' clip; a connection ends (and the tile reconnects) at its end (default 240)")
+    parser.add_argument("--sample-stalls", action="store_true",
+                        help="sample the GUI thread's stack, and show what it ran during gaps over 20 ms")
     parser.add_argument("--no-record", action="store_true", help="the terminal does not record (default: it does)")
     args = parser.parse_args(argv)
 
@@ -302,6 +341,7 @@ def _main(argv: list[str] | None) -> int:
         window = None
         arrivals = Arrivals(work / "data" / "hallwatch.db", "BENCH-")
         publisher: Publisher | None = None
+        stall_stacks: list[dict[str, Any]] | None = None
         try:
             cfg = Config.model_validate({
                 "server": {"url": demo.url, "token": demo.token, "interval": 1},
@@ -319,6 +359,9 @@ def _main(argv: list[str] | None) -> int:
             run_for(500)
             load0 = loadavg()
             frames0 = painted(window)
+            sampler = StackSampler() if args.sample_stalls else None
+            if sampler is not None:
+                sampler.start()
             probe.begin()
             m0 = time.monotonic()
             publisher = Publisher(demo, changes, args.batch, args.pause)
@@ -328,6 +371,11 @@ def _main(argv: list[str] | None) -> int:
             run_for(int(args.settle * 1000))
             probe.end()
             span = time.monotonic() - m0
+            if sampler is not None:
+                sampler.halt.set()
+                sampler.join()
+                long_gaps = [(at - gap, at) for at, gap in zip(probe.at, probe.gaps, strict=True) if gap > 0.020]
+                stall_stacks = sampler.during(long_gaps)
             frames1 = painted(window)
             load1 = loadavg()
             rss = rss_mb(os.getpid())
@@ -376,6 +424,7 @@ def _main(argv: list[str] | None) -> int:
         "rss_mb": round(rss, 1),
         "setup": {"clip_s": round(clip_s, 1), "tiles_first_paint_s": round(tiles_s, 1),
                   "first_sync_s": round(hall_s, 1)},
+        "stall_stacks": stall_stacks,
         "loadavg_start": load0,
         "loadavg_end": load1,
         "cpus": os.cpu_count(),
@@ -390,6 +439,8 @@ def _main(argv: list[str] | None) -> int:
           f"{stalls.get('gap_max_ms')} ms (target ≤ {TARGET_MAX_MS:g}); GUI-thread CPU in a gap p99 "
           f"{stalls.get('gui_cpu_p99_ms')} ms, max {stalls.get('gui_cpu_max_ms')} ms")
     print(f"load average {load0} → {load1} on {os.cpu_count()} CPUs")
+    for entry in stall_stacks or []:
+        print(f"  during gaps > 20 ms, {entry['share']:.0%} of the samples: {entry['stack']}")
     for f in failed:
         print(f"FAILED: {f}")
     print(json.dumps(result, ensure_ascii=False))

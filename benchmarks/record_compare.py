@@ -50,6 +50,46 @@ TARGET_RATIO = 1.05
 DEMO_SCOPE = "hall-anshan"
 
 
+# Run main.py with a daemon thread that writes, every second, the CPU time of each Python thread
+# (by name) and of the whole process: where a side's CPU goes (``--threads``; same on both sides).
+THREADS_WRAPPER = r"""
+import json, os, re, runpy, sys, threading, time
+out = os.environ["HW_BENCH_THREADS"]
+def group(name):
+    return re.sub(r"\d+", "N", re.sub(r"cam-[A-Za-z0-9]+", "cam-*", name))
+def sample():
+    with open(out, "a", encoding="utf-8") as f:
+        while True:
+            res = {}
+            for t in threading.enumerate():
+                try:
+                    cpu = time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+                except (OSError, TypeError, OverflowError):
+                    continue
+                res[group(t.name)] = res.get(group(t.name), 0.0) + cpu
+            f.write(json.dumps({"t": time.monotonic(), "process": time.process_time(), "threads": res}) + "\n")
+            f.flush()
+            time.sleep(1.0)
+threading.Thread(target=sample, name="bench-thread-sampler", daemon=True).start()
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def thread_cpu(path: Path, t0: float, t1: float) -> dict[str, float]:
+    """Per thread group, the CPU seconds between the samples nearest ``t0`` and ``t1``; "(native and
+    ended threads)" is the process's CPU not in a live Python thread (FFmpeg's own threads...)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if len(rows) < 2:
+        return {}
+    a = min(rows, key=lambda r: abs(r["t"] - t0))
+    b = min(rows, key=lambda r: abs(r["t"] - t1))
+    out = {name: round(cpu - a["threads"].get(name, 0.0), 3) for name, cpu in b["threads"].items()}
+    out["(native and ended threads)"] = round(b["process"] - a["process"] - sum(out.values()), 3)
+    out["(sampled span s)"] = round(b["t"] - a["t"], 1)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
 # -- /proc -------------------------------------------------------------------------------------------
 def _tick() -> int:
     return os.sysconf("SC_CLK_TCK")
@@ -178,13 +218,19 @@ def write_config(path: Path, cameras: list[tuple[str, str, str]], *, segment: fl
 
 
 class Side:
-    def __init__(self, name: str, root: Path, data: Path, config: Path) -> None:
+    def __init__(self, name: str, root: Path, data: Path, config: Path, *, threads: bool = False) -> None:
         self.name, self.root, self.data, self.config = name, root, data, config
         env = dict(os.environ, PYTHONPATH=str(root), PYTHONUNBUFFERED="1")
         env.pop("HALLWATCH_TOKEN", None)
+        self.threads_file: Path | None = None
+        wrapper: list[str] = []
+        if threads:
+            self.threads_file = data.parent / f"{name}.threads.jsonl"
+            env["HW_BENCH_THREADS"] = str(self.threads_file)
+            wrapper = ["-c", THREADS_WRAPPER]
         self.err = open(data.parent / f"{name}.stderr", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, str(root / "main.py"), "--data", str(data), "--config", str(config), "record"],
+            [sys.executable, *wrapper, str(root / "main.py"), "--data", str(data), "--config", str(config), "record"],
             cwd=str(root), env=env, stdout=subprocess.PIPE, stderr=self.err, text=True,
         )
         self.started: float | None = None
@@ -264,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-recorded", type=float, default=MIN_RECORDED,
                         help="a side recording less of its wall time fails (default 0.95; a seconds-long run "
                         "spends a larger share connecting)")
+    parser.add_argument("--threads", action="store_true",
+                        help="also sample each side's CPU per Python thread (a sampler thread in each: analysis)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     args = parser.parse_args(argv)
     if not (args.before / "main.py").exists():
@@ -301,8 +349,9 @@ def main(argv: list[str] | None = None) -> int:
                      server=(demo.url, demo.token, args.sync_interval), warnings_interval=5)
         write_config(work / "before" / "config.toml", cameras, segment=args.segment, server=None,
                      warnings_interval=None)
-        ours = Side("ours", ROOT, work / "ours" / "data", work / "ours" / "config.toml")
-        before = Side("before", args.before.resolve(), work / "before" / "data", work / "before" / "config.toml")
+        ours = Side("ours", ROOT, work / "ours" / "data", work / "ours" / "config.toml", threads=args.threads)
+        before = Side("before", args.before.resolve(), work / "before" / "data", work / "before" / "config.toml",
+                      threads=args.threads)
         sides = [ours, before]
         for s in sides:
             s.wait_ready(120)
@@ -313,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         w0 = time.monotonic()
         time.sleep(args.seconds)
         cpu1 = {s.name: s.cpu() for s in sides}
-        window = time.monotonic() - w0
+        w1 = time.monotonic()
+        window = w1 - w0
         load1 = loadavg()
         seq1 = demo.seq()
         rss = {s.name: round(rss_mb(s.proc.pid), 1) for s in sides}
@@ -339,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
                 "rss_mb": rss[s.name],
                 "last_lines": s.out[-2:],
             }
+            if s.threads_file is not None:
+                result[s.name]["threads_cpu_s"] = thread_cpu(s.threads_file, w0, w1)
             if result[s.name]["recorded_share_of_wall"] < args.min_recorded:
                 failed.append(f"{s.name} recorded under {args.min_recorded:.0%} of its wall time")
             if codes[s.name] != 0:
