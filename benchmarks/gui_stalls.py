@@ -5,9 +5,11 @@
 The parts are the product's: an ``app.terminal.Terminal`` (recording, warning monitor, sync engine)
 whose config has 16 cameras, under a ``desktop.operator.window.OperatorWindow`` (offscreen Qt,
 1600×1000, the 4×4 grid it picks for 16 cameras). The cameras are synthetic (the picture of
-``video.synthetic``, 640×360 H.264 at 25 fps, a keyframe a second) served live over HTTP one
-frame at a time by another process (``benchmarks.paced_ts``), so the encoding is not charged to
-the window's process — as real cameras encode elsewhere. The reference server
+``video.synthetic``, H.264 at 25 fps, a keyframe a second): a 640×360 main stream (recorded) and a
+320×180 sub-stream (what a 4×4 tile shows, as with real cameras and the demo's), served live over
+HTTP one frame at a time by other processes (``benchmarks.paced_ts``), so the encoding is not
+charged to the window's process — as real cameras encode elsewhere (``--no-sub``: main streams
+only; tiles under 320×180 then decode keyframes only, by the grid's rule). The reference server
 (``sync.server.testing.ServerThread``) runs in this process with the demo hall bootstrapped; once
 the terminal has pulled the hall, this script publishes ``--changes`` new cases of the demo hall
 (its case types and windows, accepted over the last 40 days, so the monitor raises warnings for
@@ -54,14 +56,23 @@ PROBE_MS = 5
 
 
 # -- cameras from another process ---------------------------------------------------------------------
-def start_cameras(work: Path, seconds: float) -> tuple[subprocess.Popen[bytes], int]:
-    """A synthetic clip (1 s keyframe interval) served live by ``benchmarks.paced_ts``: (process, port).
-    Every connection plays the clip from its start; ``seconds`` covers the whole run."""
+def start_cameras(work: Path, seconds: float) -> tuple[list[subprocess.Popen[bytes]], int, int]:
+    """The cameras' main streams (640×360) and sub-streams (320×180, as real cameras and the demo's
+    have), synthetic clips with a keyframe a second, each served live by its own
+    ``benchmarks.paced_ts`` process: (processes, main port, sub port). Every connection plays its
+    clip from the start; ``seconds`` is the clip's length."""
     from video.synthetic import write_file
 
-    clip = work / "clip.ts"
-    write_file(clip, seconds=seconds, label="A01", preset="veryfast")
-    return _start_server(clip)
+    main_clip, sub_clip = work / "main.ts", work / "sub.ts"
+    write_file(main_clip, seconds=seconds, label="A01", preset="ultrafast")  # recorded, not decoded in a 4×4
+    write_file(sub_clip, seconds=seconds, label="A01", width=320, height=180, preset="veryfast")  # decoded
+    main_proc, main_port = _start_server(main_clip)
+    try:
+        sub_proc, sub_port = _start_server(sub_clip)
+    except BaseException:
+        stop_process(main_proc)
+        raise
+    return [main_proc, sub_proc], main_port, sub_port
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
@@ -75,14 +86,18 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.stdout.close()
 
 
-def camera_entries(demo: DemoServer, n: int, port: int) -> list[dict[str, Any]]:
+def camera_entries(demo: DemoServer, n: int, port: int, sub_port: int | None = None) -> list[dict[str, Any]]:
     """``[[cameras]]`` for the first ``n`` of the demo hall's cameras (ids, names and windows), each a
-    live stream of the paced server."""
+    live stream of the paced server (and a sub-stream of the other when ``sub_port`` is given)."""
     cams = sorted(demo.demo_cameras.items())[:n]
-    out = [{"id": cid, "name": str(d.get("name") or cid), "window_id": d.get("window_id"),
-            "url": f"http://127.0.0.1:{port}/{cid}.ts"} for cid, d in cams]
+    out: list[dict[str, Any]] = [
+        {"id": cid, "name": str(d.get("name") or cid), "window_id": d.get("window_id"),
+         "url": f"http://127.0.0.1:{port}/{cid}.ts"} for cid, d in cams]
     for i in range(len(out), n):
         out.append({"id": f"cam-X{i:02d}", "name": f"X{i:02d}", "url": f"http://127.0.0.1:{port}/x{i}.ts"})
+    if sub_port is not None:
+        for entry in out:
+            entry["sub_url"] = f"http://127.0.0.1:{sub_port}/{entry['id']}-sub.ts"
     return out
 
 
@@ -235,6 +250,16 @@ def first_sync_done(terminal: Any) -> bool:
     return sync is not None and sync.last_success is not None
 
 
+def tile_modes(window: Any) -> dict[str, int]:
+    """How many tiles show which stream in which mode, e.g. {"sub/full": 16}."""
+    out: dict[str, int] = {}
+    for t in window.grid.stats():
+        if t.camera_id:
+            key = f"{t.stream}/{getattr(t.mode, 'value', t.mode)}"
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
 def painted(window: Any) -> list[int]:
     return [t.painted for t in window.grid.stats() if t.camera_id]
 
@@ -322,6 +347,8 @@ def _main(argv: list[str] | None) -> int:
                         help="the cameras' clip; a connection ends (and the tile reconnects) at its end (default 240)")
     parser.add_argument("--sample-stalls", action="store_true",
                         help="sample the GUI thread's stack, and show what it ran during gaps over 20 ms")
+    parser.add_argument("--no-sub", action="store_true",
+                        help="cameras without a sub-stream (a 4×4 tile under 320×180 then shows keyframes only)")
     parser.add_argument("--no-record", action="store_true", help="the terminal does not record (default: it does)")
     args = parser.parse_args(argv)
 
@@ -334,7 +361,7 @@ def _main(argv: list[str] | None) -> int:
     with tempfile.TemporaryDirectory(prefix="hallwatch-gui-stalls-") as tmp:
         work = Path(tmp)
         t0 = time.monotonic()
-        cameras_proc, port = start_cameras(work, seconds=args.clip_seconds)
+        camera_procs, port, sub_port = start_cameras(work, seconds=args.clip_seconds)
         clip_s = time.monotonic() - t0
         demo = DemoServer(work / "server", simulate=False)
         terminal = None
@@ -345,7 +372,7 @@ def _main(argv: list[str] | None) -> int:
         try:
             cfg = Config.model_validate({
                 "server": {"url": demo.url, "token": demo.token, "interval": 1},
-                "cameras": camera_entries(demo, args.tiles, port),
+                "cameras": camera_entries(demo, args.tiles, port, None if args.no_sub else sub_port),
             })
             terminal = Terminal(cfg, work / "data", command="bench", record=not args.no_record)
             terminal.start()
@@ -384,6 +411,7 @@ def _main(argv: list[str] | None) -> int:
                 failed.append(f"publishing failed: {publisher.error}")
             stalls = probe.figures()
             fps = [round((b - a) / span, 1) for a, b in zip(frames0, frames1, strict=True)]
+            modes = tile_modes(window)
             status = terminal.status()
         finally:
             arrivals.stop.set()
@@ -397,7 +425,8 @@ def _main(argv: list[str] | None) -> int:
             if terminal is not None:
                 terminal.stop(time.monotonic() + 10)
             demo.stop()
-            stop_process(cameras_proc)
+            for proc in camera_procs:
+                stop_process(proc)
     if arrivals.count < args.changes:
         failed.append(f"only {arrivals.count} of {args.changes} changes arrived")
     slow = [i for i, f in enumerate(fps) if f < args.min_fps]
@@ -413,6 +442,7 @@ def _main(argv: list[str] | None) -> int:
         "painted_fps_per_tile": fps,
         "painted_fps_min": min(fps) if fps else 0,
         "painted_fps_median": statistics.median(fps) if fps else 0,
+        "tile_modes": modes,
         "probe_ms": PROBE_MS,
         **stalls,
         "target_p99_ms": TARGET_P99_MS,

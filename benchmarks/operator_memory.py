@@ -8,9 +8,10 @@ picks for 16 cameras). Its store holds the demo hall and ``--cases`` cases, writ
 table's tests write them (``tests/desktop/test_panels_cases.py``: rows inserted directly, due dates
 and worst levels filled); the terminal syncs every 3 s (as the demo) with the reference server on
 127.0.0.1 running the demo hall's simulator live at speed 1 (on the demo clock outside office
-hours). The 16 cameras are the synthetic clip of ``video.synthetic`` (640×360 H.264, 25 fps, a
-keyframe a second) served live over HTTP by another process (``benchmarks.paced_ts``); each
-connection plays the clip (``--clip-seconds``) and the tile reconnects at its end.
+hours). The 16 cameras are synthetic clips of ``video.synthetic`` (H.264, 25 fps, a keyframe a second; a
+640×360 main stream, recorded, and a 320×180 sub-stream, shown in the 4×4 tiles) served live over
+HTTP by other processes (``benchmarks.paced_ts``); each connection plays its clip
+(``--clip-seconds``) and the camera reconnects at its end.
 
 Every ``--interval`` seconds: the process's resident memory (VmRSS), the frames each tile painted
 since the last sample, the Python objects tracked by the GC, and the load average. Reported: the
@@ -44,6 +45,7 @@ from benchmarks.gui_stalls import (
     run_for,
     start_cameras,
     stop_process,
+    tile_modes,
     wait_until,
 )
 from benchmarks.record_compare import DemoServer, demo_clock, loadavg, rss_mb
@@ -164,14 +166,14 @@ def _main(argv: list[str] | None) -> int:
         db = work / "data" / "hallwatch.db"
         store_s = build_store(db, args.cases)
         print(f"store with {args.cases} cases built in {store_s:.1f} s", flush=True)
-        cameras_proc, port = start_cameras(work, seconds=args.clip_seconds)
+        camera_procs, port, sub_port = start_cameras(work, seconds=args.clip_seconds)
         demo = DemoServer(work / "server")
         terminal = None
         window = None
         try:
             cfg = Config.model_validate({
                 "server": {"url": demo.url, "token": demo.token, "interval": 3},
-                "cameras": camera_entries(demo, args.tiles, port),
+                "cameras": camera_entries(demo, args.tiles, port, sub_port),
             })
             terminal = Terminal(cfg, work / "data", command="bench")
             terminal.start()
@@ -199,6 +201,7 @@ def _main(argv: list[str] | None) -> int:
                 run_for(int(min(args.interval, max(0.0, end - now)) * 1000) or 1)
             span = time.monotonic() - t0
             total_fps = [round((b - a) / span, 1) for a, b in zip(first_frames, painted(window), strict=False)]
+            modes = tile_modes(window)
         finally:
             if window is not None:
                 window.close()
@@ -206,7 +209,8 @@ def _main(argv: list[str] | None) -> int:
             if terminal is not None:
                 terminal.stop(time.monotonic() + 10)
             demo.stop()
-            stop_process(cameras_proc)
+            for proc in camera_procs:
+                stop_process(proc)
         kept = count_cases(db)
     if kept < args.cases:
         failed.append(f"the store holds {kept} of the {args.cases} cases")
@@ -223,6 +227,7 @@ def _main(argv: list[str] | None) -> int:
         "cases_kept": kept,
         "tiles": len(total_fps),
         "painted_fps_per_tile": total_fps,
+        "tile_modes": modes,
         "samples": len(samples),
         "rss_first_mb": samples[0]["rss_mb"],
         "rss_last_mb": samples[-1]["rss_mb"],
