@@ -77,13 +77,15 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 
 def thread_cpu(path: Path, t0: float, t1: float) -> dict[str, float]:
-    """Per thread group, the CPU seconds between the samples nearest ``t0`` and ``t1``; "(native and
+    """Per thread group, the CPU seconds between the first and last samples in [t0, t1]; "(native and
     ended threads)" is the process's CPU not in a live Python thread (FFmpeg's own threads...)."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if len(rows) < 2:
         return {}
-    a = min(rows, key=lambda r: abs(r["t"] - t0))
-    b = min(rows, key=lambda r: abs(r["t"] - t1))
+    inside = [r for r in rows if t0 <= r["t"] <= t1]  # never a sample of the stop (threads gone)
+    if len(inside) < 2:
+        return {}
+    a, b = inside[0], inside[-1]
     out = {name: round(cpu - a["threads"].get(name, 0.0), 3) for name, cpu in b["threads"].items()}
     out["(native and ended threads)"] = round(b["process"] - a["process"] - sum(out.values()), 3)
     out["(sampled span s)"] = round(b["t"] - a["t"], 1)
