@@ -13,7 +13,8 @@ on a tile (issue 11).
 2. A camera dropped on a tile, in-process: a terminal (recording, as the operator's runs) with two
    synthetic cameras (``synthetic://``, 640×360, a keyframe every second: the default encoder's
    GOP), an ``OperatorWindow`` in the one-tile layout, and a real ``QDropEvent`` (the camera tree's
-   MIME type) on the tile, alternating the cameras ``--drops`` times; the figure is the tile's
+   MIME type) on the tile, alternating the cameras ``--drops`` times (``--no-record``: no recording,
+   and each drop a camera not connected before: connecting is part of the time); the figure is the tile's
    ``grid.stats().first_frame_s`` (from putting the camera on the tile to its first painted frame).
    Target ≤ 1.5 s (each drop).
 
@@ -136,8 +137,9 @@ def drops(work: Path, n: int, record: bool) -> dict[str, Any]:
     from desktop.video.grid import CAMERA_MIME
     from supervision.config import Config
 
+    count = 2 if record else max(n, 1)  # cold: each drop a camera nobody has connected yet
     cfg = Config.model_validate({"cameras": [
-        {"id": f"cam-D{i}", "name": f"D{i}", "url": f"synthetic://window/D{i}"} for i in range(2)]})
+        {"id": f"cam-D{i}", "name": f"D{i}", "url": f"synthetic://window/D{i}"} for i in range(count)]})
     terminal = Terminal(cfg, work / "drop-data", command="bench", record=record, sync=False)
     terminal.start()
     window = None
@@ -148,11 +150,13 @@ def drops(work: Path, n: int, record: bool) -> dict[str, Any]:
         wait_until(lambda: any(grid.cameras()), 60, "the grid filled with the registry's cameras")
         grid.set_layout("1")
         grid.set_camera(0, None)
+        if not record:  # the grid filled itself: wait until those decoders are let go
+            run_for(2500)
         if record:  # every camera connected and recording before the drops, as in the operator's runs
             wait_until(lambda: all(c.online for c in terminal.cameras.status().cameras), 60, "cameras online")
         run_for(1500)
         for k in range(n):
-            cid = f"cam-D{k % 2}"
+            cid = f"cam-D{k % count}"
             mime = QMimeData()
             mime.setData(CAMERA_MIME, QByteArray(cid.encode("utf-8")))
             centre = QPointF(grid.tile_rect(0).center())
