@@ -151,7 +151,8 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between samples (default 10)")
     parser.add_argument("--clip-seconds", type=float, default=300.0,
                         help="the cameras' clip; each connection plays it once, then the tile reconnects")
-    parser.add_argument("--min-fps", type=float, default=20.0, help="each tile's painted rate over the run")
+    parser.add_argument("--min-fps", type=float, default=12.0,
+                        help="each tile keeps playing at this rate over the run at least (default 12)")
     args = parser.parse_args(argv)
 
     from app.runtime import init_process
