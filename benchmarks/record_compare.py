@@ -37,7 +37,8 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -141,23 +142,16 @@ def loadavg() -> str:
 
 
 # -- the reference server with the demo hall ---------------------------------------------------------
-def demo_clock(tz: str = "Asia/Shanghai") -> Any:
-    """The wall clock in office hours; outside them the last working day at 10:00, running."""
+def demo_clock(tz: str = "Asia/Shanghai") -> Callable[[], datetime]:
+    """The embedded demo's clock (``app.democlock``): the wall clock in office hours, else the last
+    working day at 10:00, running."""
     from zoneinfo import ZoneInfo
 
+    from app.democlock import DemoClock, demo_start
     from supervision.calendar import WorkCalendar
 
     zone = ZoneInfo(tz)
-    now = datetime.now(zone)
-    cal = WorkCalendar()
-    if cal.is_workday(now.date()) and 9 <= now.hour < 16:
-        return lambda: datetime.now(UTC)
-    d = now.date() if now.hour >= 16 and cal.is_workday(now.date()) else now.date() - timedelta(days=1)
-    while not cal.is_workday(d):
-        d -= timedelta(days=1)
-    anchor = datetime(d.year, d.month, d.day, 10, 0, tzinfo=zone).astimezone(UTC)
-    t0 = time.monotonic()
-    return lambda: anchor + timedelta(seconds=time.monotonic() - t0)
+    return DemoClock(zone, demo_start(datetime.now(UTC), WorkCalendar(), zone))
 
 
 class DemoServer:
