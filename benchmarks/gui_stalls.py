@@ -10,10 +10,11 @@ whose config has 16 cameras, under a ``desktop.operator.window.OperatorWindow`` 
 HTTP one frame at a time by other processes (``benchmarks.paced_ts``), so the encoding is not
 charged to the window's process — as real cameras encode elsewhere (``--no-sub``: main streams
 only; tiles under 320×180 then decode keyframes only, by the grid's rule). The reference server
-(``sync.server.testing.ServerThread``) runs in this process with the demo hall bootstrapped; once
-the terminal has pulled the hall, this script publishes ``--changes`` new cases of the demo hall
-(its case types and windows; by default a tenth accepted 3–40 days ago, mostly overdue, the rest
-in the last 3 days) into the central store in batches of ``--batch`` while the terminal syncs (every second).
+(``sync.server.testing.ServerThread``) runs in a child process (its work is not the window's)
+with the demo hall bootstrapped; once the terminal has pulled the hall, that process publishes
+``--changes`` new cases of the demo hall (its case types and windows; by default a tenth accepted
+3–40 days ago, mostly overdue, the rest in the last 3 days) into the central store in batches of
+``--batch`` while the terminal syncs (every second).
 
 The probe: a 5 ms ``QTimer`` (precise) on the GUI thread records the gap between its ticks — the
 wall time, and the CPU time the GUI thread itself used in the gap (``time.thread_time``): a long
@@ -86,7 +87,8 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.stdout.close()
 
 
-def camera_entries(demo: DemoServer, n: int, port: int, sub_port: int | None = None) -> list[dict[str, Any]]:
+def camera_entries(demo: DemoServer | RemoteDemo, n: int, port: int, sub_port: int | None = None
+                   ) -> list[dict[str, Any]]:
     """``[[cameras]]`` for the first ``n`` of the demo hall's cameras (ids, names and windows), each a
     live stream of the paced server (and a sub-stream of the other when ``sub_port`` is given)."""
     cams = sorted(demo.demo_cameras.items())[:n]
@@ -289,24 +291,92 @@ def case_changes(demo: DemoServer, n: int, prefix: str = "BENCH-", seed: int = 5
     return out
 
 
-class Publisher(threading.Thread):
-    """Publishes the changes in batches, ``pause`` seconds apart, while the terminal syncs."""
+class RemoteDemo:
+    """The reference server with the demo hall in a child process (``--serve-server``), so that its
+    work (publishing, serving the pages, JSON) takes neither the GIL nor the CPU time of the process
+    measured. ``publish`` asks it to publish new cases in batches; ``published``/``error`` say how
+    it went (read by a thread of this process)."""
 
-    def __init__(self, demo: DemoServer, changes: list[dict[str, Any]], batch: int, pause: float) -> None:
-        super().__init__(name="bench-publisher")
-        self.demo, self.changes, self.batch, self.pause = demo, changes, batch, pause
+    def __init__(self, folder: Path, *, simulate: bool) -> None:
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.gui_stalls", "--serve-server", str(folder),
+             *(["--simulate"] if simulate else [])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(10)
+            raise RuntimeError("the reference server's process did not start (see stderr)")
+        hello = json.loads(line)
+        self.url: str = hello["url"]
+        self.token: str = hello["token"]
+        self.demo_cameras: dict[str, dict[str, Any]] = hello["cameras"]
         self.published = 0
-        self.error: BaseException | None = None
+        self.error: str | None = None
+        self._reader: threading.Thread | None = None
 
-    def run(self) -> None:
+    def publish(self, n: int, batch: int, pause: float, old_share: float) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"publish {n} {batch} {pause} {old_share}\n")
+        self.proc.stdin.flush()
+        self._reader = threading.Thread(target=self._read, name="bench-publish-reply")
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        reply = json.loads(line) if line else {"error": "the server's process ended"}
+        self.published = int(reply.get("published", 0))
+        self.error = reply.get("error")
+
+    @property
+    def publishing(self) -> bool:
+        return self._reader is not None and self._reader.is_alive()
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.write("stop\n")
+                self.proc.stdin.close()
+            except OSError:
+                pass
         try:
-            for i in range(0, len(self.changes), self.batch):
-                chunk = self.changes[i : i + self.batch]
-                self.demo.central.publish(chunk)
-                self.published += len(chunk)
-                time.sleep(self.pause)
-        except BaseException as e:  # reported by the main thread
-            self.error = e
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self._reader is not None:
+            self._reader.join(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def serve_server(folder: Path, simulate: bool) -> int:
+    """The child's side of :class:`RemoteDemo`: serve, publish on request, stop on "stop" or EOF."""
+    demo = DemoServer(folder, simulate=simulate)
+    try:
+        print(json.dumps({"url": demo.url, "token": demo.token, "cameras": demo.demo_cameras}), flush=True)
+        for line in sys.stdin:
+            cmd = line.split()
+            if not cmd or cmd[0] == "stop":
+                break
+            if cmd[0] == "publish":
+                n, batch, pause, old_share = int(cmd[1]), int(cmd[2]), float(cmd[3]), float(cmd[4])
+                published = 0
+                try:
+                    changes = case_changes(demo, n, old_share=old_share)
+                    for i in range(0, len(changes), batch):
+                        chunk = changes[i : i + batch]
+                        demo.central.publish(chunk)
+                        published += len(chunk)
+                        time.sleep(pause)
+                    print(json.dumps({"published": published}), flush=True)
+                except Exception as e:  # said to the parent, which fails the run
+                    print(json.dumps({"published": published, "error": f"{type(e).__name__}: {e}"}), flush=True)
+    finally:
+        demo.stop()
+    return 0
 
 
 class Arrivals(threading.Thread):
@@ -329,6 +399,9 @@ class Arrivals(threading.Thread):
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--serve-server"]:
+        return serve_server(Path(args[1]), "--simulate" in args[2:])
     try:
         return _main(argv)
     except TimeoutError as e:  # a side never did its work: say which, as the JSON line too
@@ -370,11 +443,10 @@ def _main(argv: list[str] | None) -> int:
         t0 = time.monotonic()
         camera_procs, port, sub_port = start_cameras(work, seconds=args.clip_seconds)
         clip_s = time.monotonic() - t0
-        demo = DemoServer(work / "server", simulate=False)
+        demo = RemoteDemo(work / "server", simulate=False)
         terminal = None
         window = None
         arrivals = Arrivals(work / "data" / "hallwatch.db", "BENCH-")
-        publisher: Publisher | None = None
         stall_stacks: list[dict[str, Any]] | None = None
         try:
             cfg = Config.model_validate({
@@ -387,7 +459,6 @@ def _main(argv: list[str] | None) -> int:
             tiles_s = wait_until(lambda: len(painted(window)) >= args.tiles and min(painted(window)) > 0,
                                  120, f"{args.tiles} tiles painting")
             hall_s = wait_until(lambda: first_sync_done(terminal), 120, "the first sync")
-            changes = case_changes(demo, args.changes, old_share=args.old_share)
             arrivals.start()
             probe = StallProbe()
             run_for(500)
@@ -398,9 +469,8 @@ def _main(argv: list[str] | None) -> int:
                 sampler.start()
             probe.begin()
             m0 = time.monotonic()
-            publisher = Publisher(demo, changes, args.batch, args.pause)
-            publisher.start()
-            arrive_s = wait_until(lambda: arrivals.count >= args.changes or publisher.error is not None,
+            demo.publish(args.changes, args.batch, args.pause, args.old_share)
+            arrive_s = wait_until(lambda: arrivals.count >= args.changes or demo.error is not None,
                                   args.timeout, f"{args.changes} changes arriving")
             run_for(int(args.settle * 1000))
             probe.end()
@@ -413,9 +483,9 @@ def _main(argv: list[str] | None) -> int:
             frames1 = painted(window)
             load1 = loadavg()
             rss = rss_mb(os.getpid())
-            publisher.join()
-            if publisher.error is not None:
-                failed.append(f"publishing failed: {publisher.error}")
+            wait_until(lambda: not demo.publishing, 60, "the server's reply")
+            if demo.error is not None:
+                failed.append(f"publishing failed: {demo.error}")
             stalls = probe.figures()
             fps = [round((b - a) / span, 1) for a, b in zip(frames0, frames1, strict=True)]
             modes = tile_modes(window)
@@ -424,8 +494,6 @@ def _main(argv: list[str] | None) -> int:
             arrivals.stop.set()
             if arrivals.is_alive():
                 arrivals.join()
-            if publisher is not None and publisher.is_alive():
-                publisher.join()
             if window is not None:
                 window.close()
                 run_for(200)
@@ -440,7 +508,7 @@ def _main(argv: list[str] | None) -> int:
     if len(fps) < args.tiles or slow:
         failed.append(f"tiles under {args.min_fps:g} fps: {slow}" if slow else f"only {len(fps)} tiles")
     result: dict[str, Any] = {
-        "changes_published": publisher.published if publisher else 0,
+        "changes_published": demo.published,
         "changes_received": arrivals.count,
         "arrival_s": round(arrive_s, 1),
         "changes_per_s": round(args.changes / arrive_s, 1) if arrive_s else None,

@@ -7,11 +7,12 @@ engine) under a ``desktop.operator.window.OperatorWindow`` (offscreen Qt, 1600×
 picks for 16 cameras). Its store holds the demo hall and ``--cases`` cases, written as the case
 table's tests write them (``tests/desktop/test_panels_cases.py``: rows inserted directly, due dates
 and worst levels filled); the terminal syncs every 3 s (as the demo) with the reference server on
-127.0.0.1 running the demo hall's simulator live at speed 1 (on the demo clock outside office
-hours). The 16 cameras are synthetic clips of ``video.synthetic`` (H.264, 25 fps, a keyframe a second; a
-640×360 main stream, recorded, and a 320×180 sub-stream, shown in the 4×4 tiles) served live over
-HTTP by other processes (``benchmarks.paced_ts``); each connection plays its clip
-(``--clip-seconds``) and the camera reconnects at its end.
+127.0.0.1 (in a child process: its memory is not the window's) running the demo hall's simulator
+live at speed 1 (on the demo clock outside office hours). The 16 cameras are synthetic clips of
+``video.synthetic`` (H.264, 25 fps, a keyframe a second; a 640×360 main stream, recorded, and a
+320×180 sub-stream, shown in the 4×4 tiles) served live over HTTP by other processes
+(``benchmarks.paced_ts``); each connection plays its clip (``--clip-seconds``) and the camera
+reconnects at its end.
 
 Every ``--interval`` seconds: the process's resident memory (VmRSS), the frames each tile painted
 since the last sample, the Python objects tracked by the GC, and the load average. Reported: the
@@ -39,6 +40,7 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from benchmarks.gui_stalls import (
+    RemoteDemo,
     camera_entries,
     operator_window,
     painted,
@@ -48,7 +50,7 @@ from benchmarks.gui_stalls import (
     tile_modes,
     wait_until,
 )
-from benchmarks.record_compare import DemoServer, demo_clock, loadavg, rss_mb
+from benchmarks.record_compare import demo_clock, loadavg, rss_mb
 
 TARGET_MB = 600.0
 FLAT_MB_PER_MIN = 1.0
@@ -168,7 +170,7 @@ def _main(argv: list[str] | None) -> int:
         store_s = build_store(db, args.cases)
         print(f"store with {args.cases} cases built in {store_s:.1f} s", flush=True)
         camera_procs, port, sub_port = start_cameras(work, seconds=args.clip_seconds)
-        demo = DemoServer(work / "server")
+        demo = RemoteDemo(work / "server", simulate=True)  # its memory is not the window's
         terminal = None
         window = None
         try:
