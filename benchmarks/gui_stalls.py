@@ -20,7 +20,9 @@ The probe: a 5 ms ``QTimer`` (precise) on the GUI thread records the gap between
 wall time, and the CPU time the GUI thread itself used in the gap (``time.thread_time``): a long
 wall gap with little thread CPU is the machine (other processes, another thread holding the GIL);
 a long CPU gap is work done on the GUI thread. Measured from the first publish until every change
-is in the terminal's store, plus ``--settle`` seconds (the panels follow the last snapshot).
+is in the terminal's store, plus ``--settle`` seconds (the panels follow the last snapshot). The
+reference, in the same run: the same probe for ``--baseline`` seconds before, tiles playing and
+nothing to sync.
 
 Work counted: the changes received (the published case ids found in the terminal's store, read by
 a thread of this script, never the GUI thread: all must arrive) and the frames painted per tile
@@ -417,6 +419,8 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--batch", type=int, default=500, help="changes per publish (default 500)")
     parser.add_argument("--pause", type=float, default=0.25, help="seconds between publishes (default 0.25)")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds measured after the last arrival")
+    parser.add_argument("--baseline", type=float, default=10.0,
+                        help="seconds probed first with the tiles playing and nothing to sync (default 10; 0: none)")
     parser.add_argument("--old-share", type=float, default=0.1,
                         help="share of the cases accepted 3-40 days ago, mostly overdue (default 0.1; 1: a storm "
                         "of warnings)")
@@ -462,6 +466,18 @@ def _main(argv: list[str] | None) -> int:
             arrivals.start()
             probe = StallProbe()
             run_for(500)
+            baseline: dict[str, Any] = {}
+            if args.baseline > 0:  # the reference, same run: the tiles playing, nothing to sync
+                b_frames = painted(window)
+                probe.begin()
+                b0 = time.monotonic()
+                run_for(int(args.baseline * 1000))
+                probe.running = False
+                b_span = time.monotonic() - b0
+                baseline = {k: v for k, v in probe.figures().items() if k != "worst_gaps"}
+                baseline["painted_fps_min"] = min(round((b - a) / b_span, 1)
+                                                  for a, b in zip(b_frames, painted(window), strict=True))
+                baseline["loadavg"] = loadavg()
             load0 = loadavg()
             frames0 = painted(window)
             sampler = StackSampler() if args.sample_stalls else None
@@ -530,6 +546,7 @@ def _main(argv: list[str] | None) -> int:
         "rss_mb": round(rss, 1),
         "setup": {"clip_s": round(clip_s, 1), "tiles_first_paint_s": round(tiles_s, 1),
                   "first_sync_s": round(hall_s, 1)},
+        "baseline_no_sync": baseline,
         "stall_stacks": stall_stacks,
         "loadavg_start": load0,
         "loadavg_end": load1,
@@ -544,6 +561,10 @@ def _main(argv: list[str] | None) -> int:
           f"{stalls.get('gap_p50_ms')} ms, p99 {stalls.get('gap_p99_ms')} ms (target ≤ {TARGET_P99_MS:g}), max "
           f"{stalls.get('gap_max_ms')} ms (target ≤ {TARGET_MAX_MS:g}); GUI-thread CPU in a gap p99 "
           f"{stalls.get('gui_cpu_p99_ms')} ms, max {stalls.get('gui_cpu_max_ms')} ms")
+    if baseline:
+        print(f"reference, same run, tiles playing and nothing to sync ({baseline.get('span_s')} s): gaps p50 "
+              f"{baseline.get('gap_p50_ms')} ms, p99 {baseline.get('gap_p99_ms')} ms, max {baseline.get('gap_max_ms')} "
+              f"ms; tiles ≥ {baseline.get('painted_fps_min')} fps")
     print(f"load average {load0} → {load1} on {os.cpu_count()} CPUs")
     for entry in stall_stacks or []:
         print(f"  during gaps > 20 ms, {entry['share']:.0%} of the samples: {entry['stack']}")
