@@ -300,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=120.0, help="measured window (default 120 s)")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds after both print 'recording' (default 15)")
     parser.add_argument("--segment", type=float, default=60.0, help="segment_seconds on both sides (default 60)")
-    parser.add_argument("--sync-interval", type=float, default=5.0, help="our [server] interval (default 5 s)")
+    parser.add_argument("--sync-interval", type=float, default=15.0,
+                        help="our [server] interval (default 15 s, the product's default)")
     parser.add_argument("--before", type=Path, default=Path("/tmp/hw-before"),
                         help="worktree of the commit before issue 10 (default /tmp/hw-before, at dfd042e)")
     parser.add_argument("--min-recorded", type=float, default=MIN_RECORDED,
