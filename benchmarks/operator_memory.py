@@ -14,10 +14,12 @@ live at speed 1 (on the demo clock outside office hours). The 16 cameras are syn
 (``benchmarks.paced_ts``); each connection plays its clip (``--clip-seconds``) and the camera
 reconnects at its end.
 
-Every ``--interval`` seconds: the process's resident memory (VmRSS), the frames each tile painted
-since the last sample, the Python objects tracked by the GC, and the load average. Reported: the
-peak (target ≤ 600 MB), and the slope of a least-squares line through the second half's samples, in
-MB per minute (flat: ≤ 1 MB/min, i.e. under 30 MB over 30 minutes — this benchmark's reading of
+The resident memory is also taken at each stage of the start (before the terminal; after its
+first warning pass; with the window shown and the tiles playing). Every ``--interval`` seconds:
+the process's resident memory (VmRSS), the frames each tile painted since the last sample, the
+Python objects tracked by the GC, and the load average. Reported: the peak (target ≤ 600 MB), and
+the slope of a least-squares line through the second half's samples, in MB per minute (flat:
+≤ 1 MB/min, i.e. under 30 MB over 30 minutes — this benchmark's reading of
 "flat"). Work counted: every tile must keep painting (each at ``--min-fps`` or more over the run)
 and the store must still hold every case at the end, or the run fails (exit 1). Prints JSON.
 """
@@ -178,11 +180,16 @@ def _main(argv: list[str] | None) -> int:
                 "server": {"url": demo.url, "token": demo.token, "interval": 3},
                 "cameras": camera_entries(demo, args.tiles, port, sub_port),
             })
+            stages = {"before_terminal": round(rss_mb(os.getpid()), 1)}
             terminal = Terminal(cfg, work / "data", command="bench")
             terminal.start()
+            wait_until(lambda: terminal.warnings().generation > 0, 300, "the warning monitor's first pass")
+            stages["terminal_and_first_warning_pass"] = round(rss_mb(os.getpid()), 1)
+            warnings_in_force = len(terminal.warnings().views)
             window = operator_window(terminal, work)
             wait_until(lambda: len(painted(window)) >= args.tiles and min(painted(window)) > 0, 120,
                        f"{args.tiles} tiles painting")
+            stages["window_and_tiles_playing"] = round(rss_mb(os.getpid()), 1)
             t0 = time.monotonic()
             end = t0 + args.minutes * 60
             last = painted(window)
@@ -232,6 +239,8 @@ def _main(argv: list[str] | None) -> int:
         "painted_fps_per_tile": total_fps,
         "tile_modes": modes,
         "samples": len(samples),
+        "rss_by_stage_mb": stages,
+        "warnings_in_force": warnings_in_force,
         "rss_first_mb": samples[0]["rss_mb"],
         "rss_last_mb": samples[-1]["rss_mb"],
         "rss_peak_mb": peak,
