@@ -1104,6 +1104,7 @@ class CameraGrid(QWidget):
                 tile.last_painted_at = now
                 if tile.first_painted_at is None:
                     tile.first_painted_at = now
+                    log.info("tile %d: first frame of camera %s painted", tile.index, tile.camera_id)
             if (tile.state is not None and tile.state is not SourceState.LIVE) or tile.frozen is not None:
                 p.fillRect(covered, _DIM)
         else:

@@ -1,0 +1,62 @@
+"""Each benchmark of the running terminal and the operator workstation runs in a tiny configuration
+and prints its JSON line (figures are not judged here: the benchmarks print them; only that each
+counted the work it did and did not fail)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BEFORE = Path("/tmp/hw-before")  # a worktree of the commit before issue 10 (record_compare's other side)
+
+
+def run_benchmark(module: str, *args: str, timeout: float = 180) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-m", f"benchmarks.{module}", *args], cwd=str(ROOT), env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    lines = proc.stdout.strip().splitlines()
+    assert lines, f"{module} printed nothing; stderr: {proc.stderr[-2000:]}"
+    result: dict[str, Any] = json.loads(lines[-1])
+    assert proc.returncode == 0, f"{module} exited {proc.returncode}: {result.get('failed')}; {proc.stderr[-2000:]}"
+    assert result["failed"] == []
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (BEFORE / "main.py").exists(), reason=f"no worktree of the commit before issue 10 at {BEFORE}")
+def test_record_compare_counts_both_sides_recordings() -> None:
+    r = run_benchmark("record_compare", "--streams", "2", "--seconds", "4", "--warmup", "2", "--min-recorded", "0.3")
+    for side in ("ours", "before"):
+        assert r[side]["frames"] > 0 and r[side]["cpu_ms_per_stream_second"] > 0
+    assert r["ours"]["store"]["cases"] > 0  # ours synced the demo hall; the other side cannot
+    assert r["ratio_ours_to_before"] > 0
+
+
+@pytest.mark.slow
+def test_gui_stalls_receives_every_change_and_paints_every_tile() -> None:
+    r = run_benchmark("gui_stalls", "--changes", "300", "--batch", "100", "--tiles", "2", "--clip-seconds", "20",
+                      "--min-fps", "1", "--settle", "1")
+    assert r["changes_received"] == 300 and r["tiles"] == 2
+    assert r["ticks"] > 0 and r["gap_max_ms"] >= r["gap_p99_ms"] >= r["gap_p50_ms"] > 0
+
+
+@pytest.mark.slow
+def test_demo_startup_times_a_start_and_drops() -> None:
+    r = run_benchmark("demo_startup", "--runs", "1", "--drops", "2", "--timeout", "90")
+    assert [s["folder"] for s in r["demo"]["starts"]] == ["fresh", "resumed"]
+    assert all(s["first_frame_s"] > 0 for s in r["demo"]["starts"])
+    assert r["drop"]["painted"] == 2
+
+
+@pytest.mark.slow
+def test_operator_memory_samples_and_keeps_its_cases() -> None:
+    r = run_benchmark("operator_memory", "--minutes", "0.25", "--cases", "2000", "--tiles", "2", "--interval", "3",
+                      "--clip-seconds", "30", "--min-fps", "1")
+    assert r["cases_kept"] == 2000 and r["samples"] >= 3 and r["rss_peak_mb"] > 0
