@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 
 from app.monitor import LEVEL_CODE, WarningMonitor
 from app.runtime import init_process
-from benchmarks.supervision_bench import NOW, TZ, case_types, make_case, make_ticket
+from benchmarks.supervision_bench import NOW, TZ, case_change, case_type_change, case_types, make_case, make_ticket
 from supervision.duedates import case_clock
 from supervision.ingest import apply_changes, validate_changes
 from supervision.lifecycle import evaluate_store
@@ -44,30 +44,6 @@ from supervision.rules import Evaluator, Subject, case_due_dates, case_due_dates
 from supervision.snapshot import iter_cases, load_calendar, load_case_types, load_evaluator, load_rules
 from supervision.store import Store, open_store
 from supervision.store.models import CaseRow, WarningState
-
-
-def _case_change(seq: int, c: Case, version: int) -> dict[str, Any]:
-    return {
-        "seq": seq,
-        "type": "case",
-        "id": c.id,
-        "op": "upsert",
-        "version": version,
-        "data": {
-            "case_type_id": c.case_type_id,
-            "window_id": c.window_id,
-            "ticket_id": None,
-            "applicant": "张**",
-            "submitted_at": c.submitted_at.isoformat(),
-            "status": c.status,
-            "stages": [{"stage": s, "at": at.isoformat(), "by": "受理员"} for s, at in c.stages],
-            "suspensions": [
-                {"from": a.isoformat(), "to": b.isoformat() if b else None, "reason": "补正"} for a, b in c.suspensions
-            ],
-            "fee_charged": str(c.fee_charged),
-            "completed_at": c.completed_at.isoformat() if c.completed_at else None,
-        },
-    }
 
 
 def _ticket_change(seq: int, t: Ticket) -> dict[str, Any]:
@@ -101,29 +77,11 @@ def build_store(path: Path, n_cases: int, n_tickets: int) -> tuple[Store, list[C
     changes: list[dict[str, Any]] = []
     for i, (cid, ct) in enumerate(types.items()):
         seq += 1
-        changes.append(
-            {
-                "seq": seq,
-                "type": "case_type",
-                "id": cid,
-                "op": "upsert",
-                "version": 1,
-                "data": {
-                    "code": f"X{i}",
-                    "name": ct.name,
-                    "department": ct.department,
-                    "legal_days": ct.legal_days,
-                    "promised_days": ct.promised_days,
-                    "fee": str(ct.fee),
-                    "immediate": ct.immediate,
-                    "stage_days": dict(ct.stage_days),
-                },
-            }
-        )
+        changes.append(case_type_change(seq, i, cid, ct))
     cases = [make_case(i, rnd, names) for i in range(n_cases)]
     for c in cases:
         seq += 1
-        changes.append(_case_change(seq, c, 1))
+        changes.append(case_change(seq, c, 1))
     for i in range(n_tickets):
         seq += 1
         changes.append(_ticket_change(seq, make_ticket(i, rnd)))
@@ -148,7 +106,7 @@ def changed_page(cases: list[Case], n: int, page: int = 0) -> list[dict[str, Any
         else:
             fee = (c.fee_charged or Decimal(0)) + 1
             c = Case(c.id, c.case_type_id, c.status, c.submitted_at, c.window_id, c.stages, c.suspensions, fee)
-        out.append(_case_change(10_000_000 + page * n + k, c, 2))
+        out.append(case_change(10_000_000 + page * n + k, c, 2))
     return out
 
 

@@ -117,59 +117,64 @@ def bench_rules(n_cases: int, n_tickets: int, n_changed: int) -> dict[str, Any]:
     }
 
 
+def case_type_change(seq: int, i: int, cid: str, ct: CaseType) -> dict[str, Any]:
+    """A ``case_type`` upsert of the wire for one of :func:`case_types`."""
+    return {
+        "seq": seq,
+        "type": "case_type",
+        "id": cid,
+        "op": "upsert",
+        "version": 1,
+        "data": {
+            "code": f"X{i}",
+            "name": ct.name,
+            "department": ct.department,
+            "legal_days": ct.legal_days,
+            "promised_days": ct.promised_days,
+            "fee": str(ct.fee),
+            "immediate": ct.immediate,
+            "stage_days": dict(ct.stage_days),
+        },
+    }
+
+
+def case_change(seq: int, c: Case, version: int = 1) -> dict[str, Any]:
+    """A ``case`` upsert of the wire for a case of :func:`make_case` (or one changed from it)."""
+    return {
+        "seq": seq,
+        "type": "case",
+        "id": c.id,
+        "op": "upsert",
+        "version": version,
+        "data": {
+            "case_type_id": c.case_type_id,
+            "window_id": c.window_id,
+            "ticket_id": None,
+            "applicant": "张**",
+            "submitted_at": c.submitted_at.isoformat(),
+            "status": c.status,
+            "stages": [{"stage": s, "at": at.isoformat(), "by": "受理员"} for s, at in c.stages],
+            "suspensions": [
+                {"from": a.isoformat(), "to": b.isoformat() if b else None, "reason": "补正"} for a, b in c.suspensions
+            ],
+            "fee_charged": str(c.fee_charged),
+            "completed_at": c.completed_at.isoformat() if c.completed_at else None,
+        },
+    }
+
+
 def bench_import(n_cases: int) -> dict[str, Any]:
     rnd = random.Random(11)
     changes: list[dict[str, Any]] = []
     seq = 0
     for i, (cid, ct) in enumerate(case_types().items()):
         seq += 1
-        changes.append(
-            {
-                "seq": seq,
-                "type": "case_type",
-                "id": cid,
-                "op": "upsert",
-                "version": 1,
-                "data": {
-                    "code": f"X{i}",
-                    "name": ct.name,
-                    "department": ct.department,
-                    "legal_days": ct.legal_days,
-                    "promised_days": ct.promised_days,
-                    "fee": str(ct.fee),
-                    "immediate": ct.immediate,
-                    "stage_days": dict(ct.stage_days),
-                },
-            }
-        )
+        changes.append(case_type_change(seq, i, cid, ct))
     names = list(case_types())
     for i in range(n_cases):
         c = make_case(i, rnd, names)
         seq += 1
-        changes.append(
-            {
-                "seq": seq,
-                "type": "case",
-                "id": c.id,
-                "op": "upsert",
-                "version": 1,
-                "data": {
-                    "case_type_id": c.case_type_id,
-                    "window_id": c.window_id,
-                    "ticket_id": None,
-                    "applicant": "张**",
-                    "submitted_at": c.submitted_at.isoformat(),
-                    "status": c.status,
-                    "stages": [{"stage": s, "at": at.isoformat(), "by": "受理员"} for s, at in c.stages],
-                    "suspensions": [
-                        {"from": a.isoformat(), "to": b.isoformat() if b else None, "reason": "补正"}
-                        for a, b in c.suspensions
-                    ],
-                    "fee_charged": str(c.fee_charged),
-                    "completed_at": None,
-                },
-            }
-        )
+        changes.append(case_change(seq, c))
     body = {
         "epoch": "bench",
         "changes": changes,
