@@ -11,7 +11,8 @@ touches a file itself:
   of the open segment are cached so that a run of back-steps decodes each GOP once;
 - :class:`Player` plays on its own thread at 1/2/4/8/16×, paced by the wall clock, into a one-slot
   "latest frame" mailbox like :mod:`video.display`; when full decoding would need more frames per
-  second than the machine (or the budget) allows it shows keyframes only and says so.
+  second than the machine (or the budget) allows it shows keyframes only and says so;
+- :class:`PlayerGroup` plays several cameras on one shared :class:`Timebase` (2×2 review in sync).
 
 A frame's time is ``segment.start + (pts - first pts of the file)``: the recorder rebases every
 file's timestamps to start near zero, so only differences within a file mean anything.
@@ -29,7 +30,8 @@ segments and gaps) and :mod:`video.archive.player` (playback on a thread). This 
 their public names.
 """
 
-from video.archive.player import MAX_DECODE_RATE, SPEEDS, Player, PlayerStatus, Resize, SeekTo, Step
+from video.archive.group import GroupStatus, PlayerGroup
+from video.archive.player import MAX_DECODE_RATE, SPEEDS, Player, PlayerStatus, Resize, SeekTo, Step, Timebase
 from video.archive.reader import CONTIGUOUS, ArchiveFrame, ArchiveGap, ArchiveReader
 
 __all__ = [
@@ -39,9 +41,12 @@ __all__ = [
     "ArchiveFrame",
     "ArchiveGap",
     "ArchiveReader",
+    "GroupStatus",
     "Player",
+    "PlayerGroup",
     "PlayerStatus",
     "Resize",
     "SeekTo",
     "Step",
+    "Timebase",
 ]

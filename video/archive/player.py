@@ -76,6 +76,72 @@ class Resize:
 Command = SeekTo | Step | Resize
 
 
+class Timebase:
+    """A playback clock that several players share, so that 2×2 cameras play in sync.
+
+    The position is ``anchor + (clock() - anchor_clock) × speed`` while playing. Players that share a
+    timebase never move it themselves (a gap or the end of one camera's footage does not hold the
+    others back): its owner (a :class:`PlayerGroup`) does.
+    """
+
+    def __init__(self, *, speed: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        _check_speed(speed)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._anchor: datetime | None = None
+        self._anchor_clock = clock()
+        self._speed = speed
+        self._playing = False
+
+    def position(self) -> datetime | None:
+        with self._lock:
+            return self._position_locked()
+
+    def _position_locked(self) -> datetime | None:
+        if self._anchor is None or not self._playing:
+            return self._anchor
+        return self._anchor + timedelta(seconds=(self.clock() - self._anchor_clock) * self._speed)
+
+    def due(self) -> datetime | None:
+        """The position on the screen-refresh grid (:data:`PUBLISH_INTERVAL` steps of the clock since
+        the last anchor): players that publish the frame due at this instant change their pictures
+        together, once per refresh, so the cells of a 2×2 never show neighbouring frames at once."""
+        with self._lock:
+            if self._anchor is None or not self._playing:
+                return self._anchor
+            elapsed = self.clock() - self._anchor_clock
+            return self._anchor + timedelta(seconds=math.floor(elapsed / PUBLISH_INTERVAL) * PUBLISH_INTERVAL
+                                            * self._speed)
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def seek(self, at: datetime) -> None:
+        with self._lock:
+            self._anchor, self._anchor_clock = _utc(at), self.clock()
+
+    def play(self) -> None:
+        with self._lock:
+            if not self._playing:
+                self._playing, self._anchor_clock = True, self.clock()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._anchor = self._position_locked()
+            self._playing = False
+
+    def set_speed(self, speed: float) -> None:
+        _check_speed(speed)
+        with self._lock:
+            self._anchor, self._anchor_clock = self._position_locked(), self.clock()
+            self._speed = speed
+
+
 class Player:
     """Plays a reader on its own thread, paced by the wall clock × speed, into a one-slot mailbox.
 
@@ -88,6 +154,10 @@ class Player:
 
     The reader belongs to the player from the first command until :meth:`stop`; ``clock`` (seconds,
     monotonic) is for tests.
+
+    With a shared ``timebase`` the player follows that clock instead of its own: play, pause,
+    speed and seek move the shared clock, a gap on this camera shows until the shared position
+    passes its end, and the end of this camera's footage does not stop the clock.
     """
 
     def __init__(
@@ -97,9 +167,13 @@ class Player:
         speed: float = 1.0,
         max_decode_rate: float = MAX_DECODE_RATE,
         clock: Callable[[], float] = time.monotonic,
+        timebase: Timebase | None = None,
     ) -> None:
         _check_speed(speed)
         self.reader = reader
+        self.timebase = timebase
+        if timebase is not None:
+            clock = timebase.clock
         self.max_decode_rate = max_decode_rate
         self._clock = clock
         self._lock = threading.Lock()
@@ -120,10 +194,16 @@ class Player:
         self._shown = self._skipped = 0
         self._published_at = -math.inf  # time.monotonic() of the last publication (the screen's time, not the clock's)
         self._error: str | None = None
+        self._recent: deque[tuple[datetime, ArchiveFrame]] = deque(maxlen=4)  # (due instant, frame), shared clock
+        self._due: datetime | None = None  # the instant the last publication was due for (shared clock)
 
     # -- control (any thread) ------------------------------------------------------------------
 
     def play(self) -> None:
+        if self.timebase is not None:
+            self.timebase.play()
+            self._start()
+            return
         with self._lock:
             if not self._playing:
                 self._playing, self._frozen = True, False
@@ -131,6 +211,10 @@ class Player:
         self._start()
 
     def pause(self) -> None:
+        if self.timebase is not None:
+            self.timebase.pause()
+            self._wake.set()
+            return
         with self._lock:
             self._anchor = self._position_locked()
             self._playing, self._frozen = False, True
@@ -138,6 +222,10 @@ class Player:
 
     def set_speed(self, speed: float) -> None:
         _check_speed(speed)
+        if self.timebase is not None:
+            self.timebase.set_speed(speed)
+            self._wake.set()
+            return
         with self._lock:
             self._anchor = self._position_locked()
             self._anchor_clock = self._clock()
@@ -146,13 +234,17 @@ class Player:
 
     def seek(self, at: datetime) -> None:
         at = _utc(at)
+        if self.timebase is not None:
+            self.timebase.seek(at)
         with self._lock:
             self._anchor, self._anchor_clock = at, self._clock()
             self._commands.append(SeekTo(at))
         self._start()
 
     def step(self, n: int = 1) -> None:
-        """Pause and move ``n`` frames from the one on screen."""
+        """Pause and move ``n`` frames from the one on screen (a shared timebase is paused, not moved)."""
+        if self.timebase is not None:
+            self.timebase.pause()
         with self._lock:
             self._anchor = self._position_locked()
             self._playing, self._frozen = False, True
@@ -169,6 +261,23 @@ class Player:
         return self._latest
 
     @property
+    def published_due(self) -> datetime | None:
+        """On a shared timebase: the instant the newest picture was published for (None: a seek or a
+        step published it, or nothing yet)."""
+        return self._due
+
+    def picture_at(self, at: datetime) -> ArchiveFrame | ArchiveGap | None:
+        """On a shared timebase: the newest of the last few pictures published that was due at or
+        before ``at`` (what this camera showed at that instant), else the newest."""
+        latest = self._latest
+        if not isinstance(latest, ArchiveFrame):
+            return latest
+        for due, frame in reversed(self._recent):
+            if due <= at:
+                return frame
+        return latest
+
+    @property
     def position(self) -> datetime | None:
         """The instant playback is at (between frames while playing); None before the first seek."""
         with self._lock:
@@ -176,12 +285,16 @@ class Player:
 
     @property
     def speed(self) -> float:
-        return self._speed
+        return self.timebase.speed if self.timebase is not None else self._speed
+
+    @property
+    def playing(self) -> bool:
+        return self.timebase.playing if self.timebase is not None else self._playing
 
     def status(self) -> PlayerStatus:
         with self._lock:
             return PlayerStatus(
-                playing=self._playing, speed=self._speed, keyframes_only=self._keyframes, ended=self._ended,
+                playing=self.playing, speed=self.speed, keyframes_only=self._keyframes, ended=self._ended,
                 note=_ENDED if self._ended else self._note, position=self._position_locked(), shown=self._shown,
                 skipped=self._skipped, last_error=self._error,
             )
@@ -209,6 +322,8 @@ class Player:
             self._thread.start()
 
     def _position_locked(self) -> datetime | None:
+        if self.timebase is not None:
+            return self.timebase.position()
         if self._anchor is None or self._frozen:
             return self._anchor
         return self._anchor + timedelta(seconds=(self._clock() - self._anchor_clock) * self._speed)
@@ -223,7 +338,7 @@ class Player:
                     pending = self._command(pending)
                     continue
                 with self._lock:
-                    playing = self._playing
+                    playing = self.playing
                 if not playing:
                     self._wait(0.5)
                     continue
@@ -266,6 +381,8 @@ class Player:
 
     def _play(self, pending: _Cursor | ArchiveGap | None) -> _Cursor | ArchiveGap | None:
         self._choose_mode()  # the speed may have changed
+        if self.timebase is not None:
+            return self._follow(pending)
         if pending is None:
             pending = self._decode_next()
         if pending is None:  # no later footage: hold the position at the end, look again later
@@ -322,6 +439,53 @@ class Player:
         self._publish_cursor(pending)
         return None
 
+    def _follow(self, pending: _Cursor | ArchiveGap | None) -> _Cursor | ArchiveGap | None:
+        """One step of playback on a shared timebase: never moves the clock; publishes the frame due
+        on the timebase's refresh grid (:meth:`Timebase.due`)."""
+        assert self.timebase is not None
+        if pending is None:
+            pending = self._decode_next()
+        if pending is None:  # no later footage on this camera (yet): the others play on
+            with self._lock:
+                self._ended = True
+            self._wait(0.25)
+            return None
+        with self._lock:
+            self._ended = False
+        now = self.timebase.due()
+        speed = self.speed
+        if now is None:
+            self._wait(0.1)
+            return pending
+        if isinstance(pending, ArchiveGap):
+            if self._latest is not pending:
+                self._publish(pending)
+            if pending.end is not None and now < pending.end:
+                self._wait(min(0.1, (pending.end - now).total_seconds() / speed))
+                return pending
+            return None
+        ahead = (pending.at - now).total_seconds()
+        if ahead > 0:
+            self._wait(min(ahead / speed + 0.001, 0.1))
+            return pending
+        # Due: decode on through the frames that are due too, converting only the newest of them.
+        started = time.perf_counter()
+        nxt: _Cursor | ArchiveGap | None = None
+        while time.perf_counter() - started < 0.05:
+            nxt = self._decode_next()
+            if not isinstance(nxt, _Cursor) or nxt.at > now:
+                break
+            self._skipped += 1
+            pending = nxt
+            nxt = None
+        frame = self.reader._materialise(pending)
+        recent = list(self._recent)
+        self._publish(frame)
+        self._recent.extend(recent)
+        self._recent.append((now, frame))
+        self._due = now
+        return nxt
+
     def _decode_next(self) -> _Cursor | ArchiveGap | None:
         t0 = time.perf_counter()
         r = self.reader._next(keyframes_only=self._keyframes)
@@ -331,8 +495,7 @@ class Player:
         return r
 
     def _choose_mode(self) -> None:
-        with self._lock:
-            speed = self._speed
+        speed = self.speed
         needed = self.reader._fps() * speed
         capacity = 1 / self._cost if self._cost else math.inf
         if self._keyframes:
@@ -356,6 +519,8 @@ class Player:
         self._publish(self.reader._materialise(cur))
 
     def _publish(self, item: ArchiveFrame | ArchiveGap) -> None:
+        self._due = None
+        self._recent.clear()  # what follows a seek or a step is not comparable with what played before
         self._latest = item
         self._shown += 1
         self._published_at = time.monotonic()
