@@ -246,6 +246,30 @@ def cmd_window(args: argparse.Namespace, cfg: Config) -> int:
     return run_operator(cfg, args.data, OperatorOptions(demo=args.demo))
 
 
+def cmd_review(args: argparse.Namespace, cfg: Config) -> int:
+    """The review window on its own, beside a running terminal on the same data folder."""
+    import os
+
+    size = None
+    if args.size:
+        try:
+            w, h = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            print(f"error: --size is WxH, e.g. 1600x900: {args.size!r}", file=sys.stderr)
+            return EXIT_USAGE
+        size = (w, h)
+    shot = Path(args.screenshot).resolve() if args.screenshot else None
+    if shot is not None and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from desktop.review.run import ReviewOptions, run_review
+
+    code = run_review(cfg, args.data, ReviewOptions(camera=args.camera, at=args.at, demo=args.demo, language=args.lang,
+                                                    theme=args.theme, screenshot=shot, after=args.after, size=size))
+    if code == EXIT_OK and shot is not None:
+        print(f"wrote {shot}")
+    return code
+
+
 def cmd_screenshot(args: argparse.Namespace, cfg: Config) -> int:
     """Render the role's window offscreen after it has run ``--after`` seconds; write the PNG."""
     import os
@@ -585,6 +609,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="language (default: saved or config)")
     sp.add_argument("--theme", choices=("dark", "light"), default=None, help="theme (default: saved or config)")
     sp.set_defaults(func=cmd_screenshot)
+
+    sp = sub.add_parser(
+        "review",
+        help="the footage review window (beside a running terminal; opens no camera)",
+        description="Search, play and export recorded footage: cameras by hall and window, a timeline "
+        "of recordings, gaps and markers, frame steps, 1-16x, bookmarks, evidence holds and export. "
+        "Runs beside a running terminal on the same data folder (with --demo: the demo's folder).",
+    )
+    sp.add_argument("--camera", default=None, metavar="ID", help="the camera to open (default: the last ones)")
+    sp.add_argument("--at", default=None, metavar="INSTANT", help="ISO-8601 instant to open at (default: the newest)")
+    sp.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="language (default: saved or config)")
+    sp.add_argument("--theme", choices=("dark", "light"), default=None, help="theme (default: saved or config)")
+    sp.add_argument("--screenshot", default=None, metavar="OUT.png", help=argparse.SUPPRESS)
+    sp.add_argument("--after", type=float, default=5.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    sp.add_argument("--size", default=None, metavar="WxH", help=argparse.SUPPRESS)
+    sp.set_defaults(func=cmd_review)
 
     sp = sub.add_parser(
         "import",
