@@ -925,6 +925,85 @@
     </message>
 </context>
 <context>
+    <name>Timeline</name>
+    <message>
+        <source>Camera down: it could not be reached or sent no picture</source>
+        <translation>摄像机离线：无法连接或没有画面</translation>
+    </message>
+    <message>
+        <source>Disk full: recording stopped for lack of space</source>
+        <translation>磁盘已满：因空间不足停止录像</translation>
+    </message>
+    <message>
+        <source>Recorder fell behind: footage was dropped</source>
+        <translation>录像跟不上：部分录像被丢弃</translation>
+    </message>
+    <message>
+        <source>File missing: the recorded file is gone from the disk</source>
+        <translation>文件丢失：录像文件已不在磁盘上</translation>
+    </message>
+    <message>
+        <source>File corrupt: the recorded file cannot be read</source>
+        <translation>文件损坏：录像文件无法读取</translation>
+    </message>
+    <message>
+        <source>Deleted by the retention period</source>
+        <translation>已超过保存期限被删除</translation>
+    </message>
+    <message>
+        <source>Not recording</source>
+        <translation>未录像</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 分 %2 秒</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分</translation>
+    </message>
+    <message>
+        <source>%1 d %2 h</source>
+        <translation>%1 天 %2 小时</translation>
+    </message>
+    <message>
+        <source>since %1 (still going on)</source>
+        <translation>自 %1 起（仍在持续）</translation>
+    </message>
+    <message>
+        <source>%1 – %2 (%3)</source>
+        <translation>%1 – %2（%3）</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>Bookmark</source>
+        <translation>书签</translation>
+    </message>
+    <message>
+        <source>Complaint</source>
+        <translation>投诉</translation>
+    </message>
+    <message>
+        <source>Bad review</source>
+        <translation>差评</translation>
+    </message>
+    <message>
+        <source>Evidence hold</source>
+        <translation>证据保全</translation>
+    </message>
+    <message>
+        <source>No camera chosen</source>
+        <translation>未选择摄像机</translation>
+    </message>
+</context>
+<context>
     <name>VideoWall</name>
     <message>
         <source>HallWatch video wall</source>
