@@ -232,7 +232,7 @@ def pixel_runs(starts: FloatArray, ends: FloatArray, v0: float, spp: float, widt
     if starts.size == 0 or width <= 0:
         return []
     v1 = v0 + spp * width
-    visible = (ends > v0) & (starts < v1)
+    visible = (ends > v0) & (starts < v1) & (ends > starts)
     if not visible.any():
         return []
     x0 = np.clip(np.floor((starts[visible] - v0) / spp), 0, width - 1).astype(np.int64)
@@ -592,6 +592,15 @@ class Timeline(QWidget):
         if 0 <= i < len(self._rows) and y < AXIS_H + ROW_SPACING + i * (h + ROW_SPACING) + h:
             return i
         return None
+
+    def row_rect(self, index: int) -> QRect:
+        """Where row ``index`` (the camera at that place in ``set_data``) paints its track."""
+        return self._row_rect(index)
+
+    def track_rect(self) -> QRect:
+        """The time track: from the left edge of the rows (the view's start) to their right edge (its end)."""
+        left, width = self._track()
+        return QRect(left, 0, width, self.height())
 
     def time_at(self, x: float) -> datetime:
         """The instant under x (widget coordinates)."""
