@@ -44,7 +44,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, d
         specs = {"window/A01": CameraSpec("A01", width=320, height=180),
                  "hall": CameraSpec("HALL", width=320, height=180)}
         with SyntheticCameraServer(specs) as server:
-            pairs = [(Source(server.url("window/A01"), FAST), "cam-A01"), (Source(server.url("hall"), FAST), "cam-hall")]
+            pairs = [(Source(server.url("window/A01"), FAST), "cam-A01"),
+                     (Source(server.url("hall"), FAST), "cam-hall")]
             recorders = [Recorder(src, cid, index, RecorderOptions(segment_seconds=2)) for src, cid in pairs]
             for r in recorders:
                 r.start()
