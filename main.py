@@ -140,48 +140,82 @@ def cmd_demo_data(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_export(args: argparse.Namespace, cfg: Config) -> int:
-    """Export a camera's footage over a span as evidence: stream-copied MP4 + signed manifest."""
-    from app.commands import export_evidence
-    from video.export import ExportError, local_time
+    """Export cameras' footage over a span, or a complaint's dossier, as evidence: stream-copied MP4s
+    (+ the complaint's records) under one signed manifest."""
+    from app.commands import complaint_dossier, export_evidence
+    from video.export import ExportError, SpanRequired, local_time
 
-    try:
-        start, end = parse_instant(args.from_, cfg.zone), parse_instant(args.to, cfg.zone)
-    except argparse.ArgumentTypeError as e:
-        print(f"error: {e}", file=sys.stderr)
+    cameras: list[str] = args.camera or []
+    if args.complaint is None and not cameras:
+        print("error: say what to export: --camera ID (repeatable) with --from and --to, "
+              "or --complaint ID", file=sys.stderr)
         return EXIT_USAGE
-    if end <= start:
-        print("error: --to must be after --from", file=sys.stderr)
+    if args.complaint is not None and cameras:
+        print("error: --complaint exports the cameras of the complaint's window itself: leave out --camera",
+              file=sys.stderr)
         return EXIT_USAGE
+    if (args.from_ is None) != (args.to is None) or (args.complaint is None and args.from_ is None):
+        print("error: give both --from and --to" + ("" if args.complaint is not None else " (the span to export)"),
+              file=sys.stderr)
+        return EXIT_USAGE
+    start = end = None
+    if args.from_ is not None:
+        try:
+            start, end = parse_instant(args.from_, cfg.zone), parse_instant(args.to, cfg.zone)
+        except argparse.ArgumentTypeError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        if end <= start:
+            print("error: --to must be after --from", file=sys.stderr)
+            return EXIT_USAGE
     tty = sys.stderr.isatty()
 
     def show(fraction: float, words: str) -> None:
-        print(f"\r{fraction:4.0%}  {words}".ljust(60), end="", file=sys.stderr, flush=True)
+        print(f"\r{fraction:4.0%}  {words}"[:100].ljust(72), end="", file=sys.stderr, flush=True)
 
+    progress = show if tty else None
     try:
-        result = export_evidence(
-            cfg, args.data, args.camera, start, end, Path(args.out), reason=args.reason,
-            progress=show if tty else None,
-        )
+        if args.complaint is not None:
+            plan, result = complaint_dossier(cfg, args.data, args.complaint, Path(args.out), reason=args.reason,
+                                             start=start, end=end, progress=progress)
+        else:
+            assert start is not None and end is not None
+            plan, result = None, export_evidence(cfg, args.data, cameras, start, end, Path(args.out),
+                                                 reason=args.reason, progress=progress)
     except ExportError as e:
         print(("\n" if tty else "") + f"error: {e}", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_USAGE if isinstance(e, SpanRequired) else EXIT_ERROR
     if tty:
         print(file=sys.stderr)
     tz = cfg.zone
-    a, b = result.covered
-    req = (result.requested[1] - result.requested[0]).total_seconds()
-    print(
-        f"exported camera {args.camera}: {local_time(a, tz)} – {local_time(b, tz, date=False)} ({tz}), "
-        f"{result.seconds:.1f} s covered of {req:.1f} s asked; {result.frames} frames, not re-encoded"
-    )
-    print(f"  video:    {result.video} ({result.video_bytes} bytes, SHA-256 {result.video_sha256})")
-    print(f"  sources:  {result.segments} segments, each matching its recorded SHA-256")
-    for g in result.gaps:
+    a, b = result.requested
+    req = (b - a).total_seconds()
+    if plan is not None:
+        how = (f"about_at ± {cfg.recording.hold_margin_minutes:g} min" if plan.span_from == "about_at"
+               else "the span given")
+        print(f"dossier of complaint {plan.complaint_id}: {local_time(a, tz)} – {local_time(b, tz, date=False)} "
+              f"({tz}, {how}); cameras of {plan.scope}" + (f" {plan.window_id}" if plan.scope == "window" else "")
+              + (f" {plan.hall_id}" if plan.scope == "hall" else ""))
+    for v in result.videos:
+        c0, c1 = v.covered
         print(
-            f"  gap:      {local_time(g.start, tz)} – {local_time(g.end, tz, date=False)} "
-            f"({g.seconds:.1f} s): {g.reason}"
+            f"exported camera {v.camera_id}: {local_time(c0, tz)} – {local_time(c1, tz, date=False)} ({tz}), "
+            f"{v.seconds:.1f} s covered of {req:.1f} s asked; {v.frames} frames, not re-encoded"
         )
-    print(f"  manifest: {result.manifest_path}, signed by {result.fingerprint}")
+        print(f"  video:    {v.video} ({v.video_bytes} bytes, SHA-256 {v.video_sha256})")
+        print(f"  sources:  {v.segments} segments, each matching its recorded SHA-256")
+        for g in v.gaps:
+            print(
+                f"  gap:      {local_time(g.start, tz)} – {local_time(g.end, tz, date=False)} "
+                f"({g.seconds:.1f} s): {g.reason}"
+            )
+    for camera_id, why in result.missing:
+        print(f"no footage of camera {camera_id}: {why}")
+    records = [f for f in result.files if f.endswith(".json")]
+    if records:
+        print(f"records:    {', '.join(records)}")
+    print(f"manifest:   {result.manifest_path} lists {len(result.files)} files with their SHA-256, "
+          f"signed by {result.fingerprint}")
     print(f"done in {result.elapsed_s:.2f} s")
     return EXIT_OK
 
@@ -665,22 +699,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser(
         "export",
-        help="export a camera's footage over a span as tamper-evident evidence (MP4 + signed manifest)",
-        description="Copy a camera's recorded footage from --from to --to, without re-encoding, into an MP4 "
-        "in the empty folder --out, with manifest.json: the source segments and their SHA-256 (each is "
-        "hashed again first; a changed one stops the export), the gaps, the MP4's SHA-256, who, why, when "
-        "and this terminal, signed with the terminal's Ed25519 key (DATA/keys/terminal.ed25519). Exit 0 on "
-        "success, 1 when there is no footage in the span or a source segment fails its check.",
+        help="export cameras' footage over a span, or a complaint's dossier, as tamper-evident evidence",
+        description="Copy cameras' recorded footage from --from to --to, without re-encoding, into an MP4 "
+        "per camera in the empty folder --out, with manifest.json: every file of the folder with its "
+        "size and SHA-256, the source segments and their SHA-256 (each is hashed again first; a changed "
+        "one stops the export), the gaps, who, why, when and this terminal, signed with the terminal's "
+        "Ed25519 key (DATA/keys/terminal.ed25519). With --complaint: the complaint's dossier — every "
+        "camera of its window (the hall's when no window is known) over its about_at ± [recording] "
+        "hold_margin_minutes (or --from/--to; required when the complaint has no about_at), with the "
+        "complaint, its case, ticket and evaluations as JSON files. Exit 0 on success, 1 when there is "
+        "no footage in the span or a source segment fails its check, 2 on bad arguments.",
     )
-    sp.add_argument("--camera", required=True, metavar="ID", help="camera id")
+    sp.add_argument("--camera", action="append", metavar="ID",
+                    help="camera id; repeat for several cameras in one folder under one manifest")
+    sp.add_argument("--complaint", metavar="ID", default=None,
+                    help="make the complaint's dossier (证据包) instead of naming cameras")
     sp.add_argument(
         "--from",
         dest="from_",
-        required=True,
+        default=None,
         metavar="T",
         help="ISO-8601 start, e.g. 2026-11-25T10:30:00 (no offset: the hall's zone)",
     )
-    sp.add_argument("--to", required=True, metavar="T", help="ISO-8601 end (no offset: the hall's zone)")
+    sp.add_argument("--to", default=None, metavar="T", help="ISO-8601 end (no offset: the hall's zone)")
     sp.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder for the evidence")
     sp.add_argument("--reason", default="", metavar="TEXT", help="why the footage is exported (in the manifest)")
     sp.set_defaults(func=cmd_export)
@@ -688,9 +729,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser(
         "verify",
         help="check an exported evidence folder: OK, or what changed",
-        description="Check a folder written by `export`: the manifest's signature, the MP4's SHA-256 and "
-        "that nothing was added. Prints OK and what the evidence holds (exit 0), or names each thing "
-        "that changed (exit 1).",
+        description="Check a folder written by `export`: the manifest's signature, every listed file's "
+        "size and SHA-256 (format 2; format 1: the MP4's) and that nothing was added. Prints OK and what "
+        "the evidence holds (exit 0), or names each thing that changed (exit 1).",
     )
     sp.add_argument("path", metavar="DIR", help="the evidence folder (or any file in it)")
     sp.add_argument(

@@ -24,6 +24,7 @@ from app.cameras import CameraRegistry, RegistryStatus
 from app.executor import ActionExecutor, Outcome
 from app.lock import TerminalLock
 from app.recording import Recording, RecordingStatus
+from app.review import FootageActions
 from app.service import ServiceGroup
 from app.sync import SyncService, make_client, make_engine
 from supervision.config import Config
@@ -55,7 +56,7 @@ class TerminalStatus:
     actions_pending: int
 
 
-class Terminal:
+class Terminal(FootageActions):
     """Build with the config and data folder, then ``start()``; ``stop(deadline)`` ends everything."""
 
     def __init__(
@@ -186,6 +187,7 @@ class Terminal:
             self.sync.trigger()
 
     # -- user actions (on the executor's thread; ``on_done`` is called there) ---------------------
+    # bookmark, hold and release_hold: FootageActions (shared with the standalone review)
     def _after_action(self, subject_ids: dict[str, list[str]]) -> None:
         from supervision.ingest import ChangedIds
 
@@ -217,35 +219,6 @@ class Terminal:
             return aid
 
         self.actions.submit("warning.dispose", work, on_done)
-
-    def bookmark(self, camera_id: str, at: datetime, note: str, *, by: str,
-                 on_done: Callable[[Outcome[str]], None] | None = None) -> None:
-        """A bookmark on a camera's footage (``bookmark.create`` through the outbox)."""
-        from supervision.actions import create_bookmark
-
-        def work() -> str:
-            aid = create_bookmark(self.store, camera_id, at, note=note, by=by, terminal=self.cfg.terminal.name,
-                                  now=self.clock())
-            self.trigger_sync()
-            return aid
-
-        self.actions.submit("bookmark.create", work, on_done)
-
-    def hold(self, start: datetime, end: datetime, *, reason: str, by: str, camera_id: str | None = None,
-             window_id: str | None = None, on_done: Callable[[Outcome[str]], None] | None = None) -> None:
-        """An evidence hold over a span (audited); retention never prunes what it covers."""
-        retention = self._retention()
-
-        def work() -> str:
-            if not reason.strip():
-                raise ValueError("an evidence hold needs a reason")
-            return retention.hold(start, end, reason=reason, by=by, camera_id=camera_id, window_id=window_id)
-
-        self.actions.submit("hold.create", work, on_done)
-
-    def release_hold(self, hold_id: str, *, by: str, on_done: Callable[[Outcome[None]], None] | None = None) -> None:
-        retention = self._retention()
-        self.actions.submit("hold.release", lambda: retention.release(hold_id, by=by), on_done)
 
     def _retention(self) -> Retention:
         if self.recording is not None:

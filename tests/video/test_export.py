@@ -31,6 +31,8 @@ from supervision.store.models import CameraRow, Window
 from tests.video.tmpfs import fill, small_disk
 from video.export import (
     MANIFEST,
+    EvidenceRequest,
+    ExportCancelled,
     ExportError,
     ExportRequest,
     NoFootageError,
@@ -38,6 +40,7 @@ from video.export import (
     SourceChangedError,
     canonical_json,
     export,
+    export_evidence,
     load_or_create_key,
     verify,
 )
@@ -47,6 +50,8 @@ from video.synthetic import write_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CAMERA = "hall-1/A01"
+CAMERA2 = "hall-1/overview"
+FORMAT_1 = Path(__file__).parent / "data" / "evidence_format1"  # written by the format-1 exporter (commit 920607b)
 T0 = datetime(2026, 3, 2, 1, 0, 0, tzinfo=UTC)  # 09:00:00 in Asia/Shanghai
 SEG_S = 3
 STARTS = [0, 3, 6, 12, 15]  # seconds after T0; 9–12 is a gap; 18–20 is being recorded
@@ -97,6 +102,19 @@ def index(data: Path) -> Iterator[FootageIndex]:
         yield FootageIndex(store, data / "footage")
     finally:
         store.close()
+
+
+@pytest.fixture
+def index2(index: FootageIndex) -> FootageIndex:
+    """The index with a second camera of the hall (no window), recorded from 09:00:00 to 09:00:06."""
+    with index.store.write() as s:
+        s.add(CameraRow(id=CAMERA2, version=1, deleted=False, hall_id="hall-1", window_id=None, name="大厅全景"))
+    for offset in (0, 3):
+        start = T0 + timedelta(seconds=offset)
+        seg_id, path = index.open_segment(CAMERA2, start, codec="h264", width=W, height=H, first_pts=0.0)
+        write_file(path, seconds=SEG_S, start=start, width=W, height=H, fps=FPS, label="HALL")
+        index.close_segment(seg_id, start + timedelta(seconds=SEG_S), SEG_S * FPS, path)
+    return index
 
 
 @pytest.fixture
@@ -168,24 +186,27 @@ def test_export_across_segments_and_a_gap_verifies(index: FootageIndex, key: Sig
     assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, r.video.name])
     assert r.video.name == f"{safe_name(CAMERA)}_20260302T010001Z_20260302T010014Z.mp4"
     m = json.loads(r.manifest_path.read_text(encoding="utf-8"))
-    assert m["format"] == "hallwatch-evidence" and m["version"] == 1
-    assert m["camera"] == {"id": CAMERA, "name": "A01 窗口摄像头", "window_id": "W-A01", "window": "A01 不动产登记"}
+    assert m["format"] == "hallwatch-evidence" and m["version"] == 2 and m["kind"] == "footage"
+    assert m["files"] == [{"path": r.video.name, "bytes": r.video.stat().st_size, "sha256": r.video_sha256}]
+    assert m["records"] == [] and "subject" not in m
+    (cam,) = m["cameras"]
+    assert cam["camera"] == {"id": CAMERA, "name": "A01 窗口摄像头", "window_id": "W-A01", "window": "A01 不动产登记"}
     assert m["requested"] == {"start": "2026-03-02T01:00:01.500Z", "end": "2026-03-02T01:00:14.000Z",
                               "duration_ms": 12500}
     # Cut at the keyframe at or before the start (keyframes each second), through the end.
-    assert m["covered"] == {"start": "2026-03-02T01:00:01.000Z", "end": "2026-03-02T01:00:14.000Z",
+    assert cam["covered"] == {"start": "2026-03-02T01:00:01.000Z", "end": "2026-03-02T01:00:14.000Z",
                             "duration_ms": 13000}
-    assert [s["path"] for s in m["sources"]] == [segment_relpath(CAMERA, at(s)) for s in (0, 3, 6, 12)]
-    for src in m["sources"]:
+    assert [s["path"] for s in cam["sources"]] == [segment_relpath(CAMERA, at(s)) for s in (0, 3, 6, 12)]
+    for src in cam["sources"]:
         seg = index.segments(CAMERA, datetime.fromisoformat(src["start"]), datetime.fromisoformat(src["end"]))[0]
         assert (src["sha256"], src["bytes"], src["status"]) == (seg.sha256, seg.bytes, "closed")
-    assert m["sources"][0]["used_from"] == "2026-03-02T01:00:01.000Z"
-    assert m["sources"][-1]["used_to"] == "2026-03-02T01:00:14.000Z"
-    assert m["gaps"] == [{"start": "2026-03-02T01:00:09.000Z", "end": "2026-03-02T01:00:12.000Z",
+    assert cam["sources"][0]["used_from"] == "2026-03-02T01:00:01.000Z"
+    assert cam["sources"][-1]["used_to"] == "2026-03-02T01:00:14.000Z"
+    assert cam["gaps"] == [{"start": "2026-03-02T01:00:09.000Z", "end": "2026-03-02T01:00:12.000Z",
                           "duration_ms": 3000, "reason": "the camera reconnected"}]
-    assert m["video"]["file"] == r.video.name and m["video"]["bytes"] == r.video.stat().st_size
-    assert m["video"]["sha256"] == r.video_sha256 and m["video"]["frames"] == 250 == r.frames
-    assert m["video"]["reencoded"] is False
+    assert cam["video"]["file"] == r.video.name and cam["video"]["bytes"] == r.video.stat().st_size
+    assert cam["video"]["sha256"] == r.video_sha256 and cam["video"]["frames"] == 250 == r.frames
+    assert cam["video"]["reencoded"] is False
     ex = m["exported"]
     assert (ex["by"], ex["reason"], ex["terminal"], ex["zone"]) == ("王审查", REASON, "ws-07", "Asia/Shanghai")
     assert ex["software"].startswith("HallWatch ") and ex["at"].endswith("Z") and ex["at_local"].endswith("+08:00")
@@ -428,6 +449,153 @@ def test_the_key_is_made_once_private_and_kept(data: Path) -> None:
     assert sorted(p.name for p in path.parent.iterdir()) == ["terminal.ed25519"]
 
 
+# -- format 2: several cameras, records, every file listed -------------------------------------------
+
+
+RECORDS = {"complaint.json": {"id": "c-17", "summary": "等候过久"}, "evaluations.json": [{"id": "e-1", "grade": 1}]}
+
+
+def export_two(index: FootageIndex, key: SigningKey, out: Path, **kw: Any) -> Any:
+    return export_evidence(index, EvidenceRequest(
+        (CAMERA, CAMERA2, CAMERA), at(1.5), at(5.0), out, reason=REASON, who="王审查", terminal="ws-07", key=key,
+        kind="complaint_dossier", subject={"complaint": "c-17"}, records=RECORDS, **kw))
+
+
+def flip_byte(path: Path, at_fraction: float = 0.5) -> bytes:
+    """Change one byte of ``path``; returns the original bytes."""
+    raw = path.read_bytes()
+    changed = bytearray(raw)
+    changed[int(len(raw) * at_fraction)] ^= 0x01
+    path.write_bytes(bytes(changed))
+    return raw
+
+
+def test_several_cameras_and_records_in_one_folder_under_one_manifest(
+    index2: FootageIndex, key: SigningKey, tmp_path: Path
+) -> None:
+    out = tmp_path / "dossier"
+    r = export_two(index2, key, out)
+    assert [v.camera_id for v in r.videos] == [CAMERA, CAMERA2]  # a camera named twice is exported once
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([MANIFEST, "complaint.json", "evaluations.json", *(v.video.name for v in r.videos)])
+    m = json.loads(r.manifest_path.read_text(encoding="utf-8"))
+    assert m["version"] == 2 and m["kind"] == "complaint_dossier" and m["subject"] == {"complaint": "c-17"}
+    assert [c["camera"]["id"] for c in m["cameras"]] == [CAMERA, CAMERA2]
+    assert m["cameras"][1]["camera"]["name"] == "大厅全景"
+    assert [f["path"] for f in m["files"]] == sorted(names[:-1] if names[-1] == MANIFEST else
+                                                      [n for n in names if n != MANIFEST])
+    for f in m["files"]:
+        assert (f["bytes"], f["sha256"]) == ((out / f["path"]).stat().st_size, sha256_of(out / f["path"]))
+    assert json.loads((out / "complaint.json").read_text(encoding="utf-8")) == RECORDS["complaint.json"]
+    for v in r.videos:
+        with av.open(str(v.video)) as c:
+            assert sum(1 for _ in c.decode(video=0)) == v.frames > 0
+    v = verify(out)
+    assert v.ok, v.problems
+    assert [(f.name, f.ok) for f in v.files] == [(MANIFEST, True), *((n, True) for n in r.files)]
+    text = "\n".join(v.summary())
+    assert "dossier: complaint c-17" in text and CAMERA2 in text and "complaint.json" in text
+
+
+def test_a_camera_without_footage_is_named_and_none_at_all_is_refused(
+    index2: FootageIndex, key: SigningKey, tmp_path: Path
+) -> None:
+    r = export_evidence(index2, EvidenceRequest((CAMERA, CAMERA2), at(12), at(14), tmp_path / "a", reason="",
+                                               who="x", terminal="t", key=key))
+    assert [v.camera_id for v in r.videos] == [CAMERA] and [c for c, _ in r.missing] == [CAMERA2]
+    m = json.loads(r.manifest_path.read_text(encoding="utf-8"))
+    assert m["cameras"][1]["missing"].startswith(f"no footage of camera {CAMERA2} between")
+    assert verify(tmp_path / "a").ok
+    with pytest.raises(NoFootageError, match=f"{CAMERA}.*; no footage of camera {CAMERA2}"):
+        export_evidence(index2, EvidenceRequest((CAMERA, CAMERA2), at(40), at(50), tmp_path / "b", reason="",
+                                               who="x", terminal="t", key=key))
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("which", ["video", "second video", "record", "manifest"])
+def test_format_2_one_byte_changed_in_any_file_is_named(
+    index2: FootageIndex, key: SigningKey, tmp_path: Path, which: str
+) -> None:
+    out = tmp_path / "dossier"
+    r = export_two(index2, key, out)
+    target = {"video": r.videos[0].video, "second video": r.videos[1].video, "record": out / "evaluations.json",
+              "manifest": r.manifest_path}[which]
+    assert verify(out).ok
+    flip_byte(target, 0.3 if which == "manifest" else 0.5)
+    v = verify(out)
+    assert not v.ok
+    bad = [f for f in v.files if not f.ok]
+    assert [f.name for f in bad] == [target.name], v.files
+    if which == "manifest":
+        assert not v.signature_valid or "unparseable" in v.problems[0]
+    else:
+        kind = "video" if "video" in which else "file"
+        assert v.problems == (f"the {kind} {target.name} was changed: its SHA-256 differs from the manifest's",)
+
+
+def test_format_2_a_missing_or_added_file_is_named(index2: FootageIndex, key: SigningKey, tmp_path: Path) -> None:
+    out = tmp_path / "dossier"
+    export_two(index2, key, out)
+    moved = (out / "complaint.json").rename(tmp_path / "complaint.json")
+    (out / "note.txt").write_text("added")
+    v = verify(out)
+    assert set(v.problems) == {"the file complaint.json is missing",
+                               "unknown file note.txt in the evidence folder (not listed in the manifest)"}
+    assert {(f.name, f.state.value) for f in v.files if not f.ok} == {("complaint.json", "missing"),
+                                                                       ("note.txt", "unlisted")}
+    moved.rename(out / "complaint.json")
+    (out / "note.txt").unlink()
+    assert verify(out).ok
+
+
+def test_a_format_1_folder_still_verifies(tmp_path: Path) -> None:
+    """A folder written by the format-1 exporter (checked in) verifies; a changed byte in it still fails."""
+    out = tmp_path / "old"
+    shutil.copytree(FORMAT_1, out)
+    v = verify(out)
+    assert v.ok, v.problems
+    assert v.version == 1 and v.signature_valid
+    assert [f.name for f in v.files] == [MANIFEST, next(p.name for p in out.iterdir() if p.suffix == ".mp4")]
+    text = "\n".join(v.summary())
+    assert "hall-1/A01" in text and "format 1 fixture" in text
+    cli = run("verify", str(out))
+    assert cli.returncode == 0 and cli.stdout.startswith("OK"), cli.stdout + cli.stderr
+    mp4 = next(out.glob("*.mp4"))
+    flip_byte(mp4)
+    assert verify(out).problems == (f"the video {mp4.name} was changed: its SHA-256 differs from the manifest's",)
+
+
+def test_an_unknown_format_version_is_named(index: FootageIndex, key: SigningKey, tmp_path: Path) -> None:
+    r = do_export(index, key, tmp_path / "out")
+    m = json.loads(r.manifest_path.read_text(encoding="utf-8"))
+    m["version"] = 3
+    r.manifest_path.write_text(json.dumps(m), encoding="utf-8")
+    assert verify(tmp_path / "out").problems == (
+        "manifest.json has format version 3; this HallWatch reads 1 and 2",)
+
+
+@pytest.mark.parametrize("when", ["checking", "copying", "records", "signing"])
+def test_a_cancelled_export_leaves_nothing(index2: FootageIndex, key: SigningKey, tmp_path: Path, when: str) -> None:
+    words: list[str] = []
+    word = {"checking": "checking source", "copying": "copying segment 2", "records": "writing",
+            "signing": "signing"}[when]
+
+    def cancel() -> bool:
+        return any(word in w for w in words)
+
+    out = tmp_path / "evidence" / "new"
+    with pytest.raises(ExportCancelled):
+        export_two(index2, key, out, progress=lambda f, w: words.append(w), cancel=cancel)
+    assert any(word in w for w in words)
+    assert not out.exists() and list((tmp_path / "evidence").iterdir()) == []
+    # An empty folder given is left as it was: empty.
+    out.mkdir()
+    words.clear()
+    with pytest.raises(ExportCancelled):
+        export_two(index2, key, out, progress=lambda f, w: words.append(w), cancel=cancel)
+    assert out.is_dir() and list(out.iterdir()) == []
+
+
 # -- the command line ------------------------------------------------------------------------------
 
 
@@ -455,13 +623,31 @@ def test_cli_export_then_verify(data: Path, tmp_path: Path) -> None:
     for part in (CAMERA, "投诉核查 17", m["signer"]["fingerprint"], "2026-03-02 09:00:01.500"):
         assert part in v.stdout
 
-    mp4 = out / m["video"]["file"]
+    mp4 = out / m["cameras"][0]["video"]["file"]
     raw = bytearray(mp4.read_bytes())
     raw[-100] ^= 0xFF
     mp4.write_bytes(bytes(raw))
     v = run("--data", str(data), "verify", str(out / MANIFEST))  # any file of the folder will do
     assert v.returncode == 1
     assert f"the video {mp4.name} was changed" in v.stdout and "failed verification" in v.stderr
+
+
+def test_cli_export_of_several_cameras(data: Path, index2: FootageIndex, tmp_path: Path) -> None:
+    out = tmp_path / "evidence"
+    r = run("--data", str(data), "export", "--camera", CAMERA, "--camera", CAMERA2, "--from", "2026-03-02T09:00:01",
+            "--to", "2026-03-02T09:00:04", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert f"exported camera {CAMERA}:" in r.stdout and f"exported camera {CAMERA2}:" in r.stdout
+    m = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert [c["camera"]["id"] for c in m["cameras"]] == [CAMERA, CAMERA2] and len(m["files"]) == 2
+    v = run("--data", str(data), "verify", str(out))
+    assert v.returncode == 0 and CAMERA2 in v.stdout, v.stdout
+    r = run("--data", str(data), "export", "--from", "2026-03-02T09:00:01", "--to", "2026-03-02T09:00:04",
+            "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "--camera ID (repeatable)" in r.stderr
+    r = run("--data", str(data), "export", "--camera", CAMERA, "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "give both --from and --to" in r.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_cli_export_failures(data: Path, tmp_path: Path) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from fractions import Fraction
 from itertools import pairwise
@@ -24,7 +25,7 @@ from sqlalchemy import select
 from supervision.config import HallConfig
 from supervision.store.footage import SegmentStatus
 from supervision.store.models import CameraRow, Window
-from video.export.errors import ExportError, NoFootageError, SourceChangedError
+from video.export.errors import ExportCancelled, ExportError, NoFootageError, SourceChangedError
 from video.export.keys import SigningKey
 from video.export.manifest import (
     FORMAT,
@@ -51,6 +52,9 @@ _PARTIAL = ".partial"
 Progress = Callable[[float, str], None]
 
 
+Cancel = Callable[[], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class ExportGap:
     """A span of an export without footage, and why (the manifest lists each)."""
@@ -69,24 +73,73 @@ class ExportGap:
 
 
 @dataclass(frozen=True, slots=True)
-class ExportResult:
-    out_dir: Path
+class CameraExport:
+    """One camera's footage in an export: its MP4 and what went into it."""
+
+    camera_id: str
     video: Path
-    manifest_path: Path
-    manifest: Mapping[str, Any]
-    requested: tuple[datetime, datetime]
     covered: tuple[datetime, datetime]
     video_bytes: int
     video_sha256: str
     frames: int
     segments: int
     gaps: tuple[ExportGap, ...]
-    fingerprint: str
-    elapsed_s: float
 
     @property
     def seconds(self) -> float:
         return (self.covered[1] - self.covered[0]).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """An evidence folder written: a video per camera with footage, the records, the signed manifest.
+
+    ``missing`` names the cameras asked for that had no footage in the span (with why, in words);
+    ``files`` every file of the folder besides the manifest. The single-camera properties
+    (``video``, ``covered``, ``frames``…) are the first camera's.
+    """
+
+    out_dir: Path
+    manifest_path: Path
+    manifest: Mapping[str, Any]
+    requested: tuple[datetime, datetime]
+    videos: tuple[CameraExport, ...]
+    missing: tuple[tuple[str, str], ...]
+    files: tuple[str, ...]
+    fingerprint: str
+    elapsed_s: float
+
+    @property
+    def video(self) -> Path:
+        return self.videos[0].video
+
+    @property
+    def covered(self) -> tuple[datetime, datetime]:
+        return self.videos[0].covered
+
+    @property
+    def video_bytes(self) -> int:
+        return self.videos[0].video_bytes
+
+    @property
+    def video_sha256(self) -> str:
+        return self.videos[0].video_sha256
+
+    @property
+    def frames(self) -> int:
+        return self.videos[0].frames
+
+    @property
+    def segments(self) -> int:
+        return self.videos[0].segments
+
+    @property
+    def gaps(self) -> tuple[ExportGap, ...]:
+        return self.videos[0].gaps
+
+    @property
+    def seconds(self) -> float:
+        return self.videos[0].seconds
 
 
 @dataclass(slots=True)
@@ -101,16 +154,33 @@ class _Source:
 
 
 class _Reporter:
-    """Progress as a fraction and words; calls at most every 0.1 s unless the words change."""
+    """Progress as a fraction and words; calls at most every 0.1 s unless the words change.
 
-    def __init__(self, progress: Progress | None) -> None:
+    Every call first asks ``cancel``: once it says so, :class:`ExportCancelled` is raised (the
+    export then removes what it wrote). ``scale`` maps a part's own 0..1 into the whole's.
+    """
+
+    def __init__(self, progress: Progress | None, cancel: Cancel | None = None) -> None:
         self._progress = progress
+        self._cancel = cancel
         self._last = 0.0
         self._words = ""
+        self._lo, self._hi, self._prefix = 0.0, 1.0, ""
+
+    def part(self, lo: float, hi: float, prefix: str = "") -> None:
+        """From now on a fraction f means lo + f·(hi − lo) of the whole, and words get ``prefix``."""
+        self._lo, self._hi, self._prefix = lo, hi, prefix
+
+    def check(self) -> None:
+        if self._cancel is not None and self._cancel():
+            raise ExportCancelled("the export was cancelled")
 
     def __call__(self, fraction: float, words: str, *, force: bool = False) -> None:
+        self.check()
         if self._progress is None:
             return
+        fraction = self._lo + (self._hi - self._lo) * min(1.0, max(0.0, fraction))
+        words = self._prefix + words
         now = time.monotonic()
         if force or words != self._words or now - self._last >= 0.1:
             self._last, self._words = now, words
@@ -123,7 +193,8 @@ class ExportRequest:
     into ``out_dir`` (created; must be empty), why, by whom, on which terminal, signed with ``key``.
 
     ``zone`` is the hall's, for the manifest's local times (default: the configuration's default);
-    ``progress`` is told the fraction done and what is happening, in words.
+    ``progress`` is told the fraction done and what is happening, in words; ``cancel`` is asked
+    now and then whether to give up (then nothing is left behind and :class:`ExportCancelled` is raised).
     """
 
     camera_id: str
@@ -136,101 +207,216 @@ class ExportRequest:
     key: SigningKey
     zone: tzinfo | None = None
     progress: Progress | None = None
+    cancel: Cancel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRequest:
+    """An evidence folder of several cameras over one span, with records beside the footage.
+
+    ``cameras``: the camera ids, in order (at least one; duplicates are dropped). ``records``: file
+    name → JSON value, each written as that file (a plain name ending in ``.json``) and listed in
+    the manifest. ``kind`` says what the folder is ("footage", "complaint_dossier") and ``subject``
+    what it is about (the dossier's complaint and how its span was chosen); both go into the
+    signed manifest. The rest as in :class:`ExportRequest`.
+    """
+
+    cameras: tuple[str, ...]
+    start: datetime
+    end: datetime
+    out_dir: Path
+    reason: str
+    who: str
+    terminal: str
+    key: SigningKey
+    zone: tzinfo | None = None
+    progress: Progress | None = None
+    cancel: Cancel | None = None
+    kind: str = "footage"
+    subject: Mapping[str, Any] | None = None
+    records: Mapping[str, Any] = field(default_factory=dict)
 
 
 def export(index: FootageIndex, request: ExportRequest) -> ExportResult:
     """Export the request's camera's footage over ``[start, end)`` into its ``out_dir`` (created; must be empty).
 
     Raises :class:`NoFootageError` when the span holds no readable footage,
-    :class:`SourceChangedError` when a source segment is gone or differs from the index, and
-    :class:`ExportError` for anything else (the folder is not empty, the stream changed format
-    inside the span, writing failed). On failure nothing is left behind in ``out_dir``.
+    :class:`SourceChangedError` when a source segment is gone or differs from the index,
+    :class:`ExportCancelled` when ``cancel`` said so, and :class:`ExportError` for anything else
+    (the folder is not empty, the stream changed format inside the span, writing failed). On
+    failure nothing is left behind in ``out_dir``.
     """
-    camera_id, start, end, out_dir = request.camera_id, request.start, request.end, request.out_dir
-    reason, who, terminal, key = request.reason, request.who, request.terminal, request.key
-    progress, zone = request.progress, request.zone
+    r = request
+    return export_evidence(index, EvidenceRequest(
+        (r.camera_id,), r.start, r.end, r.out_dir, reason=r.reason, who=r.who, terminal=r.terminal, key=r.key,
+        zone=r.zone, progress=r.progress, cancel=r.cancel,
+    ))
+
+
+def export_evidence(index: FootageIndex, request: EvidenceRequest) -> ExportResult:
+    """Write an evidence folder (manifest format 2): a stream-copied MP4 per camera with footage in
+    ``[start, end)``, the request's records as JSON files, and ``manifest.json`` listing every file
+    with its size and SHA-256, signed.
+
+    A camera without footage in the span is named in the manifest (``missing``) — unless none has
+    any: then :class:`NoFootageError`. Otherwise raises as :func:`export` does; on failure or
+    cancellation nothing is left behind in ``out_dir`` (and a folder it created is removed).
+    """
+    start, end, out_dir, key = request.start, request.end, request.out_dir, request.key
+    cameras = tuple(dict.fromkeys(request.cameras))
+    if not cameras:
+        raise ExportError("no camera to export")
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be aware datetimes")
     if end <= start:
         raise ExportError(f"the span is empty: its end ({iso_utc(end)}) is not after its start ({iso_utc(start)})")
-    zone = zone or ZoneInfo(HallConfig().timezone)
+    for name in request.records:
+        if not _plain_name(name) or not name.endswith(".json") or name == MANIFEST:
+            raise ValueError(f"not a record file name: {name!r}")
+    zone = request.zone or ZoneInfo(HallConfig().timezone)
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     began = time.monotonic()
-    report = _Reporter(progress)
+    report = _Reporter(request.progress, request.cancel)
     report(0.0, "looking up footage", force=True)
 
     created_dir = _prepare_dir(out_dir)
-    name = f"{safe_name(camera_id)}_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.mp4"
-    video = out_dir / name
-    partial = out_dir / (name + _PARTIAL)
     manifest_path = out_dir / MANIFEST
+    written: list[Path] = []  # everything this export put in out_dir (removed again on failure)
     try:
-        all_segments = index.segments(camera_id, start, end)
-        usable = [s for s in all_segments if s.status in (SegmentStatus.CLOSED, SegmentStatus.RECOVERED)]
-        if not usable:
-            raise NoFootageError(_no_footage(camera_id, start, end, zone, all_segments))
-        sources = _check_sources(index, usable, report)
-        copy = _copy(sources, start, end, partial, report)
-        if copy.frames == 0:
-            raise NoFootageError(_no_footage(camera_id, start, end, zone, all_segments))
-        report(0.92, "hashing the exported video")
-        os.replace(partial, video)
-        video_sha = sha256_file(video)
-        video_bytes = video.stat().st_size
-        used = [s for s in sources if s.packets]
-        gaps = _gaps(index, camera_id, start, end, used, all_segments)
+        videos: list[CameraExport] = []
+        camera_parts: list[dict[str, Any]] = []
+        missing: list[tuple[str, str]] = []
+        n = len(cameras)
+        for i, camera_id in enumerate(cameras):
+            report.part(0.9 * i / n, 0.9 * (i + 1) / n, f"camera {i + 1} of {n}: " if n > 1 else "")
+            try:
+                part, video = _export_camera(index, camera_id, start, end, out_dir, zone, report, written)
+            except NoFootageError as e:
+                if n == 1:
+                    raise
+                missing.append((camera_id, str(e)))
+                camera_parts.append({"camera": _camera_json(index, camera_id), "missing": str(e)})
+                continue
+            videos.append(video)
+            camera_parts.append(part)
+        report.part(0.9, 1.0)
+        if not videos:
+            raise NoFootageError("; ".join(why for _c, why in missing))
+        files: dict[str, dict[str, Any]] = {
+            v.video.name: {"path": v.video.name, "bytes": v.video_bytes, "sha256": v.video_sha256} for v in videos
+        }
+        records: list[dict[str, Any]] = []
+        for name, value in request.records.items():
+            report(0.5, f"writing {name}")
+            data = (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+            path = out_dir / name
+            written.append(path)
+            with path.open("xb") as out:
+                out.write(data)
+            files[name] = {"path": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            records.append({"file": name})
         now = datetime.now(UTC)
         body: dict[str, Any] = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
-            "camera": _camera_json(index, camera_id),
+            "kind": request.kind,
             "requested": {"start": iso_utc(start), "end": iso_utc(end), "duration_ms": duration_ms(end - start)},
-            "covered": {"start": iso_utc(copy.covered[0]), "end": iso_utc(copy.covered[1]),
-                        "duration_ms": duration_ms(copy.covered[1] - copy.covered[0])},
-            "timeline": "wall clock: the video's time t shows covered.start + t; gaps are not filled "
+            "timeline": "wall clock: each video's time t shows its covered.start + t; gaps are not filled "
                         "(the last frame before a gap lasts until the footage resumes)",
-            "video": {
-                "file": name, "bytes": video_bytes, "sha256": video_sha, "container": "mp4",
-                "codec": copy.codec, "profile": copy.profile, "width": copy.width, "height": copy.height,
-                "frames": copy.frames, "duration_ms": copy.duration_ms, "reencoded": False,
-            },
-            "sources": [
-                {"path": s.rel, "start": iso_utc(s.info.start), "end": iso_utc(s.info.end), "bytes": s.size,
-                 "sha256": s.info.sha256, "status": s.info.status.value,
-                 "used_from": iso_utc(s.used_from) if s.used_from else None,
-                 "used_to": iso_utc(s.used_to) if s.used_to else None}
-                for s in used
-            ],
-            "gaps": [g.as_json() for g in gaps],
+            "cameras": camera_parts,
+            "records": records,
+            "files": [files[k] for k in sorted(files)],
             "exported": {
-                "by": who, "reason": reason, "at": iso_utc(now),
+                "by": request.who, "reason": request.reason, "at": iso_utc(now),
                 "at_local": now.astimezone(zone).isoformat(timespec="seconds"), "zone": str(zone),
-                "terminal": terminal, "software": software_name(),
+                "terminal": request.terminal, "software": software_name(),
             },
             "signer": {"algorithm": "Ed25519", "public_key": key.public_b64, "fingerprint": key.fingerprint},
         }
+        if request.subject is not None:
+            body["subject"] = dict(request.subject)
         report(0.98, "signing the manifest")
         signature = base64.b64encode(key.sign(canonical_json(body))).decode("ascii")
         manifest = {**body, "signature": signature}
         tmp = out_dir / (MANIFEST + _PARTIAL)
+        written += [tmp, manifest_path]
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        report.check()
         os.replace(tmp, manifest_path)
-    except BaseException:
-        for f in (partial, video, manifest_path, out_dir / (MANIFEST + _PARTIAL)):
-            f.unlink(missing_ok=True)
+    except BaseException as e:
+        for leftover in written:
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
         if created_dir:
             with contextlib.suppress(OSError):
                 out_dir.rmdir()
+        if isinstance(e, ExportCancelled):
+            log.info("evidence export to %s cancelled; nothing was left behind", out_dir)
         raise
     elapsed = time.monotonic() - began
     report(1.0, "done", force=True)
-    log.info("exported %s %s–%s to %s: %d frames from %d segments, %d gaps, %.2f s", camera_id, iso_utc(start),
-             iso_utc(end), video, copy.frames, len(used), len(gaps), elapsed)
+    log.info("exported %s %s–%s to %s: %d videos (%d frames), %d records, %d cameras without footage, %.2f s",
+             ", ".join(cameras), iso_utc(start), iso_utc(end), out_dir, len(videos), sum(v.frames for v in videos),
+             len(records), len(missing), elapsed)
     return ExportResult(
-        out_dir=out_dir, video=video, manifest_path=manifest_path, manifest=manifest, requested=(start, end),
-        covered=copy.covered, video_bytes=video_bytes, video_sha256=video_sha, frames=copy.frames,
-        segments=len(used), gaps=tuple(gaps), fingerprint=key.fingerprint, elapsed_s=elapsed,
+        out_dir=out_dir, manifest_path=manifest_path, manifest=manifest, requested=(start, end),
+        videos=tuple(videos), missing=tuple(missing), files=tuple(sorted(files)), fingerprint=key.fingerprint,
+        elapsed_s=elapsed,
     )
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and Path(name).name == name and name not in (".", "..") and "\\" not in name
+
+
+def _export_camera(
+    index: FootageIndex, camera_id: str, start: datetime, end: datetime, out_dir: Path, zone: tzinfo,
+    report: _Reporter, written: list[Path],
+) -> tuple[dict[str, Any], CameraExport]:
+    """One camera's MP4 in ``out_dir`` and its part of the manifest (files it writes go into ``written``)."""
+    name = f"{safe_name(camera_id)}_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.mp4"
+    video = out_dir / name
+    partial = out_dir / (name + _PARTIAL)
+    written += [partial, video]
+    report(0.0, "looking up footage")
+    all_segments = index.segments(camera_id, start, end)
+    usable = [s for s in all_segments if s.status in (SegmentStatus.CLOSED, SegmentStatus.RECOVERED)]
+    if not usable:
+        raise NoFootageError(_no_footage(camera_id, start, end, zone, all_segments))
+    sources = _check_sources(index, usable, report)
+    copy = _copy(sources, start, end, partial, report)
+    if copy.frames == 0:
+        partial.unlink(missing_ok=True)
+        raise NoFootageError(_no_footage(camera_id, start, end, zone, all_segments))
+    report(0.92, "hashing the exported video")
+    os.replace(partial, video)
+    video_sha = sha256_file(video)
+    video_bytes = video.stat().st_size
+    report.check()
+    used = [s for s in sources if s.packets]
+    gaps = _gaps(index, camera_id, start, end, used, all_segments)
+    part: dict[str, Any] = {
+        "camera": _camera_json(index, camera_id),
+        "covered": {"start": iso_utc(copy.covered[0]), "end": iso_utc(copy.covered[1]),
+                    "duration_ms": duration_ms(copy.covered[1] - copy.covered[0])},
+        "video": {
+            "file": name, "bytes": video_bytes, "sha256": video_sha, "container": "mp4",
+            "codec": copy.codec, "profile": copy.profile, "width": copy.width, "height": copy.height,
+            "frames": copy.frames, "duration_ms": copy.duration_ms, "reencoded": False,
+        },
+        "sources": [
+            {"path": s.rel, "start": iso_utc(s.info.start), "end": iso_utc(s.info.end), "bytes": s.size,
+             "sha256": s.info.sha256, "status": s.info.status.value,
+             "used_from": iso_utc(s.used_from) if s.used_from else None,
+             "used_to": iso_utc(s.used_to) if s.used_to else None}
+            for s in used
+        ],
+        "gaps": [g.as_json() for g in gaps],
+    }
+    log.info("exported %s %s–%s to %s: %d frames from %d segments, %d gaps", camera_id, iso_utc(start),
+             iso_utc(end), video, copy.frames, len(used), len(gaps))
+    return part, CameraExport(camera_id, video, copy.covered, video_bytes, video_sha, copy.frames, len(used),
+                              tuple(gaps))
 
 
 def _prepare_dir(out_dir: Path) -> bool:

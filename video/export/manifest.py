@@ -10,7 +10,12 @@ from typing import Any
 FORMAT = "hallwatch-evidence"
 
 
-FORMAT_VERSION = 1
+#: The version written: 2 lists every file of the folder with its size and SHA-256 (``files``) and
+#: holds any number of cameras (``cameras``) and records; 1 (one camera, one video) is still read.
+FORMAT_VERSION = 2
+
+
+READABLE_VERSIONS = (1, 2)
 
 
 MANIFEST = "manifest.json"
