@@ -11,6 +11,7 @@ Services start in that order and stop in reverse within one deadline. A terminal
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from video.source import SourceOptions
 
 if TYPE_CHECKING:
     from app.monitor import WarningMonitor, WarningSnapshot
+    from video.footage import FootageIndex
     from video.synthetic import SyntheticCameraServer
 
 __all__ = ["Terminal", "TerminalStatus"]
@@ -220,9 +222,16 @@ class Terminal(FootageActions):
 
         self.actions.submit("warning.dispose", work, on_done)
 
+    @functools.cached_property
+    def index(self) -> FootageIndex:
+        """The footage index the review reads (the recorder's when this terminal records)."""
+        if self.recording is not None:
+            return self.recording.index
+        from video.footage import FootageIndex
+
+        return FootageIndex(self.store, runtime.footage_root(self.data_dir, self.cfg))
+
     def _retention(self) -> Retention:
         if self.recording is not None:
             return self.recording.service.retention
-        from video.footage import FootageIndex
-
-        return Retention(FootageIndex(self.store, runtime.footage_root(self.data_dir, self.cfg)))
+        return Retention(self.index)

@@ -23,6 +23,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox
 
 from app.cameras import cameras_from_store
+from app.review import config_cameras
 from desktop.application import LANGUAGES, Localization, SignalWatcher, create_application, settings
 from desktop.i18n import fmt, translate
 from desktop.operator.reader import Reader
@@ -58,7 +59,7 @@ def camera_rows(store: Any, cfg: Config) -> list[CameraRow]:
     with store.read() as s:
         windows, halls = load_hall(s)
     rows = []
-    for cam in cameras_from_store(store, cfg.cameras):
+    for cam in cameras_from_store(store, config_cameras(cfg)):
         w = windows.get(cam.window_id or "")
         hall_id = w.hall_id if w is not None else None
         rows.append(CameraRow(cam.id, cam.name, hall_id, halls.get(hall_id or "", ""), cam.window_id,
@@ -244,7 +245,11 @@ def run_review(cfg: Config, data_dir: Path, options: ReviewOptions) -> int:
         return 1
     window = ReviewWindow(backend, localization, qsettings, theme=theme)
     window.quit_requested.connect(app.quit)
-    watcher = SignalWatcher(lambda _signum: window.close())
+    def on_signal(signum: int) -> None:
+        log.info("signal %d: closing the review window", signum)
+        window.close()
+
+    watcher = SignalWatcher(on_signal)
     window.load_cameras(lambda: window.open_initial(options.camera, options.at))
     code = 0
     try:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from app.review import CameraTimeline, Marker, ThumbnailCache, footage_days, load_timeline
+from app.review import CameraTimeline, Marker, ThumbnailCache, config_cameras, footage_days, load_timeline
 from desktop.i18n import fmt
 from desktop.operator.reader import Reader
 from desktop.review.screens import ReviewScreens
@@ -116,19 +116,17 @@ class ReviewView(QWidget):
 
     # -- building ------------------------------------------------------------------------------------
     def _build(self) -> None:
+        self.screens: ReviewScreens = ReviewScreens(self.tz, archive_gap_words, self)
         self.tree = CameraTree(self)
         self.tree.camera_activated.connect(lambda cid: self.set_camera(self.screens.lead, cid))
-        self.screens = ReviewScreens(self.tz, archive_gap_words, self)
         self.screens.lead_changed.connect(self._lead_changed)
         self.screens.toggle_layout.connect(self._toggle_layout)
         self.screens.camera_dropped.connect(self.set_camera)
-        self.timeline = Timeline(self.tz, self)
+        self.timeline = Timeline(self.tz, palette=self.palette_, clock=self.clock, parent=self)
         self.timeline.seek_requested.connect(self.seek)
         self.timeline.view_changed.connect(lambda _s, _e: self._load_data())
         self.timeline.hover.connect(self._hover)
         self.timeline.marker_activated.connect(lambda m: self.seek(m.at))
-        if hasattr(self.timeline, "set_palette"):
-            self.timeline.set_palette(self.palette_)
 
         controls = QHBoxLayout()
         controls.setContentsMargins(6, 4, 6, 4)
@@ -241,8 +239,7 @@ class ReviewView(QWidget):
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette
-        if hasattr(self.timeline, "set_palette"):
-            self.timeline.set_palette(palette)
+        self.timeline.set_palette(palette)
         self.screens.update()
 
     # -- cameras ---------------------------------------------------------------------------------------
@@ -250,6 +247,7 @@ class ReviewView(QWidget):
         """Every camera with footage to review, for the tree (hall → window → camera)."""
         self.rows = {r.camera_id: r for r in rows}
         self.tree.set_rows(list(rows))
+        self.timeline.set_camera_names({r.camera_id: r.camera_name for r in rows})
 
     def camera_name(self, camera_id: str) -> str:
         r = self.rows.get(camera_id)
@@ -493,10 +491,11 @@ class ReviewView(QWidget):
         if at is not None:
             day = datetime.combine(at.astimezone(self.tz).date(), time(0), self.tz)
             lo, hi = min(lo, day.astimezone(UTC)), max(hi, (day + timedelta(days=1)).astimezone(UTC))
-        store, index, now = self.backend.store, self.index, self.clock()
+        store, index, now, tz = self.backend.store, self.index, self.clock(), self.tz
+        cameras = config_cameras(self.backend.cfg)
 
         def load(_s: object) -> list[CameraTimeline]:
-            return [load_timeline(store, index, cid, lo, hi, now=now) for cid in ids]
+            return [load_timeline(store, index, cid, lo, hi, now=now, cameras=cameras, tz=tz) for cid in ids]
 
         def done(result: list[CameraTimeline]) -> None:
             if ids != self.camera_ids:
@@ -542,11 +541,10 @@ class ReviewView(QWidget):
         if cid is None:
             return
         menu = QMenu(self)
-        picker = DayPicker(menu)
+        picker = DayPicker(self.palette_, menu)
         at = self.position() or self.clock()
         local = at.astimezone(self.tz).date()
-        if hasattr(picker, "setSelectedDate"):
-            picker.setSelectedDate(local)
+        picker.setSelectedDate(QDate(local.year, local.month, local.day))
         act = QWidgetAction(menu)
         act.setDefaultWidget(picker)
         menu.addAction(act)
@@ -592,9 +590,9 @@ class ReviewView(QWidget):
 
     # -- evidence ------------------------------------------------------------------------------------
     def _span(self) -> tuple[datetime | None, datetime | None]:
-        sel = self.timeline.selection()
-        if sel is not None and sel[0] is not None and sel[1] is not None:
-            return sel[0], sel[1]
+        start, end = self.timeline.selection()
+        if start is not None and end is not None and start < end:
+            return start, end
         return None, None
 
     def add_bookmark(self) -> None:
@@ -605,8 +603,7 @@ class ReviewView(QWidget):
             return
         was_playing = self.group is not None and self.group.playing
         self.pause()
-        dialog = BookmarkDialog(self.backend, cid, self.camera_name(cid), at, self.tz, operator=self.operator,
-                                parent=self)
+        dialog = BookmarkDialog(self.backend, cid, at, self.tz, camera_name=self.camera_name(cid), parent=self)
         if dialog.exec():
             self.reload()
         elif was_playing:
@@ -624,7 +621,7 @@ class ReviewView(QWidget):
             if at is None:
                 return
             start, end = at - timedelta(minutes=5), at + timedelta(minutes=5)
-        dialog = HoldDialog(self.backend, cid, self.camera_name(cid), start, end, self.tz, operator=self.operator,
+        dialog = HoldDialog(self.backend, start, end, self.tz, camera_id=cid, subject_name=self.camera_name(cid),
                             parent=self)
         if dialog.exec():
             self.reload()
@@ -639,11 +636,7 @@ class ReviewView(QWidget):
         if (start is None or end is None) and at is not None:
             start, end = at - timedelta(minutes=1), at + timedelta(minutes=1)
         cameras = [(cid, self.camera_name(cid)) for cid in self.camera_ids]
-        cameras += [(cid, r.camera_name) for cid, r in self.rows.items() if cid not in self.camera_ids]
-        dialog = ExportDialog(self.backend, cameras, start, end, self.tz, parent=self)
-        if hasattr(dialog, "select_cameras"):
-            dialog.select_cameras(list(self.camera_ids))
-        dialog.exec()
+        ExportDialog(self.backend, cameras, start, end, self.tz, parent=self).exec()
 
     def verify_folder(self) -> None:
         from desktop.review.export_dialog import VerifyDialog

@@ -138,15 +138,26 @@ class PlayerGroup:
             self._all_gap_since = None
 
     def pictures(self) -> list[ArchiveFrame | ArchiveGap | None]:
-        """What each camera shows now, all of one instant: while playing, the players publish each
-        refresh's frame at slightly different moments; this takes, for every camera, the picture of
-        the newest refresh they have all published (so the cells never show neighbouring frames)."""
-        dues = [p.published_due for p in self.players]
-        known = [d for d in dues if d is not None]
-        if not self.timebase.playing or len(known) < 2:
-            return [p.latest() for p in self.players]
-        common = min(known)
-        return [p.picture_at(common) if d is not None else p.latest() for p, d in zip(self.players, dues, strict=True)]
+        """What each camera shows now, all of one instant. While playing, each player publishes the
+        frame due at each screen refresh of the shared clock, at slightly different moments, and a
+        busy one may skip a refresh; this takes the newest refresh that every playing camera has
+        published, and each camera's picture of it (so the cells never show different instants)."""
+        playing = [i for i, p in enumerate(self.players)
+                   if isinstance(p.latest(), ArchiveFrame) and p.published_due is not None]
+        out = [p.latest() for p in self.players]
+        if not self.timebase.playing or len(playing) < 2:
+            return out
+        histories = [dict(self.players[i].recent()) for i in playing]
+        common = set(histories[0]).intersection(*histories[1:])
+        if common:
+            due = max(common)
+            for i, h in zip(playing, histories, strict=True):
+                out[i] = h[due]
+            return out
+        oldest = min(max(h) for h in histories)  # no refresh in common (one fell behind): the slowest's
+        for i in playing:
+            out[i] = self.players[i].picture_at(oldest)
+        return out
 
     def _in(self, gap: ArchiveGap) -> bool:
         """The shared position is inside this gap (not merely past a gap shown a moment ago)."""

@@ -28,6 +28,10 @@ MAX_DECODE_RATE: Final = 240.0
 camera decodes every frame, 16× shows keyframes. A screen shows 60 pictures a second at best; more
 decoding only costs a core that live tiles need."""
 
+CATCH_UP_SECONDS: Final = 0.5
+"""A player on a shared clock that is this far (footage seconds) behind it jumps to the frame due
+instead of decoding its way there (the others do not wait for it)."""
+
 GAP_HOLD_SECONDS: Final = 1.0
 """How long playback shows a gap (at most) before it jumps to where the footage resumes."""
 
@@ -194,7 +198,7 @@ class Player:
         self._shown = self._skipped = 0
         self._published_at = -math.inf  # time.monotonic() of the last publication (the screen's time, not the clock's)
         self._error: str | None = None
-        self._recent: deque[tuple[datetime, ArchiveFrame]] = deque(maxlen=4)  # (due instant, frame), shared clock
+        self._recent: deque[tuple[datetime, ArchiveFrame]] = deque(maxlen=8)  # (due instant, frame), shared clock
         self._due: datetime | None = None  # the instant the last publication was due for (shared clock)
 
     # -- control (any thread) ------------------------------------------------------------------
@@ -265,6 +269,11 @@ class Player:
         """On a shared timebase: the instant the newest picture was published for (None: a seek or a
         step published it, or nothing yet)."""
         return self._due
+
+    def recent(self) -> list[tuple[datetime, ArchiveFrame]]:
+        """On a shared timebase: the last few pictures published while playing, with the refresh
+        instant each was due for (oldest first)."""
+        return list(self._recent)
 
     def picture_at(self, at: datetime) -> ArchiveFrame | ArchiveGap | None:
         """On a shared timebase: the newest of the last few pictures published that was due at or
@@ -448,6 +457,7 @@ class Player:
         if pending is None:  # no later footage on this camera (yet): the others play on
             with self._lock:
                 self._ended = True
+            self._due = None  # its last picture no longer keeps pace with the others
             self._wait(0.25)
             return None
         with self._lock:
@@ -468,6 +478,22 @@ class Player:
         if ahead > 0:
             self._wait(min(ahead / speed + 0.001, 0.1))
             return pending
+        if ahead < -CATCH_UP_SECONDS:
+            # This camera fell behind the others (its decoding could not keep up for a while): jump to
+            # the frame due now instead of decoding every frame in between, and show keyframes only
+            # until decoding has room again.
+            r = self.reader.seek(now)
+            recent = list(self._recent)
+            self._publish(r)
+            if isinstance(r, ArchiveFrame):
+                self._recent.extend(recent)
+                self._recent.append((now, r))
+                self._due = now
+            with self._lock:
+                if not self._keyframes:
+                    self._keyframes = True
+                    self._note = f"{speed:g}×: this camera fell behind; showing keyframes only"
+            return r if isinstance(r, ArchiveGap) else None
         # Due: decode on through the frames that are due too, converting only the newest of them.
         started = time.perf_counter()
         nxt: _Cursor | ArchiveGap | None = None
