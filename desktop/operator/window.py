@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSystemTrayIcon,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -43,7 +44,6 @@ from desktop.operator.reader import Reader
 from desktop.operator.warnings import WarningsPanel
 from desktop.shell.camera_tree import CameraRow, CameraTree
 from desktop.shell.dialogs import AboutDialog, ShortcutsDialog
-from desktop.shell.footage_player import FootagePlayer
 from desktop.shell.status import OfflineBanner, StatusBar
 from desktop.theme import apply_theme, current_palette
 from desktop.video.grid import CameraGrid, TileDecoration
@@ -119,7 +119,7 @@ class OperatorWindow(QMainWindow):
         self._generation = -1
         self._window_filter: str | None = None
         self._grid_window: GridWindow | None = None
-        self._players: list[FootagePlayer] = []
+        self.review: Any = None  # the review tab's ReviewView, made when first needed
         self.reader: Reader | None = None
         self._tray: QSystemTrayIcon | None = None
         self.setObjectName("OperatorWindow")
@@ -150,15 +150,30 @@ class OperatorWindow(QMainWindow):
         """Every widget and action, in the current language (rebuilt on a language switch)."""
         self.setWindowTitle(self._title())
         central = QWidget(self)
-        layout = QVBoxLayout(central)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.banner = OfflineBanner(self.tz, self.terminal.cfg.server.interval, central)
+        outer.addWidget(self.banner)
+        # Live cameras and recorded footage as two tabs of the centre: "show footage" anywhere
+        # opens the review tab; "back to live" there returns to the grid.
+        self.tabs = QTabWidget(central)
+        self.tabs.setObjectName("CentreTabs")
+        self.tabs.setDocumentMode(True)
+        live = QWidget(self.tabs)
+        layout = QVBoxLayout(live)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.banner = OfflineBanner(self.tz, self.terminal.cfg.server.interval, central)
-        layout.addWidget(self.banner)
-        self.grid = CameraGrid(self.terminal.cameras.get, decorations=self._decoration, layout="2x2", parent=central)
+        self.grid = CameraGrid(self.terminal.cameras.get, decorations=self._decoration, layout="2x2", parent=live)
         self.grid.stateChanged.connect(self._save_grid)
         layout.addWidget(self.grid, 1)
         self._grid_holder = layout
+        self.tabs.addTab(live, self.tr("Live"))
+        self._review_holder = QWidget(self.tabs)
+        QVBoxLayout(self._review_holder).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self._review_holder, self.tr("Review footage"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+        outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
         self.tree = CameraTree(self)
@@ -258,6 +273,7 @@ class OperatorWindow(QMainWindow):
         action(view, self.tr("&Save layout as…"), self._save_named_layout, "Ctrl+S")
         self.tour_action = action(view, self.tr("&Tour named layouts"), self._toggle_tour, "Ctrl+T", checkable=True)
         view.addSeparator()
+        action(view, self.tr("&Review footage"), self._toggle_review, "Ctrl+R")
         action(view, self.tr("&Full screen"), self._toggle_fullscreen, "F11")
         self.detach_action = action(view, self.tr("&Detach grid to its own window"), self._toggle_detach, "Ctrl+D",
                                     checkable=True)
@@ -304,6 +320,8 @@ class OperatorWindow(QMainWindow):
         self.settings.setValue("ui/theme", theme)
         for panel in (self.lights, self.warnings_panel, self.queue_panel, self.cases_panel, self.performance_panel):
             panel.set_palette(current_palette())
+        if self.review is not None:
+            self.review.set_palette(current_palette())
         self.grid.update()
 
     def set_language(self, language: str) -> None:
@@ -323,6 +341,7 @@ class OperatorWindow(QMainWindow):
         self._tick()
 
     def _teardown_widgets(self) -> None:
+        self._close_review()
         self._close_grid_window()
         self.grid.shutdown()
         for dock in self.findChildren(QDockWidget):
@@ -422,6 +441,9 @@ class OperatorWindow(QMainWindow):
             rows.append(CameraRow(cam.id, cam.config.name, hall_id, self.halls.get(hall_id or "", ""),
                                   cam.config.window_id, w.label if w is not None else ""))
         self.tree.set_rows(rows)
+        self._camera_rows = rows
+        if self.review is not None:
+            self.review.set_camera_rows(rows)
         if not any(self.grid.cameras()):
             self._default_cameras()
         self.grid.refresh_decorations()
@@ -467,25 +489,91 @@ class OperatorWindow(QMainWindow):
                 self.grid.set_camera(self.grid.selected, cams[0])
 
     # -- footage ------------------------------------------------------------------------------------
+    def _ensure_review(self) -> Any:
+        """The review tab's view, made the first time it is needed (it opens nothing until asked)."""
+        if self.review is None:
+            from desktop.review.window import ReviewView
+
+            assert self.reader is not None
+            operator = self.terminal.cfg.terminal.operator or default_who()
+            view = ReviewView(self.terminal, self.reader, self.tz, current_palette(), index=self.terminal.index,
+                              live=True, operator=operator, clock=self.terminal.clock, parent=self._review_holder)
+            view.live_requested.connect(self.back_to_live)
+            view.set_camera_rows(getattr(self, "_camera_rows", []))
+            layout = self._review_holder.layout()
+            assert layout is not None
+            layout.addWidget(view)
+            self.review = view
+        return self.review
+
+    def _close_review(self) -> None:
+        view, self.review = self.review, None
+        if view is not None:
+            view.close_view()
+            view.deleteLater()
+
+    def _tab_changed(self, index: int) -> None:
+        if index == 1:
+            view = self._ensure_review()
+            if not view.camera_ids:
+                cid = self.grid.cameras()[self.grid.selected] if self.grid.cameras() else None
+                if cid:
+                    view.open_at([cid], self.terminal.clock() - timedelta(minutes=1), margin=timedelta(0),
+                                 play=False)
+        elif self.review is not None:
+            self.review.pause()
+
+    def _toggle_review(self) -> None:
+        self.tabs.setCurrentIndex(0 if self.tabs.currentIndex() == 1 else 1)
+
+    def back_to_live(self, camera_id: str) -> None:
+        """"Back to live" in the review: the grid, with that camera on the selected tile (unless shown)."""
+        self.tabs.setCurrentIndex(0)
+        if camera_id not in self.grid.cameras():
+            self.grid.set_camera(self.grid.selected, camera_id)
+
     def show_footage(self, window_id: str | None, at: datetime, camera_id: str | None = None) -> None:
-        """The window's camera at an instant (a margin before it), in the footage player."""
+        """The window's camera at an instant (a margin before it), in the review tab."""
         if camera_id is None:
-            cams = [c for c in self.terminal.cameras.cameras() if window_id and c.config.window_id == window_id]
+            cams = [c.id for c in self.terminal.cameras.cameras() if window_id and c.config.window_id == window_id]
             if not cams:
                 QMessageBox.information(self, self.tr("No camera"),
                                         self.tr("No camera watches this window, so there is no footage to show."))
                 return
-            camera_id = cams[0].id
-        cam = self.terminal.cameras.get(camera_id)
-        name = cam.config.name if cam is not None else camera_id
-        if self.terminal.recording is None:
-            QMessageBox.information(self, self.tr("No footage"), self.tr("This terminal does not record."))
+        else:
+            cams = [camera_id]
+        self.tabs.setCurrentIndex(1)
+        self._ensure_review().open_at(cams, at, margin=timedelta(seconds=30))
+
+    def show_footage_for(self, kind: str, ref: str) -> None:
+        """"Show footage" of a record (a warning, case, stage, ticket, evaluation or complaint): the
+        instant and cameras are worked out on the reader (see ``app.review.footage_target``)."""
+        from app.review import config_cameras, footage_target
+
+        if self.reader is None:
             return
-        player = FootagePlayer(self.terminal.recording.index, camera_id, name, at, self.tz,
-                               margin=timedelta(seconds=30), parent=self)
-        self._players.append(player)
-        player.finished.connect(lambda _r, p=player: self._players.remove(p) if p in self._players else None)
-        player.show()
+        store, tz, now = self.terminal.store, self.tz, self.terminal.clock()
+        cameras = config_cameras(self.terminal.cfg)
+
+        def done(target: Any) -> None:
+            if not target.camera_ids:
+                QMessageBox.information(self, self.tr("No camera"),
+                                        self.tr("No camera watches this window, so there is no footage to show."))
+                return
+            self.tabs.setCurrentIndex(1)
+            view = self._ensure_review()
+            if target.at is None:  # e.g. a complaint that does not say when: the reviewer picks the span
+                view.open_at(list(target.camera_ids), now - timedelta(hours=1), margin=timedelta(0), play=False)
+                self.statusBar().showMessage(self.tr("This record does not say when it happened: pick the instant "
+                                                     "on the timeline."), 10000)
+                return
+            view.open_at(list(target.camera_ids), target.at, margin=timedelta(seconds=30))
+
+        def failed(words: str) -> None:
+            QMessageBox.information(self, self.tr("No footage"), fmt(self.tr("The footage cannot be found: %1"), words))
+
+        self.reader.submit("window.footage", lambda _s: footage_target(store, kind, ref, tz=tz, cameras=cameras,
+                                                                        now=now), done, failed)
 
     # -- grid actions ------------------------------------------------------------------------------
     def _fill_named_menu(self) -> None:
@@ -546,15 +634,15 @@ class OperatorWindow(QMainWindow):
         win.deleteLater()
 
     def _show_shortcuts(self) -> None:
-        ShortcutsDialog([*self._shortcuts, *self.grid.shortcuts()], self).exec()
+        review = self._ensure_review().shortcuts()
+        ShortcutsDialog([*self._shortcuts, *self.grid.shortcuts(), *review], self).exec()
 
     # -- closing ------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         self.terminal.cameras.remove_listener(self._registry_changed)
         self._save()
         self._timer.stop()
-        for p in list(self._players):
-            p.close()
+        self._close_review()
         self._close_grid_window()
         self.grid.shutdown()
         self.warnings_panel.close_panel()

@@ -245,7 +245,8 @@ def test_a_real_rtsp_camera_in_a_tile_and_recorded_has_one_rtsp_session(
         assert terminal.stop(time.monotonic() + 10)
 
 
-def test_show_footage_plays_the_windows_camera_from_a_margin_before_the_instant(qtbot: Any, tmp_path: Path) -> None:
+def test_show_footage_opens_the_review_tab_a_margin_before_the_instant_and_back_to_live_returns(
+        qtbot: Any, tmp_path: Path) -> None:
     from datetime import timedelta
 
     from video.archive import ArchiveFrame
@@ -259,19 +260,22 @@ def test_show_footage_plays_the_windows_camera_from_a_margin_before_the_instant(
         index = terminal.recording.index
         qtbot.waitUntil(lambda: len(index.segments("cam-1")) >= 4, timeout=WAIT_MS)
         w = _window(qtbot, terminal, _settings(tmp_path))
-        at = index.segments("cam-1")[0].start + timedelta(seconds=35)  # the player starts 30 s before
+        at = index.segments("cam-1")[0].start + timedelta(seconds=31)  # the review starts 30 s before
         w.show_footage("W-A01", at)
-        [player] = w._players
-        qtbot.waitUntil(lambda: isinstance(player.player.latest(), ArchiveFrame), timeout=WAIT_MS)
-        first = player.player.position
+        assert w.tabs.currentIndex() == 1 and w.review is not None
+        review = w.review
+        assert review.camera_ids == ["cam-1"] and review.live_button is not None
+        qtbot.waitUntil(lambda: isinstance(review.screens.shown(0), ArchiveFrame), timeout=WAIT_MS)
+        first = review.position()
         assert first is not None and abs((first - (at - timedelta(seconds=30))).total_seconds()) < 2
-        player.toggle()  # pause
-        qtbot.waitUntil(lambda: not player.player.status().playing, timeout=5_000)
-        paused_at = player.player.position
-        player.jump(+10)
-        qtbot.waitUntil(lambda: player.player.position is not None and paused_at is not None
-                        and player.player.position > paused_at + timedelta(seconds=5), timeout=WAIT_MS)
-        player.close()
+        review.pause()
+        paused_at = review.position()
+        review.jump(+4)  # within the 8 s recorded
+        assert paused_at is not None
+        qtbot.waitUntil(lambda: isinstance(f := review.screens.shown(0), ArchiveFrame)
+                        and f.at > paused_at + timedelta(seconds=3), timeout=WAIT_MS)
+        review.live_button.click()  # back to live: the grid, with the camera shown
+        assert w.tabs.currentIndex() == 0 and "cam-1" in w.grid.cameras()
         w.close()
     finally:
         assert terminal.stop(time.monotonic() + 10)
