@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QSplitter,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -132,9 +133,13 @@ class ReviewView(QWidget):
         controls.setContentsMargins(6, 4, 6, 4)
         controls.setSpacing(4)
 
-        def button(text: str, tip: str, slot: Callable[[], Any], *, checkable: bool = False) -> QToolButton:
+        def button(text: str, tip: str, slot: Callable[[], Any], *, checkable: bool = False,
+                   icon: QStyle.StandardPixmap | None = None) -> QToolButton:
             b = QToolButton(self)
             b.setText(text)
+            if icon is not None:
+                b.setIcon(self.style().standardIcon(icon))
+                b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
             b.setToolTip(tip)
             b.setCheckable(checkable)
             b.setAutoRaise(True)
@@ -150,11 +155,16 @@ class ReviewView(QWidget):
         layouts.addButton(self.quad_button)
         self.one_button.setChecked(True)
         controls.addSpacing(8)
-        self.prev_marker_button = button("⏮", self.tr("Previous marker (Ctrl+←)"), self.previous_marker)
-        self.back_button = button("◀|", self.tr("One frame back (←)"), lambda: self.step(-1))
-        self.play_button = button("▶", self.tr("Play / pause (Space)"), self.toggle_play)
-        self.forward_button = button("|▶", self.tr("One frame forward (→)"), lambda: self.step(1))
-        self.next_marker_button = button("⏭", self.tr("Next marker (Ctrl+→)"), self.next_marker)
+        self.prev_marker_button = button("|◀◀", self.tr("Previous marker (Ctrl+←)"), self.previous_marker,
+                                         icon=QStyle.StandardPixmap.SP_MediaSkipBackward)
+        self.back_button = button("◀|", self.tr("One frame back (←)"), lambda: self.step(-1),
+                                  icon=QStyle.StandardPixmap.SP_MediaSeekBackward)
+        self.play_button = button("▶", self.tr("Play / pause (Space)"), self.toggle_play,
+                                  icon=QStyle.StandardPixmap.SP_MediaPlay)
+        self.forward_button = button("|▶", self.tr("One frame forward (→)"), lambda: self.step(1),
+                                     icon=QStyle.StandardPixmap.SP_MediaSeekForward)
+        self.next_marker_button = button("▶▶|", self.tr("Next marker (Ctrl+→)"), self.next_marker,
+                                         icon=QStyle.StandardPixmap.SP_MediaSkipForward)
         self.speed_box = QComboBox(self)
         for s in SPEEDS:
             self.speed_box.addItem(f"{s:g}×", s)
@@ -182,16 +192,23 @@ class ReviewView(QWidget):
             self.live_button = button(self.tr("Back to live"), self.tr("The live picture of this camera (L)"),
                                       self._back_to_live)
 
-        right = QWidget(self)
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.setSpacing(0)
-        rl.addWidget(self.screens, 1)
-        rl.addLayout(controls)
-        rl.addWidget(self.timeline)
+        top = QWidget(self)
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.setSpacing(0)
+        tl.addWidget(self.screens, 1)
+        tl.addLayout(controls)
+        # The pictures above, the timeline below: the reviewer drags the handle to give the timeline
+        # more room (four cameras' rows, long spans).
+        self.vsplit = QSplitter(Qt.Orientation.Vertical, self)
+        self.vsplit.setChildrenCollapsible(False)
+        self.vsplit.addWidget(top)
+        self.vsplit.addWidget(self.timeline)
+        self.vsplit.setStretchFactor(0, 1)
+        self.vsplit.setSizes([700, 150])
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.tree)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(self.vsplit)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([220, 1000])
         layout = QVBoxLayout(self)
@@ -453,7 +470,8 @@ class ReviewView(QWidget):
     def _update_buttons(self) -> None:
         has = self.group is not None
         playing = has and self.group is not None and self.group.playing
-        self.play_button.setText("❚❚" if playing else "▶")
+        self.play_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay))
         for b in (self.play_button, self.back_button, self.forward_button, self.prev_marker_button,
                   self.next_marker_button, self.bookmark_button, self.hold_button, self.export_button,
                   self.speed_box, self.day_button):

@@ -820,6 +820,14 @@
 <context>
     <name>OperatorWindow</name>
     <message>
+        <source>Live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>Review footage</source>
+        <translation>录像回放</translation>
+    </message>
+    <message>
         <source>Cameras</source>
         <translation>摄像机</translation>
     </message>
@@ -876,6 +884,10 @@
         <translation>轮巡已保存的布局(&amp;T)</translation>
     </message>
     <message>
+        <source>&amp;Review footage</source>
+        <translation>录像回放(&amp;R)</translation>
+    </message>
+    <message>
         <source>&amp;Full screen</source>
         <translation>全屏(&amp;F)</translation>
     </message>
@@ -928,12 +940,16 @@
         <translation>没有摄像机对着这个窗口，无录像可看。</translation>
     </message>
     <message>
+        <source>This record does not say when it happened: pick the instant on the timeline.</source>
+        <translation>该记录未注明发生时间：请在时间轴上选择时刻。</translation>
+    </message>
+    <message>
         <source>No footage</source>
         <translation>没有录像</translation>
     </message>
     <message>
-        <source>This terminal does not record.</source>
-        <translation>本终端不录像。</translation>
+        <source>The footage cannot be found: %1</source>
+        <translation>找不到录像：%1</translation>
     </message>
     <message>
         <source>(none saved yet)</source>
@@ -1142,6 +1158,246 @@
     </message>
 </context>
 <context>
+    <name>Review</name>
+    <message>
+        <source>No footage of this camera</source>
+        <translation>此摄像机没有录像</translation>
+    </message>
+    <message>
+        <source>No older footage (never recorded, or removed by retention)</source>
+        <translation>没有更早的录像（未曾录制，或已按保留期删除）</translation>
+    </message>
+    <message>
+        <source>No more footage yet: the camera is still being recorded</source>
+        <translation>暂无更多录像：摄像机仍在录制中</translation>
+    </message>
+    <message>
+        <source>No later footage</source>
+        <translation>没有更晚的录像</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewScreens</name>
+    <message>
+        <source>Pick a camera in the tree, or drag one here</source>
+        <translation>在左侧树中选择摄像机，或将其拖到这里</translation>
+    </message>
+    <message>
+        <source>Loading footage…</source>
+        <translation>正在加载录像…</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewView</name>
+    <message>
+        <source>1</source>
+        <translation>1</translation>
+    </message>
+    <message>
+        <source>One camera</source>
+        <translation>单画面</translation>
+    </message>
+    <message>
+        <source>Four cameras in sync</source>
+        <translation>四画面同步</translation>
+    </message>
+    <message>
+        <source>Previous marker (Ctrl+←)</source>
+        <translation>上一个标记（Ctrl+←）</translation>
+    </message>
+    <message>
+        <source>One frame back (←)</source>
+        <translation>后退一帧（←）</translation>
+    </message>
+    <message>
+        <source>Play / pause (Space)</source>
+        <translation>播放 / 暂停（空格）</translation>
+    </message>
+    <message>
+        <source>One frame forward (→)</source>
+        <translation>前进一帧（→）</translation>
+    </message>
+    <message>
+        <source>Next marker (Ctrl+→)</source>
+        <translation>下一个标记（Ctrl+→）</translation>
+    </message>
+    <message>
+        <source>Playback speed ([ and ])</source>
+        <translation>播放速度（[ 和 ]）</translation>
+    </message>
+    <message>
+        <source>Day…</source>
+        <translation>日期…</translation>
+    </message>
+    <message>
+        <source>Pick a day with footage</source>
+        <translation>选择有录像的日期</translation>
+    </message>
+    <message>
+        <source>Bookmark…</source>
+        <translation>书签…</translation>
+    </message>
+    <message>
+        <source>Bookmark this instant with a note (B)</source>
+        <translation>在此时刻添加带备注的书签（B）</translation>
+    </message>
+    <message>
+        <source>Hold…</source>
+        <translation>证据保全…</translation>
+    </message>
+    <message>
+        <source>Keep the selected span as evidence (H)</source>
+        <translation>将所选时段保全为证据（H）</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Export the selected span as evidence (E)</source>
+        <translation>将所选时段导出为证据（E）</translation>
+    </message>
+    <message>
+        <source>Verify folder…</source>
+        <translation>校验文件夹…</translation>
+    </message>
+    <message>
+        <source>Check an evidence folder</source>
+        <translation>校验证据文件夹</translation>
+    </message>
+    <message>
+        <source>Back to live</source>
+        <translation>返回实时</translation>
+    </message>
+    <message>
+        <source>The live picture of this camera (L)</source>
+        <translation>此摄像机的实时画面（L）</translation>
+    </message>
+    <message>
+        <source>Play / pause</source>
+        <translation>播放 / 暂停</translation>
+    </message>
+    <message>
+        <source>One frame back / forward</source>
+        <translation>后退 / 前进一帧</translation>
+    </message>
+    <message>
+        <source>10 s back / forward</source>
+        <translation>后退 / 前进 10 秒</translation>
+    </message>
+    <message>
+        <source>Previous / next marker</source>
+        <translation>上一个 / 下一个标记</translation>
+    </message>
+    <message>
+        <source>Slower / faster</source>
+        <translation>减速 / 加速</translation>
+    </message>
+    <message>
+        <source>Mark in / out</source>
+        <translation>设置起点 / 终点</translation>
+    </message>
+    <message>
+        <source>Bookmark</source>
+        <translation>书签</translation>
+    </message>
+    <message>
+        <source>Evidence hold</source>
+        <translation>证据保全</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Zoom the timeline</source>
+        <translation>缩放时间轴</translation>
+    </message>
+    <message>
+        <source>wheel, + / −</source>
+        <translation>滚轮、+ / −</translation>
+    </message>
+    <message>
+        <source>%1×: keyframes only — full decoding cannot keep up</source>
+        <translation>%1×：仅显示关键帧——完整解码跟不上</translation>
+    </message>
+    <message>
+        <source>The end of the recorded footage: more plays as it is recorded</source>
+        <translation>已到录像末尾：新录制的内容将继续播放</translation>
+    </message>
+    <message>
+        <source>The timeline could not be read: %1</source>
+        <translation>无法读取时间轴：%1</translation>
+    </message>
+    <message>
+        <source>No footage of this camera on that day</source>
+        <translation>此摄像机当天没有录像</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewWindow</name>
+    <message>
+        <source>HallWatch — Footage review</source>
+        <translation>HallWatch — 录像回放</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Export…</source>
+        <translation>导出(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Verify folder…</source>
+        <translation>校验文件夹(&amp;V)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;One camera</source>
+        <translation>单画面(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Four cameras in sync</source>
+        <translation>四画面同步(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Theme</source>
+        <translation>主题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Dark (control room)</source>
+        <translation>深色（监控室）</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;About HallWatch</source>
+        <translation>关于 HallWatch(&amp;A)</translation>
+    </message>
+</context>
+<context>
     <name>ShortcutsDialog</name>
     <message>
         <source>Keyboard shortcuts</source>
@@ -1283,7 +1539,6 @@
     </message>
 </context>
 <context>
-<<<<<<< .merge_file_DAGkO5
     <name>Timeline</name>
     <message>
         <source>Camera down: it could not be reached or sent no picture</source>
@@ -1360,7 +1615,9 @@
     <message>
         <source>No camera chosen</source>
         <translation>未选择摄像机</translation>
-=======
+    </message>
+</context>
+<context>
     <name>VerifyDialog</name>
     <message>
         <source>Verify an evidence folder</source>
@@ -1389,7 +1646,6 @@
     <message>
         <source>The folder could not be verified; the log has the details.</source>
         <translation>无法校验该文件夹，详见日志。</translation>
->>>>>>> .merge_file_8IAibP
     </message>
 </context>
 <context>
