@@ -106,6 +106,8 @@ class ReviewView(QWidget):
         self._last_position: datetime | None = None
         self._last_status: tuple[Any, ...] | None = None
         self._loaded_span: tuple[datetime, datetime] | None = None
+        self._scrubbing = False
+        self._scrub_resume = False  # playing when the scrub began
         self._build()
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -124,7 +126,9 @@ class ReviewView(QWidget):
         self.screens.toggle_layout.connect(self._toggle_layout)
         self.screens.camera_dropped.connect(self.set_camera)
         self.timeline = Timeline(self.tz, palette=self.palette_, clock=self.clock, parent=self)
-        self.timeline.seek_requested.connect(self.seek)
+        self.timeline.seek_requested.connect(self._timeline_seek)
+        self.timeline.scrub_started.connect(self._scrub_started)
+        self.timeline.scrub_finished.connect(self._scrub_finished)
         self.timeline.view_changed.connect(lambda _s, _e: self._load_data())
         self.timeline.hover.connect(self._hover)
         self.timeline.marker_activated.connect(lambda m: self.seek(m.at))
@@ -377,6 +381,28 @@ class ReviewView(QWidget):
         self.group.seek(at)
         self.timeline.set_position(at)
         self._tick()
+
+    def _timeline_seek(self, at: datetime) -> None:
+        if self._scrubbing and self.group is not None:
+            # Dragging the playhead: each camera's keyframe at or before the instant (one decode a
+            # picture, so the pictures keep up with the pointer); the exact frame when it stops.
+            self.group.seek(at, keyframe=True)
+            self.timeline.set_position(at)
+            return
+        self.seek(at)
+
+    def _scrub_started(self) -> None:
+        self._scrubbing = True
+        self._scrub_resume = self.group is not None and self.group.playing
+        self.pause()
+
+    def _scrub_finished(self) -> None:
+        self._scrubbing = False
+        at = self.timeline.position()
+        if at is not None:
+            self.seek(at)
+        if self._scrub_resume:
+            self.play()
 
     def jump(self, seconds: float) -> None:
         at = self.position()

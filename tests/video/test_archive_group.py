@@ -167,3 +167,17 @@ def test_a_frame_step_moves_the_lead_and_the_others_follow_to_its_instant(
         assert not group.playing
     finally:
         group.stop()
+
+
+def test_a_keyframe_seek_gives_the_keyframe_at_or_before_decoding_only_it(
+        footage: tuple[Store, FootageIndex]) -> None:
+    """Scrubbing's seek: the keyframe at or before the instant (one a second in this footage)."""
+    _, index = footage
+    with ArchiveReader(index, "cam/1") as r:
+        for seconds in (0.0, 0.5, 0.99, 1.0, 3.7, 4.0, 4.04, 9.96, 5.2, 1.1):
+            f = r.seek(T0 + timedelta(seconds=seconds), keyframe=True)
+            assert isinstance(f, ArchiveFrame) and f.keyframe
+            assert f.at == T0 + timedelta(seconds=int(seconds)), (seconds, f.at)
+        # An exact seek after keyframe seeks still lands on the exact frame.
+        f = r.seek(T0 + timedelta(seconds=5.2))
+        assert isinstance(f, ArchiveFrame) and f.at == T0 + timedelta(seconds=5.2)

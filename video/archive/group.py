@@ -73,10 +73,11 @@ class PlayerGroup:
         for p in self.players:
             p._wake.set()
 
-    def seek(self, at: datetime) -> None:
+    def seek(self, at: datetime, *, keyframe: bool = False) -> None:
+        """Every camera to ``at`` (``keyframe``: each one's keyframe at or before it, for scrubbing)."""
         self._stepping = False
         for p in self.players:
-            p.seek(at)
+            p.seek(at, keyframe=keyframe)
 
     def step(self, n: int) -> None:
         """Pause; the lead camera moves ``n`` frames; the others follow on the next :meth:`tick`."""

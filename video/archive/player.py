@@ -57,9 +57,10 @@ class PlayerStatus:
 
 @dataclass(frozen=True, slots=True)
 class SeekTo:
-    """Show the frame at ``at`` (or the gap there)."""
+    """Show the frame at ``at`` (or the gap there); ``keyframe``: the keyframe at or before it (scrubbing)."""
 
     at: datetime
+    keyframe: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,13 +237,17 @@ class Player:
             self._speed = speed
         self._wake.set()
 
-    def seek(self, at: datetime) -> None:
+    def seek(self, at: datetime, *, keyframe: bool = False) -> None:
+        """Go to ``at``; ``keyframe``: show the keyframe at or before it (scrubbing: fast, not exact).
+        Seeks still waiting are dropped: only the newest matters."""
         at = _utc(at)
         if self.timebase is not None:
             self.timebase.seek(at)
         with self._lock:
             self._anchor, self._anchor_clock = at, self._clock()
-            self._commands.append(SeekTo(at))
+            while self._commands and isinstance(self._commands[-1], SeekTo):
+                self._commands.pop()
+            self._commands.append(SeekTo(at, keyframe))
         self._start()
 
     def step(self, n: int = 1) -> None:
@@ -371,8 +376,8 @@ class Player:
                 if isinstance(shown, ArchiveFrame):
                     self._publish(reader.seek(shown.at))  # the same frame at the new size (cached GOP)
                 return None
-            case SeekTo(at):
-                r = reader.seek(at)
+            case SeekTo(at, keyframe):
+                r = reader.seek(at, keyframe=keyframe)
                 self._publish(r)
                 with self._lock:
                     if self._anchor == at:

@@ -114,9 +114,11 @@ class ArchiveReader:
             return self._gap
         return self._frame() if self._cursor is not None else None
 
-    def seek(self, at: datetime) -> ArchiveFrame | ArchiveGap:
-        """The frame showing at ``at`` (the last one whose time is at or before it), or the gap there."""
-        r = self._seek(_utc(at))
+    def seek(self, at: datetime, *, keyframe: bool = False) -> ArchiveFrame | ArchiveGap:
+        """The frame showing at ``at`` (the last one whose time is at or before it), or the gap there.
+
+        ``keyframe``: the keyframe at or before ``at`` instead, decoding only it (for scrubbing)."""
+        r = self._seek(_utc(at), keyframe=keyframe)
         return r if isinstance(r, ArchiveGap) else self._frame()
 
     def step(self, n: int = 1) -> ArchiveFrame | ArchiveGap:
@@ -156,13 +158,15 @@ class ArchiveReader:
 
     # -- moving the cursor (shared with the player, which converts only what it shows) ------------
 
-    def _seek(self, at: datetime) -> _Cursor | ArchiveGap:
+    def _seek(self, at: datetime, *, keyframe: bool = False) -> _Cursor | ArchiveGap:
         where = self._locate(at)
         if isinstance(where, ArchiveGap):
             return self._enter(where)
         f = self._open(where)
         if f is None:
             return self._enter(self._gap_for_bad(where))
+        if keyframe:
+            return self._land(f, lambda: f.keyframe_at(f.pts_at(at)))
         return self._land(f, lambda: f.frame_at(f.pts_at(at)))
 
     def _move(self, *, forward: bool) -> _Cursor | ArchiveGap:

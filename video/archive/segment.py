@@ -372,6 +372,29 @@ class _File:
                 hit = _Cursor(self, first, first.first)
         return hit
 
+    def keyframe_at(self, t: int) -> _Cursor | None:
+        """The keyframe at or before ``t``, decoding only it when it is not cached (scrubbing: one
+        decoder call per picture instead of up to a GOP's worth)."""
+        self._focus = (t,)
+        best: _Gop | None = None
+        for gop in self._gops.values():
+            if gop.kf <= t and gop.first == 0 and gop.pts and gop.pts[0] == gop.kf and (
+                    gop.end is None or t < gop.end or not gop.complete) and (best is None or gop.kf > best.kf):
+                best = gop
+        if best is not None and ((best.complete and (best.end is None or t < best.end)) or best.pts[-1] >= t):
+            self._gops.move_to_end(best.kf)
+            return _Cursor(self, best, 0)
+        if not self._seek_to_keyframe(t) or not self._replay:
+            return self.frame_at(t)  # before the file's first keyframe: its first decodable frame
+        kf = self._replay[0].pts
+        while (gop := self._gops.get(kf) if kf is not None else None) is None or not gop.frames:
+            if not self._pull():
+                break
+        gop = self._gops.get(kf) if kf is not None else None
+        if gop is None or not gop.frames or gop.pts[0] != gop.kf:
+            return self.frame_at(t)
+        return _Cursor(self, gop, 0)
+
     def after(self, cur: _Cursor) -> _Cursor | None:
         """The next frame (None at the end of the file)."""
         gop, i, p = cur.gop, cur.index, cur.pts
