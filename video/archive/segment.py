@@ -387,13 +387,15 @@ class _File:
         if not self._seek_to_keyframe(t) or not self._replay:
             return self.frame_at(t)  # before the file's first keyframe: its first decodable frame
         kf = self._replay[0].pts
-        while (gop := self._gops.get(kf) if kf is not None else None) is None or not gop.frames:
+        if kf is None:
+            return self.frame_at(t)
+        while (landed := self._gops.get(kf)) is None or not landed.frames:
             if not self._pull():
                 break
-        gop = self._gops.get(kf) if kf is not None else None
-        if gop is None or not gop.frames or gop.pts[0] != gop.kf:
+        landed = self._gops.get(kf)
+        if landed is None or not landed.frames or landed.pts[0] != landed.kf:
             return self.frame_at(t)
-        return _Cursor(self, gop, 0)
+        return _Cursor(self, landed, 0)
 
     def after(self, cur: _Cursor) -> _Cursor | None:
         """The next frame (None at the end of the file)."""
