@@ -45,8 +45,10 @@ WIDTH, HEIGHT, FPS = 1280, 720, 25
 TARGET_P95_MS = 250.0
 
 
-def build(folder: Path, hours: float) -> tuple[FootageIndex, Path, dict[str, Any]]:
-    """The clip, its links and the index; returns the index, the clip and what building took."""
+def build(folder: Path, hours: float, cameras: tuple[str, ...] = (CAMERA,)
+          ) -> tuple[FootageIndex, Path, dict[str, Any]]:
+    """The clip, its links and the index (each camera the same footage); returns the index, the clip and
+    what building took."""
     t0 = time.perf_counter()
     clip = folder / "clip.ts"
     write_file(clip, seconds=CLIP_SECONDS, start=START, width=WIDTH, height=HEIGHT, fps=FPS)
@@ -57,26 +59,27 @@ def build(folder: Path, hours: float) -> tuple[FootageIndex, Path, dict[str, Any
     count = round(hours * 3600 / CLIP_SECONDS)
     linked = copied = 0
     rows = []
-    for k in range(count):
-        start = START + timedelta(seconds=k * CLIP_SECONDS)
-        rel = segment_relpath(CAMERA, start)
-        path = index.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(clip, path)
-            linked += 1
-        except OSError:
-            shutil.copyfile(clip, path)
-            copied += 1
-        rows.append(Segment(
-            camera_id=CAMERA, start=start, end=start + timedelta(seconds=CLIP_SECONDS), path=rel, bytes=size,
-            sha256=digest, status=SegmentStatus.CLOSED.value, frames=CLIP_SECONDS * FPS, first_pts=0.0,
-            codec="h264", width=WIDTH, height=HEIGHT,
-        ))
+    for cam in cameras:
+        for k in range(count):
+            start = START + timedelta(seconds=k * CLIP_SECONDS)
+            rel = segment_relpath(cam, start)
+            path = index.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(clip, path)
+                linked += 1
+            except OSError:
+                shutil.copyfile(clip, path)
+                copied += 1
+            rows.append(Segment(
+                camera_id=cam, start=start, end=start + timedelta(seconds=CLIP_SECONDS), path=rel, bytes=size,
+                sha256=digest, status=SegmentStatus.CLOSED.value, frames=CLIP_SECONDS * FPS, first_pts=0.0,
+                codec="h264", width=WIDTH, height=HEIGHT,
+            ))
     with store.write() as s:
         s.add_all(rows)
     return index, clip, {
-        "segments": count, "clip_bytes": size, "clip_write_s": round(written, 2), "hard_links": linked,
+        "segments": count * len(cameras), "clip_bytes": size, "clip_write_s": round(written, 2), "hard_links": linked,
         "copies": copied, "build_s": round(time.perf_counter() - t0, 2),
     }
 
