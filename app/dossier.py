@@ -62,12 +62,14 @@ class DossierPlan:
     span_from: str
     margin: timedelta
     records: Mapping[str, Any]
+    about_at: datetime | None = None
 
     def subject(self) -> dict[str, Any]:
         """What the manifest says the dossier is about (signed with it)."""
-        span = (f"about_at ± {_minutes(self.margin)} min" if self.span_from == "about_at"
-                else "chosen by the reviewer (the complaint has no about_at)" if self.span_from == "given"
-                else self.span_from)
+        if self.span_from == "about_at":
+            span = f"about_at ± {_minutes(self.margin)} min"
+        else:
+            span = "chosen by the reviewer" + (" (the complaint has no about_at)" if self.about_at is None else "")
         return {"complaint": self.complaint_id, "window_id": self.window_id, "hall_id": self.hall_id,
                 "cameras_of": self.scope, "span": span}
 
@@ -165,9 +167,9 @@ def plan_dossier(
         else:
             evals = None
         records["evaluations.json"] = [record_json(e) for e in evals] if evals is not None else []
-        window_id = c.window_id
+        window_id, about_at = c.window_id, c.about_at
     return DossierPlan(complaint_id, window_id, hall_id, scope, tuple(dict.fromkeys(ids)), start, end, span_from,
-                       margin, records)
+                       margin, records, about_at)
 
 
 def export_dossier(

@@ -1,0 +1,1 @@
+"""The review window: timeline, playback, bookmarks, evidence holds and exports (issue 14)."""
