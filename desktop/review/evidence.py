@@ -72,17 +72,16 @@ def outcome_text(outcome: Any) -> str:
     """Why a bookmark, hold or release was not done, in words (``app.executor.Outcome``)."""
     error = str(getattr(outcome, "error", "") or "")
     code = getattr(outcome, "code", None)
-    tr = translate
     if "needs a reason" in error:
-        return tr("Evidence", "an evidence hold needs a reason")
+        return translate("Evidence", "an evidence hold needs a reason")
     if "needs a camera or a window" in error:
-        return tr("Evidence", "choose a camera or a window to hold")
+        return translate("Evidence", "choose a camera or a window to hold")
     if "end must come after" in error:
-        return tr("Evidence", "the span's end must come after its start")
+        return translate("Evidence", "the span's end must come after its start")
     if "no hold" in error:
-        return tr("Evidence", "this hold does not exist (it may have been released already)")
+        return translate("Evidence", "this hold does not exist (it may have been released already)")
     if "a bookmark needs a camera" in error:
-        return tr("Evidence", "choose a camera to bookmark")
+        return translate("Evidence", "choose a camera to bookmark")
     return action_error_text(code, error)
 
 

@@ -24,6 +24,33 @@
     </message>
 </context>
 <context>
+    <name>BookmarkDialog</name>
+    <message>
+        <source>Bookmark</source>
+        <translation>书签</translation>
+    </message>
+    <message>
+        <source>%1 at %2</source>
+        <translation>%1，%2</translation>
+    </message>
+    <message>
+        <source>What is there to see (optional)</source>
+        <translation>画面中有什么（可选）</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>处置意见</translation>
+    </message>
+    <message>
+        <source>Saving the bookmark…</source>
+        <translation>正在保存书签…</translation>
+    </message>
+    <message>
+        <source>Not bookmarked: %1</source>
+        <translation>未能添加书签：%1</translation>
+    </message>
+</context>
+<context>
     <name>CameraGrid</name>
     <message>
         <source>layouts 1, 2×2, 3×3, 4×4, 5×5, 1+5, 1+7</source>
@@ -417,6 +444,286 @@
     </message>
 </context>
 <context>
+    <name>DossierDialog</name>
+    <message>
+        <source>Dossier of complaint %1</source>
+        <translation>投诉 %1 的证据包</translation>
+    </message>
+    <message>
+        <source>Reading the complaint…</source>
+        <translation>正在读取投诉…</translation>
+    </message>
+    <message>
+        <source>The complaint does not say when it is about: choose the span.</source>
+        <translation>该投诉未注明事发时间：请选择时段。</translation>
+    </message>
+    <message>
+        <source>No camera of the complaint's window or hall is known.</source>
+        <translation>未找到该投诉所在窗口或大厅的摄像机。</translation>
+    </message>
+</context>
+<context>
+    <name>Evidence</name>
+    <message>
+        <source>an evidence hold needs a reason</source>
+        <translation>证据保全需要填写原因</translation>
+    </message>
+    <message>
+        <source>choose a camera or a window to hold</source>
+        <translation>请选择要保全的摄像机或窗口</translation>
+    </message>
+    <message>
+        <source>the span's end must come after its start</source>
+        <translation>时段的结束必须晚于开始</translation>
+    </message>
+    <message>
+        <source>this hold does not exist (it may have been released already)</source>
+        <translation>该保全不存在（可能已被解除）</translation>
+    </message>
+    <message>
+        <source>choose a camera to bookmark</source>
+        <translation>请选择要加书签的摄像机</translation>
+    </message>
+    <message>
+        <source>Release the evidence hold</source>
+        <translation>解除证据保全</translation>
+    </message>
+    <message>
+        <source>Release this evidence hold?</source>
+        <translation>确定解除此证据保全吗？</translation>
+    </message>
+    <message>
+        <source>Once released, the footage it covers may be pruned by retention. The release is audited.</source>
+        <translation>解除后，所涵盖的录像可能被存储策略清理。解除操作将记入审计日志。</translation>
+    </message>
+    <message>
+        <source>Release</source>
+        <translation>解除</translation>
+    </message>
+    <message>
+        <source>The hold was released.</source>
+        <translation>保全已解除。</translation>
+    </message>
+    <message>
+        <source>Not released: %1</source>
+        <translation>未能解除：%1</translation>
+    </message>
+</context>
+<context>
+    <name>Export</name>
+    <message>
+        <source>checking the recorded footage</source>
+        <translation>正在校验录像</translation>
+    </message>
+    <message>
+        <source>copying the footage</source>
+        <translation>正在复制录像</translation>
+    </message>
+    <message>
+        <source>hashing the exported video</source>
+        <translation>正在计算导出视频的哈希值</translation>
+    </message>
+    <message>
+        <source>writing the records</source>
+        <translation>正在写入业务记录</translation>
+    </message>
+    <message>
+        <source>signing the manifest</source>
+        <translation>正在签名清单</translation>
+    </message>
+    <message>
+        <source>looking up the footage</source>
+        <translation>正在查找录像</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>exporting</source>
+        <translation>正在导出</translation>
+    </message>
+    <message>
+        <source>camera %1 of %2: %3</source>
+        <translation>摄像机 %1/%2：%3</translation>
+    </message>
+    <message>
+        <source>Cancelled; nothing was left behind.</source>
+        <translation>已取消，未留下任何文件。</translation>
+    </message>
+    <message>
+        <source>There is no recorded footage of the chosen cameras in this span.</source>
+        <translation>所选摄像机在该时段内没有录像。</translation>
+    </message>
+    <message>
+        <source>Refused: a recorded segment is missing or differs from what was recorded (it is now marked so; details in the log).</source>
+        <translation>已拒绝：有录像片段缺失或与录制时不一致（已作标记，详见日志）。</translation>
+    </message>
+    <message>
+        <source>The complaint does not say when it is about: choose the span.</source>
+        <translation>该投诉未注明事发时间：请选择时段。</translation>
+    </message>
+    <message>
+        <source>The complaint is not in this terminal's data.</source>
+        <translation>本终端数据中没有该投诉。</translation>
+    </message>
+    <message>
+        <source>The folder is not empty: evidence goes into a folder of its own.</source>
+        <translation>文件夹不为空：证据须单独存放在一个文件夹中。</translation>
+    </message>
+    <message>
+        <source>A file of that name exists: choose another folder.</source>
+        <translation>已存在同名文件：请选择其他文件夹。</translation>
+    </message>
+    <message>
+        <source>No camera of the complaint's window or hall is known.</source>
+        <translation>未找到该投诉所在窗口或大厅的摄像机。</translation>
+    </message>
+    <message>
+        <source>The export failed; the log has the details.</source>
+        <translation>导出失败，详见日志。</translation>
+    </message>
+    <message>
+        <source>unchanged</source>
+        <translation>未改动</translation>
+    </message>
+    <message>
+        <source>missing</source>
+        <translation>缺失</translation>
+    </message>
+    <message>
+        <source>changed</source>
+        <translation>已被改动</translation>
+    </message>
+    <message>
+        <source>not a file of the folder (a link or a folder)</source>
+        <translation>不是该文件夹中的文件（链接或文件夹）</translation>
+    </message>
+    <message>
+        <source>not listed in the manifest (added later)</source>
+        <translation>清单中未列出（事后添加）</translation>
+    </message>
+    <message>
+        <source>unreadable, or changed after it was signed</source>
+        <translation>无法读取，或签名后被改动</translation>
+    </message>
+    <message>
+        <source>Verified: every file is unchanged since it was exported and signed.</source>
+        <translation>校验通过：所有文件自导出签名后均未改动。</translation>
+    </message>
+    <message>
+        <source>Verification FAILED: %1 problem(s) — the evidence was changed or is incomplete.</source>
+        <translation>校验未通过：%1 处问题——证据已被改动或不完整。</translation>
+    </message>
+    <message>
+        <source>Dossier of complaint %1</source>
+        <translation>投诉 %1 的证据包</translation>
+    </message>
+    <message>
+        <source>Cameras: %1</source>
+        <translation>摄像机：%1</translation>
+    </message>
+    <message>
+        <source>Span: %1 – %2 (%3)</source>
+        <translation>时段：%1 – %2（%3）</translation>
+    </message>
+    <message>
+        <source>Exported by %1 at %2 on terminal %3</source>
+        <translation>导出人 %1，时间 %2，终端 %3</translation>
+    </message>
+    <message>
+        <source>Reason: %1</source>
+        <translation>原因：%1</translation>
+    </message>
+    <message>
+        <source>Signed with key %1</source>
+        <translation>签名密钥 %1</translation>
+    </message>
+</context>
+<context>
+    <name>ExportDialog</name>
+    <message>
+        <source>Export evidence</source>
+        <translation>导出证据</translation>
+    </message>
+    <message>
+        <source>Why the footage is exported (required; it goes into the manifest)</source>
+        <translation>导出录像的原因（必填，将写入清单）</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>结束</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>摄像机</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>New folder</source>
+        <translation>新文件夹</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Where to put the evidence folder</source>
+        <translation>选择证据文件夹的存放位置</translation>
+    </message>
+    <message>
+        <source>The end must come after the start.</source>
+        <translation>结束时间必须晚于开始时间。</translation>
+    </message>
+    <message>
+        <source>Check at least one camera.</source>
+        <translation>请至少勾选一台摄像机。</translation>
+    </message>
+    <message>
+        <source>A reason is required.</source>
+        <translation>必须填写原因。</translation>
+    </message>
+    <message>
+        <source>Choose a new folder for the evidence.</source>
+        <translation>请为证据选择一个新文件夹。</translation>
+    </message>
+    <message>
+        <source>Exporting…</source>
+        <translation>正在导出…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Exported %1 file(s) into %2.</source>
+        <translation>已导出 %1 个文件到 %2。</translation>
+    </message>
+    <message>
+        <source>No footage of: %1</source>
+        <translation>以下摄像机无录像：%1</translation>
+    </message>
+    <message>
+        <source>Done.</source>
+        <translation>完成。</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
     <name>FootagePlayer</name>
     <message>
         <source>Footage — %1</source>
@@ -441,6 +748,57 @@
     <message>
         <source>keyframes only</source>
         <translation>仅关键帧</translation>
+    </message>
+</context>
+<context>
+    <name>HoldDialog</name>
+    <message>
+        <source>Evidence hold</source>
+        <translation>证据保全</translation>
+    </message>
+    <message>
+        <source>Why the footage must be kept (required)</source>
+        <translation>保全录像的原因（必填）</translation>
+    </message>
+    <message>
+        <source>Footage of</source>
+        <translation>录像来源</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>结束</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Hold</source>
+        <translation>保全</translation>
+    </message>
+    <message>
+        <source>Held footage is never pruned until the hold is released. The hold is audited.</source>
+        <translation>保全期间录像不会被清理，直至解除保全。保全操作将记入审计日志。</translation>
+    </message>
+    <message>
+        <source>The end must come after the start.</source>
+        <translation>结束时间必须晚于开始时间。</translation>
+    </message>
+    <message>
+        <source>A reason is required.</source>
+        <translation>必须填写原因。</translation>
+    </message>
+    <message>
+        <source>Holding…</source>
+        <translation>正在保全…</translation>
+    </message>
+    <message>
+        <source>Not held: %1</source>
+        <translation>未能保全：%1</translation>
     </message>
 </context>
 <context>
@@ -922,6 +1280,37 @@
     <message>
         <source>Offline since %1: %2. Warnings are still judged here and actions are kept; they are sent when the server is back.</source>
         <translation>自 %1 起离线：%2。本机仍在判定预警，操作已保存，服务器恢复后自动发送。</translation>
+    </message>
+</context>
+<context>
+    <name>VerifyDialog</name>
+    <message>
+        <source>Verify an evidence folder</source>
+        <translation>校验证据文件夹</translation>
+    </message>
+    <message>
+        <source>Choose folder…</source>
+        <translation>选择文件夹…</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Choose an evidence folder</source>
+        <translation>选择证据文件夹</translation>
+    </message>
+    <message>
+        <source>Verifying…</source>
+        <translation>正在校验…</translation>
+    </message>
+    <message>
+        <source>The folder could not be verified; the log has the details.</source>
+        <translation>无法校验该文件夹，详见日志。</translation>
     </message>
 </context>
 <context>

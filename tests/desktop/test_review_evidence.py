@@ -180,6 +180,12 @@ def test_the_complaint_dossier_dialog(qtbot: Any, backend: ReviewTerminal, tmp_p
     dlg2.close()
 
 
+def cell(vd: VerifyDialog, row: int, col: int) -> str:
+    item = vd.table.item(row, col)
+    assert item is not None
+    return item.text()
+
+
 def test_verify_folder_shows_each_file(qtbot: Any, backend: ReviewTerminal, tmp_path: Path) -> None:
     dlg = ExportDialog(backend, [(CAM, "A01"), (CAM2, "")], at(0), at(2), SH)
     qtbot.addWidget(dlg)
@@ -190,7 +196,7 @@ def test_verify_folder_shows_each_file(qtbot: Any, backend: ReviewTerminal, tmp_
     qtbot.addWidget(vd)
     with qtbot.waitSignal(vd.verified, timeout=WAIT_MS):
         vd.verify_folder(tmp_path / "ev")
-    rows = [(vd.table.item(i, 0).text(), vd.table.item(i, 1).text()) for i in range(vd.table.rowCount())]
+    rows = [(cell(vd, i, 0), cell(vd, i, 1)) for i in range(vd.table.rowCount())]
     assert len(rows) == 3 and all(state == "unchanged" for _n, state in rows)
     assert vd.headline.text().startswith("Verified")
     assert "王审查" in vd.details.text() and CAM2 in vd.details.text()
@@ -201,7 +207,7 @@ def test_verify_folder_shows_each_file(qtbot: Any, backend: ReviewTerminal, tmp_
     (tmp_path / "ev" / "added.txt").write_text("x")
     with qtbot.waitSignal(vd.verified, timeout=WAIT_MS):
         vd.verify_folder(tmp_path / "ev")
-    states = {vd.table.item(i, 0).text(): vd.table.item(i, 1).text() for i in range(vd.table.rowCount())}
+    states = {cell(vd, i, 0): cell(vd, i, 1) for i in range(vd.table.rowCount())}
     assert states[video.name] == "changed" and states["added.txt"] == "not listed in the manifest (added later)"
     assert states[MANIFEST] == "unchanged" and vd.headline.text().startswith("Verification FAILED: 2 problem")
 
@@ -283,3 +289,17 @@ def test_release_asks_to_confirm(qtbot: Any, backend: ReviewTerminal) -> None:
     assert confirm_release(backend, "manual:nope", on_done=lambda ok, w: done.append((ok, w)))
     qtbot.waitUntil(lambda: bool(done), timeout=WAIT_MS)
     assert done == [(False, "this hold does not exist (it may have been released already)")]
+
+
+def test_the_dialogs_speak_chinese(qtbot: Any, backend: ReviewTerminal) -> None:
+    from desktop.application import Localization
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    Localization(app).switch("zh_CN")
+    dlg = ExportDialog(backend, [(CAM, "A01")], at(0), at(2), SH)
+    qtbot.addWidget(dlg)
+    assert (dlg.windowTitle(), dlg.ok_button.text(), dlg.status.text()) == ("导出证据", "导出", "必须填写原因。")
+    hold = HoldDialog(backend, at(0), at(2), camera_id=CAM)
+    qtbot.addWidget(hold)
+    assert (hold.windowTitle(), hold.ok_button.text()) == ("证据保全", "保全")
