@@ -243,6 +243,7 @@ class ExportDialog(QDialog):
         set_local(self.end_edit, end, tz)
         self.camera_list = QListWidget(self)
         self.camera_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.camera_list.setMaximumHeight(8 * self.camera_list.fontMetrics().height() + 12)
         self.set_cameras(cameras)
         self.reason = QLineEdit(self)
         self.reason.setPlaceholderText(self.tr("Why the footage is exported (required; it goes into the manifest)"))
@@ -284,7 +285,7 @@ class ExportDialog(QDialog):
                        self.end_edit.dateTimeChanged):
             signal.connect(self._update)
         self.camera_list.itemChanged.connect(lambda _i: self._update())
-        self.resize(560, 520)
+        self.resize(600, 480)
         self._update()
 
     # -- inputs -------------------------------------------------------------------------------------
