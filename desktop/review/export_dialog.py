@@ -243,6 +243,7 @@ class ExportDialog(QDialog):
         set_local(self.end_edit, end, tz)
         self.camera_list = QListWidget(self)
         self.camera_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.camera_list.setMaximumHeight(8 * self.camera_list.fontMetrics().height() + 12)
         self.set_cameras(cameras)
         self.reason = QLineEdit(self)
         self.reason.setPlaceholderText(self.tr("Why the footage is exported (required; it goes into the manifest)"))
@@ -284,7 +285,7 @@ class ExportDialog(QDialog):
                        self.end_edit.dateTimeChanged):
             signal.connect(self._update)
         self.camera_list.itemChanged.connect(lambda _i: self._update())
-        self.resize(560, 520)
+        self.resize(600, 480)
         self._update()
 
     # -- inputs -------------------------------------------------------------------------------------
@@ -450,6 +451,7 @@ class DossierDialog(ExportDialog):
         super().__init__(backend, [], None, None, backend.tz, parent)
         self.complaint_id = complaint_id
         self.plan: Any = None
+        self.plan_error = ""  # why the dossier cannot be made, in words (the complaint is unknown…)
         self.span_required = False
         self._planned_span: tuple[datetime, datetime] | None = None
         self.setWindowTitle(fmt(self.tr("Dossier of complaint %1"), complaint_id))
@@ -498,10 +500,13 @@ class DossierDialog(ExportDialog):
                 self.status.setText(self.tr("No camera of the complaint's window or hall is known."))
             return
         code = value.code if isinstance(value, ExportError) else "failed"
-        self.status.setText(error_text(code, str(value)))
+        self.plan_error = error_text(code, str(value))
+        self._update()
         self.planned.emit(value)
 
     def missing(self) -> str:
+        if getattr(self, "plan_error", ""):
+            return self.plan_error
         if getattr(self, "plan", None) is None:
             return self.tr("Reading the complaint…")
         return super().missing()

@@ -179,6 +179,13 @@ def test_the_complaint_dossier_dialog(qtbot: Any, backend: ReviewTerminal, tmp_p
     assert outcome.verified.manifest["requested"]["start"] == "2026-03-02T01:00:01.000Z"
     dlg2.close()
 
+    dlg3 = export_complaint_dossier(backend, "nope")
+    qtbot.addWidget(dlg3)
+    qtbot.waitUntil(lambda: bool(dlg3.plan_error), timeout=WAIT_MS)
+    dlg3.reason.setText("r")
+    assert dlg3.status.text() == "The complaint is not in this terminal's data." and not dlg3.ok_button.isEnabled()
+    dlg3.close()
+
 
 def cell(vd: VerifyDialog, row: int, col: int) -> str:
     item = vd.table.item(row, col)

@@ -1,4 +1,4 @@
-"""Evidence export: recorded footage stream-copied into one MP4, with a signed manifest."""
+"""Evidence export: recorded footage stream-copied into an MP4 per camera, with records and one signed manifest."""
 
 from __future__ import annotations
 
