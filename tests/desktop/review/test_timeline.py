@@ -22,7 +22,15 @@ from pytestqt.qtbot import QtBot
 
 from app.review import CameraTimeline, Gap, GapReason, Marker, MarkerKind, Span
 from desktop.application import Localization
-from desktop.review.timeline import MAX_SPAN, MIN_SPAN, DayPicker, Timeline, gap_reason_text, pixel_runs
+from desktop.review.timeline import (
+    MAX_SPAN,
+    MIN_SPAN,
+    DayPicker,
+    Timeline,
+    _Levels,
+    gap_reason_text,
+    pixel_runs,
+)
 from desktop.theme import LIGHT
 
 # the offscreen platform cannot size or raise a window (the hover preview is one)
@@ -412,6 +420,21 @@ def test_pixel_runs_merge_spans_narrower_than_a_pixel() -> None:
     # out of view, or nothing
     assert pixel_runs(s, e, 100.0, 1.0, 40) == []
     assert pixel_runs(np.array([]), np.array([]), 0.0, 1.0, 40) == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_coarser_copies_paint_the_same_pixels_as_every_interval(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 5000
+    starts = np.sort(rng.uniform(0, 7 * 86400, n))
+    ends = starts + rng.exponential(rng.choice([5.0, 60.0, 600.0]), n) * rng.choice([1.0, -0.05], n, p=[0.95, 0.05])
+    levels = _Levels(starts, ends)
+    assert len(levels.levels) > 2
+    for spp in (0.01, 0.5, 3.0, 9.0, 31.0, 200.0, 600.0, 5000.0):
+        for v0 in (-1000.0, 12345.6, 3 * 86400.0):
+            width = 997
+            assert pixel_runs(*levels.for_pixel(spp), v0, spp, width) == pixel_runs(starts, ends, v0, spp, width), (
+                spp, v0)
 
 
 def test_empty_overlapping_and_odd_data_paint_without_error(qtbot: QtBot, timeline: Timeline) -> None:
