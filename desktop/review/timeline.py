@@ -296,18 +296,30 @@ def pixel_runs(starts: FloatArray, ends: FloatArray, v0: float, spp: float, widt
     """The pixel runs ``[x0, x1)`` of a ``width``-pixel track starting at instant ``v0`` (``spp`` seconds per
     pixel) that any interval ``[starts[i], ends[i])`` touches: every visible interval is at least a
     pixel wide, and intervals closer than a pixel merge (a week of one-minute spans is a few runs)."""
+    return runs(coverage(starts, ends, v0, spp, width))
+
+
+def coverage(starts: FloatArray, ends: FloatArray, v0: float, spp: float, width: int) -> npt.NDArray[np.bool_]:
+    """Per pixel of the track: does any interval touch it (see :func:`pixel_runs`)."""
     if starts.size == 0 or width <= 0:
-        return []
+        return np.zeros(max(0, width), dtype=np.bool_)
     v1 = v0 + spp * width
     visible = (ends > v0) & (starts < v1) & (ends > starts)
     if not visible.any():
-        return []
+        return np.zeros(width, dtype=np.bool_)
     x0 = np.clip(np.floor((starts[visible] - v0) / spp), 0, width - 1).astype(np.int64)
     x1 = np.clip(np.ceil((np.minimum(ends[visible], v1) - v0) / spp), 0, width).astype(np.int64)
     x1 = np.maximum(x1, x0 + 1)
     depth = np.cumsum(np.bincount(x0, minlength=width + 1) - np.bincount(x1, minlength=width + 1))[:width]
-    covered = np.concatenate(([0], (depth > 0).astype(np.int8), [0]))
-    edges = np.flatnonzero(np.diff(covered))
+    covered: npt.NDArray[np.bool_] = depth > 0
+    return covered
+
+
+def runs(covered: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """The runs ``[x0, x1)`` of True in a row of pixels."""
+    if not covered.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], covered.astype(np.int8), [0]))))
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
@@ -737,9 +749,12 @@ class Timeline(QWidget):
         if not data.gap_s.size:
             return None
         now = _ts(self._clock())
-        ends = np.where(np.isinf(data.gap_e), max(now, t1), data.gap_e)
-        hits = np.flatnonzero((data.gap_s < t1) & (ends > t0))
-        return data.gaps[int(hits[0])] if hits.size else None
+        ends = np.where(np.isinf(data.gap_e), now, data.gap_e)
+        hits = np.flatnonzero((data.gap_s < t1) & (ends > t0) & (ends > data.gap_s))
+        if not hits.size:
+            return None
+        faults = hits[data.fault[hits]]  # painted over the others, as in the picture
+        return data.gaps[int(faults[0] if faults.size else hits[0])]
 
     def tooltip_at(self, pos: QPoint | QPointF) -> str:
         """What the tooltip says at pos: a marker, a hold, a gap's reason, a camera's id; "" for nothing."""
@@ -984,15 +999,15 @@ class Timeline(QWidget):
         text = _local(t, self.tz, pattern)
         image = self._thumb[2] if self._thumb is not None and self._thumb[0] == cam else None
         self._preview.set_content(image, text, self.palette_)
-        r = self._row_rect(row)
+        # above the whole timeline (covering no row), centred on the pointer; below it where the screen ends
         top_left = self.mapToGlobal(QPoint(round(pos.x()) - self._preview.width() // 2,
-                                           r.top() - self._preview.height() - 4))
+                                           -self._preview.height() - 4))
         screen = self.screen().availableGeometry() if self.screen() is not None else None
         if screen is not None:
             x = min(max(top_left.x(), screen.left()), screen.right() - self._preview.width())
             y = top_left.y()
-            if y < screen.top():  # no room above: below the row
-                y = self.mapToGlobal(QPoint(0, r.bottom() + 4)).y()
+            if y < screen.top():
+                y = self.mapToGlobal(QPoint(0, self.height() + 4)).y()
             top_left = QPoint(x, y)
         self._preview.move(top_left)
         if not self._preview.isVisible():
@@ -1116,22 +1131,26 @@ class Timeline(QWidget):
             # gaps: a fault hatched red, pruned or not recording hatched grey; footage painted over them
             assert data.painted is not None
             spans, faults, others = data.painted
+            footage_px = coverage(*spans.for_pixel(spp), v0, spp, width)
             if data.gap_s.size:
+                taken = footage_px  # footage wins a pixel it shares with a gap; a fault wins over the others
                 for is_fault, brush, levels in ((True, gap_brushes[0], faults), (False, gap_brushes[1], others)):
                     gs, ge = levels.for_pixel(spp)
-                    runs = pixel_runs(gs, np.where(np.isinf(ge), max(now, v0), ge), v0, spp, width)
-                    if runs:
-                        boxes = [QRect(left + a, top, b - a, rh) for a, b in runs]
+                    gap_px = coverage(gs, np.where(np.isinf(ge), max(now, v0), ge), v0, spp, width) & ~taken
+                    taken = taken | gap_px
+                    gap_runs = runs(gap_px)
+                    if gap_runs:
+                        boxes = [QRect(left + a, top, b - a, rh) for a, b in gap_runs]
                         if is_fault:
                             p.setBrush(gap_fill)
                             p.drawRects(boxes)
                         p.setBrush(brush)
                         p.drawRects(boxes)
-            runs = pixel_runs(*spans.for_pixel(spp), v0, spp, width)
-            if runs:
+            span_runs = runs(footage_px)
+            if span_runs:
                 p.setBrush(footage)
                 span_top = top + glyph // 2 + 2 if rh >= 24 else top
-                p.drawRects([QRect(left + a, span_top, b - a, top + rh - span_top) for a, b in runs])
+                p.drawRects([QRect(left + a, span_top, b - a, top + rh - span_top) for a, b in span_runs])
             # holds: a band over their span, solid along the bottom
             for hs, he, _m in data.holds:
                 if he <= v0 or hs >= v1:

@@ -400,8 +400,9 @@ def test_hover_reports_the_camera_and_instant_and_shows_the_thumbnail_handed_bac
     assert preview.image is None
     timeline.set_thumbnail("cam-2", when, image)
     assert preview.image is image
-    assert preview.height() > 108 and preview.geometry().bottom() < timeline.mapToGlobal(
-        timeline.row_rect(1).topLeft()).y()  # above the row, not over it
+    assert preview.height() > 108  # the picture and the time under it
+    assert preview.geometry().bottom() < timeline.mapToGlobal(QPoint(0, 0)).y()  # above the rows, over none
+    assert preview.geometry().left() < timeline.mapToGlobal(QPointF(x, y)).x() < preview.geometry().right()
     with qtbot.waitSignal(timeline.hover, timeout=1000) as sig:
         QApplication.sendEvent(timeline, QEvent(QEvent.Type.Leave))
     assert sig.args == [None, None]
