@@ -342,7 +342,7 @@ def test_hovering_a_gap_says_why_there_is_no_footage_with_the_detail_on_a_second
     assert _tooltip(qtbot, timeline, timeline.x_of(T0 + timedelta(minutes=20)), _mid_y(timeline)) == ""
 
 
-def test_a_gap_is_worded_in_chinese_by_default_language(qtbot: QtBot, timeline: Timeline) -> None:
+def test_a_gap_is_worded_in_chinese(qtbot: QtBot, timeline: Timeline) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     Localization(app).switch("zh_CN")
@@ -477,6 +477,40 @@ def test_a_week_of_one_minute_spans_paints_as_a_few_runs(qtbot: QtBot, timeline:
     assert len(runs) == 11  # the ten holes of the week split it
     assert not timeline.grab().isNull()
     assert left > 0
+
+
+def test_the_rows_take_the_colours_of_the_theme(qtbot: QtBot, timeline: Timeline) -> None:
+    from desktop.theme import DARK
+
+    timeline.set_view(T0 - timedelta(hours=1), NOW)  # the first hour has no data: the row's background
+    x_empty = round(timeline.x_of(T0 - timedelta(minutes=23, seconds=17)))  # off the grid lines
+    x_footage = round(timeline.x_of(T0 + timedelta(minutes=21, seconds=17)))
+    y = _mid_y(timeline)
+    seen = {}
+    for palette in (DARK, LIGHT):
+        timeline.set_palette(palette)
+        image = timeline.grab().toImage()
+        assert image.pixelColor(x_empty, y).name() == palette.background
+        footage = image.pixelColor(x_footage, y)
+        assert footage.green() > footage.red() and footage.green() > footage.blue()  # footage is green
+        seen[palette.name] = footage.name()
+    assert seen["dark"] != seen["light"]
+
+
+def test_the_view_turns_a_page_when_the_playhead_runs_off_its_right_edge(qtbot: QtBot, timeline: Timeline) -> None:
+    timeline.set_view(T0, T0 + timedelta(minutes=10))
+    timeline.set_position(T0 + timedelta(minutes=9, seconds=59))
+    timeline.set_position(T0 + timedelta(minutes=10, seconds=1))  # playback went on
+    start, end = timeline.view()
+    assert start < T0 + timedelta(minutes=10, seconds=1) < end
+    assert (end - start) == timedelta(minutes=10)
+    timeline.follow = False
+    timeline.set_position(end + timedelta(seconds=1))
+    assert timeline.view() == (start, end)
+    # a jump from out of view does not move the view (the reviewer looks elsewhere on purpose)
+    timeline.follow = True
+    timeline.set_position(end + timedelta(minutes=30))
+    assert timeline.view() == (start, end)
 
 
 # ---- the day picker -----------------------------------------------------------------------------
