@@ -339,22 +339,27 @@ def _ticks(v0: float, v1: float, step: int, tz: ZoneInfo) -> list[float]:
             d += timedelta(days=days)
         return out
 
-    def align(t: float) -> float:
-        off = datetime.fromtimestamp(t, tz).utcoffset() or timedelta()
-        o = off.total_seconds()
-        return math.floor((t + o) / step) * step - o
-
-    t = align(v0)
     o0 = (datetime.fromtimestamp(v0, tz).utcoffset() or timedelta()).total_seconds()
     o1 = (datetime.fromtimestamp(v1, tz).utcoffset() or timedelta()).total_seconds()
-    if o0 == o1:  # no change of offset in view (the usual case): evenly spaced
-        first = t if t >= v0 else t + step
+    if o0 == o1 or step < 3600:
+        # evenly spaced from the first tick on the local grid; a step under an hour divides an hour, so a
+        # change of offset (DST, whole or half hours) keeps it on the grid
+        first = math.ceil((v0 + o0) / step) * step - o0
         return [first + i * step for i in range(min(2000, max(0, math.floor((v1 - first) / step) + 1)))]
-    while t <= v1 and len(out) < 2000:
-        if t >= v0:
-            out.append(t)
-        nxt = align(t + step)  # re-aligned: a change of the zone's offset (DST) keeps ticks on the local grid
-        t = nxt if nxt > t else t + step
+    # hours across a change of daylight saving: every wall-clock time of the step that exists, in order
+    # (a skipped 02:00 has no tick, a repeated 02:00 has two)
+    d = datetime.fromtimestamp(v0, tz).date()
+    last = datetime.fromtimestamp(v1, tz).date()
+    while d <= last:
+        for k in range(0, 86400, step):
+            wall = datetime(d.year, d.month, d.day) + timedelta(seconds=k)
+            for fold in (0, 1):
+                t = wall.replace(tzinfo=tz, fold=fold).timestamp()
+                if datetime.fromtimestamp(t, tz).replace(tzinfo=None) != wall:
+                    continue  # this wall-clock time does not exist that day
+                if v0 <= t <= v1 and (not out or t > out[-1]):
+                    out.append(t)
+        d += timedelta(days=1)
     return out
 
 

@@ -513,6 +513,30 @@ def test_the_view_turns_a_page_when_the_playhead_runs_off_its_right_edge(qtbot: 
     assert timeline.view() == (start, end)
 
 
+def test_ticks_stay_on_the_local_clock_across_a_change_of_daylight_saving() -> None:
+    from desktop.review.timeline import _ticks
+
+    berlin = ZoneInfo("Europe/Berlin")  # 2026-03-29 02:00 CET -> 03:00 CEST
+    v0 = datetime(2026, 3, 28, 22, 10, tzinfo=berlin).timestamp()
+    v1 = datetime(2026, 3, 29, 6, 50, tzinfo=berlin).timestamp()
+    hours = [datetime.fromtimestamp(t, berlin).strftime("%H:%M") for t in _ticks(v0, v1, 3600, berlin)]
+    assert hours == ["23:00", "00:00", "01:00", "03:00", "04:00", "05:00", "06:00"]  # 02:00 did not exist
+    two = [datetime.fromtimestamp(t, berlin).strftime("%H:%M") for t in _ticks(v0, v1, 7200, berlin)]
+    assert two == ["00:00", "04:00", "06:00"]
+    half = [datetime.fromtimestamp(t, berlin).strftime("%H:%M") for t in _ticks(v0, v1, 1800, berlin)]
+    assert half[:8] == ["22:30", "23:00", "23:30", "00:00", "00:30", "01:00", "01:30", "03:00"]
+    autumn0 = datetime(2026, 10, 24, 23, 10, tzinfo=berlin).timestamp()  # 25 Oct 03:00 CEST -> 02:00 CET
+    autumn = [datetime.fromtimestamp(t, berlin).strftime("%H:%M%z") for t in _ticks(
+        autumn0, autumn0 + 6 * 3600, 3600, berlin)]
+    assert autumn == ["00:00+0200", "01:00+0200", "02:00+0200", "02:00+0100", "03:00+0100", "04:00+0100"]
+    days = [datetime.fromtimestamp(t, berlin).strftime("%m-%d %H:%M")
+            for t in _ticks(v0 - 3 * 86400, v1 + 86400, 86400, berlin)]
+    assert days == ["03-26 00:00", "03-27 00:00", "03-28 00:00", "03-29 00:00", "03-30 00:00"]
+    shanghai = [datetime.fromtimestamp(t, TZ).strftime("%H:%M:%S") for t in _ticks(
+        T0.timestamp() + 0.4, T0.timestamp() + 10.4, 2, TZ)]
+    assert shanghai == ["16:00:02", "16:00:04", "16:00:06", "16:00:08", "16:00:10"]
+
+
 # ---- the day picker -----------------------------------------------------------------------------
 
 def test_the_day_picker_marks_the_days_with_footage_and_reports_the_one_chosen(qtbot: QtBot) -> None:
