@@ -631,7 +631,7 @@ class Timeline(QWidget):
         if p is None:
             return self._v0 + self._span / 2
         if not self._v0 <= p <= self._v1:  # bring the playhead into view first
-            self._v0 = p - self._span / 2
+            self._set_view(p - self._span / 2, self._span)
         return p
 
     def _zoom_at(self, t: float, span: float) -> None:

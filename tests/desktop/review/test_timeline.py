@@ -194,6 +194,13 @@ def test_the_keys_zoom_around_the_playhead_and_keep_it_in_view(qtbot: QtBot, tim
     start, end = timeline.view()
     assert start <= at <= end
     assert (end - start).total_seconds() == pytest.approx(1800)
+    # at the closest zoom already: the playhead is still brought into view, and the owner told
+    with qtbot.waitSignal(timeline.view_changed, timeout=1000):
+        timeline.set_view(T0, T0 + timedelta(seconds=10))
+    with qtbot.waitSignal(timeline.view_changed, timeout=1000) as sig:
+        qtbot.keyClick(timeline, Qt.Key.Key_Plus)
+    assert sig.args[0] <= at <= sig.args[1]
+    assert (sig.args[1] - sig.args[0]).total_seconds() == pytest.approx(10)
 
 
 def test_view_changed_comes_once_after_a_burst_of_zooming(qtbot: QtBot, timeline: Timeline) -> None:
