@@ -409,12 +409,14 @@ class _Throttle(QObject):
 
 
 class _Preview(QWidget):
-    """The thumbnail above the pointer: the picture (when the owner has one) and the instant."""
+    """The thumbnail above the pointer: the picture (when the owner has one) and the instant. A child of the
+    timeline's window laid over it (above the timeline, where the video usually is), not a window of its
+    own: no window manager placement, focus or stacking to go wrong."""
 
     def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent, Qt.WindowType.ToolTip | Qt.WindowType.FramelessWindowHint)
-        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
         self.image: QImage | None = None
         self.text = ""
         self.palette_: Palette = current_palette()
@@ -518,6 +520,7 @@ class Timeline(QWidget):
         self._now_timer.setInterval(1000)
         self._now_timer.timeout.connect(self._tick_now)
         self._preview = _Preview(self)
+        self.destroyed.connect(self._preview.deleteLater)  # it may live in the window, laid over its widgets
 
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -1004,19 +1007,22 @@ class Timeline(QWidget):
         text = _local(t, self.tz, pattern)
         image = self._thumb[2] if self._thumb is not None and self._thumb[0] == cam else None
         self._preview.set_content(image, text, self.palette_)
-        # above the whole timeline (covering no row), centred on the pointer; below it where the screen ends
-        top_left = self.mapToGlobal(QPoint(round(pos.x()) - self._preview.width() // 2,
-                                           -self._preview.height() - 4))
-        screen = self.screen().availableGeometry() if self.screen() is not None else None
-        if screen is not None:
-            x = min(max(top_left.x(), screen.left()), screen.right() - self._preview.width())
-            y = top_left.y()
-            if y < screen.top():
-                y = self.mapToGlobal(QPoint(0, self.height() + 4)).y()
-            top_left = QPoint(x, y)
-        self._preview.move(top_left)
-        if not self._preview.isVisible():
-            self._preview.show()
+        # laid over the timeline's window above the whole timeline (covering no row), centred on the pointer;
+        # below it where the window has no room above, and over the rows where it has none either
+        host = self.window()
+        preview = self._preview
+        if preview.parentWidget() is not host:
+            preview.setParent(host)
+        pw, ph = preview.width(), preview.height()
+        at = self.mapTo(host, QPoint(round(pos.x()) - pw // 2, -ph - 4)) if host is not self else QPoint(
+            round(pos.x()) - pw // 2, -ph - 4)
+        y = at.y()
+        if y < 0:
+            below = (self.mapTo(host, QPoint(0, self.height())).y() if host is not self else self.height()) + 4
+            y = below if below + ph <= host.height() else 0
+        preview.move(min(max(at.x(), 0), max(0, host.width() - pw)), y)
+        preview.raise_()
+        preview.show()
 
     # ---- painting --------------------------------------------------------------------------
 

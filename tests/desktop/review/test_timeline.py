@@ -17,7 +17,7 @@ pytest.importorskip("PySide6.QtWidgets")
 
 from PySide6.QtCore import QDate, QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QFont, QHelpEvent, QImage, QMouseEvent, QNativeGestureEvent, QPointingDevice, QWheelEvent
-from PySide6.QtWidgets import QApplication, QTableView, QToolTip
+from PySide6.QtWidgets import QApplication, QTableView, QToolTip, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.review import CameraTimeline, Gap, GapReason, Marker, MarkerKind, Span
@@ -33,7 +33,7 @@ from desktop.review.timeline import (
 )
 from desktop.theme import LIGHT
 
-# the offscreen platform cannot size or raise a window (the hover preview is one)
+# the offscreen platform cannot size or raise a window (Qt's tooltip is one)
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
                                        "This plugin does not support raise")
 
@@ -390,8 +390,20 @@ def test_clicking_a_marker_hands_it_over_without_seeking(qtbot: QtBot) -> None:
     assert text.splitlines()[:2] == ["Evidence hold", "C-17"]
 
 
-def test_hover_reports_the_camera_and_instant_and_shows_the_thumbnail_handed_back(
-        qtbot: QtBot, timeline: Timeline) -> None:
+def test_hover_reports_the_camera_and_instant_and_shows_the_thumbnail_handed_back(qtbot: QtBot) -> None:
+    window = QWidget()  # the video above, the timeline below: as in the review window
+    qtbot.addWidget(window)
+    layout = QVBoxLayout(window)
+    video = QWidget()
+    video.setMinimumHeight(240)
+    layout.addWidget(video)
+    timeline = Timeline(TZ, clock=lambda: NOW)
+    timeline.set_data([_timeline("cam-1"), _timeline("cam-2")])
+    layout.addWidget(timeline)
+    window.resize(900, 400)
+    timeline.set_view(T0, NOW)
+    window.show()
+    qtbot.waitExposed(window)
     at = T0 + timedelta(minutes=20)
     x, y = timeline.x_of(at), _mid_y(timeline, 1)
     with qtbot.waitSignal(timeline.hover, timeout=1000) as sig:
@@ -408,8 +420,10 @@ def test_hover_reports_the_camera_and_instant_and_shows_the_thumbnail_handed_bac
     timeline.set_thumbnail("cam-2", when, image)
     assert preview.image is image
     assert preview.height() > 108  # the picture and the time under it
-    assert preview.geometry().bottom() < timeline.mapToGlobal(QPoint(0, 0)).y()  # above the rows, over none
-    assert preview.geometry().left() < timeline.mapToGlobal(QPointF(x, y)).x() < preview.geometry().right()
+    top_left = preview.mapToGlobal(QPoint(0, 0))
+    assert top_left.y() + preview.height() <= timeline.mapToGlobal(QPoint(0, 0)).y()  # above the timeline
+    assert top_left.x() < timeline.mapToGlobal(QPointF(x, y)).x() < top_left.x() + preview.width()  # at the pointer
+    assert not preview.isWindow()
     with qtbot.waitSignal(timeline.hover, timeout=1000) as sig:
         QApplication.sendEvent(timeline, QEvent(QEvent.Type.Leave))
     assert sig.args == [None, None]
