@@ -22,7 +22,6 @@ Instants in and out are aware datetimes in UTC (a naive one is taken as UTC).
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -63,6 +62,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPaintEvent,
     QPen,
+    QPixmap,
     QPolygonF,
     QShowEvent,
     QTextCharFormat,
@@ -191,6 +191,22 @@ def marker_text(marker: Marker, tz: ZoneInfo) -> str:
 
 # ---- the rows' data ----------------------------------------------------------------------------
 
+_PRIORITY = {"warning:red": 7, "warning:yellow": 6, "complaint": 5, "bad_review": 4, "warning:notice": 3,
+             "bookmark": 2, "hold": 1}
+
+
+def _glyph_key(m: Marker) -> str:
+    kind = str(m.kind)
+    if kind == MarkerKind.WARNING:
+        return "warning:" + (m.level if m.level in ("notice", "yellow", "red") else "notice")
+    return kind
+
+
+def _priority(m: Marker) -> int:
+    """Markers closer than a glyph show one glyph: the worst warning, then complaints, reviews, notices,
+    bookmarks, holds."""
+    return _PRIORITY.get(_glyph_key(m), 0)
+
 @dataclass(slots=True)
 class _Row:
     camera_id: str
@@ -200,9 +216,12 @@ class _Row:
     gap_e: FloatArray  # +inf while a gap lasts (painted up to now)
     gaps: tuple[Gap, ...]
     fault: npt.NDArray[np.bool_]  # per gap: a fault (red) or not (grey)
-    marker_at: list[float]  # sorted
+    marker_at: FloatArray  # sorted
     markers: list[Marker]  # in the order of marker_at (holds among them, at their start)
+    priority: npt.NDArray[np.int64]  # per marker: which glyph wins where several share a place
     holds: list[tuple[float, float, Marker]] = field(default_factory=list)
+    # for painting: spans, fault gaps and other gaps, merged coarser and coarser
+    painted: tuple[_Levels, _Levels, _Levels] | None = None
 
     @staticmethod
     def of(tl: CameraTimeline) -> _Row:
@@ -219,28 +238,88 @@ class _Row:
             gap_e=np.array([_ts(g.end) if g.end is not None else math.inf for g in gaps], dtype=np.float64),
             gaps=tuple(gaps),
             fault=np.array([g.reason in _FAULTS for g in gaps], dtype=np.bool_),
-            marker_at=[_ts(m.at) for m in markers],
+            marker_at=np.array([_ts(m.at) for m in markers], dtype=np.float64),
             markers=markers,
+            priority=np.array([_priority(m) for m in markers], dtype=np.int64),
             holds=holds,
-        )
+        ).prepared()
+
+    def prepared(self) -> _Row:
+        self.painted = (_Levels(self.span_s, self.span_e), _Levels(self.gap_s[self.fault], self.gap_e[self.fault]),
+                        _Levels(self.gap_s[~self.fault], self.gap_e[~self.fault]))
+        return self
+
+
+MERGE_LEVELS = (2.0, 8.0, 30.0, 120.0, 480.0, 1800.0, 7200.0)  # seconds
+
+
+def merged(starts: FloatArray, ends: FloatArray, closer_than: float) -> tuple[FloatArray, FloatArray]:
+    """The intervals sorted, with those that overlap or are less than ``closer_than`` seconds apart joined."""
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    if starts.size == 0:
+        return starts, ends
+    order = np.argsort(starts, kind="stable")
+    s, e = starts[order], ends[order]
+    reach = np.maximum.accumulate(e)
+    new = np.empty(s.size, dtype=np.bool_)
+    new[0] = True
+    new[1:] = s[1:] > reach[:-1] + closer_than
+    idx = np.flatnonzero(new)
+    return s[idx], np.maximum.reduceat(e, idx)
+
+
+class _Levels:
+    """Intervals ready to paint at any zoom: joined where they overlap, and coarser copies with the holes
+    shorter than 2 s, 8 s … 2 h closed. A hole shorter than a pixel's time is never seen (the pixels either
+    side of it are painted), so a view uses the coarsest copy whose holes are all shorter than one pixel
+    — the same picture from a few intervals instead of a week's ten thousand."""
+
+    def __init__(self, starts: FloatArray, ends: FloatArray) -> None:
+        s, e = merged(starts, ends, 0.0)
+        self.levels: list[tuple[float, FloatArray, FloatArray]] = [(0.0, s, e)]
+        for closer in MERGE_LEVELS:
+            if self.levels[-1][1].size < 32:
+                break
+            s, e = merged(s, e, closer)
+            self.levels.append((closer, s, e))
+
+    def for_pixel(self, spp: float) -> tuple[FloatArray, FloatArray]:
+        best = self.levels[0]
+        for level in self.levels:
+            if level[0] < spp:
+                best = level
+        return best[1], best[2]
 
 
 def pixel_runs(starts: FloatArray, ends: FloatArray, v0: float, spp: float, width: int) -> list[tuple[int, int]]:
     """The pixel runs ``[x0, x1)`` of a ``width``-pixel track starting at instant ``v0`` (``spp`` seconds per
     pixel) that any interval ``[starts[i], ends[i])`` touches: every visible interval is at least a
     pixel wide, and intervals closer than a pixel merge (a week of one-minute spans is a few runs)."""
+    return runs(coverage(starts, ends, v0, spp, width))
+
+
+def coverage(starts: FloatArray, ends: FloatArray, v0: float, spp: float, width: int) -> npt.NDArray[np.bool_]:
+    """Per pixel of the track: does any interval touch it (see :func:`pixel_runs`)."""
     if starts.size == 0 or width <= 0:
-        return []
+        return np.zeros(max(0, width), dtype=np.bool_)
     v1 = v0 + spp * width
     visible = (ends > v0) & (starts < v1) & (ends > starts)
     if not visible.any():
-        return []
+        return np.zeros(width, dtype=np.bool_)
     x0 = np.clip(np.floor((starts[visible] - v0) / spp), 0, width - 1).astype(np.int64)
     x1 = np.clip(np.ceil((np.minimum(ends[visible], v1) - v0) / spp), 0, width).astype(np.int64)
     x1 = np.maximum(x1, x0 + 1)
     depth = np.cumsum(np.bincount(x0, minlength=width + 1) - np.bincount(x1, minlength=width + 1))[:width]
-    covered = np.concatenate(([0], (depth > 0).astype(np.int8), [0]))
-    edges = np.flatnonzero(np.diff(covered))
+    covered: npt.NDArray[np.bool_] = depth > 0
+    return covered
+
+
+def runs(covered: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """The runs ``[x0, x1)`` of True in a row of pixels."""
+    if not covered.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], covered.astype(np.int8), [0]))))
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
@@ -260,17 +339,27 @@ def _ticks(v0: float, v1: float, step: int, tz: ZoneInfo) -> list[float]:
             d += timedelta(days=days)
         return out
 
-    def align(t: float) -> float:
-        off = datetime.fromtimestamp(t, tz).utcoffset() or timedelta()
-        o = off.total_seconds()
-        return math.floor((t + o) / step) * step - o
-
-    t = align(v0)
-    while t <= v1 and len(out) < 2000:
-        if t >= v0:
-            out.append(t)
-        nxt = align(t + step)  # re-aligned: a change of the zone's offset (DST) keeps ticks on the local grid
-        t = nxt if nxt > t else t + step
+    o0 = (datetime.fromtimestamp(v0, tz).utcoffset() or timedelta()).total_seconds()
+    o1 = (datetime.fromtimestamp(v1, tz).utcoffset() or timedelta()).total_seconds()
+    if o0 == o1 or step < 3600:
+        # evenly spaced from the first tick on the local grid; a step under an hour divides an hour, so a
+        # change of offset (DST, whole or half hours) keeps it on the grid
+        first = math.ceil((v0 + o0) / step) * step - o0
+        return [first + i * step for i in range(min(2000, max(0, math.floor((v1 - first) / step) + 1)))]
+    # hours across a change of daylight saving: every wall-clock time of the step that exists, in order
+    # (a skipped 02:00 has no tick, a repeated 02:00 has two)
+    d = datetime.fromtimestamp(v0, tz).date()
+    last = datetime.fromtimestamp(v1, tz).date()
+    while d <= last:
+        for k in range(0, 86400, step):
+            wall = datetime(d.year, d.month, d.day) + timedelta(seconds=k)
+            for fold in (0, 1):
+                t = wall.replace(tzinfo=tz, fold=fold).timestamp()
+                if datetime.fromtimestamp(t, tz).replace(tzinfo=None) != wall:
+                    continue  # this wall-clock time does not exist that day
+                if v0 <= t <= v1 and (not out or t > out[-1]):
+                    out.append(t)
+        d += timedelta(days=1)
     return out
 
 
@@ -320,12 +409,14 @@ class _Throttle(QObject):
 
 
 class _Preview(QWidget):
-    """The thumbnail above the pointer: the picture (when the owner has one) and the instant."""
+    """The thumbnail above the pointer: the picture (when the owner has one) and the instant. A child of the
+    timeline's window laid over it (above the timeline, where the video usually is), not a window of its
+    own: no window manager placement, focus or stacking to go wrong."""
 
     def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent, Qt.WindowType.ToolTip | Qt.WindowType.FramelessWindowHint)
-        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
         self.image: QImage | None = None
         self.text = ""
         self.palette_: Palette = current_palette()
@@ -412,6 +503,12 @@ class Timeline(QWidget):
         self._thumb: tuple[str, float, QImage | None] | None = None
         self._pinch_last = 1.0
         self._drawn_now: int | None = None
+        # what is drawn once per view, size and data: the rows and the axis (overlays go on top each frame)
+        self._label_w_cache: int | None = None
+        self._tick_widths: dict[int, int] | None = None
+        self._glyphs: dict[tuple[str, int], QPixmap] = {}
+        self._layer = QPixmap()
+        self._layer_key: tuple[object, ...] | None = None
 
         self._scrub_throttle = _Throttle(SIGNAL_INTERVAL_MS, self._send_scrub, self)
         self._hover_throttle = _Throttle(SIGNAL_INTERVAL_MS, self._send_hover, self)
@@ -423,6 +520,7 @@ class Timeline(QWidget):
         self._now_timer.setInterval(1000)
         self._now_timer.timeout.connect(self._tick_now)
         self._preview = _Preview(self)
+        self.destroyed.connect(self._preview.deleteLater)  # it may live in the window, laid over its widgets
 
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -435,18 +533,17 @@ class Timeline(QWidget):
     def set_data(self, timelines: Sequence[CameraTimeline]) -> None:
         """One row per camera, in the order given (replaces what was shown)."""
         self._rows = [_Row.of(tl) for tl in timelines]
-        self.updateGeometry()
-        self.update()
+        self._changed()
 
     def set_camera_names(self, names: Mapping[str, str]) -> None:
         """The names shown at the left of the rows (a camera without one shows its id)."""
         self._names = dict(names)
-        self.update()
+        self._changed()
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette
         self._preview.palette_ = palette
-        self.update()
+        self._changed()
         self._preview.update()
 
     def set_position(self, at: datetime | None) -> None:
@@ -537,7 +634,7 @@ class Timeline(QWidget):
         if p is None:
             return self._v0 + self._span / 2
         if not self._v0 <= p <= self._v1:  # bring the playhead into view first
-            self._v0 = p - self._span / 2
+            self._set_view(p - self._span / 2, self._span)
         return p
 
     def _zoom_at(self, t: float, span: float) -> None:
@@ -565,12 +662,21 @@ class Timeline(QWidget):
     # ---- geometry --------------------------------------------------------------------------
 
     def _label_w(self) -> int:
-        if not self._rows:
-            return LABEL_MIN_W
-        fm = self.fontMetrics()
-        w = max(fm.horizontalAdvance(self._names.get(r.camera_id, r.camera_id)) for r in self._rows) + 12
-        date_w = fm.horizontalAdvance("2026-12-06") + 12
-        return min(max(w, date_w, LABEL_MIN_W), LABEL_MAX_W)
+        if self._label_w_cache is None:
+            fm = self.fontMetrics()
+            w = max((fm.horizontalAdvance(self._names.get(r.camera_id, r.camera_id)) for r in self._rows), default=0)
+            date_w = fm.horizontalAdvance("2026-12-06")
+            self._label_w_cache = min(max(w + 12, date_w + 12, LABEL_MIN_W), LABEL_MAX_W)
+        return self._label_w_cache
+
+    def _changed(self) -> None:
+        """Something the rows paint changed (data, names, palette, language, font): draw them again."""
+        self._label_w_cache = None
+        self._tick_widths = None
+        self._glyphs.clear()
+        self._layer_key = None
+        self.updateGeometry()
+        self.update()
 
     def _track(self) -> tuple[int, int]:
         """Left x and width of the time track."""
@@ -629,11 +735,12 @@ class Timeline(QWidget):
         data = self._rows[row]
         spp = self._span / self._track()[1]
         t = self._t_at(pos.x())
-        lo = bisect.bisect_left(data.marker_at, t - MARKER_HIT * spp)
-        hi = bisect.bisect_right(data.marker_at, t + MARKER_HIT * spp)
+        lo = int(np.searchsorted(data.marker_at, t - MARKER_HIT * spp, "left"))
+        hi = int(np.searchsorted(data.marker_at, t + MARKER_HIT * spp, "right"))
         if lo >= hi:
             return None
-        best = min(range(lo, hi), key=lambda k: abs(data.marker_at[k] - t))
+        # the glyph shown wins (the highest priority there), then the nearest
+        best = min(range(lo, hi), key=lambda k: (-int(data.priority[k]), abs(float(data.marker_at[k]) - t)))
         return data.markers[best]
 
     def _near_playhead(self, x: float) -> bool:
@@ -650,9 +757,12 @@ class Timeline(QWidget):
         if not data.gap_s.size:
             return None
         now = _ts(self._clock())
-        ends = np.where(np.isinf(data.gap_e), max(now, t1), data.gap_e)
-        hits = np.flatnonzero((data.gap_s < t1) & (ends > t0))
-        return data.gaps[int(hits[0])] if hits.size else None
+        ends = np.where(np.isinf(data.gap_e), now, data.gap_e)
+        hits = np.flatnonzero((data.gap_s < t1) & (ends > t0) & (ends > data.gap_s))
+        if not hits.size:
+            return None
+        faults = hits[data.fault[hits]]  # painted over the others, as in the picture
+        return data.gaps[int(faults[0] if faults.size else hits[0])]
 
     def tooltip_at(self, pos: QPoint | QPointF) -> str:
         """What the tooltip says at pos: a marker, a hold, a gap's reason, a camera's id; "" for nothing."""
@@ -730,8 +840,8 @@ class Timeline(QWidget):
                     self._zoom_at(self._t_at(centre.x()), self._span / step)
                 e.accept(g)
                 return True
-        if t == QEvent.Type.LanguageChange:
-            self.update()
+        if t in (QEvent.Type.LanguageChange, QEvent.Type.FontChange, QEvent.Type.LocaleChange):
+            self._changed()
         return super().event(e)
 
     def wheelEvent(self, e: QWheelEvent) -> None:
@@ -897,19 +1007,22 @@ class Timeline(QWidget):
         text = _local(t, self.tz, pattern)
         image = self._thumb[2] if self._thumb is not None and self._thumb[0] == cam else None
         self._preview.set_content(image, text, self.palette_)
-        r = self._row_rect(row)
-        top_left = self.mapToGlobal(QPoint(round(pos.x()) - self._preview.width() // 2,
-                                           r.top() - self._preview.height() - 4))
-        screen = self.screen().availableGeometry() if self.screen() is not None else None
-        if screen is not None:
-            x = min(max(top_left.x(), screen.left()), screen.right() - self._preview.width())
-            y = top_left.y()
-            if y < screen.top():  # no room above: below the row
-                y = self.mapToGlobal(QPoint(0, r.bottom() + 4)).y()
-            top_left = QPoint(x, y)
-        self._preview.move(top_left)
-        if not self._preview.isVisible():
-            self._preview.show()
+        # laid over the timeline's window above the whole timeline (covering no row), centred on the pointer;
+        # below it where the window has no room above, and over the rows where it has none either
+        host = self.window()
+        preview = self._preview
+        if preview.parentWidget() is not host:
+            preview.setParent(host)
+        pw, ph = preview.width(), preview.height()
+        at = self.mapTo(host, QPoint(round(pos.x()) - pw // 2, -ph - 4)) if host is not self else QPoint(
+            round(pos.x()) - pw // 2, -ph - 4)
+        y = at.y()
+        if y < 0:
+            below = (self.mapTo(host, QPoint(0, self.height())).y() if host is not self else self.height()) + 4
+            y = below if below + ph <= host.height() else 0
+        preview.move(min(max(at.x(), 0), max(0, host.width() - pw)), y)
+        preview.raise_()
+        preview.show()
 
     # ---- painting --------------------------------------------------------------------------
 
@@ -930,33 +1043,85 @@ class Timeline(QWidget):
 
     def _paint(self, p: QPainter) -> None:
         c = self._colors()
-        w, h = self.width(), self.height()
         left, width = self._track()
-        spp = self._span / width
-        v0, v1 = self._v0, self._v1
-        now = _ts(self._clock())
-        p.fillRect(0, 0, w, h, c["base"])
-        p.fillRect(0, 0, w, AXIS_H, c["panel"])
-        p.fillRect(0, AXIS_H, left, h - AXIS_H, c["panel"])
-
-        rows = self._rows
-        rects = [self._row_rect(i) for i in range(len(rows))] or [self._row_rect(0)]
+        rects = [self._row_rect(i) for i in range(len(self._rows))] or [self._row_rect(0)]
         bottom = rects[-1].bottom() + 1
-        for r in rects:
-            p.fillRect(r, c["background"])
-        if not rows:
-            p.setPen(c["muted"])
-            p.drawText(rects[0], Qt.AlignmentFlag.AlignCenter, self.tr("No camera chosen"))
-
-        # the future: nothing can be there
+        now = _ts(self._clock())
         x_now = self._x(now)
         self._drawn_now = round(x_now)
+        dpr = self.devicePixelRatioF()
+        key = (self.width(), self.height(), dpr, self._v0, self._span, self._drawn_now)
+        if self._layer_key != key:
+            layer = QPixmap(math.ceil(self.width() * dpr), math.ceil(self.height() * dpr))
+            layer.setDevicePixelRatio(dpr)
+            lp = QPainter(layer)
+            lp.setFont(self.font())
+            try:
+                step = self._tick_step(lp.fontMetrics(), width)
+                majors = _ticks(self._v0 - step, self._v1, step, self.tz)
+                self._paint_rows(lp, c, left, width, rects, now, majors)
+                self._paint_axis(lp, c, left, width, step, majors)
+            finally:
+                lp.end()
+            self._layer, self._layer_key = layer, key
+        p.drawPixmap(0, 0, self._layer)
+
+        # the future: nothing can be there
         if x_now < left + width:
             fx = max(float(left), x_now)
             future = QColor(c["panel"])
             future.setAlpha(150)
             p.fillRect(QRectF(fx, AXIS_H, left + width - fx, bottom - AXIS_H), future)
+            if fx == x_now:
+                p.fillRect(QRectF(x_now, AXIS_H, 1, bottom - AXIS_H), c["muted"])
 
+        # the selection
+        a, b = self._sel
+        if a is not None or b is not None:
+            sel_fill = QColor(c["accent"])
+            sel_fill.setAlpha(60)
+            xa = self._x(a) if a is not None else None
+            xb = self._x(b) if b is not None else None
+            if xa is not None and xb is not None:
+                x0, x1 = max(xa, left), min(xb, left + width)
+                if x1 > x0:
+                    p.fillRect(QRectF(x0, AXIS_H, max(1.0, x1 - x0), bottom - AXIS_H), sel_fill)
+            for x, sign in ((xa, 1), (xb, -1)):
+                if x is not None and left <= x <= left + width:  # an edge with a bracket on the axis
+                    p.fillRect(QRectF(x - 1, AXIS_H - 6, 2, bottom - AXIS_H + 6), c["accent"])
+                    p.fillRect(QRectF(x if sign > 0 else x - 6, AXIS_H - 6, 6, 2), c["accent"])
+
+        # the pointer's instant
+        hp = self._hover_pos
+        if hp is not None and self._mode is None and hp.x() >= left and hp.y() < bottom:
+            hover = QColor(c["text"])
+            hover.setAlpha(110)
+            p.fillRect(QRectF(math.floor(hp.x()), AXIS_H, 1, bottom - AXIS_H), hover)
+
+        self._paint_playhead(p, c, left, width, bottom, p.fontMetrics())
+
+    def _paint_rows(self, p: QPainter, c: dict[str, QColor], left: int, width: int, rects: list[QRect],
+                    now: float, majors: list[float]) -> None:
+        """The static layer's rows: backgrounds, gaps, spans, holds, markers, names."""
+        w, h = self.width(), self.height()
+        spp = self._span / width
+        v0, v1 = self._v0, self._v1
+        p.fillRect(0, 0, w, h, c["base"])
+        p.fillRect(0, 0, w, AXIS_H, c["panel"])
+        p.fillRect(0, AXIS_H, left, h - AXIS_H, c["panel"])
+        for r in rects:
+            p.fillRect(r, c["background"])
+        # the grid under the data (opaque one-pixel rectangles: the raster engine's fastest fill)
+        grid = QColor(c["border"])
+        for t in majors:
+            x = round(left + (t - v0) / spp)
+            if left <= x < left + width:
+                for r in rects:
+                    p.fillRect(x, r.top(), 1, r.height(), grid)
+        if not self._rows:
+            p.setPen(c["muted"])
+            p.drawText(rects[0], Qt.AlignmentFlag.AlignCenter, self.tr("No camera chosen"))
+            return
         fault = QColor(c["red"])
         fault.setAlpha(170)
         grey = QColor(c["muted"])
@@ -970,162 +1135,151 @@ class Timeline(QWidget):
         footage.setAlpha(200)
         glyph = self._glyph()
         fm = p.fontMetrics()
-        for i, data in enumerate(rows):
-            r = rects[i]
+        p.setPen(Qt.PenStyle.NoPen)
+        for data, r in zip(self._rows, rects, strict=False):
             top, rh = r.top(), r.height()
             p.setBrushOrigin(0, top)
             # gaps: a fault hatched red, pruned or not recording hatched grey; footage painted over them
+            assert data.painted is not None
+            spans, faults, others = data.painted
+            footage_px = coverage(*spans.for_pixel(spp), v0, spp, width)
             if data.gap_s.size:
-                ends = np.where(np.isinf(data.gap_e), now, data.gap_e)
-                for is_fault, brush in ((True, gap_brushes[0]), (False, gap_brushes[1])):
-                    sel = data.fault == is_fault
-                    runs = pixel_runs(data.gap_s[sel], ends[sel], v0, spp, width)
-                    if runs:
-                        boxes = [QRect(left + a, top, b - a, rh) for a, b in runs]
+                taken = footage_px  # footage wins a pixel it shares with a gap; a fault wins over the others
+                for is_fault, brush, levels in ((True, gap_brushes[0], faults), (False, gap_brushes[1], others)):
+                    gs, ge = levels.for_pixel(spp)
+                    gap_px = coverage(gs, np.where(np.isinf(ge), max(now, v0), ge), v0, spp, width) & ~taken
+                    taken = taken | gap_px
+                    gap_runs = runs(gap_px)
+                    if gap_runs:
+                        boxes = [QRect(left + a, top, b - a, rh) for a, b in gap_runs]
                         if is_fault:
-                            p.setPen(Qt.PenStyle.NoPen)
                             p.setBrush(gap_fill)
                             p.drawRects(boxes)
-                        p.setPen(Qt.PenStyle.NoPen)
                         p.setBrush(brush)
                         p.drawRects(boxes)
-            runs = pixel_runs(data.span_s, data.span_e, v0, spp, width)
-            if runs:
-                p.setPen(Qt.PenStyle.NoPen)
+            span_runs = runs(footage_px)
+            if span_runs:
                 p.setBrush(footage)
                 span_top = top + glyph // 2 + 2 if rh >= 24 else top
-                p.drawRects([QRect(left + a, span_top, b - a, top + rh - span_top) for a, b in runs])
+                p.drawRects([QRect(left + a, span_top, b - a, top + rh - span_top) for a, b in span_runs])
             # holds: a band over their span, solid along the bottom
-            for s, e, _m in data.holds:
-                if e <= v0 or s >= v1:
+            for hs, he, _m in data.holds:
+                if he <= v0 or hs >= v1:
                     continue
-                x0 = max(float(left), self._x(s))
-                x1 = min(float(left + width), self._x(e))
+                x0 = max(float(left), self._x(hs))
+                x1 = min(float(left + width), self._x(he))
                 p.fillRect(QRectF(x0, top, max(1.0, x1 - x0), rh), hold_band)
                 p.fillRect(QRectF(x0, top + rh - 4, max(1.0, x1 - x0), 4), hold)
             self._paint_markers(p, data, r, c, glyph)
-            # the camera's name
-            p.setPen(c["text"])
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(c["text"])
+        for data, r in zip(self._rows, rects, strict=False):
             name = self._names.get(data.camera_id, data.camera_id)
-            p.drawText(QRect(6, top, left - 10, rh), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            p.drawText(QRect(6, r.top(), left - 10, r.height()),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                        fm.elidedText(name, Qt.TextElideMode.ElideRight, left - 10))
 
-        self._paint_axis(p, c, left, width, bottom)
-
-        # the selection
-        a, b = self._sel
-        if a is not None or b is not None:
-            sel_fill = QColor(c["accent"])
-            sel_fill.setAlpha(60)
-            xa = self._x(a) if a is not None else None
-            xb = self._x(b) if b is not None else None
-            if xa is not None and xb is not None:
-                x0, x1 = max(xa, left), min(xb, left + width)
-                if x1 > x0:
-                    p.fillRect(QRectF(x0, AXIS_H, max(1.0, x1 - x0), bottom - AXIS_H), sel_fill)
-            p.setPen(QPen(c["accent"], 2))
-            for x, sign in ((xa, 1), (xb, -1)):
-                if x is not None and left <= x <= left + width:
-                    p.drawLine(QLineF(x, AXIS_H - 6, x, bottom))
-                    p.drawLine(QLineF(x, AXIS_H - 6, x + 5 * sign, AXIS_H - 6))
-
-        # "now"
-        if left <= x_now <= left + width:
-            p.setPen(QPen(c["muted"], 1, Qt.PenStyle.DashLine))
-            p.drawLine(QLineF(x_now, AXIS_H, x_now, bottom))
-
-        # the pointer's instant
-        hp = self._hover_pos
-        if hp is not None and self._mode is None and hp.x() >= left and hp.y() < bottom:
-            hover = QColor(c["text"])
-            hover.setAlpha(110)
-            p.setPen(QPen(hover, 1))
-            p.drawLine(QLineF(hp.x(), AXIS_H, hp.x(), bottom))
-
-        self._paint_playhead(p, c, left, width, bottom, fm)
-
     def _paint_markers(self, p: QPainter, data: _Row, r: QRect, c: dict[str, QColor], g: int) -> None:
-        spp = self._span / self._track()[1]
-        lo = bisect.bisect_left(data.marker_at, self._v0 - g * spp)
-        hi = bisect.bisect_right(data.marker_at, self._v1 + g * spp)
+        """One glyph per place: markers closer than a glyph (at an absolute grid, steady while panning) show
+        the one of the highest priority; glyphs are blitted from pixmaps drawn once."""
+        if not data.marker_at.size:
+            return
+        left, width = self._track()
+        spp = self._span / width
+        lo = int(np.searchsorted(data.marker_at, self._v0 - g * spp, "left"))
+        hi = int(np.searchsorted(data.marker_at, self._v1 + g * spp, "right"))
         if lo >= hi:
             return
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        outline = QPen(c["background"], 1)
-        last: dict[str, int] = {}
+        at = data.marker_at[lo:hi]
+        cell = np.floor(at / ((g + 2) * spp)).astype(np.int64)
+        order = np.lexsort((-data.priority[lo:hi], cell))  # by place, the highest priority first
+        placed = cell[order]
+        first = np.ones(order.size, dtype=np.bool_)
+        first[1:] = placed[1:] != placed[:-1]
+        xs = left + (at - self._v0) / spp
         top = r.top() + 1
-        for k in range(lo, hi):
-            m = data.markers[k]
-            x = round(self._x(data.marker_at[k]))
-            kind = str(m.kind)
-            key = kind + (m.level or "")
-            if last.get(key) == x:  # one glyph per pixel and kind: a week of warnings stays cheap
-                continue
-            last[key] = x
-            half = g / 2
-            p.setPen(outline)
-            if kind == MarkerKind.WARNING:
-                p.setBrush(c.get(m.level or "", c["notice"]) if m.level in ("notice", "yellow", "red") else c["notice"])
-                p.drawPolygon(QPolygonF([QPointF(x - half - 1, top), QPointF(x + half + 1, top),
-                                         QPointF(x, top + g)]))
-            elif kind == MarkerKind.BOOKMARK:
-                p.setBrush(c["accent"])
-                path = QPainterPath(QPointF(x, top))
-                path.lineTo(x + g, top + g * 0.3)
-                path.lineTo(x, top + g * 0.6)
-                path.closeSubpath()
-                p.drawPath(path)
-                p.setPen(QPen(c["accent"], 1.5))
-                p.drawLine(QLineF(x, top, x, top + g + 1))
-            elif kind == MarkerKind.COMPLAINT:
-                p.setBrush(c["complaint"])
-                p.drawEllipse(QPointF(x, top + half), half, half)
-            elif kind == MarkerKind.BAD_REVIEW:
-                p.setBrush(c["bad_review"])
-                p.drawPolygon(QPolygonF([QPointF(x, top), QPointF(x + half, top + half), QPointF(x, top + g),
-                                         QPointF(x - half, top + half)]))
-            elif kind == MarkerKind.HOLD:
-                p.setBrush(c["hold"])
-                p.drawRect(QRectF(x, top, half + 1, g))
-            else:
-                p.setBrush(c["muted"])
-                p.drawEllipse(QPointF(x, top + half), half / 2, half / 2)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        p.setBrush(Qt.BrushStyle.NoBrush)
+        for k in order[first].tolist():
+            m = data.markers[lo + k]
+            pm = self._glyph_pixmap(_glyph_key(m), g, c)
+            p.drawPixmap(QPointF(round(float(xs[k])) - (g + 4) / 2, top), pm)
+
+    def _glyph_pixmap(self, key: str, g: int, c: dict[str, QColor]) -> QPixmap:
+        cached = self._glyphs.get((key, g))
+        if cached is not None:
+            return cached
+        dpr = self.devicePixelRatioF()
+        size = g + 4
+        pm = QPixmap(math.ceil(size * dpr), math.ceil((g + 3) * dpr))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(QPen(c["background"], 1))
+        x, top, half = size / 2, 0.5, g / 2
+        if key.startswith("warning:"):
+            p.setBrush(c[key.split(":", 1)[1]])
+            p.drawPolygon(QPolygonF([QPointF(x - half - 1, top), QPointF(x + half + 1, top), QPointF(x, top + g)]))
+        elif key == MarkerKind.BOOKMARK:
+            p.setBrush(c["accent"])
+            path = QPainterPath(QPointF(x, top))
+            path.lineTo(x + half + 1, top + g * 0.3)
+            path.lineTo(x, top + g * 0.6)
+            path.closeSubpath()
+            p.drawPath(path)
+            p.setPen(QPen(c["accent"], 1.5))
+            p.drawLine(QLineF(x, top, x, top + g + 1))
+        elif key == MarkerKind.COMPLAINT:
+            p.setBrush(c["complaint"])
+            p.drawEllipse(QPointF(x, top + half), half, half)
+        elif key == MarkerKind.BAD_REVIEW:
+            p.setBrush(c["bad_review"])
+            p.drawPolygon(QPolygonF([QPointF(x, top), QPointF(x + half, top + half), QPointF(x, top + g),
+                                     QPointF(x - half, top + half)]))
+        elif key == MarkerKind.HOLD:
+            p.setBrush(c["hold"])
+            p.drawRect(QRectF(x - 1, top, half + 1, g))
+        else:
+            p.setBrush(c["muted"])
+            p.drawEllipse(QPointF(x, top + half), half / 2, half / 2)
+        p.end()
+        self._glyphs[(key, g)] = pm
+        return pm
 
     def _tick_step(self, fm: QFontMetrics, width: int) -> int:
+        """The smallest step whose labels do not collide (label widths measured once per font and language)."""
+        if self._tick_widths is None:
+            day = fm.horizontalAdvance(self._day_label(datetime(2026, 12, 30, tzinfo=self.tz)))
+            self._tick_widths = {step: (fm.horizontalAdvance("00:00:00") if step < 60 else
+                                        fm.horizontalAdvance("00:00") if step < 86400 else day) + 18
+                                 for step in STEPS}
         px_per_s = width / self._span
-        for step in STEPS:
-            if step < 60:
-                sample = "00:00:00"
-            elif step < 86400:
-                sample = "00:00"
-            else:
-                sample = self._day_label(datetime(2026, 12, 30, tzinfo=self.tz))
-            if step * px_per_s >= fm.horizontalAdvance(sample) + 18:
-                return step
-        return STEPS[-1]
+        return next((step for step in STEPS if step * px_per_s >= self._tick_widths[step]), STEPS[-1])
 
     def _day_label(self, local: datetime) -> str:
         return QLocale().toString(QDate(local.year, local.month, local.day), "MM-dd ddd")
 
-    def _paint_axis(self, p: QPainter, c: dict[str, QColor], left: int, width: int, bottom: int) -> None:
+    def _paint_axis(self, p: QPainter, c: dict[str, QColor], left: int, width: int, step: int,
+                    majors: list[float]) -> None:
         fm = p.fontMetrics()
         v0, v1 = self._v0, self._v1
-        step = self._tick_step(fm, width)
         minor = next((s for s in STEPS if s < step and step % s == 0 and s * width / self._span >= 7), None)
-        p.setPen(c["border"])
-        p.drawLine(0, AXIS_H - 1, self.width(), AXIS_H - 1)
+        # lines as one-pixel rectangles: the raster engine fills those far faster than it strokes lines
+        p.fillRect(0, AXIS_H - 1, self.width(), 1, c["border"])
         if minor is not None:
-            xs = [self._x(t) for t in _ticks(v0, v1, minor, self.tz)]
-            p.drawLines([QLineF(x, AXIS_H - 5, x, AXIS_H - 1) for x in xs if x >= left])
-        grid = QColor(c["border"])
-        grid.setAlpha(120)
+            xs = np.round(left + (np.array(_ticks(v0, v1, minor, self.tz)) - v0) * (width / self._span))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(c["border"])
+            p.drawRects([QRect(x, AXIS_H - 5, 1, 4) for x in xs.astype(np.int64).tolist()])
+            p.setBrush(Qt.BrushStyle.NoBrush)
         bold = QFont(p.font())
         bold.setBold(True)
         normal = p.font()
-        for t in _ticks(v0 - step, v1, step, self.tz):
-            x = self._x(t)
+        fm_bold = QFontMetrics(bold)
+        spp = self._span / width
+        muted, text = c["muted"], c["text"]
+        p.setPen(muted)
+        for t in majors:
+            x = left + (t - v0) / spp
             local = datetime.fromtimestamp(t, self.tz)
             midnight = local.hour == 0 and local.minute == 0 and local.second == 0
             if step >= 86400 or midnight:
@@ -1135,20 +1289,19 @@ class Timeline(QWidget):
             else:
                 label = local.strftime("%H:%M")
             if x >= left:
-                p.setPen(QPen(grid, 1))
-                p.drawLine(QLineF(x, AXIS_H, x, bottom))
-                p.setPen(c["border"])
-                p.drawLine(QLineF(x, AXIS_H - 9, x, AXIS_H - 1))
-            p.setFont(bold if midnight and step < 86400 else normal)
-            tw = p.fontMetrics().horizontalAdvance(label)
+                p.fillRect(round(x), AXIS_H - 9, 1, 8, c["border"])
+            emphasis = midnight and step < 86400
             tx = x + 3
-            if tx + tw > left + width:
-                continue
-            if tx < left:
-                continue
-            p.setPen(c["text"] if midnight else c["muted"])
-            p.drawText(QPointF(tx, AXIS_H - 10), label)
-        p.setFont(normal)
+            if tx < left or tx + (fm_bold if emphasis else fm).horizontalAdvance(label) > left + width:
+                continue  # a label cut by an edge is left out (the next one says it)
+            if emphasis:  # a new day in an hours' view: the date, bold
+                p.setFont(bold)
+                p.setPen(text)
+                p.drawText(QPointF(tx, AXIS_H - 10), label)
+                p.setFont(normal)
+                p.setPen(muted)
+            else:
+                p.drawText(QPointF(tx, AXIS_H - 10), label)
         # the date of the view, above the names
         p.setPen(c["text"])
         day0 = datetime.fromtimestamp(v0, self.tz).date()
@@ -1176,8 +1329,7 @@ class Timeline(QWidget):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             return
-        p.setPen(QPen(c["accent"], 2))
-        p.drawLine(QLineF(x, AXIS_H - 2, x, bottom))
+        p.fillRect(QRectF(x - 1, AXIS_H - 2, 2, bottom - AXIS_H + 2), c["accent"])
         pattern = "%H:%M:%S"
         label = _local(pos, self.tz, pattern)
         if self._span <= 60:

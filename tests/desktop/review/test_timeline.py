@@ -17,15 +17,23 @@ pytest.importorskip("PySide6.QtWidgets")
 
 from PySide6.QtCore import QDate, QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QFont, QHelpEvent, QImage, QMouseEvent, QNativeGestureEvent, QPointingDevice, QWheelEvent
-from PySide6.QtWidgets import QApplication, QTableView, QToolTip
+from PySide6.QtWidgets import QApplication, QTableView, QToolTip, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.review import CameraTimeline, Gap, GapReason, Marker, MarkerKind, Span
 from desktop.application import Localization
-from desktop.review.timeline import MAX_SPAN, MIN_SPAN, DayPicker, Timeline, gap_reason_text, pixel_runs
+from desktop.review.timeline import (
+    MAX_SPAN,
+    MIN_SPAN,
+    DayPicker,
+    Timeline,
+    _Levels,
+    gap_reason_text,
+    pixel_runs,
+)
 from desktop.theme import LIGHT
 
-# the offscreen platform cannot size or raise a window (the hover preview is one)
+# the offscreen platform cannot size or raise a window (Qt's tooltip is one)
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
                                        "This plugin does not support raise")
 
@@ -186,6 +194,13 @@ def test_the_keys_zoom_around_the_playhead_and_keep_it_in_view(qtbot: QtBot, tim
     start, end = timeline.view()
     assert start <= at <= end
     assert (end - start).total_seconds() == pytest.approx(1800)
+    # at the closest zoom already: the playhead is still brought into view, and the owner told
+    with qtbot.waitSignal(timeline.view_changed, timeout=1000):
+        timeline.set_view(T0, T0 + timedelta(seconds=10))
+    with qtbot.waitSignal(timeline.view_changed, timeout=1000) as sig:
+        qtbot.keyClick(timeline, Qt.Key.Key_Plus)
+    assert sig.args[0] <= at <= sig.args[1]
+    assert (sig.args[1] - sig.args[0]).total_seconds() == pytest.approx(10)
 
 
 def test_view_changed_comes_once_after_a_burst_of_zooming(qtbot: QtBot, timeline: Timeline) -> None:
@@ -334,7 +349,7 @@ def test_hovering_a_gap_says_why_there_is_no_footage_with_the_detail_on_a_second
     assert _tooltip(qtbot, timeline, timeline.x_of(T0 + timedelta(minutes=20)), _mid_y(timeline)) == ""
 
 
-def test_a_gap_is_worded_in_chinese_by_default_language(qtbot: QtBot, timeline: Timeline) -> None:
+def test_a_gap_is_worded_in_chinese(qtbot: QtBot, timeline: Timeline) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     Localization(app).switch("zh_CN")
@@ -375,8 +390,20 @@ def test_clicking_a_marker_hands_it_over_without_seeking(qtbot: QtBot) -> None:
     assert text.splitlines()[:2] == ["Evidence hold", "C-17"]
 
 
-def test_hover_reports_the_camera_and_instant_and_shows_the_thumbnail_handed_back(
-        qtbot: QtBot, timeline: Timeline) -> None:
+def test_hover_reports_the_camera_and_instant_and_shows_the_thumbnail_handed_back(qtbot: QtBot) -> None:
+    window = QWidget()  # the video above, the timeline below: as in the review window
+    qtbot.addWidget(window)
+    layout = QVBoxLayout(window)
+    video = QWidget()
+    video.setMinimumHeight(240)
+    layout.addWidget(video)
+    timeline = Timeline(TZ, clock=lambda: NOW)
+    timeline.set_data([_timeline("cam-1"), _timeline("cam-2")])
+    layout.addWidget(timeline)
+    window.resize(900, 400)
+    timeline.set_view(T0, NOW)
+    window.show()
+    qtbot.waitExposed(window)
     at = T0 + timedelta(minutes=20)
     x, y = timeline.x_of(at), _mid_y(timeline, 1)
     with qtbot.waitSignal(timeline.hover, timeout=1000) as sig:
@@ -392,8 +419,11 @@ def test_hover_reports_the_camera_and_instant_and_shows_the_thumbnail_handed_bac
     assert preview.image is None
     timeline.set_thumbnail("cam-2", when, image)
     assert preview.image is image
-    assert preview.height() > 108 and preview.geometry().bottom() < timeline.mapToGlobal(
-        timeline.row_rect(1).topLeft()).y()  # above the row, not over it
+    assert preview.height() > 108  # the picture and the time under it
+    top_left = preview.mapToGlobal(QPoint(0, 0))
+    assert top_left.y() + preview.height() <= timeline.mapToGlobal(QPoint(0, 0)).y()  # above the timeline
+    assert top_left.x() < timeline.mapToGlobal(QPointF(x, y)).x() < top_left.x() + preview.width()  # at the pointer
+    assert not preview.isWindow()
     with qtbot.waitSignal(timeline.hover, timeout=1000) as sig:
         QApplication.sendEvent(timeline, QEvent(QEvent.Type.Leave))
     assert sig.args == [None, None]
@@ -412,6 +442,21 @@ def test_pixel_runs_merge_spans_narrower_than_a_pixel() -> None:
     # out of view, or nothing
     assert pixel_runs(s, e, 100.0, 1.0, 40) == []
     assert pixel_runs(np.array([]), np.array([]), 0.0, 1.0, 40) == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_coarser_copies_paint_the_same_pixels_as_every_interval(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 5000
+    starts = np.sort(rng.uniform(0, 7 * 86400, n))
+    ends = starts + rng.exponential(rng.choice([5.0, 60.0, 600.0]), n) * rng.choice([1.0, -0.05], n, p=[0.95, 0.05])
+    levels = _Levels(starts, ends)
+    assert len(levels.levels) > 2
+    for spp in (0.01, 0.5, 3.0, 9.0, 31.0, 200.0, 600.0, 5000.0):
+        for v0 in (-1000.0, 12345.6, 3 * 86400.0):
+            width = 997
+            assert pixel_runs(*levels.for_pixel(spp), v0, spp, width) == pixel_runs(starts, ends, v0, spp, width), (
+                spp, v0)
 
 
 def test_empty_overlapping_and_odd_data_paint_without_error(qtbot: QtBot, timeline: Timeline) -> None:
@@ -453,6 +498,64 @@ def test_a_week_of_one_minute_spans_paints_as_a_few_runs(qtbot: QtBot, timeline:
     assert len(runs) == 11  # the ten holes of the week split it
     assert not timeline.grab().isNull()
     assert left > 0
+
+
+def test_the_rows_take_the_colours_of_the_theme(qtbot: QtBot, timeline: Timeline) -> None:
+    from desktop.theme import DARK
+
+    timeline.set_view(T0 - timedelta(hours=1), NOW)  # the first hour has no data: the row's background
+    x_empty = round(timeline.x_of(T0 - timedelta(minutes=23, seconds=17)))  # off the grid lines
+    x_footage = round(timeline.x_of(T0 + timedelta(minutes=21, seconds=17)))
+    y = _mid_y(timeline)
+    seen = {}
+    for palette in (DARK, LIGHT):
+        timeline.set_palette(palette)
+        image = timeline.grab().toImage()
+        assert image.pixelColor(x_empty, y).name() == palette.background
+        footage = image.pixelColor(x_footage, y)
+        assert footage.green() > footage.red() and footage.green() > footage.blue()  # footage is green
+        seen[palette.name] = footage.name()
+    assert seen["dark"] != seen["light"]
+
+
+def test_the_view_turns_a_page_when_the_playhead_runs_off_its_right_edge(qtbot: QtBot, timeline: Timeline) -> None:
+    timeline.set_view(T0, T0 + timedelta(minutes=10))
+    timeline.set_position(T0 + timedelta(minutes=9, seconds=59))
+    timeline.set_position(T0 + timedelta(minutes=10, seconds=1))  # playback went on
+    start, end = timeline.view()
+    assert start < T0 + timedelta(minutes=10, seconds=1) < end
+    assert (end - start) == timedelta(minutes=10)
+    timeline.follow = False
+    timeline.set_position(end + timedelta(seconds=1))
+    assert timeline.view() == (start, end)
+    # a jump from out of view does not move the view (the reviewer looks elsewhere on purpose)
+    timeline.follow = True
+    timeline.set_position(end + timedelta(minutes=30))
+    assert timeline.view() == (start, end)
+
+
+def test_ticks_stay_on_the_local_clock_across_a_change_of_daylight_saving() -> None:
+    from desktop.review.timeline import _ticks
+
+    berlin = ZoneInfo("Europe/Berlin")  # 2026-03-29 02:00 CET -> 03:00 CEST
+    v0 = datetime(2026, 3, 28, 22, 10, tzinfo=berlin).timestamp()
+    v1 = datetime(2026, 3, 29, 6, 50, tzinfo=berlin).timestamp()
+    hours = [datetime.fromtimestamp(t, berlin).strftime("%H:%M") for t in _ticks(v0, v1, 3600, berlin)]
+    assert hours == ["23:00", "00:00", "01:00", "03:00", "04:00", "05:00", "06:00"]  # 02:00 did not exist
+    two = [datetime.fromtimestamp(t, berlin).strftime("%H:%M") for t in _ticks(v0, v1, 7200, berlin)]
+    assert two == ["00:00", "04:00", "06:00"]
+    half = [datetime.fromtimestamp(t, berlin).strftime("%H:%M") for t in _ticks(v0, v1, 1800, berlin)]
+    assert half[:8] == ["22:30", "23:00", "23:30", "00:00", "00:30", "01:00", "01:30", "03:00"]
+    autumn0 = datetime(2026, 10, 24, 23, 10, tzinfo=berlin).timestamp()  # 25 Oct 03:00 CEST -> 02:00 CET
+    autumn = [datetime.fromtimestamp(t, berlin).strftime("%H:%M%z") for t in _ticks(
+        autumn0, autumn0 + 6 * 3600, 3600, berlin)]
+    assert autumn == ["00:00+0200", "01:00+0200", "02:00+0200", "02:00+0100", "03:00+0100", "04:00+0100"]
+    days = [datetime.fromtimestamp(t, berlin).strftime("%m-%d %H:%M")
+            for t in _ticks(v0 - 3 * 86400, v1 + 86400, 86400, berlin)]
+    assert days == ["03-26 00:00", "03-27 00:00", "03-28 00:00", "03-29 00:00", "03-30 00:00"]
+    shanghai = [datetime.fromtimestamp(t, TZ).strftime("%H:%M:%S") for t in _ticks(
+        T0.timestamp() + 0.4, T0.timestamp() + 10.4, 2, TZ)]
+    assert shanghai == ["16:00:02", "16:00:04", "16:00:06", "16:00:08", "16:00:10"]
 
 
 # ---- the day picker -----------------------------------------------------------------------------
