@@ -815,8 +815,10 @@ class ThumbnailCache:
     an instant, decoded and scaled to fit ``width`` × ``height``; thread-safe (decodes one at a
     time), least recently used first out.
 
-    Instants are quantised to ``bucket`` (the keyframe at or before the bucket's start is the
-    picture of the whole bucket), so moving the pointer within a bucket costs nothing. At most
+    Instants are quantised to ``bucket`` (the keyframe at or before the bucket's start, or the
+    segment's first when the segment starts inside the bucket, is the picture of the whole bucket
+    within that segment), so moving the pointer within a bucket costs nothing; an instant in a gap
+    has no picture. At most
     ``max_files`` segment files stay open (closed as others are needed and by :meth:`close`).
     """
 
@@ -830,7 +832,7 @@ class ThumbnailCache:
         self.capacity = capacity
         self.max_files = max_files
         self._bucket_us = bucket // timedelta(microseconds=1)
-        self._frames: OrderedDict[_Key, ArchiveFrame] = OrderedDict()
+        self._frames: OrderedDict[_Key, tuple[ArchiveFrame, datetime, datetime]] = OrderedDict()
         self._files: OrderedDict[int, _ThumbFile] = OrderedDict()
         self._lock = threading.Lock()  # the cache
         self._decode = threading.Lock()  # the open files and the converter
@@ -844,40 +846,45 @@ class ThumbnailCache:
         us = (at - _EPOCH) // timedelta(microseconds=1)
         bucket = us - us % self._bucket_us
         key = (camera_id, bucket)
-        with self._lock:
-            hit = self._frames.get(key)
-            if hit is not None:
-                self._frames.move_to_end(key)
-                self.hits += 1
-                return hit
+        hit = self._cached(key, at)
+        if hit is not None:
+            return hit
         with self._decode:
-            with self._lock:
-                hit = self._frames.get(key)
-                if hit is not None:
-                    return hit
+            hit = self._cached(key, at)
+            if hit is not None:
+                return hit
+            seg = self.index.last_started_by(camera_id, at)
+            # The milliseconds between a segment and the next are the same footage (see MERGE_FRAMES).
+            if seg is None or seg.status not in READABLE_STATUSES or at >= seg.end + _tolerance(seg):
+                return None  # a gap
             self.misses += 1
-            target = _EPOCH + timedelta(microseconds=bucket)
-            frame = self._picture(camera_id, target)
-            if frame is None and target < at:  # the bucket starts in a gap: the footage at ``at`` itself
-                return self._picture(camera_id, at)
+            # The bucket's picture, within the segment the instant is in (a file starts with a keyframe).
+            frame = self._picture(seg, max(_EPOCH + timedelta(microseconds=bucket), seg.start))
         if frame is not None:
             with self._lock:
-                self._frames[key] = frame
+                self._frames[key] = (frame, seg.start, seg.end + _tolerance(seg))
+                self._frames.move_to_end(key)
                 while len(self._frames) > self.capacity:
                     self._frames.popitem(last=False)
         return frame
 
-    def _picture(self, camera_id: str, at: datetime) -> ArchiveFrame | None:
-        seg = self.index.last_started_by(camera_id, at)
-        if seg is None or seg.status not in READABLE_STATUSES or at >= seg.end:
-            return None
+    def _cached(self, key: _Key, at: datetime) -> ArchiveFrame | None:
+        with self._lock:
+            entry = self._frames.get(key)
+            if entry is None or not entry[1] <= at < entry[2]:  # none, or of another segment of the bucket
+                return None
+            self._frames.move_to_end(key)
+            self.hits += 1
+            return entry[0]
+
+    def _picture(self, seg: SegmentInfo, at: datetime) -> ArchiveFrame | None:
         f = self._file(seg)
         if f is None:
             return None
         try:
             got = f.keyframe(at)
         except av.error.FFmpegError as e:
-            log.warning("thumbnail of %s at %s: %s", camera_id, at.isoformat(), e)
+            log.warning("thumbnail of %s at %s: %s", seg.camera_id, at.isoformat(), e)
             self._drop(seg.id)
             return None
         if got is None:
@@ -934,6 +941,11 @@ class ThumbnailCache:
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _tolerance(seg: SegmentInfo) -> timedelta:
+    frame = seg.seconds / seg.frames if seg.frames > 0 and seg.seconds > 0 else _DEFAULT_FRAME
+    return timedelta(seconds=MERGE_FRAMES * frame)
 
 
 # -- writing: bookmarks and holds (the terminal and the standalone review) -----------------------
