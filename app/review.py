@@ -4,6 +4,16 @@ The timeline of a camera is its recorded spans, the gaps between them with why t
 footage, and the markers a reviewer jumps between (warnings by level, bookmarks, complaints, bad
 reviews, evidence holds). The desktop paints these values; it never reads the store or the files
 itself (loading runs on a worker).
+
+- :func:`load_timeline`: one camera over any span (ten seconds to weeks) — spans merged from the
+  readable segments, gaps classified from the recorder's gap rows and the segments' statuses
+  (:func:`classify_gap`), markers at the instants "show footage" uses;
+- :func:`footage_target`: where "show footage" opens for a stage, case, ticket, warning, evaluation
+  or complaint (issue 14, item 7; :func:`warning_instant` for warnings) and the cameras to show;
+- :func:`footage_days`: the local days with footage, for the day picker;
+- :class:`ThumbnailCache`: the small picture under the pointer (the keyframe at or before it);
+- :class:`ReviewBackend`: the standalone ``review`` command's store, index and writes, with
+  :class:`FootageActions` (bookmark, hold, release) shared with :class:`app.terminal.Terminal`.
 """
 
 from __future__ import annotations
@@ -651,6 +661,7 @@ def load_timeline(
 
 
 # -- the day picker -------------------------------------------------------------------------------
+_LONGEST_SEGMENT: Final = timedelta(hours=2)  # segment_seconds is at most an hour: bounds the index range
 def footage_days(index: FootageIndex, camera_id: str, tz: ZoneInfo, start: date, end: date) -> frozenset[date]:
     """The local days in [start, end] (inclusive) on which the camera has readable footage.
 
@@ -664,7 +675,8 @@ def footage_days(index: FootageIndex, camera_id: str, tz: ZoneInfo, start: date,
     store = index.store
     hour = (func.substr(_RAW_START, 1, 13) if store.is_sqlite else func.date_trunc("hour", Segment.start))
     q = (select(func.min(_RAW_START), func.max(_RAW_END))
-         .where(Segment.camera_id == camera_id, Segment.start < hi, Segment.end > lo - timedelta(hours=2),
+         .where(Segment.camera_id == camera_id, Segment.start >= lo - _LONGEST_SEGMENT, Segment.start < hi,
+                Segment.end > lo,
                 Segment.status.in_(list(_READABLE_VALUES)), Segment.end > Segment.start)
          .group_by(hour))
     days: set[date] = set()
