@@ -496,8 +496,8 @@ def test_thumbnails_come_from_the_cache_within_a_bucket_and_none_in_a_gap(data: 
         assert cache.get("cam-none", at) is None
         # The recorder's milliseconds between one segment and the next are footage, not a gap.
         f = recorded.first
-        a, b = next((x, y) for x, y in itertools.pairwise(f) if contiguous(x.end, y.start))
-        cut = a.end + (b.start - a.end) / 2
+        one, two = next((x, y) for x, y in itertools.pairwise(f) if contiguous(x.end, y.start))
+        cut = one.end + (two.start - one.end) / 2
         assert cache.get(CAM, cut) is not None
 
 
