@@ -567,3 +567,45 @@ def test_review_backend_bookmarks_through_the_outbox_and_holds_need_a_reason(dat
     finally:
         assert backend.stop(time.monotonic() + 10)
     assert not [t for t in threading.enumerate() if t.name == "hallwatch-actions"]
+
+
+def test_thumbnails_from_several_threads_at_once(data: Data, recorded: Recorded) -> None:
+    segs = [*recorded.first, *recorded.second]
+    instants = [seg.start + (seg.end - seg.start) * k / 4 for seg in segs for k in range(4)]
+    got: dict[int, Any] = {}
+    with ThumbnailCache(data.index, max_files=2) as cache:
+
+        def hover(worker: int) -> None:
+            for i in range(worker, len(instants), 3):
+                got[i] = cache.get(CAM, instants[i])
+
+        threads = [threading.Thread(target=hover, args=(w,), name=f"hover-{w}") for w in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not any(t.is_alive() for t in threads)
+        assert cache.open_files <= 2
+    assert len(got) == len(instants)
+    for i, at in enumerate(instants):
+        frame = got[i]
+        assert frame is not None and frame.at <= at and at - frame.at < 3 * SEC
+
+
+def test_the_terminal_bookmarks_and_holds_through_the_same_code(tmp_path: Path) -> None:
+    from app.terminal import Terminal
+
+    terminal = Terminal(Config(), tmp_path / "data", command="test", record=False, sync=False)
+    terminal.start()
+    try:
+        done: list[Outcome[Any]] = []
+        terminal.bookmark(CAM, T, "看这里", by="值班员", on_done=done.append)
+        assert _wait(done).ok
+        done.clear()
+        terminal.hold(T, T + M, reason="", by="值班员", camera_id=CAM, on_done=done.append)
+        assert _wait(done).error == "an evidence hold needs a reason"
+        with terminal.store.read() as s:
+            assert [o.type for o in s.scalars(select(OutboxAction))] == ["bookmark.create"]
+            assert list(s.scalars(select(EvidenceHold))) == []
+    finally:
+        assert terminal.stop()
