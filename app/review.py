@@ -4,6 +4,16 @@ The timeline of a camera is its recorded spans, the gaps between them with why t
 footage, and the markers a reviewer jumps between (warnings by level, bookmarks, complaints, bad
 reviews, evidence holds). The desktop paints these values; it never reads the store or the files
 itself (loading runs on a worker).
+
+- :func:`load_timeline`: one camera over any span (ten seconds to weeks) — spans merged from the
+  readable segments, gaps classified from the recorder's gap rows and the segments' statuses
+  (:func:`classify_gap`), markers at the instants "show footage" uses;
+- :func:`footage_target`: where "show footage" opens for a stage, case, ticket, warning, evaluation
+  or complaint (issue 14, item 7; :func:`warning_instant` for warnings) and the cameras to show;
+- :func:`footage_days`: the local days with footage, for the day picker;
+- :class:`ThumbnailCache`: the small picture under the pointer (the keyframe at or before it);
+- :class:`ReviewBackend`: the standalone ``review`` command's store, index and writes, with
+  :class:`FootageActions` (bookmark, hold, release) shared with :class:`app.terminal.Terminal`.
 """
 
 from __future__ import annotations
@@ -26,7 +36,19 @@ import av
 import av.container
 import av.error
 from av.video.stream import VideoStream
-from sqlalchemy import String, and_, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    String,
+    and_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from app import runtime
@@ -247,7 +269,8 @@ OPEN_LAG: Final = timedelta(seconds=15)
 is being recorded, not a gap."""
 _BAD = {SegmentStatus.MISSING.value: GapReason.FILE_MISSING, SegmentStatus.CORRUPT.value: GapReason.CORRUPT}
 _READABLE_VALUES = frozenset(st.value for st in READABLE_STATUSES)
-_RAW_START = type_coerce(Segment.start, String)  # SQLite: the stored text, parsed below ~20x faster
+_DEFAULT_TOLERANCE: Final = timedelta(seconds=MERGE_FRAMES * _DEFAULT_FRAME)
+_RAW_START = type_coerce(Segment.start, String)  # SQLite: the stored text (PostgreSQL: a datetime)
 _RAW_END = type_coerce(Segment.end, String)
 
 
@@ -265,51 +288,78 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-_Row = tuple[datetime, datetime, int, str, str | None]  # start, end, frames, status, problem
+_READABLE_SQL = Segment.status.in_(sorted(_READABLE_VALUES))
+_SEGMENTS_SQLITE = (
+    "SELECT start, \"end\", frames, status FROM segments WHERE camera_id = ? AND start >= ? AND start < ? "
+    f"AND status IN ({', '.join(repr(v) for v in sorted(_READABLE_VALUES))}) ORDER BY start, id"
+)
 
 
-def _segment_rows(s: Session, camera_id: str, start: datetime, end: datetime) -> list[_Row]:
-    """The camera's segments (any status) overlapping [start, end), by start: the ones starting in it
-    (an index range) and the few just before that reach into it (segments of a camera follow each other)."""
-    cols = (_RAW_START, _RAW_END, Segment.frames, Segment.status, Segment.problem)
-    inside = s.execute(select(*cols).where(Segment.camera_id == camera_id, Segment.start >= start,
-                                           Segment.start < end).order_by(Segment.start, Segment.id)).all()
-    before = s.execute(select(*cols).where(Segment.camera_id == camera_id, Segment.start < start)
+def _sqlite_text(at: datetime) -> str:
+    """An instant as SQLAlchemy stores it in SQLite (naive UTC text): comparable with the column."""
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _readable_rows(s: Session, camera_id: str, start: datetime, end: datetime
+                   ) -> list[tuple[datetime, datetime, int, str]]:
+    """The camera's readable segments overlapping [start, end) by start, as naive UTC datetimes: those
+    starting in it (an index range) and the few just before that reach into it (segments of a camera
+    follow each other). SQLite rows are read with the driver's cursor: a week is 10 000 rows, and
+    SQLAlchemy's row and type processing was most of the time."""
+    before = s.execute(select(Segment.start, Segment.end, Segment.frames, Segment.status)
+                       .where(Segment.camera_id == camera_id, Segment.start < start, _READABLE_SQL)
                        .order_by(Segment.start.desc(), Segment.id.desc()).limit(4)).all()
-    out: list[_Row] = []
-    for row in reversed(before):
-        e = _dt(row[1])
-        if e > start:
-            out.append((_dt(row[0]), e, int(row[2] or 0), row[3], row[4]))
-    out.extend((_dt(r[0]), _dt(r[1]), int(r[2] or 0), r[3], r[4]) for r in inside)
+    out = [(a.replace(tzinfo=None), b.replace(tzinfo=None), int(n or 0), st)
+           for a, b, n, st in reversed(before) if b > start]
+    if s.get_bind().dialect.name == "sqlite":
+        cursor = s.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            raw = cursor.execute(_SEGMENTS_SQLITE, (camera_id, _sqlite_text(start), _sqlite_text(end))).fetchall()
+        finally:
+            cursor.close()
+        iso = datetime.fromisoformat
+        out.extend((iso(a), iso(b), n or 0, st) for a, b, n, st in raw)
+    else:
+        rows = s.execute(select(Segment.start, Segment.end, Segment.frames, Segment.status)
+                         .where(Segment.camera_id == camera_id, Segment.start >= start, Segment.start < end,
+                                _READABLE_SQL).order_by(Segment.start, Segment.id)).all()
+        out.extend((a.astimezone(UTC).replace(tzinfo=None), b.astimezone(UTC).replace(tzinfo=None), int(n or 0), st)
+                   for a, b, n, st in rows)
     return out
 
 
-def _spans(rows: Sequence[_Row]) -> tuple[list[list[datetime]], SegmentStatus | None]:
-    """Readable segments merged into spans; and the status of the newest one."""
+def _spans(s: Session, camera_id: str, start: datetime, end: datetime
+           ) -> tuple[list[list[datetime]], SegmentStatus | None]:
+    """The camera's readable segments overlapping [start, end) merged into spans (a segment starting
+    within MERGE_FRAMES frame intervals of the previous one's end continues its span), and the status
+    of the newest one."""
     spans: list[list[datetime]] = []
     tol = timedelta(0)
     last: str | None = None
-    for s0, e0, frames, status, _ in rows:
-        if status not in _READABLE_VALUES or e0 <= s0:
+    for s0, e0, frames, status in _readable_rows(s, camera_id, start, end):
+        if e0 <= s0:
             continue
         if spans and s0 <= spans[-1][1] + tol:
             if e0 > spans[-1][1]:
                 spans[-1][1] = e0
         else:
             spans.append([s0, e0])
-        frame = (e0 - s0).total_seconds() / frames if frames > 0 else _DEFAULT_FRAME
-        tol = timedelta(seconds=MERGE_FRAMES * frame)
+        tol = (e0 - s0) * (MERGE_FRAMES / frames) if frames > 0 else _DEFAULT_TOLERANCE
         last = status
+    for span in spans:
+        span[0], span[1] = span[0].replace(tzinfo=UTC), span[1].replace(tzinfo=UTC)
     return spans, SegmentStatus(last) if last is not None else None
 
 
 _Cause = tuple[datetime, datetime | None, GapReason, str]  # start, end (None: lasts), reason, detail
 
 
-def _causes(s: Session, camera_id: str, rows: Sequence[_Row], start: datetime, end: datetime) -> list[_Cause]:
+def _causes(s: Session, camera_id: str, start: datetime, end: datetime) -> list[_Cause]:
     """What explains missing footage: missing or corrupt segments first, then the recorder's gap rows."""
-    out: list[_Cause] = [(s0, e0, _BAD[st], problem or "") for s0, e0, _, st, problem in rows if st in _BAD]
+    bad = s.execute(select(Segment.start, Segment.end, Segment.status, Segment.problem).where(
+        Segment.camera_id == camera_id, Segment.status.in_(sorted(_BAD)), Segment.start < end, Segment.end > start)
+        .order_by(Segment.start, Segment.id)).all()
+    out: list[_Cause] = [(s0, e0, _BAD[st], problem or "") for s0, e0, st, problem in bad]
     gaps = s.execute(select(FootageGap.start, FootageGap.end, FootageGap.reason).where(
         FootageGap.camera_id == camera_id, FootageGap.start < end,
         or_(FootageGap.end.is_(None), FootageGap.end > start)).order_by(FootageGap.start, FootageGap.id)).all()
@@ -459,27 +509,61 @@ def _crossed_vacancies(s: Session, window_id: str, start: datetime | None, end: 
     return out
 
 
+_SLACK_SQL: Final = timedelta(seconds=1)  # SQL narrows the rows with this much to spare; Python decides exactly
+
+
+def _last_stage_at(s: Session) -> ColumnElement[Any]:
+    """SQL for the instant of a case's last stage (NULL without stages), comparable with :func:`_sql_instant`."""
+    if s.get_bind().dialect.name == "sqlite":
+        return func.julianday(func.json_extract(CaseRow.stages, "$[#-1].at"))
+    return cast(literal_column("(cases.stages -> -1 ->> 'at')"), DateTime(timezone=True))
+
+
+def _sql_instant(s: Session, at: datetime) -> ColumnElement[Any]:
+    if s.get_bind().dialect.name == "sqlite":
+        return func.julianday(at.isoformat())
+    return literal(at, DateTime(timezone=True))
+
+
 def _warning_markers(s: Session, window_id: str, start: datetime, end: datetime, now: datetime,
                      tz: ZoneInfo) -> list[Marker]:
+    """The window's warnings at the instants "show footage" uses for them (see :func:`warning_instant`).
+
+    The instant of a case warning is one of its case's stages: SQL keeps the rows whose last stage
+    (or, for FEE_MISMATCH, whose span from submission to last stage) meets the view, so a year of
+    warnings costs an index range and a JSON look-up each in SQL, not a row each in Python."""
     ws = WarningState
-    rows = s.execute(
-        select(ws.key, ws.code, ws.subject, ws.max_level, ws.since, CaseRow.stages, CaseRow.submitted_at,
-               TicketRow.issued_at)
+    last = _last_stage_at(s)
+    lo, hi = _sql_instant(s, start - _SLACK_SQL), _sql_instant(s, end + _SLACK_SQL)
+    cases = s.execute(
+        select(ws.key, ws.code, ws.subject, ws.max_level, ws.since, CaseRow.stages, CaseRow.submitted_at)
         .select_from(ws)
-        .outerjoin(CaseRow, and_(CaseRow.id == ws.subject, ws.code.not_in((Code.WAIT_LONG, Code.POST_LEFT))))
-        .outerjoin(TicketRow, and_(TicketRow.id == ws.subject, ws.code == Code.WAIT_LONG))
-        .where(ws.window_id == window_id, ws.code != Code.POST_LEFT,
-               # a case warning's instant is one of its stages: none before it was submitted
-               or_(CaseRow.submitted_at.is_(None), CaseRow.submitted_at < end))
+        .outerjoin(CaseRow, CaseRow.id == ws.subject)
+        .where(ws.window_id == window_id, ws.code.not_in((Code.WAIT_LONG, Code.POST_LEFT)),
+               or_(and_(CaseRow.id.is_(None), ws.since >= start, ws.since < end),
+                   and_(last.is_(None), CaseRow.submitted_at >= start, CaseRow.submitted_at < end),
+                   and_(ws.code != Code.FEE_MISMATCH, last >= lo, last < hi),
+                   # FEE_MISMATCH: the acceptance, between the submission and the last stage
+                   and_(ws.code == Code.FEE_MISMATCH, CaseRow.submitted_at < end, last >= lo)))
     ).all()
     out: list[Marker] = []
-    wait: float | None = None
-    post_level: str | None = None
-    for key, code, subject, level, since, stages, submitted, issued in rows:
-        if code == Code.WAIT_LONG and wait is None:
-            wait = load_rules(s).wait_minutes
-        at = warning_instant(code, since, stages=_stages(stages), submitted_at=submitted, issued_at=issued,
-                             wait_minutes=wait)
+    for key, code, subject, level, since, stages, submitted in cases:
+        at = warning_instant(code, since, stages=_stages(stages), submitted_at=submitted)
+        if start <= at < end:
+            out.append(Marker(MarkerKind.WARNING, at, key, level=level, code=code, text=subject))
+    wait = load_rules(s).wait_minutes
+    limit = timedelta(minutes=wait)
+    tickets = s.execute(
+        select(ws.key, ws.code, ws.subject, ws.max_level, ws.since, TicketRow.issued_at)
+        .select_from(ws)
+        .outerjoin(TicketRow, TicketRow.id == ws.subject)
+        .where(ws.window_id == window_id, ws.code == Code.WAIT_LONG,
+               or_(and_(TicketRow.issued_at.is_(None), ws.since >= start, ws.since < end),
+                   and_(TicketRow.issued_at >= start - limit - _SLACK_SQL,
+                        TicketRow.issued_at < end - limit + _SLACK_SQL)))
+    ).all()
+    for key, code, subject, level, since, issued in tickets:
+        at = warning_instant(code, since, issued_at=issued, wait_minutes=wait)
         if start <= at < end:
             out.append(Marker(MarkerKind.WARNING, at, key, level=level, code=code, text=subject))
     post_level = s.scalar(select(ws.max_level).where(ws.key == f"{window_id}/{Code.POST_LEFT}"))
@@ -560,9 +644,8 @@ def load_timeline(
     zone = tz or ZoneInfo(Config().hall.timezone)
     place = _camera_place(store, cameras, camera_id)
     with index.store.read() as s:
-        rows = _segment_rows(s, camera_id, start, end)
-        spans, newest = _spans(rows)
-        causes = _causes(s, camera_id, rows, start, end)
+        spans, newest = _spans(s, camera_id, start, end)
+        causes = _causes(s, camera_id, start, end)
     with store.read() as s:
         markers = _markers(s, camera_id, place, start, end, now, zone)
     gaps = _gaps(spans, newest, causes, start, end, now)
@@ -578,6 +661,7 @@ def load_timeline(
 
 
 # -- the day picker -------------------------------------------------------------------------------
+_LONGEST_SEGMENT: Final = timedelta(hours=2)  # segment_seconds is at most an hour: bounds the index range
 def footage_days(index: FootageIndex, camera_id: str, tz: ZoneInfo, start: date, end: date) -> frozenset[date]:
     """The local days in [start, end] (inclusive) on which the camera has readable footage.
 
@@ -591,7 +675,8 @@ def footage_days(index: FootageIndex, camera_id: str, tz: ZoneInfo, start: date,
     store = index.store
     hour = (func.substr(_RAW_START, 1, 13) if store.is_sqlite else func.date_trunc("hour", Segment.start))
     q = (select(func.min(_RAW_START), func.max(_RAW_END))
-         .where(Segment.camera_id == camera_id, Segment.start < hi, Segment.end > lo - timedelta(hours=2),
+         .where(Segment.camera_id == camera_id, Segment.start >= lo - _LONGEST_SEGMENT, Segment.start < hi,
+                Segment.end > lo,
                 Segment.status.in_(list(_READABLE_VALUES)), Segment.end > Segment.start)
          .group_by(hour))
     days: set[date] = set()
@@ -815,8 +900,10 @@ class ThumbnailCache:
     an instant, decoded and scaled to fit ``width`` × ``height``; thread-safe (decodes one at a
     time), least recently used first out.
 
-    Instants are quantised to ``bucket`` (the keyframe at or before the bucket's start is the
-    picture of the whole bucket), so moving the pointer within a bucket costs nothing. At most
+    Instants are quantised to ``bucket`` (the keyframe at or before the bucket's start, or the
+    segment's first when the segment starts inside the bucket, is the picture of the whole bucket
+    within that segment), so moving the pointer within a bucket costs nothing; an instant in a gap
+    has no picture. At most
     ``max_files`` segment files stay open (closed as others are needed and by :meth:`close`).
     """
 
@@ -830,7 +917,7 @@ class ThumbnailCache:
         self.capacity = capacity
         self.max_files = max_files
         self._bucket_us = bucket // timedelta(microseconds=1)
-        self._frames: OrderedDict[_Key, ArchiveFrame] = OrderedDict()
+        self._frames: OrderedDict[_Key, tuple[ArchiveFrame, datetime, datetime]] = OrderedDict()
         self._files: OrderedDict[int, _ThumbFile] = OrderedDict()
         self._lock = threading.Lock()  # the cache
         self._decode = threading.Lock()  # the open files and the converter
@@ -844,40 +931,45 @@ class ThumbnailCache:
         us = (at - _EPOCH) // timedelta(microseconds=1)
         bucket = us - us % self._bucket_us
         key = (camera_id, bucket)
-        with self._lock:
-            hit = self._frames.get(key)
-            if hit is not None:
-                self._frames.move_to_end(key)
-                self.hits += 1
-                return hit
+        hit = self._cached(key, at)
+        if hit is not None:
+            return hit
         with self._decode:
-            with self._lock:
-                hit = self._frames.get(key)
-                if hit is not None:
-                    return hit
+            hit = self._cached(key, at)
+            if hit is not None:
+                return hit
+            seg = self.index.last_started_by(camera_id, at)
+            # The milliseconds between a segment and the next are the same footage (see MERGE_FRAMES).
+            if seg is None or seg.status not in READABLE_STATUSES or at >= seg.end + _tolerance(seg):
+                return None  # a gap
             self.misses += 1
-            target = _EPOCH + timedelta(microseconds=bucket)
-            frame = self._picture(camera_id, target)
-            if frame is None and target < at:  # the bucket starts in a gap: the footage at ``at`` itself
-                return self._picture(camera_id, at)
+            # The bucket's picture, within the segment the instant is in (a file starts with a keyframe).
+            frame = self._picture(seg, max(_EPOCH + timedelta(microseconds=bucket), seg.start))
         if frame is not None:
             with self._lock:
-                self._frames[key] = frame
+                self._frames[key] = (frame, seg.start, seg.end + _tolerance(seg))
+                self._frames.move_to_end(key)
                 while len(self._frames) > self.capacity:
                     self._frames.popitem(last=False)
         return frame
 
-    def _picture(self, camera_id: str, at: datetime) -> ArchiveFrame | None:
-        seg = self.index.last_started_by(camera_id, at)
-        if seg is None or seg.status not in READABLE_STATUSES or at >= seg.end:
-            return None
+    def _cached(self, key: _Key, at: datetime) -> ArchiveFrame | None:
+        with self._lock:
+            entry = self._frames.get(key)
+            if entry is None or not entry[1] <= at < entry[2]:  # none, or of another segment of the bucket
+                return None
+            self._frames.move_to_end(key)
+            self.hits += 1
+            return entry[0]
+
+    def _picture(self, seg: SegmentInfo, at: datetime) -> ArchiveFrame | None:
         f = self._file(seg)
         if f is None:
             return None
         try:
             got = f.keyframe(at)
         except av.error.FFmpegError as e:
-            log.warning("thumbnail of %s at %s: %s", camera_id, at.isoformat(), e)
+            log.warning("thumbnail of %s at %s: %s", seg.camera_id, at.isoformat(), e)
             self._drop(seg.id)
             return None
         if got is None:
@@ -934,6 +1026,11 @@ class ThumbnailCache:
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _tolerance(seg: SegmentInfo) -> timedelta:
+    frame = seg.seconds / seg.frames if seg.frames > 0 and seg.seconds > 0 else _DEFAULT_FRAME
+    return timedelta(seconds=MERGE_FRAMES * frame)
 
 
 # -- writing: bookmarks and holds (the terminal and the standalone review) -----------------------
