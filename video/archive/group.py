@@ -27,6 +27,7 @@ from video.archive.reader import ArchiveFrame, ArchiveGap, ArchiveReader
 __all__ = ["GroupStatus", "PlayerGroup"]
 
 
+
 @dataclass(frozen=True, slots=True)
 class GroupStatus:
     playing: bool
@@ -140,24 +141,22 @@ class PlayerGroup:
 
     def pictures(self) -> list[ArchiveFrame | ArchiveGap | None]:
         """What each camera shows now, all of one instant. While playing, each player publishes the
-        frame due at each screen refresh of the shared clock, at slightly different moments, and a
-        busy one may skip a refresh; this takes the newest refresh that every playing camera has
-        published, and each camera's picture of it (so the cells never show different instants)."""
-        playing = [i for i, p in enumerate(self.players)
-                   if isinstance(p.latest(), ArchiveFrame) and p.published_due is not None]
+        frame due at each screen refresh of the shared clock, at slightly different moments (and a
+        busy one may skip a refresh); this takes the instant every playing camera has reached and,
+        for each, its newest picture at or before it (so the cells never show different instants).
+        A camera that falls behind holds the others back by its lag, bounded: past
+        ``CATCH_UP_SECONDS`` it jumps to the frame due."""
         out = [p.latest() for p in self.players]
-        if not self.timebase.playing or len(playing) < 2:
+        if not self.timebase.playing:
             return out
-        histories = [dict(self.players[i].recent()) for i in playing]
-        common = set(histories[0]).intersection(*histories[1:])
-        if common:
-            due = max(common)
-            for i, h in zip(playing, histories, strict=True):
-                out[i] = h[due]
+        histories = {i: p.recent() for i, p in enumerate(self.players)
+                     if isinstance(out[i], ArchiveFrame) and p.published_due is not None}
+        histories = {i: h for i, h in histories.items() if h}
+        if len(histories) < 2:
             return out
-        oldest = min(max(h) for h in histories)  # no refresh in common (one fell behind): the slowest's
-        for i in playing:
-            out[i] = self.players[i].picture_at(oldest)
+        common = min(h[-1][1].at for h in histories.values())
+        for i, h in histories.items():
+            out[i] = next((f for _due, f in reversed(h) if f.at <= common), h[0][1])
         return out
 
     def _in(self, gap: ArchiveGap) -> bool:

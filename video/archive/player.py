@@ -97,6 +97,19 @@ class Timebase:
         self._anchor_clock = clock()
         self._speed = speed
         self._playing = False
+        self._want_keyframes: set[int] = set()  # players that cannot decode every frame at this speed
+
+    @property
+    def keyframes_only(self) -> bool:
+        """Some player on this clock shows keyframes only: all do, so the cells show the same instants."""
+        return bool(self._want_keyframes)
+
+    def want_keyframes(self, player: object, want: bool) -> None:
+        with self._lock:
+            if want:
+                self._want_keyframes.add(id(player))
+            else:
+                self._want_keyframes.discard(id(player))
 
     def position(self) -> datetime | None:
         with self._lock:
@@ -199,7 +212,7 @@ class Player:
         self._shown = self._skipped = 0
         self._published_at = -math.inf  # time.monotonic() of the last publication (the screen's time, not the clock's)
         self._error: str | None = None
-        self._recent: deque[tuple[datetime, ArchiveFrame]] = deque(maxlen=8)  # (due instant, frame), shared clock
+        self._recent: deque[tuple[datetime, ArchiveFrame]] = deque(maxlen=16)  # (due instant, frame), shared clock
         self._due: datetime | None = None  # the instant the last publication was due for (shared clock)
 
     # -- control (any thread) ------------------------------------------------------------------
@@ -308,7 +321,7 @@ class Player:
     def status(self) -> PlayerStatus:
         with self._lock:
             return PlayerStatus(
-                playing=self.playing, speed=self.speed, keyframes_only=self._keyframes, ended=self._ended,
+                playing=self.playing, speed=self.speed, keyframes_only=self._keyframes_now(), ended=self._ended,
                 note=_ENDED if self._ended else self._note, position=self._position_locked(), shown=self._shown,
                 skipped=self._skipped, last_error=self._error,
             )
@@ -517,15 +530,23 @@ class Player:
         self._due = now
         return nxt
 
+    def _keyframes_now(self) -> bool:
+        return self._keyframes or (self.timebase is not None and self.timebase.keyframes_only)
+
     def _decode_next(self) -> _Cursor | ArchiveGap | None:
         t0 = time.perf_counter()
-        r = self.reader._next(keyframes_only=self._keyframes)
+        r = self.reader._next(keyframes_only=self._keyframes_now())
         cost = time.perf_counter() - t0
-        if isinstance(r, _Cursor) and not self._keyframes:
+        if isinstance(r, _Cursor) and not self._keyframes_now():
             self._cost = cost if self._cost is None else 0.9 * self._cost + 0.1 * cost
         return r
 
     def _choose_mode(self) -> None:
+        self._decide_mode()
+        if self.timebase is not None:
+            self.timebase.want_keyframes(self, self._keyframes)
+
+    def _decide_mode(self) -> None:
         speed = self.speed
         needed = self.reader._fps() * speed
         capacity = 1 / self._cost if self._cost else math.inf

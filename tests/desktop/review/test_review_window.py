@@ -208,6 +208,7 @@ def test_2x2_at_4x_stays_in_sync_within_a_frame_over_60_s_of_footage(qtbot: Any,
         wait_frame(qtbot, view, lambda f: True, i)
     view.set_speed(4.0)
     view.play()
+    qtbot.wait(250)  # the cameras' first pictures after "play" come a refresh or two apart; measured from then
     spreads: list[float] = []
     keyframe_samples = 0
     deadline = time.monotonic() + 15.5  # 60 s of footage at 4×
