@@ -724,33 +724,6 @@
     </message>
 </context>
 <context>
-    <name>FootagePlayer</name>
-    <message>
-        <source>Footage — %1</source>
-        <translation>录像 — %1</translation>
-    </message>
-    <message>
-        <source>Play</source>
-        <translation>播放</translation>
-    </message>
-    <message>
-        <source>−10 s</source>
-        <translation>后退 10 秒</translation>
-    </message>
-    <message>
-        <source>+10 s</source>
-        <translation>前进 10 秒</translation>
-    </message>
-    <message>
-        <source>Pause</source>
-        <translation>暂停</translation>
-    </message>
-    <message>
-        <source>keyframes only</source>
-        <translation>仅关键帧</translation>
-    </message>
-</context>
-<context>
     <name>HoldDialog</name>
     <message>
         <source>Evidence hold</source>
@@ -2150,17 +2123,6 @@
     <message>
         <source>The server refused this terminal's action: {reason}</source>
         <translation>服务器拒绝了本终端的操作：{reason}</translation>
-    </message>
-</context>
-<context>
-    <name>_Screen</name>
-    <message>
-        <source>No footage here: %1</source>
-        <translation>此处无录像：%1</translation>
-    </message>
-    <message>
-        <source>Loading footage…</source>
-        <translation>正在加载录像…</translation>
     </message>
 </context>
 </TS>
