@@ -267,3 +267,30 @@ def test_a_deleted_or_corrupt_segment_shows_a_gap_with_its_reason(
     view.set_speed(4.0)
     view.play()
     wait_frame(qtbot, view, lambda f: f.at >= at(18), timeout=20_000)
+
+
+def test_the_review_command_opens_a_camera_at_an_instant_beside_the_data_and_takes_no_lock(
+        backend: ReviewBackend, tmp_path: Path) -> None:
+    """``main.py review --camera --at`` over a data folder: the window shows that camera's footage
+    (rendered offscreen to a PNG), and it holds no terminal lock (a running terminal keeps it)."""
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / "review.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               HOME=str(tmp_path / "home"))
+    root = Path(__file__).resolve().parents[3]
+    proc = subprocess.run(
+        [sys.executable, str(root / "main.py"), "--data", str(backend.data_dir), "review", "--camera", CAM,
+         "--at", at(6).isoformat(), "--lang", "en", "--screenshot", str(out), "--size", "1280x800",
+         "--after", "3"], env=env, capture_output=True, text=True, timeout=120, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    image = QImage(str(out))
+    assert image.width() == 1280 and image.height() == 800
+    assert not (backend.data_dir / "terminal.lock").exists()
+    # The screen's middle shows footage (the synthetic hall's wall), not the empty black of no picture.
+    centre = image.pixelColor(700, 300)
+    assert centre.red() + centre.green() + centre.blue() > 150, centre.name()
