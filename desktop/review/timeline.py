@@ -743,6 +743,28 @@ class Timeline(QWidget):
         best = min(range(lo, hi), key=lambda k: (-int(data.priority[k]), abs(float(data.marker_at[k]) - t)))
         return data.markers[best]
 
+    def markers_at(self, pos: QPoint | QPointF) -> list[Marker]:
+        """What a right-click at ``pos`` is about: the marker whose glyph is there, and the evidence
+        holds whose span covers the instant there, on that row."""
+        p = QPointF(pos)
+        row = self._row_at(p.y())
+        if row is None:
+            return []
+        out: list[Marker] = []
+        hit = self._marker_hit(row, p)
+        if hit is not None:
+            out.append(hit)
+        at = self.time_at(p.x())
+        for m in self._rows[row].markers:
+            if m.kind == MarkerKind.HOLD and m.end is not None and m.at <= at < m.end and m is not hit:
+                out.append(m)
+        return out
+
+    def row_camera(self, pos: QPoint | QPointF) -> str | None:
+        """The camera of the row at ``pos`` (None: not on a row)."""
+        row = self._row_at(QPointF(pos).y())
+        return self._rows[row].camera_id if row is not None else None
+
     def _near_playhead(self, x: float) -> bool:
         return self._position is not None and abs(self._x(self._position) - x) <= PLAYHEAD_HIT
 

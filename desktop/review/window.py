@@ -32,11 +32,13 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from app.review import CameraTimeline, Marker, ThumbnailCache, config_cameras, footage_days, load_timeline
+from app.review import CameraTimeline, Marker, MarkerKind, ThumbnailCache, config_cameras, footage_days, load_timeline
 from desktop.i18n import fmt
 from desktop.operator.reader import Reader
+from desktop.review.evidence import confirm_release
+from desktop.review.export_dialog import export_complaint_dossier
 from desktop.review.screens import ReviewScreens
-from desktop.review.timeline import DayPicker, Timeline
+from desktop.review.timeline import DayPicker, Timeline, marker_text
 from desktop.review.words import archive_gap_words
 from desktop.shell.camera_tree import CameraRow, CameraTree
 from desktop.theme import Palette
@@ -132,6 +134,8 @@ class ReviewView(QWidget):
         self.timeline.view_changed.connect(lambda _s, _e: self._load_data())
         self.timeline.hover.connect(self._hover)
         self.timeline.marker_activated.connect(lambda m: self.seek(m.at))
+        self.timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.timeline.customContextMenuRequested.connect(self._timeline_menu)
 
         controls = QHBoxLayout()
         controls.setContentsMargins(6, 4, 6, 4)
@@ -686,6 +690,41 @@ class ReviewView(QWidget):
         from desktop.review.export_dialog import VerifyDialog
 
         VerifyDialog(parent=self).exec()
+
+    def _timeline_menu(self, pos: QPoint) -> None:
+        """Right-click on the timeline: bookmark here; on a hold, release it; on a complaint, its dossier."""
+        menu = QMenu(self)
+        at = self.timeline.time_at(pos.x())
+        cid = self.timeline.row_camera(pos)
+        if cid is not None:
+            menu.addAction(self.tr("Go here"), lambda: self.seek(at))
+        for m in self.timeline.markers_at(pos):
+            if m.kind == MarkerKind.HOLD:
+                what = marker_text(m, self.tz).splitlines()[0]
+                menu.addAction(fmt(self.tr("Release the evidence hold “%1”…"), m.text or what),
+                               self._later(self._release, m))
+            elif m.kind == MarkerKind.COMPLAINT:
+                menu.addAction(self.tr("Export the complaint's evidence dossier…"),
+                               self._later(export_complaint_dossier, self.backend, m.ref, self))
+        if menu.isEmpty():
+            return
+        menu.exec(self.timeline.mapToGlobal(pos))
+
+    @staticmethod
+    def _later(action: Callable[..., object], *args: Any) -> Callable[..., None]:
+        """A menu entry's slot: ``action(*args)``, whatever the signal carries."""
+        def run(*_signal: object) -> None:
+            action(*args)
+        return run
+
+    def _release(self, marker: Marker) -> None:
+        def done(ok: bool, words: str) -> None:
+            if ok:
+                self.reload()
+            else:
+                self.note_label.setText(words)
+
+        confirm_release(self.backend, marker.ref, marker.text, self, on_done=done)
 
     # -- closing -------------------------------------------------------------------------------------
     def _close_group(self) -> None:

@@ -1306,6 +1306,18 @@
         <source>No footage of this camera on that day</source>
         <translation>此摄像机当天没有录像</translation>
     </message>
+    <message>
+        <source>Go here</source>
+        <translation>跳到这里</translation>
+    </message>
+    <message>
+        <source>Release the evidence hold “%1”…</source>
+        <translation>解除证据保全“%1”…</translation>
+    </message>
+    <message>
+        <source>Export the complaint's evidence dossier…</source>
+        <translation>导出该投诉的证据包…</translation>
+    </message>
 </context>
 <context>
     <name>ReviewWindow</name>

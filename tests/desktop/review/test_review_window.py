@@ -294,3 +294,20 @@ def test_the_review_command_opens_a_camera_at_an_instant_beside_the_data_and_tak
     # The screen's middle shows footage (the synthetic hall's wall), not the empty black of no picture.
     centre = image.pixelColor(700, 300)
     assert centre.red() + centre.green() + centre.blue() > 150, centre.name()
+
+
+def test_a_right_click_on_an_evidence_hold_offers_its_release(
+        qtbot: Any, view: ReviewView, backend: ReviewBackend) -> None:
+    done: list[Any] = []
+    backend.hold(at(2), at(6), reason="投诉 C-17 核查", by="审查员", camera_id=CAM, on_done=done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=10_000)
+    view.open_at([CAM], at(3), margin=timedelta(0), play=False)
+    view.timeline.set_view(at(-2), at(30))
+    qtbot.waitUntil(lambda: any(m.kind == MarkerKind.HOLD for t in view.timelines for m in t.markers),
+                    timeout=10_000)
+    tl = view.timeline
+    pos = QPoint(round(tl.x_of(at(4))), tl.row_rect(0).bottom() - 2)
+    found = tl.markers_at(pos)
+    assert [m.kind for m in found] == [MarkerKind.HOLD] and found[0].ref == done[0].value
+    assert tl.row_camera(pos) == CAM
+    assert tl.markers_at(QPoint(round(tl.x_of(at(12))), pos.y())) == []
