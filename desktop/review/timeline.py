@@ -75,7 +75,9 @@ from desktop.i18n import fmt, translate
 from desktop.theme import Palette, current_palette
 from desktop.words import code_text, level_text
 
-__all__ = ["MAX_SPAN", "MIN_SPAN", "DayPicker", "Timeline", "gap_reason_text", "marker_text"]
+__all__ = [
+    "MAX_SPAN", "MIN_SPAN", "DayPicker", "PreparedRows", "Timeline", "gap_reason_text", "marker_text", "prepare_rows",
+]
 
 log = logging.getLogger(__name__)
 
@@ -452,6 +454,22 @@ class _Preview(QWidget):
 
 # ---- the timeline ------------------------------------------------------------------------------
 
+class PreparedRows:
+    """Cameras' timelines made ready to paint (:func:`prepare_rows`, any thread)."""
+
+    __slots__ = ("rows", "timelines")
+
+    def __init__(self, timelines: Sequence[CameraTimeline]) -> None:
+        self.timelines = tuple(timelines)
+        self.rows = tuple(_Row.of(tl) for tl in self.timelines)
+
+
+def prepare_rows(timelines: Sequence[CameraTimeline]) -> PreparedRows:
+    """What :meth:`Timeline.set_data` does with the data before painting — pure computation, so a
+    worker thread can do it and the GUI thread only swaps the rows in."""
+    return PreparedRows(timelines)
+
+
 class Timeline(QWidget):
     """One row per camera of recorded spans, gaps and markers, under an adaptive time axis.
 
@@ -530,9 +548,11 @@ class Timeline(QWidget):
 
     # ---- data in ---------------------------------------------------------------------------
 
-    def set_data(self, timelines: Sequence[CameraTimeline]) -> None:
-        """One row per camera, in the order given (replaces what was shown)."""
-        self._rows = [_Row.of(tl) for tl in timelines]
+    def set_data(self, timelines: Sequence[CameraTimeline] | PreparedRows) -> None:
+        """One row per camera, in the order given (replaces what was shown). A week of rows takes
+        tens of milliseconds to prepare: a worker can do that part with :func:`prepare_rows`."""
+        self._rows = list(timelines.rows) if isinstance(timelines, PreparedRows) else [
+            _Row.of(tl) for tl in timelines]
         self._changed()
 
     def set_camera_names(self, names: Mapping[str, str]) -> None:

@@ -38,7 +38,7 @@ from desktop.operator.reader import Reader
 from desktop.review.evidence import confirm_release
 from desktop.review.export_dialog import export_complaint_dossier
 from desktop.review.screens import ReviewScreens
-from desktop.review.timeline import DayPicker, Timeline, marker_text
+from desktop.review.timeline import DayPicker, PreparedRows, Timeline, marker_text, prepare_rows
 from desktop.review.words import archive_gap_words
 from desktop.shell.camera_tree import CameraRow, CameraTree
 from desktop.theme import Palette
@@ -542,15 +542,17 @@ class ReviewView(QWidget):
         store, index, now, tz = self.backend.store, self.index, self.clock(), self.tz
         cameras = config_cameras(self.backend.cfg)
 
-        def load(_s: object) -> list[CameraTimeline]:
-            return [load_timeline(store, index, cid, lo, hi, now=now, cameras=cameras, tz=tz) for cid in ids]
+        def load(_s: object) -> PreparedRows:
+            return prepare_rows([load_timeline(store, index, cid, lo, hi, now=now, cameras=cameras, tz=tz)
+                                 for cid in ids])
 
-        def done(result: list[CameraTimeline]) -> None:
+        def done(prepared: PreparedRows) -> None:
             if ids != self.camera_ids:
                 return
+            result = list(prepared.timelines)
             self._loaded_span = (lo, hi)
             self.timelines = result
-            self.timeline.set_data(result)
+            self.timeline.set_data(prepared)
             markers = sorted((m for t in result for m in t.markers), key=lambda m: m.at)
             self._markers = markers
             self._marker_times = [m.at for m in markers]
