@@ -280,13 +280,13 @@ def thumbnail_figures(folder: Path, hours: float, hovers: int, rnd: random.Rando
         out["miss_cold_ms"] = figures(cold)
         cache.close()
         sweep_start = start + timedelta(hours=hours / 2)
-        hits, misses = cache.hits, cache.misses
+        hits_before, misses_before = cache.hits, cache.misses
         sweep = []
         for i in range(1200):  # 10 minutes in 0.5 s steps
             t0 = time.perf_counter()
             cache.get(camera(0), sweep_start + timedelta(milliseconds=500 * i))
             sweep.append(time.perf_counter() - t0)
-        out["sweep_ms"] = {**figures(sweep), "hits": cache.hits - hits, "misses": cache.misses - misses,
+        out["sweep_ms"] = {**figures(sweep), "hits": cache.hits - hits_before, "misses": cache.misses - misses_before,
                            "open_files_max": cache.max_files}
     for name, verify in (("reference_archive_seek_ms", True), ("reference_archive_seek_no_hash_ms", False)):
         samples = []
