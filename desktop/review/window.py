@@ -306,6 +306,8 @@ class ReviewView(QWidget):
         self.quad_button.setChecked(len(ids) > 1)
         if position is not None:
             group.seek(position)
+        self._last_position = None  # the next tick shows the position of the new cameras
+        self._last_status = None
         self._timer.start(TICK_MS)
         self._load_data()
         self._update_buttons()
