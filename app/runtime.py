@@ -82,21 +82,15 @@ collections those allocations trigger cost a fifth of a full rule pass (100 000 
 against 0.95-0.99 s with these; measured with ``benchmarks.supervision_bench``)."""
 
 
-# glibc's malloc, tuned with mallopt (malloc.h's parameter numbers).
-_M_MMAP_THRESHOLD = -3
+# glibc's malloc, tuned with mallopt (malloc.h's parameter number).
 _M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
-"""At most this many malloc arenas. glibc gives each thread that meets a locked arena one of its
-own, up to eight per core: the terminal's dozens of threads (a decoder per tile, a reader per
-camera, the monitor, the panels' readers) each kept freed memory in an arena of its own that the
-others could not reuse. Two hold the same data with a fraction of the free space; the allocations
-that contend are the decoders' frames, a few hundred a second."""
-MMAP_THRESHOLD = 256 * 1024
-"""Blocks from this size up get pages of their own (mmap) and go back to the system when freed.
-glibc's default starts at 128 KiB and rises to the size of the largest such block freed (up to
-32 MiB): after a pass over 100 000 cases had freed its big lists and dict tables, the next ones came
-from the heap and left holes in it. Fixed here, so the heap keeps small blocks only. The tiles'
-frames (a 320×180 BGRA picture is 225 KiB) stay below it and are reused from the heap."""
+"""At most this many malloc arenas. glibc gives each new thread an arena of its own, up to eight
+per core: the terminal's dozens of threads (a decoder per tile, a reader per camera, the monitor,
+retention, the panels' readers) each kept the memory it freed in its own arena, where the others
+could not reuse it. The allocations that then share an arena's lock are the decoders' frames, a
+few hundred a second. (The mmap threshold is left to glibc: fixed at 256 KiB it would map and
+unmap every frame of a tile larger than 320×180, tens of thousands of page faults a second.)"""
 
 
 @functools.cache
@@ -118,14 +112,13 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 def tune_allocator() -> bool:
-    """glibc: at most :data:`MALLOC_ARENAS` arenas and a fixed :data:`MMAP_THRESHOLD` (before the
-    threads start: arenas made already stay). True when set; False elsewhere (nothing to do)."""
+    """glibc: at most :data:`MALLOC_ARENAS` arenas (call it before the threads start: arenas made
+    already stay). True when set; False elsewhere (nothing to do)."""
     libc = _glibc()
     if libc is None:
         return False
     ok = int(libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)) == 1
-    ok = int(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) == 1 and ok
-    if not ok:  # pragma: no cover - glibc accepts both
+    if not ok:  # pragma: no cover - glibc accepts it
         log.warning("mallopt refused the allocator settings")
     return ok
 

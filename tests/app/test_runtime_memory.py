@@ -38,30 +38,39 @@ def test_holes_left_in_the_heap_go_back_to_the_system() -> None:
 
 
 @glibc_only
-def test_the_allocator_keeps_big_blocks_out_of_the_heap_after_tuning() -> None:
-    # In a fresh process (arenas and thresholds are process-wide): glibc's own threshold rises to
-    # the size of a big block freed, so the next big blocks come from the heap; tuned, they
-    # never do.
+def test_threads_share_two_malloc_arenas_after_tuning() -> None:
+    # In fresh processes (arenas are process-wide): glibc gives each new thread an arena of its own
+    # (up to eight per core); tuned, eight threads share two. Counted in malloc_info's report.
     code = textwrap.dedent("""
-        import ctypes, sys
+        import ctypes, sys, threading
         from app.runtime import tune_allocator
         if sys.argv[1] == "tuned":
             assert tune_allocator()
         libc = ctypes.CDLL("libc.so.6")
-        class MI(ctypes.Structure):
-            _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
-                        "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-        libc.mallinfo2.restype = MI
-        first = bytearray(8 << 20)  # 8 MiB: mmapped either way
-        del first
-        blocks = [bytearray(1 << 20) for _ in range(20)]  # 20 × 1 MiB
-        print(libc.mallinfo2().hblks)
+        libc.open_memstream.restype = ctypes.c_void_p
+        libc.open_memstream.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_size_t)]
+        libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+        libc.fclose.argtypes = [ctypes.c_void_p]
+        barrier = threading.Barrier(8)
+        def work():
+            barrier.wait()
+            kept = [bytes(4000) for _ in range(100)]  # malloc's (above Python's small-object size)
+            barrier.wait()
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        buf, size = ctypes.c_char_p(), ctypes.c_size_t()
+        fp = libc.open_memstream(ctypes.byref(buf), ctypes.byref(size))
+        libc.malloc_info(0, fp)
+        libc.fclose(fp)
+        print(buf.value.decode().count("<heap nr="))
     """)
-    counts = {}
+    arenas = {}
     for mode in ("default", "tuned"):
         out = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True,
                              timeout=60)
-        counts[mode] = int(out.stdout.split()[-1])
-    assert counts["tuned"] >= 20, counts  # each 1 MiB block mapped on its own
-    assert counts["default"] < 20, counts  # glibc's rising threshold put them in the heap
-
+        arenas[mode] = int(out.stdout.split()[-1])
+    assert arenas["tuned"] <= 2, arenas
+    assert arenas["default"] > 2, arenas
