@@ -222,13 +222,19 @@ def warning_extras(s: Session, keys: Iterable[str], subjects: Iterable[tuple[str
             department[subject] = dept
             if stype == "window":
                 label[subject] = number
+    # Labels repeat (a case type and a masked applicant): one string each, not one per warning.
+    labels: dict[tuple[str, str], str] = {}
     for chunk in _chunks(sorted(set(by_type.get("case", ())))):
         for cid, ctid, applicant in s.execute(
             sa.select(CaseRow.id, CaseRow.case_type_id, CaseRow.applicant).where(CaseRow.id.in_(chunk))
         ):
             name, dept = types.get(ctid or "", ("", ""))
             department[cid] = dept or department.get(cid, "")
-            label[cid] = " · ".join(x for x in (name, applicant or "") if x)
+            pair = (name, applicant or "")
+            text = labels.get(pair)
+            if text is None:
+                text = labels[pair] = " · ".join(x for x in pair if x)
+            label[cid] = text
     for chunk in _chunks(sorted(set(by_type.get("ticket", ())))):
         for tid, tnum, ctid in s.execute(
             sa.select(TicketRow.id, TicketRow.number, TicketRow.case_type_id).where(TicketRow.id.in_(chunk))
