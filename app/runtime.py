@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import logging.handlers
+import platform
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +19,17 @@ from video.urls import MaskingFilter
 if TYPE_CHECKING:
     from supervision.store import Store
 
-__all__ = ["default_data_dir", "footage_root", "init_process", "lingering_threads", "open_store", "setup_logging"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "default_data_dir",
+    "footage_root",
+    "init_process",
+    "lingering_threads",
+    "open_store",
+    "release_free_memory",
+    "setup_logging",
+]
 
 
 def default_data_dir() -> Path:
@@ -69,12 +82,64 @@ collections those allocations trigger cost a fifth of a full rule pass (100 000 
 against 0.95-0.99 s with these; measured with ``benchmarks.supervision_bench``)."""
 
 
+# glibc's malloc, tuned with mallopt (malloc.h's parameter number).
+_M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+"""At most this many malloc arenas. glibc gives each new thread an arena of its own, up to eight
+per core: the terminal's dozens of threads (a decoder per tile, a reader per camera, the monitor,
+retention, the panels' readers) each kept the memory it freed in its own arena, where the others
+could not reuse it. The allocations that then share an arena's lock are the decoders' frames, a
+few hundred a second. (The mmap threshold is left to glibc: fixed at 256 KiB it would map and
+unmap every frame of a tile larger than 320×180, tens of thousands of page faults a second.)"""
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (mallopt, malloc_trim), else None (Windows, macOS, musl)."""
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:  # pragma: no cover - glibc without its usual name
+        return None
+    if not hasattr(libc, "malloc_trim") or not hasattr(libc, "mallopt"):
+        return None  # pragma: no cover
+    libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    libc.malloc_trim.restype = ctypes.c_int
+    libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    libc.mallopt.restype = ctypes.c_int
+    return libc
+
+
+def tune_allocator() -> bool:
+    """glibc: at most :data:`MALLOC_ARENAS` arenas (call it before the threads start: arenas made
+    already stay). True when set; False elsewhere (nothing to do)."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    ok = int(libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)) == 1
+    if not ok:  # pragma: no cover - glibc accepts it
+        log.warning("mallopt refused the allocator settings")
+    return ok
+
+
+def release_free_memory() -> bool:
+    """Give the pages malloc holds free back to the system (glibc ``malloc_trim(0)``: every arena,
+    holes in the middle of a heap included; free() only gives back a heap's top). Takes some
+    milliseconds with a large heap and holds each arena's lock meanwhile: call it on a worker now
+    and then, not per operation and not on the GUI thread. True when memory was given back."""
+    libc = _glibc()
+    return libc is not None and int(libc.malloc_trim(0)) == 1
+
+
 def init_process() -> None:
     """Process-wide settings decided once at the application's root, not inside library calls:
-    the cyclic GC's thresholds (:data:`GC_THRESHOLDS`) and OpenCV's thread pool."""
+    the cyclic GC's thresholds (:data:`GC_THRESHOLDS`), the C allocator (:func:`tune_allocator`)
+    and OpenCV's thread pool."""
     import gc
 
     gc.set_threshold(*GC_THRESHOLDS)
+    tune_allocator()
     try:
         import cv2
 

@@ -45,11 +45,15 @@ class WantedHold:
 def evidence_holds(s: Session, now: datetime, margin: timedelta) -> list[WantedHold]:
     """The holds the warnings, bookmarks and complaints in the store call for at ``now``."""
     out: list[WantedHold] = []
-    for w in s.scalars(select(WarningState).where(WarningState.max_level.in_(HELD_LEVELS))):
-        if w.window_id is None:
+    # Columns, not ORM objects: every yellow and red warning, every retention pass.
+    for key, window_id, since, cleared_at, max_level in s.execute(
+        select(WarningState.key, WarningState.window_id, WarningState.since, WarningState.cleared_at,
+               WarningState.max_level).where(WarningState.max_level.in_(HELD_LEVELS))
+    ):
+        if window_id is None:
             continue
-        out.append(WantedHold(f"warning:{w.key}", HoldKind.WARNING, None, w.window_id, w.since - margin,
-                              (w.cleared_at or now) + margin, f"{w.max_level} warning {w.key}"))
+        out.append(WantedHold(f"warning:{key}", HoldKind.WARNING, None, window_id, since - margin,
+                              (cleared_at or now) + margin, f"{max_level} warning {key}"))
     for b in s.scalars(select(BookmarkRow).where(BookmarkRow.deleted.is_(False))):
         if b.camera_id and b.at:
             out.append(WantedHold(f"bookmark:{b.id}", HoldKind.BOOKMARK, b.camera_id, None, b.at - margin,

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from supervision.holds import evidence_holds
 from supervision.store.footage import EvidenceHold, HoldKind
@@ -91,6 +91,9 @@ DiskUsage = Callable[[Path], tuple[int, int, int]]  # total, used, free (like sh
 def _disk_usage(path: Path) -> tuple[int, int, int]:
     u = shutil.disk_usage(path)
     return u.total, u.used, u.free
+
+
+_SYNC_CHUNK = 500  # holds read and written at a time by Retention.sync_holds
 
 
 class Retention:
@@ -166,24 +169,39 @@ class Retention:
 
     def sync_holds(self) -> int:
         """Create or extend the holds the warnings, bookmarks and complaints call for (the policy is
-        :func:`supervision.holds.evidence_holds`). Returns how many changed."""
+        :func:`supervision.holds.evidence_holds`). Returns how many changed.
+
+        Runs every pass over every yellow and red warning (tens of thousands in a large hall), so
+        it reads and writes plain rows, a chunk at a time: no ORM object per hold (those passes
+        were the terminal's largest allocation burst, once a minute)."""
         now = self.clock()
         with self.store.read() as s:
             wanted = {h.id: h for h in evidence_holds(s, now, self.policy.hold_margin)}
         changed = 0
+        ids = list(wanted)
+        table = EvidenceHold.__table__
         with self.store.write() as s:
-            existing = {h.id: h for h in s.scalars(select(EvidenceHold).where(EvidenceHold.id.in_(list(wanted))))}
-            for hold_id, h in wanted.items():
-                row = existing.get(hold_id)
-                if row is None:
-                    s.add(EvidenceHold(id=hold_id, kind=h.kind.value, camera_id=h.camera_id, window_id=h.window_id,
-                                       start=h.start, end=h.end, reason=h.reason, created_at=now,
-                                       created_by="system"))
-                    changed += 1
-                elif row.released_at is None and (h.start < row.start or h.end > row.end):
-                    # A hold only ever grows until released: a warning that clears keeps what it held.
-                    row.start, row.end = min(row.start, h.start), max(row.end, h.end)
-                    changed += 1
+            for i in range(0, len(ids), _SYNC_CHUNK):
+                part = ids[i : i + _SYNC_CHUNK]
+                existing = {r[0]: r for r in s.execute(
+                    select(table.c.id, table.c.start, table.c.end, table.c.released_at).where(table.c.id.in_(part)))}
+                new: list[dict[str, object]] = []
+                grown: list[dict[str, object]] = []
+                for hold_id in part:
+                    h = wanted[hold_id]
+                    row = existing.get(hold_id)
+                    if row is None:
+                        new.append({"id": hold_id, "kind": h.kind.value, "camera_id": h.camera_id,
+                                    "window_id": h.window_id, "start": h.start, "end": h.end, "reason": h.reason,
+                                    "created_at": now, "created_by": "system"})
+                    elif row[3] is None and (h.start < row[1] or h.end > row[2]):
+                        # A hold only ever grows until released: a warning that clears keeps what it held.
+                        grown.append({"id": hold_id, "start": min(row[1], h.start), "end": max(row[2], h.end)})
+                if new:
+                    s.execute(insert(EvidenceHold), new)
+                if grown:
+                    s.execute(update(EvidenceHold), grown)  # by primary key, executemany
+                changed += len(new) + len(grown)
         return changed
 
     # -- pruning -----------------------------------------------------------------------------

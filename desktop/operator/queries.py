@@ -9,7 +9,7 @@ values the GUI thread can paint. The cases table never loads all cases: pages of
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,8 +22,17 @@ from sqlalchemy.orm import Session
 from supervision import performance as perf
 from supervision.calendar import WorkCalendar
 from supervision.duedates import case_clock, end_of_day, local_date
-from supervision.rules import Level
-from supervision.snapshot import load_calendar, load_evaluator
+from supervision.model import Case
+from supervision.rules import DerivedWarning, Evaluator, Level
+from supervision.snapshot import (
+    case_from_row,
+    disposal_times,
+    iter_tickets,
+    iter_vacancies,
+    load_calendar,
+    load_case_types,
+    load_rules,
+)
 from supervision.store.models import (
     CalendarRow,
     CaseRow,
@@ -213,13 +222,19 @@ def warning_extras(s: Session, keys: Iterable[str], subjects: Iterable[tuple[str
             department[subject] = dept
             if stype == "window":
                 label[subject] = number
+    # Labels repeat (a case type and a masked applicant): one string each, not one per warning.
+    labels: dict[tuple[str, str], str] = {}
     for chunk in _chunks(sorted(set(by_type.get("case", ())))):
         for cid, ctid, applicant in s.execute(
             sa.select(CaseRow.id, CaseRow.case_type_id, CaseRow.applicant).where(CaseRow.id.in_(chunk))
         ):
             name, dept = types.get(ctid or "", ("", ""))
             department[cid] = dept or department.get(cid, "")
-            label[cid] = " · ".join(x for x in (name, applicant or "") if x)
+            pair = (name, applicant or "")
+            text = labels.get(pair)
+            if text is None:
+                text = labels[pair] = " · ".join(x for x in pair if x)
+            label[cid] = text
     for chunk in _chunks(sorted(set(by_type.get("ticket", ())))):
         for tid, tnum, ctid in s.execute(
             sa.select(TicketRow.id, TicketRow.number, TicketRow.case_type_id).where(TicketRow.id.in_(chunk))
@@ -692,21 +707,57 @@ class PerfResult:
     window_departments: Mapping[str, str] = field(default_factory=dict)
 
 
-def performance(s: Session, tz: ZoneInfo, start: date, end: date, *, trend_start: date | None = None) -> PerfResult:
+PERF_CHUNK = 5_000
+"""Cases read and judged at a time by :func:`performance`: it never holds more than this many cases'
+facts besides those it needs to the end (the cases completed in the period and the trend)."""
+
+
+# What supervision.snapshot.case_from_row takes, in its order (as supervision.snapshot.iter_cases reads).
+_CASE_COLS = (CaseRow.id, CaseRow.case_type_id, CaseRow.status, CaseRow.submitted_at, CaseRow.window_id,
+              CaseRow.stages, CaseRow.suspensions, CaseRow.fee_charged, CaseRow.completed_at)
+
+
+def _case_chunks(s: Session, size: int) -> Iterator[list[Case]]:
+    """Every case not deleted, ``size`` at a time, streamed (the order of ``iter_cases``)."""
+    q = sa.select(*_CASE_COLS).where(CaseRow.deleted.is_(False)).execution_options(yield_per=size)
+    for part in s.execute(q).partitions():
+        yield [case_from_row(*row) for row in part]
+
+
+def performance(s: Session, tz: ZoneInfo, start: date, end: date, *, trend_start: date | None = None,
+                chunk: int = PERF_CHUNK) -> PerfResult:
     """Performance over the local days ``[start, end]`` (``supervision.performance``), and the
     on-time rate of each day from ``trend_start`` (default ``start``) to ``end``. The store is read
-    once; each day of the trend reuses the same evaluator and facts (as ``compute_from_store``
-    assembles them)."""
+    once, ``chunk`` cases at a time: each chunk's warnings at the period's end are taken, then the
+    chunk's cases are dropped but those completed within the period or the trend (which
+    ``supervision.performance.compute`` and the trend read) — the same figures as
+    ``compute_from_store``'s evaluator over every case, without every case's facts in memory at
+    once (100 000 cases: some 300 MB)."""
     t0 = end_of_day(start - timedelta(days=1), tz)
     t1 = end_of_day(end, tz)
-    ev = load_evaluator(s, tz)
+    first = trend_start or start
+    lo = end_of_day(first - timedelta(days=1), tz)
+    keep_from = min(t0, lo)
+    ev = Evaluator(load_calendar(s), tz, load_rules(s), load_case_types(s))
+    ev.disposed = disposal_times(s)
     best: dict[str, perf.WarningRecord] = {}
     for ws in s.scalars(sa.select(WarningState)):
         best[ws.key] = perf.WarningRecord(ws.key, ws.window_id, Level(ws.max_level), ws.since)
-    for d in ev.evaluate(t1):
-        prev = best.get(d.key)
-        if prev is None or prev.level.rank < d.level.rank:
-            best[d.key] = perf.WarningRecord(d.key, d.window_id, d.level, prev.since if prev else d.since)
+
+    def take(derived: Iterable[DerivedWarning]) -> None:
+        for d in derived:
+            prev = best.get(d.key)
+            if prev is None or prev.level.rank < d.level.rank:
+                best[d.key] = perf.WarningRecord(d.key, d.window_id, d.level, prev.since if prev else d.since)
+
+    for cases in _case_chunks(s, chunk):
+        ev.set_cases(cases)
+        take(ev.evaluate(t1, case_ids=[c.id for c in cases if c.submitted_at <= t1]))
+        ev.remove_cases([c.id for c in cases if not (c.status == "completed" and c.completed_at is not None
+                                                     and keep_from <= c.completed_at < t1)])
+    ev.set_tickets(iter_tickets(s))
+    ev.set_vacancies(iter_vacancies(s))
+    take(ev.evaluate(t1))  # the tickets and windows (the cases kept again: no change)
     parents = {o.id: o.parent_id for o in s.scalars(sa.select(OrgUnit).where(OrgUnit.deleted.is_(False)))}
     dept: dict[str, str] = {}
     numbers: dict[str, str] = {}
@@ -731,8 +782,6 @@ def performance(s: Session, tz: ZoneInfo, start: date, end: date, *, trend_start
                           window_org_units=orgs)
     # The trend: one pass over the completed cases, bucketed by their local completion day (the
     # same on-time test as supervision.performance.compute).
-    first = trend_start or start
-    lo = end_of_day(first - timedelta(days=1), tz)
     done: dict[date, list[int]] = {}
     for f in ev.facts():
         c = f.case

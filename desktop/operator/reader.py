@@ -13,6 +13,12 @@ A panel asks, then paints when the answer comes::
     reader.submit("queue", lambda s: queries.queue_stats(s, ...), self._show)
 
 The workers are not daemons; :meth:`stop` joins them (call it before the store closes).
+
+After a query, at most every ``trim_every`` seconds (:data:`TRIM_EVERY`), a worker gives the memory the process
+freed back to the system (:func:`app.runtime.release_free_memory`): the warning monitor's passes
+and the panels' big reads free hundreds of thousands of blocks, and the holes they leave would
+otherwise stay resident. A worker does it because it may take some milliseconds (never the GUI
+thread), and the panels' queries follow every new warning snapshot.
 """
 
 from __future__ import annotations
@@ -28,11 +34,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from sqlalchemy.orm import Session
 
+from app.runtime import release_free_memory
 from supervision.store import Store
 
 __all__ = ["Reader", "ReaderStats"]
 
 log = logging.getLogger(__name__)
+
+TRIM_EVERY = 30.0  # seconds
 
 Query = Callable[[Session], Any]
 OnResult = Callable[[Any], None]
@@ -68,9 +77,10 @@ class Reader(QObject):
     #: channel, elapsed ms — after each answer delivered (for figures and tests)
     delivered = Signal(str, float)
 
-    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, parent: QObject | None = None, *, trim_every: float = TRIM_EVERY) -> None:
         super().__init__(parent)
         self.store = store
+        self.trim_every = trim_every
         self._cond = threading.Condition()
         self._pending: dict[str, OrderedDict[str, _Request]] = {"fast": OrderedDict(), "slow": OrderedDict()}
         self._latest: dict[str, int] = {}  # channel → id of its newest request
@@ -81,6 +91,8 @@ class Reader(QObject):
         self._threads: dict[str, threading.Thread] = {}
         self._delivered = self._superseded = self._failed = 0
         self._last_ms: dict[str, float] = {}
+        self._trimmed_at = time.monotonic()
+        self.trims = 0  # times the workers gave freed memory back
         self._answered.connect(self._deliver)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -183,6 +195,19 @@ class Reader(QObject):
                 self._answered.emit((req.id, req.channel, ok, answer, elapsed))
             except RuntimeError:  # the reader's QObject is gone (the window closed meanwhile)
                 return
+            del answer, req
+            self._trim()
+
+    def _trim(self) -> None:
+        with self._cond:
+            now = time.monotonic()
+            if now - self._trimmed_at < self.trim_every:
+                return
+            self._trimmed_at = now
+        t0 = time.perf_counter()
+        released = release_free_memory()
+        self.trims += 1
+        log.debug("freed memory given back (%s) in %.1f ms", released, (time.perf_counter() - t0) * 1000)
 
     def _is_stopping(self) -> bool:
         with self._cond:

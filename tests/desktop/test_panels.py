@@ -35,7 +35,7 @@ from supervision.config import Config
 from supervision.ingest import import_page
 from supervision.records import ChangesPage
 from supervision.store import Store, open_store
-from supervision.store.models import OutboxAction, TicketRow
+from supervision.store.models import CaseRow, OutboxAction, TicketRow
 
 # The offscreen platform says this whenever a shown widget's size hints change; it means nothing here.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -352,6 +352,26 @@ def test_reader_newest_request_wins_and_answers_arrive_on_the_gui_thread(qtbot: 
     assert not reader.pending("a") and not reader.pending("b")
 
 
+def test_the_reader_gives_freed_memory_back_after_a_query_now_and_then(qtbot: Any, store: Store) -> None:
+    r = Reader(store, trim_every=0.0)
+    r.start()
+    try:
+        got: list[int] = []
+        r.submit("a", lambda _s: 1, got.append)
+        qtbot.waitUntil(lambda: got == [1] and r.trims >= 1, timeout=WAIT_MS)
+    finally:
+        assert r.stop()
+    never = Reader(store, trim_every=3600.0)
+    never.start()
+    try:
+        got = []
+        never.submit("a", lambda _s: 2, got.append)
+        qtbot.waitUntil(lambda: got == [2], timeout=WAIT_MS)
+    finally:
+        assert never.stop()
+    assert never.trims == 0
+
+
 # -- performance ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["day", "week", "month", "custom"])
 def test_performance_matches_supervision_performance_for_each_period(
@@ -386,6 +406,28 @@ def test_performance_matches_supervision_performance_for_each_period(
     if kind == "week":
         assert sum(p.completed for p in want.windows.values()) > 0
         assert any(p.yellow or p.red for p in want.departments.values())
+
+
+def test_performance_read_in_chunks_gives_the_figures_of_every_case_at_once(store: Store) -> None:
+    """The performance query reads the cases a chunk at a time (memory): any chunk size gives what
+    supervision.performance computes over all of them, trend included."""
+    from desktop.operator.queries import performance
+    from supervision.duedates import end_of_day
+    from supervision.performance import compute_from_store
+
+    start, end = DAY - timedelta(days=6), DAY
+    with store.read() as s:
+        n_cases = s.scalar(select(func.count()).select_from(CaseRow))
+        whole = performance(s, SH, start, end, trend_start=DAY - timedelta(days=29), chunk=10**9)
+        small = performance(s, SH, start, end, trend_start=DAY - timedelta(days=29), chunk=3)
+        want = compute_from_store(s, SH, end_of_day(start - timedelta(days=1), SH), end_of_day(end, SH))
+    assert n_cases is not None and n_cases > 3  # several chunks
+    assert sum(p.completed for p in want.windows.values()) > 0 and any(p.yellow or p.red for p in want.windows.values())
+    for r in (whole, small):
+        assert dict(r.report.windows) == dict(want.windows)
+        assert dict(r.report.departments) == dict(want.departments)
+        assert dict(r.report.org_units) == dict(want.org_units)
+    assert small.trend == whole.trend and sum(n for _d, _r, n in small.trend) > 0
 
 
 def test_a_slow_computation_does_not_hold_up_quick_questions(qtbot: Any, reader: Reader) -> None:
