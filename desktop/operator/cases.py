@@ -17,10 +17,12 @@ window's camera at the case's last stage).
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
+from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
@@ -31,6 +33,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTimer,
+    QUrl,
     Signal,
     Slot,
 )
@@ -77,6 +80,8 @@ from desktop.words import (
 )
 
 __all__ = ["CasesModel", "CasesPanel", "detail_html"]
+
+log = logging.getLogger(__name__)
 
 _Index = QModelIndex | QPersistentModelIndex
 PAGE = 200
@@ -318,6 +323,11 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
+def _footage_link(kind: str, ref: str, words: str) -> str:
+    """A "show footage" link in the detail pane: ``footage:KIND:REF`` (the panel resolves it)."""
+    return f"<a href='footage:{kind}:{quote(ref, safe='')}'>{_e(words)}</a>"
+
+
 def detail_html(d: CaseDetail, tz: ZoneInfo, p: Palette, today: date) -> str:
     """The detail pane's text (rich text) for one case."""
     tr = _DetailWords()
@@ -346,7 +356,8 @@ def detail_html(d: CaseDetail, tz: ZoneInfo, p: Palette, today: date) -> str:
     if d.stages:
         out.append("<table cellspacing='0' cellpadding='2'>")
         for stage, at, by in d.stages:
-            out.append(f"<tr><td>● {_e(stage_text(stage))}</td><td>{t(at)}</td><td>{_e(by)}</td></tr>")
+            link = _footage_link("at", at.isoformat(), tr.footage) if d.window_id else ""
+            out.append(f"<tr><td>● {_e(stage_text(stage))}</td><td>{t(at)}</td><td>{_e(by)}</td><td>{link}</td></tr>")
         out.append("</table>")
     else:
         out.append(f"<p style='color:{p.muted}'>{_e(tr.none)}</p>")
@@ -370,7 +381,8 @@ def detail_html(d: CaseDetail, tz: ZoneInfo, p: Palette, today: date) -> str:
         bits = [tk.number, ticket_status_text(tk.status), tr.issued(fmt_time(tk.issued_at, tz, today=today))]
         if tk.called_at:
             bits.append(tr.called(fmt_time(tk.called_at, tz, today=today), tk.window_number))
-        out.append(f"<p>{_e(' · '.join(b for b in bits if b))}</p>")
+        link = _footage_link("ticket", tk.id, tr.footage)
+        out.append(f"<p>{_e(' · '.join(b for b in bits if b))} {link}</p>")
 
     section(tr.s_warnings)
     if not d.warnings:
@@ -378,7 +390,8 @@ def detail_html(d: CaseDetail, tz: ZoneInfo, p: Palette, today: date) -> str:
     for w in d.warnings:
         colour = {"red": p.red, "yellow": p.yellow, "notice": p.notice}.get(w.max_level, p.text)
         title = f"{level_text(w.max_level)} · {code_text(w.code)} · {state_text(w.state)}"
-        out.append(f"<p style='margin:4px 0 1px 0'><b style='color:{colour}'>■</b> {_e(title)}</p>")
+        link = _footage_link("warning", w.key, tr.footage)
+        out.append(f"<p style='margin:4px 0 1px 0'><b style='color:{colour}'>■</b> {_e(title)} {link}</p>")
         lines = [tr.raised(fmt_time(w.since, tz, today=today))]
         if w.red_since and w.max_level == "red":
             lines.append(tr.red_since(fmt_time(w.red_since, tz, today=today)))
@@ -400,14 +413,18 @@ def detail_html(d: CaseDetail, tz: ZoneInfo, p: Palette, today: date) -> str:
 
     section(tr.s_evaluations)
     if d.evaluations:
-        stars = ", ".join(f"{fmt_time(at, tz, today=today)} {'★' * g}{'☆' * (5 - g)}" for at, g in d.evaluations)
-        out.append(f"<p>{_e(stars)}</p>")
+        for at, g, eid in d.evaluations:
+            stars = f"{fmt_time(at, tz, today=today)} {'★' * g}{'☆' * (5 - g)}"
+            out.append(f"<p style='margin:1px 0'>{_e(stars)} {_footage_link('evaluation', eid, tr.footage)}</p>")
     else:
         out.append(f"<p style='color:{p.muted}'>{_e(tr.none)}</p>")
     section(tr.s_complaints)
     if d.complaints:
-        for received, channel, summary, status in d.complaints:
-            out.append(f"<p style='margin:1px 0'>{t(received)} · {_e(channel)} · {_e(status)}: {_e(summary)}</p>")
+        for received, channel, summary, status, cid in d.complaints:
+            links = (f"{_footage_link('complaint', cid, tr.footage)} "
+                     f"<a href='dossier:{quote(cid, safe='')}'>{_e(tr.dossier)}</a>")
+            out.append(f"<p style='margin:1px 0'>{t(received)} · {_e(channel)} · {_e(status)}: {_e(summary)} "
+                       f"{links}</p>")
     else:
         out.append(f"<p style='color:{p.muted}'>{_e(tr.none)}</p>")
     return "".join(out)
@@ -425,6 +442,8 @@ class _DetailWords(QObject):
         self.s_warnings = self.tr("Warnings and their history")
         self.s_evaluations = self.tr("Evaluations")
         self.s_complaints = self.tr("Complaints")
+        self.footage = self.tr("▶ footage")
+        self.dossier = self.tr("evidence dossier…")
         self.none = self.tr("None")
         self.still_open = self.tr("still open")
         self.no_fee = self.tr("No fee recorded")
@@ -474,6 +493,11 @@ class CasesPanel(QWidget):
 
     #: "show footage": the case's window and the instant of its last stage
     footage_requested = Signal(str, object)
+    #: "show footage" of a record in the detail pane: kind ("warning", "ticket", "evaluation",
+    #: "complaint") and its id, for ``app.review.footage_target``
+    record_footage_requested = Signal(str, str)
+    #: a complaint's evidence dossier (证据包) asked for from the detail pane: the complaint's id
+    dossier_requested = Signal(str)
     #: the case shown in the detail pane
     case_selected = Signal(str)
 
@@ -531,6 +555,7 @@ class CasesPanel(QWidget):
 
         self.browser = QTextBrowser()
         self.browser.setOpenLinks(False)
+        self.browser.anchorClicked.connect(self._link_clicked)
         self.footage = QPushButton()
         self.footage.setEnabled(False)
         self.footage.clicked.connect(self._footage_clicked)
@@ -712,6 +737,27 @@ class CasesPanel(QWidget):
         self.browser.setHtml(f"<p style='color:{self.palette_.muted}'>"
                              f"{_e(self.tr('Select a case to see its stages, warnings and history.'))}</p>")
         self.footage.setEnabled(False)
+
+    def _link_clicked(self, url: QUrl) -> None:
+        """A link of the detail pane: ``footage:KIND:REF`` ("at" is an instant of the case's window)
+        or ``dossier:COMPLAINT``."""
+        text = url.toString()
+        d = self.detail
+        if text.startswith("dossier:"):
+            self.dossier_requested.emit(unquote(text.removeprefix("dossier:")))
+            return
+        if not text.startswith("footage:"):
+            return
+        kind, _, ref = text.removeprefix("footage:").partition(":")
+        ref = unquote(ref)
+        if kind == "at":
+            if d is not None and d.window_id:
+                try:
+                    self.footage_requested.emit(d.window_id, datetime.fromisoformat(ref))
+                except ValueError:
+                    log.warning("a footage link with a bad instant: %r", ref)
+            return
+        self.record_footage_requested.emit(kind, ref)
 
     def _footage_clicked(self) -> None:
         d = self.detail

@@ -604,8 +604,8 @@ class CaseDetail:
     fee_standard: Decimal | None
     ticket: TicketInfo | None
     warnings: tuple[WarningHistory, ...]
-    evaluations: tuple[tuple[datetime, int], ...]
-    complaints: tuple[tuple[datetime | None, str, str, str], ...]  # received, channel, summary, status
+    evaluations: tuple[tuple[datetime, int, str], ...]  # at, grade, id
+    complaints: tuple[tuple[datetime | None, str, str, str, str], ...]  # received, channel, summary, status, id
     footage_at: datetime | None  # the instant "show footage" opens: the last stage
 
     @property
@@ -673,13 +673,13 @@ def case_detail(s: Session, case_id: str) -> CaseDetail | None:
             tuple(acts.get(ws.key, ())),
         ))
     evaluations = tuple(
-        (at, grade or 0) for at, grade in s.execute(
-            sa.select(EvaluationRow.at, EvaluationRow.grade).where(
+        (at, grade or 0, eid) for at, grade, eid in s.execute(
+            sa.select(EvaluationRow.at, EvaluationRow.grade, EvaluationRow.id).where(
                 EvaluationRow.case_id == case_id, EvaluationRow.deleted.is_(False)).order_by(EvaluationRow.at))
         if at is not None
     )
     complaints = tuple(
-        (r.received_at, r.channel or "", r.summary or "", r.status or "")
+        (r.received_at, r.channel or "", r.summary or "", r.status or "", r.id)
         for r in s.scalars(sa.select(ComplaintRow).where(
             ComplaintRow.case_id == case_id, ComplaintRow.deleted.is_(False)).order_by(ComplaintRow.received_at))
     )

@@ -216,6 +216,8 @@ class OperatorWindow(QMainWindow):
         self.queue_panel = QueuePanel(self.reader, self.tz, clock=self.terminal.clock, palette=palette, parent=self)
         self.cases_panel = CasesPanel(self.reader, self.tz, clock=self.terminal.clock, palette=palette, parent=self)
         self.cases_panel.footage_requested.connect(lambda wid, at: self.show_footage(wid or None, at))
+        self.cases_panel.record_footage_requested.connect(self.show_footage_for)
+        self.cases_panel.dossier_requested.connect(self._dossier)
         self.performance_panel = PerformancePanel(self.reader, self.tz, clock=self.terminal.clock, palette=palette,
                                                   parent=self)
         right = Qt.DockWidgetArea.RightDockWidgetArea
@@ -505,6 +507,13 @@ class OperatorWindow(QMainWindow):
             layout.addWidget(view)
             self.review = view
         return self.review
+
+    def _dossier(self, complaint_id: str) -> None:
+        """A complaint's evidence dossier (证据包): its window's cameras around the incident, with the
+        complaint, its case, ticket and evaluations, under one signed manifest."""
+        from desktop.review.export_dialog import export_complaint_dossier
+
+        export_complaint_dossier(self.terminal, complaint_id, self)
 
     def _close_review(self) -> None:
         view, self.review = self.review, None

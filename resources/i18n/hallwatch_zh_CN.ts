@@ -336,7 +336,7 @@
     <name>CasesPanel</name>
     <message>
         <source>Search number, applicant or case type</source>
-        <extracomment>"show footage": the case's window and the instant of its last stage the case shown in the detail pane</extracomment>
+        <extracomment>"show footage": the case's window and the instant of its last stage "show footage" of a record in the detail pane: kind ("warning", "ticket", "evaluation", "complaint") and its id, for ``app.review.footage_target`` a complaint's evidence dossier (证据包) asked for from the detail pane: the complaint's id the case shown in the detail pane</extracomment>
         <translation>搜索办件编号、申请人或事项</translation>
     </message>
     <message>
@@ -2071,6 +2071,14 @@
     <message>
         <source>Complaints</source>
         <translation>投诉</translation>
+    </message>
+    <message>
+        <source>▶ footage</source>
+        <translation>▶ 录像</translation>
+    </message>
+    <message>
+        <source>evidence dossier…</source>
+        <translation>证据包…</translation>
     </message>
     <message>
         <source>None</source>
