@@ -4,7 +4,8 @@ One long-lived :class:`~supervision.rules.Evaluator` holds every case's facts, t
 seat vacancies. A pass re-judges a few *subjects* (a case, a ticket, a window):
 
 * after each applied page, ``changed(ids)`` names the records it changed; only those subjects are
-  reloaded from the store and re-judged (a disposition re-judges the subject of its warning; a
+  reloaded from the store and re-judged (a case read back exactly as the monitor holds it, columns
+  included, is not: none of its warnings' inputs changed) (a disposition re-judges the subject of its warning; a
   changed case type, rule set or calendar makes the pass a full one, since every case's facts
   depend on them);
 * every ``interval`` seconds the timer re-judges only the subjects whose next time-driven change
@@ -561,15 +562,24 @@ class WarningMonitor:
         assert ev is not None
         subjects: set[Subject] = set()
         case_ids = sorted(ids.ids("case"))
+        same: set[str] = set()  # sent again as they were (other fields changed): nothing to re-judge
+        columns = self._columns
         for chunk in _chunks(case_ids):
             found = cases_with_columns(s, chunk)
-            ev.set_cases([c for c, _ in found])
-            for cid in chunk:
-                self._columns.pop(cid, None)
+            renewed = []
             for c, cols in found:
-                self._columns[c.id] = cols  # as stored now (a resync may have reset them)
-            ev.remove_cases(set(chunk) - {c.id for c, _ in found})
-        subjects.update(Subject("case", c) for c in case_ids)
+                if ev.case(c.id) == c and columns.get(c.id) == cols:
+                    same.add(c.id)  # its facts, warnings, schedule and columns all hold
+                    continue
+                renewed.append(c)
+                columns[c.id] = cols  # as stored now (a resync may have reset them)
+            ev.set_cases(renewed)
+            present = {c.id for c, _ in found}
+            for cid in chunk:
+                if cid not in present:
+                    columns.pop(cid, None)
+            ev.remove_cases(set(chunk) - present)
+        subjects.update(Subject("case", c) for c in case_ids if c not in same)
         ticket_ids = sorted(ids.ids("ticket"))
         for chunk in _chunks(ticket_ids):
             found_t = list(iter_tickets(s, chunk))
