@@ -42,7 +42,7 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 from types import MappingProxyType
@@ -131,6 +131,7 @@ def _counts(**kw: int) -> Mapping[str, int]:
 
 
 _NO_LIGHTS: Mapping[str, Level] = MappingProxyType({})
+_NO_PHASES: Mapping[str, float] = MappingProxyType({})
 EMPTY_SNAPSHOT = WarningSnapshot(
     datetime.min.replace(tzinfo=UTC), (), _NO_LIGHTS, _NO_LIGHTS, _counts(), frozenset(), 0
 )
@@ -145,6 +146,10 @@ class PassReport:
     rejudged: frozenset[Subject]  # the subjects judged (every subject for a full pass)
     published: bool  # a new snapshot went out
     seconds: float
+    # where the time went (seconds): "load" (reading what changed), "judge" (rules, kept warnings,
+    # lights, schedule), "write" (warning_states, case columns and the commit), "publish"; the
+    # phases the pass had (a full pass and an idle one give none)
+    phases: Mapping[str, float] = field(default_factory=lambda: _NO_PHASES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +333,7 @@ class WarningMonitor:
         self._passes = 0
         self._last_pass: PassReport | None = None
         self._last_error: str | None = None
+        self._phases: dict[str, float] = {}  # the pass under way's phases (PassReport.phases)
         self._reset(None)
 
     def _reset(self, ev: Evaluator | None) -> None:
@@ -444,6 +450,7 @@ class WarningMonitor:
                 ids, self._pending = self._pending, ChangedIds()
                 full, self._refresh_wanted = self._refresh_wanted or self._ev is None, False
             at = now if now is not None else self._clock()
+            self._phases = {}
             t0 = time.perf_counter()
             try:
                 if not full and any(ids.ids(t) for t in _FULL_TYPES):
@@ -459,7 +466,7 @@ class WarningMonitor:
                     with self._lock:
                         self._last_error = f"{type(e).__name__}: {e}"
                 raise
-            report = PassReport(kind, at, rejudged, published, time.perf_counter() - t0)
+            report = PassReport(kind, at, rejudged, published, time.perf_counter() - t0, MappingProxyType(self._phases))
             with self._lock:
                 self._passes += 1
                 self._last_pass = report
@@ -531,12 +538,16 @@ class WarningMonitor:
             self._relight_all(at)
         if not any(ids.ids(t) for t in _SUBJECT_TYPES):
             ids = ChangedIds()  # cameras, evaluations, bookmarks…: no warning depends on them
+        phases = self._phases
         if ids or subjects:
+            t0 = time.perf_counter()
             with self.store.write() as s:
                 if ids:
                     subjects |= self._load(s, ids)
+                t1 = time.perf_counter()
                 judged = frozenset(subjects)
                 views, changed, writes = self._judge(judged, at, bulk=False)
+                t2 = time.perf_counter()
                 unsure = self._unsure.intersection(subj.id for subj in judged)
                 self._unsure -= unsure
                 for subj in judged:  # rows a local act wrote: reconciled even when the views are the same
@@ -545,11 +556,15 @@ class WarningMonitor:
                 if changed or unsure:
                     reconcile_kept(s, views, at, changed | unsure, self._states, unsure=unsure)
                 self._write_columns(s, writes)
+            t3 = time.perf_counter()  # committed
+            phases.update(load=t1 - t0, judge=t2 - t1, write=t3 - t2)
         else:
             judged = frozenset()
         published = self._dirty
         if published:
+            t3 = time.perf_counter()
             self._publish(at)
+            phases["publish"] = time.perf_counter() - t3
         return kind, judged, published
 
     def _check_stop(self) -> None:

@@ -288,6 +288,8 @@ def test_the_monitor_after_a_1000_change_page_rejudges_only_those_subjects_and_m
     rep = monitor.process(at)
     assert rep.kind == "changes" and rep.published
     assert rep.rejudged == (named - unchanged) | crossing
+    assert set(rep.phases) == {"load", "judge", "write", "publish"}
+    assert all(t > 0 for t in rep.phases.values()) and sum(rep.phases.values()) <= rep.seconds
     assert len(rep.rejudged) < 1100 and monitor.status().subjects > 7000
     after = monitor.snapshot()
     assert after.generation == before.generation + 1
