@@ -4,7 +4,8 @@ One long-lived :class:`~supervision.rules.Evaluator` holds every case's facts, t
 seat vacancies. A pass re-judges a few *subjects* (a case, a ticket, a window):
 
 * after each applied page, ``changed(ids)`` names the records it changed; only those subjects are
-  reloaded from the store and re-judged (a disposition re-judges the subject of its warning; a
+  reloaded from the store and re-judged (a case read back exactly as the monitor holds it, columns
+  included, is not: none of its warnings' inputs changed) (a disposition re-judges the subject of its warning; a
   changed case type, rule set or calendar makes the pass a full one, since every case's facts
   depend on them);
 * every ``interval`` seconds the timer re-judges only the subjects whose next time-driven change
@@ -39,12 +40,13 @@ import heapq
 import logging
 import threading
 import time
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, select, update
@@ -82,7 +84,7 @@ from supervision.snapshot import (
 from supervision.store.db import Store
 from supervision.store.models import CaseRow, DispositionRow
 
-__all__ = ["MonitorStatus", "PassReport", "WarningMonitor", "WarningSnapshot"]
+__all__ = ["MonitorStatus", "PassReport", "WarningMonitor", "WarningSnapshot", "WarningViews"]
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +106,17 @@ _ColumnWrite = tuple[str, CaseColumns, CaseColumns | None]
 
 @dataclass(frozen=True, slots=True)
 class WarningSnapshot:
-    """What the monitor last published; immutable, safe to hand to any thread."""
+    """What the monitor last published; immutable, safe to hand to any thread.
+
+    Identity between snapshots (the desktop diffs them by it): a warning whose view did not change
+    between two snapshots is the *same object* (``is``) in both ``views`` — across change, timer
+    and full passes alike — and a changed view is a new object. So ``a is b`` means unchanged,
+    and ``a is not b`` (same key) means changed. Views of one snapshot are never mutated."""
 
     at: datetime  # the instant of the pass that published it
-    views: tuple[WarningView, ...]  # every warning in force: reds first, then by time raised
+    # every warning in force: reds first, then by time raised (then key); a WarningViews from the
+    # monitor (cheap to publish), any sequence when built by hand
+    views: Sequence[WarningView]
     by_window: Mapping[str, Level]  # worst lit warning per window id (see the module notes)
     by_department: Mapping[str, Level]
     counts: Mapping[str, int]  # red, yellow, notice, red_undisposed, yellow_undisposed
@@ -122,6 +131,7 @@ def _counts(**kw: int) -> Mapping[str, int]:
 
 
 _NO_LIGHTS: Mapping[str, Level] = MappingProxyType({})
+_NO_PHASES: Mapping[str, float] = MappingProxyType({})
 EMPTY_SNAPSHOT = WarningSnapshot(
     datetime.min.replace(tzinfo=UTC), (), _NO_LIGHTS, _NO_LIGHTS, _counts(), frozenset(), 0
 )
@@ -136,6 +146,10 @@ class PassReport:
     rejudged: frozenset[Subject]  # the subjects judged (every subject for a full pass)
     published: bool  # a new snapshot went out
     seconds: float
+    # where the time went (seconds): "load" (reading what changed), "judge" (rules, kept warnings,
+    # lights, schedule), "write" (warning_states, case columns and the commit), "publish"; the
+    # phases the pass had (a full pass and an idle one give none)
+    phases: Mapping[str, float] = field(default_factory=lambda: _NO_PHASES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +179,56 @@ _Light = tuple[tuple[str, ...], tuple[str, ...], int]
 _Key = tuple[int, float, str]
 
 
+class WarningViews(Sequence[WarningView]):
+    """The warnings of a snapshot in display order: an immutable sequence over the blocks of the
+    monitor's sorted list, so that publishing copies only the blocks a pass changed (not every
+    view). Iterate it, index it, take ``len``; ``tuple(views)`` or ``list(views)`` for a copy."""
+
+    __slots__ = ("_blocks", "_len", "_starts")
+
+    def __init__(self, blocks: tuple[tuple[WarningView, ...], ...] = ()) -> None:
+        starts, n = [], 0
+        for b in blocks:
+            starts.append(n)
+            n += len(b)
+        self._blocks, self._starts, self._len = blocks, starts, n
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, i: int) -> WarningView: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[WarningView, ...]: ...
+    def __getitem__(self, i: int | slice) -> WarningView | tuple[WarningView, ...]:
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        if i < 0:
+            i += self._len
+        if not 0 <= i < self._len:
+            raise IndexError("warning index out of range")
+        b = bisect_right(self._starts, i) - 1
+        return self._blocks[b][i - self._starts[b]]
+
+    def __iter__(self) -> Iterator[WarningView]:
+        return chain.from_iterable(self._blocks)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, WarningViews | tuple):
+            return len(self) == len(other) and tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"WarningViews({len(self)} warnings)"
+
+
 class _SortedViews:
     """The views in display order, kept in blocks: adding or removing one shifts one small block,
-    and the whole tuple is a concatenation of lists (no per-view work when publishing)."""
+    and publishing freezes only the blocks changed since the last snapshot (each block's tuple is
+    kept until it changes), so a snapshot costs no per-view work."""
 
     _BLOCK = 1000
 
@@ -175,6 +236,7 @@ class _SortedViews:
         self._keys: list[list[_Key]] = []
         self._views: list[list[WarningView]] = []
         self._maxes: list[_Key] = []
+        self._frozen: list[tuple[WarningView, ...] | None] = []  # each block as last published
 
     def load(self, items: list[tuple[_Key, WarningView]]) -> None:
         items.sort(key=lambda kv: kv[0])
@@ -182,16 +244,18 @@ class _SortedViews:
         self._keys = [[k for k, _ in items[i : i + n]] for i in range(0, len(items), n)]
         self._views = [[v for _, v in items[i : i + n]] for i in range(0, len(items), n)]
         self._maxes = [keys[-1] for keys in self._keys]
+        self._frozen = [None] * len(self._keys)
 
     def add(self, k: _Key, v: WarningView) -> None:
         if not self._keys:
-            self._keys, self._views, self._maxes = [[k]], [[v]], [k]
+            self._keys, self._views, self._maxes, self._frozen = [[k]], [[v]], [k], [None]
             return
         i = min(bisect_left(self._maxes, k), len(self._maxes) - 1)
         keys, views = self._keys[i], self._views[i]
         j = bisect_left(keys, k)
         keys.insert(j, k)
         views.insert(j, v)
+        self._frozen[i] = None
         if k > self._maxes[i]:
             self._maxes[i] = k
         if len(keys) > 2 * self._BLOCK:
@@ -199,6 +263,7 @@ class _SortedViews:
             self._keys[i : i + 1] = [keys[:h], keys[h:]]
             self._views[i : i + 1] = [views[:h], views[h:]]
             self._maxes[i : i + 1] = [keys[h - 1], keys[-1]]
+            self._frozen[i : i + 1] = [None, None]
 
     def remove(self, k: _Key) -> None:
         i = bisect_left(self._maxes, k)
@@ -208,8 +273,9 @@ class _SortedViews:
             raise KeyError(k)
         del keys[j]
         del self._views[i][j]
+        self._frozen[i] = None
         if not keys:
-            del self._keys[i], self._views[i], self._maxes[i]
+            del self._keys[i], self._views[i], self._maxes[i], self._frozen[i]
         elif j == len(keys):
             self._maxes[i] = keys[-1]
 
@@ -217,12 +283,15 @@ class _SortedViews:
         i = bisect_left(self._maxes, k)
         j = bisect_left(self._keys[i], k)
         self._views[i][j] = v
+        self._frozen[i] = None
 
-    def as_tuple(self) -> tuple[WarningView, ...]:
-        out: list[WarningView] = []
-        for views in self._views:
-            out += views  # a list extended by a list: one copy of the pointers, no per-view call
-        return tuple(out)
+    def freeze(self) -> WarningViews:
+        """The views as an immutable sequence; only the blocks changed since the last call are copied."""
+        frozen = self._frozen
+        for i, block in enumerate(frozen):
+            if block is None:
+                frozen[i] = tuple(self._views[i])
+        return WarningViews(tuple(frozen))  # type: ignore[arg-type]  # every block frozen above
 
 
 @dataclass(slots=True)
@@ -264,6 +333,7 @@ class WarningMonitor:
         self._passes = 0
         self._last_pass: PassReport | None = None
         self._last_error: str | None = None
+        self._phases: dict[str, float] = {}  # the pass under way's phases (PassReport.phases)
         self._reset(None)
 
     def _reset(self, ev: Evaluator | None) -> None:
@@ -287,6 +357,7 @@ class WarningMonitor:
         self._touched: set[tuple[str, str]] = set()
         self._states = StateRows()  # the warning_states rows in force, as the passes wrote them
         self._unsure: set[str] = set()  # subjects whose rows someone else wrote (a local act)
+        self._previous: dict[str, _Entry] = {}  # during a full pass: the entries before it
 
     # -- the Service -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -379,6 +450,7 @@ class WarningMonitor:
                 ids, self._pending = self._pending, ChangedIds()
                 full, self._refresh_wanted = self._refresh_wanted or self._ev is None, False
             at = now if now is not None else self._clock()
+            self._phases = {}
             t0 = time.perf_counter()
             try:
                 if not full and any(ids.ids(t) for t in _FULL_TYPES):
@@ -394,7 +466,7 @@ class WarningMonitor:
                     with self._lock:
                         self._last_error = f"{type(e).__name__}: {e}"
                 raise
-            report = PassReport(kind, at, rejudged, published, time.perf_counter() - t0)
+            report = PassReport(kind, at, rejudged, published, time.perf_counter() - t0, MappingProxyType(self._phases))
             with self._lock:
                 self._passes += 1
                 self._last_pass = report
@@ -432,12 +504,17 @@ class WarningMonitor:
             }
             depts = window_departments(s)
             stored = case_columns(s)
+        previous = self._entries  # their views are kept where they did not change (the same objects)
         self._reset(ev)
+        self._previous = previous
         self._actions, self._disp_key, self._window_dept = actions, disp_key, depts
         self._columns = dict(stored)
         self._today = local_date(at, self.tz)
         subjects = frozenset(ev.subjects())
-        views, _, writes = self._judge(subjects, at, bulk=True)
+        try:
+            views, _, writes = self._judge(subjects, at, bulk=True)
+        finally:
+            self._previous = {}
         for cid, cols in stored.items():  # cases no rule can judge (type unknown here): no dates, no level
             if ev.case_facts_of(cid) is None and cols != (None, None, 0):
                 writes.append((cid, (None, None, 0), cols))
@@ -461,12 +538,16 @@ class WarningMonitor:
             self._relight_all(at)
         if not any(ids.ids(t) for t in _SUBJECT_TYPES):
             ids = ChangedIds()  # cameras, evaluations, bookmarks…: no warning depends on them
+        phases = self._phases
         if ids or subjects:
+            t0 = time.perf_counter()
             with self.store.write() as s:
                 if ids:
                     subjects |= self._load(s, ids)
+                t1 = time.perf_counter()
                 judged = frozenset(subjects)
                 views, changed, writes = self._judge(judged, at, bulk=False)
+                t2 = time.perf_counter()
                 unsure = self._unsure.intersection(subj.id for subj in judged)
                 self._unsure -= unsure
                 for subj in judged:  # rows a local act wrote: reconciled even when the views are the same
@@ -475,11 +556,15 @@ class WarningMonitor:
                 if changed or unsure:
                     reconcile_kept(s, views, at, changed | unsure, self._states, unsure=unsure)
                 self._write_columns(s, writes)
+            t3 = time.perf_counter()  # committed
+            phases.update(load=t1 - t0, judge=t2 - t1, write=t3 - t2)
         else:
             judged = frozenset()
         published = self._dirty
         if published:
+            t3 = time.perf_counter()
             self._publish(at)
+            phases["publish"] = time.perf_counter() - t3
         return kind, judged, published
 
     def _check_stop(self) -> None:
@@ -492,15 +577,24 @@ class WarningMonitor:
         assert ev is not None
         subjects: set[Subject] = set()
         case_ids = sorted(ids.ids("case"))
+        same: set[str] = set()  # sent again as they were (other fields changed): nothing to re-judge
+        columns = self._columns
         for chunk in _chunks(case_ids):
             found = cases_with_columns(s, chunk)
-            ev.set_cases([c for c, _ in found])
-            for cid in chunk:
-                self._columns.pop(cid, None)
+            renewed = []
             for c, cols in found:
-                self._columns[c.id] = cols  # as stored now (a resync may have reset them)
-            ev.remove_cases(set(chunk) - {c.id for c, _ in found})
-        subjects.update(Subject("case", c) for c in case_ids)
+                if ev.case(c.id) == c and columns.get(c.id) == cols:
+                    same.add(c.id)  # its facts, warnings, schedule and columns all hold
+                    continue
+                renewed.append(c)
+                columns[c.id] = cols  # as stored now (a resync may have reset them)
+            ev.set_cases(renewed)
+            present = {c.id for c, _ in found}
+            for cid in chunk:
+                if cid not in present:
+                    columns.pop(cid, None)
+            ev.remove_cases(set(chunk) - present)
+        subjects.update(Subject("case", c) for c in case_ids if c not in same)
         ticket_ids = sorted(ids.ids("ticket"))
         for chunk in _chunks(ticket_ids):
             found_t = list(iter_tickets(s, chunk))
@@ -656,6 +750,10 @@ class WarningMonitor:
                 self._dirty = True
                 return True
             self._drop(v.key)
+        elif bulk:
+            prev = self._previous.get(v.key)
+            if prev is not None and prev.view == v:
+                v = prev.view  # unchanged across the full pass: the same object in the snapshot
         order: _Key = (_ORDER[v.warning.level], v.warning.since.timestamp(), v.key)
         self._entries[v.key] = _Entry(v, subj, light, order)
         if bulk:
@@ -774,7 +872,7 @@ class WarningMonitor:
         ev = self._ev
         snap = WarningSnapshot(
             at=at,
-            views=self._order.as_tuple(),
+            views=self._order.freeze(),
             by_window=MappingProxyType(dict(self._by_window)),
             by_department=MappingProxyType(dict(self._by_department)),
             counts=MappingProxyType(dict(self._count)),

@@ -6,7 +6,8 @@ Measures, with the work counted on both sides:
 - the reference: a full pass (every subject judged, reconciled, columns written) and a full
   evaluation of the store (``lifecycle.evaluate_store``, what ``warnings`` runs);
 - the pass after a page of ``--changed`` changed cases (target ≤ 50 ms), wall and CPU time
-  including the reload of those cases, reconcile, the columns and the commit (synchronous=FULL);
+  including the reload of those cases, reconcile, the columns and the commit (synchronous=FULL),
+  and its phases as the pass reports them (``PassReport.phases``: load, judge, write, publish);
 - a timer pass with no deadline crossed (target ≤ 5 ms) and, for comparison, one at the next
   deadline;
 - taking a snapshot (target ≤ 1 ms);
@@ -196,7 +197,7 @@ def bench(n_cases: int, n_tickets: int, n_changed: int, pages: int = 1) -> dict[
             out["warnings"] = len(full.views)
 
             # the pass after a page of changes: the first one after the full pass, then more pages
-            walls, cpus, judged, changed_cases = [], [], [], set()
+            walls, cpus, judged, phases, changed_cases = [], [], [], [], set()
             for k in range(pages):
                 ids = _apply(store, changed_page(cases, n_changed, k))
                 at = NOW + timedelta(milliseconds=1 + k)
@@ -207,16 +208,19 @@ def bench(n_cases: int, n_tickets: int, n_changed: int, pages: int = 1) -> dict[
                 walls.append(time.perf_counter() - t0)
                 cpus.append(time.process_time() - c0)
                 judged.append(len(rep.rejudged))
+                phases.append({k: _ms(v) for k, v in rep.phases.items()})
                 changed_cases |= ids.ids("case")
                 assert rep.kind == "changes" and len(ids) == n_changed
             out["changes_page"] = n_changed
             out["changes_pass_ms"] = _ms(walls[0])
             out["changes_pass_cpu_ms"] = _ms(cpus[0])
             out["changes_pass_subjects"] = judged[0]
+            out["changes_pass_phases_ms"] = phases[0]  # wall: load, judge, write (incl. commit), publish
             if pages > 1:
                 out["changes_passes_after_ms"] = [_ms(w) for w in walls[1:]]
                 out["changes_passes_after_cpu_ms"] = [_ms(c) for c in cpus[1:]]
                 out["changes_passes_after_subjects"] = judged[1:]
+                out["changes_passes_after_phases_ms"] = phases[1:]
             out["target_changes_pass_ms"] = 50
             out["rules_only_page_cpu_ms"] = _ms(rules_only(store, sorted(ids.ids("case")), at))
             out["check_after_changes"] = check(store, monitor, at, sorted(changed_cases))

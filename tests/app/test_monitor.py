@@ -267,6 +267,8 @@ def test_the_monitor_after_a_1000_change_page_rejudges_only_those_subjects_and_m
     before = monitor.snapshot()
     assert_matches_full_evaluation(store, before, NOW)
     changes, named = thousand_changes(demo_body, before)
+    with store.read() as s:
+        ev_before = load_evaluator(s, SH)
     ids = apply(store, changes)
     assert len(ids) == 1000
     at = NOW + timedelta(seconds=1)
@@ -274,10 +276,20 @@ def test_the_monitor_after_a_1000_change_page_rejudges_only_those_subjects_and_m
     with store.read() as s:
         ev = load_evaluator(s, SH)
     crossing = {s for s in ev.subjects() if (t := ev.next_change(s, NOW)) is not None and t <= at}
+    # cases the page sends again as they were (already at that window, that fee): nothing to re-judge
+    acted_on = {ch["data"]["warning"].rpartition("/")[0] for ch in changes if ch["type"] == "disposition"}
+    unchanged = {
+        s
+        for s in named
+        if s.id not in acted_on and ev_before.case(s.id) is not None and ev_before.case(s.id) == ev.case(s.id)
+    }
+    assert len(unchanged) < 100
     monitor.changed(ids)
     rep = monitor.process(at)
     assert rep.kind == "changes" and rep.published
-    assert rep.rejudged == named | crossing
+    assert rep.rejudged == (named - unchanged) | crossing
+    assert set(rep.phases) == {"load", "judge", "write", "publish"}
+    assert all(t > 0 for t in rep.phases.values()) and sum(rep.phases.values()) <= rep.seconds
     assert len(rep.rejudged) < 1100 and monitor.status().subjects > 7000
     after = monitor.snapshot()
     assert after.generation == before.generation + 1
@@ -287,6 +299,71 @@ def test_the_monitor_after_a_1000_change_page_rejudges_only_those_subjects_and_m
     assert sum(s is State.DISPOSED for s in states.values()) >= 30
     assert any(v.warning.code == "FEE_MISMATCH" and v.warning.subject in {s.id for s in named} for v in views)
     assert after.by_department.get("新部门") is not None
+
+
+def test_an_unchanged_warning_is_the_same_object_in_the_next_snapshot_and_a_changed_one_is_not(
+    store: Store, monitor: WarningMonitor, demo_body: dict[str, Any]
+) -> None:
+    """The desktop diffs snapshots by identity: a view that did not change between two snapshots
+    is the same object in both (after a change pass, a timer pass and a full pass); one that
+    changed is another object."""
+
+    def check(before: WarningSnapshot, after: WarningSnapshot) -> tuple[int, int]:
+        old = {v.key: v for v in before.views}
+        same = changed = 0
+        for v in after.views:
+            o = old.get(v.key)
+            if o is None:
+                continue
+            if o == v:
+                assert o is v, f"{v.key} did not change but is another object"
+                same += 1
+            else:
+                assert o is not v
+                changed += 1
+        return same, changed
+
+    before = monitor.snapshot()
+    cases = {ch["id"]: ch for ch in demo_body["changes"] if ch["type"] == "case"}
+    with_warnings = sorted({v.warning.subject for v in before.views if v.warning.subject in cases})
+    assert len(with_warnings) > 20
+    moved = next(v for v in before.views if v.warning.subject in cases and v.warning.window_id != "win-A01")
+    page = []
+    for n, cid in enumerate(with_warnings[:20]):  # sent again unchanged (re-judged: the same views)
+        page.append(
+            {"seq": 10**6 + n, "type": "case", "id": cid, "op": "upsert", "version": 2, "data": cases[cid]["data"]}
+        )
+    data = {**copy.deepcopy(cases[moved.warning.subject]["data"]), "window_id": "win-A01"}
+    page.append(
+        {"seq": 10**6 + 99, "type": "case", "id": moved.warning.subject, "op": "upsert", "version": 3, "data": data}
+    )
+    monitor.changed(apply(store, page))
+    at = NOW + timedelta(seconds=1)
+    rep = monitor.process(at)
+    assert rep.kind == "changes" and Subject("case", moved.warning.subject) in rep.rejudged
+    assert not {Subject("case", cid) for cid in with_warnings[:20]} - {Subject("case", moved.warning.subject)} & (
+        rep.rejudged
+    ), "a case sent again unchanged is not re-judged"
+    after = monitor.snapshot()
+    same, changed = check(before, after)
+    assert changed >= 1 and same >= len(before.views) - 5
+    assert next(v for v in after.views if v.key == moved.key) is not moved
+    assert list(after.views) == list(after.views[:]) and after.views[-1] is list(after.views)[-1]
+
+    first = monitor.next_due()
+    assert first is not None
+    assert monitor.process(first).kind == "timer"
+    timer = monitor.snapshot()
+    assert timer.generation == after.generation + 1
+    same, changed = check(after, timer)
+    assert same > 0
+
+    monitor.refresh()
+    assert monitor.process(first).kind == "full"
+    full = monitor.snapshot()
+    same, changed = check(timer, full)
+    assert same == len(full.views) and changed == 0
+    assert_matches_full_evaluation(store, full, first)
 
 
 def test_a_timer_pass_rejudges_only_the_subjects_whose_change_has_come_and_matches_a_full_evaluation(
