@@ -11,9 +11,9 @@ previous snapshot, or one that rose again) rings the :class:`~desktop.operator.a
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
@@ -48,7 +48,7 @@ from desktop.operator.alarm import Alarm
 from desktop.operator.common import WarningActions, fmt_time, ink_on
 from desktop.operator.queries import HallLayout, PushState, WarningExtras, hall_layout, warning_extras
 from desktop.operator.reader import Reader
-from desktop.operator.snapshot import SnapshotLike
+from desktop.operator.snapshot import RelayedSnapshot, RowChanges, SnapshotLike, active_reds, diff_views
 from desktop.theme import DARK, Palette
 from desktop.words import (
     action_error_text,
@@ -62,6 +62,9 @@ from desktop.words import (
 )
 from supervision.lifecycle import WarningView
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 __all__ = ["DisposeDialog", "WarningsFilter", "WarningsModel", "WarningsPanel"]
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -73,6 +76,7 @@ MEASURES = ("supervise", "correct", "explain")
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 _LEVEL_RANK = {"notice": 1, "yellow": 2, "red": 3}
+RESET_ABOVE = 400  # row signals above which a new snapshot rebuilds the rows whole (cheaper then)
 
 
 class WarningsModel(QAbstractTableModel):
@@ -84,46 +88,91 @@ class WarningsModel(QAbstractTableModel):
         super().__init__(parent)
         self.tz = tz
         self.palette_ = palette
-        self.views: list[WarningView] = []
+        self.views: Sequence[WarningView] = []
+        self._source: Sequence[WarningView] | None = None  # the sequence given to set_views last
         self.extras = WarningExtras({}, {}, {})
         self.layout_ = HallLayout((), (), {})
         self._numbers: dict[str, str] = {}
-        self._row_of: dict[str, int] = {}
-        self._today = None
+        self._row_of: Mapping[str, int] = {}
+        self._today: date | None = None
+        self.resets = 0  # how often the rows were rebuilt whole (for tests and figures)
+        self.row_updates = 0  # row signals sent instead
 
     def headers(self) -> list[str]:
         return [self.tr("Level"), self.tr("Rule"), self.tr("Subject"), self.tr("Window"), self.tr("Department"),
                 self.tr("Since"), self.tr("State"), self.tr("Handled by"), self.tr("Push"), self.tr("Detail")]
 
     # -- feeding ---------------------------------------------------------------------------------
-    def set_views(self, views: Sequence[WarningView], at: datetime | None = None) -> None:
-        self.beginResetModel()
-        self.views = list(views)
-        self._row_of = {v.key: i for i, v in enumerate(self.views)}
-        self._today = at.astimezone(self.tz).date() if at is not None else None  # type: ignore[assignment]
-        self.endResetModel()
+    def set_views(self, views: Sequence[WarningView], at: datetime | None = None,
+                  changes: RowChanges | None = None, base: Sequence[WarningView] | None = None) -> None:
+        """Show ``views`` (display order). Only what differs from the rows shown is signalled —
+        rows removed, inserted and changed — so the views keep their selection and scroll place
+        and the filter looks at the rows that changed only. ``changes``: the difference from
+        ``base`` worked out already (off the GUI thread: :class:`SnapshotRelay`); used when
+        ``base`` is what the model shows, else it is worked out here."""
+        today = at.astimezone(self.tz).date() if at is not None else None
+        if changes is None or base is None or base is not self._source:
+            changes = diff_views(self.views, views, self._row_of)
+        if changes.operations > RESET_ABOVE or not self.views:
+            self.beginResetModel()
+            self.views, self._source, self._row_of, self._today = list(views), views, dict(changes.row_of), today
+            self.endResetModel()
+            self.resets += 1
+            return
+        rows = self.views if isinstance(self.views, list) else list(self.views)
+        self.views = rows
+        for first, last in changes.removed:  # last first: the rows above stay where they are
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del rows[first : last + 1]
+            self.endRemoveRows()
+        for first, last in changes.inserted:  # first first: every row above is in place
+            self.beginInsertRows(QModelIndex(), first, last)
+            rows[first:first] = views[first : last + 1]
+            self.endInsertRows()
+        self.views, self._source, self._row_of = list(views), views, changes.row_of
+        self.row_updates += changes.operations
+        if today != self._today:  # times are written "HH:MM" today, "MM-DD HH:MM" before
+            self._today = today
+            self._all_changed()
+            return
+        for first, last in changes.changed:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.DETAIL))
 
-    def set_extras(self, extras: WarningExtras) -> None:
+    def set_extras(self, extras: WarningExtras, changed: Iterable[str] | None = None) -> None:
+        """New push states, departments and labels: ``changed`` names the keys whose row shows
+        otherwise (worked out off the GUI thread by :func:`extras_changes`); None: every row."""
+        if changed is None:
+            changed = extras_changes(self.extras, extras, [v.key for v in self.views],
+                                     [(v.warning.subject, v.key) for v in self.views])
         self.extras = extras
+        rows = sorted(r for r in (self._row_of.get(k) for k in changed) if r is not None)
+        if len(rows) > RESET_ABOVE:
+            self._all_changed()
+            return
+        for first, last in _ranges(rows):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.DETAIL))
+
+    def _all_changed(self) -> None:
         if self.views:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
 
     def retranslate(self) -> None:
         """The words changed language: headers and cells again."""
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.DETAIL)
-        if self.views:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+        self._all_changed()
 
     def set_layout(self, layout: HallLayout) -> None:
+        numbers = {w.id: w.number for w in layout.windows}
+        same = numbers == self._numbers and layout.departments == self.layout_.departments and {
+            w.id: w.department for w in layout.windows} == {w.id: w.department for w in self.layout_.windows}
         self.layout_ = layout
-        self._numbers = {w.id: w.number for w in layout.windows}
-        if self.views:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+        self._numbers = numbers
+        if not same:  # the hall came or changed: numbers and departments of every row
+            self._all_changed()
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette
-        if self.views:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+        self._all_changed()
 
     # -- reading ---------------------------------------------------------------------------------
     def view(self, row: int) -> WarningView:
@@ -238,6 +287,28 @@ class WarningsModel(QAbstractTableModel):
                 return v.disposed[3]
             return self.data(index, Qt.ItemDataRole.DisplayRole)
         return None
+
+
+def extras_changes(old: WarningExtras, new: WarningExtras, keys: Iterable[str],
+                   subjects: Iterable[tuple[str, str]]) -> set[str]:
+    """The keys whose row reads otherwise with ``new`` extras than with ``old`` (pure; any
+    thread): a push state, or its subject's department or label, differs. ``subjects``:
+    (subject, key) of each row."""
+    out = {k for k in keys if old.push.get(k) != new.push.get(k)}
+    od, nd, ol, nl = old.department, new.department, old.label, new.label
+    out.update(k for subj, k in subjects if od.get(subj) != nd.get(subj) or ol.get(subj) != nl.get(subj))
+    return out
+
+
+def _ranges(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Ascending rows as runs of consecutive rows (first, last)."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and out[-1][1] == r - 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
 
 
 class WarningsFilter(QSortFilterProxyModel):
@@ -508,47 +579,64 @@ class WarningsPanel(QWidget):
         self._update_window_chip()
 
     def set_snapshot(self, snap: SnapshotLike) -> None:
-        """Show a new warning snapshot (GUI thread); rings for new reds."""
-        key = self._selected_key()
+        """Show a new warning snapshot (GUI thread); rings for new reds. A snapshot from the
+        :class:`SnapshotRelay` comes with its row changes worked out: only those are applied."""
+        relayed = snap if isinstance(snap, RelayedSnapshot) else None
+        windows = relayed.window_ids if relayed is not None else {
+            v.warning.window_id for v in snap.views if v.warning.window_id}
         known = self._window_numbers
         if self.reader is not None and not self.reader.pending("warnings.layout") and (
-                not known or any(v.warning.window_id and v.warning.window_id not in known for v in snap.views)):
+                not known or not windows <= known.keys()):
             self.reader.submit("warnings.layout", hall_layout, self._set_layout)  # the hall came with a sync
+        key = self._selected_key()
         self._snap = snap
-        self.model.set_views(snap.views, snap.at)
-        self._reselect(key)
-        self._ring_for_new_reds(snap)
+        if relayed is not None:
+            self.model.set_views(snap.views, snap.at, relayed.changes, relayed.base)
+        else:
+            self.model.set_views(snap.views, snap.at)
+        if key is not None and self._selected_key() != key:
+            self._reselect(key)  # the row moved (its level changed) or the rows were rebuilt
+        self._ring_for_new_reds(relayed.reds if relayed is not None else active_reds(snap.views))
         self._ask_extras()
         self._update_count()
 
     def _ask_extras(self) -> None:
+        """Read the push states, departments and labels again (on the reader); the rows whose
+        words change are worked out there too."""
         snap = self._snap
         if self.reader is None or snap is None:
             return
-        keys = [v.key for v in snap.views]
-        subjects = [(v.warning.subject, v.warning.subject_type, v.warning.window_id) for v in snap.views]
-        self.reader.submit("warnings.extras", lambda s: warning_extras(s, keys, subjects), self._set_extras)
+        views = snap.views
+        old = self.model.extras
 
-    def _set_extras(self, extras: WarningExtras) -> None:
-        self.proxy.begin_change()
-        self.model.set_extras(extras)
-        self.proxy.end_change()
+        def query(s: Session) -> tuple[WarningExtras, WarningExtras, set[str]]:
+            keys = [v.key for v in views]
+            subjects = [(v.warning.subject, v.warning.subject_type, v.warning.window_id) for v in views]
+            new = warning_extras(s, keys, subjects)
+            return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in views])
+
+        self.reader.submit("warnings.extras", query, self._set_extras)
+
+    def _set_extras(self, answer: tuple[WarningExtras, WarningExtras, set[str]]) -> None:
+        old, extras, changed = answer
+        # worked out against the extras shown when asked; other extras came since: every row
+        self.model.set_extras(extras, changed if old is self.model.extras else None)
         self._update_count()
 
-    def _ring_for_new_reds(self, snap: SnapshotLike) -> None:
-        reds = {(v.key, v.warning.level_since or v.warning.since): v for v in snap.views
-                if str(v.warning.level) == "red" and str(v.state) == "active"}
+    def _ring_for_new_reds(self, reds: Mapping[tuple[str, datetime], WarningView]) -> None:
         if self._reds is None:  # the first snapshot is what the operator finds: no alarm for it
             self._reds = set(reds)
             return
-        new = [v for k, v in reds.items() if k not in self._reds]
+        known = self._reds
+        new = [v for k, v in reds.items() if k not in known]
         self._reds = set(reds)
         texts = []
         for v in new:
             w = v.warning
             where = self._window_numbers.get(w.window_id or "", w.window_id or "")
             texts.append(" · ".join(x for x in (code_text(str(w.code)), where, w.subject) if x))
-        self.alarm.notify(texts)
+        if texts:
+            self.alarm.notify(texts)
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette

@@ -1,0 +1,215 @@
+"""A new warning snapshot changes only the rows it changes: the warnings list keeps its rows,
+selection and persistent indexes; the lights board draws again only when a light changed; the
+queue keeps its rows when the business types are the same.
+
+Real parts: the demo hall in a real store, a real terminal's warning monitor publishing through
+the real :class:`SnapshotRelay`, the panels reading through a real :class:`Reader`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets")
+
+from PySide6.QtCore import QPersistentModelIndex
+
+from app.terminal import Terminal
+from desktop.operator.alarm import Alarm
+from desktop.operator.lights import LightsBoard
+from desktop.operator.queue import QueueModel
+from desktop.operator.reader import Reader
+from desktop.operator.snapshot import RelayedSnapshot, SnapshotRelay, diff_views, relay_snapshot
+from desktop.operator.warnings import KEY_ROLE, WarningsPanel
+from supervision.config import Config
+from supervision.lifecycle import State, WarningView
+from supervision.store import Store
+from tests.desktop.test_panels import NOW, SH, WAIT_MS, Clock, demo_store
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = demo_store(tmp_path / "store.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def terminal(tmp_path: Path, store: Store) -> Iterator[Terminal]:
+    t = Terminal(Config(), tmp_path / "data", command="test", record=False, sync=False, lock=False, store=store,
+                 clock=Clock(NOW))
+    t.start()
+    yield t
+    assert t.stop(time.monotonic() + 10)
+
+
+@pytest.fixture
+def reader(qtbot: Any, store: Store) -> Iterator[Reader]:
+    r = Reader(store)
+    r.start()
+    yield r
+    assert r.stop(10)
+
+
+@pytest.fixture
+def relay(qtbot: Any, terminal: Terminal) -> Iterator[SnapshotRelay]:
+    rel = SnapshotRelay(terminal.monitor)
+    yield rel
+    rel.close()
+
+
+def _apply(old: list[WarningView], new: list[WarningView], changes: Any) -> list[WarningView]:
+    rows = list(old)
+    for first, last in changes.removed:
+        del rows[first : last + 1]
+    for first, last in changes.inserted:
+        rows[first:first] = new[first : last + 1]
+    assert [v.key for v in rows] == [v.key for v in new]
+    for first, last in changes.changed:
+        rows[first : last + 1] = new[first : last + 1]
+    return rows
+
+
+def test_row_changes_turn_the_old_rows_into_the_new_ones(terminal: Terminal, qtbot: Any) -> None:
+    qtbot.waitUntil(lambda: terminal.warnings().generation > 0, timeout=WAIT_MS)
+    views = list(terminal.warnings().views)
+    assert len(views) > 20
+    rnd = random.Random(11)
+    for _ in range(200):
+        new = [v if rnd.random() < 0.8 else dataclasses.replace(v, state=State.ACKNOWLEDGED)
+               for v in views if rnd.random() < 0.9]
+        for _ in range(rnd.randint(0, 3)):  # a warning that changed place
+            if new:
+                new.insert(rnd.randrange(len(new) + 1), new.pop(rnd.randrange(len(new))))
+        old = [v for v in views if rnd.random() < 0.9]
+        changes = diff_views(old, new)
+        assert _apply(old, new, changes) == new
+        assert changes.row_of == {v.key: i for i, v in enumerate(new)}
+        # a row is "changed" only when its view differs; the same object is never signalled
+        unchanged = {v.key for v in old} & {v.key for v in new if any(v is o for o in old)}
+        assert not any(new[i].key in unchanged for a, b in changes.changed for i in range(a, b + 1))
+    same = diff_views(views, list(views))
+    assert same.empty and same.operations == 0
+
+
+def _panel(qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay) -> WarningsPanel:
+    panel = WarningsPanel(reader, terminal, SH, operator="监察员甲", alarm=Alarm(player=lambda _p: None))
+    qtbot.addWidget(panel)
+    relay.snapshot.connect(panel.set_snapshot)
+    panel.refresh()
+    panel.resize(1200, 500)
+    panel.show()
+    qtbot.waitUntil(lambda: terminal.warnings().generation > 0, timeout=WAIT_MS)
+    relay.post(terminal.warnings())
+    qtbot.waitUntil(lambda: panel.model.rowCount() == len(terminal.warnings().views) > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(panel.model.extras.department) and not reader.pending("warnings.extras"),
+                    timeout=WAIT_MS)
+    return panel
+
+
+def test_a_snapshot_changes_only_its_rows_and_keeps_the_selection(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
+) -> None:
+    panel = _panel(qtbot, terminal, reader, relay)
+    model = panel.model
+    views = list(model.views)
+    active = [v for v in views if str(v.state) == "active"]
+    chosen, acted = active[0], active[len(active) // 2]
+    assert panel.select_key(chosen.key)
+    watched = QPersistentModelIndex(model.index(model.row_of(views[-1].key) or 0, 0))
+    resets, generation = model.resets, terminal.warnings().generation
+    changed_rows: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=None: changed_rows.append((a.row(), b.row())))
+    removed: list[int] = []
+    inserted: list[int] = []
+    model.rowsRemoved.connect(lambda _p, a, _b: removed.append(a))
+    model.rowsInserted.connect(lambda _p, a, _b: inserted.append(a))
+
+    terminal.acknowledge(acted.key, by="监察员甲")  # the monitor publishes: one view differs
+    qtbot.waitUntil(lambda: panel._snap is not None and panel._snap.generation > generation, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: str(model.view(model.row_of(acted.key) or 0).state) == "acknowledged", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: model.push_of(acted.key) is not None, timeout=WAIT_MS)  # the push state came too
+
+    assert isinstance(panel._snap, RelayedSnapshot)  # the changes were worked out off the GUI thread
+    assert model.resets == resets  # no rebuild
+    assert removed == [] and inserted == []  # same level, same time raised: its place stays
+    row = model.row_of(acted.key)
+    assert changed_rows and {r for r in changed_rows} == {(row, row)}  # that row only (view, then push)
+    # the selection and a persistent index of another row are where they were
+    assert panel._selected_key() == chosen.key
+    assert watched.isValid() and watched.data(KEY_ROLE) == views[-1].key
+    # unchanged warnings are the very objects the list had
+    assert all(a is b for a, b in zip(views, model.views, strict=True) if a.key != acted.key)
+
+
+def test_a_warning_that_goes_away_removes_its_row_only(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
+) -> None:
+    panel = _panel(qtbot, terminal, reader, relay)
+    model = panel.model
+    snap = terminal.warnings()
+    views = list(snap.views)
+    keep = views[-1]
+    assert panel.select_key(keep.key)
+    gone = views[len(views) // 3]
+    resets = model.resets
+    removed: list[tuple[int, int]] = []
+    model.rowsRemoved.connect(lambda _p, a, b: removed.append((a, b)))
+    fewer = dataclasses.replace(snap, views=tuple(v for v in views if v is not gone), generation=snap.generation + 1)
+    panel.set_snapshot(relay_snapshot(fewer, relay.latest()))
+    assert removed == [(len(views) // 3, len(views) // 3)]
+    assert model.resets == resets and model.row_of(gone.key) is None
+    assert panel._selected_key() == keep.key
+    back = dataclasses.replace(snap, generation=snap.generation + 2)
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _p, a, b: inserted.append((a, b)))
+    panel.set_snapshot(back)  # a plain snapshot (not through the relay): worked out here, same rows
+    assert inserted == [(len(views) // 3, len(views) // 3)] and model.resets == resets
+    assert [v.key for v in model.views] == [v.key for v in views]
+
+
+def test_the_lights_board_draws_again_only_when_a_light_changes(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
+) -> None:
+    board = LightsBoard(reader)
+    qtbot.addWidget(board)
+    qtbot.waitUntil(lambda: terminal.warnings().generation > 0, timeout=WAIT_MS)
+    snap = terminal.warnings()
+    board.set_snapshot(snap)
+    drawn = board.redraws
+    assert drawn == 1
+    board.set_snapshot(dataclasses.replace(snap, generation=snap.generation + 1))  # the same lights
+    assert board.redraws == drawn
+    window, level = next((w, lv) for w, lv in snap.by_window.items() if str(lv) != "red")
+    other: dict[str, Any] = dict(snap.by_window)
+    other[window] = "red"
+    board.set_snapshot(dataclasses.replace(snap, by_window=other, generation=snap.generation + 2))
+    assert board.redraws == drawn + 1 and board.level_of(window) == "red" != str(level)
+
+
+def test_the_queue_keeps_its_rows_when_only_figures_change(qtbot: Any, reader: Reader) -> None:
+    from desktop.operator.queries import queue_stats
+
+    with reader.store.read() as s:
+        st = queue_stats(s, NOW, SH)
+    assert len(st.rows) > 1
+    model = QueueModel()
+    model.set_stats(st)
+    assert model.resets == 1
+    changed: list[int] = []
+    model.dataChanged.connect(lambda a, _b, _roles=None: changed.append(a.row()))
+    first = st.rows[0]
+    more = dataclasses.replace(st, rows=(dataclasses.replace(first, waiting=first.waiting + 1), *st.rows[1:]))
+    model.set_stats(more)
+    assert model.resets == 1 and changed == [0]
+    model.set_stats(dataclasses.replace(st, rows=st.rows[1:]))  # a business type left the queue
+    assert model.resets == 2 and model.rowCount() == len(st.rows) - 1
