@@ -95,6 +95,9 @@ class WarningsModel(QAbstractTableModel):
         self._numbers: dict[str, str] = {}
         self._row_of: Mapping[str, int] = {}
         self._today: date | None = None
+        self.sort_column = -1  # -1: the snapshot's order (reds first, then by time raised)
+        self.sort_order = Qt.SortOrder.AscendingOrder
+        self._sort_keys: dict[str, tuple[WarningView, Any]] = {}  # key → (view, its sort key)
         self.resets = 0  # how often the rows were rebuilt whole (for tests and figures)
         self.row_updates = 0  # row signals sent instead
 
@@ -111,11 +114,20 @@ class WarningsModel(QAbstractTableModel):
         ``base`` worked out already (off the GUI thread: :class:`SnapshotRelay`); used when
         ``base`` is what the model shows, else it is worked out here."""
         today = at.astimezone(self.tz).date() if at is not None else None
-        if changes is None or base is None or base is not self._source:
+        source = views
+        if self.sort_column >= 0:  # sorted by a column: the rows in that order (keys kept per view)
+            views = self._sorted(views)
             changes = diff_views(self.views, views, self._row_of)
+        elif changes is None or base is None or base is not self._source:
+            changes = diff_views(self.views, views, self._row_of)
+        self._apply(views, changes, source, today)
+
+    def _apply(self, views: Sequence[WarningView], changes: RowChanges, source: Sequence[WarningView],
+               today: date | None) -> None:
+        """Turn the rows into ``views`` by ``changes`` (or rebuild them when that is cheaper)."""
         if changes.operations > RESET_ABOVE or not self.views:
             self.beginResetModel()
-            self.views, self._source, self._row_of, self._today = list(views), views, dict(changes.row_of), today
+            self.views, self._source, self._row_of, self._today = list(views), source, dict(changes.row_of), today
             self.endResetModel()
             self.resets += 1
             return
@@ -129,7 +141,7 @@ class WarningsModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), first, last)
             rows[first:first] = views[first : last + 1]
             self.endInsertRows()
-        self.views, self._source, self._row_of = list(views), views, changes.row_of
+        self.views, self._source, self._row_of = list(views), source, changes.row_of
         self.row_updates += changes.operations
         if today != self._today:  # times are written "HH:MM" today, "MM-DD HH:MM" before
             self._today = today
@@ -137,6 +149,64 @@ class WarningsModel(QAbstractTableModel):
             return
         for first, last in changes.changed:
             self.dataChanged.emit(self.index(first, 0), self.index(last, self.DETAIL))
+
+    def _resort(self, stale: Iterable[str] | None = None) -> None:
+        """Words a sorted column shows changed (``stale`` keys; None: all): the rows move to
+        their places."""
+        if self.sort_column < 0 or self._source is None:
+            return
+        if stale is None:
+            self._sort_keys.clear()
+        else:
+            for k in stale:
+                self._sort_keys.pop(k, None)
+        rows = self._sorted(self._source)
+        self._apply(rows, diff_views(self.views, rows, self._row_of), self._source, self._today)
+
+    # -- sorting: here, by Python's sort with one key per view, not by a proxy calling data() for
+    # every comparison (O(n log n) calls into Python on the GUI thread)
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order the rows by ``column`` (-1: the snapshot's order, reds first); selections and
+        persistent indexes follow their rows."""
+        self.sort_column, self.sort_order = column, order
+        self._sort_keys.clear()
+        source = self._source if self._source is not None else self.views
+        rows = self._sorted(source) if column >= 0 else list(source)
+        self.layoutAboutToBeChanged.emit()
+        olds = self.persistentIndexList()
+        keys = [self.views[i.row()].key if 0 <= i.row() < len(self.views) else None for i in olds]
+        self.views = rows
+        self._row_of = {v.key: i for i, v in enumerate(rows)}
+        news = []
+        for idx, key in zip(olds, keys, strict=True):
+            row = self._row_of.get(key) if key is not None else None
+            news.append(self.index(row, idx.column()) if row is not None else QModelIndex())
+        self.changePersistentIndexList(olds, news)
+        self.layoutChanged.emit()
+
+    def _sorted(self, views: Sequence[WarningView]) -> list[WarningView]:
+        """``views`` in the order of the sort column (ties: the snapshot's order); each view's key
+        is computed once and kept while the view object is the same."""
+        col, cache = self.sort_column, self._sort_keys
+        fresh: dict[str, tuple[WarningView, Any]] = {}
+        keys: list[Any] = []
+        for v in views:
+            hit = cache.get(v.key)
+            k = hit[1] if hit is not None and hit[0] is v else self._sort_key(v, col)
+            fresh[v.key] = (v, k)
+            keys.append(k)
+        self._sort_keys = fresh
+        order = sorted(range(len(views)), key=keys.__getitem__,
+                       reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+        return [views[i] for i in order]
+
+    def _sort_key(self, v: WarningView, col: int) -> Any:
+        w = v.warning
+        if col == self.LEVEL:
+            return _LEVEL_RANK.get(str(w.level), 0)
+        if col == self.SINCE:
+            return (w.level_since or w.since).timestamp()
+        return self.text(v, col)
 
     def set_extras(self, extras: WarningExtras, changed: Iterable[str] | None = None) -> None:
         """New push states, departments and labels: ``changed`` names the keys whose row shows
@@ -148,9 +218,11 @@ class WarningsModel(QAbstractTableModel):
         rows = sorted(r for r in (self._row_of.get(k) for k in changed) if r is not None)
         if len(rows) > RESET_ABOVE:
             self._all_changed()
-            return
-        for first, last in _ranges(rows):
-            self.dataChanged.emit(self.index(first, 0), self.index(last, self.DETAIL))
+        else:
+            for first, last in _ranges(rows):
+                self.dataChanged.emit(self.index(first, 0), self.index(last, self.DETAIL))
+        if self.sort_column in (self.SUBJECT, self.DEPARTMENT, self.PUSH) and rows:
+            self._resort(changed)
 
     def _all_changed(self) -> None:
         if self.views:
@@ -160,6 +232,8 @@ class WarningsModel(QAbstractTableModel):
         """The words changed language: headers and cells again."""
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.DETAIL)
         self._all_changed()
+        if self.sort_column not in (-1, self.LEVEL, self.SINCE):
+            self._resort()
 
     def set_layout(self, layout: HallLayout) -> None:
         numbers = {w.id: w.number for w in layout.windows}
@@ -169,6 +243,8 @@ class WarningsModel(QAbstractTableModel):
         self._numbers = numbers
         if not same:  # the hall came or changed: numbers and departments of every row
             self._all_changed()
+            if self.sort_column in (self.SUBJECT, self.WINDOW, self.DEPARTMENT):
+                self._resort()
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette
@@ -225,6 +301,35 @@ class WarningsModel(QAbstractTableModel):
             return self.tr("Rejected: {reason}").format(reason=reject_text(p.code, p.message))
         return self.tr("Applied")
 
+    def text(self, v: WarningView, col: int) -> str:
+        """What a cell of ``v``'s row says."""
+        w = v.warning
+        if col == self.LEVEL:
+            return level_text(str(w.level))
+        if col == self.RULE:
+            return code_text(str(w.code))
+        if col == self.SUBJECT:
+            if w.subject_type == "window":
+                number = self._numbers.get(w.subject, w.subject)
+                return f"{subject_type_text(w.subject_type)} {number}"
+            label = self.extras.label.get(w.subject, "")
+            return f"{w.subject} · {label}" if label else f"{subject_type_text(w.subject_type)} {w.subject}"
+        if col == self.WINDOW:
+            return self._numbers.get(w.window_id or "", w.window_id or "")
+        if col == self.DEPARTMENT:
+            return self.department_of(v)
+        if col == self.SINCE:
+            return fmt_time(w.level_since or w.since, self.tz, today=self._today)
+        if col == self.STATE:
+            return state_text(str(v.state))
+        if col == self.HANDLED:
+            return self.handled_text(v)
+        if col == self.PUSH:
+            return self.push_text(self.push_of(v.key))
+        if col == self.DETAIL:
+            return detail_text(str(w.code), w.detail)
+        return ""
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -234,36 +339,9 @@ class WarningsModel(QAbstractTableModel):
         if role == KEY_ROLE:
             return v.key
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == self.LEVEL:
-                return level_text(str(w.level))
-            if col == self.RULE:
-                return code_text(str(w.code))
-            if col == self.SUBJECT:
-                if w.subject_type == "window":
-                    number = self._numbers.get(w.subject, w.subject)
-                    return f"{subject_type_text(w.subject_type)} {number}"
-                label = self.extras.label.get(w.subject, "")
-                return f"{w.subject} · {label}" if label else f"{subject_type_text(w.subject_type)} {w.subject}"
-            if col == self.WINDOW:
-                return self._numbers.get(w.window_id or "", w.window_id or "")
-            if col == self.DEPARTMENT:
-                return self.department_of(v)
-            if col == self.SINCE:
-                return fmt_time(w.level_since or w.since, self.tz, today=self._today)
-            if col == self.STATE:
-                return state_text(str(v.state))
-            if col == self.HANDLED:
-                return self.handled_text(v)
-            if col == self.PUSH:
-                return self.push_text(self.push_of(v.key))
-            if col == self.DETAIL:
-                return detail_text(str(w.code), w.detail)
+            return self.text(v, col)
         if role == SORT_ROLE:
-            if col == self.LEVEL:
-                return _LEVEL_RANK.get(str(w.level), 0)
-            if col == self.SINCE:
-                return (w.level_since or w.since).timestamp()
-            return self.data(index, Qt.ItemDataRole.DisplayRole)
+            return self._sort_key(v, col)
         if role == Qt.ItemDataRole.BackgroundRole and col == self.LEVEL:
             return self.palette_.level_color(str(w.level))
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -322,6 +400,13 @@ class WarningsFilter(QSortFilterProxyModel):
         self.code: str | None = None
         self.window_id: str | None = None
         self.setSortRole(SORT_ROLE)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """The model sorts (one key per row, in Python's sort); this proxy only filters, keeping
+        the model's order — a proxy sorting would call the model's ``data()`` per comparison."""
+        m = self.sourceModel()
+        if isinstance(m, WarningsModel):
+            m.sort(column, order)
 
     def set_filter(self, **kw: str | None) -> None:
         for name in kw:
