@@ -18,7 +18,7 @@ import bisect
 import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -193,7 +193,14 @@ class RelayedSnapshot:
     blinking: frozenset[str]
     reds: Mapping[tuple[str, datetime], WarningView]
     window_ids: frozenset[str]
-    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def touched(self) -> list[WarningView]:
+        """The views new or changed since ``base`` (every view when there was none)."""
+        views = self.snapshot.views
+        if self.base is None:
+            return list(views)
+        return [views[i] for first, last in (*self.changes.inserted, *self.changes.changed)
+                for i in range(first, last + 1)]
 
     @property
     def at(self) -> datetime:

@@ -11,6 +11,7 @@ previous snapshot, or one that rose again) rings the :class:`~desktop.operator.a
 from __future__ import annotations
 
 import getpass
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,7 @@ MEASURES = ("supervise", "correct", "explain")
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 _LEVEL_RANK = {"notice": 1, "yellow": 2, "red": 3}
+EXTRAS_FULL_S = 60.0  # every view's push state, department and label are read again at least this often
 RESET_ABOVE = 400  # row signals above which a new snapshot rebuilds the rows whole (cheaper then)
 
 
@@ -512,6 +514,10 @@ class WarningsPanel(QWidget):
         self._reds: set[tuple[str, datetime]] | None = None
         self._snap: SnapshotLike | None = None
         self._window_numbers: dict[str, str] = {}
+        self._extras_full_at = -EXTRAS_FULL_S  # when every view's extras were last asked for
+        self._extras_for: Sequence[WarningView] | None = None  # the views extras were last asked for
+        self._touched: dict[str, WarningView] = {}  # views new or changed since the extras were answered
+        self._full_pending = False  # the extras request not answered yet reads every view
         self.model = WarningsModel(tz, palette, self)
         self.proxy = WarningsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -682,28 +688,57 @@ class WarningsPanel(QWidget):
         if key is not None and self._selected_key() != key:
             self._reselect(key)  # the row moved (its level changed) or the rows were rebuilt
         self._ring_for_new_reds(relayed.reds if relayed is not None else active_reds(snap.views))
-        self._ask_extras()
+        partial = relayed is not None and relayed.base is not None and relayed.base is self._extras_for
+        self._ask_extras(relayed.touched() if partial and relayed is not None else None)
         self._update_count()
 
-    def _ask_extras(self) -> None:
+    def _ask_extras(self, touched: Sequence[WarningView] | None = None) -> None:
         """Read the push states, departments and labels again (on the reader); the rows whose
-        words change are worked out there too."""
+        words change are worked out there too. ``touched``: only these views are new or changed
+        since the extras shown were read — then only they, and the warnings with a push state
+        (it moves from queued to applied with no new view), are read; every view is read again
+        when None, and at least every ``EXTRAS_FULL_S`` seconds."""
         snap = self._snap
         if self.reader is None or snap is None:
             return
         views = snap.views
+        self._extras_for = views
         old = self.model.extras
+        now = time.monotonic()
+        if touched is None or now - self._extras_full_at > EXTRAS_FULL_S or self._full_pending:
+            self._extras_full_at = now
+            self._touched.clear()
+            self._full_pending = True  # a request not answered yet is replaced by this one: full too
+            touched = None
+        else:  # a request not answered yet is replaced by this one: this one covers its views too
+            self._touched.update((v.key, v) for v in touched)
+            touched = list(self._touched.values())
 
         def query(s: Session) -> tuple[WarningExtras, WarningExtras, set[str]]:
-            keys = [v.key for v in views]
-            subjects = [(v.warning.subject, v.warning.subject_type, v.warning.window_id) for v in views]
-            new = warning_extras(s, keys, subjects)
-            return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in views])
+            if touched is None:
+                keys = [v.key for v in views]
+                subjects = [(v.warning.subject, v.warning.subject_type, v.warning.window_id) for v in views]
+                new = warning_extras(s, keys, subjects)
+                return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in views])
+            keys = list({*(v.key for v in touched), *old.push})
+            part = warning_extras(s, keys, [(v.warning.subject, v.warning.subject_type, v.warning.window_id)
+                                            for v in touched])
+            push = dict(old.push)
+            for k in keys:
+                p = part.push.get(k)
+                if p is None:
+                    push.pop(k, None)
+                else:
+                    push[k] = p
+            new = WarningExtras(push, {**old.department, **part.department}, {**old.label, **part.label})
+            return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in touched])
 
         self.reader.submit("warnings.extras", query, self._set_extras)
 
     def _set_extras(self, answer: tuple[WarningExtras, WarningExtras, set[str]]) -> None:
         old, extras, changed = answer
+        self._touched.clear()  # the newest request was answered: it covered every view touched
+        self._full_pending = False
         # worked out against the extras shown when asked; other extras came since: every row
         self.model.set_extras(extras, changed if old is self.model.extras else None)
         self._update_count()
