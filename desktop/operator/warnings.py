@@ -218,11 +218,9 @@ class WarningsModel(QAbstractTableModel):
                                      [(v.warning.subject, v.key) for v in self.views])
         self.extras = extras
         rows = sorted(r for r in (self._row_of.get(k) for k in changed) if r is not None)
-        if len(rows) > RESET_ABOVE:
-            self._all_changed()
-        else:
-            for first, last in _ranges(rows):
-                self.dataChanged.emit(self.index(first, 0), self.index(last, self.DETAIL))
+        # those rows only, however many (every row would have the filter look at every row again)
+        for first, last in _ranges(rows):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.DETAIL))
         if self.sort_column in (self.SUBJECT, self.DEPARTMENT, self.PUSH) and rows:
             self._resort(changed)
 
