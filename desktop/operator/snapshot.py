@@ -193,6 +193,7 @@ class RelayedSnapshot:
     blinking: frozenset[str]
     reds: Mapping[tuple[str, datetime], WarningView]
     window_ids: frozenset[str]
+    new_reds: tuple[WarningView, ...] = ()  # unacknowledged reds not among ``base``'s
 
     def touched(self) -> list[WarningView]:
         """The views new or changed since ``base`` (every view when there was none)."""
@@ -238,9 +239,12 @@ def relay_snapshot(snap: SnapshotLike, before: RelayedSnapshot | None) -> Relaye
     views = snap.views
     base = before.views if before is not None else None
     changes = diff_views(base or (), views, before.changes.row_of if before is not None else None)
+    reds = active_reds(views)
+    known = before.reds if before is not None else {}
     return RelayedSnapshot(
-        snapshot=snap, base=base, changes=changes, blinking=_blinking(views, snap.by_window),
-        reds=active_reds(views), window_ids=frozenset(v.warning.window_id for v in views if v.warning.window_id))
+        snapshot=snap, base=base, changes=changes, blinking=_blinking(views, snap.by_window), reds=reds,
+        window_ids=frozenset(v.warning.window_id for v in views if v.warning.window_id),
+        new_reds=tuple(v for k, v in reds.items() if k not in known))
 
 
 class _Monitor(Protocol):

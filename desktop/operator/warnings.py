@@ -509,7 +509,8 @@ class WarningsPanel(QWidget):
         self._operator = operator
         self.palette_ = palette
         self.alarm = alarm if alarm is not None else Alarm(parent=self)
-        self._reds: set[tuple[str, datetime]] | None = None
+        self._reds: Mapping[tuple[str, datetime], WarningView] | None = None  # unacknowledged reds shown
+        self._reds_of: Sequence[WarningView] | None = None  # the views they are of
         self._snap: SnapshotLike | None = None
         self._window_numbers: dict[str, str] = {}
         self._extras_full_at = -EXTRAS_FULL_S  # when every view's extras were last asked for
@@ -685,7 +686,13 @@ class WarningsPanel(QWidget):
             self.model.set_views(snap.views, snap.at)
         if key is not None and self._selected_key() != key:
             self._reselect(key)  # the row moved (its level changed) or the rows were rebuilt
-        self._ring_for_new_reds(relayed.reds if relayed is not None else active_reds(snap.views))
+        if relayed is not None and self._reds is not None and relayed.base is not None \
+                and relayed.base is self._reds_of:  # the relay compared with what this panel had
+            self._reds, self._reds_of = relayed.reds, snap.views
+            self._ring(relayed.new_reds)
+        else:
+            self._ring_for_new_reds(relayed.reds if relayed is not None else active_reds(snap.views))
+            self._reds_of = snap.views
         partial = relayed is not None and relayed.base is not None and relayed.base is self._extras_for
         self._ask_extras(relayed.touched() if partial and relayed is not None else None)
         self._update_count()
@@ -743,11 +750,13 @@ class WarningsPanel(QWidget):
 
     def _ring_for_new_reds(self, reds: Mapping[tuple[str, datetime], WarningView]) -> None:
         if self._reds is None:  # the first snapshot is what the operator finds: no alarm for it
-            self._reds = set(reds)
+            self._reds = reds
             return
         known = self._reds
-        new = [v for k, v in reds.items() if k not in known]
-        self._reds = set(reds)
+        self._reds = reds
+        self._ring([v for k, v in reds.items() if k not in known])
+
+    def _ring(self, new: Sequence[WarningView]) -> None:
         texts = []
         for v in new:
             w = v.warning

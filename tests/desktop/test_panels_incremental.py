@@ -257,3 +257,22 @@ def test_sorting_by_a_column_is_done_by_the_model_and_kept_across_snapshots(
 
     panel.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # back to the snapshot's order
     assert [v.key for v in model.views] == [v.key for v in terminal.warnings().views]
+
+
+def test_a_new_red_through_the_relay_rings_once(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
+) -> None:
+    panel = _panel(qtbot, terminal, reader, relay)
+    snap = terminal.warnings()
+    red = next(v for v in snap.views if str(v.warning.level) == "red" and str(v.state) == "active")
+    older = dataclasses.replace(snap, views=tuple(v for v in snap.views if v is not red),
+                                generation=snap.generation + 1)
+    relay.post(older)  # the red cleared …
+    assert panel.alarm.rings == 0
+    with qtbot.waitSignal(panel.alarm.rang, timeout=WAIT_MS) as sig:
+        relay.post(dataclasses.replace(snap, generation=snap.generation + 2))  # … and is raised again
+    latest = relay.latest()
+    assert latest is not None and [v.key for v in latest.new_reds] == [red.key]  # found on the relay's side
+    assert red.warning.subject in sig.args[1] and panel.alarm.rings == 1
+    relay.post(dataclasses.replace(snap, generation=snap.generation + 3))  # nothing new
+    assert panel.alarm.rings == 1
