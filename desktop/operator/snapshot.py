@@ -17,12 +17,13 @@ from __future__ import annotations
 import bisect
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from supervision.lifecycle import WarningView
 
@@ -255,33 +256,70 @@ class _Monitor(Protocol):
 class SnapshotRelay(QObject):
     """Brings the warning monitor's snapshots to the GUI thread: the monitor calls ``post`` on its
     own thread after each pass that published; ``post`` works out there what the snapshot changes
-    against the one posted before (:func:`relay_snapshot`), and ``snapshot(RelayedSnapshot)`` is
-    emitted, queued, on the GUI thread. Connect the lights board's and the warnings panel's
-    ``set_snapshot`` to it. ``close()`` detaches it from the monitor."""
+    against the one the GUI thread was given last (:func:`relay_snapshot`), and
+    ``snapshot(RelayedSnapshot)`` is emitted on the GUI thread. Connect the lights board's and the
+    warnings panel's ``set_snapshot`` to it. ``close()`` detaches it from the monitor.
+
+    ``min_interval_ms``: snapshots are handed over at most this often; one that comes sooner
+    waits, and a newer one replaces it (worked out again against what the GUI thread has), so a
+    burst of passes during a sync costs the GUI thread one apply per interval."""
 
     snapshot = Signal(object)
+    _ready = Signal()  # a snapshot waits to be handed over (queued from the monitor's thread)
 
-    def __init__(self, monitor: _Monitor | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, monitor: _Monitor | None = None, parent: QObject | None = None, *,
+                 min_interval_ms: int = 0) -> None:
         super().__init__(parent)
         self._monitor = monitor
-        self._last: RelayedSnapshot | None = None
+        self._last: RelayedSnapshot | None = None  # the last handed to the GUI thread
+        self._pending: RelayedSnapshot | None = None  # worked out against _last, not handed over yet
         self._lock = threading.Lock()
+        self._min_interval = min_interval_ms / 1000
+        self._handed_at = -1e9
+        self.handed = 0  # snapshots handed over (the others were replaced while waiting)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._hand_over)
+        self._ready.connect(self._hand_over)
         if monitor is not None:
             monitor.add_listener(self.post)
 
     def post(self, snap: Any) -> None:
-        """Any thread."""
-        with self._lock:
-            relayed = relay_snapshot(snap, self._last)
-            self._last = relayed
+        """Any thread. The work is done here, not on the GUI thread."""
+        while True:
+            with self._lock:
+                base = self._last
+            relayed = relay_snapshot(snap, base)
+            with self._lock:
+                if self._last is base:  # else the GUI thread took another meanwhile: again against it
+                    self._pending = relayed
+                    break
         with contextlib.suppress(RuntimeError):  # the relay's QObject is gone (window closed)
-            self.snapshot.emit(relayed)
+            self._ready.emit()
+
+    def _hand_over(self) -> None:
+        """GUI thread: emit the snapshot waiting, unless the last one was handed over too recently."""
+        with self._lock:
+            relayed = self._pending
+            if relayed is None:
+                return
+            wait = self._handed_at + self._min_interval - time.monotonic()
+            if wait > 0:
+                if not self._timer.isActive():
+                    self._timer.start(max(1, int(wait * 1000)))
+                return
+            self._last, self._pending = relayed, None
+        self._handed_at = time.monotonic()
+        self.handed += 1
+        self.snapshot.emit(relayed)
 
     def latest(self) -> RelayedSnapshot | None:
-        """The last snapshot posted (with its changes), or None."""
-        return self._last
+        """The newest snapshot posted (with its changes), or None."""
+        with self._lock:
+            return self._pending or self._last
 
     def close(self) -> None:
+        self._timer.stop()
         if self._monitor is not None:
             self._monitor.remove_listener(self.post)
             self._monitor = None

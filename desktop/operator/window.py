@@ -55,6 +55,7 @@ from video.export import default_who
 __all__ = ["OperatorWindow", "WindowInfo"]
 
 log = logging.getLogger(__name__)
+SNAPSHOT_INTERVAL_MS = 500  # the panels take a new warning snapshot at most this often (a sync brings bursts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,7 @@ class OperatorWindow(QMainWindow):
         self._tray: QSystemTrayIcon | None = None
         self.setObjectName("OperatorWindow")
         # Snapshots come through the relay, their row changes worked out on the monitor's thread.
-        self.relay = SnapshotRelay(terminal.monitor, self)
+        self.relay = SnapshotRelay(terminal.monitor, self, min_interval_ms=SNAPSHOT_INTERVAL_MS)
         self.relay.snapshot.connect(self._snapshot_posted)
         self._build()
         self._restore()

@@ -276,3 +276,31 @@ def test_a_new_red_through_the_relay_rings_once(
     assert red.warning.subject in sig.args[1] and panel.alarm.rings == 1
     relay.post(dataclasses.replace(snap, generation=snap.generation + 3))  # nothing new
     assert panel.alarm.rings == 1
+
+
+def test_the_relay_hands_over_at_most_one_snapshot_per_interval_the_newest(
+    qtbot: Any, terminal: Terminal, reader: Reader
+) -> None:
+    qtbot.waitUntil(lambda: terminal.warnings().generation > 0, timeout=WAIT_MS)
+    snap = terminal.warnings()
+    views = list(snap.views)
+    relay = SnapshotRelay(None, min_interval_ms=300)
+    got: list[RelayedSnapshot] = []
+    relay.snapshot.connect(got.append)
+    try:
+        relay.post(snap)
+        assert [g.generation for g in got] == [snap.generation]  # the first at once
+        burst = [dataclasses.replace(snap, views=tuple(views[:-n]), generation=snap.generation + n)
+                 for n in (1, 2, 3)]
+        t0 = time.monotonic()
+        for b in burst:
+            relay.post(b)
+        assert len(got) == 1  # the burst waits …
+        qtbot.waitUntil(lambda: len(got) == 2, timeout=WAIT_MS)
+        assert time.monotonic() - t0 >= 0.25
+        last = got[-1]
+        assert last.generation == burst[-1].generation and relay.handed == 2  # … and only its newest comes
+        assert last.base is snap.views  # worked out against what the GUI thread had
+        assert _apply(views, list(last.views), last.changes) == list(last.views)
+    finally:
+        relay.close()
