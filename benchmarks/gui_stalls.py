@@ -434,7 +434,12 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--no-sub", action="store_true",
                         help="cameras without a sub-stream (a 4×4 tile under 320×180 then shows keyframes only)")
     parser.add_argument("--no-record", action="store_true", help="the terminal does not record (default: it does)")
+    parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
+                        help="Python's thread switch interval for this run (sys.setswitchinterval), in ms "
+                        "(default: the process's own)")
     args = parser.parse_args(argv)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval / 1000)
 
     from app.runtime import init_process
     from app.terminal import Terminal
@@ -543,6 +548,7 @@ def _main(argv: list[str] | None) -> int:
         "old_share": args.old_share,
         "warnings_in_force": len(status.warnings.views) if status.warnings is not None else None,
         "recording": not args.no_record,
+        "switch_interval_ms": round(sys.getswitchinterval() * 1000, 3),
         "rss_mb": round(rss, 1),
         "setup": {"clip_s": round(clip_s, 1), "tiles_first_paint_s": round(tiles_s, 1),
                   "first_sync_s": round(hall_s, 1)},
