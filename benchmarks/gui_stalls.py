@@ -165,6 +165,49 @@ class StallProbe:
         }
 
 
+class GcPauses:
+    """The cyclic GC's collections while it watches (``gc.callbacks``): when each ran, how long,
+    which generation, on which thread. A collection holds the GIL throughout, so a long one stalls
+    the GUI thread whichever thread ran it."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float, int, str]] = []  # start, seconds, generation, thread
+        self._start: dict[int, float] = {}
+
+    def __enter__(self) -> GcPauses:
+        import gc
+
+        gc.callbacks.append(self._cb)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import gc
+
+        gc.callbacks.remove(self._cb)
+
+    def _cb(self, phase: str, info: dict[str, Any]) -> None:
+        now = time.monotonic()
+        tid = threading.get_ident()
+        if phase == "start":
+            self._start[tid] = now
+        elif tid in self._start:
+            t0 = self._start.pop(tid)
+            self.pauses.append((t0, now - t0, int(info.get("generation", -1)), threading.current_thread().name))
+
+    def figures(self, gaps: Sequence[tuple[float, float]]) -> dict[str, Any]:
+        """Per generation: collections, total and longest ms; and how many of ``gaps`` (start, end)
+        a collection of 10 ms or more overlapped."""
+        out: dict[str, Any] = {}
+        for gen in (0, 1, 2):
+            ms = [d * 1000 for _t, d, g, _n in self.pauses if g == gen]
+            out[f"gen{gen}"] = {"n": len(ms), "total_ms": round(sum(ms), 1), "max_ms": round(max(ms, default=0), 1)}
+        long_ = [(t, t + d) for t, d, _g, _n in self.pauses if d >= 0.010]
+        out["long_gaps_overlapping_a_gc_over_10ms"] = sum(
+            1 for a, b in gaps if any(x < b and y > a for x, y in long_))
+        out["threads_of_gcs_over_10ms"] = sorted({n for _t, d, _g, n in self.pauses if d >= 0.010})
+        return out
+
+
 class StackSampler(threading.Thread):
     """Samples the GUI thread's Python stack every ``interval`` s (``--sample-stalls``): what it was
     running during the long gaps. Costs the GIL a wake-up per sample, so its run's figures are a
@@ -488,6 +531,7 @@ def _main(argv: list[str] | None) -> int:
             sampler = StackSampler() if args.sample_stalls else None
             if sampler is not None:
                 sampler.start()
+            gcs = GcPauses().__enter__()
             probe.begin()
             m0 = time.monotonic()
             demo.publish(args.changes, args.batch, args.pause, args.old_share)
@@ -495,11 +539,13 @@ def _main(argv: list[str] | None) -> int:
                                   args.timeout, f"{args.changes} changes arriving")
             run_for(int(args.settle * 1000))
             probe.end()
+            gcs.__exit__()
+            long_gaps = [(at - gap, at) for at, gap in zip(probe.at, probe.gaps, strict=True) if gap > 0.020]
+            gc_figures = gcs.figures(long_gaps)
             span = time.monotonic() - m0
             if sampler is not None:
                 sampler.halt.set()
                 sampler.join()
-                long_gaps = [(at - gap, at) for at, gap in zip(probe.at, probe.gaps, strict=True) if gap > 0.020]
                 stall_stacks = sampler.during(long_gaps)
             frames1 = painted(window)
             load1 = loadavg()
@@ -554,6 +600,7 @@ def _main(argv: list[str] | None) -> int:
                   "first_sync_s": round(hall_s, 1)},
         "baseline_no_sync": baseline,
         "stall_stacks": stall_stacks,
+        "gc": gc_figures,
         "loadavg_start": load0,
         "loadavg_end": load1,
         "cpus": os.cpu_count(),
@@ -572,6 +619,9 @@ def _main(argv: list[str] | None) -> int:
               f"{baseline.get('gap_p50_ms')} ms, p99 {baseline.get('gap_p99_ms')} ms, max {baseline.get('gap_max_ms')} "
               f"ms; tiles ≥ {baseline.get('painted_fps_min')} fps")
     print(f"load average {load0} → {load1} on {os.cpu_count()} CPUs")
+    g = gc_figures
+    print(f"cyclic GC while measured: gen0 {g['gen0']}, gen1 {g['gen1']}, gen2 {g['gen2']}; gaps over 20 ms during a "
+          f"collection of 10 ms or more: {g['long_gaps_overlapping_a_gc_over_10ms']} of {len(long_gaps)}")
     for entry in stall_stacks or []:
         print(f"  during gaps > 20 ms, {entry['share']:.0%} of the samples: {entry['stack']}")
     for f in failed:
