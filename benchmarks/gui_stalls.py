@@ -479,10 +479,8 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--no-record", action="store_true", help="the terminal does not record (default: it does)")
     parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
                         help="Python's thread switch interval for this run (sys.setswitchinterval), in ms "
-                        "(default: the process's own)")
+                        "(default: the GUI application's own, desktop.application.GUI_SWITCH_INTERVAL_S)")
     args = parser.parse_args(argv)
-    if args.switch_interval is not None:
-        sys.setswitchinterval(args.switch_interval / 1000)
 
     from app.runtime import init_process
     from app.terminal import Terminal
@@ -508,6 +506,8 @@ def _main(argv: list[str] | None) -> int:
             terminal = Terminal(cfg, work / "data", command="bench", record=not args.no_record)
             terminal.start()
             window = operator_window(terminal, work)
+            if args.switch_interval is not None:  # after the application set its own
+                sys.setswitchinterval(args.switch_interval / 1000)
             tiles_s = wait_until(lambda: len(painted(window)) >= args.tiles and min(painted(window)) > 0,
                                  120, f"{args.tiles} tiles painting")
             hall_s = wait_until(lambda: first_sync_done(terminal), 120, "the first sync")

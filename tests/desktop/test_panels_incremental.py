@@ -304,3 +304,14 @@ def test_the_relay_hands_over_at_most_one_snapshot_per_interval_the_newest(
         assert _apply(views, list(last.views), last.changes) == list(last.views)
     finally:
         relay.close()
+
+
+def test_the_gui_application_hands_the_gil_back_to_the_gui_thread_sooner(qtbot: Any) -> None:
+    import sys
+
+    from desktop.application import GUI_SWITCH_INTERVAL_S, create_application
+
+    sys.setswitchinterval(0.005)  # Python's default
+    create_application()
+    assert GUI_SWITCH_INTERVAL_S < 0.005
+    assert sys.getswitchinterval() == pytest.approx(GUI_SWITCH_INTERVAL_S)
