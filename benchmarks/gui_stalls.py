@@ -24,6 +24,10 @@ is in the terminal's store, plus ``--settle`` seconds (the panels follow the las
 reference, in the same run: the same probe for ``--baseline`` seconds before, tiles playing and
 nothing to sync.
 
+Also reported: the cyclic GC's collections while measured (a collection holds the GIL throughout,
+whichever thread runs it) and the long gaps they overlapped; ``--switch-interval MS`` runs with
+another Python thread switch interval than the application's (``desktop.application``: 0.5 ms).
+
 Work counted: the changes received (the published case ids found in the terminal's store, read by
 a thread of this script, never the GUI thread: all must arrive) and the frames painted per tile
 (``grid.stats()``) over the measured span (each tile must keep playing, at ``--min-fps`` or more). Targets:
@@ -163,6 +167,49 @@ class StallProbe:
             "worst_gaps": [{"at_s": round(self.at[i] - self.at[0], 2), "wall_ms": round(self.gaps[i] * 1000, 1),
                             "gui_cpu_ms": round(self.cpu[i] * 1000, 1)} for i in worst],
         }
+
+
+class GcPauses:
+    """The cyclic GC's collections while it watches (``gc.callbacks``): when each ran, how long,
+    which generation, on which thread. A collection holds the GIL throughout, so a long one stalls
+    the GUI thread whichever thread ran it."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float, int, str]] = []  # start, seconds, generation, thread
+        self._start: dict[int, float] = {}
+
+    def __enter__(self) -> GcPauses:
+        import gc
+
+        gc.callbacks.append(self._cb)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import gc
+
+        gc.callbacks.remove(self._cb)
+
+    def _cb(self, phase: str, info: dict[str, Any]) -> None:
+        now = time.monotonic()
+        tid = threading.get_ident()
+        if phase == "start":
+            self._start[tid] = now
+        elif tid in self._start:
+            t0 = self._start.pop(tid)
+            self.pauses.append((t0, now - t0, int(info.get("generation", -1)), threading.current_thread().name))
+
+    def figures(self, gaps: Sequence[tuple[float, float]]) -> dict[str, Any]:
+        """Per generation: collections, total and longest ms; and how many of ``gaps`` (start, end)
+        a collection of 10 ms or more overlapped."""
+        out: dict[str, Any] = {}
+        for gen in (0, 1, 2):
+            ms = [d * 1000 for _t, d, g, _n in self.pauses if g == gen]
+            out[f"gen{gen}"] = {"n": len(ms), "total_ms": round(sum(ms), 1), "max_ms": round(max(ms, default=0), 1)}
+        long_ = [(t, t + d) for t, d, _g, _n in self.pauses if d >= 0.010]
+        out["long_gaps_overlapping_a_gc_over_10ms"] = sum(
+            1 for a, b in gaps if any(x < b and y > a for x, y in long_))
+        out["threads_of_gcs_over_10ms"] = sorted({n for _t, d, _g, n in self.pauses if d >= 0.010})
+        return out
 
 
 class StackSampler(threading.Thread):
@@ -434,6 +481,9 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--no-sub", action="store_true",
                         help="cameras without a sub-stream (a 4×4 tile under 320×180 then shows keyframes only)")
     parser.add_argument("--no-record", action="store_true", help="the terminal does not record (default: it does)")
+    parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
+                        help="Python's thread switch interval for this run (sys.setswitchinterval), in ms "
+                        "(default: the GUI application's own, desktop.application.GUI_SWITCH_INTERVAL_S)")
     args = parser.parse_args(argv)
 
     from app.runtime import init_process
@@ -460,6 +510,8 @@ def _main(argv: list[str] | None) -> int:
             terminal = Terminal(cfg, work / "data", command="bench", record=not args.no_record)
             terminal.start()
             window = operator_window(terminal, work)
+            if args.switch_interval is not None:  # after the application set its own
+                sys.setswitchinterval(args.switch_interval / 1000)
             tiles_s = wait_until(lambda: len(painted(window)) >= args.tiles and min(painted(window)) > 0,
                                  120, f"{args.tiles} tiles painting")
             hall_s = wait_until(lambda: first_sync_done(terminal), 120, "the first sync")
@@ -483,6 +535,7 @@ def _main(argv: list[str] | None) -> int:
             sampler = StackSampler() if args.sample_stalls else None
             if sampler is not None:
                 sampler.start()
+            gcs = GcPauses().__enter__()
             probe.begin()
             m0 = time.monotonic()
             demo.publish(args.changes, args.batch, args.pause, args.old_share)
@@ -490,11 +543,13 @@ def _main(argv: list[str] | None) -> int:
                                   args.timeout, f"{args.changes} changes arriving")
             run_for(int(args.settle * 1000))
             probe.end()
+            gcs.__exit__()
+            long_gaps = [(at - gap, at) for at, gap in zip(probe.at, probe.gaps, strict=True) if gap > 0.020]
+            gc_figures = gcs.figures(long_gaps)
             span = time.monotonic() - m0
             if sampler is not None:
                 sampler.halt.set()
                 sampler.join()
-                long_gaps = [(at - gap, at) for at, gap in zip(probe.at, probe.gaps, strict=True) if gap > 0.020]
                 stall_stacks = sampler.during(long_gaps)
             frames1 = painted(window)
             load1 = loadavg()
@@ -543,11 +598,13 @@ def _main(argv: list[str] | None) -> int:
         "old_share": args.old_share,
         "warnings_in_force": len(status.warnings.views) if status.warnings is not None else None,
         "recording": not args.no_record,
+        "switch_interval_ms": round(sys.getswitchinterval() * 1000, 3),
         "rss_mb": round(rss, 1),
         "setup": {"clip_s": round(clip_s, 1), "tiles_first_paint_s": round(tiles_s, 1),
                   "first_sync_s": round(hall_s, 1)},
         "baseline_no_sync": baseline,
         "stall_stacks": stall_stacks,
+        "gc": gc_figures,
         "loadavg_start": load0,
         "loadavg_end": load1,
         "cpus": os.cpu_count(),
@@ -566,6 +623,9 @@ def _main(argv: list[str] | None) -> int:
               f"{baseline.get('gap_p50_ms')} ms, p99 {baseline.get('gap_p99_ms')} ms, max {baseline.get('gap_max_ms')} "
               f"ms; tiles ≥ {baseline.get('painted_fps_min')} fps")
     print(f"load average {load0} → {load1} on {os.cpu_count()} CPUs")
+    g = gc_figures
+    print(f"cyclic GC while measured: gen0 {g['gen0']}, gen1 {g['gen1']}, gen2 {g['gen2']}; gaps over 20 ms during a "
+          f"collection of 10 ms or more: {g['long_gaps_overlapping_a_gc_over_10ms']} of {len(long_gaps)}")
     for entry in stall_stacks or []:
         print(f"  during gaps > 20 ms, {entry['share']:.0%} of the samples: {entry['stack']}")
     for f in failed:

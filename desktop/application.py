@@ -39,8 +39,18 @@ def settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
 
 
+GUI_SWITCH_INTERVAL_S = 0.0005
+"""Python's thread switch interval in a GUI process. The GUI thread shares the GIL with the
+sync, the warning monitor and the panels' reader; each time it comes back from Qt it waits for
+the GIL, by default up to 5 ms each time, so under a sync a paint of 16 tiles waited 100 ms and
+more. With 0.5 ms it gets the GIL back sooner (issue 11's GUI-stall figure: benchmarks.gui_stalls;
+a thread nobody waits for is never interrupted, so single-threaded work does not pay for it)."""
+
+
 def create_application(argv: list[str] | None = None) -> QApplication:
-    """The one QApplication (made once; later calls return it)."""
+    """The one QApplication (made once; later calls return it). Sets the process's thread switch
+    interval for a responsive GUI thread (:data:`GUI_SWITCH_INTERVAL_S`)."""
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing

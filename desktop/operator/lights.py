@@ -325,6 +325,7 @@ class LightsBoard(QScrollArea):
         self._by_department: dict[str, str] = {}
         self._blinking: frozenset[str] = frozenset()
         self._generation = -1
+        self.redraws = 0  # floors drawn again for a snapshot that changed a light (for tests)
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.floor_widget = _Floor(self)
@@ -354,14 +355,18 @@ class LightsBoard(QScrollArea):
                 not known or any(w not in known for w in snap.by_window)):
             self.refresh()
         self._generation = snap.generation
-        self._by_window = {k: str(v) for k, v in snap.by_window.items()}
-        self._by_department = {k: str(v) for k, v in snap.by_department.items()}
-        self._blinking = unacknowledged_red_windows(snap)
+        by_window = {k: str(v) for k, v in snap.by_window.items()}
+        by_department = {k: str(v) for k, v in snap.by_department.items()}
+        blinking = unacknowledged_red_windows(snap)  # worked out by the relay, off this thread
+        if (by_window, by_department, blinking) == (self._by_window, self._by_department, self._blinking):
+            return  # the same lights: the floor as drawn stays
+        self._by_window, self._by_department, self._blinking = by_window, by_department, blinking
         if self._blinking and not self._blink.isActive():
             self._blink.start()
         elif not self._blinking:
             self._blink.stop()
             self.blink_on = True
+        self.redraws += 1
         self.floor_widget.invalidate()
 
     def set_palette(self, palette: Palette) -> None:

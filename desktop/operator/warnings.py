@@ -11,9 +11,10 @@ previous snapshot, or one that rose again) rings the :class:`~desktop.operator.a
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
@@ -48,7 +49,7 @@ from desktop.operator.alarm import Alarm
 from desktop.operator.common import WarningActions, fmt_time, ink_on
 from desktop.operator.queries import HallLayout, PushState, WarningExtras, hall_layout, warning_extras
 from desktop.operator.reader import Reader
-from desktop.operator.snapshot import SnapshotLike
+from desktop.operator.snapshot import RelayedSnapshot, RowChanges, SnapshotLike, active_reds, diff_views
 from desktop.theme import DARK, Palette
 from desktop.words import (
     action_error_text,
@@ -62,6 +63,9 @@ from desktop.words import (
 )
 from supervision.lifecycle import WarningView
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 __all__ = ["DisposeDialog", "WarningsFilter", "WarningsModel", "WarningsPanel"]
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -73,6 +77,8 @@ MEASURES = ("supervise", "correct", "explain")
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 _LEVEL_RANK = {"notice": 1, "yellow": 2, "red": 3}
+EXTRAS_FULL_S = 60.0  # every view's push state, department and label are read again at least this often
+RESET_ABOVE = 400  # row signals above which a new snapshot rebuilds the rows whole (cheaper then)
 
 
 class WarningsModel(QAbstractTableModel):
@@ -84,46 +90,165 @@ class WarningsModel(QAbstractTableModel):
         super().__init__(parent)
         self.tz = tz
         self.palette_ = palette
-        self.views: list[WarningView] = []
+        self.views: Sequence[WarningView] = []
+        self._source: Sequence[WarningView] | None = None  # the sequence given to set_views last
         self.extras = WarningExtras({}, {}, {})
         self.layout_ = HallLayout((), (), {})
         self._numbers: dict[str, str] = {}
-        self._row_of: dict[str, int] = {}
-        self._today = None
+        self._row_of: Mapping[str, int] = {}
+        self._today: date | None = None
+        self.sort_column = -1  # -1: the snapshot's order (reds first, then by time raised)
+        self.sort_order = Qt.SortOrder.AscendingOrder
+        self._sort_keys: dict[str, tuple[WarningView, Any]] = {}  # key → (view, its sort key)
+        self.resets = 0  # how often the rows were rebuilt whole (for tests and figures)
+        self.row_updates = 0  # row signals sent instead
 
     def headers(self) -> list[str]:
         return [self.tr("Level"), self.tr("Rule"), self.tr("Subject"), self.tr("Window"), self.tr("Department"),
                 self.tr("Since"), self.tr("State"), self.tr("Handled by"), self.tr("Push"), self.tr("Detail")]
 
     # -- feeding ---------------------------------------------------------------------------------
-    def set_views(self, views: Sequence[WarningView], at: datetime | None = None) -> None:
-        self.beginResetModel()
-        self.views = list(views)
-        self._row_of = {v.key: i for i, v in enumerate(self.views)}
-        self._today = at.astimezone(self.tz).date() if at is not None else None  # type: ignore[assignment]
-        self.endResetModel()
+    def set_views(self, views: Sequence[WarningView], at: datetime | None = None,
+                  changes: RowChanges | None = None, base: Sequence[WarningView] | None = None) -> None:
+        """Show ``views`` (display order). Only what differs from the rows shown is signalled —
+        rows removed, inserted and changed — so the views keep their selection and scroll place
+        and the filter looks at the rows that changed only. ``changes``: the difference from
+        ``base`` worked out already (off the GUI thread: :class:`SnapshotRelay`); used when
+        ``base`` is what the model shows, else it is worked out here."""
+        today = at.astimezone(self.tz).date() if at is not None else None
+        source = views
+        if self.sort_column >= 0:  # sorted by a column: the rows in that order (keys kept per view)
+            views = self._sorted(views)
+            changes = diff_views(self.views, views, self._row_of)
+        elif changes is None or base is None or base is not self._source:
+            changes = diff_views(self.views, views, self._row_of)
+        self._apply(views, changes, source, today)
 
-    def set_extras(self, extras: WarningExtras) -> None:
+    def _apply(self, views: Sequence[WarningView], changes: RowChanges, source: Sequence[WarningView],
+               today: date | None) -> None:
+        """Turn the rows into ``views`` by ``changes`` (or rebuild them when that is cheaper)."""
+        if changes.operations > RESET_ABOVE or not self.views:
+            self.beginResetModel()
+            self.views, self._source, self._row_of, self._today = list(views), source, dict(changes.row_of), today
+            self.endResetModel()
+            self.resets += 1
+            return
+        rows = self.views if isinstance(self.views, list) else list(self.views)
+        self.views = rows
+        for first, last in changes.removed:  # last first: the rows above stay where they are
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del rows[first : last + 1]
+            self.endRemoveRows()
+        for first, last in changes.inserted:  # first first: every row above is in place
+            self.beginInsertRows(QModelIndex(), first, last)
+            rows[first:first] = views[first : last + 1]
+            self.endInsertRows()
+        self.views, self._source, self._row_of = list(views), source, changes.row_of
+        self.row_updates += changes.operations
+        if today != self._today:  # times are written "HH:MM" today, "MM-DD HH:MM" before
+            self._today = today
+            self._all_changed()
+            return
+        for first, last in changes.changed:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.DETAIL))
+
+    def _resort(self, stale: Iterable[str] | None = None) -> None:
+        """Words a sorted column shows changed (``stale`` keys; None: all): the rows move to
+        their places."""
+        if self.sort_column < 0 or self._source is None:
+            return
+        if stale is None:
+            self._sort_keys.clear()
+        else:
+            for k in stale:
+                self._sort_keys.pop(k, None)
+        rows = self._sorted(self._source)
+        self._apply(rows, diff_views(self.views, rows, self._row_of), self._source, self._today)
+
+    # -- sorting: here, by Python's sort with one key per view, not by a proxy calling data() for
+    # every comparison (O(n log n) calls into Python on the GUI thread)
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order the rows by ``column`` (-1: the snapshot's order, reds first); selections and
+        persistent indexes follow their rows."""
+        self.sort_column, self.sort_order = column, order
+        self._sort_keys.clear()
+        source = self._source if self._source is not None else self.views
+        rows = self._sorted(source) if column >= 0 else list(source)
+        self.layoutAboutToBeChanged.emit()
+        olds = self.persistentIndexList()
+        keys = [self.views[i.row()].key if 0 <= i.row() < len(self.views) else None for i in olds]
+        self.views = rows
+        self._row_of = {v.key: i for i, v in enumerate(rows)}
+        news = []
+        for idx, key in zip(olds, keys, strict=True):
+            row = self._row_of.get(key) if key is not None else None
+            news.append(self.index(row, idx.column()) if row is not None else QModelIndex())
+        self.changePersistentIndexList(olds, news)
+        self.layoutChanged.emit()
+
+    def _sorted(self, views: Sequence[WarningView]) -> list[WarningView]:
+        """``views`` in the order of the sort column (ties: the snapshot's order); each view's key
+        is computed once and kept while the view object is the same."""
+        col, cache = self.sort_column, self._sort_keys
+        fresh: dict[str, tuple[WarningView, Any]] = {}
+        keys: list[Any] = []
+        for v in views:
+            hit = cache.get(v.key)
+            k = hit[1] if hit is not None and hit[0] is v else self._sort_key(v, col)
+            fresh[v.key] = (v, k)
+            keys.append(k)
+        self._sort_keys = fresh
+        order = sorted(range(len(views)), key=keys.__getitem__,
+                       reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+        return [views[i] for i in order]
+
+    def _sort_key(self, v: WarningView, col: int) -> Any:
+        w = v.warning
+        if col == self.LEVEL:
+            return _LEVEL_RANK.get(str(w.level), 0)
+        if col == self.SINCE:
+            return (w.level_since or w.since).timestamp()
+        return self.text(v, col)
+
+    def set_extras(self, extras: WarningExtras, changed: Iterable[str] | None = None) -> None:
+        """New push states, departments and labels: ``changed`` names the keys whose row shows
+        otherwise (worked out off the GUI thread by :func:`extras_changes`); None: every row."""
+        if changed is None:
+            changed = extras_changes(self.extras, extras, [v.key for v in self.views],
+                                     [(v.warning.subject, v.key) for v in self.views])
         self.extras = extras
+        rows = sorted(r for r in (self._row_of.get(k) for k in changed) if r is not None)
+        # those rows only, however many (every row would have the filter look at every row again)
+        for first, last in _ranges(rows):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.DETAIL))
+        if self.sort_column in (self.SUBJECT, self.DEPARTMENT, self.PUSH) and rows:
+            self._resort(changed)
+
+    def _all_changed(self) -> None:
         if self.views:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
 
     def retranslate(self) -> None:
         """The words changed language: headers and cells again."""
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.DETAIL)
-        if self.views:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+        self._all_changed()
+        if self.sort_column not in (-1, self.LEVEL, self.SINCE):
+            self._resort()
 
     def set_layout(self, layout: HallLayout) -> None:
+        numbers = {w.id: w.number for w in layout.windows}
+        same = numbers == self._numbers and layout.departments == self.layout_.departments and {
+            w.id: w.department for w in layout.windows} == {w.id: w.department for w in self.layout_.windows}
         self.layout_ = layout
-        self._numbers = {w.id: w.number for w in layout.windows}
-        if self.views:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+        self._numbers = numbers
+        if not same:  # the hall came or changed: numbers and departments of every row
+            self._all_changed()
+            if self.sort_column in (self.SUBJECT, self.WINDOW, self.DEPARTMENT):
+                self._resort()
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette
-        if self.views:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
+        self._all_changed()
 
     # -- reading ---------------------------------------------------------------------------------
     def view(self, row: int) -> WarningView:
@@ -176,6 +301,35 @@ class WarningsModel(QAbstractTableModel):
             return self.tr("Rejected: {reason}").format(reason=reject_text(p.code, p.message))
         return self.tr("Applied")
 
+    def text(self, v: WarningView, col: int) -> str:
+        """What a cell of ``v``'s row says."""
+        w = v.warning
+        if col == self.LEVEL:
+            return level_text(str(w.level))
+        if col == self.RULE:
+            return code_text(str(w.code))
+        if col == self.SUBJECT:
+            if w.subject_type == "window":
+                number = self._numbers.get(w.subject, w.subject)
+                return f"{subject_type_text(w.subject_type)} {number}"
+            label = self.extras.label.get(w.subject, "")
+            return f"{w.subject} · {label}" if label else f"{subject_type_text(w.subject_type)} {w.subject}"
+        if col == self.WINDOW:
+            return self._numbers.get(w.window_id or "", w.window_id or "")
+        if col == self.DEPARTMENT:
+            return self.department_of(v)
+        if col == self.SINCE:
+            return fmt_time(w.level_since or w.since, self.tz, today=self._today)
+        if col == self.STATE:
+            return state_text(str(v.state))
+        if col == self.HANDLED:
+            return self.handled_text(v)
+        if col == self.PUSH:
+            return self.push_text(self.push_of(v.key))
+        if col == self.DETAIL:
+            return detail_text(str(w.code), w.detail)
+        return ""
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -185,36 +339,9 @@ class WarningsModel(QAbstractTableModel):
         if role == KEY_ROLE:
             return v.key
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == self.LEVEL:
-                return level_text(str(w.level))
-            if col == self.RULE:
-                return code_text(str(w.code))
-            if col == self.SUBJECT:
-                if w.subject_type == "window":
-                    number = self._numbers.get(w.subject, w.subject)
-                    return f"{subject_type_text(w.subject_type)} {number}"
-                label = self.extras.label.get(w.subject, "")
-                return f"{w.subject} · {label}" if label else f"{subject_type_text(w.subject_type)} {w.subject}"
-            if col == self.WINDOW:
-                return self._numbers.get(w.window_id or "", w.window_id or "")
-            if col == self.DEPARTMENT:
-                return self.department_of(v)
-            if col == self.SINCE:
-                return fmt_time(w.level_since or w.since, self.tz, today=self._today)
-            if col == self.STATE:
-                return state_text(str(v.state))
-            if col == self.HANDLED:
-                return self.handled_text(v)
-            if col == self.PUSH:
-                return self.push_text(self.push_of(v.key))
-            if col == self.DETAIL:
-                return detail_text(str(w.code), w.detail)
+            return self.text(v, col)
         if role == SORT_ROLE:
-            if col == self.LEVEL:
-                return _LEVEL_RANK.get(str(w.level), 0)
-            if col == self.SINCE:
-                return (w.level_since or w.since).timestamp()
-            return self.data(index, Qt.ItemDataRole.DisplayRole)
+            return self._sort_key(v, col)
         if role == Qt.ItemDataRole.BackgroundRole and col == self.LEVEL:
             return self.palette_.level_color(str(w.level))
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -240,6 +367,28 @@ class WarningsModel(QAbstractTableModel):
         return None
 
 
+def extras_changes(old: WarningExtras, new: WarningExtras, keys: Iterable[str],
+                   subjects: Iterable[tuple[str, str]]) -> set[str]:
+    """The keys whose row reads otherwise with ``new`` extras than with ``old`` (pure; any
+    thread): a push state, or its subject's department or label, differs. ``subjects``:
+    (subject, key) of each row."""
+    out = {k for k in keys if old.push.get(k) != new.push.get(k)}
+    od, nd, ol, nl = old.department, new.department, old.label, new.label
+    out.update(k for subj, k in subjects if od.get(subj) != nd.get(subj) or ol.get(subj) != nl.get(subj))
+    return out
+
+
+def _ranges(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Ascending rows as runs of consecutive rows (first, last)."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and out[-1][1] == r - 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
 class WarningsFilter(QSortFilterProxyModel):
     """Filters by level, state, department, rule (code) and window; all None means everything."""
 
@@ -251,6 +400,13 @@ class WarningsFilter(QSortFilterProxyModel):
         self.code: str | None = None
         self.window_id: str | None = None
         self.setSortRole(SORT_ROLE)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """The model sorts (one key per row, in Python's sort); this proxy only filters, keeping
+        the model's order — a proxy sorting would call the model's ``data()`` per comparison."""
+        m = self.sourceModel()
+        if isinstance(m, WarningsModel):
+            m.sort(column, order)
 
     def set_filter(self, **kw: str | None) -> None:
         for name in kw:
@@ -353,9 +509,14 @@ class WarningsPanel(QWidget):
         self._operator = operator
         self.palette_ = palette
         self.alarm = alarm if alarm is not None else Alarm(parent=self)
-        self._reds: set[tuple[str, datetime]] | None = None
+        self._reds: Mapping[tuple[str, datetime], WarningView] | None = None  # unacknowledged reds shown
+        self._reds_of: Sequence[WarningView] | None = None  # the views they are of
         self._snap: SnapshotLike | None = None
         self._window_numbers: dict[str, str] = {}
+        self._extras_full_at = -EXTRAS_FULL_S  # when every view's extras were last asked for
+        self._extras_for: Sequence[WarningView] | None = None  # the views extras were last asked for
+        self._touched: dict[str, WarningView] = {}  # views new or changed since the extras were answered
+        self._full_pending = False  # the extras request not answered yet reads every view
         self.model = WarningsModel(tz, palette, self)
         self.proxy = WarningsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -508,47 +669,101 @@ class WarningsPanel(QWidget):
         self._update_window_chip()
 
     def set_snapshot(self, snap: SnapshotLike) -> None:
-        """Show a new warning snapshot (GUI thread); rings for new reds."""
-        key = self._selected_key()
+        """Show a new warning snapshot (GUI thread); rings for new reds. A snapshot from the
+        :class:`SnapshotRelay` comes with its row changes worked out: only those are applied."""
+        relayed = snap if isinstance(snap, RelayedSnapshot) else None
+        windows = relayed.window_ids if relayed is not None else {
+            v.warning.window_id for v in snap.views if v.warning.window_id}
         known = self._window_numbers
         if self.reader is not None and not self.reader.pending("warnings.layout") and (
-                not known or any(v.warning.window_id and v.warning.window_id not in known for v in snap.views)):
+                not known or not windows <= known.keys()):
             self.reader.submit("warnings.layout", hall_layout, self._set_layout)  # the hall came with a sync
+        key = self._selected_key()
         self._snap = snap
-        self.model.set_views(snap.views, snap.at)
-        self._reselect(key)
-        self._ring_for_new_reds(snap)
-        self._ask_extras()
+        if relayed is not None:
+            self.model.set_views(snap.views, snap.at, relayed.changes, relayed.base)
+        else:
+            self.model.set_views(snap.views, snap.at)
+        if key is not None and self._selected_key() != key:
+            self._reselect(key)  # the row moved (its level changed) or the rows were rebuilt
+        if relayed is not None and self._reds is not None and relayed.base is not None \
+                and relayed.base is self._reds_of:  # the relay compared with what this panel had
+            self._reds, self._reds_of = relayed.reds, snap.views
+            self._ring(relayed.new_reds)
+        else:
+            self._ring_for_new_reds(relayed.reds if relayed is not None else active_reds(snap.views))
+            self._reds_of = snap.views
+        partial = relayed is not None and relayed.base is not None and relayed.base is self._extras_for
+        self._ask_extras(relayed.touched() if partial and relayed is not None else None)
         self._update_count()
 
-    def _ask_extras(self) -> None:
+    def _ask_extras(self, touched: Sequence[WarningView] | None = None) -> None:
+        """Read the push states, departments and labels again (on the reader); the rows whose
+        words change are worked out there too. ``touched``: only these views are new or changed
+        since the extras shown were read — then only they, and the warnings with a push state
+        (it moves from queued to applied with no new view), are read; every view is read again
+        when None, and at least every ``EXTRAS_FULL_S`` seconds."""
         snap = self._snap
         if self.reader is None or snap is None:
             return
-        keys = [v.key for v in snap.views]
-        subjects = [(v.warning.subject, v.warning.subject_type, v.warning.window_id) for v in snap.views]
-        self.reader.submit("warnings.extras", lambda s: warning_extras(s, keys, subjects), self._set_extras)
+        views = snap.views
+        self._extras_for = views
+        old = self.model.extras
+        now = time.monotonic()
+        if touched is None or now - self._extras_full_at > EXTRAS_FULL_S or self._full_pending:
+            self._extras_full_at = now
+            self._touched.clear()
+            self._full_pending = True  # a request not answered yet is replaced by this one: full too
+            touched = None
+        else:  # a request not answered yet is replaced by this one: this one covers its views too
+            self._touched.update((v.key, v) for v in touched)
+            touched = list(self._touched.values())
 
-    def _set_extras(self, extras: WarningExtras) -> None:
-        self.proxy.begin_change()
-        self.model.set_extras(extras)
-        self.proxy.end_change()
+        def query(s: Session) -> tuple[WarningExtras, WarningExtras, set[str]]:
+            if touched is None:
+                keys = [v.key for v in views]
+                subjects = [(v.warning.subject, v.warning.subject_type, v.warning.window_id) for v in views]
+                new = warning_extras(s, keys, subjects)
+                return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in views])
+            keys = list({*(v.key for v in touched), *old.push})
+            part = warning_extras(s, keys, [(v.warning.subject, v.warning.subject_type, v.warning.window_id)
+                                            for v in touched])
+            push = dict(old.push)
+            for k in keys:
+                p = part.push.get(k)
+                if p is None:
+                    push.pop(k, None)
+                else:
+                    push[k] = p
+            new = WarningExtras(push, {**old.department, **part.department}, {**old.label, **part.label})
+            return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in touched])
+
+        self.reader.submit("warnings.extras", query, self._set_extras)
+
+    def _set_extras(self, answer: tuple[WarningExtras, WarningExtras, set[str]]) -> None:
+        old, extras, changed = answer
+        self._touched.clear()  # the newest request was answered: it covered every view touched
+        self._full_pending = False
+        # worked out against the extras shown when asked; other extras came since: every row
+        self.model.set_extras(extras, changed if old is self.model.extras else None)
         self._update_count()
 
-    def _ring_for_new_reds(self, snap: SnapshotLike) -> None:
-        reds = {(v.key, v.warning.level_since or v.warning.since): v for v in snap.views
-                if str(v.warning.level) == "red" and str(v.state) == "active"}
+    def _ring_for_new_reds(self, reds: Mapping[tuple[str, datetime], WarningView]) -> None:
         if self._reds is None:  # the first snapshot is what the operator finds: no alarm for it
-            self._reds = set(reds)
+            self._reds = reds
             return
-        new = [v for k, v in reds.items() if k not in self._reds]
-        self._reds = set(reds)
+        known = self._reds
+        self._reds = reds
+        self._ring([v for k, v in reds.items() if k not in known])
+
+    def _ring(self, new: Sequence[WarningView]) -> None:
         texts = []
         for v in new:
             w = v.warning
             where = self._window_numbers.get(w.window_id or "", w.window_id or "")
             texts.append(" · ".join(x for x in (code_text(str(w.code)), where, w.subject) if x))
-        self.alarm.notify(texts)
+        if texts:
+            self.alarm.notify(texts)
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette

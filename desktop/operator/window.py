@@ -41,6 +41,7 @@ from desktop.operator.lights import LightsBoard
 from desktop.operator.performance import PerformancePanel
 from desktop.operator.queue import QueuePanel
 from desktop.operator.reader import Reader
+from desktop.operator.snapshot import SnapshotRelay
 from desktop.operator.warnings import WarningsPanel
 from desktop.shell.camera_tree import CameraRow, CameraTree
 from desktop.shell.dialogs import AboutDialog, ShortcutsDialog
@@ -54,6 +55,7 @@ from video.export import default_who
 __all__ = ["OperatorWindow", "WindowInfo"]
 
 log = logging.getLogger(__name__)
+SNAPSHOT_INTERVAL_MS = 500  # the panels take a new warning snapshot at most this often (a sync brings bursts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,9 @@ class OperatorWindow(QMainWindow):
         self.reader: Reader | None = None
         self._tray: QSystemTrayIcon | None = None
         self.setObjectName("OperatorWindow")
+        # Snapshots come through the relay, their row changes worked out on the monitor's thread.
+        self.relay = SnapshotRelay(terminal.monitor, self, min_interval_ms=SNAPSHOT_INTERVAL_MS)
+        self.relay.snapshot.connect(self._snapshot_posted)
         self._build()
         self._restore()
         self._timer = QTimer(self)
@@ -411,11 +416,20 @@ class OperatorWindow(QMainWindow):
         self.status_bar.show_status(st)
         self.banner.show_status(st)
         self.tree.refresh_states()
-        snap = st.warnings
-        if snap is not None and snap.generation != self._generation:
-            self._generation = snap.generation
-            self._warnings_changed(snap)
+        if self._generation < 0:  # the panels have not had a snapshot yet (at start, after a rebuild)
+            latest = self.relay.latest()
+            snap = latest if latest is not None else st.warnings
+            if snap is not None and snap.generation > 0:
+                self._generation = snap.generation
+                self._warnings_changed(snap)
         self.grid.refresh_decorations()
+
+    def _snapshot_posted(self, snapshot: Any) -> None:
+        """The relay brought a new snapshot (GUI thread)."""
+        if snapshot.generation <= self._generation:
+            return  # had it already (the first tick may take the monitor's before the relay brings it)
+        self._generation = snapshot.generation
+        self._warnings_changed(snapshot)
 
     def _warnings_changed(self, snapshot: Any) -> None:
         """A new warning snapshot (after a sync page, a local act or a time-driven change): the
@@ -655,6 +669,7 @@ class OperatorWindow(QMainWindow):
         self._close_grid_window()
         self.grid.shutdown()
         self.warnings_panel.close_panel()
+        self.relay.close()
         if self.reader is not None:
             self.reader.stop()
         log.info("window closed")
