@@ -497,6 +497,8 @@ class WarningsPanel(QWidget):
 
     #: an action ended: (warning key, ok, words) — words say what happened or why it failed
     action_finished = Signal(str, bool, str)
+    #: "show footage" of the selected warning: its key (the window resolves the instant and cameras)
+    footage_requested = Signal(str)
     _outcome = Signal(object)
 
     def __init__(self, reader: Reader | None, actions: WarningActions | None, tz: ZoneInfo, *,
@@ -539,6 +541,8 @@ class WarningsPanel(QWidget):
             b.clicked.connect(lambda _=False, m=m: self.dispose_selected(m))
             self.dispose_buttons[m] = b
         self.ack_button.clicked.connect(self.acknowledge_selected)
+        self.footage_button = QPushButton()
+        self.footage_button.clicked.connect(self.footage_of_selected)
         self.mute = QToolButton()
         self.mute.setCheckable(True)
         self.mute.toggled.connect(self.alarm.set_muted)
@@ -572,6 +576,7 @@ class WarningsPanel(QWidget):
         acts.addWidget(self.ack_button)
         for b in self.dispose_buttons.values():
             acts.addWidget(b)
+        acts.addWidget(self.footage_button)
         acts.addWidget(self.message, 1)
         acts.addWidget(self.mute)
         box = QVBoxLayout(self)
@@ -582,6 +587,7 @@ class WarningsPanel(QWidget):
         self._retranslate()
         QShortcut(QKeySequence("Ctrl+K"), self, self.acknowledge_selected)
         QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.dispose_selected("supervise"))
+        QShortcut(QKeySequence("Ctrl+F"), self, self.footage_of_selected)
         self._update_buttons()
 
     def _size_columns(self) -> None:
@@ -624,6 +630,8 @@ class WarningsPanel(QWidget):
             for i in range(1, combo.count()):
                 combo.setItemText(i, word(str(combo.itemData(i))))
         self.window_chip.setToolTip(self.tr("Show the warnings of every window"))
+        self.footage_button.setText(self.tr("Show footage"))
+        self.footage_button.setToolTip(self.tr("The footage of the warning's window when it arose (Ctrl+F)"))
         self.ack_button.setText(self.tr("Acknowledge"))
         self.ack_button.setToolTip(self.tr("Acknowledge (签收) the selected warning (Ctrl+K)"))
         for m, b in self.dispose_buttons.items():
@@ -836,6 +844,12 @@ class WarningsPanel(QWidget):
         self.ack_button.setEnabled(can and v is not None and str(v.state) == "active")
         for b in self.dispose_buttons.values():
             b.setEnabled(can and v is not None and str(v.state) != "disposed")
+        self.footage_button.setEnabled(v is not None and bool(v.warning.window_id))
+
+    def footage_of_selected(self) -> None:
+        v = self.selected_view()
+        if v is not None and v.warning.window_id:
+            self.footage_requested.emit(v.key)
 
     def acknowledge_selected(self) -> None:
         v = self.selected_view()

@@ -207,6 +207,7 @@ class OperatorWindow(QMainWindow):
         self.warnings_panel = WarningsPanel(self.reader, self.terminal, self.tz, operator=operator, palette=palette,
                                             parent=self)
         self.warnings_panel.action_finished.connect(self._action_finished)
+        self.warnings_panel.footage_requested.connect(lambda key: self.show_footage_for("warning", key))
         alarm = self.warnings_panel.alarm
         alarm.set_muted(str(self.settings.value("operator/muted", "false")).lower() == "true")
         alarm.muted_changed.connect(lambda muted: self.settings.setValue("operator/muted", bool(muted)))

@@ -1719,7 +1719,7 @@
     <name>WarningsPanel</name>
     <message>
         <source>All levels</source>
-        <extracomment>an action ended: (warning key, ok, words) — words say what happened or why it failed</extracomment>
+        <extracomment>an action ended: (warning key, ok, words) — words say what happened or why it failed "show footage" of the selected warning: its key (the window resolves the instant and cameras)</extracomment>
         <translation>全部级别</translation>
     </message>
     <message>
@@ -1737,6 +1737,14 @@
     <message>
         <source>Show the warnings of every window</source>
         <translation>显示所有窗口的预警</translation>
+    </message>
+    <message>
+        <source>Show footage</source>
+        <translation>查看录像</translation>
+    </message>
+    <message>
+        <source>The footage of the warning's window when it arose (Ctrl+F)</source>
+        <translation>预警发生时该窗口的录像（Ctrl+F）</translation>
     </message>
     <message>
         <source>Acknowledge</source>

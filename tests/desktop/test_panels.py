@@ -490,3 +490,19 @@ def test_the_board_fits_the_height_it_is_given(qtbot: Any, reader: Reader) -> No
     board.resize(1900, 80)  # a short dock: one strip of small lights, every window still there
     qtbot.waitUntil(lambda: tiles_fit() and floor.strip, timeout=WAIT_MS)
     assert len([t for t in floor.tiles if t.kind == "window"]) == 34
+
+
+def test_show_footage_of_a_warning_gives_its_key_and_the_target_is_its_windows_cameras(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay, store: Store
+) -> None:
+    from app.review import footage_target
+
+    panel = _panel(qtbot, terminal, reader, relay)
+    view = next(v for v in terminal.warnings().views if v.warning.window_id)
+    assert panel.select_key(view.key)
+    assert panel.footage_button.isEnabled()
+    with qtbot.waitSignal(panel.footage_requested, timeout=WAIT_MS) as sig:
+        panel.footage_button.click()
+    assert sig.args == [view.key]
+    target = footage_target(store, "warning", view.key, tz=SH)
+    assert target.window_id == view.warning.window_id and target.at is not None
