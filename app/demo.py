@@ -68,10 +68,13 @@ class EmbeddedDemo:
         clock: Callable[[], datetime] | None = None,
         retention_interval: float | None = None,
         looped: bool = True,
+        sub_clips: bool = False,
     ) -> None:
         """``clock``: the demo's clock (tests); None: the wall clock in office hours, else the last
         working day at 10:00 advancing in real time (:mod:`app.democlock`). ``looped``: main streams
-        loop pre-encoded clips (False: every main stream encoded live — the benchmark's reference)."""
+        loop pre-encoded clips (False: every main stream encoded live — the benchmark's reference);
+        ``sub_clips``: the 320×180 sub-streams loop clips too (no clock burnt in) instead of being encoded
+        live with the demo clock."""
         from sync.server.store import CentralStore
 
         self.folder = data_dir / "demo"
@@ -86,6 +89,7 @@ class EmbeddedDemo:
         self._speed = speed
         self._retention_interval = retention_interval
         self._looped = looped
+        self._sub_clips = sub_clips
         self._stop = threading.Event()
         self._sim_thread: threading.Thread | None = None
         self._server: ServerThread | None = None
@@ -116,7 +120,8 @@ class EmbeddedDemo:
         self._sim_thread = threading.Thread(target=sim.run, args=(self._stop,), name="demo-simulator")
         self._sim_thread.start()
         cameras = SyntheticCameraServer({}, clock=self.local_now,
-                                        clip_dir=self.folder / "clips" if self._looped else None)
+                                        clip_dir=self.folder / "clips" if self._looped else None,
+                                        sub_clips=self._sub_clips)
         try:
             cameras.start()
         except BaseException:
