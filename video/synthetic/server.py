@@ -4,8 +4,8 @@ Addresses: ``synthetic://<id>`` is served at ``GET /<id>`` (ids may contain ``/`
 ``/sub`` is the sub-stream of the camera without it — ``synthetic://window/A01/sub`` is the
 320×180 sub-stream of ``synthetic://window/A01`` (same scene and seed, smaller, 250 kb/s), as real
 cameras have. With a clip folder, main streams added by :meth:`SyntheticCameraServer.resolve` are
-served from pre-encoded looping clips (see :mod:`video.synthetic.clips`); sub-streams are always
-encoded live, with the clock burnt in.
+served from pre-encoded looping clips (see :mod:`video.synthetic.clips`); sub-streams are encoded
+live, with the clock burnt in — or loop clips too with ``sub_clips`` (the embedded demo's choice).
 """
 
 from __future__ import annotations
@@ -518,7 +518,8 @@ class SyntheticCameraServer:
         An unknown id is added on the fly: label = the last path part, seed = a hash of the id (so
         the demo's windows do not all show the same schedule), other settings default; with a clip
         folder it loops its clip (loaded or built from now on). An id ending in ``/sub`` is the
-        sub-stream of the id without it: same label and seed, 320×180 at 250 kb/s, always live.
+        sub-stream of the id without it: same label and seed, 320×180 at 250 kb/s, live with the clock
+        (with ``sub_clips`` and a clip folder: its looping clip).
         """
         parts = urlsplit(url)
         if parts.scheme.lower() != "synthetic":
