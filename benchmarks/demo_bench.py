@@ -13,7 +13,7 @@ painting, then ``--warmup`` s) the process's CPU (``/proc/self/stat``, all threa
 The work is counted, not assumed: the frames each tile **painted** (``grid.stats()``), the frames
 each tile's sub-stream was sent by the synthetic server, and the cameras recorded. The run fails
 (exit 1) when a tile painted under ``--min-fps`` (24) frames a second, when the CPU is above 1.2
-cores, or when a camera was not recorded. A starved machine shows as sub-streams sent under 25 fps
+cores (``--max-cores``), or when a camera was not recorded. A starved machine shows as sub-streams sent under 25 fps
 (the load average is printed at both ends of the window); measure under the exclusive CPU lock.
 
 The demo's sub-streams loop clips like its main streams; ``--live-subs`` encodes them live with the
@@ -21,7 +21,8 @@ clock burnt in instead (as the demo did before: about 0.6 of a core more, and ti
 on two cores — frames sent in bursts by 16 busy encoder threads, two closer than a paint tick apart
 show as one). ``--reference``: also the same demo with every main stream encoded live (how the demo ran before the
 looping clips), measured the same way — on two cores it is starved, and its fps say so.
-Prints JSON; with ``--data`` the clips are cached there between runs (the first run builds them).
+Prints one JSON line last (``failed`` lists what failed); with ``--data`` the clips are cached there
+between runs (the first run builds them).
 """
 
 from __future__ import annotations
@@ -214,6 +215,7 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--warmup", type=float, default=15.0)
     p.add_argument("--min-fps", type=float, default=MIN_TILE_FPS, help="a tile painting less fails (default 24)")
+    p.add_argument("--max-cores", type=float, default=TARGET_CORES, help="more CPU fails (default 1.2, the budget)")
     p.add_argument("--data", type=Path, default=None, help="demo data folder (clips cached there)")
     p.add_argument("--reference", action="store_true", help="also run the demo with live-encoded main streams")
     p.add_argument("--live-subs", action="store_true",
@@ -240,12 +242,11 @@ def main() -> int:
     out: dict[str, Any] = {r.name: r.as_dict() for r in runs}
     out["target_cores"] = TARGET_CORES
     out["min_tile_fps"] = args.min_fps
-    out["within_target"] = demo.cores <= TARGET_CORES and bool(demo.tile_fps) and min(demo.tile_fps) >= args.min_fps
+    out["within_target"] = demo.cores <= TARGET_CORES and bool(demo.tile_fps) and min(demo.tile_fps) >= MIN_TILE_FPS
     if len(runs) > 1:
         out["demo_over_reference"] = round(demo.cores / runs[1].cores, 3) if runs[1].cores else None
     out["cpus"] = os.cpu_count()
-    print(json.dumps(out, indent=2))
-    failed = []
+    failed: list[str] = []
     slow = [i for i, f in enumerate(demo.tile_fps) if f < args.min_fps]
     starved = [i for i, s in enumerate(demo.served_fps) if s < args.min_fps]
     if len(demo.tile_fps) < 16:
@@ -254,12 +255,14 @@ def main() -> int:
         failed.append(f"tiles {slow} painted under {args.min_fps:g} fps (min {min(demo.tile_fps):.1f})"
                       + (f"; their server sent tiles {starved} under {args.min_fps:g} fps: a starved machine? "
                          f"load average {demo.load[0]} → {demo.load[1]}" if starved else ""))
-    if demo.cores > TARGET_CORES:
-        failed.append(f"{demo.cores:.2f} cores, above the budget of {TARGET_CORES}")
+    if demo.cores > args.max_cores:
+        failed.append(f"{demo.cores:.2f} cores, above {args.max_cores:g}")
     if demo.recorded < demo.cameras:
         failed.append(f"{demo.cameras - demo.recorded} cameras not recorded")
     for f in failed:
         print(f"FAIL: {f}", file=sys.stderr)
+    out["failed"] = failed
+    print(json.dumps(out, ensure_ascii=False))  # one line, last
     print(f"demo: {demo.cores:.2f} cores (budget {TARGET_CORES}), tiles painted "
           f"{min(demo.tile_fps, default=0):.1f}–{max(demo.tile_fps, default=0):.1f} fps, "
           f"load average {demo.load[0]} → {demo.load[1]}", file=sys.stderr)
