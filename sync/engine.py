@@ -217,7 +217,9 @@ class SyncEngine:
     ) -> None:
         """``on_applied(report, resynced)`` is called on the worker thread after each page that changed
         something is committed (the warning monitor re-judges what it changed; ``resynced``: a full
-        resync ended with this page, so records may have gone); ``checkpoint(step)`` at each of ``STEPS``."""
+        resync ended with this page, so records may have gone), and after a push whose rejections took
+        back this terminal's dispositions (their ids under ``disposition``, ``resynced`` False);
+        ``checkpoint(step)`` at each of ``STEPS``."""
         if not 1 <= page_limit <= MAX_PAGE_LIMIT:
             raise ValueError(f"page_limit must be 1..{MAX_PAGE_LIMIT}")
         if not page_limit <= bulk_page_limit <= MAX_PAGE_LIMIT:
