@@ -17,9 +17,9 @@ folder keeps its timeline: the clock never starts behind what its server already
 terminal records, and the 320×180 sub-streams the grid shows loop pre-encoded 16 s clips (built once
 per stream in the background and cached in ``clips/``; encoded live until then): no clock is burnt
 into a loop (it must not show a time it is not) — the title bar says the demo clock. Encoding the
-16 watched sub-streams live cost about 0.6 of a core and made the tiles paint at 19 fps on two
-cores (``benchmarks.demo_bench``); ``sub_clips=False`` brings the live sub-streams with the demo
-clock burnt in back.
+16 watched sub-streams live cost about 0.65 of a core, and the tiles painted 19-21 fps on two cores
+while their decoders published 25 (``benchmarks.demo_bench --live-subs``); ``sub_clips=False``
+brings the live sub-streams with the demo clock burnt in back.
 """
 
 from __future__ import annotations

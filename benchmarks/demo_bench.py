@@ -17,9 +17,9 @@ cores (``--max-cores``), or when a camera was not recorded. A starved machine sh
 (the load average is printed at both ends of the window); measure under the exclusive CPU lock.
 
 The demo's sub-streams loop clips like its main streams; ``--live-subs`` encodes them live with the
-clock burnt in instead (as the demo did before: about 0.6 of a core more, and tiles painting 19 fps
-while the server sent 25 — with 16 encoder threads busy, pictures reach the tiles unevenly and a tile
-paints only the newest one at each paint tick). ``--reference``: also the same demo with every main
+clock burnt in instead (as the demo did before: about 0.6 of a core more, and tiles painting 19-21 fps
+while their decoders published 25 — with 16 encoder threads busy, pictures reach the grid unevenly and
+a tile paints only the newest one at each paint tick). ``--reference``: also the same demo with every main
 stream encoded live (how the demo ran before the looping clips), measured the same way — on two cores
 it is starved, and its fps say so.
 Prints one JSON line last (``failed`` lists what failed); with ``--data`` the clips are cached there
