@@ -252,13 +252,16 @@ def cmd_verify(args: argparse.Namespace, cfg: Config) -> int:
 
 
 @contextmanager
-def stop_signals() -> Iterator[threading.Event]:
-    """An event set by SIGINT or SIGTERM while the block runs (the previous handlers come back)."""
+def stop_signals(wake: threading.Event | None = None) -> Iterator[threading.Event]:
+    """An event set by SIGINT or SIGTERM while the block runs (the previous handlers come back);
+    ``wake`` is set with it (a loop that sleeps on other events too)."""
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
         stop.set()
+        if wake is not None:
+            wake.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -337,7 +340,8 @@ def demo_headless(args: argparse.Namespace, cfg: Config) -> int:
     from app.lock import LockHeld
 
     demo = EmbeddedDemo(cfg, args.data)
-    with stop_signals() as stop:
+    wake = threading.Event()
+    with stop_signals(wake) as stop:
         try:
             terminal = demo.start()
         except LockHeld as e:
@@ -353,21 +357,43 @@ def demo_headless(args: argparse.Namespace, cfg: Config) -> int:
             # The first sync brings the hall; the monitor judges it: wait for that before printing.
             if not demo.wait_judged(stop, timeout=60) and not stop.is_set():
                 print("demo: no first sync within 60 s; the warnings follow when it comes", flush=True)
-            status_loop(terminal, stop, interval=args.status_interval, warnings=True)
+            status_loop(terminal, stop, wake, interval=args.status_interval, warnings=True)
         finally:
             ok = demo.stop(time.monotonic() + 5)
     print("demo stopped" + ("" if ok else " (a camera connection was still closing)"), flush=True)
     return EXIT_OK
 
 
-def status_loop(terminal: Terminal, stop: threading.Event, *, interval: float, warnings: bool) -> None:
+def status_loop(terminal: Terminal, stop: threading.Event, wake: threading.Event, *, interval: float,
+                warnings: bool) -> None:
     """Print the warnings (once, and whenever they change with ``warnings``) and the status every
-    ``interval`` seconds, a red DISK_FULL at once, until ``stop``."""
+    ``interval`` seconds, a red DISK_FULL at once, until ``stop``. It sleeps until one of those is
+    due: ``wake`` is set by the monitor's snapshots, the disk warning and ``stop`` (``stop_signals``)."""
+
+    def poke(*_: object) -> None:
+        wake.set()
+
+    if warnings:
+        terminal.monitor.add_listener(poke)
+    if terminal.recording is not None:
+        terminal.recording.add_listener(poke)
+    try:
+        _status_lines(terminal, stop, wake, interval=interval, warnings=warnings)
+    finally:
+        if warnings:
+            terminal.monitor.remove_listener(poke)
+        if terminal.recording is not None:
+            terminal.recording.remove_listener(poke)
+
+
+def _status_lines(terminal: Terminal, stop: threading.Event, wake: threading.Event, *, interval: float,
+                  warnings: bool) -> None:
     tz = terminal.tz
     generation = -1
     next_status = 0.0
     disk_warning: object = None
-    while True:
+    while not stop.is_set():
+        wake.clear()  # what changes from here on wakes the next wait
         st = terminal.status()
         snap = st.warnings
         if warnings and snap.generation != generation:
@@ -384,8 +410,7 @@ def status_loop(terminal: Terminal, stop: threading.Event, *, interval: float, w
         if time.monotonic() >= next_status:
             next_status = time.monotonic() + interval
             print(format_status(st, tz), flush=True)
-        if stop.wait(1.0):
-            return
+        wake.wait(max(0.0, next_status - time.monotonic()))
 
 
 def format_status(st: TerminalStatus, tz: ZoneInfo) -> str:
@@ -420,7 +445,8 @@ def cmd_record(args: argparse.Namespace, cfg: Config) -> int:
     except SyncNotConfigured as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    with stop_signals() as stop:
+    wake = threading.Event()
+    with stop_signals(wake) as stop:
         try:
             terminal.start()
         except LockHeld as e:
@@ -440,7 +466,7 @@ def cmd_record(args: argparse.Namespace, cfg: Config) -> int:
                 f"{sync}; Ctrl+C stops",
                 flush=True,
             )
-            status_loop(terminal, stop, interval=args.status_interval, warnings=False)
+            status_loop(terminal, stop, wake, interval=args.status_interval, warnings=False)
         finally:
             recorders = terminal.recording.service.recorders if terminal.recording is not None else {}
             before = {cid: r for cid, r in recorders.items()}

@@ -14,9 +14,12 @@ folder keeps its timeline: the clock never starts behind what its server already
 
 **Cameras.** One in-process :class:`video.synthetic.SyntheticCameraServer` serves the hall's
 ``synthetic://window/A01`` cameras and their ``…/sub`` sub-streams. The main streams, which the
-terminal records, loop pre-encoded clips (built once per camera in the background and cached in
-``clips/``; live until then); the 320×180 sub-streams the grid shows are encoded live with the demo
-clock burnt in, and only while someone watches them.
+terminal records, and the 320×180 sub-streams the grid shows loop pre-encoded 16 s clips (built once
+per stream in the background and cached in ``clips/``; encoded live until then): no clock is burnt
+into a loop (it must not show a time it is not) — the title bar says the demo clock. Encoding the
+16 watched sub-streams live cost about 0.65 of a core, and the tiles painted 19-21 fps on two cores
+while their decoders published 25 (``benchmarks.demo_bench --live-subs``); ``sub_clips=False``
+brings the live sub-streams with the demo clock burnt in back.
 """
 
 from __future__ import annotations
@@ -68,10 +71,13 @@ class EmbeddedDemo:
         clock: Callable[[], datetime] | None = None,
         retention_interval: float | None = None,
         looped: bool = True,
+        sub_clips: bool = True,
     ) -> None:
         """``clock``: the demo's clock (tests); None: the wall clock in office hours, else the last
         working day at 10:00 advancing in real time (:mod:`app.democlock`). ``looped``: main streams
-        loop pre-encoded clips (False: every main stream encoded live — the benchmark's reference)."""
+        loop pre-encoded clips (False: every main stream encoded live — the benchmark's reference);
+        ``sub_clips``: the 320×180 sub-streams loop clips too (no clock burnt in; False: encoded live with
+        the demo clock, while watched)."""
         from sync.server.store import CentralStore
 
         self.folder = data_dir / "demo"
@@ -86,6 +92,7 @@ class EmbeddedDemo:
         self._speed = speed
         self._retention_interval = retention_interval
         self._looped = looped
+        self._sub_clips = sub_clips
         self._stop = threading.Event()
         self._sim_thread: threading.Thread | None = None
         self._server: ServerThread | None = None
@@ -116,7 +123,8 @@ class EmbeddedDemo:
         self._sim_thread = threading.Thread(target=sim.run, args=(self._stop,), name="demo-simulator")
         self._sim_thread.start()
         cameras = SyntheticCameraServer({}, clock=self.local_now,
-                                        clip_dir=self.folder / "clips" if self._looped else None)
+                                        clip_dir=self.folder / "clips" if self._looped else None,
+                                        sub_clips=self._sub_clips)
         try:
             cameras.start()
         except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class Recording:
         offset = 0.0 if clock is None else clock().timestamp() - time.time()
 
         self.registry = registry
+        self._listeners: list[Callable[[SystemWarning | None], None]] = []
+        self._listeners_lock = threading.Lock()
         self.service = RecordingService(
             store,
             footage_root,
@@ -66,6 +69,32 @@ class Recording:
             retention_interval=retention_interval if retention_interval is not None else config.prune_interval_seconds,
             clock=clock,
         )
+        retention = self.service.retention
+        pause_or_resume = retention.on_full  # the service's: pause every recorder, or resume them
+
+        def on_full(warning: SystemWarning | None) -> None:
+            if pause_or_resume is not None:
+                pause_or_resume(warning)
+            with self._listeners_lock:
+                listeners = list(self._listeners)
+            for cb in listeners:
+                try:
+                    cb(warning)
+                except Exception:
+                    log.exception("a listener of the disk warning failed")
+
+        retention.on_full = on_full
+
+    def add_listener(self, cb: Callable[[SystemWarning | None], None]) -> None:
+        """Call ``cb(warning)`` when the system warning (``DISK_FULL``) comes or goes, on retention's
+        thread: a status display sleeps until then instead of polling ``status()``."""
+        with self._listeners_lock:
+            self._listeners.append(cb)
+
+    def remove_listener(self, cb: Callable[[SystemWarning | None], None]) -> None:
+        with self._listeners_lock:
+            if cb in self._listeners:
+                self._listeners.remove(cb)
 
     @property
     def index(self) -> FootageIndex:

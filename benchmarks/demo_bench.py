@@ -1,23 +1,29 @@
-"""The embedded demo's steady CPU with the default grid: the 1.2-core budget of issue 11.
+"""The embedded demo's steady CPU with the default grid, tiles painting: the 1.2-core budget of issue 11.
 
-    python -m benchmarks.demo_bench [--seconds 60] [--warmup 15] [--tiles 16] [--data DIR] [--no-reference]
+    python -m benchmarks.demo_bench [--seconds 60] [--warmup 15] [--data DIR] [--reference]
 
-Runs the whole demo in this process — reference server, simulator, terminal (sync, warnings,
-recording of every camera), the synthetic cameras — and decodes ``--tiles`` sub-streams as the grid
-would (``video.DisplayDecoder`` on ``camera.display(320, 180, 16)`` of that many cameras; painting
-is the desktop's and not counted here). After warm-up (every main stream looping its clip, every
-camera recorded, then ``--warmup`` s) the process's CPU (``/proc/self/stat``, all threads) is read
-over ``--seconds``. Also measured: the frames each tile's decoder converted and published, and the
-seconds every recorder wrote (from the recorders' status) — the work both sides do.
+Runs the whole ``--demo`` in this process as the application does — reference server, simulator,
+terminal (sync, warnings, recording of every camera), the synthetic cameras — and its operator
+window (offscreen Qt: the window is painted into its backing store like on a screen; no X server
+is involved), with the grid it opens on a first start: 4×4, the first 16 cameras on their 320×180
+sub-streams. After warm-up (every main stream looping its clip, every camera recorded, every tile
+painting, then ``--warmup`` s) the process's CPU (``/proc/self/stat``, all threads) is read over
+``--seconds``.
 
-Reference, same run, same work: the demo with every main stream encoded live (``looped=False``,
-how the demo ran before), measured the same way. On a shared machine the reference may be starved
-(it asks for about two cores): its fps says so.
+The work is counted, not assumed: the frames each tile **painted** (``grid.stats()``), the frames
+each tile's sub-stream was sent by the synthetic server, and the cameras recorded. The run fails
+(exit 1) when a tile painted under ``--min-fps`` (24) frames a second, when the CPU is above 1.2
+cores (``--max-cores``), or when a camera was not recorded. A starved machine shows as sub-streams sent under 25 fps
+(the load average is printed at both ends of the window); measure under the exclusive CPU lock.
 
-Fails (exit 1) when a tile published under 90 % of the frames its sub-stream sent, when a
-sub-stream sent under 90 % of 25 fps (a starved machine: the load average is printed), or when a
-camera was not recorded. Prints JSON. With ``--data`` the clips are cached there between runs
-(the first run builds them).
+The demo's sub-streams loop clips like its main streams; ``--live-subs`` encodes them live with the
+clock burnt in instead (as the demo did before: about 0.6 of a core more, and tiles painting 19-21 fps
+while their decoders published 25 — with 16 encoder threads busy, pictures reach the grid unevenly and
+a tile paints only the newest one at each paint tick). ``--reference``: also the same demo with every main
+stream encoded live (how the demo ran before the looping clips), measured the same way — on two cores
+it is starved, and its fps say so.
+Prints one JSON line last (``failed`` lists what failed); with ``--data`` the clips are cached there
+between runs (the first run builds them).
 """
 
 from __future__ import annotations
@@ -34,13 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.demo import EmbeddedDemo
-from supervision.config import Config
-from video.display import DisplayDecoder
-
 TARGET_CORES = 1.2
 FPS = 25
-MIN_FPS_SHARE = 0.9
+MIN_TILE_FPS = 24.0
 
 
 def _self_cpu() -> float:
@@ -50,80 +52,94 @@ def _self_cpu() -> float:
 
 
 def _threads_cpu() -> dict[int, tuple[str, float]]:
-    """CPU seconds of each thread of this process, by thread id, with its name."""
+    """CPU seconds of each thread of this process, by thread id, with its name (the kernel's for
+    threads Python does not know: Qt's, FFmpeg's)."""
     out: dict[int, tuple[str, float]] = {}
     tick = os.sysconf("SC_CLK_TCK")
     names = {t.native_id: t.name for t in threading.enumerate()}
     for task in Path("/proc/self/task").iterdir():
         try:
-            stat = (task / "stat").read_text(encoding="ascii")
+            stat = (task / "stat").read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        name = names.get(int(task.name)) or "(not a Python thread)"
-        fields = stat.rsplit(")", 1)[1].split()
+        head, _, rest = stat.rpartition(")")
+        fields = rest.split()
+        name = names.get(int(task.name)) or f"({head.partition('(')[2]})"
+        if int(task.name) == os.getpid():
+            name = "MainThread (GUI)"
         out[int(task.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
     return out
 
 
 def _by_group(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]],
               wall: float) -> dict[str, float]:
-    """Cores per group of threads (names with the camera ids replaced by ``*``)."""
+    """Cores per group of threads (names with the camera ids and numbers replaced by ``*``)."""
     groups: dict[str, float] = {}
     for tid, (name, cpu) in after.items():
         prev = before.get(tid, (name, 0.0))[1]
         key = re.sub(r"^Thread-\d+ ", "", re.sub(r"cam-[A-Za-z]*\d+", "*", re.sub(r"\[.*?\]", "[*]", name)))
+        key = re.sub(r"\d+", "N", key)
         groups[key] = groups.get(key, 0.0) + (cpu - prev) / wall
     return {k: round(v, 3) for k, v in sorted(groups.items(), key=lambda kv: -kv[1]) if v >= 0.005}
+
+
+def _loadavg() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 @dataclass
 class Run:
     name: str
     cores: float
-    tile_fps: list[float]
-    served_fps: list[float]  # what the synthetic server sent each tile's sub-stream
+    tile_fps: list[float]  # frames painted per second, each tile
+    served_fps: list[float]  # frames the synthetic server sent each tile's stream per second
+    published_fps: list[float]  # frames each tile's decoder published per second
+    streams: dict[str, int]  # tiles per stream kind ("sub/full": 16)
     looping: int
     cameras: int
     recorded: int
     warmup_s: float
+    load: tuple[str, str]
     threads: dict[str, float]
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "cores": round(self.cores, 3),
             "tiles": len(self.tile_fps),
-            "tile_fps_min": round(min(self.tile_fps), 2) if self.tile_fps else None,
-            "tile_fps_mean": round(sum(self.tile_fps) / len(self.tile_fps), 2) if self.tile_fps else None,
+            "tile_streams": self.streams,
+            "tile_painted_fps_min": round(min(self.tile_fps), 2) if self.tile_fps else None,
+            "tile_painted_fps_mean": round(sum(self.tile_fps) / len(self.tile_fps), 2) if self.tile_fps else None,
+            "decoder_published_fps_min": round(min(self.published_fps), 2) if self.published_fps else None,
+            "decoder_published_fps_mean": (round(sum(self.published_fps) / len(self.published_fps), 2)
+                                           if self.published_fps else None),
             "served_fps_min": round(min(self.served_fps), 2) if self.served_fps else None,
             "served_fps_mean": round(sum(self.served_fps) / len(self.served_fps), 2) if self.served_fps else None,
             "cameras": self.cameras,
             "recorded": self.recorded,
             "main_streams_looping": self.looping,
             "warmup_s": round(self.warmup_s, 1),
+            "loadavg_window_start": self.load[0],
+            "loadavg_window_end": self.load[1],
             "cores_by_thread_group": self.threads,
         }
 
 
-def _wait(cond: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.5)
-    return bool(cond())
+def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, sub_clips: bool = True) -> Run:
+    from app.demo import EmbeddedDemo
+    from benchmarks.gui_stalls import first_sync_done, operator_window, run_for, tile_modes, wait_until
+    from supervision.config import Config
 
-
-def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, tiles: int) -> Run:
-    demo = EmbeddedDemo(Config(), data, looped=looped)
+    demo = EmbeddedDemo(Config(), data, looped=looped, sub_clips=sub_clips)
     t_start = time.monotonic()
     terminal = demo.start()
-    decoders: list[tuple[Any, DisplayDecoder]] = []
+    window = None
     try:
-        if not demo.wait_judged(threading.Event(), 120):
-            print(f"{name}: no first sync within 120 s", file=sys.stderr)
-        cams = sorted(terminal.cameras.cameras(), key=lambda c: c.id)
         server = demo.synthetic
         assert server is not None
+        window = operator_window(terminal, data, size=(1600, 1000))
+        grid = window.grid
+        wait_until(lambda: first_sync_done(terminal), 120, f"{name}: the first sync")
+        cams = sorted(terminal.cameras.cameras(), key=lambda c: c.id)
 
         def looping() -> int:
             ids = [cid for cid in server.camera_ids() if not cid.endswith("/sub")]
@@ -133,31 +149,63 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, t
             rec = terminal.recording.status() if terminal.recording is not None else None
             return sum(1 for c in cams if rec is not None and rec.recording(c.id))
 
-        if not _wait(lambda: all(c.status().state.value == "live" for c in cams), 120):
-            print(f"{name}: not every camera went live", file=sys.stderr)
-        if looped and not _wait(lambda: looping() == len(cams), 600):
-            print(f"{name}: only {looping()}/{len(cams)} main streams loop their clips", file=sys.stderr)
-        configs = terminal.cameras.configs()
-        subs = [str(configs[c.id].sub_url).removeprefix("synthetic://") for c in cams[:tiles]]
-        for cam in cams[:tiles]:
-            decoders.append((cam, cam.display(320, 180, 16)))
-        _wait(lambda: recorded() == len(cams), 60)
-        time.sleep(warmup)
+        def shown() -> list[Any]:
+            return [t for t in grid.stats() if t.camera_id]
+
+        wait_until(lambda: all(c.status().state.value == "live" for c in cams), 120, f"{name}: every camera live")
+        if looped:
+            wait_until(lambda: looping() == len(cams), 900, f"{name}: every main stream looping its clip")
+        wait_until(lambda: len(shown()) > 0 and all(t.painted > 0 for t in shown()), 60, f"{name}: every tile painting")
+        wait_until(lambda: recorded() == len(cams), 60, f"{name}: every camera recorded")
+        run_for(int(warmup * 1000))
         warmed = time.monotonic() - t_start
-        before = [d.stats().published for _, d in decoders]
-        served0 = [server.stats(s)["frames_encoded"] for s in subs]
+        configs = terminal.cameras.configs()
+
+        def served_id(t: Any) -> str:
+            cfg = configs[t.camera_id]
+            url = cfg.sub_url if t.stream == "sub" and cfg.sub_url else cfg.url
+            return str(url).removeprefix("synthetic://")
+
+        def published() -> list[int]:
+            # What each tile's decoder converted and published (diagnosis: a tile paints the newest
+            # picture of its one-slot mailbox at each paint tick; two pictures published closer than a
+            # tick apart show as one painted). Read from the grid's tickets: not an API, analysis only.
+            out = []
+            for tile in grid._tiles[: len(shown())]:
+                decoder = tile.ticket.decoder if tile.ticket is not None else None
+                out.append(decoder.stats().published if decoder is not None else 0)
+            return out
+
+        if sub_clips:
+            wait_until(lambda: all(server.stats(served_id(t))["looping"] for t in shown()), 300,
+                       f"{name}: every shown stream looping its clip")
+            run_for(int(warmup * 1000))
+        tiles0 = shown()
+        pub0 = published()
+        ids = [served_id(t) for t in tiles0]
+        served0 = [server.stats(s)["frames_encoded"] for s in ids]
+        load0 = _loadavg()
         th0, cpu0, t0 = _threads_cpu(), _self_cpu(), time.monotonic()
-        time.sleep(seconds)
+        run_for(int(seconds * 1000))
         th1, cpu1, t1 = _threads_cpu(), _self_cpu(), time.monotonic()
-        after = [d.stats().published for _, d in decoders]
-        served1 = [server.stats(s)["frames_encoded"] for s in subs]
+        tiles1 = shown()
+        pub1 = published()
+        served1 = [server.stats(s)["frames_encoded"] for s in ids]
         wall = t1 - t0
-        return Run(name, (cpu1 - cpu0) / wall, [(b - a) / wall for a, b in zip(before, after, strict=True)],
-                   [(b - a) / wall for a, b in zip(served0, served1, strict=True)],
-                   looping(), len(cams), recorded(), warmed, _by_group(th0, th1, wall))
+        if [t.camera_id for t in tiles1] != [t.camera_id for t in tiles0]:
+            raise SystemExit(f"{name}: the grid's cameras changed during the window")
+        return Run(
+            name, (cpu1 - cpu0) / wall,
+            [(b.painted - a.painted) / wall for a, b in zip(tiles0, tiles1, strict=True)],
+            [(b - a) / wall for a, b in zip(served0, served1, strict=True)],
+            [(b - a) / wall for a, b in zip(pub0, pub1, strict=True)],
+            tile_modes(window), looping(), len(cams), recorded(), warmed, (load0, _loadavg()),
+            _by_group(th0, th1, wall),
+        )
     finally:
-        for cam, d in decoders:
-            cam.release(d)
+        if window is not None:
+            window.close()
+            run_for(200)
         t = time.monotonic()
         ok = demo.stop(time.monotonic() + 5)
         print(f"{name}: stopped in {time.monotonic() - t:.2f} s{'' if ok else ' (late)'}", file=sys.stderr)
@@ -167,47 +215,58 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--warmup", type=float, default=15.0)
-    p.add_argument("--tiles", type=int, default=16)
+    p.add_argument("--min-fps", type=float, default=MIN_TILE_FPS, help="a tile painting less fails (default 24)")
+    p.add_argument("--max-cores", type=float, default=TARGET_CORES, help="more CPU fails (default 1.2, the budget)")
     p.add_argument("--data", type=Path, default=None, help="demo data folder (clips cached there)")
-    p.add_argument("--no-reference", action="store_true", help="skip the live-encoding reference run")
+    p.add_argument("--reference", action="store_true", help="also run the demo with live-encoded main streams")
+    p.add_argument("--live-subs", action="store_true",
+                   help="sub-streams encoded live with the clock burnt in (the demo before its sub-stream clips)")
     args = p.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from app.runtime import init_process
+
+    init_process()  # the application's process settings, as main.py sets them
     tmp = None
     if args.data is None:
         tmp = tempfile.TemporaryDirectory(prefix="demo-bench-")
         args.data = Path(tmp.name)
     try:
-        runs = [run("demo", args.data, looped=True, seconds=args.seconds, warmup=args.warmup, tiles=args.tiles)]
-        if not args.no_reference:
+        runs = [run("demo", args.data, looped=True, seconds=args.seconds, warmup=args.warmup,
+                    sub_clips=not args.live_subs)]
+        if args.reference:
             runs.append(run("reference_live_main_streams", args.data, looped=False, seconds=args.seconds,
-                            warmup=args.warmup, tiles=args.tiles))
+                            warmup=args.warmup))
     finally:
         if tmp is not None:
             tmp.cleanup()
     demo = runs[0]
     out: dict[str, Any] = {r.name: r.as_dict() for r in runs}
     out["target_cores"] = TARGET_CORES
-    out["within_target"] = demo.cores <= TARGET_CORES
+    out["min_tile_fps"] = args.min_fps
+    out["within_target"] = demo.cores <= TARGET_CORES and bool(demo.tile_fps) and min(demo.tile_fps) >= MIN_TILE_FPS
     if len(runs) > 1:
         out["demo_over_reference"] = round(demo.cores / runs[1].cores, 3) if runs[1].cores else None
     out["cpus"] = os.cpu_count()
-    out["loadavg"] = os.getloadavg()
-    print(json.dumps(out, indent=2))
-    failed = []
-    # A tile must show what its stream brought (the decoder's work), and the stream must be a
-    # camera's 25 fps (the server's): on a starved machine the second fails, and says so.
-    behind = [i for i, (f, s) in enumerate(zip(demo.tile_fps, demo.served_fps, strict=True)) if f < s * MIN_FPS_SHARE]
-    starved = [i for i, s in enumerate(demo.served_fps) if s < FPS * MIN_FPS_SHARE]
-    if len(demo.tile_fps) < args.tiles:
-        failed.append(f"only {len(demo.tile_fps)} tiles of {args.tiles}")
-    if behind:
-        failed.append(f"tiles {behind} published under 90 % of the frames their sub-stream sent")
-    if starved:
-        failed.append(f"sub-streams of tiles {starved} sent under {FPS * MIN_FPS_SHARE:.1f} fps "
-                      f"(the machine's load: {os.getloadavg()[0]:.1f})")
+    failed: list[str] = []
+    slow = [i for i, f in enumerate(demo.tile_fps) if f < args.min_fps]
+    starved = [i for i, s in enumerate(demo.served_fps) if s < args.min_fps]
+    if len(demo.tile_fps) < 16:
+        failed.append(f"only {len(demo.tile_fps)} tiles show a camera (the default grid has 16)")
+    if slow:
+        failed.append(f"tiles {slow} painted under {args.min_fps:g} fps (min {min(demo.tile_fps):.1f})"
+                      + (f"; their server sent tiles {starved} under {args.min_fps:g} fps: a starved machine? "
+                         f"load average {demo.load[0]} → {demo.load[1]}" if starved else ""))
+    if demo.cores > args.max_cores:
+        failed.append(f"{demo.cores:.2f} cores, above {args.max_cores:g}")
     if demo.recorded < demo.cameras:
         failed.append(f"{demo.cameras - demo.recorded} cameras not recorded")
     for f in failed:
         print(f"FAIL: {f}", file=sys.stderr)
+    out["failed"] = failed
+    print(json.dumps(out, ensure_ascii=False))  # one line, last
+    print(f"demo: {demo.cores:.2f} cores (budget {TARGET_CORES}), tiles painted "
+          f"{min(demo.tile_fps, default=0):.1f}–{max(demo.tile_fps, default=0):.1f} fps, "
+          f"load average {demo.load[0]} → {demo.load[1]}", file=sys.stderr)
     leftover = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
     if leftover:
         print(f"note: threads still running after stop: {leftover}", file=sys.stderr)

@@ -302,6 +302,13 @@ class SyncClient:
         self._session.headers.update(
             {"Accept": "application/json", "Accept-Encoding": "gzip", "User-Agent": USER_AGENT}
         )
+        # The environment's proxies (HTTP(S)_PROXY, NO_PROXY) and CA bundle (REQUESTS_CA_BUNDLE) are
+        # read once here, not on every request: requests' per-request lookup scans os.environ and was
+        # a third of an idle sync round's CPU.
+        env = self._session.merge_environment_settings(self.api_url, {}, None, self._verify, None)
+        self._session.trust_env = False
+        self._session.proxies = dict(env["proxies"] or {})
+        self._verify = env["verify"] if env["verify"] is not None else self._verify
         self._rng = random.Random()
         #: called with (attempt, seconds to wait, the error in words) before each wait between retries
         self.on_retry: Callable[[int, float, str], None] | None = None

@@ -51,7 +51,7 @@ from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from supervision.actions import bookmark_row_payload, disposition_payload
-from supervision.ingest import ApplyReport, apply_changes
+from supervision.ingest import ApplyReport, ChangedIds, apply_changes
 from supervision.lifecycle import DEFAULT_TZ, State, live_view
 from supervision.store.db import Store
 from supervision.store.models import (
@@ -96,6 +96,9 @@ STEPS = (
     "heartbeat.sending",
 )
 CLOCK_WARNING_S = 300.0
+#: A run of successful rounds stores its last success instant at most this often (the status shows it
+#: at once); a restart may show a last success up to this much older until its first round.
+SUCCESS_PERSIST_S = 60.0
 #: HallWatch's own record types that a server may not carry (local analytics write them): a full
 #: resync removes unseen ones only when the server sent some of that type.
 EXTENSION_TYPES = frozenset({"seat_vacancy"})
@@ -214,7 +217,9 @@ class SyncEngine:
     ) -> None:
         """``on_applied(report, resynced)`` is called on the worker thread after each page that changed
         something is committed (the warning monitor re-judges what it changed; ``resynced``: a full
-        resync ended with this page, so records may have gone); ``checkpoint(step)`` at each of ``STEPS``."""
+        resync ended with this page, so records may have gone), and after a push whose rejections took
+        back this terminal's dispositions (their ids under ``disposition``, ``resynced`` False);
+        ``checkpoint(step)`` at each of ``STEPS``."""
         if not 1 <= page_limit <= MAX_PAGE_LIMIT:
             raise ValueError(f"page_limit must be 1..{MAX_PAGE_LIMIT}")
         if not page_limit <= bulk_page_limit <= MAX_PAGE_LIMIT:
@@ -245,6 +250,7 @@ class SyncEngine:
         with store.read() as s:
             st = s.get(SyncState, 1)
             pending = s.scalar(select(func.count()).select_from(OutboxAction)) or 0
+        self._persisted_success: datetime | None = st.last_success_at if st else None
         self._status = SyncStatus(
             state="stopped",
             last_success=st.last_success_at if st else None,
@@ -393,7 +399,9 @@ class SyncEngine:
             duration_s=time.monotonic() - started,
         )
         if error is None:
-            log.info(
+            # An idle round (nothing applied or pushed) is logged at DEBUG: every few seconds otherwise.
+            log.log(
+                logging.INFO if rnd.apply.applied or rnd.pushed or rnd.removed or rnd.requeued else logging.DEBUG,
                 "sync round: %d pages, %d applied, %d stale; pushed %s; %d pending (%.2f s)",
                 report.pages,
                 rnd.apply.applied,
@@ -411,11 +419,23 @@ class SyncEngine:
     ) -> tuple[datetime | None, datetime | None, str | None, int]:
         """Persist the round's outcome; returns last success, offline since, resync, pending actions."""
         now = self.clock()
+        cur = self._status
+        kept = self._persisted_success
         try:
+            if (error is None and cur.last_error is None and cur.offline_since is None and kept is not None
+                    and timedelta(0) <= now - kept < timedelta(seconds=SUCCESS_PERSIST_S)):
+                # Another success after a success: only the instant would change, and it is stored at most
+                # every SUCCESS_PERSIST_S (the status has it at once): an idle round writes nothing.
+                with self.store.read() as s:
+                    st = s.get(SyncState, 1)
+                    pending = s.scalar(select(func.count()).select_from(OutboxAction)) or 0
+                    if st is not None and st.last_error is None and st.offline_since is None:
+                        return now, None, st.resync, pending
             with self.store.write() as s:
                 st = _state_row(s)
                 if error is None:
                     st.last_success_at, st.offline_since, st.last_error = now, None, None
+                    self._persisted_success = now
                 else:
                     st.last_error = message
                     if state == "offline":
@@ -499,13 +519,18 @@ class SyncEngine:
                 self._note_attempt(rows, str(e))
                 raise
             self._pause("push.answered")
+            taken_back: list[str] = []  # this terminal's dispositions a rejection removed
             with self.store.write() as s:
                 for row, res in zip(rows, results, strict=True):
                     if res.status == "rejected":
                         self._reject(s, row, res)
+                        if row.type.startswith("warning."):
+                            taken_back.append(row.id)
                     rnd.pushed[res.status] += 1
                 s.execute(delete(OutboxAction).where(OutboxAction.id.in_([r.id for r in rows])))
                 self._pause("push.recording")
+            if taken_back:  # the warnings' dispositions changed: the monitor must re-judge them
+                self._notify(ApplyReport(changed=ChangedIds.of({"disposition": taken_back})), False)
 
     def _note_attempt(self, rows: Sequence[OutboxAction], error: str) -> None:
         now = self.clock()
@@ -611,10 +636,13 @@ class SyncEngine:
                 self._pause("pull.fetched")
                 rnd.pages += 1
                 rnd.received += page.received
-                resync = self._apply_page(page, rnd)
-                self._pause("pull.committed")
                 if page.server_time is not None and rnd.offset is None:  # the heartbeat's estimate comes first
                     rnd.offset = self._offset(page.server_time, page.request_started, page.request_ended)
+                if (page.received == 0 and not page.has_more and not resync and cursor is not None
+                        and page.next_cursor in (None, cursor) and page.epoch == epoch):
+                    return  # nothing new, the cursor where it was: nothing to write (an idle round)
+                resync = self._apply_page(page, rnd)
+                self._pause("pull.committed")
                 if page.next_cursor is not None:
                     cursor = page.next_cursor
                 epoch = page.epoch
@@ -667,14 +695,20 @@ class SyncEngine:
                 st.resync = None
             self._pause("pull.applying")
             still = st.resync
-        if self.on_applied is not None and (report.upserted or report.deleted or finished):
-            try:
-                self.on_applied(report, finished)
-            except Exception:  # a listener's failure must not fail the round: the page is committed
-                log.exception("the listener of applied pages failed")
+        if report.upserted or report.deleted or finished:
+            self._notify(report, finished)
         if still is None and self._status.resync is not None:
             self._set_status(resync=None)
         return still
+
+    def _notify(self, report: ApplyReport, resynced: bool) -> None:
+        """Tell ``on_applied`` what a committed transaction changed (a page, or rejections taken back)."""
+        if self.on_applied is None:
+            return
+        try:
+            self.on_applied(report, resynced)
+        except Exception:  # a listener's failure must not fail the round: the change is committed
+            log.exception("the listener of applied changes failed")
 
     def _replace_unseen(self, s: Session, page: ChangesPage) -> None:
         """During a resync the server's records win whatever their versions: drop the local rows

@@ -78,3 +78,14 @@ def test_operator_memory_samples_and_keeps_its_cases() -> None:
     r = run_benchmark("operator_memory", "--minutes", "0.25", "--cases", "2000", "--tiles", "2", "--interval", "3",
                       "--clip-seconds", "30", "--min-fps", "1")
     assert r["cases_kept"] == 2000 and r["samples"] >= 3 and r["rss_peak_mb"] > 0
+
+
+@pytest.mark.slow
+def test_demo_bench_counts_every_tile_it_painted_and_every_camera_recorded(tmp_path: Path) -> None:
+    r = run_benchmark("demo_bench", "--seconds", "3", "--warmup", "1", "--min-fps", "1", "--max-cores", "8",
+                      "--data", str(tmp_path / "data"), timeout=900)
+    demo = r["demo"]
+    assert demo["tiles"] == 16 and demo["tile_streams"] == {"sub/full": 16}
+    assert demo["tile_painted_fps_min"] >= 1 and demo["served_fps_min"] > 0
+    assert demo["recorded"] == demo["cameras"] > 0 and demo["main_streams_looping"] == demo["cameras"]
+    assert demo["cores"] > 0

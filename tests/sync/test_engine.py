@@ -548,6 +548,41 @@ def test_two_operators_dispose_the_same_warning(
         b.close()
 
 
+def test_a_rejected_disposition_is_reported_as_changed_for_the_warning_monitor(
+    tmp_path: Path, central: Any, server: Any, make_engine: MakeEngine
+) -> None:
+    """Taking back a rejected disposition changes the warning's state: ``on_applied`` names the
+    disposition (the monitor re-judges its warning), even when no page brings it back."""
+    t1 = central.add_terminal("ws-01", "operator", TOP_ORG)
+    t2 = central.add_terminal("ws-02", "operator", TOP_ORG)
+    a, b = open_store(tmp_path / "a.db"), open_store(tmp_path / "b.db")
+    applied: list[tuple[frozenset[str], bool]] = []
+    try:
+        ea = make_engine(a, server.url, t1, terminal="ws-01")
+        eb = make_engine(b, server.url, t2, terminal="ws-02",
+                         on_applied=lambda report, resynced: applied.append(
+                             (report.changed.ids("disposition"), resynced)))
+        assert ea.run_once().ok and eb.run_once().ok
+        key = warning_keys(a, 1)[0]
+        first = lifecycle.dispose(a, key, Measure.SUPERVISE, "督办甲", by="张三", terminal="ws-01", at=NOW, tz=SH)
+        second = lifecycle.dispose(
+            b, key, Measure.CORRECT, "纠错乙", by="李四", terminal="ws-02", at=NOW + timedelta(minutes=1), tz=SH
+        )
+        assert ea.run_once().pushed == {"applied": 1}
+        applied.clear()
+        rb = eb.run_once()
+        assert rb.pushed == {"rejected": 1}
+        with b.read() as s:
+            assert s.get(DispositionRow, second) is None
+        named = set().union(*(ids for ids, _ in applied))
+        assert second in named, applied  # the rejected one, not only the winner the pull brought
+        assert first in named
+        assert not any(resynced for _, resynced in applied)
+    finally:
+        a.close()
+        b.close()
+
+
 # -- the thread --------------------------------------------------------------------------------------
 def test_the_worker_runs_rounds_on_trigger_and_stops_within_a_second(
     central: Any, token: str, server: Any, local: Store, make_engine: MakeEngine

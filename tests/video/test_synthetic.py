@@ -477,6 +477,22 @@ def test_main_stream_loops_its_clip_on_one_timeline_after_serving_live(tmp_path:
     assert keys and all(b - a <= 25 for a, b in itertools.pairwise(keys)), "a keyframe every second"
 
 
+def test_with_sub_clips_a_sub_stream_loops_its_320x180_clip_at_full_rate(tmp_path: Path) -> None:
+    clips = tmp_path / "clips"
+    with SyntheticCameraServer({}, clip_dir=clips, clip_seconds=2, sub_clips=True) as srv:
+        url = srv.resolve("synthetic://window/A01/sub")
+        # live at the full 25 fps while its clip is made (it is watched), then the clip
+        frames = _frames_of(url, 2.0, until=lambda: srv.stats("window/A01/sub")["looping"])
+        spec = srv._require("window/A01/sub").spec
+        with av.open(url, timeout=(5, 5)) as client:
+            picture = _decode(client, 1)[0]
+    assert (picture.width, picture.height) == (320, 180)
+    assert [p.name for p in clips.iterdir()] == [ClipKey("A01", spec.seed, 320, 180, seconds=2,
+                                                         bitrate=250_000).filename()]
+    steps = [b[0] - a[0] for a, b in itertools.pairwise(frames)]
+    assert all(s == 3600 for s in steps), "25 fps on one timeline, live and looped"
+
+
 def test_a_cached_clip_is_looped_from_the_first_frame_and_built_once(tmp_path: Path) -> None:
     clips = tmp_path / "clips"
     key = ClipKey("B02", 7, seconds=2)

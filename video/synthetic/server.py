@@ -4,8 +4,8 @@ Addresses: ``synthetic://<id>`` is served at ``GET /<id>`` (ids may contain ``/`
 ``/sub`` is the sub-stream of the camera without it — ``synthetic://window/A01/sub`` is the
 320×180 sub-stream of ``synthetic://window/A01`` (same scene and seed, smaller, 250 kb/s), as real
 cameras have. With a clip folder, main streams added by :meth:`SyntheticCameraServer.resolve` are
-served from pre-encoded looping clips (see :mod:`video.synthetic.clips`); sub-streams are always
-encoded live, with the clock burnt in.
+served from pre-encoded looping clips (see :mod:`video.synthetic.clips`); sub-streams are encoded
+live, with the clock burnt in — or loop clips too with ``sub_clips`` (the embedded demo's choice).
 """
 
 from __future__ import annotations
@@ -149,8 +149,12 @@ class _Camera:
         self._queue_size = queue_size
         self._bitrate = spec.bitrate or bitrate
         self._clips = clips if spec.looped else None
+        extra = {"bitrate": spec.bitrate} if spec.bitrate else {}  # a main stream's clips keep ClipKey's default
         self._clip_key = ClipKey(spec.label, spec.seed, spec.width, spec.height, spec.fps, spec.codec,
-                                 seconds=clip_seconds)
+                                 seconds=clip_seconds, **extra)
+        # A watched sub-stream waiting for its clip is encoded live at full rate; a main stream (recorded,
+        # rarely watched) at a fifth of it.
+        self._waiting_step = 1 if camera_id.endswith(SUB_SUFFIX) else _WAITING_STEP
         self.looping = False
         self._lock = threading.Lock()
         self._clients: set[_ClientQueue] = set()
@@ -236,7 +240,7 @@ class _Camera:
         spec = self.spec
         # A camera waiting for its clip is encoded live at a fifth of its rate (a keyframe a second
         # still): the first start of a demo, with every clip still to build, stays affordable.
-        step = _WAITING_STEP if self._clips is not None and spec.fps % _WAITING_STEP == 0 else 1
+        step = self._waiting_step if self._clips is not None and spec.fps % self._waiting_step == 0 else 1
         encoder: SyntheticEncoder | None = None
         remuxer: TsRemuxer | None = None
         clip: Clip | None = None
@@ -402,13 +406,15 @@ class SyntheticCameraServer:
         send_buffer: int | None = 256 * 1024,
         clip_dir: Path | None = None,
         clip_seconds: int = 16,
+        sub_clips: bool = False,
     ) -> None:
         """``cameras`` maps camera ids to specs; ``clock`` gives the burnt-in wall time (default: now,
         local); ``queue_size`` is each client's queue in chunks (frames); ``send_buffer`` is the
         kernel send buffer per connection (None: the OS's autotuning, which on loopback absorbs
         seconds of video before the queue sees a slow client); ``clip_dir``: where the looping clips
         of main streams resolved from ``synthetic://`` addresses are cached (None: every camera is
-        encoded live); ``clip_seconds``: their length."""
+        encoded live); ``clip_seconds``: their length; ``sub_clips``: with a clip folder, sub-streams loop
+        clips too (320×180, no clock burnt in) instead of being encoded live with the clock."""
         self._host = host
         self._send_buffer = send_buffer
         self._requested_port = port
@@ -417,6 +423,7 @@ class SyntheticCameraServer:
         self._bitrate = bitrate
         self._clips = ClipLibrary(clip_dir) if clip_dir is not None else None
         self._clip_seconds = clip_seconds
+        self._sub_clips = sub_clips
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._cameras: dict[str, _Camera] = {}
@@ -511,7 +518,8 @@ class SyntheticCameraServer:
         An unknown id is added on the fly: label = the last path part, seed = a hash of the id (so
         the demo's windows do not all show the same schedule), other settings default; with a clip
         folder it loops its clip (loaded or built from now on). An id ending in ``/sub`` is the
-        sub-stream of the id without it: same label and seed, 320×180 at 250 kb/s, always live.
+        sub-stream of the id without it: same label and seed, 320×180 at 250 kb/s, live with the clock
+        (with ``sub_clips`` and a clip folder: its looping clip).
         """
         parts = urlsplit(url)
         if parts.scheme.lower() != "synthetic":
@@ -533,7 +541,8 @@ class SyntheticCameraServer:
             main = self._cameras.get(main_id)
             base = main.spec if main is not None else self._spec_for(main_id)
             w, h = SUB_SIZE
-            return replace(base, width=w, height=h, bitrate=SUB_BITRATE, looped=False)
+            return replace(base, width=w, height=h, bitrate=SUB_BITRATE,
+                           looped=self._clips is not None and self._sub_clips)
         return CameraSpec(label=camera_id.rsplit("/", 1)[-1], seed=zlib.crc32(camera_id.encode()) & 0xFFFF,
                           looped=self._clips is not None)
 
