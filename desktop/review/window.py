@@ -492,7 +492,8 @@ class ReviewView(QWidget):
             self._last_status = key
             self._update_buttons()
             if st.keyframes_only:
-                self.note_label.setText(fmt(self.tr("%1×: keyframes only — full decoding cannot keep up"),
+                self.note_label.setText(fmt(self.tr("%1×: keyframes only — decoding every frame at this speed "
+                                                    "is more than this machine or the playback budget allows"),
                                             f"{st.speed:g}"))
             elif st.ended:
                 self.note_label.setText(self.tr("The end of the recorded footage: more plays as it is recorded"))

@@ -1291,8 +1291,8 @@
         <translation>滚轮、+ / −</translation>
     </message>
     <message>
-        <source>%1×: keyframes only — full decoding cannot keep up</source>
-        <translation>%1×：仅显示关键帧——完整解码跟不上</translation>
+        <source>%1×: keyframes only — decoding every frame at this speed is more than this machine or the playback budget allows</source>
+        <translation>%1×：仅显示关键帧——以此速度逐帧解码超出本机能力或回放预算</translation>
     </message>
     <message>
         <source>The end of the recorded footage: more plays as it is recorded</source>
