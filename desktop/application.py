@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["LANGUAGES", "Localization", "SignalWatcher", "create_application", "settings"]
+__all__ = ["LANGUAGES", "Localization", "SignalWatcher", "create_application", "settings", "start_gui"]
 
 log = logging.getLogger(__name__)
 
@@ -156,3 +156,22 @@ class SignalWatcher(QObject):
             signal.signal(sig, handler)
         self._read.close()
         self._write.close()
+
+
+def start_gui(ui_language: str, ui_theme: str, *, language: str | None = None, theme: str | None = None
+              ) -> tuple[QApplication, QSettings, Localization, str]:
+    """The application in the user's language and theme: an explicit pick (``language``/``theme``,
+    e.g. ``screenshot --lang``) wins over what the user picked in a window (saved), which wins over
+    the config's ``[ui]``. Returns the application, the settings, its localization and the theme."""
+    from desktop.theme import apply_theme
+
+    app = create_application()
+    saved = settings()
+    lang = language or str(saved.value("ui/language", ui_language))
+    if lang not in LANGUAGES:
+        lang = ui_language
+    chosen_theme = theme or str(saved.value("ui/theme", ui_theme))
+    localization = Localization(app)
+    localization.switch(lang)
+    apply_theme(app, chosen_theme)
+    return app, saved, localization, chosen_theme

@@ -16,9 +16,8 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from app.terminal import Terminal
-from desktop.application import LANGUAGES, Localization, SignalWatcher, create_application, settings
+from desktop.application import SignalWatcher, start_gui
 from desktop.i18n import fmt, translate
-from desktop.theme import apply_theme
 from supervision.config import Config
 
 __all__ = ["OperatorOptions", "run_operator"]
@@ -66,15 +65,8 @@ def run_operator(cfg: Config, data_dir: Path, options: OperatorOptions) -> int:
     """The operator window over a terminal from the config, or over the embedded demo."""
     from desktop.operator.window import OperatorWindow
 
-    app = create_application()
-    store_settings = settings()
-    language = options.language or str(store_settings.value("ui/language", cfg.ui.language))
-    theme = options.theme or str(store_settings.value("ui/theme", cfg.ui.theme))
-    if language not in LANGUAGES:
-        language = cfg.ui.language
-    localization = Localization(app)
-    localization.switch(language)
-    apply_theme(app, theme)
+    app, store_settings, localization, theme = start_gui(cfg.ui.language, cfg.ui.theme, language=options.language,
+                                                         theme=options.theme)
 
     demo = None
     demo_note: str | None = None

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -45,6 +45,7 @@ from desktop.operator.snapshot import SnapshotRelay
 from desktop.operator.warnings import WarningsPanel
 from desktop.shell.camera_tree import CameraRow, CameraTree
 from desktop.shell.dialogs import AboutDialog, ShortcutsDialog
+from desktop.shell.menus import add_look_menus
 from desktop.shell.status import OfflineBanner, StatusBar
 from desktop.theme import apply_theme, current_palette
 from desktop.video.grid import CameraGrid, TileDecoration
@@ -289,18 +290,8 @@ class OperatorWindow(QMainWindow):
         for dock in (self.tree_dock, *self._extra_docks()):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
-        theme_menu = view.addMenu(self.tr("&Theme"))
-        group = QActionGroup(self)
-        for key, text in (("dark", self.tr("Dark (control room)")), ("light", self.tr("Light"))):
-            a = action(theme_menu, text, functools.partial(self.set_theme, key), checkable=True)
-            a.setChecked(self.theme == key)
-            group.addAction(a)
-        lang_menu = view.addMenu(self.tr("&Language"))
-        group = QActionGroup(self)
-        for key, text in (("zh_CN", "中文"), ("en", "English")):
-            a = action(lang_menu, text, functools.partial(self.set_language, key), checkable=True)
-            a.setChecked(self.localization.language == key)
-            group.addAction(a)
+        add_look_menus(view, self, theme=self.theme, language=self.localization.language,
+                       set_theme=self.set_theme, set_language=self.set_language)
 
         helpm = bar.addMenu(self.tr("&Help"))
         action(helpm, self.tr("&Keyboard shortcuts"), self._show_shortcuts, "F1")

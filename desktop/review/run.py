@@ -8,7 +8,6 @@ terminal's sync pushes; holds audited like the terminal's).
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
@@ -19,17 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox
 
 from app.cameras import cameras_from_store
 from app.review import config_cameras
-from desktop.application import LANGUAGES, Localization, SignalWatcher, create_application, settings
+from desktop.application import Localization, SignalWatcher, start_gui
 from desktop.i18n import fmt, translate
 from desktop.operator.reader import Reader
 from desktop.review.window import ReviewView
 from desktop.shell.camera_tree import CameraRow
 from desktop.shell.dialogs import AboutDialog, ShortcutsDialog
+from desktop.shell.menus import add_look_menus
 from desktop.theme import apply_theme, current_palette
 from supervision.config import Config
 from video.export import default_who
@@ -126,18 +126,8 @@ class ReviewWindow(QMainWindow):
         action(view, self.tr("&One camera"), lambda: self.view.set_layout("1"), "Ctrl+1")
         action(view, self.tr("&Four cameras in sync"), lambda: self.view.set_layout("2x2"), "Ctrl+2")
         view.addSeparator()
-        theme_menu = view.addMenu(self.tr("&Theme"))
-        group = QActionGroup(self)
-        for key, text in (("dark", self.tr("Dark (control room)")), ("light", self.tr("Light"))):
-            a = action(theme_menu, text, functools.partial(self.set_theme, key), checkable=True)
-            a.setChecked(self.theme == key)
-            group.addAction(a)
-        lang_menu = view.addMenu(self.tr("&Language"))
-        group = QActionGroup(self)
-        for key, text in (("zh_CN", "中文"), ("en", "English")):
-            a = action(lang_menu, text, functools.partial(self.set_language, key), checkable=True)
-            a.setChecked(self.localization.language == key)
-            group.addAction(a)
+        add_look_menus(view, self, theme=self.theme, language=self.localization.language,
+                       set_theme=self.set_theme, set_language=self.set_language)
         helpm = bar.addMenu(self.tr("&Help"))
         action(helpm, self.tr("&Keyboard shortcuts"),
                lambda: ShortcutsDialog(self.view.shortcuts(), self).exec(), "F1")
@@ -222,15 +212,8 @@ def run_review(cfg: Config, data_dir: Path, options: ReviewOptions) -> int:
     """The standalone review window over the data folder (``--demo``: the demo's folder)."""
     from app.review import ReviewBackend
 
-    app = create_application()
-    qsettings = settings()
-    language = options.language or str(qsettings.value("ui/language", cfg.ui.language))
-    theme = options.theme or str(qsettings.value("ui/theme", cfg.ui.theme))
-    if language not in LANGUAGES:
-        language = cfg.ui.language
-    localization = Localization(app)
-    localization.switch(language)
-    apply_theme(app, theme)
+    app, qsettings, localization, theme = start_gui(cfg.ui.language, cfg.ui.theme, language=options.language,
+                                                    theme=options.theme)
     folder = data_dir
     if options.demo:
         folder = data_dir / "demo"
