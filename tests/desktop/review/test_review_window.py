@@ -52,7 +52,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def backend(tmp_path: Path, clip: Path) -> Iterator[ReviewBackend]:
     """CAM: 0-8 s and 14-22 s, each segment its own clip (the burnt-in clock is the footage's time);
-    CAM2-4: 0-64 s, copies of one clip (for playback in sync)."""
+    CAM2-4: 0-256 s, copies of one clip (for playback in sync)."""
     data = tmp_path / "data"
     data.mkdir()
     b = ReviewBackend(Config(), data, clock=lambda: NOW)
@@ -68,7 +68,7 @@ def backend(tmp_path: Path, clip: Path) -> Iterator[ReviewBackend]:
     b.index.open_gap(CAM, GAP[0], "the camera reconnected")
     b.index.close_gap(CAM, GAP[1])
     for cid in (CAM2, CAM3, CAM4):
-        lay(b.index, cid, clip, back_to_back(T0, 16, SEG), seconds=SEG)
+        lay(b.index, cid, clip, back_to_back(T0, 64, SEG), seconds=SEG)  # 256 s: a minute at 4×
     yield b
     assert b.stop(time.monotonic() + 10)
 
@@ -202,7 +202,7 @@ def test_switching_cameras_and_layouts_keeps_the_position(qtbot: Any, view: Revi
     assert view.position() == at(20)
 
 
-def test_2x2_at_4x_stays_in_sync_within_a_frame_over_60_s_of_footage(qtbot: Any, view: ReviewView) -> None:
+def test_2x2_at_4x_stays_in_sync_within_a_frame_over_60_s_of_playback(qtbot: Any, view: ReviewView) -> None:
     view.show_cameras([CAM2, CAM3, CAM4, CAM], at=at(1))
     for i in range(3):
         wait_frame(qtbot, view, lambda f: True, i)
@@ -211,7 +211,7 @@ def test_2x2_at_4x_stays_in_sync_within_a_frame_over_60_s_of_footage(qtbot: Any,
     qtbot.wait(250)  # the cameras' first pictures after "play" come a refresh or two apart; measured from then
     spreads: list[float] = []
     keyframe_samples = 0
-    deadline = time.monotonic() + 15.5  # 60 s of footage at 4×
+    deadline = time.monotonic() + 60.0  # a minute of 4× playback: four minutes of footage
     while time.monotonic() < deadline:
         qtbot.wait(16)  # what the screen shows at each refresh
         frames = [shown(view, i) for i in range(3)]  # CAM (4th) has its gap in the span
@@ -222,8 +222,8 @@ def test_2x2_at_4x_stays_in_sync_within_a_frame_over_60_s_of_footage(qtbot: Any,
                 keyframe_samples += 1
     position = view.position()
     view.pause()
-    assert position is not None and position > at(50)
-    assert len(spreads) > 300
+    assert position is not None and position > at(200)
+    assert len(spreads) > 1500
     # Every refresh shows the four cameras at the same instant: within one frame (on one keyframe
     # each when playback fell back to keyframes, which are aligned in this footage too).
     assert max(spreads) <= FRAME.total_seconds(), (sorted(spreads)[-5:], keyframe_samples)
