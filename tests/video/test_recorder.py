@@ -295,10 +295,12 @@ def test_full_disk_prunes_oldest_unheld_then_stops_recording_with_a_red_warning(
         source.start()
         try:
             index = service.index
-            assert wait_for(lambda: len(index.segments("cam-1")) >= 3, 40)  # a slow first connect on a busy machine
+            assert wait_for(lambda: len(index.segments("cam-1")) >= 1, 40)  # a slow first connect on a busy machine
             first = index.segments("cam-1")[0]
-            # The quota fills: the oldest unheld segments go, recording goes on.
-            assert wait_for(lambda: not index.segments("cam-1", ids=[first.id]), 20), "oldest pruned"
+            # The quota fills: the oldest unheld segments go, recording goes on. (Not "three segments at
+            # once": when the camera's segments come out large, the quota may hold only two at a time.)
+            assert wait_for(lambda: not index.segments("cam-1", ids=[first.id]), 40), "oldest pruned"
+            assert wait_for(lambda: any(s.start > first.start for s in index.segments("cam-1")), 10), "goes on"
             assert service.system_warning is None
             # Now hold everything recorded so far and to come: nothing can go, recording must stop.
             hold = service.retention.hold(first.start - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=1),
