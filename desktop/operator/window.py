@@ -284,8 +284,9 @@ class OperatorWindow(QMainWindow):
         view.addSeparator()
         action(view, self.tr("&Review footage"), self._toggle_review, "Ctrl+R")
         action(view, self.tr("&Full screen"), self._toggle_fullscreen, "F11")
-        self.detach_action = action(view, self.tr("&Detach grid to its own window"), self._toggle_detach, "Ctrl+D",
-                                    checkable=True)
+        # Ctrl+Shift+D: plain Ctrl+D is the warnings list's "supervise" (one key for two actions fires neither)
+        self.detach_action = action(view, self.tr("&Detach grid to its own window"), self._toggle_detach,
+                                    "Ctrl+Shift+D", checkable=True)
         view.addSeparator()
         for dock in (self.tree_dock, *self._extra_docks()):
             view.addAction(dock.toggleViewAction())
