@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import Callable
 from importlib.resources import files
+from pathlib import Path
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -18,14 +19,17 @@ from PySide6.QtCore import (
     QObject,
     QSettings,
     QSocketNotifier,
+    QTimer,
     QtMsgType,
     QTranslator,
     qInstallMessageHandler,
 )
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
-__all__ = ["LANGUAGES", "Localization", "SignalWatcher", "create_application", "settings", "start_gui"]
+__all__ = [
+    "LANGUAGES", "Localization", "SignalWatcher", "create_application", "settings", "show_and_run", "start_gui",
+]
 
 log = logging.getLogger(__name__)
 
@@ -175,3 +179,25 @@ def start_gui(ui_language: str, ui_theme: str, *, language: str | None = None, t
     localization.switch(lang)
     apply_theme(app, chosen_theme)
     return app, saved, localization, chosen_theme
+
+
+def show_and_run(app: QApplication, window: QWidget, *, screenshot: Path | None = None, after: float = 10.0,
+                 size: tuple[int, int] | None = None) -> int:
+    """Show ``window`` and run the event loop until it closes (SIGTERM/SIGINT close it through a
+    :class:`SignalWatcher`). With ``screenshot``: render it after ``after`` seconds, write the PNG and
+    close; returns 1 when the PNG could not be written. ``size``: the window's size first."""
+    if size is not None:
+        window.resize(*size)
+    window.show()
+    if screenshot is None:
+        app.exec()
+        return 0
+    shot: dict[str, bool] = {}
+
+    def take() -> None:
+        shot["ok"] = window.grab().save(str(screenshot))
+        window.close()
+
+    QTimer.singleShot(int(after * 1000), take)
+    app.exec()
+    return 0 if shot.get("ok") else 1

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from app.terminal import Terminal
-from desktop.application import SignalWatcher, start_gui
+from desktop.application import SignalWatcher, show_and_run, start_gui
 from desktop.i18n import fmt, translate
 from supervision.config import Config
 
@@ -113,25 +113,10 @@ def run_operator(cfg: Config, data_dir: Path, options: OperatorOptions) -> int:
         window.close()
 
     watcher = SignalWatcher(on_signal)
-    code = 0
     try:
-        if options.screenshot is not None:
-            if options.size is not None:
-                window.resize(*options.size)
-            window.show()
-            shot: dict[str, bool] = {}
-
-            def take() -> None:
-                shot["ok"] = window.grab().save(str(options.screenshot))
-                window.close()
-
-            QTimer.singleShot(int(options.after * 1000), take)
-            app.exec()
-            code = 0 if shot.get("ok") else 1
-        else:
-            window.show()
-            log.info("operator window shown%s", " (demo)" if demo is not None else "")
-            app.exec()
+        log.info("operator window shown%s", " (demo)" if demo is not None else "")
+        code = show_and_run(app, window, screenshot=options.screenshot, after=options.after,
+                            size=options.size if options.screenshot is not None else None)
     finally:
         watcher.close()
         stop_all()

@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox
 
 from app.cameras import cameras_from_store
 from app.review import config_cameras
-from desktop.application import Localization, SignalWatcher, start_gui
+from desktop.application import Localization, SignalWatcher, show_and_run, start_gui
 from desktop.i18n import fmt, translate
 from desktop.operator.reader import Reader
 from desktop.review.window import ReviewView
@@ -234,23 +234,8 @@ def run_review(cfg: Config, data_dir: Path, options: ReviewOptions) -> int:
 
     watcher = SignalWatcher(on_signal)
     window.load_cameras(lambda: window.open_initial(options.camera, options.at))
-    code = 0
     try:
-        if options.size is not None:
-            window.resize(*options.size)
-        window.show()
-        if options.screenshot is not None:
-            shot: dict[str, bool] = {}
-
-            def take() -> None:
-                shot["ok"] = window.grab().save(str(options.screenshot))
-                window.close()
-
-            QTimer.singleShot(int(options.after * 1000), take)
-            app.exec()
-            code = 0 if shot.get("ok") else 1
-        else:
-            app.exec()
+        code = show_and_run(app, window, screenshot=options.screenshot, after=options.after, size=options.size)
     finally:
         watcher.close()
         if not backend.stop(time.monotonic() + STOP_DEADLINE_S):
