@@ -536,8 +536,6 @@ class OperatorWindow(QMainWindow):
                 if cid:
                     view.open_at([cid], self.terminal.clock() - timedelta(minutes=1), margin=timedelta(0),
                                  play=False)
-        elif self.review is not None:
-            self.review.pause()
 
     def _toggle_review(self) -> None:
         self.tabs.setCurrentIndex(0 if self.tabs.currentIndex() == 1 else 1)

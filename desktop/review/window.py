@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QHideEvent, QImage, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -308,7 +308,8 @@ class ReviewView(QWidget):
             group.seek(position)
         self._last_position = None  # the next tick shows the position of the new cameras
         self._last_status = None
-        self._timer.start(TICK_MS)
+        if self.isVisible():  # else showEvent starts it
+            self._timer.start(TICK_MS)
         self._load_data()
         self._update_buttons()
 
@@ -523,6 +524,17 @@ class ReviewView(QWidget):
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._size_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.group is not None:
+            self._timer.start(TICK_MS)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """A hidden review (the operator window's Live tab shown, minimised) pauses and paints nothing."""
+        super().hideEvent(event)
+        self.pause()
+        self._timer.stop()
 
     def _apply_size(self) -> None:
         if self.group is not None:
