@@ -3,8 +3,9 @@
 One composition root shared by the desktop and the headless commands (``record``, ``--demo
 --headless``): the store; the camera registry (one :class:`video.Camera` per camera id, whose
 single main source every consumer subscribes to); recording with retention and evidence holds;
-the warning monitor; the sync engine when ``[server] url`` is set, its heartbeat reporting the
-cameras and the warnings in force; and the executor that runs user actions on one writer thread.
+the warning monitor; the video relay when ``[relay]`` is configured; the sync engine when
+``[server] url`` is set, its heartbeat reporting the cameras, the warnings in force and the relay's
+address; and the executor that runs user actions on one writer thread.
 Services start in that order and stop in reverse within one deadline. A terminal holds
 ``DATA/terminal.lock`` while it runs: one running terminal per data folder.
 """
@@ -38,6 +39,7 @@ from video.source import SourceOptions
 
 if TYPE_CHECKING:
     from app.monitor import WarningMonitor, WarningSnapshot
+    from app.relay import RelayService
     from video.footage import FootageIndex
     from video.synthetic import SyntheticCameraServer
 
@@ -110,6 +112,12 @@ class Terminal(FootageActions):
         if self.recording is not None:
             self.services.add(self.recording)
         self.services.add(self.monitor)
+        self.relay: RelayService | None = None
+        if cfg.relay is not None and cfg.relay.serve:
+            from app.relay import RelayService
+
+            self.relay = RelayService.from_config(cfg, self.cameras, self.store)
+            self.services.add(self.relay)
         if self.sync is not None:
             self.services.add(self.sync)
         self._started = False
@@ -171,7 +179,7 @@ class Terminal(FootageActions):
             cameras=[{"id": c.id, "online": c.online, "recording": bool(rec and rec.recording(c.id))}
                      for c in cams.cameras],
             warnings={"yellow": int(counts.get("yellow_undisposed", 0)), "red": int(counts.get("red_undisposed", 0))},
-            relay_url=None,
+            relay_url=self.relay.url if self.relay is not None else None,
         )
 
     # -- sync -------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -10,7 +11,16 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 TOKEN_ENV = "HALLWATCH_TOKEN"
 
@@ -148,6 +158,68 @@ class WarningsConfig(_Section):
     )
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class RelayConfig(_Section):
+    """The video relay (``[relay]``): this terminal serves its cameras to leaders' terminals.
+
+    Without the section there is no relay."""
+
+    bind: str = Field("127.0.0.1", min_length=1, description="address the relay listens on (0.0.0.0: every interface)")
+    port: int = Field(8088, ge=1, le=65535, description="TCP port of the relay")
+    public_url: str = Field(
+        "", description="the address leaders use, e.g. http://10.1.2.3:8088/live/ (required when bind is not loopback)"
+    )
+    tokens: list[SecretStr] = Field(
+        default_factory=list, description="local tokens that may watch every relayed camera (besides server tokens)"
+    )
+    cameras: list[str] | None = Field(None, description="ids of the cameras to relay (absent: all)")
+    stream: Literal["main", "sub"] = Field("main", description="which stream of each camera is relayed")
+    push: str = Field("", description="rtmp://HOST/live: push each camera once to this RTMP server (H.264 only)")
+    hls: str = Field("", description="http://HOST/hls: write each camera as HLS with HTTP PUT under this base")
+    serve: bool = Field(True, description="run the built-in HTTP relay (false when only pushing)")
+
+    @field_validator("public_url", "push", "hls")
+    @classmethod
+    def _url(cls, v: str, info: ValidationInfo) -> str:
+        v = v.strip()
+        if not v:
+            return ""
+        schemes = {"public_url": ("http", "https"), "push": ("rtmp", "rtmps"), "hls": ("http", "https")}[
+            info.field_name or "public_url"
+        ]
+        parts = urlsplit(v)
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ValueError(f"not a {' or '.join(schemes)} URL with a host")
+        if parts.username or parts.password:
+            raise ValueError("the URL must not carry a user name or password")
+        return v
+
+    @field_validator("tokens")
+    @classmethod
+    def _tokens(cls, v: list[SecretStr]) -> list[SecretStr]:
+        out = [SecretStr(t.get_secret_value().strip()) for t in v]
+        if any(not t.get_secret_value() for t in out):
+            raise ValueError("a token must not be empty")
+        return out
+
+    @model_validator(mode="after")
+    def _public_url_when_exposed(self) -> RelayConfig:
+        if self.serve and not self.public_url and not _is_loopback(self.bind):
+            raise ValueError(
+                f"public_url is required when bind ({self.bind}) is not a loopback address: "
+                "set relay.public_url to the address leaders use, e.g. http://10.1.2.3:8088/live/"
+            )
+        return self
+
+
 class UiConfig(_Section):
     language: Literal["zh_CN", "en"] = Field("zh_CN", description="user interface language")
     theme: Literal["dark", "light"] = Field("dark", description="dark control-room theme or light")
@@ -166,6 +238,7 @@ class Config(_Section):
     cameras: list[CameraEntry] = Field(default_factory=list, description="cameras recorded besides the store's")
     warnings: WarningsConfig = WarningsConfig()
     ui: UiConfig = UiConfig()
+    relay: RelayConfig | None = Field(None, description="the video relay; absent: no relay")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -1,6 +1,6 @@
 """The HTTP side of sync-protocol.md: one session to the central server, every call timed.
 
-``SyncClient`` speaks the three endpoints (``GET /changes``, ``POST /actions``, ``POST /heartbeat``)
+``SyncClient`` speaks the endpoints (``GET /changes``, ``POST /actions``, ``POST /heartbeat``, ``GET /me``)
 and turns every way a call can go wrong into one typed error whose message says what happened in
 words: ``Unauthorized`` (401: stop, no retry loop), ``Forbidden`` (403), ``Gone`` (410 with its code),
 ``TooLarge`` (413), ``RequestRejected`` (other 4xx), ``ServerError`` (5xx, 429 after the retries),
@@ -153,6 +153,15 @@ class ServerTime:
     at: datetime
     request_started: float
     request_ended: float
+
+
+@dataclass(frozen=True, slots=True)
+class Me:
+    """``GET /me``: the terminal a token belongs to, its role and the org unit it sees."""
+
+    terminal: str
+    role: str
+    scope: str
 
 
 @dataclass(slots=True)
@@ -423,6 +432,20 @@ class SyncClient:
             raise ProtocolError("the heartbeat answer's server_time has no UTC offset")
         return ServerTime(at, resp.started, resp.ended)
 
+    def me(self) -> Me:
+        """Who this client's token belongs to (``Unauthorized`` for an unknown token)."""
+        resp = self._call("GET", "/me", idempotent=True)
+        obj = self._json(resp, "the /me answer")
+        if not isinstance(obj, dict):
+            raise ProtocolError("the /me answer is not an object")
+        values = [obj.get(k) for k in ("terminal", "role", "scope")]
+        for key, value in zip(("terminal", "role", "scope"), values, strict=True):
+            if not isinstance(value, str) or not value:
+                raise ProtocolError(f"the /me answer has no {key!r} string")
+        if values[1] not in ("operator", "leader"):
+            raise ProtocolError(f"the /me answer has an unknown role {str(values[1])[:40]!r}")
+        return Me(*(str(v) for v in values))
+
     # -- machinery ---------------------------------------------------------------------------------
     def _scrub(self, text: str) -> str:
         """A server may quote the token back in an error message: never pass it on."""
@@ -654,6 +677,7 @@ __all__ = [
     "Forbidden",
     "Gone",
     "HTTPStatusError",
+    "Me",
     "Offline",
     "ProtocolError",
     "RequestRejected",

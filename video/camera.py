@@ -112,6 +112,28 @@ class Camera:
         decoder.start()
         return decoder
 
+    def acquire_sub(self) -> Source | None:
+        """The sub-stream's source, connected until :meth:`release_sub` (counted with the tiles showing it);
+        None when the camera has no sub-stream."""
+        if self.sub is None:
+            return None
+        with self._lock:
+            self._sub_users += 1
+            first = self._sub_users == 1
+        if first:
+            self.sub.start()
+        return self.sub
+
+    def release_sub(self) -> None:
+        """Give back :meth:`acquire_sub`: the sub-stream disconnects when nobody uses it."""
+        if self.sub is None:
+            return
+        with self._lock:
+            self._sub_users = max(0, self._sub_users - 1)
+            last = self._sub_users == 0
+        if last:
+            self.sub.stop()
+
     def release(self, decoder: DisplayDecoder) -> None:
         """Stop a decoder from :meth:`display`; the sub-stream disconnects when nobody shows it."""
         decoder.stop()

@@ -121,6 +121,12 @@ class HeartbeatResponse(BaseModel):
     server_time: datetime
 
 
+class MeResponse(BaseModel):
+    terminal: str = Field(description="the terminal's name")
+    role: Literal["operator", "leader"]
+    scope: str = Field(description="the org unit whose subtree the token sees")
+
+
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody} for s in statuses}
 
@@ -271,6 +277,16 @@ def create_app(store: CentralStore, *, max_body_bytes: int = DEFAULT_MAX_BODY) -
             who, relay_url=body.relay_url, relay_given="relay_url" in body.model_fields_set, status=status
         )
         return JSONResponse({"server_time": server_time(now)})
+
+    @router.get(
+        "/me",
+        dependencies=[_known_query()],
+        response_model=MeResponse,
+        responses=_errors(400, 401, 503),
+        summary="Who the bearer token belongs to (a relay checks its viewers' tokens with it)",
+    )
+    def get_me(who: Auth) -> Response:
+        return JSONResponse({"terminal": who.name, "role": who.role, "scope": who.scope})
 
     app.include_router(router)
     return app
