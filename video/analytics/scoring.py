@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Score", "Spell", "score"]
+import numpy as np
+
+from video.analytics.occupancy import OccupancyDetector, SeatEvent, SeatRegion
+from video.synthetic.staffing import ScriptedScene, SeatScript
+
+__all__ = ["Score", "Spell", "replay", "score", "truth"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +79,34 @@ def score(truth: Sequence[Spell], reported: Sequence[Spell], *, tolerance: float
             continue
         false.append(r)
     return Score(len(long), len(reported), found, len(used), tuple(missed), tuple(false), worst)
+
+
+def replay(script: SeatScript, *, width: int = 320, height: int = 180, fps: float = 1.0,
+           min_seconds: float = 60.0, label: str = "A01") -> tuple[list[Spell], OccupancyDetector]:
+    """Render ``script`` at ``fps`` pictures a second straight into a detector of its seat (faster than
+    real time: no encoding); the spells it reported, and the detector (its state at the end)."""
+    scene = ScriptedScene(script, label, width, height)
+    detector = OccupancyDetector([SeatRegion("seat", *scene.seat_region())], min_empty_seconds=min_seconds)
+    spells: list[Spell] = []
+    opened: float | None = None
+
+    def take(events: list[SeatEvent]) -> None:
+        nonlocal opened
+        for e in events:
+            if e.kind == "empty_started":
+                opened = e.at
+            elif opened is not None:
+                spells.append(Spell(opened, e.at))
+                opened = None
+
+    n = int(script.duration * fps)
+    for i in range(n):
+        t = i / fps
+        take(detector.feed(np.ascontiguousarray(scene.render(t, None)[:, :, ::-1]), t))
+    take(detector.close(n / fps))
+    return spells, detector
+
+
+def truth(script: SeatScript) -> list[Spell]:
+    """The script's absences as spells."""
+    return [Spell(s.start, s.end) for s in script.away]

@@ -22,28 +22,30 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Final, Protocol
+from pathlib import Path
+from typing import Final
 
+import av
 import cv2
 import numpy as np
 
 from video.synthetic.scene import Image, SceneRenderer, _mix
 
-__all__ = ["DARK_LEVEL", "DailySchedule", "Lamp", "ScriptedScene", "SeatScript", "Span", "StaffSchedule"]
+__all__ = ["DARK_LEVEL", "DailySchedule", "Lamp", "ScriptedScene", "SeatScript", "Span", "StaffSchedule",
+           "write_script"]
 
 
 DARK_LEVEL: Final = 0.03
 """The light level with the lights off (a little daylight through the door)."""
 
 
-class StaffSchedule(Protocol):
-    """Whether the staff member sits at the window at a scene time (seconds)."""
-
-    def present(self, t: float) -> bool: ...
+StaffSchedule = Callable[[float], bool]
+"""Whether the staff member sits at the window at a time (what :class:`SceneRenderer` takes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +225,8 @@ class SeatScript:
 
 
 class DailySchedule:
-    """A script shown by a live camera: wall time → script time by the local time of day.
+    """A script shown by a live camera: wall time → script time by the local time of day; pass
+    :meth:`present` as a camera's ``schedule`` (:class:`~video.synthetic.server.CameraSpec`).
 
     ``start_hour``: the local hour the script's time 0 falls on; outside the script's hours the
     staff member is away (the script wraps after ``duration`` seconds if it is shorter than a day).
@@ -256,7 +259,7 @@ class ScriptedScene(SceneRenderer):
 
     def __init__(self, script: SeatScript, label: str = "A01", width: int = 640, height: int = 360,
                  seed: int | None = None) -> None:
-        super().__init__(label, width, height, script.seed if seed is None else seed)
+        super().__init__(label, width, height, script.seed if seed is None else seed, schedule=script.present)
         self.script = script
         ramp = np.linspace(-0.5, 0.5, width, dtype=np.float32)
         self._ramp = ramp[None, :, None]
@@ -272,9 +275,6 @@ class ScriptedScene(SceneRenderer):
         return x0 / self.width, y0 / self.height, (x1 - x0) / self.width, (y1 - y0) / self.height
 
     # ------------------------------------------------------------------------------ the truth
-
-    def staff_present(self, t: float) -> bool:
-        return self.script.present(t)
 
     # ----------------------------------------------------------------------------- rendering
 
@@ -342,3 +342,24 @@ class ScriptedScene(SceneRenderer):
         # seen from behind: hair, no face
         cv2.circle(img, (cx, shoulder - p(17)), p(16), (214, 172, 136), -1)
         cv2.circle(img, (cx, shoulder - p(19)), p(16), (25, 20, 18), -1)
+
+
+def write_script(path: str | os.PathLike[str], script: SeatScript, *, label: str = "A01", width: int = 320,
+                 height: int = 180, fps: int = 1, bitrate: int = 40_000, codec: str = "h264") -> ScriptedScene:
+    """Encode ``script`` into a video file at ``fps`` (H.264, a keyframe every second, like a camera's
+    sub-stream sampled once a second), frame ``i`` showing script time ``i / fps``; returns the scene
+    (its :meth:`~ScriptedScene.seat_region` is where the seat is)."""
+    from video.synthetic.encoder import _FORMATS, _add_video_stream, _to_frame
+
+    target = Path(path)
+    fmt = _FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"unsupported container {target.suffix!r} (.ts, .mp4, .mkv)")
+    scene = ScriptedScene(script, label, width, height)
+    with av.open(str(target), "w", format=fmt) as container:
+        stream = _add_video_stream(container, codec=codec, width=width, height=height, fps=fps, gop=fps,
+                                   bitrate=bitrate, preset="ultrafast", threads=1)
+        for i in range(int(script.duration * fps)):
+            container.mux(stream.encode(_to_frame(scene.render(i / fps, None), width, height, i, fps)))
+        container.mux(stream.encode(None))
+    return scene
