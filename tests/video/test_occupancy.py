@@ -72,7 +72,7 @@ def test_an_hour_sitting_motionless_is_occupied_all_hour() -> None:
     _, _, events, states = _run(script, times)
     assert [e.kind for e in events] == ["empty_started", "empty_ended"]
     assert abs(events[0].at - 0.0) <= 5 and abs(events[1].at - 200.0) <= 5
-    sitting = [s for t, s in states.items() if 210 <= t]
+    sitting = [s for t, s in states.items() if t >= 210]
     assert sitting.count(SeatState.OCCUPIED) >= 0.95 * len(sitting)
     assert SeatState.EMPTY not in sitting
 
