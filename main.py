@@ -511,6 +511,46 @@ def cmd_probe(args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_OK if result.ok else EXIT_ERROR
 
 
+def cmd_seats(args: argparse.Namespace, cfg: Config) -> int:
+    from video.analytics.scan import ScanError, parse_region, scan_file, scan_live
+    from video.urls import SourceKind, file_path, kind_of, mask_url
+
+    try:
+        regions = [parse_region(r) for r in args.region]
+        kind = kind_of(args.source)
+    except ValueError as e:
+        print(f"error: {mask_text(str(e))}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.fps <= 0 or args.min_seconds < 0:
+        print("error: --fps must be above 0 and --min-seconds not negative", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if kind is SourceKind.FILE:
+            result = scan_file(file_path(args.source), regions, fps=args.fps, min_seconds=args.min_seconds)
+        else:
+            if not args.json:
+                print(f"watching {mask_url(args.source)} until Ctrl+C" +
+                      (f" or {args.seconds:g} s" if args.seconds else ""), file=sys.stderr, flush=True)
+            with stop_signals() as stop:
+                result = scan_live(args.source, regions, stop, fps=args.fps, min_seconds=args.min_seconds,
+                                   seconds=args.seconds)
+    except ScanError as e:
+        print(f"error: {mask_text(str(e))}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps([{"region": s.region, "start_s": round(s.start_s, 1), "end_s": round(s.end_s, 1)}
+                          for s in result.spells]))
+        return EXIT_OK
+    print(f"{result.width}x{result.height}, {result.seconds:.0f} s judged ({result.judged} pictures)")
+    for i in range(len(regions)):
+        spells = [s for s in result.spells if s.region == i]
+        plural = "" if len(spells) == 1 else "s"
+        print(f"region {i}: {len(spells)} empty spell{plural} of at least {args.min_seconds:g} s")
+        for s in spells:
+            print(f"  {s.start_s:9.1f} s – {s.end_s:9.1f} s  ({s.end_s - s.start_s:.0f} s)")
+    return EXIT_OK
+
+
 def cmd_view(args: argparse.Namespace, cfg: Config) -> int:
     from desktop.video.layouts import parse_grid
     from desktop.view import run_view
@@ -803,6 +843,25 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--once", action="store_true", help="one round, then exit")
     sp.add_argument("--json", action="store_true", help="with --once: print the round's report as JSON")
     sp.set_defaults(func=cmd_sync)
+
+    sp = sub.add_parser(
+        "seats",
+        help="find the empty spells of staff seats in a video file or live camera",
+        description="Run the staff-seat occupancy detector over a file (as fast as it decodes) or a live URL "
+        "(until Ctrl+C or --seconds) at about --fps pictures a second and print each region's empty spells of "
+        "at least --min-seconds (times in seconds from the start of the source). Regions are X,Y,W,H in "
+        "pixels of the source picture.",
+    )
+    sp.add_argument("source", metavar="SOURCE", help="a video file or a camera URL")
+    sp.add_argument("--region", action="append", required=True, metavar="X,Y,W,H",
+                    help="a seat region in pixels (repeat for more seats; numbered from 0)")
+    sp.add_argument("--json", action="store_true",
+                    help='print one JSON list [{"region": I, "start_s": S, "end_s": E}]')
+    sp.add_argument("--fps", type=float, default=1.0, metavar="N", help="pictures judged a second (default 1)")
+    sp.add_argument("--min-seconds", type=float, default=60.0, metavar="S",
+                    help="the shortest empty spell printed (default 60)")
+    sp.add_argument("--seconds", type=float, default=None, metavar="N", help="live sources: stop after N seconds")
+    sp.set_defaults(func=cmd_seats)
 
     sp = sub.add_parser(
         "view",

@@ -55,12 +55,14 @@ class ClipKey:
     codec: str = "h264"
     seconds: int = 16
     bitrate: int = 800_000
+    staff: str = ""  # "present" / "absent": the staff member always / never in the seat ("": the default schedule)
 
     def filename(self) -> str:
         safe = re.sub(r"[^A-Za-z0-9_-]", "_", self.label)[:40]
+        staff = f"-{self.staff}" if self.staff else ""
         return (
             f"{safe}-s{self.seed}-{self.width}x{self.height}-{self.fps}fps-{self.codec}-{self.seconds}s-"
-            f"{self.bitrate // 1000}k-f{CLIP_FORMAT}.ts"
+            f"{self.bitrate // 1000}k{staff}-f{CLIP_FORMAT}.ts"
         )
 
 
@@ -84,7 +86,11 @@ def build_clip(path: Path, key: ClipKey, stop: threading.Event | None = None) ->
     _encoder_name(key.codec)  # an unsupported codec fails here, before any file is made
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-    renderer = SceneRenderer(key.label, key.width, key.height, key.seed)
+    if key.staff not in ("", "present", "absent"):
+        raise ValueError(f"staff is 'present', 'absent' or empty, not {key.staff!r}")
+    always = key.staff == "present"
+    renderer = SceneRenderer(key.label, key.width, key.height, key.seed,
+                             schedule=(lambda _t: always) if key.staff else None)
     frames = key.seconds * key.fps
     try:
         with av.open(str(tmp), "w", format="mpegts") as container:

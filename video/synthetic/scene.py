@@ -6,6 +6,7 @@ Scene time ``t`` is in seconds; the ground truth for a frame showing wall time `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
@@ -51,13 +52,17 @@ class SceneRenderer:
     _NOISE_PHASES: Final = 11
     _NOISE_LEVEL: Final = 10  # peak-to-peak grey levels of the sensor noise
 
-    def __init__(self, label: str, width: int = 640, height: int = 360, seed: int = 0) -> None:
+    def __init__(self, label: str, width: int = 640, height: int = 360, seed: int = 0,
+                 schedule: Callable[[float], bool] | None = None) -> None:
+        """``schedule``: whether the staff member is in the seat at a scene time (default: one absence
+        of 20-90 s in every block of :data:`STAFF_BLOCK_S`)."""
         if width < 64 or height < 36:
             raise ValueError(f"frame too small: {width}x{height}")
         self.label = label
         self.width = width
         self.height = height
         self.seed = seed
+        self.schedule = schedule
         self._s = min(width / 640.0, height / 360.0)  # drawing scale relative to the 640x360 design
         self._floor_y = int(height * 0.56)
         self._counter_top = int(height * 0.55)
@@ -96,8 +101,10 @@ class SceneRenderer:
         """Whether the staff member sits at the window at scene time ``t`` (the seat-occupancy truth).
 
         Every 300 s block of scene time holds one absence of 20-90 s, so the seat is occupied
-        70-93 % of the time and any 10 minutes hold at least one absence.
+        70-93 % of the time and any 10 minutes hold at least one absence — unless a ``schedule`` says.
         """
+        if self.schedule is not None:
+            return self.schedule(t)
         start, end = self.staff_away_interval(int(t // STAFF_BLOCK_S))
         return not (start <= t < end)
 

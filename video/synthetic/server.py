@@ -18,7 +18,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -45,6 +45,10 @@ class CameraSpec:
     seed: int = 0
     bitrate: int | None = None  # None: the server's
     looped: bool = False  # served from a pre-encoded looping clip when the server has a clip folder
+    # Whether the staff member is in the seat at a POSIX wall time (e.g. DailySchedule(script).present);
+    # None: the scene's own schedule. A looped camera then alternates between a clip with the staff
+    # member and one without, switching at keyframes.
+    schedule: Callable[[float], bool] | None = field(default=None, compare=False)
 
 
 _WAITING_STEP = 5
@@ -149,9 +153,13 @@ class _Camera:
         self._queue_size = queue_size
         self._bitrate = spec.bitrate or bitrate
         self._clips = clips if spec.looped else None
-        extra = {"bitrate": spec.bitrate} if spec.bitrate else {}  # a main stream's clips keep ClipKey's default
         self._clip_key = ClipKey(spec.label, spec.seed, spec.width, spec.height, spec.fps, spec.codec,
-                                 seconds=clip_seconds, **extra)
+                                 seconds=clip_seconds)
+        if spec.bitrate:  # a main stream's clips keep ClipKey's default
+            self._clip_key = replace(self._clip_key, bitrate=spec.bitrate)
+        self._away_key = replace(self._clip_key, staff="absent")
+        if spec.schedule is not None:
+            self._clip_key = replace(self._clip_key, staff="present")
         # A watched sub-stream waiting for its clip is encoded live at full rate; a main stream (recorded,
         # rarely watched) at a fifth of it.
         self._waiting_step = 1 if camera_id.endswith(SUB_SUFFIX) else _WAITING_STEP
@@ -246,10 +254,11 @@ class _Camera:
         clip: Clip | None = None
         try:
             if self._clips is not None:  # loaded already when the camera was resolved and its clip cached
-                clip = self._clips.get(self._clip_key)
+                clip = self._clip()
             if clip is None:
                 if self._renderer is None:
-                    self._renderer = SceneRenderer(spec.label, spec.width, spec.height, spec.seed)
+                    self._renderer = SceneRenderer(spec.label, spec.width, spec.height, spec.seed,
+                                                   schedule=spec.schedule)
                 encoder = SyntheticEncoder(spec.width, spec.height, spec.fps, spec.codec,
                                            gop=spec.fps // step, bitrate=self._bitrate)
         except Exception:
@@ -277,7 +286,7 @@ class _Camera:
                     log.debug("camera %s: %d frames late, skipping", self.id, skipped)
                     slot += skipped
                 if clip is None and self._clips is not None and slot % spec.fps == 0:
-                    clip = self._clips.get(self._clip_key)
+                    clip = self._clip()
                     if clip is not None and encoder is not None:  # from now on the clip, keyframe first
                         encoder.close()
                         encoder = None
@@ -285,6 +294,8 @@ class _Camera:
                     if remuxer is None:
                         remuxer = TsRemuxer(clip)
                         self.looping = True
+                    if spec.schedule is not None and clip.keyframes[index]:  # at a keyframe: the schedule's clip
+                        clip = self._clip() or clip
                     # the clip's packets stay in order even when slots were skipped: each refers to the last
                     chunks = [remuxer.mux(clip.packets[index], clip.keyframes[index], slot)]
                     index = (index + 1) % len(clip)
@@ -315,6 +326,16 @@ class _Camera:
             except Exception:
                 log.exception("camera %s: closing the encoder failed", self.id)
             log.info("camera %s: stopped after %d frames", self.id, self.frames_encoded)
+
+    def _clip(self) -> Clip | None:
+        """The clip to serve now (with a schedule: with or without the staff member), once loaded."""
+        assert self._clips is not None
+        if self.spec.schedule is None:
+            return self._clips.get(self._clip_key)
+        present, away = self._clips.get(self._clip_key), self._clips.get(self._away_key)
+        if present is None or away is None:
+            return None
+        return present if self.spec.schedule(self._clock().timestamp()) else away
 
     def _publish(self, chunks: list[TsChunk]) -> None:
         with self._lock:
@@ -427,6 +448,7 @@ class SyntheticCameraServer:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._cameras: dict[str, _Camera] = {}
+        self._schedules: dict[str, Callable[[float], bool] | None] = {}
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._httpd: _HTTPServer | None = None
         self._serve_thread: threading.Thread | None = None
@@ -533,6 +555,8 @@ class SyntheticCameraServer:
                 camera = self._cameras[camera_id] = self._new_camera(camera_id, self._spec_for(camera_id))
         if camera._clips is not None:
             camera._clips.get(camera._clip_key)  # load (or build) its clip before a client asks
+            if camera.spec.schedule is not None:
+                camera._clips.get(camera._away_key)
         return self.url(camera_id)
 
     def _spec_for(self, camera_id: str) -> CameraSpec:
@@ -544,7 +568,13 @@ class SyntheticCameraServer:
             return replace(base, width=w, height=h, bitrate=SUB_BITRATE,
                            looped=self._clips is not None and self._sub_clips)
         return CameraSpec(label=camera_id.rsplit("/", 1)[-1], seed=zlib.crc32(camera_id.encode()) & 0xFFFF,
-                          looped=self._clips is not None)
+                          looped=self._clips is not None, schedule=self._schedules.get(camera_id))
+
+    def set_schedule(self, camera_id: str, schedule: Callable[[float], bool] | None) -> None:
+        """The staff schedule (POSIX wall time → in the seat) of camera ``camera_id`` and its sub-stream,
+        for cameras resolved from now on (set it before the camera is first resolved or added)."""
+        with self._lock:
+            self._schedules[camera_id.strip("/")] = schedule
 
     def freeze(self, camera_id: str, frozen: bool) -> None:
         """While frozen, clients stay connected but receive nothing; afterwards they resume at a keyframe."""
