@@ -12,21 +12,26 @@ With ``rtmp=True`` the same nginx also runs the RTMP module's ``live`` applicati
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 import subprocess
 import tempfile
 import time
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from tests.ci import unavailable
 from tests.video.camera_servers import free_port, tail, terminate
 from tests.video.media_servers import (
     READY_TIMEOUT,
     _nginx_version,
     _wait_listening,
     nginx_binary,
+    nginx_rtmp_unavailable,
     rtmp_module,
 )
 
@@ -201,3 +206,36 @@ http {{
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+# -- for the fixtures of the test modules ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def running_dav_server(work_dir: Path, *, rtmp: bool = False) -> Iterator[DavServer]:
+    """nginx accepting HLS uploads on ``.base`` (http://127.0.0.1:<port>/hls), its files under
+    ``work_dir``; stopped on leaving. Skips (fails under CI) without nginx's DAV (or RTMP) module."""
+    reason = nginx_dav_unavailable() or (nginx_rtmp_unavailable() if rtmp else None)
+    if reason is not None:
+        unavailable(reason, "nginx and libnginx-mod-rtmp")
+    server = DavServer(work_dir=work_dir, rtmp=rtmp)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def ffprobe_video(url: str, timeout: float = 20.0) -> tuple[str, int, int] | str:
+    """``(codec, width, height)`` of ``url``'s video as the ffprobe command reads it, or its error."""
+    cmd = ["ffprobe", "-v", "error", "-rw_timeout", "5000000", "-select_streams", "v:0",
+           "-show_entries", "stream=codec_name,width,height", "-of", "json", url]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return f"ffprobe did not finish within {timeout:g} s"
+    try:
+        (s,) = json.loads(r.stdout)["streams"]
+        return str(s["codec_name"]), int(s["width"]), int(s["height"])
+    except (ValueError, KeyError, TypeError):
+        return f"ffprobe exit {r.returncode}: {r.stderr.strip()[-500:]}"

@@ -20,24 +20,27 @@ it are sent as HTTP basic auth. Neither reaches a log.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import http.client
 import io
 import logging
 import math
+import socket
+import ssl
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import av
 import av.error
-import requests
 
 from video.relay.push import OUT_TIME_BASE, Pusher, PushFailed, PushOptions, same_stream
 from video.source import MediaPacket, Source, StreamInfo
-from video.urls import redact
 
 __all__ = ["HlsOptions", "HlsPush", "playlist_url"]
 
@@ -67,7 +70,8 @@ def _split_base(base: str) -> tuple[str, str]:
         raise ValueError("the hls address must start with http:// or https://")
     if not parts.hostname:
         raise ValueError("the hls address has no host")
-    prefix = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    netloc = parts.netloc.rsplit("@", 1)[-1]  # a user and password go in the Authorization header
+    prefix = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
     return prefix, parts.query
 
 
@@ -135,15 +139,13 @@ class HlsPush(Pusher):
         options: PushOptions | None = None,
         *,
         hls: HlsOptions | None = None,
-        session_factory: Callable[[], requests.Session] = requests.Session,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._prefix, self._query = _split_base(hls_base)  # ValueError: a bad address, said now
         self._folder = f"{self._prefix}/{quote(camera_id, safe='')}"
         super().__init__(source, camera_id, f"{self._folder}/{PLAYLIST}", options)
-        self._secret_source = hls_base
         self.hls = hls or HlsOptions()
-        self._http = session_factory()
+        self._http = _Http(hls_base, self.options.timeout)
         self._next_number = int(clock() * 10)  # rises across restarts: names never repeat
         self._entries: deque[_Entry] = deque()
         self._leaving: deque[_Entry] = deque()  # out of the playlist, deleted later
@@ -194,8 +196,12 @@ class HlsPush(Pusher):
             seg.discard()
             self._gap = True
 
+    def start(self) -> None:
+        self._http.reset()
+        super().start()
+
     def _abort(self) -> None:
-        self._http.close()
+        self._http.abort()
 
     def stop(self, timeout: float = 10.0) -> bool:
         ok = super().stop(timeout)
@@ -271,7 +277,7 @@ class HlsPush(Pusher):
     def _put(self, name: str, data: bytes, content_type: str) -> None:
         if self._stop.is_set():
             raise PushFailed("stopped")
-        self._request("PUT", name, data=data, headers={"Content-Type": content_type})
+        self._request("PUT", name, data, {"Content-Type": content_type})
 
     def _delete_old(self) -> None:
         names, self._undeleted = self._undeleted[-100:], []
@@ -284,30 +290,112 @@ class HlsPush(Pusher):
                 log.debug("%s: could not delete %s: %s", self.camera_id, name, e)
                 self._undeleted.append(name)
 
-    def _request(self, method: str, name: str, **kw: object) -> None:
-        url = self._url(name)
-        try:
-            r = self._http.request(method, url, timeout=self.options.timeout, **kw)  # type: ignore[arg-type]
-        except requests.ConnectionError as e:
-            text = str(e)
-            if "Connection refused" in text:
-                raise PushFailed(f"connection refused: nothing is listening at {self._host()}") from None
-            if "timed out" in text.lower():
-                raise PushFailed(f"no answer from {self._host()} within {self.options.timeout:g} s") from None
-            raise PushFailed(f"cannot reach {self._host()}: {redact(type(e).__name__, self._secret_source)}") from None
-        except requests.Timeout:
-            raise PushFailed(f"no answer from {self._host()} within {self.options.timeout:g} s") from None
-        except requests.RequestException as e:
-            raise PushFailed(f"{method} failed: {redact(type(e).__name__, self._secret_source)}") from None
-        with r:
-            if method == "DELETE" and r.status_code == 404:
-                return  # gone already (the server was restarted with an empty folder)
-            if r.status_code >= 300:
-                raise PushFailed(_http_words(method, r.status_code))
+    def _request(self, method: str, name: str, body: bytes | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        status = self._http.request(method, self._url(name), body, headers or {})
+        if method == "DELETE" and status == 404:
+            return  # gone already (the server was restarted with an empty folder)
+        if status >= 300:
+            raise PushFailed(_http_words(method, status))
 
-    def _host(self) -> str:
-        parts = urlsplit(self._prefix)
-        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+class _Http:
+    """One kept-alive HTTP(S) connection to the upload server, which :meth:`abort` can cut from any thread
+    (a blocked send or read then ends at once, not at its timeout)."""
+
+    def __init__(self, base: str, timeout: float) -> None:
+        parts = urlsplit(base)
+        self.tls = parts.scheme == "https"
+        self.host = parts.hostname or ""
+        self.port = parts.port or (443 if self.tls else 80)
+        self.timeout = timeout
+        self._auth: str | None = None
+        if parts.username is not None:
+            raw = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            self._auth = "Basic " + base64.b64encode(raw).decode()
+        self._conn: http.client.HTTPConnection | None = None
+        self._aborted = threading.Event()
+        self._lock = threading.Lock()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def request(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> int:
+        """The response's status; :class:`PushFailed` when the server cannot be reached or the connection breaks."""
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = dict(headers)
+        if self._auth is not None:
+            headers["Authorization"] = self._auth
+        for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile is opened again once
+            conn = self._connection()
+            reused = conn.sock is not None
+            try:
+                conn.request(method, target, body=body, headers=headers)
+                r = conn.getresponse()
+                r.read()
+                if r.will_close:
+                    self._drop(conn)
+                return r.status
+            except (OSError, http.client.HTTPException) as e:
+                self._drop(conn)
+                if self._aborted.is_set():
+                    raise PushFailed("stopped") from None
+                if reused and attempt == 1 and isinstance(e, (http.client.RemoteDisconnected, BrokenPipeError,
+                                                               ConnectionResetError)):
+                    continue
+                raise PushFailed(self._words(e)) from None
+        raise PushFailed("the server closed the connection")  # not reached
+
+    def _connection(self) -> http.client.HTTPConnection:
+        with self._lock:
+            if self._aborted.is_set():
+                raise PushFailed("stopped")
+            if self._conn is None:
+                if self.tls:
+                    self._conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                                             context=ssl.create_default_context())
+                else:
+                    self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            return self._conn
+
+    def _drop(self, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if self._conn is conn:
+                self._conn = None
+        conn.close()
+
+    def _words(self, e: BaseException) -> str:
+        if isinstance(e, ConnectionRefusedError):
+            return f"connection refused: nothing is listening at {self.address}"
+        if isinstance(e, TimeoutError):
+            return f"no answer from {self.address} within {self.timeout:g} s"
+        if isinstance(e, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
+            return "the server closed the connection"
+        if isinstance(e, ssl.SSLError):
+            return f"TLS with {self.address} failed: {e.reason or type(e).__name__}"
+        if isinstance(e, OSError):
+            return f"cannot reach {self.address}: {e.strerror or type(e).__name__}"
+        return f"the server's answer was not HTTP ({type(e).__name__})"
+
+    def abort(self) -> None:
+        self._aborted.set()
+        with self._lock:
+            conn = self._conn
+        sock = conn.sock if conn is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def reset(self) -> None:
+        self._aborted.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
 
 def _http_words(method: str, status: int) -> str:

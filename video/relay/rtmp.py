@@ -17,6 +17,7 @@ import contextlib
 import os
 import select
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -50,6 +51,7 @@ class RtmpTarget:
     app: str  # the application, e.g. "live"
     stream: str  # the stream name given to ``publish``, with the push URL's query (a stream key) if any
     tc_url: str  # rtmp://host:port/app
+    tls: bool = False  # rtmps://
 
     @property
     def address(self) -> str:
@@ -60,19 +62,20 @@ def parse_target(base: str, name: str) -> RtmpTarget:
     """The publishing target ``<base>/<name>``: ``base`` is ``rtmp://HOST[:PORT]/APP[?QUERY]``; a query
     (a stream key, a signature) goes on the stream name, as RTMP servers expect it."""
     parts = urlsplit(base)
-    if parts.scheme != "rtmp":
-        raise ValueError("the push address must start with rtmp://")
+    if parts.scheme not in ("rtmp", "rtmps"):
+        raise ValueError("the push address must start with rtmp:// or rtmps://")
     if not parts.hostname:
         raise ValueError("the push address has no host")
     app = parts.path.strip("/")
     if not app:
         raise ValueError("the push address has no application (rtmp://HOST/live)")
     try:
-        port = parts.port or DEFAULT_PORT
+        port = parts.port or (443 if parts.scheme == "rtmps" else DEFAULT_PORT)
     except ValueError:
         raise ValueError("the push address has an invalid port") from None
     stream = name + (f"?{parts.query}" if parts.query else "")
-    return RtmpTarget(parts.hostname, port, app, stream, f"rtmp://{parts.hostname}:{port}/{app}")
+    tc_url = f"{parts.scheme}://{parts.hostname}:{port}/{app}"
+    return RtmpTarget(parts.hostname, port, app, stream, tc_url, tls=parts.scheme == "rtmps")
 
 
 # -- AMF0 -----------------------------------------------------------------------------------------
@@ -301,6 +304,12 @@ class RtmpPublisher:
         except OSError as e:
             raise RtmpError(f"cannot reach {t.address}: {e.strerror or e}") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if t.tls:
+            try:
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=t.host)
+            except (ssl.SSLError, OSError) as e:
+                sock.close()
+                raise RtmpError(f"TLS with {t.address} failed: {getattr(e, 'reason', None) or e}") from None
         self._sock = sock
         if self._aborted.is_set():
             self.close()
