@@ -21,38 +21,22 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from app.cameras import CameraChange, CameraRegistry, ChangeKind
 from app.service import remaining
+from supervision.config import RelayConfig
 from video.camera import Camera
 from video.relay.hls import HlsOptions, HlsPush
 from video.relay.push import Pusher, PushOptions, PushState, PushStatus, RtmpPush
 from video.source import Source
 from video.urls import mask_url
 
-__all__ = ["CAMERA_ID", "PushConfig", "RelayPushService", "RelayPushStatus", "pull_url", "stream_url"]
+__all__ = ["CAMERA_ID", "RelayPushService", "RelayPushStatus", "pull_url", "stream_url"]
 
 log = logging.getLogger(__name__)
 
 CAMERA_ID = "{camera_id}"  # the placeholder in a pushed relay_url
-
-
-class PushConfig(Protocol):
-    """What the service reads of ``[relay]`` (:class:`supervision.config.RelayConfig`)."""
-
-    @property
-    def push(self) -> str: ...
-
-    @property
-    def hls(self) -> str: ...
-
-    @property
-    def cameras(self) -> list[str] | None: ...
-
-    @property
-    def stream(self) -> Literal["main", "sub"]: ...
 
 
 def _public(url: str) -> str:
@@ -65,7 +49,7 @@ def _public(url: str) -> str:
     return urlunsplit((p.scheme, netloc, p.path.rstrip("/"), "", ""))
 
 
-def pull_url(cfg: PushConfig) -> str | None:
+def pull_url(cfg: RelayConfig) -> str | None:
     """The ``relay_url`` leaders pull from: ``<hls>/{camera_id}/index.m3u8`` when ``hls`` is set, else
     ``<push>/{camera_id}``; None when neither is."""
     if cfg.hls:
@@ -103,6 +87,7 @@ class _Pushed:
     source: Source
     pushers: list[Pusher]
     problems: list[PushStatus]  # ways that could not even start (a bad address), said in the status
+    holds_sub: bool  # the camera's sub-stream is kept connected for this push (released when it ends)
 
 
 class RelayPushService:
@@ -112,7 +97,7 @@ class RelayPushService:
 
     def __init__(
         self,
-        cfg: PushConfig,
+        cfg: RelayConfig,
         registry: CameraRegistry,
         *,
         options: PushOptions | None = None,
@@ -174,18 +159,12 @@ class RelayPushService:
     def _wanted(self, camera_id: str) -> bool:
         return self.cfg.cameras is None or camera_id in self.cfg.cameras
 
-    def _source(self, cam: Camera) -> Source:
-        if self.cfg.stream == "sub" and cam.sub is not None:
-            sub = cam.sub
-            sub.start()  # idempotent: the sub-stream stays connected while it is relayed
-            return sub
-        return cam.main
-
     def _add(self, cam: Camera) -> None:
         if not self._wanted(cam.id):
             return
-        source = self._source(cam)
-        entry = _Pushed(cam, source, [], [])
+        sub = cam.acquire_sub() if self.cfg.stream == "sub" else None  # counted with the tiles showing it
+        entry = _Pushed(cam, sub or cam.main, [], [], holds_sub=sub is not None)
+        source = entry.source
         ways: list[tuple[str, str]] = []
         if self.cfg.push:
             ways.append(("rtmp", self.cfg.push))
@@ -205,6 +184,8 @@ class RelayPushService:
             entry.pushers.append(pusher)
         with self._lock:
             if not self._started:
+                if entry.holds_sub:
+                    cam.release_sub()
                 return
             old = self._pushed.pop(cam.id, None)
             self._pushed[cam.id] = entry
@@ -233,4 +214,7 @@ class RelayPushService:
             for p in e.pushers:
                 ok = p.stop(remaining(deadline)) and ok
             e.problems[:] = [replace(s, state=PushState.STOPPED) for s in e.problems]
+            if e.holds_sub:
+                e.holds_sub = False
+                e.camera.release_sub()
         return ok
