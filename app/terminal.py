@@ -40,6 +40,7 @@ from video.source import SourceOptions
 if TYPE_CHECKING:
     from app.monitor import WarningMonitor, WarningSnapshot
     from app.relay import RelayService
+    from app.relay_push import RelayPushService
     from video.footage import FootageIndex
     from video.synthetic import SyntheticCameraServer
 
@@ -118,6 +119,12 @@ class Terminal(FootageActions):
 
             self.relay = RelayService.from_config(cfg, self.cameras, self.store)
             self.services.add(self.relay)
+        self.relay_push: RelayPushService | None = None
+        if cfg.relay is not None and (cfg.relay.push or cfg.relay.hls):
+            from app.relay_push import RelayPushService
+
+            self.relay_push = RelayPushService(cfg.relay, self.cameras)
+            self.services.add(self.relay_push)
         if self.sync is not None:
             self.services.add(self.sync)
         self._started = False
@@ -179,7 +186,8 @@ class Terminal(FootageActions):
             cameras=[{"id": c.id, "online": c.online, "recording": bool(rec and rec.recording(c.id))}
                      for c in cams.cameras],
             warnings={"yellow": int(counts.get("yellow_undisposed", 0)), "red": int(counts.get("red_undisposed", 0))},
-            relay_url=self.relay.url if self.relay is not None else None,
+            relay_url=(self.relay_push.url if self.relay_push is not None
+                       else self.relay.url if self.relay is not None else None),
         )
 
     # -- sync -------------------------------------------------------------------------------------
