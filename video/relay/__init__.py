@@ -2,7 +2,7 @@
 camera and fanned out (``server``, ``mux``); and pushing each camera once to a standard server
 (``push``: RTMP, ``hls``: HLS over HTTP PUT)."""
 
-from video.relay.mux import CameraFeed, TsMuxer
+from video.relay.mux import CameraFeed, FeedPool, TsMuxer
 from video.relay.server import (
     Access,
     AccessCheck,
@@ -22,6 +22,7 @@ __all__ = [
     "AccessDenied",
     "CameraFeed",
     "ChannelStatus",
+    "FeedPool",
     "Forbidden",
     "RelayServer",
     "RelayStatus",

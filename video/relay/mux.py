@@ -7,15 +7,17 @@ keyframe's chunk. Timestamps are rebased onto 90 kHz and keep rising across reco
 connection of the camera starts a new muxer whose timestamps continue where the last ended).
 
 :class:`CameraFeed` is the one consumer of a camera's :class:`~video.source.Source` for the relay:
-a thread that reads the subscription (which starts with the source's cached GOP, keyframe first),
-muxes, and hands the chunks to ``deliver`` — the server fans them out to its viewers.
+its subscription (which starts with the source's cached GOP, keyframe first) and its muxer. One
+:class:`FeedPool` thread pumps every feed a few times a second and hands all the chunks to the server
+in one call, which fans them out to the viewers: the cost per camera is its packets' muxing, not
+wake-ups.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from fractions import Fraction
 
 import av
@@ -24,7 +26,7 @@ import av.stream
 
 from video.source import MediaPacket, Source, StreamInfo, Subscription
 
-__all__ = ["CameraFeed", "Chunk", "TsMuxer"]
+__all__ = ["CameraFeed", "Chunk", "FeedPool", "TsMuxer"]
 
 log = logging.getLogger(__name__)
 
@@ -126,79 +128,128 @@ def _rescale(value: int, tb: Fraction) -> int:
     return round(value * tb * 90000)
 
 
-Deliver = Callable[[Sequence[Chunk]], None]
-
-
 class CameraFeed:
-    """The relay's single consumer of one camera's source: subscribe, mux, deliver; a joined thread."""
+    """The relay's single consumer of one camera's source: its subscription and its muxer.
 
-    def __init__(self, camera_id: str, source: Source, deliver: Deliver, *, queue_packets: int = 250) -> None:
+    :meth:`pump` (called by the :class:`FeedPool`'s thread) muxes whatever has arrived."""
+
+    def __init__(self, camera_id: str, source: Source, *, queue_packets: int = 250, latency: float = 0.0) -> None:
+        """``latency``: how late (seconds) packets may reach the viewers: the source may then read in batches."""
         self.camera_id = camera_id
         self.source = source
-        self._deliver = deliver
-        self._queue_packets = queue_packets
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._sub: Subscription | None = None
-        self._dropped_closed = 0
+        self._lock = threading.Lock()
+        # Subscribed now: the subscription starts with the source's cached GOP, keyframe first.
+        self._sub: Subscription | None = source.subscribe(f"relay-{camera_id}", maxsize=queue_packets,
+                                                          latency=latency)
+        self._muxer = TsMuxer()
         self.packets = 0
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        # Subscribed here, not on the thread: the subscription's prefill (the cached GOP) is taken now.
-        self._sub = self.source.subscribe(f"relay-{self.camera_id}", maxsize=self._queue_packets)
-        self._thread = threading.Thread(target=self._run, name=f"hallwatch-relay-{self.camera_id}")
-        self._thread.start()
-
-    def request_stop(self) -> None:
-        self._stop.set()
-        sub = self._sub
-        if sub is not None:
-            sub.close()  # wakes the thread at once
-
-    def stop(self, timeout: float | None = None) -> bool:
-        self.request_stop()
-        t = self._thread
-        if t is not None:
-            t.join(timeout)
-            if t.is_alive():
-                return False
-        self._thread = None
-        return True
+        self._dropped = 0
 
     @property
     def dropped(self) -> int:
         """Packets the subscription dropped because the feed fell behind (resumed at a keyframe)."""
         sub = self._sub
-        return sub.dropped if sub is not None else 0
+        return sub.dropped if sub is not None else self._dropped
+
+    def pump(self) -> list[Chunk]:
+        """Mux every packet waiting: one chunk per packet."""
+        with self._lock:
+            sub = self._sub
+            if sub is None:
+                return []
+            out: list[Chunk] = []
+            for packet in sub.drain():
+                try:
+                    data = self._muxer.feed(packet)
+                except (av.error.FFmpegError, ValueError) as e:
+                    # A packet the muxer refuses: start over at the next keyframe; viewers stay.
+                    log.warning("relay: camera %s: a packet could not be muxed (%s); resuming at the next keyframe",
+                                self.camera_id, e)
+                    self._muxer.close()
+                    continue
+                if data:
+                    out.append((data, packet.keyframe))
+            self.packets += len(out)
+            return out
+
+    def close(self) -> None:
+        """Leave the source and close the muxer."""
+        with self._lock:
+            sub, self._sub = self._sub, None
+            if sub is not None:
+                self._dropped = sub.dropped
+                sub.close()
+            self._muxer.close()
+
+
+Deliver = Callable[[list[tuple[CameraFeed, list[Chunk]]]], None]
+
+
+class FeedPool:
+    """One thread muxing every watched camera: every ``interval`` seconds it pumps each feed and hands
+    everything muxed to ``deliver`` in one call (one wake-up of the server for all cameras).
+
+    A feed added is pumped at once, so a new viewer's first picture does not wait for the interval."""
+
+    def __init__(self, deliver: Deliver, *, interval: float = 0.2, name: str = "hallwatch-relay-mux") -> None:
+        self._deliver = deliver
+        self.interval = max(0.01, interval)
+        self._name = name
+        self._feeds: tuple[CameraFeed, ...] = ()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self._name)
+        self._thread.start()
+
+    def add(self, feed: CameraFeed) -> None:
+        with self._lock:
+            self._feeds = (*self._feeds, feed)
+        self._wake.set()
+
+    def remove(self, feed: CameraFeed) -> None:
+        """Stop pumping ``feed`` and close it (its subscription ends)."""
+        with self._lock:
+            self._feeds = tuple(f for f in self._feeds if f is not feed)
+        feed.close()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        self._stop.set()
+        self._wake.set()
+        t, self._thread = self._thread, None
+        if t is not None:
+            t.join(timeout)
+            if t.is_alive():
+                return False
+        with self._lock:
+            feeds, self._feeds = self._feeds, ()
+        for f in feeds:
+            f.close()
+        return True
 
     def _run(self) -> None:
-        sub = self._sub
-        assert sub is not None
-        muxer = TsMuxer()
-        try:
-            while not self._stop.is_set():
-                first = sub.get(0.5)
-                if first is None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)  # a feed added ends the wait at once
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            batch: list[tuple[CameraFeed, list[Chunk]]] = []
+            for feed in self._feeds:
+                try:
+                    chunks = feed.pump()
+                except Exception:
+                    log.exception("relay: muxing camera %s failed", feed.camera_id)
                     continue
-                # Everything already waiting goes out in one delivery (one wake-up of the server).
-                out: list[Chunk] = []
-                for packet in (first, *sub.drain()):
-                    try:
-                        data = muxer.feed(packet)
-                    except (av.error.FFmpegError, ValueError) as e:
-                        # A packet the muxer refuses: start over at the next keyframe, viewers stay.
-                        log.warning("relay: camera %s: a packet could not be muxed (%s); resuming at the next "
-                                    "keyframe", self.camera_id, e)
-                        muxer.close()
-                        continue
-                    if data:
-                        out.append((data, packet.keyframe))
-                self.packets += len(out)
-                if out:
-                    self._deliver(out)
-        except Exception:
-            log.exception("relay: the feed of camera %s failed", self.camera_id)
-        finally:
-            muxer.close()
+                if chunks:
+                    batch.append((feed, chunks))
+            if batch:
+                try:
+                    self._deliver(batch)
+                except Exception:
+                    log.exception("relay: delivering to the viewers failed")

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from video.relay.mux import CameraFeed, Chunk
+from video.relay.mux import CameraFeed, Chunk, FeedPool
 from video.source import Source, SourceState
 
 __all__ = [
@@ -188,12 +188,17 @@ class RelayServer:
         host: str = "127.0.0.1",
         port: int = 0,
         max_queue_bytes: int = 4 * 2**20,
-        linger: float = 10.0,
+        linger: float | None = 10.0,
         gop_cache_bytes: int = 16 * 2**20,
         auth_workers: int = 4,
+        latency: float = 0.2,
     ) -> None:
         """``port`` 0: any free port (see :attr:`port`). ``max_queue_bytes``: how much may wait for one
-        viewer before it counts as not reading. ``linger``: seconds a camera stays muxed without viewers."""
+        viewer before it counts as not reading. ``linger``: seconds a camera stays muxed without viewers
+        (None: every camera is muxed all the time, whether watched or not).
+        ``latency``: how late a packet may reach the viewers — the camera's packets are then read, muxed
+        and sent in batches (a player buffers more than this anyway; 0: each packet as it comes)."""
+        self.latency = latency
         self._access = access
         self.host = host
         self.port = port
@@ -210,7 +215,8 @@ class RelayServer:
         self._auth_workers = auth_workers
         self._ready = threading.Event()
         self._closing = False
-        self._stopping_feeds: list[CameraFeed] = []
+        self._pool: FeedPool | None = None
+        self._feed_channels: dict[CameraFeed, _Channel] = {}  # on the loop thread
 
     # -- cameras (any thread) ------------------------------------------------------------------------
     def set_camera(self, camera: RelayedCamera) -> None:
@@ -219,6 +225,8 @@ class RelayServer:
             ch = self._channels.get(camera.id)
             if ch is None:
                 self._channels[camera.id] = _Channel(camera)
+                if self.linger is None:
+                    self._call(self._ensure_feed, camera.id)
                 return
             old = ch.camera
             ch.camera = camera
@@ -258,6 +266,8 @@ class RelayServer:
             raise OSError(e.errno, f"the relay cannot listen on {self.host}:{self.port}: {e.strerror}") from None
         self.port = sock.getsockname()[1]
         self._executor = ThreadPoolExecutor(self._auth_workers, thread_name_prefix="hallwatch-relay-auth")
+        self._pool = FeedPool(self._deliver, interval=self.latency)
+        self._pool.start()
         self._closing = False
         self._ready.clear()
         self._thread = threading.Thread(target=self._run, args=(sock,), name="hallwatch-relay")
@@ -265,6 +275,9 @@ class RelayServer:
         if not self._ready.wait(10) or self._server is None:
             self.stop(5)
             raise OSError(f"the relay did not start listening on {self.host}:{self.port}")
+        if self.linger is None:
+            for camera_id in list(self._channels):
+                self._call(self._ensure_feed, camera_id)
         log.info("relay listening at %s", self.address)
 
     def request_stop(self) -> None:
@@ -283,15 +296,16 @@ class RelayServer:
             t.join(max(0.0, deadline - time.monotonic()))
             ok = not t.is_alive()
         with self._lock:
-            feeds = [ch.feed for ch in self._channels.values() if ch.feed is not None]
             for ch in self._channels.values():
+                if ch.feed is not None:
+                    ch.packets += ch.feed.packets
+                    ch.packets_dropped += ch.feed.dropped
                 ch.feed = None
-            feeds += self._stopping_feeds
-            self._stopping_feeds = []
-        for f in feeds:
-            f.request_stop()
-        for f in feeds:
-            ok = f.stop(max(0.0, deadline - time.monotonic())) and ok
+                ch.gop, ch.gop_bytes = [], 0
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            ok = pool.stop(max(0.0, deadline - time.monotonic())) and ok
+        self._feed_channels.clear()
         ex, self._executor = self._executor, None
         if ex is not None:
             ex.shutdown(wait=True, cancel_futures=True)
@@ -318,13 +332,7 @@ class RelayServer:
     def _call(self, fn: Callable[..., object], *args: object) -> None:
         loop = self._loop
         if loop is None or self._closing:
-            if fn == self._close_channel:  # not serving: only its feed to stop
-                ch = args[0]
-                assert isinstance(ch, _Channel)
-                if ch.feed is not None:
-                    ch.feed.stop(2)
-                    ch.feed = None
-            return
+            return  # not serving: no viewers, no feeds
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(fn, *args)
 
@@ -371,69 +379,77 @@ class RelayServer:
 
     async def _janitor(self) -> None:
         """Once a second: feeds of cameras nobody watched for ``linger`` seconds stop."""
-        loop = asyncio.get_running_loop()
+        linger = self.linger
+        if linger is None:
+            return
         while True:
             await asyncio.sleep(1.0)
             now = time.monotonic()
             with self._lock:
                 idle = [ch for ch in self._channels.values()
                         if ch.feed is not None and not ch.viewers and ch.idle_since is not None
-                        and now - ch.idle_since >= self.linger]
+                        and now - ch.idle_since >= linger]
             for ch in idle:
-                self._stop_feed(ch, loop)
+                self._stop_feed(ch)
 
-    def _stop_feed(self, ch: _Channel, loop: asyncio.AbstractEventLoop) -> None:
+    def _stop_feed(self, ch: _Channel) -> None:
         feed, ch.feed = ch.feed, None
         ch.gop, ch.gop_bytes = [], 0
         if feed is None:
             return
+        self._feed_channels.pop(feed, None)
+        if self._pool is not None:
+            self._pool.remove(feed)
+        else:
+            feed.close()
         ch.packets += feed.packets
         ch.packets_dropped += feed.dropped
-        feed.request_stop()
-        with self._lock:
-            self._stopping_feeds.append(feed)
-
-        def join() -> None:
-            feed.stop(5)
-            with self._lock:
-                if feed in self._stopping_feeds:
-                    self._stopping_feeds.remove(feed)
-
-        if self._executor is not None:
-            loop.run_in_executor(self._executor, join)
-        log.info("relay: camera %s no longer muxed (no viewers)", ch.camera.id)
+        log.info("relay: camera %s no longer muxed", ch.camera.id)
 
     def _resubscribe(self, camera_id: str) -> None:
         with self._lock:
             ch = self._channels.get(camera_id)
         if ch is None or ch.feed is None:
             return
-        self._stop_feed(ch, asyncio.get_running_loop())
+        self._stop_feed(ch)
         for v in ch.viewers:
             v.need_key = True
         self._start_feed(ch)
 
+    def _ensure_feed(self, camera_id: str) -> None:
+        with self._lock:
+            ch = self._channels.get(camera_id)
+        if ch is not None and ch.feed is None and not self._closing:
+            self._start_feed(ch)
+
     def _close_channel(self, ch: _Channel) -> None:
         for v in list(ch.viewers):
             v.writer.transport.abort()
-        self._stop_feed(ch, asyncio.get_running_loop())
+        self._stop_feed(ch)
 
     def _start_feed(self, ch: _Channel) -> None:
-        loop = asyncio.get_running_loop()
-        camera_id = ch.camera.id
-
-        def deliver(chunks: Sequence[Chunk]) -> None:  # on the feed's thread
-            with contextlib.suppress(RuntimeError):  # the loop has ended: nobody to send to
-                loop.call_soon_threadsafe(self._fanout, ch, feed, chunks)
-
-        feed = CameraFeed(camera_id, ch.camera.source, deliver)
+        pool = self._pool
+        if pool is None:
+            return
+        feed = CameraFeed(ch.camera.id, ch.camera.source, latency=self.latency)
         ch.feed = feed
-        feed.start()
-        log.info("relay: camera %s muxed for its viewers", camera_id)
+        self._feed_channels[feed] = ch
+        pool.add(feed)
+        log.info("relay: camera %s muxed", ch.camera.id)
 
-    def _fanout(self, ch: _Channel, feed: CameraFeed, chunks: Sequence[Chunk]) -> None:
-        if ch.feed is not feed:
-            return  # a feed that has been replaced or stopped
+    def _deliver(self, batch: list[tuple[CameraFeed, list[Chunk]]]) -> None:  # on the pool's thread
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has ended: nobody to send to
+                loop.call_soon_threadsafe(self._fanout_batch, batch)
+
+    def _fanout_batch(self, batch: list[tuple[CameraFeed, list[Chunk]]]) -> None:
+        for feed, chunks in batch:
+            ch = self._feed_channels.get(feed)
+            if ch is not None and ch.feed is feed:  # not a feed replaced or stopped meanwhile
+                self._fanout(ch, chunks)
+
+    def _fanout(self, ch: _Channel, chunks: Sequence[Chunk]) -> None:
         for data, key in chunks:
             if key:
                 ch.gop, ch.gop_bytes = [data], len(data)
@@ -442,6 +458,7 @@ class RelayServer:
                 ch.gop_bytes += len(data)
                 if ch.gop_bytes > self.gop_cache_bytes:
                     ch.gop, ch.gop_bytes = [], 0
+        joined: bytes | None = None
         for v in list(ch.viewers):
             if v.need_key:
                 # Starts at the first keyframe of this delivery (or waits for the next one).
@@ -451,7 +468,9 @@ class RelayServer:
                 v.need_key = False
                 self._send(ch, v, b"".join(d for d, _ in chunks[first:]))
             else:
-                self._send(ch, v, chunks[0][0] if len(chunks) == 1 else b"".join(d for d, _ in chunks))
+                if joined is None:
+                    joined = chunks[0][0] if len(chunks) == 1 else b"".join(d for d, _ in chunks)
+                self._send(ch, v, joined)
 
     def _send(self, ch: _Channel, v: _Viewer, data: bytes) -> None:
         transport = v.writer.transport
