@@ -218,3 +218,29 @@ def test_the_hls_push_resumes_by_itself_when_nginx_is_killed_and_started_again(
     assert "#EXT-X-DISCONTINUITY\n" in text  # the gap is marked for players
     assert ffprobe_video(dav_server.playlist("C03")) == ("hevc", cam.width, cam.height)
     assert push.status().reconnects >= 1
+
+
+def test_hls_uploads_carry_the_addresss_token_and_a_wrong_one_is_refused_in_words_never_logged(
+    rtsp_camera_factory: CameraFactory, source_factory: Callable[..., Source], pushers: list[Pusher],
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    cam = rtsp_camera_factory("h264")
+    source = source_factory(cam.url)
+    source.start()
+    with running_dav_server(tmp_path / "nginx", upload_token="Zx81secret") as server:
+        wrong = HlsPush(source, "A01", f"{server.base}?upload=WrongOne", QUICK, hls=HlsOptions(target_seconds=0.5))
+        right = HlsPush(source, "A02", f"{server.base}?upload=Zx81secret", QUICK, hls=HlsOptions(target_seconds=0.5))
+        pushers.extend([wrong, right])
+        wrong.start()
+        right.start()
+        assert wait_for(lambda: right.status().state is PushState.LIVE
+                        and wrong.status().state is PushState.RETRYING, timeout=20), (wrong.status(), right.status())
+        assert "refused the PUT (403)" in (wrong.status().reason or "")
+        assert server.files("A01") == [] and "index.m3u8" in server.files("A02")
+        assert right.status().target == f"{server.base}/A02/index.m3u8"  # no token in what is shown
+        for p in pushers:
+            assert p.stop(timeout=10)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "A01" in logged  # the refusal was logged …
+    assert "Zx81secret" not in logged and "WrongOne" not in logged  # … without the tokens
