@@ -19,7 +19,7 @@ from tests.video.nginx_dav import DavServer, ffprobe_video, running_dav_server
 from tests.video.waiting import wait_for
 from video.relay.hls import HlsOptions, HlsPush
 from video.relay.push import Pusher, PushOptions, PushState, RtmpPush
-from video.source import Source
+from video.source import Source, SourceState
 
 QUICK = PushOptions(timeout=2.0, backoff_initial=0.2, backoff_max=1.0)
 
@@ -244,3 +244,33 @@ def test_hls_uploads_carry_the_addresss_token_and_a_wrong_one_is_refused_in_word
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "A01" in logged  # the refusal was logged …
     assert "Zx81secret" not in logged and "WrongOne" not in logged  # … without the tokens
+
+
+def test_a_camera_that_restarts_is_pushed_on_both_ways_without_a_hand_on_it(
+    rtsp_camera_factory: CameraFactory, source_factory: Callable[..., Source], pushers: list[Pusher], tmp_path: Path,
+) -> None:
+    cam = rtsp_camera_factory("h264")
+    source = source_factory(cam.url)
+    source.start()
+    with running_dav_server(tmp_path / "nginx", rtmp=True) as server:
+        rtmp = RtmpPush(source, "A01", server.rtmp_base, QUICK)
+        hls = HlsPush(source, "A01", server.base, QUICK, hls=HlsOptions(target_seconds=1.0))
+        pushers.extend([rtmp, hls])
+        rtmp.start()
+        hls.start()
+        assert wait_for(lambda: rtmp.status().state is PushState.LIVE and hls.status().state is PushState.LIVE, 20)
+
+        cam.stop()  # the camera reboots
+        assert wait_for(lambda: source.status().state is not SourceState.LIVE, timeout=10)
+        cam.start()
+        assert wait_for(lambda: source.status().state is SourceState.LIVE, timeout=20), source.status()
+        sent = rtmp.status().packets
+        listed = set(_playlist_segments(server, "A01"))
+        assert wait_for(lambda: rtmp.status().packets > sent + 50
+                        and len(set(_playlist_segments(server, "A01")) - listed) >= 2, timeout=20), (
+            rtmp.status(), hls.status())
+        assert rtmp.status().state is PushState.LIVE and hls.status().state is PushState.LIVE
+        assert ffprobe_video(f"{server.rtmp_base}/A01") == ("h264", cam.width, cam.height)
+        assert ffprobe_video(server.playlist("A01")) == ("h264", cam.width, cam.height)
+        for p in pushers:
+            assert p.stop(timeout=10)
