@@ -52,7 +52,9 @@ def nginx_dav_unavailable() -> str | None:
 class DavServer:
     """nginx on ``http://127.0.0.1:<port>/hls/`` accepting ``PUT`` and ``DELETE`` into ``root``."""
 
-    def __init__(self, *, work_dir: Path | None = None, rtmp: bool = False) -> None:
+    def __init__(self, *, work_dir: Path | None = None, rtmp: bool = False, upload_token: str | None = None) -> None:
+        """``upload_token``: PUT and DELETE need ``?upload=<token>`` (403 otherwise), as the README's config."""
+        self.upload_token = upload_token
         if work_dir is None:
             work_dir = Path(tempfile.mkdtemp(prefix="hw-nginx-dav-"))
             weakref.finalize(self, shutil.rmtree, work_dir, True)
@@ -116,6 +118,11 @@ rtmp {{
         application live {{ live on; record off; }}
     }}
 }}"""
+        guard = check = ""
+        if self.upload_token is not None:
+            guard = (f'map "$request_method:$arg_upload" $hls_write_denied {{ "~^(PUT|DELETE):{self.upload_token}$" 0; '
+                     '"~^(PUT|DELETE):" 1; default 0; }')
+            check = "if ($hls_write_denied) { return 403; }"
         return f"""\
 {load}
 daemon off;
@@ -133,8 +140,10 @@ http {{
     uwsgi_temp_path {temp / "uwsgi"};
     scgi_temp_path {temp / "scgi"};
     types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
+    {guard}
     server {{
         listen 127.0.0.1:{self.port};
+        {check}
         root {self.root};
         location /hls/ {{
             dav_methods PUT DELETE;
@@ -212,13 +221,13 @@ http {{
 
 
 @contextlib.contextmanager
-def running_dav_server(work_dir: Path, *, rtmp: bool = False) -> Iterator[DavServer]:
+def running_dav_server(work_dir: Path, *, rtmp: bool = False, upload_token: str | None = None) -> Iterator[DavServer]:
     """nginx accepting HLS uploads on ``.base`` (http://127.0.0.1:<port>/hls), its files under
     ``work_dir``; stopped on leaving. Skips (fails under CI) without nginx's DAV (or RTMP) module."""
     reason = nginx_dav_unavailable() or (nginx_rtmp_unavailable() if rtmp else None)
     if reason is not None:
         unavailable(reason, "nginx and libnginx-mod-rtmp")
-    server = DavServer(work_dir=work_dir, rtmp=rtmp)
+    server = DavServer(work_dir=work_dir, rtmp=rtmp, upload_token=upload_token)
     try:
         yield server.start()
     finally:

@@ -19,7 +19,7 @@ from tests.video.nginx_dav import DavServer, ffprobe_video, running_dav_server
 from tests.video.waiting import wait_for
 from video.relay.hls import HlsOptions, HlsPush
 from video.relay.push import Pusher, PushOptions, PushState, RtmpPush
-from video.source import Source
+from video.source import Source, SourceState
 
 QUICK = PushOptions(timeout=2.0, backoff_initial=0.2, backoff_max=1.0)
 
@@ -218,3 +218,59 @@ def test_the_hls_push_resumes_by_itself_when_nginx_is_killed_and_started_again(
     assert "#EXT-X-DISCONTINUITY\n" in text  # the gap is marked for players
     assert ffprobe_video(dav_server.playlist("C03")) == ("hevc", cam.width, cam.height)
     assert push.status().reconnects >= 1
+
+
+def test_hls_uploads_carry_the_addresss_token_and_a_wrong_one_is_refused_in_words_never_logged(
+    rtsp_camera_factory: CameraFactory, source_factory: Callable[..., Source], pushers: list[Pusher],
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    cam = rtsp_camera_factory("h264")
+    source = source_factory(cam.url)
+    source.start()
+    with running_dav_server(tmp_path / "nginx", upload_token="Zx81secret") as server:
+        wrong = HlsPush(source, "A01", f"{server.base}?upload=WrongOne", QUICK, hls=HlsOptions(target_seconds=0.5))
+        right = HlsPush(source, "A02", f"{server.base}?upload=Zx81secret", QUICK, hls=HlsOptions(target_seconds=0.5))
+        pushers.extend([wrong, right])
+        wrong.start()
+        right.start()
+        assert wait_for(lambda: right.status().state is PushState.LIVE
+                        and wrong.status().state is PushState.RETRYING, timeout=20), (wrong.status(), right.status())
+        assert "refused the PUT (403)" in (wrong.status().reason or "")
+        assert server.files("A01") == [] and "index.m3u8" in server.files("A02")
+        assert right.status().target == f"{server.base}/A02/index.m3u8"  # no token in what is shown
+        for p in pushers:
+            assert p.stop(timeout=10)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "A01" in logged  # the refusal was logged …
+    assert "Zx81secret" not in logged and "WrongOne" not in logged  # … without the tokens
+
+
+def test_a_camera_that_restarts_is_pushed_on_both_ways_without_a_hand_on_it(
+    rtsp_camera_factory: CameraFactory, source_factory: Callable[..., Source], pushers: list[Pusher], tmp_path: Path,
+) -> None:
+    cam = rtsp_camera_factory("h264")
+    source = source_factory(cam.url)
+    source.start()
+    with running_dav_server(tmp_path / "nginx", rtmp=True) as server:
+        rtmp = RtmpPush(source, "A01", server.rtmp_base, QUICK)
+        hls = HlsPush(source, "A01", server.base, QUICK, hls=HlsOptions(target_seconds=1.0))
+        pushers.extend([rtmp, hls])
+        rtmp.start()
+        hls.start()
+        assert wait_for(lambda: rtmp.status().state is PushState.LIVE and hls.status().state is PushState.LIVE, 20)
+
+        cam.stop()  # the camera reboots
+        assert wait_for(lambda: source.status().state is not SourceState.LIVE, timeout=10)
+        cam.start()
+        assert wait_for(lambda: source.status().state is SourceState.LIVE, timeout=20), source.status()
+        sent = rtmp.status().packets
+        listed = set(_playlist_segments(server, "A01"))
+        assert wait_for(lambda: rtmp.status().packets > sent + 50
+                        and len(set(_playlist_segments(server, "A01")) - listed) >= 2, timeout=20), (
+            rtmp.status(), hls.status())
+        assert rtmp.status().state is PushState.LIVE and hls.status().state is PushState.LIVE
+        assert ffprobe_video(f"{server.rtmp_base}/A01") == ("h264", cam.width, cam.height)
+        assert ffprobe_video(server.playlist("A01")) == ("h264", cam.width, cam.height)
+        for p in pushers:
+            assert p.stop(timeout=10)

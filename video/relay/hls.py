@@ -188,13 +188,13 @@ class HlsPush(Pusher):
 
     def _close(self, *, clean: bool) -> None:
         seg, self._segment = self._segment, None
+        self._gap = True  # whatever comes next follows an interruption
         if seg is None:
             return
         if clean and not self._stop.is_set() and seg.packets:
             self._finish_segment(seg, None)
         else:
             seg.discard()
-            self._gap = True
 
     def start(self) -> None:
         self._http.reset()
