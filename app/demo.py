@@ -46,12 +46,14 @@ if TYPE_CHECKING:
     from sync.server.testing import ServerThread
     from video.synthetic import SyntheticCameraServer
 
-__all__ = ["DEMO_TERMINAL", "EmbeddedDemo"]
+__all__ = ["DEMO_LEADER", "DEMO_LEADER_SCOPE", "DEMO_TERMINAL", "EmbeddedDemo"]
 
 log = logging.getLogger(__name__)
 
 DEMO_TERMINAL = "demo-ws"
 DEMO_SCOPE = "hall-anshan"  # the demo hall: the operator's token sees it whole
+DEMO_LEADER = "demo-leader"
+DEMO_LEADER_SCOPE = "org-anshan"  # the city: the leader's token sees both halls (city and county)
 CLOCK_FILE = "clock.txt"  # the demo instant the last run stopped at
 SYNC_INTERVAL = 3.0  # seconds between sync rounds: the lights follow the simulator closely
 
@@ -255,17 +257,39 @@ class EmbeddedDemo:
             ok = False
         return ok
 
-    def _token(self) -> str:
-        """The demo terminal's token: made once, kept (0600) and checked against the server's store."""
-        path = self.folder / "server" / "terminal.token"
+    def _token(self, file: str = "terminal.token", name: str = DEMO_TERMINAL, role: str = "operator",
+               scope: str = DEMO_SCOPE) -> str:
+        """A demo terminal's token: made once, kept (0600) and checked against the server's store."""
+        path = self.folder / "server" / file
         try:
             token = path.read_text(encoding="utf-8").strip()
         except OSError:
             token = ""
-        if token and self.central.authenticate(token) is not None:
-            return token
-        token = self.central.add_terminal(DEMO_TERMINAL, "operator", DEMO_SCOPE)
+        if token:
+            known = self.central.authenticate(token)
+            if known is not None and known.role == role and known.scope == scope:
+                return token
+        token = self.central.add_terminal(name, role, scope)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(token)
         return token
+
+    # -- the leader terminal (``--demo --role leader``) ------------------------------------------------
+    @property
+    def leader_folder(self) -> Path:
+        """The demo leader terminal's own data folder (its store and lock)."""
+        return self.folder / "leader"
+
+    def leader_config(self) -> Config:
+        """The config of a leader terminal syncing with the running demo server: a leader token
+        whose scope is the city (both demo halls), made once and kept like the operator's."""
+        if self.url is None:
+            raise RuntimeError("start the demo first")
+        token = self._token("leader.token", DEMO_LEADER, "leader", DEMO_LEADER_SCOPE)
+        self.leader_folder.mkdir(parents=True, exist_ok=True)
+        return self._cfg.model_copy(update={
+            "server": ServerConfig(url=self.url, token=SecretStr(token), interval=SYNC_INTERVAL),
+            "terminal": self._cfg.terminal.model_copy(update={"name": DEMO_LEADER}),
+            "database": self._cfg.database.model_copy(update={"url": ""}),
+        })
