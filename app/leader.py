@@ -446,8 +446,8 @@ def leader_figures(
     records = list(best.values())
 
     def report(a: date, b: date) -> perf.Report:
-        """Performance over the local days ``[a, b)``."""
-        return perf.compute(ev, end_of_day(a - timedelta(days=1), tz), end_of_day(b - timedelta(days=1), tz),
+        """Performance over the local days ``[a, b)``, up to now."""
+        return perf.compute(ev, end_of_day(a - timedelta(days=1), tz), min(end_of_day(b - timedelta(days=1), tz), now),
                             evaluations=evals, warnings=records, window_department=dept, window_org_units=chains)
 
     month = report(month_start, today + timedelta(days=1))
