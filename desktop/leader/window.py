@@ -343,6 +343,12 @@ class LeaderWindow(QMainWindow):
         w.hideButtons()
         w.showGrid(x=False, y=True, alpha=0.25)
         w.setMinimumSize(300, 200)
+        # a big screen offers nothing to do with a chart: not even pyqtgraph's "Export..." scene menu
+        scene = w.scene()
+        for a in list(scene.contextMenu):
+            a.setParent(None)
+        scene.contextMenu = []
+        w.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         return w
 
     # -- menus, words, colours -------------------------------------------------------------------------
@@ -452,8 +458,9 @@ class LeaderWindow(QMainWindow):
     def set_language(self, language: str) -> None:
         if language == self.localization.language:
             return
-        self.localization.switch(language)  # every widget hears LanguageChange and says itself again
+        self.localization.switch(language)  # every widget hears LanguageChange (posted) and says itself again
         self.settings.setValue("ui/language", language)
+        self._retranslate()  # at once: the event comes a moment later
 
     # -- pages and the tour ------------------------------------------------------------------------------
     def page(self) -> str:
