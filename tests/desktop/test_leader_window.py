@@ -19,15 +19,15 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets")
 
-from pydantic import SecretStr  # noqa: E402
-from PySide6.QtGui import QAction  # noqa: E402
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu  # noqa: E402
+from pydantic import SecretStr
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu
 
-from app.leader import LeaderTerminal  # noqa: E402
-from desktop.application import Localization, settings  # noqa: E402
-from desktop.leader.window import PAGES, LeaderWindow  # noqa: E402
-from supervision.config import Config, ServerConfig  # noqa: E402
-from tests.sync.conftest import (  # noqa: E402, F401 - fixtures, found by pytest by name
+from app.leader import LeaderTerminal
+from desktop.application import Localization, settings
+from desktop.leader.window import PAGES, LeaderWindow
+from supervision.config import Config, ServerConfig
+from tests.sync.conftest import (  # noqa: F401 - fixtures, found by pytest by name
     HALL,
     NOW,
     activity_changes,
@@ -110,7 +110,8 @@ def test_the_window_shows_the_scopes_figures_from_the_server(qtbot: Any, leader:
         # ranking: both halls; the red list: every undisposed red, with its hall
         assert {r[1] for r in w.table_rows(w.halls_table)} == {"鞍山市政务服务中心", "铁东区政务服务中心"}
         reds = w.table_rows(w.reds_table)
-        assert len(reds) == snap.counts["red"] and all(r[0] in ("鞍山市政务服务中心", "铁东区政务服务中心") for r in reds)
+        assert len(reds) == snap.counts["red"]
+        assert all(r[0] in ("鞍山市政务服务中心", "铁东区政务服务中心") for r in reds)
         # the page tour moves on by itself, and stops on P
         w.set_touring(True)
         first = w.page()
