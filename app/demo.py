@@ -39,7 +39,7 @@ from app.democlock import DemoClock, demo_start, resume_instant
 from app.service import join_until, remaining
 from app.terminal import Terminal
 from supervision.calendar import WorkCalendar
-from supervision.config import Config, RecordingConfig, ServerConfig
+from supervision.config import Config, RecordingConfig, RelayConfig, ServerConfig
 
 if TYPE_CHECKING:
     from sync.server.simulate import Simulator
@@ -58,6 +58,15 @@ CLOCK_FILE = "clock.txt"  # the demo instant the last run stopped at
 SYNC_INTERVAL = 3.0  # seconds between sync rounds: the lights follow the simulator closely
 
 
+def _free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the relay's config wants a port number)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class EmbeddedDemo:
     """Starts and owns the demo's server, simulator, cameras and terminal; ``stop`` ends them all."""
 
@@ -74,12 +83,14 @@ class EmbeddedDemo:
         retention_interval: float | None = None,
         looped: bool = True,
         sub_clips: bool = True,
+        relay: bool = True,
     ) -> None:
         """``clock``: the demo's clock (tests); None: the wall clock in office hours, else the last
         working day at 10:00 advancing in real time (:mod:`app.democlock`). ``looped``: main streams
         loop pre-encoded clips (False: every main stream encoded live — the benchmark's reference);
         ``sub_clips``: the 320×180 sub-streams loop clips too (no clock burnt in; False: encoded live with
-        the demo clock, while watched)."""
+        the demo clock, while watched). ``relay``: the terminal relays its cameras on a free loopback
+        port (``[relay]``), for leader terminals (``--demo --role leader``)."""
         from sync.server.store import CentralStore
 
         self.folder = data_dir / "demo"
@@ -95,6 +106,7 @@ class EmbeddedDemo:
         self._retention_interval = retention_interval
         self._looped = looped
         self._sub_clips = sub_clips
+        self._relay = relay
         self._stop = threading.Event()
         self._sim_thread: threading.Thread | None = None
         self._server: ServerThread | None = None
@@ -144,6 +156,8 @@ class EmbeddedDemo:
                 ),
                 "terminal": self._cfg.terminal.model_copy(update={"name": DEMO_TERMINAL}),
                 "database": self._cfg.database.model_copy(update={"url": ""}),  # never the real store
+                # the relay for leaders, on loopback (it muxes a camera only while someone watches it)
+                "relay": RelayConfig(bind="127.0.0.1", port=_free_port()) if self._relay else None,
             }
         )
         terminal = Terminal(cfg, self.folder, command="demo", record=self._record, clock=self.clock,

@@ -30,11 +30,12 @@ from desktop.video.layouts import Layout
 from video.camera import Camera, CameraConfig
 from video.source import SourceOptions
 
-__all__ = ["RETRY_S", "VideoWall", "WallPlan", "plan_wall"]
+__all__ = ["RETRY_S", "WALL_MAX", "VideoWall", "WallPlan", "plan_wall"]
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 10.0  # seconds between asks while a relay does not answer (and to follow new cameras)
+WALL_MAX = 9  # cameras on the wall at once (3×3): each is a relayed main stream decoded here
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,9 @@ class VideoWall(QWidget):
         self._say()
 
     def _apply(self, streams: Sequence[WallStream]) -> None:
-        """Show ``streams``; a camera whose address did not change keeps its connection."""
+        """Show ``streams`` (the first :data:`WALL_MAX`); a camera whose address did not change keeps
+        its connection."""
+        streams = list(streams)[:WALL_MAX]
         wanted = {w.camera_id: w for w in streams}
         gone = [cid for cid, cam in self._cameras.items()
                 if cid not in wanted or self._urls.get(cid) != wanted[cid].url]
@@ -229,6 +232,8 @@ class VideoWall(QWidget):
             relays = sorted({w.relay for w in plan.streams})
             parts.append(fmt(self.tr("%1: %2 of %3 cameras relayed by %4."), hall, len(plan.streams),
                              plan.hall_cameras, "、".join(relays)))
+            if len(plan.streams) > WALL_MAX:
+                parts.append(fmt(self.tr("The first %1 are shown."), WALL_MAX))
         elif plan.relays == 0:
             parts.append(fmt(self.tr("%1: no workstation in scope relays video yet; the wall looks again every "
                                      "%2 s."), hall, int(RETRY_S)))

@@ -2043,6 +2043,10 @@
         <translation>%1：%3 路摄像机中 %2 路由 %4 转发。</translation>
     </message>
     <message>
+        <source>The first %1 are shown.</source>
+        <translation>仅显示前 %1 路。</translation>
+    </message>
+    <message>
         <source>%1: no workstation in scope relays video yet; the wall looks again every %2 s.</source>
         <translation>%1：辖区内尚无工作站转发视频；每 %2 秒重新查找。</translation>
     </message>
