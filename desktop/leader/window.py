@@ -52,7 +52,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.leader import LeaderFigures, LeaderTerminal, RankRow, TerminalInfo, TrendPoint
+from app.leader import LeaderFigures, LeaderTerminal, RankRow, RedItem, TerminalInfo, TrendPoint, UnitFigures
 from desktop.application import Localization
 from desktop.i18n import fmt
 from desktop.leader.wall import VideoWall
@@ -264,11 +264,19 @@ class LeaderWindow(QMainWindow):
                 grid.addWidget(self.tiles[k], 1, (i - 3) * 3, 1, 3)
         self.units_caption = QLabel()
         self.units_table = self._table(8, 0)
+        self.top_reds_caption = QLabel()
+        self.top_reds = self._table(4, 0)
+        below = QGridLayout()
+        below.addWidget(self.units_caption, 0, 0)
+        below.addWidget(self.units_table, 1, 0)
+        below.addWidget(self.top_reds_caption, 0, 1)
+        below.addWidget(self.top_reds, 1, 1)
+        below.setColumnStretch(0, 5)
+        below.setColumnStretch(1, 4)
         box = QVBoxLayout(page)
         box.setContentsMargins(0, 6, 0, 0)
         box.addLayout(grid, 3)
-        box.addWidget(self.units_caption)
-        box.addWidget(self.units_table, 2)
+        box.addLayout(below, 2)
         return page
 
     def _ranking_page(self) -> QWidget:
@@ -397,6 +405,8 @@ class LeaderWindow(QMainWindow):
         for i, text in enumerate((self.tr("By day"), self.tr("By week"), self.tr("By month"))):
             self.granularity.setItemText(i, text)
         self.granularity_label.setText(self.tr("Trend"))
+        self.top_reds.setHorizontalHeaderLabels([
+            self.tr("Where"), self.tr("Warning"), self.tr("Red since"), self.tr("State")])
         self.reds_table.setHorizontalHeaderLabels([
             self.tr("Hall"), self.tr("Window"), self.tr("Warning"), self.tr("Red since"), self.tr("State"),
             self.tr("Who did what, and how")])
@@ -408,6 +418,7 @@ class LeaderWindow(QMainWindow):
         else:
             self.units_caption.setText("")
             self.reds_caption.setText(self.tr("Red cards in force"))
+            self.top_reds_caption.setText(self.tr("Red cards in force"))
             self.terminals_caption.setText(self.tr("Terminals"))
         self._tick()
 
@@ -606,7 +617,6 @@ class LeaderWindow(QMainWindow):
         self._fill_ranking(self.halls_table, fig.halls)
         self._fill_ranking(self.depts_table, fig.departments)
         self._show_trends()
-        self._fill_reds(fig)
         self._fill_terminals(fig)
         if self.wall.hall_id is None or self.wall.hall_id not in fig.hall_names:
             halls = fig.halls_below(self.unit_id) or [u.id for u in fig.units if u.level == "hall"]
@@ -700,6 +710,7 @@ class LeaderWindow(QMainWindow):
         self.tiles["waiting"].show_value(str(u.waiting), self.tr("tickets in the queues now"))
         self.tiles["longest"].show_value(self._wait_words(u.longest_wait_s) if u.waiting else "–",
                                          self.tr("the longest a ticket has waited"))
+        self._fill_reds(u)
         kids = fig.children(u.id)
         self.units_caption.setText(fmt(self.tr("Units under %1"), u.name) if kids else
                                    fmt(self.tr("%1 has no units under it"), u.name))
@@ -751,18 +762,22 @@ class LeaderWindow(QMainWindow):
         ticks = [list(enumerate(labels))]
         xs = list(range(len(points)))
         self.rates_plot.clear()
-        self.rates_plot.addLegend(offset=(10, 10), labelTextColor=p.text)
-        for attr, color, name in (("on_time_rate", p.notice, self.tr("On-time rate %")),
-                                  ("satisfaction", p.green, self.tr("Satisfaction %"))):
+        for attr, color in (("on_time_rate", p.notice), ("satisfaction", p.green)):
             px = [i for i in xs if getattr(points[i], attr) is not None]
             py = [getattr(points[i], attr) * 100 for i in px]
             if px:
                 self.rates_plot.plot(px, py, pen=pg.mkPen(color, width=3), symbol="o", symbolSize=9,
-                                     symbolBrush=QColor(color), symbolPen=None, name=name)
+                                     symbolBrush=QColor(color), symbolPen=None)
         self.rates_plot.setYRange(0, 105, padding=0)
         self.rates_plot.setXRange(-0.5, max(len(xs) - 0.5, 0.5), padding=0)
         self.rates_plot.getAxis("bottom").setTicks(ticks)
-        self.rates_plot.setTitle(self.tr("On-time rate and satisfaction (%)"), color=p.text, size=f"{BASE_PT}pt")
+        root = fig.unit(fig.root)
+        scope = root.name if root is not None else ""
+        self.rates_plot.setTitle(
+            fmt(self.tr("%1: on-time rate and satisfaction (%)"), scope)
+            + f" &nbsp; <span style='color:{p.notice}'>■</span> {self.tr('On-time rate')}"
+            f" &nbsp; <span style='color:{p.green}'>■</span> {self.tr('Satisfaction')}", color=p.text,
+            size=f"{BASE_PT}pt")
         self.cards_plot.clear()
         if xs:
             self.cards_plot.addItem(pg.BarGraphItem(x=[x - 0.2 for x in xs], height=[pt.yellow for pt in points],
@@ -802,22 +817,47 @@ class LeaderWindow(QMainWindow):
             lines.append(line)
         return "\n".join(lines) if lines else self.tr("nobody yet")
 
-    def _fill_reds(self, fig: LeaderFigures) -> None:
+    def reds_shown(self) -> list[RedItem]:
+        """The reds of the chosen unit (every red in scope at the top)."""
+        fig = self.figures
+        if fig is None:
+            return []
+        if self.unit_id is None or self.unit_id == fig.root:
+            return list(fig.reds)
+        halls = set(fig.halls_below(self.unit_id))
+        return [r for r in fig.reds if r.hall_id in halls]
+
+    def _state_color(self, state: str) -> QColor:
         p = current_palette()
-        undisposed = sum(1 for r in fig.reds if r.state != "disposed")
-        self.reds_caption.setText(fmt(self.tr("Red cards in force: %1, %2 not disposed yet"), len(fig.reds),
-                                      undisposed))
+        return QColor(p.red if state == "active" else p.yellow if state == "acknowledged" else p.green)
+
+    def _fill_reds(self, unit: UnitFigures) -> None:
+        reds = self.reds_shown()
+        undisposed = sum(1 for r in reds if r.state != "disposed")
+        caption = fmt(self.tr("Red cards in force in %1: %2, %3 not disposed yet"), unit.name, len(reds), undisposed)
+        self.reds_caption.setText(caption)
+        self.top_reds_caption.setText(caption)
+        top = self.top_reds
+        top.setRowCount(len(reds))
+        for r, red in enumerate(reds):
+            where = " · ".join(x for x in (red.hall, red.window or red.department) if x) or "—"
+            cells = [where, code_text(red.code), red.since.astimezone(self.tz).strftime("%m-%d %H:%M"),
+                     state_text(red.state)]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == 3:
+                    item.setForeground(self._state_color(red.state))
+                top.setItem(r, c, item)
         t = self.reds_table
-        t.setRowCount(len(fig.reds))
-        for r, red in enumerate(fig.reds):
+        t.setRowCount(len(reds))
+        for r, red in enumerate(reds):
             cells = [red.hall or "—", red.window or red.department or "—",
                      f"{code_text(red.code)} · {red.subject}", red.since.astimezone(self.tz).strftime("%m-%d %H:%M"),
                      state_text(red.state), self._actions_words(red.actions)]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c == 4:
-                    item.setForeground(QColor(p.red if red.state == "active" else
-                                              p.yellow if red.state == "acknowledged" else p.green))
+                    item.setForeground(self._state_color(red.state))
                 t.setItem(r, c, item)
         t.resizeRowsToContents()
 

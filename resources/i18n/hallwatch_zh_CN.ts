@@ -843,7 +843,7 @@
     </message>
     <message>
         <source>Satisfaction (this month)</source>
-        <translation>满意度（本月）</translation>
+        <translation>满意率（本月）</translation>
     </message>
     <message>
         <source>Tickets waiting</source>
@@ -906,12 +906,8 @@
         <translation>趋势</translation>
     </message>
     <message>
-        <source>Hall</source>
-        <translation>大厅</translation>
-    </message>
-    <message>
-        <source>Window</source>
-        <translation>窗口</translation>
+        <source>Where</source>
+        <translation>位置</translation>
     </message>
     <message>
         <source>Warning</source>
@@ -924,6 +920,14 @@
     <message>
         <source>State</source>
         <translation>状态</translation>
+    </message>
+    <message>
+        <source>Hall</source>
+        <translation>大厅</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
     </message>
     <message>
         <source>Who did what, and how</source>
@@ -1098,16 +1102,8 @@
         <translation>%1 无下属单位</translation>
     </message>
     <message>
-        <source>On-time rate %</source>
-        <translation>按时办结率 %</translation>
-    </message>
-    <message>
-        <source>Satisfaction %</source>
-        <translation>满意度 %</translation>
-    </message>
-    <message>
-        <source>On-time rate and satisfaction (%)</source>
-        <translation>按时办结率与满意度（%）</translation>
+        <source>%1: on-time rate and satisfaction (%)</source>
+        <translation>%1：按时办结率与满意率（%）</translation>
     </message>
     <message>
         <source>Cards raised</source>
@@ -1138,8 +1134,8 @@
         <translation>尚无人处理</translation>
     </message>
     <message>
-        <source>Red cards in force: %1, %2 not disposed yet</source>
-        <translation>现有红牌 %1 张，其中 %2 张尚未处置</translation>
+        <source>Red cards in force in %1: %2, %3 not disposed yet</source>
+        <translation>%1 现有红牌 %2 张，其中 %3 张尚未处置</translation>
     </message>
     <message>
         <source>Terminals: %1 of %2 online</source>

@@ -107,8 +107,12 @@ def test_the_window_shows_the_scopes_figures_from_the_server(qtbot: Any, leader:
         assert w.tile_text("open") == str(open_cases["hall-tiedong"])
         assert w.tile_text("waiting") == str(waiting.get("hall-tiedong", 0))
         assert w.wall.hall_id == "hall-tiedong"
-        # ranking: both halls; the red list: every undisposed red, with its hall
+        # the red list follows the chosen unit: the county hall's own, then every red of the city
+        assert len(w.table_rows(w.reds_table)) == len([r for r in fig.reds if r.hall_id == "hall-tiedong"])
+        w.choose_unit("org-anshan")
+        # ranking: both halls; the red list: every red in force, with its hall
         assert {r[1] for r in w.table_rows(w.halls_table)} == {"鞍山市政务服务中心", "铁东区政务服务中心"}
+        assert len(w.table_rows(w.top_reds)) == snap.counts["red"]
         reds = w.table_rows(w.reds_table)
         assert len(reds) == snap.counts["red"]
         assert all(r[0] in ("鞍山市政务服务中心", "铁东区政务服务中心") for r in reds)
