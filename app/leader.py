@@ -37,6 +37,8 @@ from sqlalchemy.orm import Session
 
 from app import runtime
 from app.lock import TerminalLock
+from app.relay_push import CAMERA_ID
+from app.relay_push import stream_url as pushed_stream_url
 from app.service import ServiceGroup
 from app.sync import SyncService, make_client, make_engine
 from supervision import performance as perf
@@ -583,8 +585,11 @@ class RelayError(Exception):
 
 
 def relay_kind(relay_url: str) -> str:
-    """``"rtmp"`` for an RTMP base, ``"hls"`` for a base that is not the built-in relay's list
-    (see :func:`relay_cameras`), else ``"relay"``: decided by the URL's scheme only here."""
+    """``"template"`` for a pushed relay's URL template (``{camera_id}`` in it: ``app.relay_push``),
+    ``"rtmp"`` for an RTMP base, else ``"relay"`` (the built-in relay, or an HLS base: see
+    :func:`relay_cameras`)."""
+    if CAMERA_ID in relay_url:
+        return "template"
     return "rtmp" if urlsplit(relay_url).scheme.lower() in ("rtmp", "rtmps") else "relay"
 
 
@@ -595,8 +600,8 @@ def relay_cameras(relay_url: str, token: str, *, timeout: float = 5.0,
     Raises :class:`RelayError` when the relay cannot be asked or refuses."""
     import requests
 
-    if relay_kind(relay_url) == "rtmp":
-        return None
+    if relay_kind(relay_url) != "relay":
+        return None  # a pushed relay (nginx-rtmp, an HLS web server or CDN): no list to ask
     fetch = get or requests.get
     try:
         r = fetch(relay_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
@@ -640,11 +645,15 @@ def _host(url: str) -> str:
 
 
 def stream_url(relay_url: str, camera_id: str, token: str, *, listed: bool) -> str:
-    """Where a camera of ``relay_url`` plays: ``<relay_url><id>.ts?token=…`` from the built-in relay
+    """Where a camera of ``relay_url`` plays: a pushed relay's template filled in
+    (``app.relay_push.stream_url``), ``<relay_url><id>.ts?token=…`` from the built-in relay
     (``listed``: it answered with its list), ``<base>/<id>/index.m3u8`` from an HLS base,
     ``<base>/<id>`` from an RTMP base."""
+    kind = relay_kind(relay_url)
+    if kind == "template":
+        return pushed_stream_url(relay_url, camera_id)
     cid = quote(camera_id, safe="")
-    if relay_kind(relay_url) == "rtmp":
+    if kind == "rtmp":
         return relay_url.rstrip("/") + "/" + cid
     if listed:
         base = relay_url if relay_url.endswith("/") else relay_url + "/"

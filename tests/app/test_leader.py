@@ -247,6 +247,11 @@ def test_relay_urls_for_the_built_in_relay_hls_and_rtmp() -> None:
     assert stream_url("http://cdn.example/hls", "cam-1", "t", listed=False) == "http://cdn.example/hls/cam-1/index.m3u8"
     assert stream_url("rtmp://media.example/live", "cam-1", "t", listed=False) == "rtmp://media.example/live/cam-1"
     assert relay_cameras("rtmp://media.example/live", "t") is None
+    # a pushed relay's template (app.relay_push): filled in, no list to ask, no token added
+    assert stream_url("http://cdn.example/hls/{camera_id}/index.m3u8", "A 01", "t", listed=False) == \
+        "http://cdn.example/hls/A%2001/index.m3u8"
+    assert stream_url("rtmp://10.0.0.7/live/{camera_id}", "A01", "t", listed=False) == "rtmp://10.0.0.7/live/A01"
+    assert relay_cameras("http://cdn.example/hls/{camera_id}/index.m3u8", "t") is None
 
 
 def test_an_unreachable_relay_is_said_without_its_token(tmp_path: Path) -> None:

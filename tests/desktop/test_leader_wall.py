@@ -13,6 +13,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def workstation(tmp_path: Path, server: Any, central: Any) -> Iterator[Terminal]:  # noqa: F811
+@contextmanager
+def relaying_workstation(tmp_path: Path, server: Any, central: Any,  # noqa: F811
+                         relay: RelayConfig) -> Iterator[Terminal]:
     """A relaying workstation with two of the city hall's cameras (its store: the hall, those two)."""
     body = json.loads(HALL.read_text(encoding="utf-8"))
     keep = [c for c in body["changes"] if c["type"] in ("org_unit", "window", "rule_set", "case_type")
@@ -69,7 +71,7 @@ def workstation(tmp_path: Path, server: Any, central: Any) -> Iterator[Terminal]
     token = central.add_terminal("ws-relay", "operator", "hall-anshan")
     cfg = Config().model_copy(update={
         "server": ServerConfig(url=server.url, token=SecretStr(token), interval=1),
-        "relay": RelayConfig(bind="127.0.0.1", port=_free_port()),
+        "relay": relay,
     })
     cams = SyntheticCameraServer({f"window/{c[4:]}": CameraSpec(c[4:], width=320, height=180) for c in CAMERAS})
     cams.start()
@@ -77,11 +79,10 @@ def workstation(tmp_path: Path, server: Any, central: Any) -> Iterator[Terminal]
                         synthetic=cams, clock=lambda: NOW)
     terminal.start()
     try:
-        assert terminal.relay is not None
-        # its heartbeat names the relay in its terminal record (the sync engine sends the same)
+        # its heartbeat names the relay in its terminal record (what the sync engine sends)
         who = central.authenticate(token)
         assert isinstance(who, ServerTerminal)
-        central.heartbeat(who, relay_url=terminal.relay.url, relay_given=True, status={})
+        central.heartbeat(who, relay_url=terminal.heartbeat_info().relay_url, relay_given=True, status={})
         yield terminal
     finally:
         terminal.stop(time.monotonic() + 10)
@@ -89,9 +90,15 @@ def workstation(tmp_path: Path, server: Any, central: Any) -> Iterator[Terminal]
         store.close()
 
 
-def test_the_wall_plays_the_halls_cameras_from_the_relay_and_says_when_it_is_gone(
-    qtbot: Any, tmp_path: Path, server: Any, central: Any, workstation: Terminal,  # noqa: F811
-) -> None:
+@pytest.fixture
+def workstation(tmp_path: Path, server: Any, central: Any) -> Iterator[Terminal]:  # noqa: F811
+    with relaying_workstation(tmp_path, server, central, RelayConfig(bind="127.0.0.1", port=_free_port())) as ws:
+        assert ws.relay is not None
+        yield ws
+
+
+@contextmanager
+def leader_window(qtbot: Any, tmp_path: Path, server: Any, central: Any) -> Iterator[LeaderWindow]:  # noqa: F811
     token = central.add_terminal("leader-city", "leader", "org-anshan")
     cfg = Config().model_copy(update={"server": ServerConfig(url=server.url, token=SecretStr(token), interval=1)})
     leader = LeaderTerminal(cfg, tmp_path / "leader", clock=lambda: NOW)
@@ -110,24 +117,55 @@ def test_the_wall_plays_the_halls_cameras_from_the_relay_and_says_when_it_is_gon
         w.choose_unit("hall-anshan")
         w.show_page("video")
         w.wall.refresh()
+        yield w
+    finally:
+        w.close()
+        assert leader.stop(time.monotonic() + 10)
+
+
+def _painted(w: LeaderWindow, frames: int = 5) -> bool:
+    stats = [s for s in w.wall.grid.stats() if s.camera_id in CAMERAS]
+    return len(stats) == len(CAMERAS) and all(s.painted >= frames for s in stats)
+
+
+def test_the_wall_plays_the_halls_cameras_from_the_relay_and_says_when_it_is_gone(
+    qtbot: Any, tmp_path: Path, server: Any, central: Any, workstation: Terminal,  # noqa: F811
+) -> None:
+    with leader_window(qtbot, tmp_path, server, central) as w:
         qtbot.waitUntil(lambda: sorted(w.wall.cameras()) == list(CAMERAS), timeout=WAIT_MS)
         assert all(".ts?token=" in w.wall._urls[c] for c in CAMERAS)  # the built-in relay, by its list
-
-        def painted() -> bool:
-            return all(s.painted >= 5 for s in w.wall.grid.stats() if s.camera_id in CAMERAS)
-
-        qtbot.waitUntil(painted, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: _painted(w), timeout=WAIT_MS)
         words, bad = w.wall.state_words()
         assert "2 of 32 cameras relayed by ws-relay" in words and not bad  # the hall has 32
-        assert workstation.relay is not None and workstation.relay.status() is not None
 
         # the relay goes away: the wall says so, in words, and keeps asking
+        assert workstation.relay is not None
         workstation.relay.stop(time.monotonic() + 5)
         w.wall.refresh()
         qtbot.waitUntil(lambda: w.wall.state_words()[1], timeout=WAIT_MS)
         words, _ = w.wall.state_words()
         assert "Relay unreachable: ws-relay" in words
-        assert token not in words
-    finally:
-        w.close()
-        assert leader.stop(time.monotonic() + 10)
+        assert w.terminal.token is not None and w.terminal.token not in words
+
+
+@pytest.mark.parametrize("way", ["hls", "rtmp"])
+def test_the_wall_plays_cameras_pushed_to_nginx(
+    qtbot: Any, tmp_path: Path, server: Any, central: Any, way: str,  # noqa: F811
+) -> None:
+    """Scale-out: the workstation pushes each camera once to nginx (HLS by PUT, or RTMP); its relay_url is
+    the pull template, and the wall plays the hall's cameras from nginx."""
+    from tests.video.nginx_dav import running_dav_server
+
+    with running_dav_server(tmp_path / "nginx", rtmp=way == "rtmp") as nginx:
+        relay = (RelayConfig(serve=False, hls=nginx.base) if way == "hls"
+                 else RelayConfig(serve=False, push=nginx.rtmp_base))
+        with relaying_workstation(tmp_path, server, central, relay) as ws, \
+                leader_window(qtbot, tmp_path, server, central) as w:
+            assert ws.relay is None and ws.relay_push is not None
+            # a pushed relay has no list: the hall's camera records name the streams (the first nine shown)
+            qtbot.waitUntil(lambda: set(CAMERAS) <= set(w.wall.cameras()), timeout=WAIT_MS)
+            expected = (f"{nginx.base}/cam-A01/index.m3u8" if way == "hls" else f"{nginx.rtmp_base}/cam-A01")
+            assert w.wall._urls["cam-A01"] == expected
+            qtbot.waitUntil(lambda: _painted(w), timeout=60_000)
+            words, bad = w.wall.state_words()
+            assert "32 cameras relayed by ws-relay" in words and not bad
