@@ -164,3 +164,28 @@ def test_the_window_speaks_chinese_and_switches_live(qtbot: Any, leader: LeaderT
         w.set_theme("dark")
     finally:
         w.close()
+
+
+def test_an_unreachable_server_is_said_plainly_and_the_window_recovers_by_itself(
+    qtbot: Any, leader: LeaderTerminal, server: Any, central: Any,  # noqa: F811
+) -> None:
+    from sync.server.testing import ServerThread
+
+    w = _window(qtbot, leader)
+    try:
+        qtbot.waitUntil(lambda: w.figures is not None and w.figures.generation > 0 and w.banner.isHidden()
+                        and w.tile_text("open") != "–", timeout=WAIT_MS)
+        shown = w.tile_text("open")
+        server.stop()
+        qtbot.waitUntil(lambda: not w.banner.isHidden(), timeout=WAIT_MS)
+        assert "cannot be reached" in w.banner.text() and "reconnects by itself" in w.banner.text()
+        assert w.server_label.text() == "Server unreachable"
+        assert w.tile_text("open") == shown  # the last figures stay, with their time
+        again = ServerThread(central, port=server.port).start()
+        try:
+            qtbot.waitUntil(lambda: w.banner.isHidden(), timeout=WAIT_MS)
+            assert w.server_label.text().startswith("Server connected")
+        finally:
+            again.stop()
+    finally:
+        w.close()
