@@ -840,11 +840,12 @@ class LeaderWindow(QMainWindow):
         top = self.top_reds
         top.setRowCount(len(reds))
         for r, red in enumerate(reds):
-            where = " · ".join(x for x in (red.hall, red.window or red.department) if x) or "—"
+            where = " · ".join(x for x in (red.window or red.department, red.hall) if x) or "—"  # the window first
             cells = [where, code_text(red.code), red.since.astimezone(self.tz).strftime("%m-%d %H:%M"),
                      state_text(red.state)]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)
                 if c == 3:
                     item.setForeground(self._state_color(red.state))
                 top.setItem(r, c, item)
