@@ -275,9 +275,10 @@ def cmd_window(args: argparse.Namespace, cfg: Config) -> int:
     """No command: the role's window (operator by default), or ``--demo --headless`` in the console."""
     if args.demo and args.headless:
         return demo_headless(args, cfg)
-    if args.role != "operator":
-        print(f"error: the {args.role} window is not available in this version", file=sys.stderr)
-        return EXIT_USAGE
+    if args.role == "leader":
+        from desktop.leader.run import LeaderOptions, run_leader
+
+        return run_leader(cfg, args.data, LeaderOptions(demo=args.demo, kiosk=args.kiosk, tour_seconds=args.tour))
     from desktop.operator.run import OperatorOptions, run_operator
 
     return run_operator(cfg, args.data, OperatorOptions(demo=args.demo))
@@ -311,9 +312,6 @@ def cmd_screenshot(args: argparse.Namespace, cfg: Config) -> int:
     """Render the role's window offscreen after it has run ``--after`` seconds; write the PNG."""
     import os
 
-    if args.role != "operator":
-        print(f"error: the {args.role} window is not available in this version", file=sys.stderr)
-        return EXIT_USAGE
     size = None
     if args.size:
         try:
@@ -324,9 +322,18 @@ def cmd_screenshot(args: argparse.Namespace, cfg: Config) -> int:
         size = (w, h)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out = Path(args.out).resolve()
+    if args.role == "leader":
+        from desktop.leader.run import LeaderOptions, run_leader
+
+        code = run_leader(cfg, args.data, LeaderOptions(demo=args.demo, kiosk=args.kiosk, tour_seconds=args.tour,
+                                                        language=args.lang, theme=args.theme, screenshot=out,
+                                                        after=args.after, size=size, page=args.page))
+        if code == EXIT_OK:
+            print(f"wrote {out}")
+        return code
     from desktop.operator.run import OperatorOptions, run_operator
 
-    out = Path(args.out).resolve()
     code = run_operator(cfg, args.data, OperatorOptions(demo=args.demo, language=args.lang, theme=args.theme,
                                                         screenshot=out, after=args.after, size=size))
     if code == EXIT_OK:
@@ -684,6 +691,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="which window to open (default: operator)",
     )
     p.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="with --role leader: full screen, no menu bar, the page tour running",
+    )
+    p.add_argument(
+        "--tour",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="with --role leader: seconds each page shows in the page tour (default 20)",
+    )
+    p.add_argument(
         "--headless",
         action="store_true",
         help="with --demo: no window; print the warnings, then the status every minute until stopped",
@@ -708,6 +727,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--size", default=None, metavar="WxH", help="window size, e.g. 1600x900")
     sp.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="language (default: saved or config)")
     sp.add_argument("--theme", choices=("dark", "light"), default=None, help="theme (default: saved or config)")
+    sp.add_argument("--page", choices=("overview", "ranking", "trends", "reds", "video"), default=None,
+                    help="with --role leader: the page to show")
     sp.set_defaults(func=cmd_screenshot)
 
     sp = sub.add_parser(
@@ -893,6 +914,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.data = default_data_dir()
     if args.headless and not args.demo:
         parser.error("--headless goes with --demo")
+    if not args.tour >= 1:
+        parser.error(f"--tour is a number of seconds, at least 1: {args.tour:g}")
     func = args.func if args.command is not None else cmd_window
     if getattr(args, "at", None) is not None and isinstance(args.at, str):
         try:

@@ -39,21 +39,32 @@ from app.democlock import DemoClock, demo_start, resume_instant
 from app.service import join_until, remaining
 from app.terminal import Terminal
 from supervision.calendar import WorkCalendar
-from supervision.config import Config, RecordingConfig, ServerConfig
+from supervision.config import Config, RecordingConfig, RelayConfig, ServerConfig
 
 if TYPE_CHECKING:
     from sync.server.simulate import Simulator
     from sync.server.testing import ServerThread
     from video.synthetic import SyntheticCameraServer
 
-__all__ = ["DEMO_TERMINAL", "EmbeddedDemo"]
+__all__ = ["DEMO_LEADER", "DEMO_LEADER_SCOPE", "DEMO_TERMINAL", "EmbeddedDemo"]
 
 log = logging.getLogger(__name__)
 
 DEMO_TERMINAL = "demo-ws"
 DEMO_SCOPE = "hall-anshan"  # the demo hall: the operator's token sees it whole
+DEMO_LEADER = "demo-leader"
+DEMO_LEADER_SCOPE = "org-anshan"  # the city: the leader's token sees both halls (city and county)
 CLOCK_FILE = "clock.txt"  # the demo instant the last run stopped at
 SYNC_INTERVAL = 3.0  # seconds between sync rounds: the lights follow the simulator closely
+
+
+def _free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the relay's config wants a port number)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class EmbeddedDemo:
@@ -72,12 +83,14 @@ class EmbeddedDemo:
         retention_interval: float | None = None,
         looped: bool = True,
         sub_clips: bool = True,
+        relay: bool = True,
     ) -> None:
         """``clock``: the demo's clock (tests); None: the wall clock in office hours, else the last
         working day at 10:00 advancing in real time (:mod:`app.democlock`). ``looped``: main streams
         loop pre-encoded clips (False: every main stream encoded live — the benchmark's reference);
         ``sub_clips``: the 320×180 sub-streams loop clips too (no clock burnt in; False: encoded live with
-        the demo clock, while watched)."""
+        the demo clock, while watched). ``relay``: the terminal relays its cameras on a free loopback
+        port (``[relay]``), for leader terminals (``--demo --role leader``)."""
         from sync.server.store import CentralStore
 
         self.folder = data_dir / "demo"
@@ -93,6 +106,7 @@ class EmbeddedDemo:
         self._retention_interval = retention_interval
         self._looped = looped
         self._sub_clips = sub_clips
+        self._relay = relay
         self._stop = threading.Event()
         self._sim_thread: threading.Thread | None = None
         self._server: ServerThread | None = None
@@ -142,6 +156,8 @@ class EmbeddedDemo:
                 ),
                 "terminal": self._cfg.terminal.model_copy(update={"name": DEMO_TERMINAL}),
                 "database": self._cfg.database.model_copy(update={"url": ""}),  # never the real store
+                # the relay for leaders, on loopback (it muxes a camera only while someone watches it)
+                "relay": RelayConfig(bind="127.0.0.1", port=_free_port()) if self._relay else None,
             }
         )
         terminal = Terminal(cfg, self.folder, command="demo", record=self._record, clock=self.clock,
@@ -255,17 +271,39 @@ class EmbeddedDemo:
             ok = False
         return ok
 
-    def _token(self) -> str:
-        """The demo terminal's token: made once, kept (0600) and checked against the server's store."""
-        path = self.folder / "server" / "terminal.token"
+    def _token(self, file: str = "terminal.token", name: str = DEMO_TERMINAL, role: str = "operator",
+               scope: str = DEMO_SCOPE) -> str:
+        """A demo terminal's token: made once, kept (0600) and checked against the server's store."""
+        path = self.folder / "server" / file
         try:
             token = path.read_text(encoding="utf-8").strip()
         except OSError:
             token = ""
-        if token and self.central.authenticate(token) is not None:
-            return token
-        token = self.central.add_terminal(DEMO_TERMINAL, "operator", DEMO_SCOPE)
+        if token:
+            known = self.central.authenticate(token)
+            if known is not None and known.role == role and known.scope == scope:
+                return token
+        token = self.central.add_terminal(name, role, scope)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(token)
         return token
+
+    # -- the leader terminal (``--demo --role leader``) ------------------------------------------------
+    @property
+    def leader_folder(self) -> Path:
+        """The demo leader terminal's own data folder (its store and lock)."""
+        return self.folder / "leader"
+
+    def leader_config(self) -> Config:
+        """The config of a leader terminal syncing with the running demo server: a leader token
+        whose scope is the city (both demo halls), made once and kept like the operator's."""
+        if self.url is None:
+            raise RuntimeError("start the demo first")
+        token = self._token("leader.token", DEMO_LEADER, "leader", DEMO_LEADER_SCOPE)
+        self.leader_folder.mkdir(parents=True, exist_ok=True)
+        return self._cfg.model_copy(update={
+            "server": ServerConfig(url=self.url, token=SecretStr(token), interval=SYNC_INTERVAL),
+            "terminal": self._cfg.terminal.model_copy(update={"name": DEMO_LEADER}),
+            "database": self._cfg.database.model_copy(update={"url": ""}),
+        })

@@ -775,6 +775,394 @@
     </message>
 </context>
 <context>
+    <name>LeaderWindow</name>
+    <message>
+        <source>&amp;View</source>
+        <extracomment>a new set of figures is on screen</extracomment>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Full screen</source>
+        <translation>全屏</translation>
+    </message>
+    <message>
+        <source>Page tour</source>
+        <translation>页面轮播</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Overview</source>
+        <translation>总览</translation>
+    </message>
+    <message>
+        <source>Ranking</source>
+        <translation>排名</translation>
+    </message>
+    <message>
+        <source>Trends</source>
+        <translation>趋势</translation>
+    </message>
+    <message>
+        <source>Red cards and terminals</source>
+        <translation>红牌与终端</translation>
+    </message>
+    <message>
+        <source>Video wall</source>
+        <translation>视频墙</translation>
+    </message>
+    <message>
+        <source>Jurisdiction</source>
+        <translation>辖区</translation>
+    </message>
+    <message>
+        <source>Red</source>
+        <translation>红牌</translation>
+    </message>
+    <message>
+        <source>Yellow</source>
+        <translation>黄牌</translation>
+    </message>
+    <message>
+        <source>Open cases</source>
+        <translation>在办件</translation>
+    </message>
+    <message>
+        <source>Red cards (undisposed)</source>
+        <translation>红牌（未处置）</translation>
+    </message>
+    <message>
+        <source>Yellow cards (undisposed)</source>
+        <translation>黄牌（未处置）</translation>
+    </message>
+    <message>
+        <source>On-time rate (this month)</source>
+        <translation>按时办结率（本月）</translation>
+    </message>
+    <message>
+        <source>Satisfaction (this month)</source>
+        <translation>满意率（本月）</translation>
+    </message>
+    <message>
+        <source>Tickets waiting</source>
+        <translation>排队等候</translation>
+    </message>
+    <message>
+        <source>Longest wait</source>
+        <translation>最长等候</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>On time</source>
+        <translation>按时率</translation>
+    </message>
+    <message>
+        <source>Satisfaction</source>
+        <translation>满意率</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>等候</translation>
+    </message>
+    <message>
+        <source>#</source>
+        <translation>名次</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <source>Halls, this month</source>
+        <translation>大厅排名（本月）</translation>
+    </message>
+    <message>
+        <source>Departments, this month</source>
+        <translation>部门排名（本月）</translation>
+    </message>
+    <message>
+        <source>By day</source>
+        <translation>按日</translation>
+    </message>
+    <message>
+        <source>By week</source>
+        <translation>按周</translation>
+    </message>
+    <message>
+        <source>By month</source>
+        <translation>按月</translation>
+    </message>
+    <message>
+        <source>Trend</source>
+        <translation>趋势</translation>
+    </message>
+    <message>
+        <source>Where</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Red since</source>
+        <translation>亮红牌时间</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Hall</source>
+        <translation>大厅</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Who did what, and how</source>
+        <translation>处置情况（何人、何时、如何）</translation>
+    </message>
+    <message>
+        <source>Terminal</source>
+        <translation>终端</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Video relay</source>
+        <translation>视频转发</translation>
+    </message>
+    <message>
+        <source>Last heard</source>
+        <translation>最近联系</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>在线状态</translation>
+    </message>
+    <message>
+        <source>Red cards in force</source>
+        <translation>现有红牌</translation>
+    </message>
+    <message>
+        <source>Terminals</source>
+        <translation>终端</translation>
+    </message>
+    <message>
+        <source>HallWatch — Leader dashboard</source>
+        <translation>HallWatch — 领导大屏</translation>
+    </message>
+    <message>
+        <source>demo clock: %1</source>
+        <translation>演示时钟：%1</translation>
+    </message>
+    <message>
+        <source>Tour: every %1 s (P stops)</source>
+        <translation>轮播中：每 %1 秒（按 P 停止）</translation>
+    </message>
+    <message>
+        <source>Tour stopped (P starts)</source>
+        <translation>轮播已停止（按 P 开始）</translation>
+    </message>
+    <message>
+        <source>No server configured</source>
+        <translation>未配置服务器</translation>
+    </message>
+    <message>
+        <source>No server is configured ([server] url and token): the figures are what this terminal's store holds.</source>
+        <translation>未配置监察服务器（[server] url 与 token）：显示的是本终端已有的数据。</translation>
+    </message>
+    <message>
+        <source>The supervision server refused this terminal's token: ask the administrator for a leader token.</source>
+        <translation>监察服务器拒绝了本终端的令牌：请向管理员申请领导端令牌。</translation>
+    </message>
+    <message>
+        <source>Token refused</source>
+        <translation>令牌被拒绝</translation>
+    </message>
+    <message>
+        <source>cannot reach the server</source>
+        <translation>无法连接服务器</translation>
+    </message>
+    <message>
+        <source>The supervision server cannot be reached (%1) for %2. The figures shown were synced %3; this screen reconnects by itself.</source>
+        <translation>无法连接监察服务器（%1），已持续 %2。当前数据同步于 %3；本屏会自动重连。</translation>
+    </message>
+    <message>
+        <source>Server unreachable</source>
+        <translation>服务器不可达</translation>
+    </message>
+    <message>
+        <source>Connecting to the server…</source>
+        <translation>正在连接服务器…</translation>
+    </message>
+    <message>
+        <source>Server connected · synced %1</source>
+        <translation>服务器已连接 · 同步于 %1</translation>
+    </message>
+    <message>
+        <source>The figures could not be computed; the log has the details.</source>
+        <translation>数据无法计算，详见日志。</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 h</source>
+        <translation>%1 小时</translation>
+    </message>
+    <message>
+        <source>%1 ago</source>
+        <translation>%1前</translation>
+    </message>
+    <message>
+        <source>(nothing synced yet)</source>
+        <translation>（尚未同步）</translation>
+    </message>
+    <message>
+        <source>%1 — electronic supervision</source>
+        <translation>%1 — 电子监察</translation>
+    </message>
+    <message>
+        <source>%1 (%2): %3</source>
+        <translation>%1（%2）：%3</translation>
+    </message>
+    <message>
+        <source>province</source>
+        <translation>省</translation>
+    </message>
+    <message>
+        <source>city</source>
+        <translation>市</translation>
+    </message>
+    <message>
+        <source>county</source>
+        <translation>县（区）</translation>
+    </message>
+    <message>
+        <source>township</source>
+        <translation>乡镇（街道）</translation>
+    </message>
+    <message>
+        <source>hall</source>
+        <translation>政务大厅</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分</translation>
+    </message>
+    <message>
+        <source>%1 · as of %2</source>
+        <translation>%1 · 截至 %2</translation>
+    </message>
+    <message>
+        <source>in %1 windows</source>
+        <translation>共 %1 个窗口</translation>
+    </message>
+    <message>
+        <source>%1 cases completed</source>
+        <translation>办结 %1 件</translation>
+    </message>
+    <message>
+        <source>%1 evaluations</source>
+        <translation>评价 %1 次</translation>
+    </message>
+    <message>
+        <source>tickets in the queues now</source>
+        <translation>当前排队人数</translation>
+    </message>
+    <message>
+        <source>the longest a ticket has waited</source>
+        <translation>当前等候最久</translation>
+    </message>
+    <message>
+        <source>Units under %1</source>
+        <translation>%1 下属单位</translation>
+    </message>
+    <message>
+        <source>%1 has no units under it</source>
+        <translation>%1 无下属单位</translation>
+    </message>
+    <message>
+        <source>%1: on-time rate and satisfaction (%)</source>
+        <translation>%1：按时办结率与满意率（%）</translation>
+    </message>
+    <message>
+        <source>Cards raised</source>
+        <translation>亮牌数</translation>
+    </message>
+    <message>
+        <source>Cases completed</source>
+        <translation>办结件数</translation>
+    </message>
+    <message>
+        <source>%1-%2</source>
+        <translation>%1年%2月</translation>
+    </message>
+    <message>
+        <source>%1 %2: %3</source>
+        <translation>%1 %2：%3</translation>
+    </message>
+    <message>
+        <source>(unnamed)</source>
+        <translation>（未署名）</translation>
+    </message>
+    <message>
+        <source> — “%1”</source>
+        <translation> — “%1”</translation>
+    </message>
+    <message>
+        <source>nobody yet</source>
+        <translation>尚无人处理</translation>
+    </message>
+    <message>
+        <source>Red cards in force in %1: %2, %3 not disposed yet</source>
+        <translation>%1 现有红牌 %2 张，其中 %3 张尚未处置</translation>
+    </message>
+    <message>
+        <source>Terminals: %1 of %2 online</source>
+        <translation>终端：%2 台中 %1 台在线</translation>
+    </message>
+    <message>
+        <source>Supervision workstation</source>
+        <translation>监察工作站</translation>
+    </message>
+    <message>
+        <source>Leader terminal</source>
+        <translation>领导终端</translation>
+    </message>
+    <message>
+        <source>relays video</source>
+        <translation>转发视频</translation>
+    </message>
+    <message>
+        <source>online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>not heard from</source>
+        <translation>失联</translation>
+    </message>
+</context>
+<context>
     <name>LightsBoard</name>
     <message>
         <source>Departments</source>
@@ -1387,16 +1775,24 @@
 <context>
     <name>Startup</name>
     <message>
+        <source>Starting the demo: server, hall cameras, the relay and the leader terminal…</source>
+        <translation>正在启动演示：服务器、大厅摄像机、视频转发与领导终端…</translation>
+    </message>
+    <message>
+        <source>Starting sync…</source>
+        <translation>正在启动同步…</translation>
+    </message>
+    <message>
+        <source>HallWatch could not start: %1</source>
+        <translation>HallWatch 无法启动：%1</translation>
+    </message>
+    <message>
         <source>Starting the demo hall: server, cameras and recording…</source>
         <translation>正在启动演示大厅：服务器、摄像机和录像…</translation>
     </message>
     <message>
         <source>Starting cameras, recording and sync…</source>
         <translation>正在启动摄像机、录像和同步…</translation>
-    </message>
-    <message>
-        <source>HallWatch could not start: %1</source>
-        <translation>HallWatch 无法启动：%1</translation>
     </message>
 </context>
 <context>
@@ -1622,6 +2018,50 @@
 </context>
 <context>
     <name>VideoWall</name>
+    <message>
+        <source>No token for the server: the relayed video cannot be asked for.</source>
+        <translation>没有服务器令牌，无法获取转发视频。</translation>
+    </message>
+    <message>
+        <source>Choose a hall in the tree to watch its cameras.</source>
+        <translation>在左侧辖区树中选择大厅即可观看其摄像机画面。</translation>
+    </message>
+    <message>
+        <source>%1: the relays could not be asked (details in the log); trying again.</source>
+        <translation>%1：无法查询视频转发（详见日志），正在重试。</translation>
+    </message>
+    <message>
+        <source>%1: asking the relays for its cameras…</source>
+        <translation>%1：正在查询视频转发…</translation>
+    </message>
+    <message>
+        <source>%1: %2 of %3 cameras relayed by %4.</source>
+        <translation>%1：%3 路摄像机中 %2 路由 %4 转发。</translation>
+    </message>
+    <message>
+        <source>The first %1 are shown.</source>
+        <translation>仅显示前 %1 路。</translation>
+    </message>
+    <message>
+        <source>%1: no workstation in scope relays video yet; the wall looks again every %2 s.</source>
+        <translation>%1：辖区内尚无工作站转发视频；每 %2 秒重新查找。</translation>
+    </message>
+    <message>
+        <source>%1: no relay serves this hall's cameras.</source>
+        <translation>%1：没有视频转发提供该大厅的摄像机。</translation>
+    </message>
+    <message>
+        <source>Relay unreachable: %1 — retrying every %2 s.</source>
+        <translation>视频转发不可达：%1 — 每 %2 秒自动重试。</translation>
+    </message>
+    <message>
+        <source>Relay refused this terminal: %1 — ask the administrator.</source>
+        <translation>视频转发拒绝了本终端：%1 — 请联系管理员。</translation>
+    </message>
+    <message>
+        <source>No relayed video to show</source>
+        <translation>暂无转发视频</translation>
+    </message>
     <message>
         <source>HallWatch video wall</source>
         <translation>HallWatch 视频墙</translation>

@@ -712,18 +712,21 @@ class CentralStore:
         now = datetime.now(UTC)
         t = terminals.c
         with self.read() as c:
-            row = c.execute(select(t.relay_url, t.published_at).where(t.id == terminal.id)).first()
+            row = c.execute(select(t.relay_url, t.published_at, t.last_seen).where(t.id == terminal.id)).first()
         if row is None:
             raise Refusal(401, "unauthorized", "this terminal is no longer registered")
         relay = relay_url if relay_given else row.relay_url
-        if relay == row.relay_url and row.published_at is not None and now - row.published_at < TERMINAL_REPUBLISH:
+        # A terminal never heard from before (its record made by add_terminal) is published at once.
+        if (relay == row.relay_url and row.published_at is not None and row.last_seen is not None
+                and now - row.published_at < TERMINAL_REPUBLISH):
             return now
         with self.write() as tx:
             # Again under the lock: another heartbeat of the same terminal may just have written it.
-            row = tx.c.execute(select(t.relay_url, t.published_at).where(t.id == terminal.id)).first()
+            row = tx.c.execute(select(t.relay_url, t.published_at, t.last_seen).where(t.id == terminal.id)).first()
             if row is None:
                 raise Refusal(401, "unauthorized", "this terminal is no longer registered")
-            fresh = row.published_at is not None and tx.now - row.published_at < TERMINAL_REPUBLISH
+            fresh = (row.published_at is not None and row.last_seen is not None
+                     and tx.now - row.published_at < TERMINAL_REPUBLISH)
             if relay != row.relay_url or not fresh:
                 tx.lock()
                 self._publish_terminal(tx, terminal.id, terminal.name, terminal.role, relay, tx.now)

@@ -55,3 +55,16 @@ def test_bad_heartbeats(api: Make) -> None:
         r = a.heartbeat(**body)
         assert r.status_code == 422, body
         assert r.json()["error"]["code"] == "invalid"
+
+
+def test_a_terminals_first_heartbeat_is_published_at_once(api: Make) -> None:
+    """Leaders judge "online" from last_seen: a terminal's first heartbeat must not wait out the minute."""
+    a = api(name="ws-08")
+    leader = api(role="leader", name="leader-2")
+    _, cursor = leader.pull_all()
+    assert a.heartbeat().status_code == 200  # no relay, just made: still published
+    got, cursor = leader.pull_all(cursor)
+    (rec,) = [c for c in got if c["type"] == "terminal" and c["data"]["name"] == "ws-08"]
+    assert rec["data"]["last_seen"] is not None
+    assert a.heartbeat().status_code == 200  # and then sparingly again
+    assert [c for c in leader.pull_all(cursor)[0] if c["data"]["name"] == "ws-08"] == []

@@ -1,0 +1,171 @@
+"""The leader's video wall paints live frames relayed by a workstation's real relay.
+
+Real parts: the reference server on 127.0.0.1 (the demo hall), a workstation terminal with
+``[relay]`` serving two synthetic cameras of the city hall (its relay checks the leader's token
+with the server's ``GET /api/v1/me``), its heartbeat naming the relay on the server, and a leader
+terminal (token scoped to the city) whose window finds the relay in the ``terminal`` records and
+plays the hall's cameras through it. Then the relay goes away: the wall says so in words.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets")
+pytest.importorskip("app.relay")
+
+from pydantic import SecretStr
+from PySide6.QtWidgets import QApplication
+
+from app.leader import LeaderTerminal
+from app.terminal import Terminal
+from desktop.application import Localization, settings
+from desktop.leader.window import LeaderWindow
+from supervision.config import Config, RelayConfig, ServerConfig
+from supervision.ingest import import_file
+from supervision.store import open_store
+from sync.server.store import Terminal as ServerTerminal
+from tests.sync.conftest import (  # noqa: F401 - fixtures, found by pytest by name
+    HALL,
+    NOW,
+    central,
+    central_template,
+    server,
+)
+from video.synthetic import CameraSpec, SyntheticCameraServer
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+WAIT_MS = 30_000
+CAMERAS = ("cam-A01", "cam-A02")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def relaying_workstation(tmp_path: Path, server: Any, central: Any,  # noqa: F811
+                         relay: RelayConfig) -> Iterator[Terminal]:
+    """A relaying workstation with two of the city hall's cameras (its store: the hall, those two)."""
+    body = json.loads(HALL.read_text(encoding="utf-8"))
+    keep = [c for c in body["changes"] if c["type"] in ("org_unit", "window", "rule_set", "case_type")
+            or c["id"] in CAMERAS]
+    path = tmp_path / "ws-hall.json"
+    path.write_text(json.dumps({**body, "changes": keep}, ensure_ascii=False), encoding="utf-8")
+    store = open_store(tmp_path / "ws" / "hallwatch.db")
+    try:
+        import_file(store, path)
+    except BaseException:
+        store.close()
+        raise
+    token = central.add_terminal("ws-relay", "operator", "hall-anshan")
+    cfg = Config().model_copy(update={
+        "server": ServerConfig(url=server.url, token=SecretStr(token), interval=1),
+        "relay": relay,
+    })
+    cams = SyntheticCameraServer({f"window/{c[4:]}": CameraSpec(c[4:], width=320, height=180) for c in CAMERAS})
+    cams.start()
+    terminal = Terminal(cfg, tmp_path / "ws", command="test", record=False, sync=False, lock=False, store=store,
+                        synthetic=cams, clock=lambda: NOW)
+    terminal.start()
+    try:
+        # its heartbeat names the relay in its terminal record (what the sync engine sends)
+        who = central.authenticate(token)
+        assert isinstance(who, ServerTerminal)
+        central.heartbeat(who, relay_url=terminal.heartbeat_info().relay_url, relay_given=True, status={})
+        yield terminal
+    finally:
+        terminal.stop(time.monotonic() + 10)
+        cams.stop()
+        store.close()
+
+
+@pytest.fixture
+def workstation(tmp_path: Path, server: Any, central: Any) -> Iterator[Terminal]:  # noqa: F811
+    with relaying_workstation(tmp_path, server, central, RelayConfig(bind="127.0.0.1", port=_free_port())) as ws:
+        assert ws.relay is not None
+        yield ws
+
+
+@contextmanager
+def leader_window(qtbot: Any, tmp_path: Path, server: Any, central: Any) -> Iterator[LeaderWindow]:  # noqa: F811
+    token = central.add_terminal("leader-city", "leader", "org-anshan")
+    cfg = Config().model_copy(update={"server": ServerConfig(url=server.url, token=SecretStr(token), interval=1)})
+    leader = LeaderTerminal(cfg, tmp_path / "leader", clock=lambda: NOW)
+    leader.start()
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    loc = Localization(app)
+    loc.switch("en")
+    w = LeaderWindow(leader, loc, settings())
+    qtbot.addWidget(w)
+    try:
+        w.resize(1600, 900)
+        w.show()
+        qtbot.waitUntil(lambda: w.figures is not None and any(t.relay_url for t in w.figures.terminals),
+                        timeout=WAIT_MS)
+        w.choose_unit("hall-anshan")
+        w.show_page("video")
+        w.wall.refresh()
+        yield w
+    finally:
+        w.close()
+        assert leader.stop(time.monotonic() + 10)
+
+
+def _painted(w: LeaderWindow, frames: int = 5) -> bool:
+    stats = [s for s in w.wall.grid.stats() if s.camera_id in CAMERAS]
+    return len(stats) == len(CAMERAS) and all(s.painted >= frames for s in stats)
+
+
+def test_the_wall_plays_the_halls_cameras_from_the_relay_and_says_when_it_is_gone(
+    qtbot: Any, tmp_path: Path, server: Any, central: Any, workstation: Terminal,  # noqa: F811
+) -> None:
+    with leader_window(qtbot, tmp_path, server, central) as w:
+        qtbot.waitUntil(lambda: sorted(w.wall.cameras()) == list(CAMERAS), timeout=WAIT_MS)
+        assert all(".ts?token=" in w.wall._urls[c] for c in CAMERAS)  # the built-in relay, by its list
+        qtbot.waitUntil(lambda: _painted(w), timeout=WAIT_MS)
+        words, bad = w.wall.state_words()
+        assert "2 of 32 cameras relayed by ws-relay" in words and not bad  # the hall has 32
+
+        # the relay goes away: the wall says so, in words, and keeps asking
+        assert workstation.relay is not None
+        workstation.relay.stop(time.monotonic() + 5)
+        w.wall.refresh()
+        qtbot.waitUntil(lambda: w.wall.state_words()[1], timeout=WAIT_MS)
+        words, _ = w.wall.state_words()
+        assert "Relay unreachable: ws-relay" in words
+        assert w.terminal.token is not None and w.terminal.token not in words
+
+
+@pytest.mark.parametrize("way", ["hls", "rtmp"])
+def test_the_wall_plays_cameras_pushed_to_nginx(
+    qtbot: Any, tmp_path: Path, server: Any, central: Any, way: str,  # noqa: F811
+) -> None:
+    """Scale-out: the workstation pushes each camera once to nginx (HLS by PUT, or RTMP); its relay_url is
+    the pull template, and the wall plays the hall's cameras from nginx."""
+    from tests.video.nginx_dav import running_dav_server
+
+    with running_dav_server(tmp_path / "nginx", rtmp=way == "rtmp") as nginx:
+        relay = (RelayConfig(serve=False, hls=nginx.base) if way == "hls"
+                 else RelayConfig(serve=False, push=nginx.rtmp_base))
+        with relaying_workstation(tmp_path, server, central, relay) as ws, \
+                leader_window(qtbot, tmp_path, server, central) as w:
+            assert ws.relay is None and ws.relay_push is not None
+            # a pushed relay has no list: the hall's camera records name the streams (the first nine shown)
+            qtbot.waitUntil(lambda: set(CAMERAS) <= set(w.wall.cameras()), timeout=WAIT_MS)
+            expected = (f"{nginx.base}/cam-A01/index.m3u8" if way == "hls" else f"{nginx.rtmp_base}/cam-A01")
+            assert w.wall._urls["cam-A01"] == expected
+            qtbot.waitUntil(lambda: _painted(w), timeout=60_000)
+            words, bad = w.wall.state_words()
+            assert "32 cameras relayed by ws-relay" in words and not bad
