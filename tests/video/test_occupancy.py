@@ -7,6 +7,7 @@ the detector (no encoding: ``test_occupancy_live`` covers encoded files and live
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -23,7 +24,7 @@ def _bgr(scene: ScriptedScene, t: float) -> np.ndarray:
     return np.ascontiguousarray(scene.render(t, None)[:, :, ::-1])
 
 
-def _run(script: SeatScript, times: range | list[float], detector: OccupancyDetector | None = None,
+def _run(script: SeatScript, times: Sequence[float], detector: OccupancyDetector | None = None,
          ) -> tuple[OccupancyDetector, ScriptedScene, list[SeatEvent], dict[float, SeatState]]:
     scene = ScriptedScene(script, "A01", W, H)
     det = detector or OccupancyDetector([SeatRegion("seat", *scene.seat_region())])
@@ -149,7 +150,7 @@ def test_empty_started_carries_a_jpeg_of_the_moment_it_began() -> None:
     assert len(started) == 1 and abs(started[0].at - 300.0) <= 5
     assert started[0].snapshot_jpeg is not None and started[0].snapshot_jpeg[:2] == b"\xff\xd8"
     picture = cv2.imdecode(np.frombuffer(started[0].snapshot_jpeg, np.uint8), cv2.IMREAD_COLOR)
-    assert picture.shape == (H, W, 3)
+    assert picture is not None and picture.shape == (H, W, 3)
     # the picture is the scene at the spell's start (the rectangle drawn around the seat aside)
     expected = _bgr(scene, started[0].at).astype(np.int16)
     inner = (slice(10, H - 10), slice(10, 100))  # away from the drawn rectangle

@@ -137,6 +137,7 @@ class _Seat:
     guard: _Patch | None = None  # the band below: its background
     guard_samples: list[_Patch] = field(default_factory=list)
     guard_next: float = float("-inf")
+    guard_count: int = 0  # samples since the background was last computed
     # the stretch without change (for learning)
     anchor: _Patch | None = None
     anchor_t: float = 0.0
@@ -144,10 +145,11 @@ class _Seat:
     anchor_snapshot: Image | None = None
     # smoothing
     belief: SeatState = SeatState.UNKNOWN
-    run_kind: _Look | None = None
-    run_start: float = 0.0
-    run_frames: int = 0
-    run_snapshot: Image | None = None
+    empty_from: float | None = None  # the first empty look of a possible spell
+    empty_looks: int = 0  # empty looks since then
+    empty_snapshot: Image | None = None
+    occupied_from: float = 0.0  # the first of the current streak of occupied looks
+    occupied_streak: int = 0  # occupied looks in a row (unsure and unknown ones between do not break it)
     unknown_since: float | None = None
     # the open spell
     spell_start: float | None = None
@@ -317,8 +319,9 @@ class OccupancyDetector:
         """Whether something stands in the band below the seat (a passer-by in front of it).
 
         The band's background is the per-pixel median of samples taken every
-        :attr:`Tuning.guard_sample_seconds` over :attr:`Tuning.guard_window` samples: people walking
-        by, or standing there for minutes, are in a minority of them."""
+        :attr:`Tuning.guard_sample_seconds` over :attr:`Tuning.guard_window` samples (computed again
+        every 6 samples once there are 12): people walking by, or standing there for minutes, are in a
+        minority of them."""
         tn = self.tuning
         x0, y0, x1, y1 = rect
         gy0 = y1
@@ -331,9 +334,12 @@ class OccupancyDetector:
             seat.guard_samples.append(band)
             if len(seat.guard_samples) > tn.guard_window:
                 del seat.guard_samples[0]
-            z = np.median(np.stack([p.z for p in seat.guard_samples]), axis=0).astype(np.float32)
-            chroma = np.median(np.stack([p.chroma for p in seat.guard_samples]), axis=0).astype(np.float32)
-            seat.guard = _Patch(z, chroma, band.std, 0.0)
+            seat.guard_count += 1
+            if len(seat.guard_samples) < 12 or seat.guard_count >= 6:
+                seat.guard_count = 0
+                z = np.median(np.stack([p.z for p in seat.guard_samples]), axis=0).astype(np.float32)
+                chroma = np.median(np.stack([p.chroma for p in seat.guard_samples]), axis=0).astype(np.float32)
+                seat.guard = _Patch(z, chroma, band.std, 0.0)
         if seat.guard is None or len(seat.guard_samples) < 3:
             return False
         return self._differing(band, seat.guard, (4, 2)) >= tn.guard_cells
@@ -365,33 +371,44 @@ class OccupancyDetector:
             seat.empty = _Patch(cur.z.copy(), cur.chroma.copy(), cur.std, cur.skin)
             log.info("seat %s: learned the empty seat", seat.region.key)
             # the stretch was empty from its start: the smoothing takes it from there
-            seat.run_kind = _Look.EMPTY
-            seat.run_start = seat.anchor_t
-            seat.run_frames = max(tn.empty_frames, seat.anchor_frames)
-            seat.run_snapshot = seat.anchor_snapshot
+            seat.empty_from = seat.anchor_t
+            seat.empty_looks = max(tn.empty_frames - 1, seat.anchor_frames)
+            seat.empty_snapshot = seat.anchor_snapshot
 
     # ----------------------------------------------------------------------------- smoothing
 
     def _smooth(self, seat: _Seat, look: _Look, frame: Image, t: float) -> list[SeatEvent]:
+        """Hysteresis: a spell starts after :attr:`Tuning.empty_frames` empty looks (an occupied look
+        alone between them — someone's head or arm crossing — does not break the count, two in a row
+        do) and dates from the first; it ends at the first of :attr:`Tuning.occupied_frames` occupied
+        looks in a row."""
         tn = self.tuning
         events: list[SeatEvent] = []
-        if look in (_Look.EMPTY, _Look.OCCUPIED):
-            if seat.run_kind is look:
-                seat.run_frames += 1
-            else:
-                seat.run_kind = look
-                seat.run_start = t
-                seat.run_frames = 1
-                seat.run_snapshot = frame.copy() if look is _Look.EMPTY and seat.belief is not SeatState.EMPTY else None
-            if look is _Look.EMPTY and seat.belief is not SeatState.EMPTY:
-                if seat.run_frames >= tn.empty_frames and t - seat.run_start >= tn.empty_span:
+        if look is _Look.EMPTY:
+            seat.occupied_streak = 0
+            if seat.belief is not SeatState.EMPTY:
+                if seat.empty_from is None:
+                    seat.empty_from = t
+                    seat.empty_looks = 0
+                    seat.empty_snapshot = frame.copy()
+                seat.empty_looks += 1
+                if seat.empty_looks >= tn.empty_frames and t - seat.empty_from >= tn.empty_span:
                     seat.belief = SeatState.EMPTY
-                    seat.spell_start = seat.run_start
-                    seat.spell_snapshot = seat.run_snapshot
+                    seat.spell_start = seat.empty_from
+                    seat.spell_snapshot = seat.empty_snapshot
                     seat.spell_reported = False
-            elif (look is _Look.OCCUPIED and seat.belief is not SeatState.OCCUPIED
-                  and seat.run_frames >= tn.occupied_frames and t - seat.run_start >= tn.occupied_span):
-                events += self._end_spell(seat, seat.run_start)
+                    seat.empty_from = None
+                    seat.empty_snapshot = None
+        elif look is _Look.OCCUPIED:
+            if seat.occupied_streak == 0:
+                seat.occupied_from = t
+            seat.occupied_streak += 1
+            if seat.occupied_streak >= 2:
+                seat.empty_from = None
+                seat.empty_snapshot = None
+            if (seat.belief is not SeatState.OCCUPIED and seat.occupied_streak >= tn.occupied_frames
+                    and t - seat.occupied_from >= tn.occupied_span):
+                events += self._end_spell(seat, seat.occupied_from)
                 seat.belief = SeatState.OCCUPIED
         if (seat.spell_start is not None and not seat.spell_reported
                 and t - seat.spell_start >= self.min_empty_seconds):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from video.analytics.occupancy import OccupancyDetector, SeatEvent, SeatRegion
@@ -102,7 +103,7 @@ def replay(script: SeatScript, *, width: int = 320, height: int = 180, fps: floa
     n = int(script.duration * fps)
     for i in range(n):
         t = i / fps
-        take(detector.feed(np.ascontiguousarray(scene.render(t, None)[:, :, ::-1]), t))
+        take(detector.feed(np.asarray(cv2.cvtColor(scene.render(t, None), cv2.COLOR_RGB2BGR), np.uint8), t))
     take(detector.close(n / fps))
     return spells, detector
 

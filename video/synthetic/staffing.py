@@ -33,6 +33,7 @@ from typing import Final
 import av
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from video.synthetic.scene import Image, SceneRenderer, _mix
 
@@ -261,8 +262,8 @@ class ScriptedScene(SceneRenderer):
                  seed: int | None = None) -> None:
         super().__init__(label, width, height, script.seed if seed is None else seed, schedule=script.present)
         self.script = script
-        ramp = np.linspace(-0.5, 0.5, width, dtype=np.float32)
-        self._ramp = ramp[None, :, None]
+        self._ramp = np.linspace(-0.5, 0.5, width, dtype=np.float32)
+        self._sides: dict[float, npt.NDArray[np.float32]] = {}
 
     # ------------------------------------------------------------------------------ geometry
 
@@ -287,17 +288,25 @@ class ScriptedScene(SceneRenderer):
         if k >= 0:
             self._draw_stander(frame, t, k)
         level, warmth, side = self.script.light(t)
-        if level != 1.0 or warmth != 0.0 or side != 0.0:
-            gain = np.array([level * (1 + 0.12 * warmth), level, level * (1 - 0.12 * warmth)], np.float32)
-            lit = frame.astype(np.float32)
-            lit *= gain[None, None, :] * (1.0 + side * 2.0 * self._ramp)
-            frame = np.clip(lit, 0, 255 - self._NOISE_LEVEL).astype(np.uint8)
+        if level != 1.0 or warmth != 0.0:
+            gains = np.diag([level * (1 + 0.12 * warmth), level, level * (1 - 0.12 * warmth)])  # R, G, B
+            frame = np.asarray(cv2.transform(frame, gains.astype(np.float32)), np.uint8)  # saturating
+        if side != 0.0:
+            frame = np.asarray(cv2.multiply(frame, self._side_factor(side), dtype=cv2.CV_8U), np.uint8)
         n = frame.size
         off = (_mix(self.seed, round(t * 1000.0)) % self._NOISE_PHASES) * self._noise_step
-        frame += self._noise[off : off + n].reshape(frame.shape)
+        frame = np.asarray(cv2.add(frame, self._noise[off : off + n].reshape(frame.shape)), np.uint8)  # saturating
         if wall is not None:
             self._draw_clock(frame, wall)
         return frame
+
+    def _side_factor(self, side: float) -> npt.NDArray[np.float32]:
+        f = self._sides.get(side)
+        if f is None:
+            row = 1.0 + side * 2.0 * self._ramp
+            f = self._sides[side] = np.ascontiguousarray(
+                np.broadcast_to(row[None, :, None], (self.height, self.width, 3)), dtype=np.float32)
+        return f
 
     def _draw_staff(self, img: Image, t: float) -> None:
         k = self.script.still_span(t)
