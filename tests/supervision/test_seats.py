@@ -175,8 +175,8 @@ def test_a_restart_closes_open_vacancies_at_the_last_judged_frame(store: Store) 
     assert own[a].ended_at == rows[a].ended_at == WED + timedelta(minutes=7) and own[a].closed_by == "restart"
     assert own[b].ended_at == rows[b].ended_at == WED + timedelta(minutes=3)  # never judged after it began
     ends = [p for p in reports(store) if p["ended_at"] is not None]  # each end reported to the server
-    assert sorted((p["vacancy_id"], p["ended_at"]) for p in ends) == sorted(
-        [(a, (WED + timedelta(minutes=7)).isoformat()), (b, (WED + timedelta(minutes=3)).isoformat())])
+    assert sorted((p["vacancy_id"], datetime.fromisoformat(str(p["ended_at"]))) for p in ends) == sorted(
+        [(a, WED + timedelta(minutes=7)), (b, WED + timedelta(minutes=3))])
     assert close_interrupted(store, now=WED + timedelta(hours=3)) == []
     assert post_left(store, WED + timedelta(hours=2)) == []  # not "empty all morning"
 
