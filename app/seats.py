@@ -87,7 +87,7 @@ class _Adapter:
 
     def __init__(self, source: Source, seats: Sequence[Seat], on_event: Callable[[SeatEventLike], None],
                  clock: Callable[[], datetime], name: str, fps: float) -> None:
-        from video.analytics import OccupancyConsumer
+        from video.analytics.consumer import OccupancyConsumer
 
         self._c = OccupancyConsumer(source, _regions(seats), on_event, fps=fps, clock=clock, name=name)
 
