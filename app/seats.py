@@ -282,8 +282,14 @@ class OccupancyService:
             return
         source = camera.hold_sub()
         stream = "sub" if source is not None else "main"
-        consumer = self._factory(source or camera.main, seats, lambda ev: self._event(cid, ev), self.clock,
-                                 f"{cid}-seats")
+        try:
+            consumer = self._factory(source or camera.main, seats, lambda ev: self._event(cid, ev), self.clock,
+                                     f"{cid}-seats")
+        except Exception:  # one camera's analytics failing must not stop the others (nor a save)
+            log.exception("cannot watch the staff seats of camera %s", cid)
+            if source is not None:
+                camera.let_go_sub()
+            return
         with self._lock:
             if not self._running:
                 if source is not None:
