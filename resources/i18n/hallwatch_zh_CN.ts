@@ -1821,6 +1821,10 @@
         <translation>{shown} / {total}</translation>
     </message>
     <message>
+        <source>The staff seat when it became empty</source>
+        <translation>座位变空时的画面</translation>
+    </message>
+    <message>
         <source>Acknowledging…</source>
         <translation>正在签收…</translation>
     </message>
