@@ -3,7 +3,7 @@
 For each camera that watches staff seats (``[[cameras]] seats``, else the regions drawn on its
 tile — :func:`supervision.seats.effective_regions`) an :class:`~video.analytics.OccupancyConsumer`
 judges about a frame a second from the camera's sub-stream when it has one (held connected while
-analytics runs: :meth:`video.Camera.hold_sub`), else from its main stream. Its events become
+analytics runs: :meth:`video.Camera.acquire_sub`), else from its main stream. Its events become
 ``seat_vacancy`` writes on the terminal's writer thread (the executor): an empty spell opens this
 terminal's own vacancy (local record, outbox report, the JPEG snapshot of the moment under
 ``DATA/snapshots/seats/``), the seat taken again closes it. ``on_change`` hears the vacancy ids
@@ -86,10 +86,11 @@ class _Adapter:
     """:class:`video.analytics.OccupancyConsumer` with the store's seats as its regions."""
 
     def __init__(self, source: Source, seats: Sequence[Seat], on_event: Callable[[SeatEventLike], None],
-                 clock: Callable[[], datetime], name: str, fps: float) -> None:
+                 clock: Callable[[], datetime], name: str, fps: float, min_empty_seconds: float) -> None:
         from video.analytics.consumer import OccupancyConsumer
 
-        self._c = OccupancyConsumer(source, _regions(seats), on_event, fps=fps, clock=clock, name=name)
+        self._c = OccupancyConsumer(source, _regions(seats), on_event, fps=fps, clock=clock, name=name,
+                                    min_empty_seconds=min_empty_seconds)
 
     def start(self) -> None:
         self._c.start()
@@ -110,12 +111,13 @@ def _regions(seats: Sequence[Seat]) -> list[Any]:
     return [SeatRegion(s.window_id, s.x, s.y, s.w, s.h) for s in seats]
 
 
-def seat_consumer(fps: float = 1.0) -> ConsumerFactory:
-    """The production consumer factory: ``video.analytics.OccupancyConsumer`` at ``fps``."""
+def seat_consumer(fps: float = 1.0, min_empty_seconds: float = 60.0) -> ConsumerFactory:
+    """The production consumer factory: ``video.analytics`` occupancy consumers judging ``fps``
+    pictures a second, reporting empty spells of at least ``min_empty_seconds``."""
 
     def make(source: Source, seats: Sequence[Seat], on_event: Callable[[SeatEventLike], None],
              clock: Callable[[], datetime], name: str) -> Consumer:
-        return _Adapter(source, seats, on_event, clock, name, fps)
+        return _Adapter(source, seats, on_event, clock, name, fps, min_empty_seconds)
 
     return make
 
@@ -280,7 +282,7 @@ class OccupancyService:
             self._unwatch(cid, old, None)
         if camera is None or not seats:
             return
-        source = camera.hold_sub()
+        source = camera.acquire_sub()
         stream = "sub" if source is not None else "main"
         try:
             consumer = self._factory(source or camera.main, seats, lambda ev: self._event(cid, ev), self.clock,
@@ -288,21 +290,26 @@ class OccupancyService:
         except Exception:  # one camera's analytics failing must not stop the others (nor a save)
             log.exception("cannot watch the staff seats of camera %s", cid)
             if source is not None:
-                camera.let_go_sub()
+                camera.release_sub()
             return
         with self._lock:
             if not self._running:
                 if source is not None:
-                    camera.let_go_sub()
+                    camera.release_sub()
                 return
             self._watches[cid] = _Watch(camera, seats, consumer, stream)
         consumer.start()
         log.info("watching %d staff seat(s) on camera %s (%s stream)", len(seats), cid, stream)
 
+    def watched_windows(self) -> frozenset[str]:
+        """The windows whose staff seats a camera watches now (no database: any thread)."""
+        with self._lock:
+            return frozenset(s.window_id for w in self._watches.values() for s in w.seats)
+
     def _unwatch(self, cid: str, w: _Watch, deadline: float | None) -> bool:
         ok = w.consumer.stop(remaining(deadline) if deadline is not None else 5.0)
         if w.stream == "sub":
-            w.camera.let_go_sub()
+            w.camera.release_sub()
         self._close_windows(cid, {s.window_id for s in w.seats}, why="stop", status=w.consumer.status())
         return ok
 

@@ -2,7 +2,7 @@
 
 ``video.Camera`` is the model a ``desktop.CameraTile`` is handed. The main stream's source runs
 for as long as the camera is started; the sub-stream's source connects only while some tile shows
-it (or analytics watch it: :meth:`Camera.hold_sub`), and disconnects when the last one lets go.
+it, and disconnects when the last one lets go.
 """
 
 from __future__ import annotations
@@ -99,7 +99,12 @@ class Camera:
                                 override=override)
         source = self.main
         if choice.stream == "sub" and self.sub is not None:
-            source = self.hold_sub() or self.main
+            source = self.sub
+            with self._lock:
+                self._sub_users += 1
+                first = self._sub_users == 1
+            if first:
+                self.sub.start()
         decoder = DisplayDecoder(source, width=width, height=height, mode=choice.mode,
                                  name=f"{self.config.id}-display")
         with self._lock:
@@ -134,27 +139,9 @@ class Camera:
         decoder.stop()
         with self._lock:
             source = self._displays.pop(decoder, None)
-        if source is not None and source is self.sub:
-            self.let_go_sub()
-
-    def hold_sub(self) -> Source | None:
-        """The sub-stream, connected until :meth:`let_go_sub` (a tile showing it, or analytics); None
-        when the camera has none."""
-        if self.sub is None:
-            return None
-        with self._lock:
-            self._sub_users += 1
-            first = self._sub_users == 1
-        if first:
-            self.sub.start()
-        return self.sub
-
-    def let_go_sub(self) -> None:
-        """Give back :meth:`hold_sub`; the sub-stream disconnects when its last user lets go."""
-        if self.sub is None:
-            return
-        with self._lock:
-            self._sub_users = max(0, self._sub_users - 1)
-            last = self._sub_users == 0
-        if last:
+            last = False
+            if source is not None and source is self.sub:
+                self._sub_users -= 1
+                last = self._sub_users == 0
+        if last and self.sub is not None:
             self.sub.stop()
