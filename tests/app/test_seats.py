@@ -116,7 +116,7 @@ def test_regions_drawn_take_effect_live_and_stopping_closes_what_is_open(
     try:
         cam = terminal.cameras.get("cam-A01")
         assert cam is not None and cam.sub is not None
-        assert terminal.seats.status().cameras == () and not cam.sub.running
+        assert len(terminal.seats.status().cameras) == 0 and not cam.sub.running
         x, y, w, h = seat_fractions()
         terminal.seats.save_regions("cam-A01", [Seat("win-A01", x, y, w, h)], by="张三")
         assert [c.camera_id for c in terminal.seats.status().cameras] == ["cam-A01"] and cam.sub.running
