@@ -19,6 +19,7 @@ from supervision.config import CameraEntry, Config, SeatEntry
 from supervision.seats import REPORT_ACTION, open_vacancies, open_vacancy
 from supervision.store.models import OutboxAction, OwnVacancy, SeatVacancyRow
 from tests.video.waiting import FAST, wait_for
+from video.camera import Camera
 from video.synthetic import CameraSpec, SyntheticCameraServer
 from video.synthetic.staffing import ScriptedScene, SeatScript
 
@@ -38,6 +39,10 @@ class Script:
 
 def seat_fractions() -> tuple[float, float, float, float]:
     return ScriptedScene(SeatScript(duration=1.0), width=640, height=360).seat_region()
+
+
+def sub_running(cam: Camera) -> bool:
+    return cam.sub is not None and cam.sub.running
 
 
 @pytest.fixture
@@ -116,10 +121,11 @@ def test_regions_drawn_take_effect_live_and_stopping_closes_what_is_open(
     try:
         cam = terminal.cameras.get("cam-A01")
         assert cam is not None and cam.sub is not None
-        assert len(terminal.seats.status().cameras) == 0 and not cam.sub.running
+        sub = cam.sub
+        assert len(terminal.seats.status().cameras) == 0 and not sub_running(cam)
         x, y, w, h = seat_fractions()
         terminal.seats.save_regions("cam-A01", [Seat("win-A01", x, y, w, h)], by="张三")
-        assert [c.camera_id for c in terminal.seats.status().cameras] == ["cam-A01"] and cam.sub.running
+        assert [c.camera_id for c in terminal.seats.status().cameras] == ["cam-A01"] and sub_running(cam)
         assert wait_for(lambda: terminal.seats.status().cameras[0].consumer.frames_judged >= 2, 15)
         # A vacancy open when the seat stops being watched is closed at the last judged frame.
         now = datetime.now(UTC)
@@ -127,7 +133,7 @@ def test_regions_drawn_take_effect_live_and_stopping_closes_what_is_open(
                            started_at=now - timedelta(minutes=3), now=now)
         terminal.seats.save_regions("cam-A01", [], by="张三")
         assert terminal.seats.status().cameras == () and terminal.seats.watched_windows() == frozenset()
-        assert wait_for(lambda: not cam.sub.running, 10)
+        assert wait_for(lambda: not sub.running, 10)
         assert open_vacancies(terminal.store) == []
         with terminal.store.read() as s:
             own = s.get(OwnVacancy, vid)
