@@ -40,13 +40,16 @@ from supervision.seats import (
     open_vacancies,
     open_vacancy,
     save_regions,
+    stored_regions,
 )
 from supervision.store import Store
 from video.camera import Camera
 from video.source import Source
 
-__all__ = ["ConsumerFactory", "OccupancyService", "SeatRegions", "SeatsStatus", "SnapshotStore", "load_seat_regions",
-           "seat_consumer"]
+__all__ = [
+    "DEMO_SEAT_WINDOWS", "ConsumerFactory", "OccupancyService", "SeatRegions", "SeatsStatus", "SnapshotStore",
+    "demo_seats", "load_seat_regions", "seat_consumer", "seed_regions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -438,3 +441,35 @@ def load_seat_regions(store: Store, service: OccupancyService, camera_id: str) -
     return SeatRegions(camera_id, tuple(seats), service.configured_for(camera_id),
                        tuple((r.id, r.number or r.id, r.name or "") for r in windows) + tuple(extra),
                        plan.window_id if plan is not None else (cam.window_id if cam is not None else None))
+
+
+# -- the embedded demo ------------------------------------------------------------------------------
+#: The demo hall's windows whose cameras watch the staff seat (the simulator invents no absence there).
+DEMO_SEAT_WINDOWS = ("A01", "A02", "A03", "A04")
+
+
+def demo_seats(server: Any, zone: Any, labels: Sequence[str] = DEMO_SEAT_WINDOWS) -> dict[str, tuple[Seat, ...]]:
+    """Give the demo's synthetic cameras ``window/<label>`` a scripted staff schedule (a working day
+    from 08:30 of :class:`video.synthetic.staffing.SeatScript`, seeded per window) and return the
+    seat regions of their cameras ``cam-<label>`` (the scene's staff seat). Call before the cameras
+    are first resolved."""
+    from video.synthetic.staffing import DailySchedule, ScriptedScene, SeatScript
+
+    plan: dict[str, tuple[Seat, ...]] = {}
+    for i, label in enumerate(labels):
+        script = SeatScript.generate(seed=101 + i, hours=9.0)
+        server.set_schedule(f"window/{label}", DailySchedule(script, zone, start_hour=8.5).present)
+        x, y, w, h = ScriptedScene(script, label=label).seat_region()
+        plan[f"cam-{label}"] = (Seat(f"win-{label}", x, y, w, h),)
+    return plan
+
+
+def seed_regions(store: Store, plan: Mapping[str, Sequence[Seat]], *, at: datetime) -> list[str]:
+    """Store the planned regions of cameras that have none yet (what an operator drew stays)."""
+    have = stored_regions(store)
+    done = []
+    for cid, seats in plan.items():
+        if cid not in have:
+            save_regions(store, cid, list(seats), by="demo", at=at)
+            done.append(cid)
+    return done
