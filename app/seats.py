@@ -288,7 +288,7 @@ class OccupancyService:
         source = camera.acquire_sub()
         stream = "sub" if source is not None else "main"
         try:
-            consumer = self._factory(source or camera.main, seats, lambda ev: self._event(cid, ev), self.clock,
+            consumer = self._factory(source or camera.main, seats, lambda ev: self.handle_event(cid, ev), self.clock,
                                      f"{cid}-seats")
         except Exception:  # one camera's analytics failing must not stop the others (nor a save)
             log.exception("cannot watch the staff seats of camera %s", cid)
@@ -332,7 +332,8 @@ class OccupancyService:
         self._changed(closed)
 
     # -- events (consumer threads) → writes (the writer thread) -------------------------------------
-    def _event(self, cid: str, ev: SeatEventLike) -> None:
+    def handle_event(self, cid: str, ev: SeatEventLike) -> None:
+        """A consumer's event (any thread): the vacancy is written on the writer thread."""
         at = datetime.fromtimestamp(ev.at, UTC)
         if ev.kind == "empty_started":
             jpeg = ev.snapshot_jpeg
