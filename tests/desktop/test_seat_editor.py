@@ -8,12 +8,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu
-from pytestqt.qtbot import QtBot
 
 from app.terminal import Terminal
 from desktop.video.grid import CameraGrid
@@ -45,7 +45,7 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 
 @pytest.fixture
-def grid(qtbot: QtBot, terminal: Terminal) -> Iterator[CameraGrid]:
+def grid(qtbot: Any, terminal: Terminal) -> Iterator[CameraGrid]:
     g = CameraGrid(terminal.cameras.get, layout="2x2")
     qtbot.addWidget(g)
     install_seat_editing(g, terminal, by="张三")
@@ -57,7 +57,7 @@ def grid(qtbot: QtBot, terminal: Terminal) -> Iterator[CameraGrid]:
     g.shutdown()
 
 
-def open_from_menu(qtbot: QtBot, grid: CameraGrid, index: int) -> SeatEditor:
+def open_from_menu(qtbot: Any, grid: CameraGrid, index: int) -> SeatEditor:
     """Right-click the tile and pick "Edit seat regions…" in its menu."""
     picked: list[str] = []
 
@@ -83,7 +83,7 @@ def open_from_menu(qtbot: QtBot, grid: CameraGrid, index: int) -> SeatEditor:
     return editor
 
 
-def drag(qtbot: QtBot, editor: SeatEditor, a: QPoint, b: QPoint) -> None:
+def drag(qtbot: Any, editor: SeatEditor, a: QPoint, b: QPoint) -> None:
     qtbot.mousePress(editor, Qt.MouseButton.LeftButton, pos=a)
     qtbot.mouseMove(editor, pos=(a + b) / 2)
     qtbot.mouseMove(editor, pos=b)
@@ -91,7 +91,7 @@ def drag(qtbot: QtBot, editor: SeatEditor, a: QPoint, b: QPoint) -> None:
 
 
 def test_a_seat_is_drawn_for_the_picked_window_saved_and_deleted(
-    qtbot: QtBot, grid: CameraGrid, terminal: Terminal
+    qtbot: Any, grid: CameraGrid, terminal: Terminal
 ) -> None:
     editor = open_from_menu(qtbot, grid, 0)
     assert editor.geometry() == grid.tile_rect(0)
@@ -124,7 +124,7 @@ def test_a_seat_is_drawn_for_the_picked_window_saved_and_deleted(
     assert stored_regions(terminal.store) == {}
 
 
-def test_esc_leaves_the_seats_as_they_were(qtbot: QtBot, grid: CameraGrid, terminal: Terminal) -> None:
+def test_esc_leaves_the_seats_as_they_were(qtbot: Any, grid: CameraGrid, terminal: Terminal) -> None:
     terminal.seats.save_regions("cam-A01", [Seat("win-A01", 0.1, 0.1, 0.2, 0.2)], by="张三")
     editor = open_from_menu(qtbot, grid, 0)
     drag(qtbot, editor, editor.to_widget(Seat("x", 0.5, 0.5, 0.1, 0.1)).topLeft().toPoint(),
@@ -135,7 +135,7 @@ def test_esc_leaves_the_seats_as_they_were(qtbot: QtBot, grid: CameraGrid, termi
     assert stored_regions(terminal.store) == {"cam-A01": (Seat("win-A01", 0.1, 0.1, 0.2, 0.2),)}
 
 
-def test_seats_set_in_the_config_are_shown_read_only(qtbot: QtBot, grid: CameraGrid, terminal: Terminal) -> None:
+def test_seats_set_in_the_config_are_shown_read_only(qtbot: Any, grid: CameraGrid, terminal: Terminal) -> None:
     editor = open_from_menu(qtbot, grid, 1)
     assert editor.configured and editor.seats == [Seat("win-A02", 0.5, 0.2, 0.2, 0.3)]
     assert not editor.save_button.isEnabled() and "config file" in editor.message.text()
