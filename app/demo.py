@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from app.democlock import DemoClock, demo_start, resume_instant
+from app.seats import DEMO_SEAT_WINDOWS, demo_seats, seed_regions
 from app.service import join_until, remaining
 from app.terminal import Terminal
 from supervision.calendar import WorkCalendar
@@ -145,6 +146,7 @@ class EmbeddedDemo:
             self._stop_server(time.monotonic() + 5)
             raise
         self.synthetic = cameras
+        seats = demo_seats(cameras, self._cfg.zone)  # scripted staff at some windows, watched by their cameras
         cfg = self._cfg.model_copy(
             update={
                 "server": ServerConfig(url=server.url, token=SecretStr(token), interval=SYNC_INTERVAL),
@@ -163,6 +165,7 @@ class EmbeddedDemo:
         terminal = Terminal(cfg, self.folder, command="demo", record=self._record, clock=self.clock,
                             synthetic=cameras, retention_interval=self._retention_interval)
         try:
+            seed_regions(terminal.store, seats, at=self.clock())
             terminal.start()
         except BaseException:
             self.synthetic = None
@@ -180,7 +183,7 @@ class EmbeddedDemo:
         from sync.server.simulate import Simulator
 
         tz = self._cfg.hall.timezone
-        sim = Simulator(self.central, speed=self._speed, clock=self.clock, tz=tz)
+        sim = Simulator(self.central, speed=self._speed, clock=self.clock, tz=tz, watched=self.watched_windows)
         sim.bootstrap()  # the hall exists before the terminal's token is made for it
         self._update_cameras()
         dc = self._demo_clock
@@ -194,9 +197,16 @@ class EmbeddedDemo:
                      reached.isoformat(), start.astimezone(self._cfg.zone).isoformat())
             dc.set(start)
             if start > sim.now:  # the next opening of the hall: a simulator starting there
-                sim = Simulator(self.central, speed=self._speed, clock=self.clock, tz=tz)
+                sim = Simulator(self.central, speed=self._speed, clock=self.clock, tz=tz, watched=self.watched_windows)
                 sim.bootstrap()
         return sim
+
+    def watched_windows(self) -> frozenset[str]:
+        """The windows whose seats the terminal's cameras watch (the simulator's ``watched``)."""
+        terminal = self.terminal
+        if terminal is not None:
+            return terminal.seats.watched_windows()
+        return frozenset(f"win-{label}" for label in DEMO_SEAT_WINDOWS)
 
     def _update_cameras(self) -> None:
         """A folder made before the hall's cameras changed (e.g. got their sub-streams) gets them now."""

@@ -27,10 +27,12 @@ from app.executor import ActionExecutor, Outcome
 from app.lock import TerminalLock
 from app.recording import Recording, RecordingStatus
 from app.review import FootageActions
+from app.seats import ConsumerFactory, OccupancyService, SeatRegions, load_seat_regions
 from app.service import ServiceGroup
 from app.sync import SyncService, make_client, make_engine
 from supervision.config import Config
 from supervision.ingest import ApplyReport
+from supervision.seats import Seat
 from supervision.store import Store
 from sync.engine import HeartbeatInfo, SyncStatus
 from video.camera import CameraConfig
@@ -79,11 +81,13 @@ class Terminal(FootageActions):
         clock: Callable[[], datetime] | None = None,
         sync_checkpoint: Callable[[str], None] | None = None,
         retention_interval: float | None = None,
+        seat_consumer: ConsumerFactory | None = None,
     ) -> None:
         """``record``: run recording; ``sync``: run the sync engine when ``[server] url`` is set;
         ``lock``: hold ``DATA/terminal.lock`` (every command that runs cameras, recording or sync);
         ``store``: one the caller opened (else the config's, closed on stop); ``synthetic``: the
-        server for ``synthetic://`` addresses (the demo's); ``clock``: the warnings' clock."""
+        server for ``synthetic://`` addresses (the demo's); ``clock``: the warnings' clock;
+        ``seat_consumer``: builds the staff-seat analytics' consumers (default: ``video.analytics``)."""
         from app.monitor import WarningMonitor
 
         self.cfg = cfg
@@ -103,6 +107,10 @@ class Terminal(FootageActions):
                                        retention_interval=retention_interval, clock=clock)
         self.monitor: WarningMonitor = WarningMonitor(self.store, self.tz, interval=cfg.warnings.interval_seconds,
                                                       clock=self.clock)
+        configured = {c.id: None if c.seats is None else [Seat(x.window_id, x.x, x.y, x.w, x.h) for x in c.seats]
+                      for c in cfg.cameras}
+        self.seats = OccupancyService(self.cameras, self.store, data_dir, self.actions, configured, clock=self.clock,
+                                      on_change=self._seats_changed, consumer_factory=seat_consumer)
         self.sync: SyncService | None = None
         if sync and cfg.server.enabled:
             client = make_client(cfg)
@@ -113,6 +121,7 @@ class Terminal(FootageActions):
         if self.recording is not None:
             self.services.add(self.recording)
         self.services.add(self.monitor)
+        self.services.add(self.seats)
         self.relay: RelayService | None = None
         if cfg.relay is not None and cfg.relay.serve:
             from app.relay import RelayService
@@ -199,6 +208,24 @@ class Terminal(FootageActions):
             self.monitor.changed(report.changed)
         if resynced or report.by_type.get("camera"):
             self.cameras.reload()
+
+    def _seats_changed(self, vacancy_ids: list[str]) -> None:
+        """Vacancies written by the seat analytics (on the writer thread): re-judge them, push them."""
+        self._after_action({"seat_vacancy": vacancy_ids})
+
+    def seat_regions(self, camera_id: str,
+                     on_done: Callable[[Outcome[SeatRegions]], None] | None = None) -> None:
+        """The seats a camera watches, whether the config sets them, and the windows to pick from
+        (its hall's), read on the writer thread."""
+        def work() -> SeatRegions:
+            return load_seat_regions(self.store, self.seats, camera_id)
+
+        self.actions.submit("seats.read", work, on_done)
+
+    def save_seat_regions(self, camera_id: str, seats: list[Seat], *, by: str,
+                          on_done: Callable[[Outcome[None]], None] | None = None) -> None:
+        """Store the seats drawn on a camera's tile; the analytics follow at once."""
+        self.actions.submit("seats.save", lambda: self.seats.save_regions(camera_id, seats, by=by), on_done)
 
     def trigger_sync(self) -> None:
         if self.sync is not None:

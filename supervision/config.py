@@ -135,6 +135,24 @@ class RecordingConfig(_Section):
         return None if isinstance(v, str) and not v.strip() else v  # "" means the default, not the cwd
 
 
+class SeatEntry(_Section):
+    """A window's staff seat in a camera's picture (``[[cameras]] seats``): fractions 0-1, origin top left."""
+
+    window_id: str = Field(min_length=1, description="the window whose staff seat this is")
+    x: float = Field(ge=0.0, lt=1.0, description="left edge, a fraction of the picture's width")
+    y: float = Field(ge=0.0, lt=1.0, description="top edge, a fraction of the picture's height")
+    w: float = Field(gt=0.0, le=1.0, description="width, a fraction of the picture's width")
+    h: float = Field(gt=0.0, le=1.0, description="height, a fraction of the picture's height")
+
+    @model_validator(mode="after")
+    def _inside(self) -> SeatEntry:
+        if self.x + self.w > 1.0 + 1e-9:
+            raise ValueError(f"x + w must be at most 1 (the right edge of the picture): {self.x} + {self.w}")
+        if self.y + self.h > 1.0 + 1e-9:
+            raise ValueError(f"y + h must be at most 1 (the bottom edge of the picture): {self.y} + {self.h}")
+        return self
+
+
 class CameraEntry(_Section):
     """A camera recorded by this terminal besides those in the store (``[[cameras]]``)."""
 
@@ -143,6 +161,19 @@ class CameraEntry(_Section):
     url: str = Field(min_length=1, description="main stream: rtsp://, http(s)://, rtmp:// or a file")
     sub_url: str | None = Field(None, description="sub-stream for the grid, if the camera has one")
     window_id: str | None = Field(None, description="the window the camera watches")
+    seats: list[SeatEntry] | None = Field(
+        None, description="staff seats this camera watches (win over the regions drawn on the tile)"
+    )
+
+    @field_validator("seats")
+    @classmethod
+    def _one_seat_per_window(cls, v: list[SeatEntry] | None) -> list[SeatEntry] | None:
+        seen: set[str] = set()
+        for seat in v or ():
+            if seat.window_id in seen:
+                raise ValueError(f"window {seat.window_id!r} has two seats on this camera")
+            seen.add(seat.window_id)
+        return v
 
     def __repr__(self) -> str:  # camera URLs carry passwords: never in a repr that reaches a log
         return f"CameraEntry(id={self.id!r}, name={self.name!r})"

@@ -1,7 +1,8 @@
 """Which records hold footage as evidence: domain policy (``video.retention`` only applies the holds).
 
 - a yellow or red warning of a window holds that window's cameras from ``margin`` before it was
-  raised to ``margin`` after it cleared (while it lasts, up to now);
+  raised to ``margin`` after it cleared (while it lasts, up to now); a ``POST_LEFT`` from
+  ``margin`` before the seat became empty (it is raised only once it has been empty a while);
 - a bookmark holds its camera ``margin`` either side;
 - a complaint holds its window's (or, without one, its hall's) cameras around the incident
   (``about_at``), or for the day before it was received when the incident time is unknown.
@@ -14,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from supervision.store.footage import HoldKind
-from supervision.store.models import BookmarkRow, CameraRow, ComplaintRow, WarningState
+from supervision.store.models import BookmarkRow, CameraRow, ComplaintRow, SeatVacancyRow, WarningState
 
 __all__ = ["HELD_LEVELS", "WantedHold", "evidence_holds"]
 
@@ -46,13 +47,16 @@ def evidence_holds(s: Session, now: datetime, margin: timedelta) -> list[WantedH
     """The holds the warnings, bookmarks and complaints in the store call for at ``now``."""
     out: list[WantedHold] = []
     # Columns, not ORM objects: every yellow and red warning, every retention pass.
-    for key, window_id, since, cleared_at, max_level in s.execute(
-        select(WarningState.key, WarningState.window_id, WarningState.since, WarningState.cleared_at,
-               WarningState.max_level).where(WarningState.max_level.in_(HELD_LEVELS))
+    for key, code, window_id, since, cleared_at, max_level in s.execute(
+        select(WarningState.key, WarningState.code, WarningState.window_id, WarningState.since,
+               WarningState.cleared_at, WarningState.max_level).where(WarningState.max_level.in_(HELD_LEVELS))
     ):
         if window_id is None:
             continue
-        out.append(WantedHold(f"warning:{key}", HoldKind.WARNING, None, window_id, since - margin,
+        start = since
+        if code == "POST_LEFT":  # raised once the seat was empty long enough: hold from when it emptied
+            start = _seat_emptied(s, window_id, since) or since
+        out.append(WantedHold(f"warning:{key}", HoldKind.WARNING, None, window_id, start - margin,
                               (cleared_at or now) + margin, f"{max_level} warning {key}"))
     for b in s.scalars(select(BookmarkRow).where(BookmarkRow.deleted.is_(False))):
         if b.camera_id and b.at:
@@ -74,3 +78,14 @@ def evidence_holds(s: Session, now: datetime, margin: timedelta) -> list[WantedH
             out.extend(WantedHold(f"complaint:{c.id}:{cam}", HoldKind.COMPLAINT, cam, None, start, end, reason)
                        for cam in cameras)
     return out
+
+
+def _seat_emptied(s: Session, window_id: str, since: datetime) -> datetime | None:
+    """When the seat of a window became empty for the absence a ``POST_LEFT`` raised at ``since``
+    is about: the earliest vacancy of the window still open at ``since``."""
+    return s.scalar(
+        select(func.min(SeatVacancyRow.started_at)).where(
+            SeatVacancyRow.window_id == window_id, SeatVacancyRow.deleted.is_(False),
+            SeatVacancyRow.started_at <= since,
+            or_(SeatVacancyRow.ended_at.is_(None), SeatVacancyRow.ended_at >= since))
+    )

@@ -257,6 +257,7 @@ class SeatVacancyData(_Data):
     """
 
     window_id: Id
+    camera_id: Id | None = None  # the camera whose analytics saw it (None from feeds that predate it)
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
 

@@ -507,7 +507,7 @@ def seat_warning(
         "window",
         since,
         v.window_id,
-        detail={"empty_since": v.started_at.isoformat()},
+        detail={"empty_since": v.started_at.isoformat(), "vacancy_id": v.id},
     )
 
 

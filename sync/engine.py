@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 from supervision.actions import bookmark_row_payload, disposition_payload
 from supervision.ingest import ApplyReport, ChangedIds, apply_changes
 from supervision.lifecycle import DEFAULT_TZ, State, live_view
+from supervision.seats import report_again, waiting_vacancies
 from supervision.store.db import Store
 from supervision.store.models import (
     RECORD_TABLES,
@@ -60,6 +61,8 @@ from supervision.store.models import (
     BookmarkRow,
     DispositionRow,
     OutboxAction,
+    OwnVacancy,
+    SeatVacancyRow,
     SyncState,
     WarningState,
 )
@@ -728,7 +731,18 @@ class SyncEngine:
             if rtype in EXTENSION_TYPES and s.scalar(select(cls.id).where(cls.seq.is_not(None)).limit(1)) is None:
                 continue  # the server does not carry this type: local rows stay
             unseen: ColumnElement[bool] = cls.seq.is_(None)
-            if cls is DispositionRow or cls is BookmarkRow:
+            if cls is SeatVacancyRow:
+                # This terminal's vacancies whose reports wait in the outbox stay as last reported
+                # (a report not yet pushed is newer than anything the server has); the echo replaces them.
+                if reason == "epoch_mismatch":  # a restored server lost reports of ours: report again
+                    lost = s.scalars(select(cls.id).where(unseen, cls.id.in_(select(OwnVacancy.id))))
+                    requeued += report_again(s, [i for i in lost if i not in waiting_vacancies(s)], self.clock())
+                waiting_v = waiting_vacancies(s)
+                for vid, payload in waiting_v.items():
+                    _keep_reported(s, vid, payload)
+                if waiting_v:
+                    unseen = unseen & ~cls.id.in_(list(waiting_v))
+            elif cls is DispositionRow or cls is BookmarkRow:
                 own = cls.terminal == self.terminal
                 waiting = cls.id.in_(select(OutboxAction.id))
                 if reason == "epoch_mismatch":
@@ -849,6 +863,27 @@ def _state_row(s: Session) -> SyncState:
         s.add(st)
         s.flush()
     return st
+
+
+def _keep_reported(s: Session, vacancy_id: str, payload: Mapping[str, Any]) -> None:
+    """Write a vacancy as this terminal last reported it (a report still waiting in the outbox)."""
+    try:
+        started = datetime.fromisoformat(str(payload["started_at"]))
+        ended_raw = payload.get("ended_at")
+        ended = datetime.fromisoformat(str(ended_raw)) if ended_raw is not None else None
+        window, camera = str(payload["window_id"]), payload.get("camera_id")
+    except (KeyError, ValueError):
+        log.warning("a seat_vacancy.report in the outbox is malformed (vacancy %s): left as it is", vacancy_id)
+        return
+    values = {"window_id": window, "camera_id": camera if isinstance(camera, str) else None, "started_at": started,
+              "ended_at": ended, "deleted": False, "origin": "local", "version": 0}
+    row = s.get(SeatVacancyRow, vacancy_id)
+    if row is None:
+        s.add(SeatVacancyRow(id=vacancy_id, seq=None, **values))
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+    s.flush()
 
 
 def _wire_action(row: OutboxAction) -> dict[str, Any]:

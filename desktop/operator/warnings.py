@@ -14,6 +14,7 @@ import getpass
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -62,6 +63,7 @@ from desktop.words import (
     subject_type_text,
 )
 from supervision.lifecycle import WarningView
+from supervision.seats import snapshot_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -583,6 +585,13 @@ class WarningsPanel(QWidget):
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(filters)
         box.addWidget(self.table, 1)
+        # A POST_LEFT's snapshot: the staff seat at the moment it became empty (kept by the analytics).
+        self.snapshot = QLabel()
+        self.snapshot.setObjectName("warningSnapshot")
+        self.snapshot.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.snapshot.hide()
+        self._snapshot_for: str | None = None
+        box.addWidget(self.snapshot)
         box.addLayout(acts)
         self._retranslate()
         QShortcut(QKeySequence("Ctrl+K"), self, self.acknowledge_selected)
@@ -845,6 +854,46 @@ class WarningsPanel(QWidget):
         for b in self.dispose_buttons.values():
             b.setEnabled(can and v is not None and str(v.state) != "disposed")
         self.footage_button.setEnabled(v is not None and bool(v.warning.window_id))
+        self._show_snapshot(v)
+
+    def _show_snapshot(self, v: WarningView | None) -> None:
+        """Show the snapshot kept with a ``POST_LEFT`` (the picture read on the reader)."""
+        root = getattr(self.warning_actions, "data_dir", None)
+        key = v.key if v is not None and str(v.warning.code) == "POST_LEFT" else None
+        if key == self._snapshot_for:
+            return
+        self._snapshot_for = key
+        if key is None or v is None or self.reader is None or not isinstance(root, Path):
+            self.snapshot.hide()
+            return
+        window_id, at = v.warning.window_id or v.warning.subject, v.warning.since
+        vacancy = v.warning.detail.get("vacancy_id")
+
+        def query(s: Session) -> tuple[str, bytes | None]:
+            rel = snapshot_of(s, window_id, at, vacancy if isinstance(vacancy, str) else None)
+            if rel is None:
+                return key, None
+            try:
+                return key, (root / rel).read_bytes()
+            except OSError:
+                return key, None
+
+        self.reader.submit("warnings.snapshot", query, self._set_snapshot)
+
+    def _set_snapshot(self, answer: tuple[str, bytes | None]) -> None:
+        key, jpeg = answer
+        if key != self._snapshot_for:
+            return
+        image = QImage.fromData(jpeg) if jpeg else QImage()
+        if image.isNull():
+            self.snapshot.hide()
+            return
+        pixmap = QPixmap.fromImage(image)
+        if pixmap.width() > 320:
+            pixmap = pixmap.scaledToWidth(320, Qt.TransformationMode.SmoothTransformation)
+        self.snapshot.setPixmap(pixmap)
+        self.snapshot.setToolTip(self.tr("The staff seat when it became empty"))
+        self.snapshot.show()
 
     def footage_of_selected(self) -> None:
         v = self.selected_view()

@@ -49,6 +49,7 @@ from desktop.shell.menus import add_look_menus
 from desktop.shell.status import OfflineBanner, StatusBar
 from desktop.theme import apply_theme, current_palette
 from desktop.video.grid import CameraGrid, TileDecoration
+from desktop.video.seats import install_seat_editing
 from desktop.video.states import state_words
 from supervision.store.models import OrgUnit, Window
 from video.export import default_who
@@ -172,6 +173,8 @@ class OperatorWindow(QMainWindow):
         layout.setSpacing(0)
         self.grid = CameraGrid(self.terminal.cameras.get, decorations=self._decoration, layout="2x2", parent=live)
         self.grid.stateChanged.connect(self._save_grid)
+        install_seat_editing(self.grid, self.terminal,
+                             by=lambda: self.terminal.cfg.terminal.operator or default_who())  # "Edit seat regions…"
         layout.addWidget(self.grid, 1)
         self._grid_holder = layout
         self.tabs.addTab(live, self.tr("Live"))

@@ -375,6 +375,7 @@ class CameraGrid(QWidget):
         self._sync_timer.setInterval(0)
         self._sync_timer.timeout.connect(self._sync_decoders)
         self._watched_window: QWidget | None = None
+        self._seat_editing: Callable[[int, str], object] | None = None  # the tile's seat edit mode
         # Destroyed without shutdown(): still give every decoder back (the closure holds no widget).
         self.destroyed.connect(functools.partial(_release_all, self._broker, self._tiles))
         self._place_tiles()
@@ -880,11 +881,43 @@ class CameraGrid(QWidget):
         keyframes.setCheckable(True)
         keyframes.setChecked(self.keyframes_only(index))
         keyframes.toggled.connect(lambda on: self.set_keyframes_only(index, on))
+        if self._seat_editing is not None:
+            edit_seats = menu.addAction(QCoreApplication.translate("CameraGrid", "Edit seat regions…"))
+            camera_id = self._tiles[index].camera_id
+            edit_seats.triggered.connect(lambda: self._edit_seats(index, camera_id))
         menu.addSeparator()
         remove = menu.addAction(QCoreApplication.translate("CameraGrid", "Take the camera off this tile"))
         remove.triggered.connect(lambda: self._by_hand(self.set_camera, index, None))
         menu.exec(event.globalPos())
         menu.deleteLater()
+
+    def set_seat_editing(self, edit: Callable[[int, str], object] | None) -> None:
+        """Offer "Edit seat regions…" in a tile's menu: ``edit(tile index, camera id)`` opens the
+        editor (``desktop.video.seats.install_seat_editing``)."""
+        self._seat_editing = edit
+
+    def _edit_seats(self, index: int, camera_id: str | None) -> None:
+        if self._seat_editing is not None and camera_id:
+            self.stop_tour()  # the tour would move the camera away under the editor
+            self._seat_editing(index, camera_id)
+
+    def picture_rect(self, index: int) -> QRect:
+        """Where the tile's picture lies (the tile less its letterbox bars; the whole tile, centred
+        16:9, before the first frame)."""
+        tile = self._tiles[index]
+        rect = tile.rect
+        frame = tile.frame
+        if frame is not None:
+            dpr = self.devicePixelRatioF()
+            w, h = round(frame.width / dpr), round(frame.height / dpr)
+        else:
+            w, h = rect.width(), rect.height()
+            if w * 9 > h * 16:
+                w = h * 16 // 9
+            else:
+                h = w * 9 // 16
+        w, h = min(w, rect.width()), min(h, rect.height())
+        return QRect(rect.x() + (rect.width() - w) // 2, rect.y() + (rect.height() - h) // 2, w, h)
 
     def _by_hand(self, action: Callable[..., None], *args: object) -> None:
         """A change made by hand ends the tour (it would undo it at the next step)."""

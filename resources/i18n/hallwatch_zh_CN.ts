@@ -101,6 +101,10 @@
         <translation>仅关键帧（节省 CPU）</translation>
     </message>
     <message>
+        <source>Edit seat regions…</source>
+        <translation>编辑座位区域…</translation>
+    </message>
+    <message>
         <source>Take the camera off this tile</source>
         <translation>从此画面移除摄像机</translation>
     </message>
@@ -1758,6 +1762,53 @@
     </message>
 </context>
 <context>
+    <name>SeatEditor</name>
+    <message>
+        <source>Delete seat</source>
+        <translation>删除座位</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Loading the seats…</source>
+        <translation>正在读取座位…</translation>
+    </message>
+    <message>
+        <source>Window:</source>
+        <translation>窗口：</translation>
+    </message>
+    <message>
+        <source>Cannot read the seats: {error}</source>
+        <translation>无法读取座位：{error}</translation>
+    </message>
+    <message>
+        <source>The config file sets these seats ([[cameras]] seats): shown only</source>
+        <translation>这些座位由配置文件设定（[[cameras]] seats）：仅供查看</translation>
+    </message>
+    <message>
+        <source>Drag on the picture to draw the seat of the window picked</source>
+        <translation>在画面上拖动，为所选窗口画出座位</translation>
+    </message>
+    <message>
+        <source>Not saved: {error}</source>
+        <translation>未保存：{error}</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>正在保存…</translation>
+    </message>
+    <message>
+        <source>Pick the window first</source>
+        <translation>请先选择窗口</translation>
+    </message>
+</context>
+<context>
     <name>ShortcutsDialog</name>
     <message>
         <source>Keyboard shortcuts</source>
@@ -2208,6 +2259,10 @@
     <message>
         <source>{shown} of {total}</source>
         <translation>{shown} / {total}</translation>
+    </message>
+    <message>
+        <source>The staff seat when it became empty</source>
+        <translation>座位变空时的画面</translation>
     </message>
     <message>
         <source>Acknowledging…</source>

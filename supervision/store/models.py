@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from supervision.store.types import DecimalText, UTCDateTime
@@ -194,11 +194,16 @@ class TerminalRow(RecordBase):
 
 
 class SeatVacancyRow(RecordBase):
+    """The staff seat at a window seen empty by a camera's analytics (this terminal's own ones are
+    written here at once, ``origin`` "local", version 0, and replaced when the server sends them back)."""
+
     __tablename__ = "seat_vacancies"
     record_type = "seat_vacancy"
     window_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    camera_id: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    origin: Mapped[str] = mapped_column(String(10), default="synced", server_default="synced")
 
 
 RECORD_TABLES: dict[str, type[RecordBase]] = {
@@ -290,6 +295,39 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None]
 
 
+class SeatRegionRow(Base):
+    """A window's staff seat as seen by one camera, drawn by the operator on the tile: a rectangle in
+    fractions of the picture (0-1, origin top left). ``[[cameras]] seats`` in the config win over
+    these rows for a camera."""
+
+    __tablename__ = "seat_regions"
+    camera_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    w: Mapped[float] = mapped_column(Float)
+    h: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None]
+
+
+class OwnVacancy(Base):
+    """A seat vacancy this terminal's analytics saw (the ``seat_vacancy`` record of the same id
+    carries what is synced): the camera, whether it is still open, the last frame judged while it
+    is (a restart after a crash closes it there) and the snapshot of the moment it began."""
+
+    __tablename__ = "own_vacancies"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(200), index=True)
+    window_id: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    judged_at: Mapped[datetime | None]  # the last frame judged while open
+    snapshot: Mapped[str | None] = mapped_column(Text)  # JPEG, relative to the data folder ("/"-separated)
+    closed_by: Mapped[str | None] = mapped_column(String(20))  # "seen" (the seat was taken again), "restart", "stop"
+
+
+Index("ix_own_vacancies_open", OwnVacancy.ended_at)
 Index("ix_dispositions_warning_at", DispositionRow.warning, DispositionRow.at)
 Index("ix_cases_open", CaseRow.status, CaseRow.deleted)
 
@@ -307,8 +345,10 @@ __all__ = [
     "EvaluationRow",
     "OrgUnit",
     "OutboxAction",
+    "OwnVacancy",
     "RecordBase",
     "RuleSetRow",
+    "SeatRegionRow",
     "SeatVacancyRow",
     "SyncState",
     "TerminalRow",

@@ -48,12 +48,13 @@ from pydantic import (
     StrictStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from sqlalchemy import insert, select, update
 
-from supervision.records import BookmarkData, DispositionData, valid_text
+from supervision.records import BookmarkData, DispositionData, SeatVacancyData, valid_text
 from sync.server.hostile import clean
-from sync.server.schema import actions, warning_states
+from sync.server.schema import actions, records, warning_states
 from sync.server.scope import split_warning_key, within
 from sync.server.store import MAX_ACTIONS, CentralStore, Refusal, Terminal, WriteTx
 
@@ -127,11 +128,31 @@ class CaseNote(_Action):
     _note = field_validator("note")(_not_blank)
 
 
+class SeatVacancyReport(_Action):
+    """A terminal's camera saw a window's staff seat empty: reported when the spell starts and again
+    (new action id, same ``vacancy_id``) when it ends; published as the ``seat_vacancy`` record
+    ``vacancy_id``, the later report winning."""
+
+    type: Literal["seat_vacancy.report"]
+    vacancy_id: Id
+    window_id: Id
+    camera_id: Id
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SeatVacancyReport:
+        if self.ended_at is not None and self.ended_at < self.started_at:
+            raise ValueError("ended_at lies before started_at")
+        return self
+
+
 ACTION_MODELS: dict[str, type[_Action]] = {
     "warning.acknowledge": Acknowledge,
     "warning.dispose": Dispose,
     "bookmark.create": CreateBookmark,
     "case.note": CaseNote,
+    "seat_vacancy.report": SeatVacancyReport,
 }
 
 
@@ -287,10 +308,14 @@ def _validate(raw: dict[str, Any]) -> _Action:
 
 
 def _check_clock(action: _Action, now: datetime) -> None:
-    if action.at > now + MAX_CLOCK_AHEAD:
-        raise _Rejected(
-            "invalid", f"at: {action.at.isoformat()} lies ahead of the server's clock: check the terminal's"
-        )
+    instants: list[tuple[str, datetime | None]] = [("at", action.at)]
+    if isinstance(action, SeatVacancyReport):
+        instants += [("started_at", action.started_at), ("ended_at", action.ended_at)]
+    for name, t in instants:
+        if t is not None and t > now + MAX_CLOCK_AHEAD:
+            raise _Rejected(
+                "invalid", f"{name}: {t.isoformat()} lies ahead of the server's clock: check the terminal's"
+            )
 
 
 def _apply(tx: WriteTx, terminal: Terminal, scope: str, action: _Action) -> None:
@@ -302,9 +327,36 @@ def _apply(tx: WriteTx, terminal: Terminal, scope: str, action: _Action) -> None
             camera_id=action.camera_id, at=action.at, note=action.note, by=action.by, terminal=terminal.name
         )
         _publish(tx, "bookmark", _record_id(tx, "bookmark", action.id, terminal), data)
+    elif isinstance(action, SeatVacancyReport):
+        _seat_vacancy(tx, scope, action)
     elif isinstance(action, CaseNote):
         _check_subject(tx, "case", action.case_id, scope)
         # No record type carries case notes (sync-protocol.md): the note stays in the action log.
+
+
+def _seat_vacancy(tx: WriteTx, scope: str, action: SeatVacancyReport) -> None:
+    """Publish the report as the ``seat_vacancy`` record ``vacancy_id``. A later report wins, except
+    that a report of the spell still open never reopens one reported ended (reports of one vacancy
+    arrive in order from its terminal; this keeps a late resend harmless). A report naming another
+    window, camera or start than the record has is ``invalid``: a vacancy id names one spell."""
+    _check_subject(tx, "window", action.window_id, scope)
+    row = tx.row("seat_vacancy", action.vacancy_id)
+    if row is not None and not row.deleted:
+        r = records.c
+        current = tx.c.execute(select(r.data).where(r.type == "seat_vacancy", r.id == action.vacancy_id)).scalar()
+        if current is not None:
+            have = SeatVacancyData.model_validate_json(current)
+            if (have.window_id, have.camera_id, have.started_at) != (
+                    action.window_id, action.camera_id, action.started_at):
+                raise _Rejected("invalid", f"vacancy_id: {action.vacancy_id!r} was reported before with another "
+                                "window, camera or start")
+            if have.ended_at is not None and action.ended_at is None:
+                return  # a resend of the start after the end: nothing changes
+            if have.ended_at == action.ended_at:
+                return
+    data = SeatVacancyData(window_id=action.window_id, camera_id=action.camera_id, started_at=action.started_at,
+                           ended_at=action.ended_at)
+    _publish(tx, "seat_vacancy", action.vacancy_id, data)
 
 
 def _check_subject(tx: WriteTx, rtype: str, rid: str, scope: str) -> None:

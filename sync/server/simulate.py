@@ -19,7 +19,9 @@ publishes what they would report, as changes ``{"type", "id", "op", "data"}`` to
   within a simulated day; from an empty hall within three working days (the shortest stage limit is
   two), except SUSPENDED_LONG, which needs thirty.
   Nothing happens outside opening hours: tickets still waiting when a session ends are cleared
-  (status ``missed``), seats are not watched.
+  (status ``missed``), seats are not watched. Windows whose seats a camera's analytics watch
+  (``watched``) get no invented absences: the camera's staff is the truth there, and the vacancies
+  terminals report (``camera_id`` set) are never taken over.
 - ``run(stop)`` bootstraps, then every second of real time advances simulated time by
   ``speed`` × the real time elapsed.
 
@@ -39,7 +41,7 @@ import re
 import threading
 import time as _time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -306,7 +308,10 @@ class Simulator:
         clock: Callable[[], datetime] | None = None,
         hall: Path | None = None,
         tz: str = DEFAULT_ZONE,
+        watched: Callable[[], Collection[str]] | None = None,
     ) -> None:
+        """``watched()``: the windows whose staff seats a camera's analytics watch — asked each time a
+        break would begin; the simulator invents no absence there (the camera's staff is the truth)."""
         if not speed > 0:
             raise ValueError(f"speed must be positive, not {speed}")
         self.store = store
@@ -338,6 +343,7 @@ class Simulator:
         self._cases: dict[str, _Case] = {}  # open ones
         self._complaints: dict[str, _Complaint] = {}  # open ones
         self._vacancies: dict[str, tuple[str, datetime]] = {}  # open ones: id → (window, started)
+        self._watched = watched
 
     # -- public API ----------------------------------------------------------------------------------
     def bootstrap(self) -> int:
@@ -652,7 +658,8 @@ class Simulator:
             if vd is None:
                 continue
             seen(vd.started_at, vd.ended_at)
-            if vd.ended_at is None:
+            # A vacancy a terminal's camera reported is that terminal's to end, not the simulator's.
+            if vd.ended_at is None and vd.camera_id is None:
                 vacancies.append((rid, vd))
         if latest > self.now:
             log.info("simulator: the store has records up to %s; starting there", latest.astimezone(z).isoformat())
@@ -1171,9 +1178,18 @@ class Simulator:
             self._at(c.plan[0][0], self._case_step, cid)
 
     # -- seats ---------------------------------------------------------------------------------------------
+    def _is_watched(self, window_id: str) -> bool:
+        if self._watched is None:
+            return False
+        try:
+            return window_id in self._watched()
+        except Exception:  # the terminal's view is unavailable: invent as before
+            log.exception("simulator: cannot tell which seats cameras watch")
+            return False
+
     def _break(self, window_id: str, minutes: int) -> None:
         w = self.windows[window_id]
-        if self._session is None or w.state in ("closed", "away"):
+        if self._session is None or w.state in ("closed", "away") or self._is_watched(window_id):
             return
         if w.state == "idle":
             self._start_break(w, minutes)
