@@ -42,6 +42,7 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
@@ -49,7 +50,7 @@ from types import MappingProxyType
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.orm import Session
 
 from app.service import join_until
@@ -132,6 +133,7 @@ def _counts(**kw: int) -> Mapping[str, int]:
 
 _NO_LIGHTS: Mapping[str, Level] = MappingProxyType({})
 _NO_PHASES: Mapping[str, float] = MappingProxyType({})
+_NO_WRITES: Mapping[str, int] = MappingProxyType({})
 EMPTY_SNAPSHOT = WarningSnapshot(
     datetime.min.replace(tzinfo=UTC), (), _NO_LIGHTS, _NO_LIGHTS, _counts(), frozenset(), 0
 )
@@ -150,6 +152,8 @@ class PassReport:
     # lights, schedule), "write" (warning_states, case columns and the commit), "publish"; the
     # phases the pass had (a full pass and an idle one give none)
     phases: Mapping[str, float] = field(default_factory=lambda: _NO_PHASES)
+    # rows written: "states" (warning_states inserted or updated), "columns" (cases' derived columns)
+    written: Mapping[str, int] = field(default_factory=lambda: _NO_WRITES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +338,8 @@ class WarningMonitor:
         self._last_pass: PassReport | None = None
         self._last_error: str | None = None
         self._phases: dict[str, float] = {}  # the pass under way's phases (PassReport.phases)
+        self._written: dict[str, int] = {}  # the pass under way's rows written (PassReport.written)
+        self._wal_written = False  # a pass committed since the last checkpoint (SQLite)
         self._reset(None)
 
     def _reset(self, ev: Evaluator | None) -> None:
@@ -408,6 +414,10 @@ class WarningMonitor:
                 log.exception("warning pass failed; the next pass is a full one")
                 with self._lock:
                     self._last_error = f"{type(e).__name__}: {e}"
+            try:
+                self.checkpoint()  # the snapshot is out: what the pass wrote goes into the database file
+            except Exception as e:
+                log.warning("WAL checkpoint after a warning pass failed: %s", e)
             self._wake.wait(self.interval)
             self._wake.clear()
 
@@ -451,6 +461,7 @@ class WarningMonitor:
                 full, self._refresh_wanted = self._refresh_wanted or self._ev is None, False
             at = now if now is not None else self._clock()
             self._phases = {}
+            self._written = {}
             t0 = time.perf_counter()
             try:
                 if not full and any(ids.ids(t) for t in _FULL_TYPES):
@@ -466,7 +477,15 @@ class WarningMonitor:
                     with self._lock:
                         self._last_error = f"{type(e).__name__}: {e}"
                 raise
-            report = PassReport(kind, at, rejudged, published, time.perf_counter() - t0, MappingProxyType(self._phases))
+            report = PassReport(
+                kind,
+                at,
+                rejudged,
+                published,
+                time.perf_counter() - t0,
+                MappingProxyType(self._phases),
+                MappingProxyType(self._written),
+            )
             with self._lock:
                 self._passes += 1
                 self._last_pass = report
@@ -520,9 +539,10 @@ class WarningMonitor:
                 writes.append((cid, (None, None, 0), cols))
                 self._columns[cid] = (None, None, 0)
         self._check_stop()
-        with self.store.write() as s:
-            reconcile_all(s, views, at, self._states)
+        with self._writing() as s:
+            counts = reconcile_all(s, views, at, self._states)
             self._write_columns(s, writes)
+        self._written.update(states=counts["written"], columns=len(writes))
         self._publish(at)
         return subjects
 
@@ -541,7 +561,7 @@ class WarningMonitor:
         phases = self._phases
         if ids or subjects:
             t0 = time.perf_counter()
-            with self.store.write() as s:
+            with self._writing() as s:
                 if ids:
                     subjects |= self._load(s, ids)
                 t1 = time.perf_counter()
@@ -553,9 +573,11 @@ class WarningMonitor:
                 for subj in judged:  # rows a local act wrote: reconciled even when the views are the same
                     if subj.id in unsure and subj.id not in changed:
                         views.extend(self._entries[k].view for k in self._subject_keys.get(subj, ()))
+                states = 0
                 if changed or unsure:
-                    reconcile_kept(s, views, at, changed | unsure, self._states, unsure=unsure)
+                    states = reconcile_kept(s, views, at, changed | unsure, self._states, unsure=unsure)["written"]
                 self._write_columns(s, writes)
+                self._written.update(states=states, columns=len(writes))
             t3 = time.perf_counter()  # committed
             phases.update(load=t1 - t0, judge=t2 - t1, write=t3 - t2)
         else:
@@ -570,6 +592,39 @@ class WarningMonitor:
     def _check_stop(self) -> None:
         if self._stop.is_set():
             raise _Stopped
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A pass's write transaction. On SQLite its commit does not checkpoint the WAL (the
+        automatic checkpoint, every 1 000 pages, would copy the pages of every writer since the
+        last one into the database file inside the pass): ``checkpoint()`` does it once the
+        snapshot is out, when the monitor is idle."""
+        with self.store.write() as s:
+            if self.store.is_sqlite:
+                raw: Any = s.connection().connection.driver_connection
+                (pages,) = raw.execute("PRAGMA wal_autocheckpoint").fetchone()
+                raw.execute("PRAGMA wal_autocheckpoint = 0")
+
+                def restore(_s: Session) -> None:  # still this transaction's connection (before release)
+                    raw.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+
+                event.listen(s, "after_commit", restore)
+                event.listen(s, "after_rollback", restore)
+                self._wal_written = True
+            yield s
+
+    def checkpoint(self) -> tuple[int, int] | None:
+        """Copy into the database file what the passes wrote to SQLite's WAL since the last
+        checkpoint (a passive checkpoint: it waits for no reader or writer). The monitor's thread
+        calls it after each pass that wrote, once the snapshot is out; a caller of ``process``
+        without the thread calls it when it has the time. Returns the WAL's frames and the frames
+        checkpointed (None: nothing written since the last one, or not SQLite)."""
+        if not self._wal_written:
+            return None
+        self._wal_written = False
+        with self.store.engine.connect() as c:
+            row = c.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        return int(row[1]), int(row[2])
 
     # -- loading what changed ---------------------------------------------------------------------------
     def _load(self, s: Session, ids: ChangedIds) -> set[Subject]:
@@ -854,6 +909,18 @@ class WarningMonitor:
     def _write_columns(s: Session, writes: list[_ColumnWrite]) -> None:
         """Each case's changed columns only: every column set is an index entry rewritten (and its
         pages written at commit), even when its value stays."""
+        if s.get_bind().dialect.name == "sqlite":  # through the driver: no per-value processing
+            raw: Any = s.connection().connection.driver_connection
+            by: dict[tuple[bool, bool, bool], list[tuple[Any, ...]]] = {}
+            for cid, new, old in writes:
+                which = (True, True, True) if old is None else (new[0] != old[0], new[1] != old[1], new[2] != old[2])
+                p, lg = new[0], new[1]
+                row_values = (None if p is None else p.isoformat(), None if lg is None else lg.isoformat(), new[2])
+                by.setdefault(which, []).append((*(x for x, w in zip(row_values, which, strict=True) if w), cid))
+            for which, rows in by.items():
+                names = ", ".join(f"{n} = ?" for n, w in zip(_COLUMN_NAMES, which, strict=True) if w)
+                raw.executemany(f"UPDATE cases SET {names} WHERE id = ?", rows)
+            return
         groups: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = {}
         for cid, new, old in writes:
             which = (True, True, True) if old is None else (new[0] != old[0], new[1] != old[1], new[2] != old[2])

@@ -11,6 +11,8 @@ Measures, with the work counted on both sides:
 - a timer pass with no deadline crossed (target ≤ 5 ms) and, for comparison, one at the next
   deadline;
 - taking a snapshot (target ≤ 1 ms);
+- beside each pass after a page, the WAL checkpoint the monitor's thread runs once the snapshot is
+  out (SQLite; its commit does not checkpoint), and the pass and checkpoint CPU together;
 - for comparison, the CPU time the rules alone take over the last page's cases (the floor under
   the pass: facts recomputed, judged, next change, due dates).
 The incremental result is checked against a full evaluation at the same instant (warnings, states,
@@ -198,6 +200,10 @@ def bench(n_cases: int, n_tickets: int, n_changed: int, pages: int = 1) -> dict[
 
             # the pass after a page of changes: the first one after the full pass, then more pages
             walls, cpus, judged, phases, changed_cases = [], [], [], [], set()
+            ck_walls: list[float] = []
+            ck_cpus: list[float] = []
+            ck_frames: list[int | None] = []
+            written: list[dict[str, int]] = []
             for k in range(pages):
                 ids = _apply(store, changed_page(cases, n_changed, k))
                 at = NOW + timedelta(milliseconds=1 + k)
@@ -207,7 +213,17 @@ def bench(n_cases: int, n_tickets: int, n_changed: int, pages: int = 1) -> dict[
                 rep = monitor.process(at)
                 walls.append(time.perf_counter() - t0)
                 cpus.append(time.process_time() - c0)
+                # what the monitor's thread does next, once the snapshot is out: the WAL checkpoint
+                # its commit no longer does (counted here, beside the pass)
+                t0, c0 = time.perf_counter(), time.process_time()
+                frames = monitor.checkpoint()
+                ck_walls.append(time.perf_counter() - t0)
+                ck_cpus.append(time.process_time() - c0)
+                ck_frames.append(None if frames is None else frames[1])
                 judged.append(len(rep.rejudged))
+                written.append(dict(rep.written))
+                if not rep.written.get("states") or not rep.written.get("columns"):
+                    raise AssertionError(f"the pass after a page wrote no rows: {dict(rep.written)}")
                 phases.append({k: _ms(v) for k, v in rep.phases.items()})
                 changed_cases |= ids.ids("case")
                 assert rep.kind == "changes" and len(ids) == n_changed
@@ -216,11 +232,21 @@ def bench(n_cases: int, n_tickets: int, n_changed: int, pages: int = 1) -> dict[
             out["changes_pass_cpu_ms"] = _ms(cpus[0])
             out["changes_pass_subjects"] = judged[0]
             out["changes_pass_phases_ms"] = phases[0]  # wall: load, judge, write (incl. commit), publish
+            out["changes_pass_rows_written"] = written[0]
+            out["checkpoint_after_pass_ms"] = _ms(ck_walls[0])
+            out["checkpoint_after_pass_cpu_ms"] = _ms(ck_cpus[0])
+            out["checkpoint_after_pass_frames"] = ck_frames[0]
+            out["changes_pass_with_checkpoint_cpu_ms"] = _ms(cpus[0] + ck_cpus[0])
             if pages > 1:
                 out["changes_passes_after_ms"] = [_ms(w) for w in walls[1:]]
                 out["changes_passes_after_cpu_ms"] = [_ms(c) for c in cpus[1:]]
                 out["changes_passes_after_subjects"] = judged[1:]
                 out["changes_passes_after_phases_ms"] = phases[1:]
+                out["changes_passes_after_rows_written"] = written[1:]
+                out["checkpoints_after_cpu_ms"] = [_ms(c) for c in ck_cpus[1:]]
+                out["changes_passes_after_with_checkpoint_cpu_ms"] = [
+                    _ms(a + b) for a, b in zip(cpus[1:], ck_cpus[1:], strict=True)
+                ]
             out["target_changes_pass_ms"] = 50
             out["rules_only_page_cpu_ms"] = _ms(rules_only(store, sorted(ids.ids("case")), at))
             out["check_after_changes"] = check(store, monitor, at, sorted(changed_cases))

@@ -187,7 +187,9 @@ def reconcile(
         stored.update(_rows_of_keys(conn, [k for k in current if k not in stored]))
     else:
         stored = _rows_of_subjects(conn, set(subjects) | {v.warning.subject for v in current.values()})
-    return _write_states(conn, current, stored, at)[0]
+    counts = _write_states(conn, current, stored, at)[0]
+    del counts["written"]
+    return counts
 
 
 class StateRows:
@@ -312,7 +314,7 @@ def _write_states(
     conn: Any, current: dict[str, WarningView], stored: dict[str, dict[str, Any]], at: datetime
 ) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
     """Write the rows of ``current`` (given the ``stored`` rows) and clear the stored rows not in
-    it; the counts, and the rows written by key."""
+    it; the counts (raised, escalated, cleared and rows written), and the rows written by key."""
     t = _STATE_TABLE
     counts = {"raised": 0, "escalated": 0, "cleared": 0}
     inserts: list[dict[str, Any]] = []
@@ -339,15 +341,71 @@ def _write_states(
             columns = ("state", "cleared_at") if old["cleared_at"] != at else ("state",)
             by_columns.setdefault(columns, []).append(new)
             counts["cleared"] += 1
+    if conn.dialect.name == "sqlite":
+        _sqlite_write_states(conn, inserts, by_columns)
+    else:
+        if inserts:
+            conn.execute(insert(t), inserts)
+        for columns, rows in by_columns.items():
+            names = (*columns, "updated_at")
+            conn.execute(
+                update(t).where(t.c.key == bindparam("b_key")).values({c: bindparam(c) for c in names}),
+                [{"b_key": u["key"], **{c: u[c] for c in names}} for u in rows],
+            )
+    counts["written"] = len(inserts) + len(updates)
+    return counts, {r["key"]: r for r in chain(inserts, updates)}
+
+
+_INSERTED = (
+    "key",
+    "code",
+    "subject",
+    "window_id",
+    "level",
+    "max_level",
+    "state",
+    "since",
+    "red_since",
+    "acknowledged_at",
+    "acknowledged_by",
+    "disposed_at",
+    "disposed_by",
+    "measure",
+    "note",
+    "cleared_at",
+    "updated_at",
+    "rejected_at",
+    "rejected_code",
+    "rejected_message",
+)
+_SQLITE_INSERT = f"INSERT INTO warning_states ({', '.join(_INSERTED)}) VALUES ({', '.join('?' * len(_INSERTED))})"
+_INSTANTS = frozenset(
+    ("since", "red_since", "acknowledged_at", "disposed_at", "cleared_at", "updated_at", "rejected_at")
+)
+
+
+def _sqlite_value(name: str, value: Any) -> Any:
+    """A value as ``UTCDateTime`` binds it on SQLite (naive UTC text, microseconds always)."""
+    if value is None or name not in _INSTANTS:
+        return value
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()} cannot be stored; give it a zone")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_write_states(
+    conn: Any, inserts: list[dict[str, Any]], by_columns: dict[tuple[str, ...], list[dict[str, Any]]]
+) -> None:
+    """``_write_states``' statements through the driver: SQLAlchemy's compilation and per-value
+    processing of an executemany were most of the write's cost on the monitor's passes."""
+    raw = conn.connection.driver_connection
+    v = _sqlite_value
     if inserts:
-        conn.execute(insert(t), inserts)
+        raw.executemany(_SQLITE_INSERT, [tuple(v(c, r.get(c)) for c in _INSERTED) for r in inserts])
     for columns, rows in by_columns.items():
         names = (*columns, "updated_at")
-        conn.execute(
-            update(t).where(t.c.key == bindparam("b_key")).values({c: bindparam(c) for c in names}),
-            [{"b_key": u["key"], **{c: u[c] for c in names}} for u in rows],
-        )
-    return counts, {r["key"]: r for r in chain(inserts, updates)}
+        sql = f"UPDATE warning_states SET {', '.join(f'{c} = ?' for c in names)} WHERE key = ?"
+        raw.executemany(sql, [(*(v(c, r[c]) for c in names), r["key"]) for r in rows])
 
 
 _UPDATED = (

@@ -291,6 +291,14 @@ def test_the_monitor_after_a_1000_change_page_rejudges_only_those_subjects_and_m
     assert set(rep.phases) == {"load", "judge", "write", "publish"}
     assert all(t > 0 for t in rep.phases.values()) and sum(rep.phases.values()) <= rep.seconds
     assert len(rep.rejudged) < 1100 and monitor.status().subjects > 7000
+    assert rep.written["states"] > 0 and rep.written["columns"] > 0
+    # the pass's commit left the WAL to the checkpoint run once the snapshot is out, and gave its
+    # connection back as it found it (SQLite checkpoints automatically on the other commits)
+    frames = monitor.checkpoint()
+    assert frames is not None and frames[0] > 0 and frames[1] == frames[0]
+    assert monitor.checkpoint() is None
+    with store.write() as s:
+        assert s.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
     after = monitor.snapshot()
     assert after.generation == before.generation + 1
     views = assert_matches_full_evaluation(store, after, at)
