@@ -37,6 +37,7 @@ p99 ≤ 20 ms, max ≤ 100 ms (gaps between ticks). Prints the figures, the load
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -179,14 +180,10 @@ class GcPauses:
         self._start: dict[int, float] = {}
 
     def __enter__(self) -> GcPauses:
-        import gc
-
         gc.callbacks.append(self._cb)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        import gc
-
         gc.callbacks.remove(self._cb)
 
     def _cb(self, phase: str, info: dict[str, Any]) -> None:
@@ -281,7 +278,7 @@ def operator_window(terminal: Any, work: Path, size: tuple[int, int] = (1600, 10
     """The operator window over ``terminal`` (Chinese, dark), shown offscreen, settings in ``work``."""
     from PySide6.QtCore import QSettings
 
-    from desktop.application import Localization, create_application
+    from desktop.application import Localization, create_application, freeze_startup_heap
     from desktop.operator.window import OperatorWindow
     from desktop.theme import apply_theme
 
@@ -291,6 +288,7 @@ def operator_window(terminal: Any, work: Path, size: tuple[int, int] = (1600, 10
     loc.switch("zh_CN")
     apply_theme(app, "dark")
     window = OperatorWindow(terminal, loc, settings, theme="dark")
+    window.first_snapshot_shown.connect(freeze_startup_heap)  # as desktop.operator.run does
     window.resize(*size)
     window.show()
     return window
@@ -481,6 +479,9 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--no-sub", action="store_true",
                         help="cameras without a sub-stream (a 4×4 tile under 320×180 then shows keyframes only)")
     parser.add_argument("--no-record", action="store_true", help="the terminal does not record (default: it does)")
+    parser.add_argument("--gc-thresholds", default=None, metavar="G0,G1,G2",
+                        help="the cyclic GC's thresholds for this run (default: the GUI application's own, "
+                        "desktop.application.GUI_GC_THRESHOLDS)")
     parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
                         help="Python's thread switch interval for this run (sys.setswitchinterval), in ms "
                         "(default: the GUI application's own, desktop.application.GUI_SWITCH_INTERVAL_S)")
@@ -512,6 +513,8 @@ def _main(argv: list[str] | None) -> int:
             window = operator_window(terminal, work)
             if args.switch_interval is not None:  # after the application set its own
                 sys.setswitchinterval(args.switch_interval / 1000)
+            if args.gc_thresholds is not None:
+                gc.set_threshold(*(int(x) for x in args.gc_thresholds.split(",")))
             tiles_s = wait_until(lambda: len(painted(window)) >= args.tiles and min(painted(window)) > 0,
                                  120, f"{args.tiles} tiles painting")
             hall_s = wait_until(lambda: first_sync_done(terminal), 120, "the first sync")
@@ -599,6 +602,8 @@ def _main(argv: list[str] | None) -> int:
         "warnings_in_force": len(status.warnings.views) if status.warnings is not None else None,
         "recording": not args.no_record,
         "switch_interval_ms": round(sys.getswitchinterval() * 1000, 3),
+        "gc_thresholds": list(gc.get_threshold()),
+        "gc_frozen": gc.get_freeze_count(),
         "rss_mb": round(rss, 1),
         "setup": {"clip_s": round(clip_s, 1), "tiles_first_paint_s": round(tiles_s, 1),
                   "first_sync_s": round(hall_s, 1)},

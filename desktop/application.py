@@ -3,6 +3,7 @@ settings, and SIGINT/SIGTERM seen by the GUI loop."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import socket
@@ -28,7 +29,8 @@ from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 __all__ = [
-    "LANGUAGES", "Localization", "SignalWatcher", "create_application", "settings", "show_and_run", "start_gui",
+    "GUI_GC_THRESHOLDS", "LANGUAGES", "Localization", "SignalWatcher", "create_application", "freeze_startup_heap",
+    "settings", "show_and_run", "start_gui",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,22 @@ more. With 0.5 ms it gets the GIL back sooner (issue 11's GUI-stall figure: benc
 a thread nobody waits for is never interrupted, so single-threaded work does not pay for it)."""
 
 
+GUI_GC_THRESHOLDS = (5_000, 5, 100)
+"""The cyclic GC's thresholds in a GUI process (``app.runtime.GC_THRESHOLDS`` elsewhere). A
+collection holds the GIL throughout, whichever thread runs it, so its length is a GUI-thread stall:
+it scans the objects of the generations it collects, and with (20 000, 20, 100) a middle-generation
+collection scanned up to 420 000 objects (51-67 ms; issue 11's GUI-stall figure,
+``benchmarks.gui_stalls``). Here a young collection scans at most 5 000 objects and a middle one
+30 000. The objects alive after start-up leave the collected generations
+(:func:`freeze_startup_heap`), so an old-generation collection scans only what came since."""
+
+
 def create_application(argv: list[str] | None = None) -> QApplication:
     """The one QApplication (made once; later calls return it). Sets the process's thread switch
-    interval for a responsive GUI thread (:data:`GUI_SWITCH_INTERVAL_S`)."""
+    interval for a responsive GUI thread (:data:`GUI_SWITCH_INTERVAL_S`) and the cyclic GC's
+    thresholds (:data:`GUI_GC_THRESHOLDS`)."""
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+    gc.set_threshold(*GUI_GC_THRESHOLDS)
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
@@ -66,6 +80,25 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setWindowIcon(QIcon(str(files("resources").joinpath("icons", "hallwatch.svg"))))
     _choose_font(app)
     return app
+
+
+_frozen = False
+
+
+def freeze_startup_heap() -> bool:
+    """Once per process, when start-up is over (the window shows the monitor's first snapshot):
+    move every object alive now out of the cyclic GC's generations (``gc.freeze``). They are the
+    long-lived part of the heap (the store's hall, the monitor's state, Qt's wrappers); the GC would
+    otherwise scan them again in every old-generation collection, holding the GIL — a GUI stall of
+    hundreds of milliseconds with a million objects. Reference counting still frees them when they
+    are dropped. True the first time."""
+    global _frozen
+    if _frozen:
+        return False
+    _frozen = True
+    gc.freeze()
+    log.info("start-up heap frozen: %d objects leave the cyclic GC's generations", gc.get_freeze_count())
+    return True
 
 
 _QT_LEVELS = {

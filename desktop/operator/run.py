@@ -16,7 +16,7 @@ from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from app.terminal import Terminal
-from desktop.application import SignalWatcher, show_and_run, start_gui
+from desktop.application import SignalWatcher, freeze_startup_heap, show_and_run, start_gui
 from desktop.i18n import fmt, translate
 from supervision.config import Config
 
@@ -94,6 +94,7 @@ def run_operator(cfg: Config, data_dir: Path, options: OperatorOptions) -> int:
         return 2 if held else 1
 
     window = OperatorWindow(terminal, localization, store_settings, theme=theme, demo_note=demo_note)
+    window.first_snapshot_shown.connect(freeze_startup_heap)
     stopped = threading.Event()
 
     def stop_all() -> None:

@@ -100,6 +100,9 @@ class OperatorWindow(QMainWindow):
 
     quit_requested = Signal()
     cameras_changed = Signal()  # the registry added, replaced or removed a camera (emitted from any thread)
+    #: the panels show the warning monitor's first snapshot: start-up is over (the runner freezes the
+    #: start-up heap then: desktop.application.freeze_startup_heap)
+    first_snapshot_shown = Signal()
 
     def __init__(
         self,
@@ -121,6 +124,7 @@ class OperatorWindow(QMainWindow):
         self.halls: dict[str, str] = {}
         self._status: TerminalStatus | None = None
         self._generation = -1
+        self._first_shown = False
         self._window_filter: str | None = None
         self._grid_window: GridWindow | None = None
         self.review: Any = None  # the review tab's ReviewView, made when first needed
@@ -434,6 +438,9 @@ class OperatorWindow(QMainWindow):
         self.warnings_panel.set_snapshot(snapshot)
         self.queue_panel.refresh()
         self.cases_panel.refresh()
+        if not self._first_shown:  # on the next loop pass: a snapshot may come inside the constructor
+            self._first_shown = True
+            QTimer.singleShot(0, self.first_snapshot_shown.emit)
 
     def _action_finished(self, key: str, ok: bool, words: str) -> None:
         """An acknowledgement or disposal ended: a refusal is said in the status bar too."""
