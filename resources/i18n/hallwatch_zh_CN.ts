@@ -1205,6 +1205,7 @@
     <name>OperatorWindow</name>
     <message>
         <source>Live</source>
+        <extracomment>the panels show the warning monitor's first snapshot: start-up is over (the runner freezes the start-up heap then: desktop.application.freeze_startup_heap)</extracomment>
         <translation>实时</translation>
     </message>
     <message>
