@@ -110,6 +110,7 @@ def serve(urls: Sequence[str], port: int, linger: float | None = 10.0) -> int:
     """Child mode: the sources and the relay only. Prints READY; answers "status" lines on stdin with
     the relay's status as JSON; ends at EOF."""
     import logging
+    import resource
 
     from video.relay import Access, RelayedCamera, RelayServer, Unauthorized
     from video.source import Source, SourceOptions, SourceState
@@ -137,7 +138,10 @@ def serve(urls: Sequence[str], port: int, linger: float | None = 10.0) -> int:
     print("READY", flush=True)
     try:
         for line in sys.stdin:
-            if line.strip() == "status":
+            if line.strip() == "cpu":
+                r = resource.getrusage(resource.RUSAGE_SELF)  # microseconds, not /proc's 10 ms ticks
+                print(json.dumps(r.ru_utime + r.ru_stime), flush=True)
+            elif line.strip() == "status":
                 st = relay.status()
                 print(json.dumps({c.camera_id: {"viewers": c.viewers, "bytes": c.bytes_sent, "packets": c.packets,
                                                 "packets_dropped": c.packets_dropped, "drops": c.drops,
@@ -162,14 +166,18 @@ class RelayProcess:
             raise SystemExit(f"the relay process did not start: {line!r}")
         self.base = f"http://127.0.0.1:{self.port}/live/"
 
-    def status(self) -> dict[str, dict[str, Any]]:
+    def _ask(self, what: bytes) -> Any:
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(b"status\n")
+        self.proc.stdin.write(what + b"\n")
         self.proc.stdin.flush()
-        return dict(json.loads(self.proc.stdout.readline()))
+        return json.loads(self.proc.stdout.readline())
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        return dict(self._ask(b"status"))
 
     def cpu(self) -> float:
-        return proc_cpu(self.proc.pid)
+        """The relay process's CPU seconds (getrusage: every thread, to the microsecond)."""
+        return float(self._ask(b"cpu"))
 
     def stop(self) -> None:
         if self.proc.stdin is not None:
@@ -271,12 +279,15 @@ def measure(urls: Sequence[str], cpu: Callable[[], float], n: int, warmup: float
     return out
 
 
-def first_frame_seconds(url: str) -> float:
-    """From opening ``url`` (FFmpeg's default probing, as a player) to its first decoded picture."""
+def first_frame_seconds(url: str, *, fps_probe: bool = True) -> float:
+    """From opening ``url`` to its first decoded picture. ``fps_probe``: FFmpeg's default probing, which
+    waits for 20 frames to estimate the frame rate of a stream that does not state it (MPEG-TS does
+    not); without it (``fpsprobesize=0``) the player starts at the first keyframe's picture."""
     import av
 
+    options = {} if fps_probe else {"fpsprobesize": "0"}
     t0 = time.monotonic()
-    with av.open(url, timeout=10) as c:
+    with av.open(url, timeout=10, options=options) as c:
         for _frame in c.decode(video=0):
             return time.monotonic() - t0
     raise RuntimeError("no frame")
@@ -303,9 +314,9 @@ def measure_reference(pusher: Pusher, urls: Sequence[str], counts: Sequence[int]
 
 def nginx_rtmp_pusher() -> Pusher | None:
     """nginx-rtmp fed once per camera by our RTMP push (helper push's ``video.relay.push``), if present."""
-    try:
-        import video.relay.push  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("video.relay.push") is None:
         return None
     return None  # to be wired once the push has landed: nginx-rtmp + one push per camera
 
@@ -344,16 +355,23 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(1.0)
             # time to the first frame: a camera whose mux has stopped (no viewer for the linger time) and one
             # being watched
-            time.sleep(12)  # past the relay's 10 s linger: every mux has stopped
-            cold = [first_frame_seconds(u) for u in urls]
-            watcher = Viewer(urls[0])
-            try:
-                time.sleep(2)
-                warm = [first_frame_seconds(urls[0]) for _ in range(3)]
-            finally:
-                watcher.stop()
-            result["first_frame_s"] = {"camera_not_watched": [round(x, 3) for x in cold],
-                                       "camera_watched": [round(x, 3) for x in warm]}
+            first: dict[str, list[float]] = {}
+            for probe in (True, False):
+                time.sleep(0 if args.always_mux else 12)  # past the relay's 10 s linger: every mux has stopped
+                name = "ffmpeg_default_probe" if probe else "fpsprobesize_0"
+                first[f"{name}_camera_not_watched"] = [round(first_frame_seconds(u, fps_probe=probe), 3)
+                                                       for u in urls]
+                watcher = Viewer(urls[0])
+                try:
+                    time.sleep(2)
+                    warm = []
+                    for i in range(6):
+                        time.sleep(0.17 * i)  # at different places in the GOP
+                        warm.append(round(first_frame_seconds(urls[0], fps_probe=probe), 3))
+                    first[f"{name}_camera_watched"] = warm
+                finally:
+                    watcher.stop()
+            result["first_frame_s"] = first
         finally:
             relay.stop()
         if args.nginx:
@@ -371,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         result["cpu_per_added_viewer_cores"] = round((ours["20"]["server_cores"] - ours["1"]["server_cores"]) / 19, 5)
     targets["every_viewer_ge_24fps"] = all(r["viewer_fps_min"] >= MIN_FPS for k, r in ours.items() if k != "0")
     first = result.get("first_frame_s", {})
-    targets["first_frame_le_1s"] = bool(first) and max(first["camera_not_watched"] + first["camera_watched"]) <= 1.0
+    targets["first_frame_le_1s"] = bool(first) and max(x for v in first.values() for x in v) <= 1.0
     work = all(c["muxed_fps"] >= MIN_FPS and c["sent_mbit_s"] > 0 for k, r in ours.items() if k != "0"
                for c in r["relay"].values()) and all(
         len(r["relay"]) == min(int(k), CAMERAS) for k, r in ours.items() if k != "0")

@@ -191,7 +191,7 @@ class RelayServer:
         linger: float | None = 10.0,
         gop_cache_bytes: int = 16 * 2**20,
         auth_workers: int = 4,
-        latency: float = 0.2,
+        latency: float = 0.1,
     ) -> None:
         """``port`` 0: any free port (see :attr:`port`). ``max_queue_bytes``: how much may wait for one
         viewer before it counts as not reading. ``linger``: seconds a camera stays muxed without viewers
