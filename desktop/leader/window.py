@@ -69,8 +69,9 @@ __all__ = ["PAGES", "LeaderWindow"]
 log = logging.getLogger(__name__)
 
 PAGES = ("overview", "ranking", "trends", "reds", "video")
-REFRESH_S = 30.0  # figures recomputed at least this often (and after each new warning snapshot)
-MIN_GAP_S = 3.0  # …but not more often than this
+REFRESH_S = 60.0  # figures recomputed at least this often (and after each new warning snapshot)
+MIN_GAP_S = 10.0  # …but not more often than this: each pass reads the whole scope (seconds for a big city)
+_LIGHT_RANK = {"green": 0, "notice": 1, "yellow": 2, "red": 3}
 BASE_PT = 15  # the window's type: readable from three metres on a 1080p screen of 55"
 TILE_VALUE_PT = 44
 TILE_CAPTION_PT = 17
@@ -207,7 +208,7 @@ class LeaderWindow(QMainWindow):
         self.pages.addWidget(self._trends_page())
         self.pages.addWidget(self._reds_page())
         self.wall = VideoWall(self.net, terminal.token, terminals=self._terminals, decorations=self._decoration,
-                              source_options=source_options)
+                              priority=self._window_rank, source_options=source_options)
         self.pages.addWidget(self.wall)
         self.tour_label = QLabel()
         tabs_row = QHBoxLayout()
@@ -245,6 +246,7 @@ class LeaderWindow(QMainWindow):
         self._apply_palette()
         if kiosk:
             self.menuBar().hide()
+            self.setCursor(Qt.CursorShape.BlankCursor)  # nobody points at a wall screen
             self.set_touring(True)
         self.resize(1600, 900)
         self._tick()
@@ -534,7 +536,9 @@ class LeaderWindow(QMainWindow):
         self._say_tour()
         gen = st.warnings.generation
         now = self._mono()
-        due = now - self._asked_at >= REFRESH_S or (gen != self._asked_generation and now - self._asked_at >= MIN_GAP_S)
+        # until the monitor's first judgement is on screen, follow it at once; then at most every MIN_GAP_S
+        gap = MIN_GAP_S if self.figures is not None and self.figures.generation > 0 else 1.0
+        due = now - self._asked_at >= REFRESH_S or (gen != self._asked_generation and now - self._asked_at >= gap)
         if due and not self.reader.pending("figures"):
             self.refresh()
 
@@ -602,7 +606,12 @@ class LeaderWindow(QMainWindow):
         cam = self.wall._cameras.get(camera_id)
         if cam is None:
             return TileDecoration()
-        return TileDecoration(window_name=cam.config.name, light=None)
+        light = self.terminal.monitor.snapshot().by_window.get(cam.config.window_id or "")
+        return TileDecoration(window_name=cam.config.name, light=str(light) if light is not None else "green")
+
+    def _window_rank(self, window_id: str | None) -> int:
+        light = self.terminal.monitor.snapshot().by_window.get(window_id or "")
+        return _LIGHT_RANK.get(str(light) if light is not None else "green", 0)
 
     def _show(self, fig: LeaderFigures) -> None:
         self.figures = fig
