@@ -99,8 +99,12 @@ class VideoWall(QWidget):
 
     def __init__(self, net: Reader, token: str | None, *, terminals: Callable[[], Sequence[TerminalInfo]],
                  decorations: Callable[[str], TileDecoration] | None = None,
+                 priority: Callable[[str | None], int] | None = None,
                  source_options: SourceOptions | None = None, parent: QWidget | None = None) -> None:
+        """``priority(window_id)``: higher first on the wall (the window's light: a red window's
+        camera is never among those left off)."""
         super().__init__(parent)
+        self._priority = priority
         self.net = net
         self.token = token
         self._terminals = terminals
@@ -160,7 +164,11 @@ class VideoWall(QWidget):
             return
         self.plan = plan
         self._failed_words = None
-        self._apply(plan.streams)
+        streams = list(plan.streams)
+        if self._priority is not None:
+            rank = self._priority
+            streams.sort(key=lambda w: -rank(w.window_id))  # stable: the window order within a rank
+        self._apply(streams)
         self._say()
 
     def _plan_failed(self, words: str) -> None:
@@ -231,7 +239,7 @@ class VideoWall(QWidget):
         if plan.streams:
             relays = sorted({w.relay for w in plan.streams})
             parts.append(fmt(self.tr("%1: %2 of %3 cameras relayed by %4."), hall, len(plan.streams),
-                             plan.hall_cameras, "、".join(relays)))
+                             plan.hall_cameras, self.tr(", ").join(relays)))
             if len(plan.streams) > WALL_MAX:
                 parts.append(fmt(self.tr("The first %1 are shown."), WALL_MAX))
         elif plan.relays == 0:
@@ -240,11 +248,11 @@ class VideoWall(QWidget):
         else:
             parts.append(fmt(self.tr("%1: no relay serves this hall's cameras."), hall))
         if unreachable:
-            parts.append(fmt(self.tr("Relay unreachable: %1 — retrying every %2 s."), "、".join(unreachable),
+            parts.append(fmt(self.tr("Relay unreachable: %1 — retrying every %2 s."), self.tr(", ").join(unreachable),
                              int(RETRY_S)))
         if refused:
             parts.append(fmt(self.tr("Relay refused this terminal: %1 — ask the administrator."),
-                             "、".join(refused)))
+                             self.tr(", ").join(refused)))
         return " ".join(parts), bool(unreachable or refused)
 
     def _say(self) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QFont, QIcon, QKeyEvent, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QIcon, QKeyEvent, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMenuBar,
     QSplitter,
     QStackedWidget,
     QTabBar,
@@ -69,8 +70,9 @@ __all__ = ["PAGES", "LeaderWindow"]
 log = logging.getLogger(__name__)
 
 PAGES = ("overview", "ranking", "trends", "reds", "video")
-REFRESH_S = 30.0  # figures recomputed at least this often (and after each new warning snapshot)
-MIN_GAP_S = 3.0  # …but not more often than this
+REFRESH_S = 60.0  # figures recomputed at least this often (and after each new warning snapshot)
+MIN_GAP_S = 10.0  # …but not more often than this: each pass reads the whole scope (seconds for a big city)
+_LIGHT_RANK = {"green": 0, "notice": 1, "yellow": 2, "red": 3}
 BASE_PT = 15  # the window's type: readable from three metres on a 1080p screen of 55"
 TILE_VALUE_PT = 44
 TILE_CAPTION_PT = 17
@@ -207,7 +209,7 @@ class LeaderWindow(QMainWindow):
         self.pages.addWidget(self._trends_page())
         self.pages.addWidget(self._reds_page())
         self.wall = VideoWall(self.net, terminal.token, terminals=self._terminals, decorations=self._decoration,
-                              source_options=source_options)
+                              priority=self._window_rank, source_options=source_options)
         self.pages.addWidget(self.wall)
         self.tour_label = QLabel()
         tabs_row = QHBoxLayout()
@@ -240,11 +242,13 @@ class LeaderWindow(QMainWindow):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
+        self._menus_due = False
+        self._make_actions()
         self._build_menus()
         self._retranslate()
         self._apply_palette()
         if kiosk:
-            self.menuBar().hide()
+            self.setCursor(Qt.CursorShape.BlankCursor)  # nobody points at a wall screen
             self.set_touring(True)
         self.resize(1600, 900)
         self._tick()
@@ -360,26 +364,42 @@ class LeaderWindow(QMainWindow):
         return w
 
     # -- menus, words, colours -------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        bar.clear()
-        view = bar.addMenu(self.tr("&View"))
-        a = view.addAction(self.tr("Full screen"))
-        a.setShortcut(QKeySequence(Qt.Key.Key_F11))
-        a.triggered.connect(self.toggle_fullscreen)
-        self.tour_action = view.addAction(self.tr("Page tour"))
+    def _make_actions(self) -> None:
+        """The window's few actions, made once (their texts follow the language): they are the
+        window's own, so F11 and Ctrl+Q work in kiosk mode too, where the menu bar is hidden."""
+        self.fullscreen_action = QAction(self)
+        self.fullscreen_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
+        self.fullscreen_action.triggered.connect(self.toggle_fullscreen)
+        self.tour_action = QAction(self)
         self.tour_action.setCheckable(True)
-        self.tour_action.setChecked(self._tour.isActive())
         self.tour_action.triggered.connect(lambda on: self.set_touring(bool(on)))
+        self.quit_action = QAction(self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.close)
+        self.addActions([self.fullscreen_action, self.quit_action])
+
+    def _build_menus(self) -> None:
+        """A new menu bar in the current language. Never called while a LanguageChange is being
+        delivered (Qt hands the event on to the widgets it listed first: deleting menus then crashes),
+        so a language switch schedules it; the old bar goes with deleteLater."""
+        self._menus_due = False
+        bar = QMenuBar(self)
+        view = bar.addMenu(self.tr("&View"))
+        view.addAction(self.fullscreen_action)
+        view.addAction(self.tour_action)
         view.addSeparator()
-        add_look_menus(view, self, theme=self.theme, language=self.localization.language,
+        add_look_menus(view, bar, theme=self.theme, language=self.localization.language,
                        set_theme=self.set_theme, set_language=self.set_language)
         view.addSeparator()
-        q = view.addAction(self.tr("&Quit"))
-        q.setShortcut(QKeySequence("Ctrl+Q"))
-        q.triggered.connect(self.close)
-        # the keys work in kiosk mode too, where the menu bar is hidden
-        self.addActions([a, q])
+        view.addAction(self.quit_action)
+        self.setMenuBar(bar)
+        if self.kiosk:
+            bar.hide()
+
+    def _menus_later(self) -> None:
+        if not self._menus_due:
+            self._menus_due = True
+            QTimer.singleShot(0, self._build_menus)
 
     def _retranslate(self) -> None:
         self.setWindowTitle(self._window_title())
@@ -412,7 +432,10 @@ class LeaderWindow(QMainWindow):
             self.tr("Who did what, and how")])
         self.terminals_table.setHorizontalHeaderLabels([
             self.tr("Terminal"), self.tr("Role"), self.tr("Video relay"), self.tr("Last heard"), self.tr("Online")])
-        self._build_menus()
+        self.fullscreen_action.setText(self.tr("Full screen"))
+        self.tour_action.setText(self.tr("Page tour"))
+        self.quit_action.setText(self.tr("&Quit"))
+        self._menus_later()
         if self.figures is not None:
             self._show(self.figures)
         else:
@@ -495,8 +518,7 @@ class LeaderWindow(QMainWindow):
             self._tour.start(int(self.tour_seconds * 1000))
         else:
             self._tour.stop()
-        if hasattr(self, "tour_action"):
-            self.tour_action.setChecked(on)
+        self.tour_action.setChecked(on)
         self._say_tour()
 
     def _say_tour(self) -> None:
@@ -534,7 +556,9 @@ class LeaderWindow(QMainWindow):
         self._say_tour()
         gen = st.warnings.generation
         now = self._mono()
-        due = now - self._asked_at >= REFRESH_S or (gen != self._asked_generation and now - self._asked_at >= MIN_GAP_S)
+        # until the monitor's first judgement is on screen, follow it at once; then at most every MIN_GAP_S
+        gap = MIN_GAP_S if self.figures is not None and self.figures.generation > 0 else 1.0
+        due = now - self._asked_at >= REFRESH_S or (gen != self._asked_generation and now - self._asked_at >= gap)
         if due and not self.reader.pending("figures"):
             self.refresh()
 
@@ -602,7 +626,12 @@ class LeaderWindow(QMainWindow):
         cam = self.wall._cameras.get(camera_id)
         if cam is None:
             return TileDecoration()
-        return TileDecoration(window_name=cam.config.name, light=None)
+        light = self.terminal.monitor.snapshot().by_window.get(cam.config.window_id or "")
+        return TileDecoration(window_name=cam.config.name, light=str(light) if light is not None else "green")
+
+    def _window_rank(self, window_id: str | None) -> int:
+        light = self.terminal.monitor.snapshot().by_window.get(window_id or "")
+        return _LIGHT_RANK.get(str(light) if light is not None else "green", 0)
 
     def _show(self, fig: LeaderFigures) -> None:
         self.figures = fig

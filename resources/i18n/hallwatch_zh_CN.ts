@@ -2091,6 +2091,10 @@
         <translation>%1：%3 路摄像机中 %2 路由 %4 转发。</translation>
     </message>
     <message>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+    <message>
         <source>The first %1 are shown.</source>
         <translation>仅显示前 %1 路。</translation>
     </message>

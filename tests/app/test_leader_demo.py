@@ -45,8 +45,12 @@ def test_the_demo_leader_syncs_the_city_and_finds_the_workstations_relay(tmp_pat
         (ws,) = [t for t in fig.terminals if t.name == DEMO_TERMINAL]
         assert ws.online and ws.relay_url == demo.terminal.relay.url
         # the relay lets the leader's token see the city hall's cameras (it asks the server's /me)
+        want = len(demo.terminal.cameras.cameras())
         listed = relay_cameras(ws.relay_url, token.get_secret_value())
-        assert listed is not None and len(listed) == len(demo.terminal.cameras.cameras()) > 0
+        while listed is not None and len(listed) < want and time.monotonic() < deadline + 30:
+            time.sleep(0.5)  # the relay takes the cameras on as the registry connects them
+            listed = relay_cameras(ws.relay_url, token.get_secret_value())
+        assert listed is not None and len(listed) == want > 0
     finally:
         if leader is not None:
             assert leader.stop(time.monotonic() + 10)
