@@ -31,7 +31,7 @@ import av.error
 import av.video.reformatter
 import numpy as np
 
-from video.analytics.occupancy import OccupancyDetector, SeatEvent, SeatRegion, SeatState
+from video.analytics.occupancy import OccupancyDetector, SeatEvent, SeatRegion, SeatState, Tuning
 from video.source import MediaPacket, Source, StreamInfo, Subscription
 
 __all__ = ["KEYFRAME_ONLY_GOP", "WORK_WIDTH", "OccupancyConsumer", "OccupancyStatus"]
@@ -73,6 +73,7 @@ class OccupancyConsumer:
         clock: Callable[[], datetime] = _local_now,
         name: str = "",
         min_empty_seconds: float = 60.0,
+        tuning: Tuning | None = None,
     ) -> None:
         if fps <= 0:
             raise ValueError(f"fps must be positive: {fps}")
@@ -81,7 +82,7 @@ class OccupancyConsumer:
         self._on_event = on_event
         self._period = 1.0 / fps
         self._clock = clock
-        self._detector = OccupancyDetector(regions, min_empty_seconds=min_empty_seconds)
+        self._detector = OccupancyDetector(regions, min_empty_seconds=min_empty_seconds, tuning=tuning)
         self._lock = threading.Lock()
         self._pending_regions: list[SeatRegion] | None = None
         self._sub: Subscription | None = None
@@ -191,7 +192,8 @@ class OccupancyConsumer:
                     ft = secs if frame.pts is None or frame.time_base is None else float(frame.pts * frame.time_base)
                     if ft is not None and ft < next_due - 0.1 * self._period:
                         continue  # decoded for the ones after it, not judged
-                    next_due = (ft if ft is not None else 0.0) + self._period
+                    if ft is not None:  # on a grid of periods; after a gap, from this picture on
+                        next_due = next_due + self._period if ft - next_due < self._period else ft + self._period
                     self._judge(frame, packet, ft, reformatter)
         finally:
             with self._lock:

@@ -167,7 +167,7 @@ def scan_file(
                         continue
                     if origin is None:
                         origin = ft
-                    next_due = ft + period
+                    next_due = next_due + period if ft - next_due < period else ft + period  # a grid
                     bgr = np.asarray(frame.to_ndarray(format="bgr24", width=w, height=h), dtype=np.uint8)
                     last_t = ft - origin
                     for event in detector.feed(bgr, last_t):
