@@ -67,14 +67,18 @@ def test_seats_command_finds_every_absence_of_an_encoded_4_hour_shift(
     assert all(s["end_s"] - s["start_s"] >= 60 for s in found)
 
 
-def test_seats_command_text_output_and_min_seconds(shift_file: tuple[Path, SeatScript, ScriptedScene]) -> None:
-    path, script, scene = shift_file
-    r = seats(str(path), "--region", _pixels(scene), "--min-seconds", "400")
+def test_seats_command_text_output_and_min_seconds(tmp_path: Path) -> None:
+    script = SeatScript(1200.0, away=(Span(100.0, 250.0), Span(600.0, 680.0), Span(900.0, 1150.0)))
+    path = tmp_path / "short.mp4"
+    scene = write_script(path, script, width=W, height=H)
+    r = seats(str(path), "--region", _pixels(scene), "--min-seconds", "100")
     assert r.returncode == 0, r.stderr
-    longest = [s for s in script.absences(400.0)]
-    assert f"region 0: {len(longest)} empty spell" in r.stdout
-    assert "320x180" in r.stdout and "s judged" in r.stdout
-    assert len([line for line in r.stdout.splitlines() if line.startswith("  ")]) == len(longest)
+    assert "region 0: 2 empty spells of at least 100 s" in r.stdout
+    assert "320x180" in r.stdout and "1199 s judged" in r.stdout
+    lines = [line.split() for line in r.stdout.splitlines() if line.startswith("  ")]
+    assert len(lines) == 2
+    for words, (start, end) in zip(lines, [(100.0, 250.0), (900.0, 1150.0)], strict=True):
+        assert abs(float(words[0]) - start) <= 5 and abs(float(words[3]) - end) <= 5, lines
 
 
 @pytest.mark.parametrize(("region", "words"), [("1,2,3", "X,Y,W,H"), ("a,b,c,d", "whole numbers"),
@@ -124,8 +128,8 @@ class Events:
 
 def test_consumer_on_a_live_camera_with_a_staff_schedule_reports_its_absences_on_the_callers_clock() -> None:
     t0 = time.time() + 1.0
-    # away 0-11 s, seated 11-18 s, away 18-28 s, then seated
-    away = [(t0 - 5.0, t0 + 11.0), (t0 + 18.0, t0 + 28.0)]
+    # away 0-9 s, seated 9-15 s, away 15-23 s, then seated
+    away = [(t0 - 5.0, t0 + 9.0), (t0 + 15.0, t0 + 23.0)]
 
     def schedule(wall: float) -> bool:
         return not any(a <= wall < b for a, b in away)
@@ -160,7 +164,7 @@ def test_consumer_on_a_live_camera_with_a_staff_schedule_reports_its_absences_on
     spells = [(e.at - shift) for e in events.items[:4]]
     # the first absence was under way when the camera started: it dates from the first pictures
     assert t0 - 2 <= spells[0] <= t0 + 4, spells
-    for got, want in zip(spells[1:], [t0 + 11.0, t0 + 18.0, t0 + 28.0], strict=True):
+    for got, want in zip(spells[1:], [t0 + 9.0, t0 + 15.0, t0 + 23.0], strict=True):
         assert abs(got - want) <= 3.0, (spells, t0)
     assert events.items[0].snapshot_jpeg and events.items[2].snapshot_jpeg
     assert events.items[1].snapshot_jpeg is None
