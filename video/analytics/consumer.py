@@ -164,23 +164,25 @@ class OccupancyConsumer:
         try:
             while not self._stop.is_set():
                 packet = sub.get(timeout=1.0)
-                if packet is None:
-                    if sub.closed:
-                        break
-                    continue
                 with self._lock:
                     regions, self._pending_regions = self._pending_regions, None
                 if regions is not None:
                     self._emit(self._detector.set_regions(regions, self._last_at))
                     self._states = dict(self._detector.states())
-                if codec is None or info is not packet.info:
+                if packet is None:
+                    if sub.closed:
+                        break
+                    continue
+                if codec is None or info is not packet.info:  # the first packet, or a new connection
                     if codec is None or info is None or (info.codec, info.extradata) != (
                             packet.info.codec, packet.info.extradata):
                         codec = self._decoder_for(packet.info)
-                        next_due = float("-inf")
-                        last_key = None
                     info = packet.info
+                    next_due = float("-inf")  # its timestamps start afresh
+                    last_key = None
                 secs = packet.seconds
+                if secs is not None and secs < next_due - 10 * self._period:
+                    next_due = float("-inf")  # the timestamps went back (a looped file, a camera's reset)
                 if packet.keyframe and secs is not None:
                     if last_key is not None and secs > last_key:
                         self._choose_mode(sub, secs - last_key)

@@ -223,7 +223,8 @@ def scan_live(
             if st.info is not None:
                 result.width, result.height = st.info.width, st.info.height
                 consumer = OccupancyConsumer(source, _fractions(regions, st.info.width, st.info.height), collect,
-                                             fps=fps, name="seats", min_empty_seconds=min_seconds)
+                                             fps=fps, name="seats-occupancy",
+                                             min_empty_seconds=min_seconds)
                 consumer.start()
                 break
             if st.state in (SourceState.FAILED, SourceState.ENDED):
