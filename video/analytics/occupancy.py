@@ -20,13 +20,16 @@ ends. What it looks at, per seat region (fractions of the picture):
   a seated one's is not) is compared with its own background: a passer-by standing in front of the
   seat changes it, so the seat counts as hidden — *unknown*, the last state kept. The band's
   background is the median of samples over 15 minutes: walkers and a passer-by standing for minutes
-  are a minority of them; a lasting change (something put there) becomes the background.
+  are a minority of them; a lasting change (something put there) becomes the background. When most
+  of the picture gets brighter or darker at once (a light switched), the bands' backgrounds start
+  again from that picture.
 - **Lights off.** A picture whose mean brightness is below :attr:`Tuning.dark_level`, or a seat patch
-  without contrast, is *unknown*: the last state is kept.
-- **Smoothing.** A change of state needs :attr:`Tuning.empty_frames` (resp. ``occupied_frames``)
-  agreeing pictures with no contrary one between; an unknown picture between them neither counts
-  nor breaks the run. An empty spell dates from the first empty picture of its run and ends at the
-  first occupied picture of the run that ends it.
+  without contrast, is *unknown*: the last state is kept. Cells too dark for their colour to mean
+  anything are compared by structure only.
+- **Smoothing.** A spell starts after :attr:`Tuning.empty_frames` empty looks — a single occupied
+  look between them (a head crossing) does not break the count, two in a row do — and dates from
+  the first; it ends at the first of :attr:`Tuning.occupied_frames` occupied looks in a row. Unknown
+  and unsure looks neither count nor break a run.
 
 Times ``t`` are seconds on the caller's clock (frame times), rising.
 """
