@@ -31,7 +31,7 @@ import av.error
 import av.video.reformatter
 import numpy as np
 
-from video.analytics.occupancy import OccupancyDetector, SeatEvent, SeatRegion, SeatState
+from video.analytics.occupancy import OccupancyDetector, SeatEvent, SeatRegion, SeatState, Tuning
 from video.source import MediaPacket, Source, StreamInfo, Subscription
 
 __all__ = ["KEYFRAME_ONLY_GOP", "WORK_WIDTH", "OccupancyConsumer", "OccupancyStatus"]
@@ -73,6 +73,7 @@ class OccupancyConsumer:
         clock: Callable[[], datetime] = _local_now,
         name: str = "",
         min_empty_seconds: float = 60.0,
+        tuning: Tuning | None = None,
     ) -> None:
         if fps <= 0:
             raise ValueError(f"fps must be positive: {fps}")
@@ -81,7 +82,7 @@ class OccupancyConsumer:
         self._on_event = on_event
         self._period = 1.0 / fps
         self._clock = clock
-        self._detector = OccupancyDetector(regions, min_empty_seconds=min_empty_seconds)
+        self._detector = OccupancyDetector(regions, min_empty_seconds=min_empty_seconds, tuning=tuning)
         self._lock = threading.Lock()
         self._pending_regions: list[SeatRegion] | None = None
         self._sub: Subscription | None = None
@@ -163,23 +164,25 @@ class OccupancyConsumer:
         try:
             while not self._stop.is_set():
                 packet = sub.get(timeout=1.0)
-                if packet is None:
-                    if sub.closed:
-                        break
-                    continue
                 with self._lock:
                     regions, self._pending_regions = self._pending_regions, None
                 if regions is not None:
                     self._emit(self._detector.set_regions(regions, self._last_at))
                     self._states = dict(self._detector.states())
-                if codec is None or info is not packet.info:
+                if packet is None:
+                    if sub.closed:
+                        break
+                    continue
+                if codec is None or info is not packet.info:  # the first packet, or a new connection
                     if codec is None or info is None or (info.codec, info.extradata) != (
                             packet.info.codec, packet.info.extradata):
                         codec = self._decoder_for(packet.info)
-                        next_due = float("-inf")
-                        last_key = None
                     info = packet.info
+                    next_due = float("-inf")  # its timestamps start afresh
+                    last_key = None
                 secs = packet.seconds
+                if secs is not None and secs < next_due - 10 * self._period:
+                    next_due = float("-inf")  # the timestamps went back (a looped file, a camera's reset)
                 if packet.keyframe and secs is not None:
                     if last_key is not None and secs > last_key:
                         self._choose_mode(sub, secs - last_key)
@@ -191,7 +194,8 @@ class OccupancyConsumer:
                     ft = secs if frame.pts is None or frame.time_base is None else float(frame.pts * frame.time_base)
                     if ft is not None and ft < next_due - 0.1 * self._period:
                         continue  # decoded for the ones after it, not judged
-                    next_due = (ft if ft is not None else 0.0) + self._period
+                    if ft is not None:  # on a grid of periods; after a gap, from this picture on
+                        next_due = next_due + self._period if ft - next_due < self._period else ft + self._period
                     self._judge(frame, packet, ft, reformatter)
         finally:
             with self._lock:

@@ -20,13 +20,16 @@ ends. What it looks at, per seat region (fractions of the picture):
   a seated one's is not) is compared with its own background: a passer-by standing in front of the
   seat changes it, so the seat counts as hidden — *unknown*, the last state kept. The band's
   background is the median of samples over 15 minutes: walkers and a passer-by standing for minutes
-  are a minority of them; a lasting change (something put there) becomes the background.
+  are a minority of them; a lasting change (something put there) becomes the background. When most
+  of the picture gets brighter or darker at once (a light switched), the bands' backgrounds start
+  again from that picture.
 - **Lights off.** A picture whose mean brightness is below :attr:`Tuning.dark_level`, or a seat patch
-  without contrast, is *unknown*: the last state is kept.
-- **Smoothing.** A change of state needs :attr:`Tuning.empty_frames` (resp. ``occupied_frames``)
-  agreeing pictures with no contrary one between; an unknown picture between them neither counts
-  nor breaks the run. An empty spell dates from the first empty picture of its run and ends at the
-  first occupied picture of the run that ends it.
+  without contrast, is *unknown*: the last state is kept. Cells too dark for their colour to mean
+  anything are compared by structure only.
+- **Smoothing.** A spell starts after :attr:`Tuning.empty_frames` empty looks — a single occupied
+  look between them (a head crossing) does not break the count, two in a row do — and dates from
+  the first; it ends at the first of :attr:`Tuning.occupied_frames` occupied looks in a row. Unknown
+  and unsure looks neither count nor break a run.
 
 Times ``t`` are seconds on the caller's clock (frame times), rising.
 """
@@ -94,6 +97,8 @@ class Tuning:
     grid: tuple[int, int] = (4, 4)  # cells (columns, rows)
     cell_structure: float = 0.55  # mean |Δz| over a cell above this: the cell differs (z: normalised brightness)
     cell_colour: float = 0.045  # chromaticity difference (L1 of r, g, b shares) above this: the cell differs
+    colour_level: float = 40.0  # cells darker than this (0-255) are compared by structure only
+    switch_change: float = 0.12  # most of the picture brighter or darker by this share at once: a light switched
     empty_cells: int = 1  # at most this many cells differ: the seat looks empty
     occupied_cells: int = 3  # at least this many differ: the seat looks occupied
     dark_level: float = 28.0  # mean brightness (0-255) of the picture below this: lights off
@@ -126,6 +131,7 @@ class _Look(Enum):
 class _Patch:
     z: F32  # normalised brightness, patch size
     chroma: F32  # grid rows × cols × 3 chromaticity after the picture's mean colour
+    level: F32  # grid rows × cols mean brightness (0-255): too dark a cell has no reliable colour
     std: float
     skin: float
 
@@ -143,6 +149,7 @@ class _Seat:
     anchor_t: float = 0.0
     anchor_frames: int = 0
     anchor_snapshot: Image | None = None
+    anchor_miss: tuple[float, _Patch, Image] | None = None  # a picture unlike the stretch, just before
     # smoothing
     belief: SeatState = SeatState.UNKNOWN
     empty_from: float | None = None  # the first empty look of a possible spell
@@ -176,6 +183,7 @@ class OccupancyDetector:
         self.tuning = tuning or Tuning()
         self._seats: dict[str, _Seat] = {}
         self._last_t: float | None = None
+        self._grid: F32 | None = None
         self.set_regions(regions)
 
     # ------------------------------------------------------------------------------- api
@@ -216,6 +224,19 @@ class OccupancyDetector:
         mean_bgr = small.reshape(-1, 3).mean(axis=0).astype(np.float32) + 1.0
         brightness = float(0.114 * mean_bgr[0] + 0.587 * mean_bgr[1] + 0.299 * mean_bgr[2])
         dark = brightness < tn.dark_level
+        # a light switched (most of the picture brighter or darker at once, not one place): the bands'
+        # backgrounds start again from this picture rather than call the seats hidden for minutes
+        grid = cv2.resize(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (8, 6), interpolation=cv2.INTER_AREA)
+        grid = grid.astype(np.float32) + 8.0
+        prev, self._grid = self._grid, grid
+        if prev is not None and not dark:
+            change = np.abs(np.log(grid / prev))
+            if float(np.median(change)) > tn.switch_change:
+                log.debug("the light changed at once (t=%.1f): the bands below the seats are learned again", t)
+                for seat in self._seats.values():
+                    seat.guard_samples.clear()
+                    seat.guard = None
+                    seat.guard_next = float("-inf")
         events: list[SeatEvent] = []
         for seat in self._seats.values():
             events += self._judge(seat, frame_bgr, t, mean_bgr, dark)
@@ -255,15 +276,16 @@ class OccupancyDetector:
         cells = cv2.resize(small, grid, interpolation=cv2.INTER_AREA).astype(np.float32)
         balanced = cells / mean_bgr[None, None, :]  # the picture's mean colour divided out
         chroma: F32 = balanced / (balanced.sum(axis=2, keepdims=True) + 1e-3)
+        level: F32 = cells.mean(axis=2)
         if not skin:
-            return _Patch(z, chroma, std, 0.0)
+            return _Patch(z, chroma, level, std, 0.0)
         # skin: chroma of the white-balanced patch in YCrCb's skin box
         grey_mean = float(mean_bgr.mean())
         wb = np.clip(small.astype(np.float32) * (grey_mean / mean_bgr)[None, None, :], 0, 255).astype(np.uint8)
         ycc = cv2.cvtColor(wb, cv2.COLOR_BGR2YCrCb)
         cr, cb, y = ycc[..., 1], ycc[..., 2], ycc[..., 0]
         found = (cr >= _SKIN_CR[0]) & (cr <= _SKIN_CR[1]) & (cb >= _SKIN_CB[0]) & (cb <= _SKIN_CB[1]) & (y > 50)
-        return _Patch(z, chroma, std, float(found.mean()))
+        return _Patch(z, chroma, level, std, float(found.mean()))
 
     def _differing(self, a: _Patch, b: _Patch, grid: tuple[int, int]) -> int:
         """How many cells of ``a`` differ from ``b``."""
@@ -272,7 +294,8 @@ class OccupancyDetector:
         gw, gh = grid
         per_cell = cv2.resize(d, (gw, gh), interpolation=cv2.INTER_AREA)
         colour = np.abs(a.chroma - b.chroma).sum(axis=2)
-        return int(np.count_nonzero((per_cell > tn.cell_structure) | (colour > tn.cell_colour)))
+        lit = np.minimum(a.level, b.level) >= tn.colour_level  # a camera's noise and black level swamp dark colours
+        return int(np.count_nonzero((per_cell > tn.cell_structure) | ((colour > tn.cell_colour) & lit)))
 
     @staticmethod
     def _rect(region: SeatRegion, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -339,7 +362,8 @@ class OccupancyDetector:
                 seat.guard_count = 0
                 z = np.median(np.stack([p.z for p in seat.guard_samples]), axis=0).astype(np.float32)
                 chroma = np.median(np.stack([p.chroma for p in seat.guard_samples]), axis=0).astype(np.float32)
-                seat.guard = _Patch(z, chroma, band.std, 0.0)
+                level = np.median(np.stack([p.level for p in seat.guard_samples]), axis=0).astype(np.float32)
+                seat.guard = _Patch(z, chroma, level, band.std, 0.0)
         if seat.guard is None or len(seat.guard_samples) < 3:
             return False
         return self._differing(band, seat.guard, (4, 2)) >= tn.guard_cells
@@ -351,6 +375,7 @@ class OccupancyDetector:
         if s > 0:
             ref.z = (ref.z - ref.z.mean()) / s
         ref.chroma = (1 - a) * ref.chroma + a * cur.chroma
+        ref.level = (1 - a) * ref.level + a * cur.level
 
     def _learn(self, seat: _Seat, cur: _Patch, frame: Image, t: float) -> None:
         """Track the stretch without change; learn the empty seat from one when sure."""
@@ -360,15 +385,23 @@ class OccupancyDetector:
         anchor = seat.anchor
         if anchor is None or float(np.abs(cur.z - anchor.z).mean()) > tn.static_structure or \
                 self._differing(cur, anchor, tn.grid) > 0:
-            seat.anchor = cur
-            seat.anchor_t = t
-            seat.anchor_frames = 1
-            seat.anchor_snapshot = frame.copy()
+            # one picture unlike the rest (a head crossing) does not end the stretch; two in a row do,
+            # and the new stretch starts at the first of them
+            if anchor is not None and seat.anchor_miss is None:
+                seat.anchor_miss = (t, cur, frame.copy())
+                return
+            first_t, first, first_frame = seat.anchor_miss if seat.anchor_miss is not None else (t, cur, frame.copy())
+            seat.anchor_miss = None
+            seat.anchor = first if anchor is not None else cur
+            seat.anchor_t = first_t
+            seat.anchor_frames = 2 if anchor is not None else 1
+            seat.anchor_snapshot = first_frame
             return
+        seat.anchor_miss = None
         seat.anchor_frames += 1
         if (t - seat.anchor_t >= tn.learn_seconds and seat.anchor_frames >= tn.learn_frames
                 and cur.skin <= tn.skin_share and anchor.skin <= tn.skin_share):
-            seat.empty = _Patch(cur.z.copy(), cur.chroma.copy(), cur.std, cur.skin)
+            seat.empty = _Patch(cur.z.copy(), cur.chroma.copy(), cur.level.copy(), cur.std, cur.skin)
             log.info("seat %s: learned the empty seat", seat.region.key)
             # the stretch was empty from its start: the smoothing takes it from there
             seat.empty_from = seat.anchor_t

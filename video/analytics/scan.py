@@ -167,7 +167,7 @@ def scan_file(
                         continue
                     if origin is None:
                         origin = ft
-                    next_due = ft + period
+                    next_due = next_due + period if ft - next_due < period else ft + period  # a grid
                     bgr = np.asarray(frame.to_ndarray(format="bgr24", width=w, height=h), dtype=np.uint8)
                     last_t = ft - origin
                     for event in detector.feed(bgr, last_t):
@@ -223,7 +223,8 @@ def scan_live(
             if st.info is not None:
                 result.width, result.height = st.info.width, st.info.height
                 consumer = OccupancyConsumer(source, _fractions(regions, st.info.width, st.info.height), collect,
-                                             fps=fps, name="seats", min_empty_seconds=min_seconds)
+                                             fps=fps, name="seats-occupancy",
+                                             min_empty_seconds=min_seconds)
                 consumer.start()
                 break
             if st.state in (SourceState.FAILED, SourceState.ENDED):

@@ -108,6 +108,15 @@ class SceneRenderer:
         start, end = self.staff_away_interval(int(t // STAFF_BLOCK_S))
         return not (start <= t < end)
 
+    def seat_region(self) -> tuple[float, float, float, float]:
+        """The staff seat as fractions ``(x, y, w, h)`` of the picture, origin top left: the chair and
+        the seated staff member's head and shoulders (the same at every 16:9 size)."""
+        x0 = self._seat_x - self._px(44)
+        x1 = self._seat_x + self._px(44)
+        y0 = self._counter_top - self._px(92)
+        y1 = self._counter_top - self._px(2)
+        return x0 / self.width, y0 / self.height, (x1 - x0) / self.width, (y1 - y0) / self.height
+
     # ------------------------------------------------------------------------------- rendering
 
     def render(self, t: float, wall: datetime | None) -> Image:

@@ -24,6 +24,7 @@ import itertools
 import math
 import os
 import random
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -243,6 +244,14 @@ class DailySchedule:
         of_day = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
         return (of_day - self.start_hour * 3600.0) % 86400.0
 
+    @classmethod
+    def for_camera(cls, camera_id: str, zone: tzinfo | None = None, *, hours: float = 9.5,
+                   start_hour: float = 8.0) -> DailySchedule:
+        """A working day's script for a camera, its seed from the camera's id (every window its own
+        day): ``hours`` from ``start_hour`` local time, the staff member away before and after."""
+        seed = zlib.crc32(camera_id.encode()) & 0xFFFF
+        return cls(SeatScript.generate(seed, hours=hours), zone, start_hour)
+
     def present(self, t: float) -> bool:
         """``t`` is a POSIX wall time."""
         s = self.scene_time(t)
@@ -264,18 +273,6 @@ class ScriptedScene(SceneRenderer):
         self.script = script
         self._ramp = np.linspace(-0.5, 0.5, width, dtype=np.float32)
         self._sides: dict[float, npt.NDArray[np.float32]] = {}
-
-    # ------------------------------------------------------------------------------ geometry
-
-    def seat_region(self) -> tuple[float, float, float, float]:
-        """The staff seat as fractions ``(x, y, w, h)`` of the picture: chair and seated head."""
-        x0 = self._seat_x - self._px(44)
-        x1 = self._seat_x + self._px(44)
-        y0 = self._counter_top - self._px(92)
-        y1 = self._counter_top - self._px(2)
-        return x0 / self.width, y0 / self.height, (x1 - x0) / self.width, (y1 - y0) / self.height
-
-    # ------------------------------------------------------------------------------ the truth
 
     # ----------------------------------------------------------------------------- rendering
 
