@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -211,6 +212,9 @@ class OccupancyService:
         self._written = self._failed = 0
         self._ticker: StoppableThread | None = None
         self._running = False
+        self._wake = threading.Event()
+        self._pending: set[str] = set()  # cameras changed, for the worker to follow
+        self._pending_all = False
 
     # -- the service --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -220,18 +224,23 @@ class OccupancyService:
             self._changed(closed)
         with self._lock:
             self._running = True
+            self._pending_all = True  # the worker starts the consumers: start() stays quick
         self.cameras.add_listener(self._camera_changed)
-        self.refresh()
-        self._ticker = StoppableThread("hallwatch-seats", self._tick)
+        self._wake.set()
+        self._ticker = StoppableThread("hallwatch-seats", self._work)
         self._ticker.start()
 
     def stop(self, deadline: float) -> bool:
         self.cameras.remove_listener(self._camera_changed)
         with self._lock:
             self._running = False
-            watches, self._watches = dict(self._watches), {}
+        if self._ticker is not None:
+            self._ticker.stop_event.set()
+        self._wake.set()
         ok = self._ticker.stop(deadline) if self._ticker is not None else True
         self._ticker = None
+        with self._lock:
+            watches, self._watches = dict(self._watches), {}
         for cid, w in watches.items():
             ok = self._unwatch(cid, w, deadline) and ok
         return ok
@@ -385,9 +394,29 @@ class OccupancyService:
                 log.exception("the listener of seat vacancy changes failed")
 
     # -- the last judged frame, while a vacancy is open ---------------------------------------------
-    def _tick(self, stop: threading.Event) -> None:
-        while not stop.wait(self._judged_every):
-            self.note_judged()
+    def _work(self, stop: threading.Event) -> None:
+        """The service's thread: follows camera changes (off the thread that made them — sync's)
+        and stores the last judged frames about every ``judged_every`` seconds."""
+        next_note = time.monotonic() + self._judged_every
+        while not stop.is_set():
+            self._wake.wait(max(0.0, next_note - time.monotonic()))
+            self._wake.clear()
+            if stop.is_set():
+                return
+            with self._lock:
+                everything, ids = self._pending_all, sorted(self._pending)
+                self._pending_all, self._pending = False, set()
+            try:
+                if everything:
+                    self.refresh()
+                else:
+                    for cid in ids:
+                        self.refresh(cid)
+            except Exception:
+                log.exception("cannot follow the seat regions")
+            if time.monotonic() >= next_note:
+                self.note_judged()
+                next_note = time.monotonic() + self._judged_every
 
     def note_judged(self) -> None:
         """Store each watched camera's last judged frame in its open vacancies (a restart closes them there)."""
@@ -404,7 +433,9 @@ class OccupancyService:
     # -- cameras changed by sync ----------------------------------------------------------------------
     def _camera_changed(self, change: CameraChange) -> None:
         if change.kind is not ChangeKind.RENAMED:
-            self.refresh(change.camera_id)
+            with self._lock:
+                self._pending.add(change.camera_id)
+            self._wake.set()
 
 
 def _last_judged(status: Any) -> datetime | None:

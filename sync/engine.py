@@ -735,8 +735,7 @@ class SyncEngine:
                 # This terminal's vacancies whose reports wait in the outbox stay as last reported
                 # (a report not yet pushed is newer than anything the server has); the echo replaces them.
                 if reason == "epoch_mismatch":  # a restored server lost reports of ours: report again
-                    lost = s.scalars(select(cls.id).where(unseen, cls.id.in_(select(OwnVacancy.id))))
-                    requeued += report_again(s, [i for i in lost if i not in waiting_vacancies(s)], self.clock())
+                    requeued += report_again(s, _lost_vacancies(s), self.clock())
                 waiting_v = waiting_vacancies(s)
                 for vid, payload in waiting_v.items():
                     _keep_reported(s, vid, payload)
@@ -863,6 +862,20 @@ def _state_row(s: Session) -> SyncState:
         s.add(st)
         s.flush()
     return st
+
+
+def _lost_vacancies(s: Session) -> list[str]:
+    """This terminal's own vacancies that a restored server does not have as last reported (none,
+    or still open where it ended), with no report waiting: to be reported again."""
+    waiting = waiting_vacancies(s)
+    lost = []
+    for own_id, own_end, seq, deleted, row_end in s.execute(
+        select(OwnVacancy.id, OwnVacancy.ended_at, SeatVacancyRow.seq, SeatVacancyRow.deleted,
+               SeatVacancyRow.ended_at).outerjoin(SeatVacancyRow, SeatVacancyRow.id == OwnVacancy.id)
+    ):
+        if own_id not in waiting and (seq is None or deleted or row_end != own_end):
+            lost.append(own_id)
+    return lost
 
 
 def _keep_reported(s: Session, vacancy_id: str, payload: Mapping[str, Any]) -> None:

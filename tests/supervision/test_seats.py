@@ -191,3 +191,30 @@ def test_post_left_holds_the_footage_from_when_the_seat_became_empty(store: Stor
         assert ws is not None and ws.level == "yellow"
         [hold] = [h for h in evidence_holds(s, now, timedelta(minutes=10)) if h.id == "warning:W-1/POST_LEFT"]
     assert (hold.window_id, hold.start, hold.end) == ("W-1", WED - timedelta(minutes=10), now + timedelta(minutes=10))
+
+
+def test_a_store_of_the_previous_schema_keeps_its_vacancies_through_the_migration(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from supervision.store.db import alembic_config
+
+    path = tmp_path / "old.db"
+    old = open_store(path, migrate=False)
+    cfg = alembic_config()
+    with old.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+    with old.engine.begin() as conn:
+        conn.execute(text("INSERT INTO seat_vacancies (id, version, deleted, seq, window_id, started_at, ended_at) "
+                          "VALUES ('SV-1', 3, 0, 7, 'W-1', '2026-11-25 02:00:00.000000', NULL)"))
+    old.close()
+    store = open_store(path)
+    try:
+        assert store.revision() == "0006"
+        with store.read() as s:
+            row = s.get(SeatVacancyRow, "SV-1")
+            assert row is not None and (row.version, row.camera_id, row.origin) == (3, None, "synced")
+        assert [v.warning.detail["vacancy_id"] for v in post_left(store, WED + timedelta(minutes=30))] == ["SV-1"]
+    finally:
+        store.close()

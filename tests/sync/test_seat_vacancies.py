@@ -136,3 +136,46 @@ def test_a_full_resync_keeps_the_vacancies_still_waiting_in_the_outbox(
     final = engine.run_once()
     assert final.ok and final.pushed == {"applied": 2}
     assert_converged(central, local, pending, token=token)
+
+
+def test_a_server_restored_from_a_backup_gets_the_reports_it_lost_again(
+    tmp_path: Any, central: Any, token: str, local: Store, make_engine: MakeEngine
+) -> None:
+    import sqlite3
+
+    from sync.server.store import CentralStore
+    from sync.server.testing import ServerThread
+
+    with ServerThread(central) as srv:
+        engine = make_engine(local, srv.url, token)
+        assert engine.run_once().ok
+        kept = open_vacancy(local, camera_id=CAMERA, window_id=WINDOW, started_at=NOW - timedelta(minutes=50),
+                            now=NOW - timedelta(minutes=50))
+        assert engine.run_once().pushed == {"applied": 1}
+        backup = tmp_path / "backup.db"
+        src, dst = sqlite3.connect(str(central.url.database)), sqlite3.connect(str(backup))
+        src.backup(dst)
+        src.close()
+        dst.close()
+        # After the backup: the first vacancy ends, another one comes and goes (the restore loses both).
+        assert close_vacancy(local, kept, NOW - timedelta(minutes=20), now=NOW - timedelta(minutes=20))
+        gone = open_vacancy(local, camera_id="cam-B06", window_id="win-B06", started_at=NOW - timedelta(minutes=19),
+                            now=NOW - timedelta(minutes=19))
+        assert close_vacancy(local, gone, NOW - timedelta(minutes=2), now=NOW - timedelta(minutes=2))
+        assert engine.run_once().pushed == {"applied": 3}
+    engine.client.close()
+    restored = CentralStore(backup)
+    try:
+        restored.new_epoch()
+        assert restored.current("seat_vacancy")[("seat_vacancy", kept)][1]["ended_at"] is None
+        with ServerThread(restored) as srv:
+            report = make_engine(local, srv.url, token).run_once()
+            assert report.ok, report.error
+            assert report.resync == "epoch_mismatch" and report.requeued == 2 and report.pushed == {"applied": 2}
+            now = restored.current("seat_vacancy")
+            assert now[("seat_vacancy", kept)][1]["ended_at"] is not None
+            assert now[("seat_vacancy", gone)][1]["ended_at"] is not None
+            assert post_left(local) == []  # both ended: the restored server's open copy did not bring it back
+            assert_converged(restored, local, token=token)
+    finally:
+        restored.close()
