@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import chain
 from operator import itemgetter
+from sys import intern
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -223,7 +224,8 @@ class StateRows:
                 else:
                     del self.by_subject[subject]
             return
-        self.rows[key] = _KEPT_VALUES(row)
+        # one object for each repeated value (levels, states, who acted, the subject of its keys)
+        self.rows[key] = tuple(intern(x) if type(x) is str else x for x in _KEPT_VALUES(row))
         keys = self.by_subject.get(subject, ())
         if key not in keys:
             self.by_subject[subject] = (*keys, key)
@@ -436,11 +438,11 @@ def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tup
         if old is None:
             new: dict[str, Any] = {
                 "key": v.key,
-                "code": str(w.code),
+                "code": w.code.value,
                 "subject": w.subject,
                 "window_id": w.window_id,
-                "level": str(w.level),
-                "max_level": str(w.level),
+                "level": w.level.value,
+                "max_level": w.level.value,
                 "since": w.since,
                 "red_since": None,
                 "acknowledged_at": None,
@@ -463,12 +465,12 @@ def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tup
             change = "escalated"
     if w.since < new["since"]:  # an earlier episode came to light (a window's earlier absence)
         new["since"] = w.since
-    new["level"] = str(w.level)
+    new["level"] = w.level.value
     if Level(new["max_level"]).rank < w.level.rank:
-        new["max_level"] = str(w.level)
+        new["max_level"] = w.level.value
     if w.level is Level.RED and new["red_since"] is None:
         new["red_since"] = w.level_since or w.since
-    new["state"] = str(v.state)
+    new["state"] = v.state.value
     if v.acknowledged:
         new["acknowledged_at"], new["acknowledged_by"] = v.acknowledged
     if v.disposed:
