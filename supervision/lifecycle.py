@@ -232,18 +232,31 @@ class StateRows:
 
 
 def reconcile_all(s: Session, views: Iterable[WarningView], at: datetime, kept: StateRows) -> dict[str, int]:
-    """``reconcile`` of every warning in force, filling ``kept`` with the rows in force after it."""
+    """``reconcile`` of every warning in force, filling ``kept`` with the rows in force after it.
+    Works 5 000 warnings at a time: every row as a dict at once, read and written, was ~200 MB
+    at 90 000 warnings."""
     s.flush()
     conn = s.connection()
     current: dict[str, WarningView] = {v.key: v for v in views}
-    stored = _rows_in_force(conn)
-    stored.update(_rows_of_keys(conn, [k for k in current if k not in stored]))
-    counts, written = _write_states(conn, current, stored, at)
+    t = _STATE_TABLE
+    gone = [k for (k,) in conn.execute(select(t.c.key).where(t.c.state != State.CLEARED.value)) if k not in current]
+    keys = [*current, *gone]
     kept.rows.clear()
     kept.by_subject.clear()
-    for key in current:
-        kept.keep(written.get(key) or stored[key])
+    counts = {"raised": 0, "escalated": 0, "cleared": 0, "written": 0}
+    for i in range(0, len(keys), _ALL_CHUNK):
+        chunk = keys[i : i + _ALL_CHUNK]
+        stored = _rows_of_keys(conn, chunk)
+        part = {k: current[k] for k in chunk if k in current}
+        done, written = _write_states(conn, part, stored, at)
+        for name, n in done.items():
+            counts[name] += n
+        for key in part:
+            kept.keep(written.get(key) or stored[key])
     return counts
+
+
+_ALL_CHUNK = 5000
 
 
 def reconcile_kept(
