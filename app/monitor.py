@@ -348,7 +348,7 @@ class WarningMonitor:
         self._actions: dict[str, Actions] = {}
         self._disp_key: dict[str, str] = {}
         self._window_dept: dict[str, str] = {}
-        self._columns: dict[str, CaseColumns] = {}
+        self._columns: dict[str, int] = {}  # case id -> its columns as stored (_pack: an int, not a tuple)
         self._entries: dict[str, _Entry] = {}
         self._subject_keys: dict[Subject, tuple[str, ...]] = {}
         self._order = _SortedViews()
@@ -531,7 +531,7 @@ class WarningMonitor:
         self._reset(ev)
         self._previous = previous
         self._actions, self._disp_key, self._window_dept = actions, disp_key, depts
-        self._columns = dict(stored)
+        self._columns = {cid: _pack(cols) for cid, cols in stored.items()}
         self._today = local_date(at, self.tz)
         subjects = frozenset(ev.subjects())
         try:
@@ -541,7 +541,7 @@ class WarningMonitor:
         for cid, cols in stored.items():  # cases no rule can judge (type unknown here): no dates, no level
             if ev.case_facts_of(cid) is None and cols != (None, None, 0):
                 writes.append((cid, (None, None, 0), cols))
-                self._columns[cid] = (None, None, 0)
+                self._columns[cid] = 0
         self._check_stop()
         with self._writing() as s:
             counts = reconcile_all(s, views, at, self._states)
@@ -642,11 +642,12 @@ class WarningMonitor:
             found = cases_with_columns(s, chunk)
             renewed = []
             for c, cols in found:
-                if ev.case(c.id) == c and columns.get(c.id) == cols:
+                packed = _pack(cols)
+                if ev.case(c.id) == c and columns.get(c.id) == packed:
                     same.add(c.id)  # its facts, warnings, schedule and columns all hold
                     continue
                 renewed.append(c)
-                columns[c.id] = cols  # as stored now (a resync may have reset them)
+                columns[c.id] = packed  # as stored now (a resync may have reset them)
             ev.set_cases(renewed)
             present = {c.id for c, _ in found}
             for cid in chunk:
@@ -743,10 +744,11 @@ class WarningMonitor:
                     nxt = _earlier(nxt, case_due_dates_next_change(f, at, self.tz))
                 elif ev.case(subj.id) is not None:  # its type is unknown here: no dates, no level
                     cols = (None, None, 0)
-                old_cols = self._columns.get(subj.id)
-                if cols is not None and old_cols != cols:
-                    writes.append((subj.id, cols, old_cols))
-                    self._columns[subj.id] = cols
+                if cols is not None:
+                    old_cols, packed = self._columns.get(subj.id), _pack(cols)
+                    if old_cols != packed:
+                        writes.append((subj.id, cols, None if old_cols is None else _unpack(old_cols)))
+                        self._columns[subj.id] = packed
             for v in views:  # an action stamped later than now (another clock) changes the state then
                 a = actions.get(v.key)
                 if a is not None:
@@ -964,6 +966,18 @@ class WarningMonitor:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
+
+
+def _pack(cols: CaseColumns) -> int:
+    """A case's derived columns as one int (32 bytes, where a tuple of two dates was ~130): the
+    monitor keeps them for every case."""
+    p, lg, worst = cols
+    return (((p.toordinal() if p else 0) << 22 | (lg.toordinal() if lg else 0)) << 4) | worst
+
+
+def _unpack(n: int) -> CaseColumns:
+    p, lg = n >> 26, (n >> 4) & 0x3FFFFF
+    return (date.fromordinal(p) if p else None, date.fromordinal(lg) if lg else None, n & 15)
 
 
 def _micros(t: datetime) -> int:

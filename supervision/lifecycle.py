@@ -200,7 +200,7 @@ class StateRows:
     (``reconcile_kept(unsure=…)``)."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, tuple[Any, ...]] = {}  # key -> its subject and the values of _COMPARED
+        self.rows: dict[str, tuple[Any, ...]] = {}  # key -> its subject and the values of _COMPARED (no trailing None)
         self.by_subject: dict[str, tuple[str, ...]] = {}  # a few keys each: tuples, not sets (memory)
 
     def __len__(self) -> int:
@@ -208,7 +208,9 @@ class StateRows:
 
     def get(self, key: str) -> dict[str, Any] | None:
         row = self.rows.get(key)
-        return None if row is None else dict(zip(_KEPT, (key, *row), strict=True))
+        if row is None:
+            return None
+        return dict(zip(_KEPT, (key, *row, *(None,) * (len(_KEPT) - 1 - len(row))), strict=True))
 
     def forget_subject(self, subject: str) -> None:
         for key in self.by_subject.pop(subject, ()):
@@ -224,8 +226,12 @@ class StateRows:
                 else:
                     del self.by_subject[subject]
             return
-        # one object for each repeated value (levels, states, who acted, the subject of its keys)
-        self.rows[key] = tuple(intern(x) if type(x) is str else x for x in _KEPT_VALUES(row))
+        # one object for each repeated value (levels, states, who acted, the subject of its keys),
+        # and the trailing Nones left out (a warning nobody acted on: half its values)
+        values = [intern(x) if type(x) is str else x for x in _KEPT_VALUES(row)]
+        while values[-1] is None:
+            values.pop()
+        self.rows[key] = tuple(values)
         keys = self.by_subject.get(subject, ())
         if key not in keys:
             self.by_subject[subject] = (*keys, key)
