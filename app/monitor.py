@@ -531,7 +531,11 @@ class WarningMonitor:
         self._reset(ev)
         self._previous = previous
         self._actions, self._disp_key, self._window_dept = actions, disp_key, depts
-        self._columns = {cid: _pack(cols) for cid, cols in stored.items()}
+        # keyed by the cases' own id strings (the query's are other copies of them: 6 MB at 100 000)
+        packed = {cid: _pack(cols) for cid, cols in stored.items()}
+        self._columns = {subj.id: packed.pop(subj.id) for subj in ev.subjects() if subj.id in packed}
+        self._columns.update(packed)  # cases no rule can judge (their type is unknown here)
+        del packed
         self._today = local_date(at, self.tz)
         subjects = frozenset(ev.subjects())
         try:
