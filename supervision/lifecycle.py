@@ -313,20 +313,30 @@ def _rows_in_force(conn: Any) -> dict[str, dict[str, Any]]:
 
 
 def _rows_of_keys(conn: Any, keys: list[str]) -> dict[str, dict[str, Any]]:
-    cols, names = _state_columns()
-    out: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(keys), _CHUNK):
-        for r in conn.execute(select(*cols).where(_STATE_TABLE.c.key.in_(keys[i : i + _CHUNK]))):
-            out[r[0]] = dict(zip(names, r, strict=True))
-    return out
+    return _rows_where(conn, "key", keys)
 
 
 def _rows_of_subjects(conn: Any, subjects: Iterable[str]) -> dict[str, dict[str, Any]]:
+    return _rows_where(conn, "subject", sorted(subjects))
+
+
+def _rows_where(conn: Any, column: str, values: list[str]) -> dict[str, dict[str, Any]]:
+    """The rows whose ``column`` is one of ``values``, as dicts of the ``_KEPT`` columns."""
     cols, names = _state_columns()
-    scope = sorted(subjects)
     out: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(scope), _CHUNK):
-        for r in conn.execute(select(*cols).where(_STATE_TABLE.c.subject.in_(scope[i : i + _CHUNK]))):
+    sqlite = conn.dialect.name == "sqlite"
+    for i in range(0, len(values), _CHUNK):
+        part = values[i : i + _CHUNK]
+        if sqlite:  # through the driver (the monitor's passes): no per-value processing but the instants
+            sql = f"SELECT {', '.join(_KEPT)} FROM warning_states WHERE {column} IN ({','.join('?' * len(part))})"
+            for r in conn.connection.driver_connection.execute(sql, part):
+                row = dict(zip(names, r, strict=True))
+                for c in _KEPT_INSTANTS:
+                    if row[c] is not None:
+                        row[c] = datetime.fromisoformat(row[c]).replace(tzinfo=UTC)
+                out[r[0]] = row
+            continue
+        for r in conn.execute(select(*cols).where(_STATE_TABLE.c[column].in_(part))):
             out[r[0]] = dict(zip(names, r, strict=True))
     return out
 
@@ -405,13 +415,15 @@ _INSTANTS = frozenset(
 )
 
 
-def _sqlite_value(name: str, value: Any) -> Any:
-    """A value as ``UTCDateTime`` binds it on SQLite (naive UTC text, microseconds always)."""
-    if value is None or name not in _INSTANTS:
-        return value
+def _sqlite_instant(value: datetime | None) -> str | None:
+    """An instant as ``UTCDateTime`` binds it on SQLite (naive UTC text, microseconds always)."""
+    if value is None:
+        return None
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value.isoformat()} cannot be stored; give it a zone")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_write_states(
@@ -420,13 +432,16 @@ def _sqlite_write_states(
     """``_write_states``' statements through the driver: SQLAlchemy's compilation and per-value
     processing of an executemany were most of the write's cost on the monitor's passes."""
     raw = conn.connection.driver_connection
-    v = _sqlite_value
+    v = _sqlite_instant
     if inserts:
-        raw.executemany(_SQLITE_INSERT, [tuple(v(c, r.get(c)) for c in _INSERTED) for r in inserts])
+        raw.executemany(
+            _SQLITE_INSERT,
+            [tuple(v(r.get(c)) if c in _INSTANTS else r.get(c) for c in _INSERTED) for r in inserts],
+        )
     for columns, rows in by_columns.items():
         names = (*columns, "updated_at")
         sql = f"UPDATE warning_states SET {', '.join(f'{c} = ?' for c in names)} WHERE key = ?"
-        raw.executemany(sql, [(*(v(c, r[c]) for c in names), r["key"]) for r in rows])
+        raw.executemany(sql, [(*(v(r[c]) if c in _INSTANTS else r[c] for c in names), r["key"]) for r in rows])
 
 
 _UPDATED = (
@@ -447,6 +462,7 @@ _UPDATED = (
 _COMPARED = tuple(c for c in _UPDATED if c != "updated_at")
 _KEPT = ("key", "subject", *_COMPARED)  # what reconcile reads of a row
 _KEPT_VALUES = itemgetter(*_KEPT[1:])  # what StateRows keeps of one
+_KEPT_INSTANTS = tuple(c for c in _KEPT if c in _INSTANTS)
 
 
 def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tuple[dict[str, Any], str | None]:
