@@ -340,6 +340,7 @@ class WarningMonitor:
         self._phases: dict[str, float] = {}  # the pass under way's phases (PassReport.phases)
         self._written: dict[str, int] = {}  # the pass under way's rows written (PassReport.written)
         self._wal_written = False  # a pass committed since the last checkpoint (SQLite)
+        self._lights: dict[_Light, _Light] = {}  # every light seen (windows × departments × levels)
         self._reset(None)
 
     def _reset(self, ev: Evaluator | None) -> None:
@@ -347,7 +348,7 @@ class WarningMonitor:
         self._actions: dict[str, Actions] = {}
         self._disp_key: dict[str, str] = {}
         self._window_dept: dict[str, str] = {}
-        self._columns: dict[str, CaseColumns] = {}
+        self._columns: dict[str, int] = {}  # case id -> its columns as stored (_pack: an int, not a tuple)
         self._entries: dict[str, _Entry] = {}
         self._subject_keys: dict[Subject, tuple[str, ...]] = {}
         self._order = _SortedViews()
@@ -363,7 +364,7 @@ class WarningMonitor:
         self._touched: set[tuple[str, str]] = set()
         self._states = StateRows()  # the warning_states rows in force, as the passes wrote them
         self._unsure: set[str] = set()  # subjects whose rows someone else wrote (a local act)
-        self._previous: dict[str, _Entry] = {}  # during a full pass: the entries before it
+        self._previous: dict[str, WarningView] = {}  # during a full pass: the views before it
 
     # -- the Service -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -499,6 +500,10 @@ class WarningMonitor:
 
     # -- passes ----------------------------------------------------------------------------------------
     def _full(self, at: datetime) -> frozenset[Subject]:
+        # Free the state of the last full pass before building the next (both at once were +150 MB
+        # at 100 000 cases), keeping only its views: unchanged, they stay the same objects.
+        previous = {k: e.view for k, e in self._entries.items()}
+        self._reset(None)
         with self.store.read() as s:
             ev = Evaluator(load_calendar(s), self.tz, load_rules(s), load_case_types(s))
             batch: list[Case] = []
@@ -523,11 +528,14 @@ class WarningMonitor:
             }
             depts = window_departments(s)
             stored = case_columns(s)
-        previous = self._entries  # their views are kept where they did not change (the same objects)
         self._reset(ev)
         self._previous = previous
         self._actions, self._disp_key, self._window_dept = actions, disp_key, depts
-        self._columns = dict(stored)
+        # keyed by the cases' own id strings (the query's are other copies of them: 6 MB at 100 000)
+        packed = {cid: _pack(cols) for cid, cols in stored.items()}
+        self._columns = {subj.id: packed.pop(subj.id) for subj in ev.subjects() if subj.id in packed}
+        self._columns.update(packed)  # cases no rule can judge (their type is unknown here)
+        del packed
         self._today = local_date(at, self.tz)
         subjects = frozenset(ev.subjects())
         try:
@@ -537,7 +545,7 @@ class WarningMonitor:
         for cid, cols in stored.items():  # cases no rule can judge (type unknown here): no dates, no level
             if ev.case_facts_of(cid) is None and cols != (None, None, 0):
                 writes.append((cid, (None, None, 0), cols))
-                self._columns[cid] = (None, None, 0)
+                self._columns[cid] = 0
         self._check_stop()
         with self._writing() as s:
             counts = reconcile_all(s, views, at, self._states)
@@ -638,11 +646,12 @@ class WarningMonitor:
             found = cases_with_columns(s, chunk)
             renewed = []
             for c, cols in found:
-                if ev.case(c.id) == c and columns.get(c.id) == cols:
+                packed = _pack(cols)
+                if ev.case(c.id) == c and columns.get(c.id) == packed:
                     same.add(c.id)  # its facts, warnings, schedule and columns all hold
                     continue
                 renewed.append(c)
-                columns[c.id] = cols  # as stored now (a resync may have reset them)
+                columns[c.id] = packed  # as stored now (a resync may have reset them)
             ev.set_cases(renewed)
             present = {c.id for c, _ in found}
             for cid in chunk:
@@ -739,10 +748,11 @@ class WarningMonitor:
                     nxt = _earlier(nxt, case_due_dates_next_change(f, at, self.tz))
                 elif ev.case(subj.id) is not None:  # its type is unknown here: no dates, no level
                     cols = (None, None, 0)
-                old_cols = self._columns.get(subj.id)
-                if cols is not None and old_cols != cols:
-                    writes.append((subj.id, cols, old_cols))
-                    self._columns[subj.id] = cols
+                if cols is not None:
+                    old_cols, packed = self._columns.get(subj.id), _pack(cols)
+                    if old_cols != packed:
+                        writes.append((subj.id, cols, None if old_cols is None else _unpack(old_cols)))
+                        self._columns[subj.id] = packed
             for v in views:  # an action stamped later than now (another clock) changes the state then
                 a = actions.get(v.key)
                 if a is not None:
@@ -780,7 +790,8 @@ class WarningMonitor:
             raised = w.level_since if w.level_since is not None and w.level_since > w.since else w.since
             if local_date(raised, self.tz) != self._today:
                 return None
-        return ((w.window_id,) if w.window_id else ()), ((dept,) if dept else ()), LEVEL_CODE[w.level]
+        light = ((w.window_id,) if w.window_id else ()), ((dept,) if dept else ()), LEVEL_CODE[w.level]
+        return self._lights.setdefault(light, light)  # one tuple per light: a few hundred, not one per warning
 
     def _put(self, v: WarningView, subj: Subject, at: datetime, *, bulk: bool) -> bool:
         """Keep ``v``; say whether the view is new or differs from the one kept."""
@@ -807,8 +818,8 @@ class WarningMonitor:
             self._drop(v.key)
         elif bulk:
             prev = self._previous.get(v.key)
-            if prev is not None and prev.view == v:
-                v = prev.view  # unchanged across the full pass: the same object in the snapshot
+            if prev is not None and prev == v:
+                v = prev  # unchanged across the full pass: the same object in the snapshot
         order: _Key = (_ORDER[v.warning.level], v.warning.since.timestamp(), v.key)
         self._entries[v.key] = _Entry(v, subj, light, order)
         if bulk:
@@ -959,6 +970,18 @@ class WarningMonitor:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
+
+
+def _pack(cols: CaseColumns) -> int:
+    """A case's derived columns as one int (32 bytes, where a tuple of two dates was ~130): the
+    monitor keeps them for every case."""
+    p, lg, worst = cols
+    return (((p.toordinal() if p else 0) << 22 | (lg.toordinal() if lg else 0)) << 4) | worst
+
+
+def _unpack(n: int) -> CaseColumns:
+    p, lg = n >> 26, (n >> 4) & 0x3FFFFF
+    return (date.fromordinal(p) if p else None, date.fromordinal(lg) if lg else None, n & 15)
 
 
 def _micros(t: datetime) -> int:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import chain
 from operator import itemgetter
+from sys import intern
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -199,7 +200,7 @@ class StateRows:
     (``reconcile_kept(unsure=…)``)."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, tuple[Any, ...]] = {}  # key -> its subject and the values of _COMPARED
+        self.rows: dict[str, tuple[Any, ...]] = {}  # key -> its subject and the values of _COMPARED (no trailing None)
         self.by_subject: dict[str, tuple[str, ...]] = {}  # a few keys each: tuples, not sets (memory)
 
     def __len__(self) -> int:
@@ -207,7 +208,9 @@ class StateRows:
 
     def get(self, key: str) -> dict[str, Any] | None:
         row = self.rows.get(key)
-        return None if row is None else dict(zip(_KEPT, (key, *row), strict=True))
+        if row is None:
+            return None
+        return dict(zip(_KEPT, (key, *row, *(None,) * (len(_KEPT) - 1 - len(row))), strict=True))
 
     def forget_subject(self, subject: str) -> None:
         for key in self.by_subject.pop(subject, ()):
@@ -223,25 +226,43 @@ class StateRows:
                 else:
                     del self.by_subject[subject]
             return
-        self.rows[key] = _KEPT_VALUES(row)
+        # one object for each repeated value (levels, states, who acted, the subject of its keys),
+        # and the trailing Nones left out (a warning nobody acted on: half its values)
+        values = [intern(x) if type(x) is str else x for x in _KEPT_VALUES(row)]
+        while values[-1] is None:
+            values.pop()
+        self.rows[key] = tuple(values)
         keys = self.by_subject.get(subject, ())
         if key not in keys:
             self.by_subject[subject] = (*keys, key)
 
 
 def reconcile_all(s: Session, views: Iterable[WarningView], at: datetime, kept: StateRows) -> dict[str, int]:
-    """``reconcile`` of every warning in force, filling ``kept`` with the rows in force after it."""
+    """``reconcile`` of every warning in force, filling ``kept`` with the rows in force after it.
+    Works 5 000 warnings at a time: every row as a dict at once, read and written, was ~200 MB
+    at 90 000 warnings."""
     s.flush()
     conn = s.connection()
     current: dict[str, WarningView] = {v.key: v for v in views}
-    stored = _rows_in_force(conn)
-    stored.update(_rows_of_keys(conn, [k for k in current if k not in stored]))
-    counts, written = _write_states(conn, current, stored, at)
+    t = _STATE_TABLE
+    gone = [k for (k,) in conn.execute(select(t.c.key).where(t.c.state != State.CLEARED.value)) if k not in current]
+    keys = [*current, *gone]
     kept.rows.clear()
     kept.by_subject.clear()
-    for key in current:
-        kept.keep(written.get(key) or stored[key])
+    counts = {"raised": 0, "escalated": 0, "cleared": 0, "written": 0}
+    for i in range(0, len(keys), _ALL_CHUNK):
+        chunk = keys[i : i + _ALL_CHUNK]
+        stored = _rows_of_keys(conn, chunk)
+        part = {k: current[k] for k in chunk if k in current}
+        done, written = _write_states(conn, part, stored, at)
+        for name, n in done.items():
+            counts[name] += n
+        for key in part:
+            kept.keep(written.get(key) or stored[key])
     return counts
+
+
+_ALL_CHUNK = 5000
 
 
 def reconcile_kept(
@@ -292,20 +313,30 @@ def _rows_in_force(conn: Any) -> dict[str, dict[str, Any]]:
 
 
 def _rows_of_keys(conn: Any, keys: list[str]) -> dict[str, dict[str, Any]]:
-    cols, names = _state_columns()
-    out: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(keys), _CHUNK):
-        for r in conn.execute(select(*cols).where(_STATE_TABLE.c.key.in_(keys[i : i + _CHUNK]))):
-            out[r[0]] = dict(zip(names, r, strict=True))
-    return out
+    return _rows_where(conn, "key", keys)
 
 
 def _rows_of_subjects(conn: Any, subjects: Iterable[str]) -> dict[str, dict[str, Any]]:
+    return _rows_where(conn, "subject", sorted(subjects))
+
+
+def _rows_where(conn: Any, column: str, values: list[str]) -> dict[str, dict[str, Any]]:
+    """The rows whose ``column`` is one of ``values``, as dicts of the ``_KEPT`` columns."""
     cols, names = _state_columns()
-    scope = sorted(subjects)
     out: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(scope), _CHUNK):
-        for r in conn.execute(select(*cols).where(_STATE_TABLE.c.subject.in_(scope[i : i + _CHUNK]))):
+    sqlite = conn.dialect.name == "sqlite"
+    for i in range(0, len(values), _CHUNK):
+        part = values[i : i + _CHUNK]
+        if sqlite:  # through the driver (the monitor's passes): no per-value processing but the instants
+            sql = f"SELECT {', '.join(_KEPT)} FROM warning_states WHERE {column} IN ({','.join('?' * len(part))})"
+            for r in conn.connection.driver_connection.execute(sql, part):
+                row = dict(zip(names, r, strict=True))
+                for c in _KEPT_INSTANTS:
+                    if row[c] is not None:
+                        row[c] = datetime.fromisoformat(row[c]).replace(tzinfo=UTC)
+                out[r[0]] = row
+            continue
+        for r in conn.execute(select(*cols).where(_STATE_TABLE.c[column].in_(part))):
             out[r[0]] = dict(zip(names, r, strict=True))
     return out
 
@@ -384,13 +415,15 @@ _INSTANTS = frozenset(
 )
 
 
-def _sqlite_value(name: str, value: Any) -> Any:
-    """A value as ``UTCDateTime`` binds it on SQLite (naive UTC text, microseconds always)."""
-    if value is None or name not in _INSTANTS:
-        return value
+def _sqlite_instant(value: datetime | None) -> str | None:
+    """An instant as ``UTCDateTime`` binds it on SQLite (naive UTC text, microseconds always)."""
+    if value is None:
+        return None
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value.isoformat()} cannot be stored; give it a zone")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_write_states(
@@ -399,13 +432,16 @@ def _sqlite_write_states(
     """``_write_states``' statements through the driver: SQLAlchemy's compilation and per-value
     processing of an executemany were most of the write's cost on the monitor's passes."""
     raw = conn.connection.driver_connection
-    v = _sqlite_value
+    v = _sqlite_instant
     if inserts:
-        raw.executemany(_SQLITE_INSERT, [tuple(v(c, r.get(c)) for c in _INSERTED) for r in inserts])
+        raw.executemany(
+            _SQLITE_INSERT,
+            [tuple(v(r.get(c)) if c in _INSTANTS else r.get(c) for c in _INSERTED) for r in inserts],
+        )
     for columns, rows in by_columns.items():
         names = (*columns, "updated_at")
         sql = f"UPDATE warning_states SET {', '.join(f'{c} = ?' for c in names)} WHERE key = ?"
-        raw.executemany(sql, [(*(v(c, r[c]) for c in names), r["key"]) for r in rows])
+        raw.executemany(sql, [(*(v(r[c]) if c in _INSTANTS else r[c] for c in names), r["key"]) for r in rows])
 
 
 _UPDATED = (
@@ -426,6 +462,7 @@ _UPDATED = (
 _COMPARED = tuple(c for c in _UPDATED if c != "updated_at")
 _KEPT = ("key", "subject", *_COMPARED)  # what reconcile reads of a row
 _KEPT_VALUES = itemgetter(*_KEPT[1:])  # what StateRows keeps of one
+_KEPT_INSTANTS = tuple(c for c in _KEPT if c in _INSTANTS)
 
 
 def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tuple[dict[str, Any], str | None]:
@@ -436,11 +473,11 @@ def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tup
         if old is None:
             new: dict[str, Any] = {
                 "key": v.key,
-                "code": str(w.code),
+                "code": w.code.value,
                 "subject": w.subject,
                 "window_id": w.window_id,
-                "level": str(w.level),
-                "max_level": str(w.level),
+                "level": w.level.value,
+                "max_level": w.level.value,
                 "since": w.since,
                 "red_since": None,
                 "acknowledged_at": None,
@@ -463,12 +500,12 @@ def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tup
             change = "escalated"
     if w.since < new["since"]:  # an earlier episode came to light (a window's earlier absence)
         new["since"] = w.since
-    new["level"] = str(w.level)
+    new["level"] = w.level.value
     if Level(new["max_level"]).rank < w.level.rank:
-        new["max_level"] = str(w.level)
+        new["max_level"] = w.level.value
     if w.level is Level.RED and new["red_since"] is None:
         new["red_since"] = w.level_since or w.since
-    new["state"] = str(v.state)
+    new["state"] = v.state.value
     if v.acknowledged:
         new["acknowledged_at"], new["acknowledged_by"] = v.acknowledged
     if v.disposed:
