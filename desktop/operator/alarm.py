@@ -99,15 +99,16 @@ class Alarm(QObject):
             self._muted = muted
             self.muted_changed.emit(muted)
 
-    def notify(self, reds: Iterable[str]) -> None:
-        """Ring once for these new reds (texts already worded)."""
+    def notify(self, reds: Iterable[str], total: int | None = None) -> None:
+        """Ring once for these new reds (texts already worded). ``total``: how many new reds there
+        are when ``reds`` words only the first few (default: as many as ``reds``)."""
         items = list(reds)
         if not items:
             return
+        n = max(total or 0, len(items))
         self.rings += 1
-        title = self.tr("New red card", None, len(items)) if len(items) == 1 else \
-            self.tr("%n new red cards", None, len(items))
-        body = "\n".join(items[:5]) + ("\n…" if len(items) > 5 else "")
+        title = self.tr("New red card", None, n) if n == 1 else self.tr("%n new red cards", None, n)
+        body = "\n".join(items[:5]) + ("\n…" if n > 5 else "")
         if not self._muted:
             try:
                 self._player(self.sound)

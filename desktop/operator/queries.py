@@ -171,17 +171,22 @@ class WarningExtras:
     label: Mapping[str, str]  # subject id → what the subject is (case type and applicant, ticket number)
 
 
-def warning_extras(s: Session, keys: Iterable[str], subjects: Iterable[tuple[str, str, str | None]]) -> WarningExtras:
-    """Push states of ``keys`` and the department and label of each ``(subject, type, window)``."""
-    keys = sorted(set(keys))
+def warning_extras(s: Session, keys: Iterable[str] | None,
+                   subjects: Iterable[tuple[str, str, str | None]]) -> WarningExtras:
+    """Push states of ``keys`` and the department and label of each ``(subject, type, window)``.
+    ``keys`` None: every warning's push state that has one (the warnings acted on: a few, read
+    whole, where asking by key for each of ~100 000 warnings in force read them in chunks)."""
+    wanted = None if keys is None else sorted(set(keys))
     latest: dict[str, tuple[datetime, bool, int, str | None]] = {}
-    for chunk in _chunks(keys):
+    for chunk in _chunks(wanted) if wanted is not None else [None]:
         q = (
             sa.select(DispositionRow.warning, DispositionRow.at, OutboxAction.id, OutboxAction.attempts,
                       OutboxAction.last_error)
             .outerjoin(OutboxAction, OutboxAction.id == DispositionRow.id)
-            .where(DispositionRow.deleted.is_(False), DispositionRow.warning.in_(chunk))
+            .where(DispositionRow.deleted.is_(False))
         )
+        if chunk is not None:
+            q = q.where(DispositionRow.warning.in_(chunk))
         for key, at, out_id, attempts, last_error in s.execute(q):
             if key is None or at is None:
                 continue
@@ -192,15 +197,16 @@ def warning_extras(s: Session, keys: Iterable[str], subjects: Iterable[tuple[str
             elif queued:
                 latest[key] = (prev[0], True, attempts or 0, last_error)
     rejected: dict[str, tuple[datetime, str | None, str | None]] = {}
-    for chunk in _chunks(keys):
+    for chunk in _chunks(wanted) if wanted is not None else [None]:
         q2 = sa.select(WarningState.key, WarningState.rejected_at, WarningState.rejected_code,
-                       WarningState.rejected_message).where(
-            WarningState.key.in_(chunk), WarningState.rejected_at.is_not(None))
+                       WarningState.rejected_message).where(WarningState.rejected_at.is_not(None))
+        if chunk is not None:
+            q2 = q2.where(WarningState.key.in_(chunk))
         for key, at, code, msg in s.execute(q2):
             if at is not None:
                 rejected[key] = (at, code, msg)
     push: dict[str, PushState] = {}
-    for key in keys:
+    for key in wanted if wanted is not None else sorted(latest.keys() | rejected.keys()):
         last = latest.get(key)
         rej = rejected.get(key)
         if last is not None and last[1]:

@@ -82,7 +82,9 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 3  # the row's key for WarningsFilter (filter_key)
 _SEP = "\x1f"  # between the fields of a filter key (in no code, id or name)
 _LEVEL_RANK = {"notice": 1, "yellow": 2, "red": 3}
-EXTRAS_FULL_S = 60.0  # every view's push state, department and label are read again at least this often
+EXTRAS_FULL_S = 60.0  # every push state is read again at least this often
+SUBJECTS_FULL_S = 600.0  # every subject's department and label, at least this often
+ALARM_LINES = 5  # new reds named in the alarm's message (the rest are counted)
 RESET_ABOVE = 400  # row signals above which a new snapshot rebuilds the rows whole (cheaper then)
 
 
@@ -132,9 +134,12 @@ class WarningsModel(QAbstractTableModel):
     def _apply(self, views: Sequence[WarningView], changes: RowChanges, source: Sequence[WarningView],
                today: date | None) -> None:
         """Turn the rows into ``views`` by ``changes`` (or rebuild them when that is cheaper)."""
+        # one copy of the new rows (the monitor's views are a sequence of blocks: slicing it per
+        # range would copy every view each time); the model's own, changed in place next time
+        new_rows = list(views)
         if changes.operations > RESET_ABOVE or not self.views:
             self.beginResetModel()
-            self.views, self._source, self._row_of, self._today = list(views), source, dict(changes.row_of), today
+            self.views, self._source, self._row_of, self._today = new_rows, source, changes.row_of, today
             self.endResetModel()
             self.resets += 1
             return
@@ -146,9 +151,9 @@ class WarningsModel(QAbstractTableModel):
             self.endRemoveRows()
         for first, last in changes.inserted:  # first first: every row above is in place
             self.beginInsertRows(QModelIndex(), first, last)
-            rows[first:first] = views[first : last + 1]
+            rows[first:first] = new_rows[first : last + 1]
             self.endInsertRows()
-        self.views, self._source, self._row_of = list(views), source, changes.row_of
+        self.views, self._source, self._row_of = new_rows, source, changes.row_of
         self.row_updates += changes.operations
         if today != self._today:  # times are written "HH:MM" today, "MM-DD HH:MM" before
             self._today = today
@@ -240,7 +245,8 @@ class WarningsModel(QAbstractTableModel):
         if self.sort_column not in (-1, self.LEVEL, self.SINCE):
             self._resort()
 
-    def set_layout(self, layout: HallLayout) -> None:
+    def set_layout(self, layout: HallLayout) -> bool:
+        """The hall's windows and departments; True when they changed."""
         numbers = {w.id: w.number for w in layout.windows}
         same = numbers == self._numbers and layout.departments == self.layout_.departments and {
             w.id: w.department for w in layout.windows} == {w.id: w.department for w in self.layout_.windows}
@@ -250,6 +256,7 @@ class WarningsModel(QAbstractTableModel):
             self._all_changed()
             if self.sort_column in (self.SUBJECT, self.WINDOW, self.DEPARTMENT):
                 self._resort()
+        return not same
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette
@@ -383,6 +390,24 @@ def extras_changes(old: WarningExtras, new: WarningExtras, keys: Iterable[str],
     od, nd, ol, nl = old.department, new.department, old.label, new.label
     out.update(k for subj, k in subjects if od.get(subj) != nd.get(subj) or ol.get(subj) != nl.get(subj))
     return out
+
+
+def _subjects(views: Iterable[WarningView]) -> list[tuple[str, str, str | None]]:
+    """(subject, type, window) of ``views``, each subject once (many warnings share one)."""
+    out: dict[str, tuple[str, str, str | None]] = {}
+    for v in views:
+        w = v.warning
+        if w.subject not in out:
+            out[w.subject] = (w.subject, w.subject_type, w.window_id)
+    return list(out.values())
+
+
+def _merged(old: Mapping[str, str], new: Mapping[str, str]) -> Mapping[str, str]:
+    """``old`` with ``new``'s entries; ``old`` itself when they add nothing (no copy of every
+    subject's words after each snapshot)."""
+    if all(old.get(k) == v for k, v in new.items()):
+        return old
+    return {**old, **new}
 
 
 def _ranges(rows: Sequence[int]) -> list[tuple[int, int]]:
@@ -521,6 +546,8 @@ class WarningsPanel(QWidget):
         self._extras_for: Sequence[WarningView] | None = None  # the views extras were last asked for
         self._touched: dict[str, WarningView] = {}  # views new or changed since the extras were answered
         self._full_pending = False  # the extras request not answered yet reads every view
+        self._subjects_full_at = -SUBJECTS_FULL_S  # when every subject's words were last asked for
+        self._subjects_stale = False  # the hall changed: every subject's department is read again
         self.model = WarningsModel(tz, palette, self)
         self.proxy = WarningsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -673,7 +700,9 @@ class WarningsPanel(QWidget):
         self._ask_extras()
 
     def _set_layout(self, layout: HallLayout) -> None:
-        self.model.set_layout(layout)
+        if self.model.set_layout(layout) and (self.model.extras.department or self.model.extras.label):
+            self._subjects_stale = True  # a window's department may have changed: every subject again
+            self._ask_extras()
         self._window_numbers = {w.id: w.number for w in layout.windows}
         current = self.department.currentData()
         self.department.blockSignals(True)
@@ -718,8 +747,11 @@ class WarningsPanel(QWidget):
         """Read the push states, departments and labels again (on the reader); the rows whose
         words change are worked out there too. ``touched``: only these views are new or changed
         since the extras shown were read — then only they, and the warnings with a push state
-        (it moves from queued to applied with no new view), are read; every view is read again
-        when None, and at least every ``EXTRAS_FULL_S`` seconds."""
+        (it moves from queued to applied with no new view), are read. Every push state is read
+        again when None, and at least every ``EXTRAS_FULL_S`` seconds (the warnings acted on: a
+        few rows); a subject's department and label (which do not change with its warnings'
+        levels) only for the subjects not known yet, and for every subject after the hall
+        changed and every ``SUBJECTS_FULL_S`` seconds."""
         snap = self._snap
         if self.reader is None or snap is None:
             return
@@ -727,24 +759,35 @@ class WarningsPanel(QWidget):
         self._extras_for = views
         old = self.model.extras
         now = time.monotonic()
+        every_subject = False
         if touched is None or now - self._extras_full_at > EXTRAS_FULL_S or self._full_pending:
             self._extras_full_at = now
             self._touched.clear()
             self._full_pending = True  # a request not answered yet is replaced by this one: full too
             touched = None
+            every_subject = self._subjects_stale or now - self._subjects_full_at > SUBJECTS_FULL_S
+            if every_subject:
+                self._subjects_full_at, self._subjects_stale = now, False
         else:  # a request not answered yet is replaced by this one: this one covers its views too
             self._touched.update((v.key, v) for v in touched)
             touched = list(self._touched.values())
 
         def query(s: Session) -> tuple[WarningExtras, WarningExtras, set[str]]:
             if touched is None:
-                keys = [v.key for v in views]
-                subjects = [(v.warning.subject, v.warning.subject_type, v.warning.window_id) for v in views]
-                new = warning_extras(s, keys, subjects)
-                return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in views])
+                in_force = {v.key for v in views}
+                push = {k: p for k, p in warning_extras(s, None, ()).push.items() if k in in_force}
+                asked = views if every_subject else [
+                    v for v in views if v.warning.subject not in old.label and v.warning.subject not in old.department]
+                part = warning_extras(s, (), _subjects(asked))
+                if every_subject:
+                    new = WarningExtras(push, part.department, part.label)
+                    return old, new, extras_changes(old, new, in_force, [(v.warning.subject, v.key) for v in views])
+                new = WarningExtras(push, _merged(old.department, part.department), _merged(old.label, part.label))
+                changed = {k for k in old.push.keys() | push.keys() if old.push.get(k) != push.get(k)}
+                changed.update(v.key for v in asked)
+                return old, new, changed
             keys = list({*(v.key for v in touched), *old.push})
-            part = warning_extras(s, keys, [(v.warning.subject, v.warning.subject_type, v.warning.window_id)
-                                            for v in touched])
+            part = warning_extras(s, keys, _subjects(touched))
             push = dict(old.push)
             for k in keys:
                 p = part.push.get(k)
@@ -752,7 +795,7 @@ class WarningsPanel(QWidget):
                     push.pop(k, None)
                 else:
                     push[k] = p
-            new = WarningExtras(push, {**old.department, **part.department}, {**old.label, **part.label})
+            new = WarningExtras(push, _merged(old.department, part.department), _merged(old.label, part.label))
             return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in touched])
 
         self.reader.submit("warnings.extras", query, self._set_extras)
@@ -775,12 +818,12 @@ class WarningsPanel(QWidget):
 
     def _ring(self, new: Sequence[WarningView]) -> None:
         texts = []
-        for v in new:
+        for v in new[:ALARM_LINES]:  # the alarm names a few; a sync can bring thousands
             w = v.warning
             where = self._window_numbers.get(w.window_id or "", w.window_id or "")
             texts.append(" · ".join(x for x in (code_text(str(w.code)), where, w.subject) if x))
         if texts:
-            self.alarm.notify(texts)
+            self.alarm.notify(texts, total=len(new))
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_ = palette

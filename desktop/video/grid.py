@@ -63,7 +63,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSizePolicy, QToolTip, QWidge
 
 from desktop.i18n import fmt
 from desktop.video.layouts import LAYOUT_KEYS, MAX_TILES, Layout, layout_named
-from desktop.video.painter import FramePainter, RasterFramePainter
+from desktop.video.painter import FramePainter, Placement, RasterFramePainter
 from desktop.video.states import light_text, mode_text, reason_text, state_text
 from video.camera import Camera
 from video.display import DisplayDecoder, DisplayMode, Frame, choose_display
@@ -251,9 +251,14 @@ class _Tile:
     frozen: int | None = None  # seconds without a new picture while "live" (see _frozen_for)
     override: DisplayMode | None = None  # the operator's "keyframes only" for this tile (context menu)
     decoration: TileDecoration = field(default_factory=TileDecoration)
-    overlay_key: tuple[Any, ...] = ()
+    overlay_key: tuple[Any, ...] = ()  # what the overlay images show; () when to be made again
     overlay_top: QImage | None = None
     overlay_bottom: QImage | None = None
+    overlay_bottom_at: QPoint | None = None
+    # where pictures of the last frame's size go in this tile, and the letterbox bars around them
+    placement: Placement | None = None
+    placed_shape: tuple[Any, ...] = ()
+    bars: tuple[QRect, ...] = ()
 
     def reset_counts(self) -> None:
         self.frame = None
@@ -339,6 +344,8 @@ class CameraGrid(QWidget):
         self._decorations = decorations or _no_decoration
         self._override = mode_override
         self._painter: FramePainter = painter or RasterFramePainter()
+        # the raster painter's placements are kept per tile (see _paint_tile); another painter draws alone
+        self._raster = self._painter if isinstance(self._painter, RasterFramePainter) else None
         self._broker = _Broker()
         self._layout: Layout = layout if isinstance(layout, Layout) else layout_named(layout)
         self._tiles = [_Tile(i) for i in range(MAX_TILES)]
@@ -524,8 +531,11 @@ class CameraGrid(QWidget):
         """Ask the decoration provider again now (lights, window names, recording changed)."""
         for tile in self._visible_tiles():
             if tile.camera_id:
-                tile.decoration = self._decoration(tile.camera_id)
-        self.update()
+                decoration = self._decoration(tile.camera_id)
+                if decoration != tile.decoration:
+                    tile.decoration = decoration
+                    tile.overlay_key = ()
+                    self.update(tile.rect)
 
     # -- public: named layouts, the tour, persistence -----------------------------------------
 
@@ -697,6 +707,8 @@ class CameraGrid(QWidget):
                                       zoomed=zoomed)
                 self._broker.acquire(tile.ticket)
                 continue
+            if t.mode != choice.mode:
+                tile.overlay_key = ()  # the status line names the mode
             t.size, t.mode, t.tiles_shown, t.zoomed = (w, h), choice.mode, tiles_shown, zoomed
             if t.decoder is not None and t.adopted:
                 t.decoder.set_size(w, h)
@@ -735,6 +747,7 @@ class CameraGrid(QWidget):
 
     def _refresh_status(self) -> None:
         """Twice a second: each visible tile's connection state and decoration; repaint changed overlays."""
+        dpr = self.devicePixelRatioF()
         for tile in self._visible_tiles():
             if not tile.camera_id:
                 continue
@@ -749,6 +762,8 @@ class CameraGrid(QWidget):
             if (status.state, status.error, decoration, frozen) != (tile.state, tile.error, tile.decoration,
                                                                      tile.frozen):
                 tile.state, tile.error, tile.decoration, tile.frozen = status.state, status.error, decoration, frozen
+                self.update(tile.rect)
+            if tile.overlay_key and self._check_overlay(tile, dpr):  # e.g. the decoder could not be made
                 self.update(tile.rect)
 
     @staticmethod
@@ -789,9 +804,11 @@ class CameraGrid(QWidget):
                 bottom = _GAP if cell.row + cell.rows < lay.rows else 0
                 tile.rect = QRect(x0, y0, max(1, x1 - x0 - right), max(1, y1 - y0 - bottom))
         gaps = QRegion(full)
+        for tile in self._tiles:
+            tile.overlay_key = ()
+            tile.placement = None
         for tile in self._visible_tiles():
             gaps -= QRegion(tile.rect)
-            tile.overlay_key = ()
         self._gaps = gaps
         self._schedule_sync()
         self.update()
@@ -1124,13 +1141,29 @@ class CameraGrid(QWidget):
             p.end()
 
     def _paint_tile(self, p: QPainter, tile: _Tile, dpr: float, now: float) -> None:
+        # Runs for every new frame of every tile on the GUI thread, each Python step of it a chance
+        # to wait for the GIL: what does not change with the frame is worked out once and kept.
         rect = tile.rect
         frame = tile.frame
         if frame is not None:
-            covered = self._painter.draw(p, rect, frame, dpr)
-            if covered != rect:  # letterbox bars, never the whole tile twice
-                for bar in _rects(QRegion(rect) - QRegion(covered)):
+            raster = self._raster
+            if raster is not None:
+                shape = (frame.pixels.shape, frame.rows.shape)
+                place = tile.placement
+                if place is None or shape != tile.placed_shape or place.device_pixel_ratio != dpr:
+                    place = tile.placement = raster.place(rect, frame.width, frame.height, frame.bytes_per_line, dpr)
+                    tile.placed_shape = shape
+                    tile.bars = (tuple(_rects(QRegion(rect) - QRegion(place.covered)))
+                                 if place.covered != rect else ())
+                raster.draw_placed(p, place, frame)
+                covered = place.covered
+                for bar in tile.bars:  # letterbox bars, never the whole tile twice
                     p.fillRect(bar, _BACKGROUND)
+            else:
+                covered = self._painter.draw(p, rect, frame, dpr)
+                if covered != rect:
+                    for bar in _rects(QRegion(rect) - QRegion(covered)):
+                        p.fillRect(bar, _BACKGROUND)
             if frame.number != tile.painted_number:
                 tile.painted_number = frame.number
                 tile.painted += 1
@@ -1150,7 +1183,12 @@ class CameraGrid(QWidget):
                 p.drawText(rect.adjusted(8, 8, -8, -8), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                            message)
         if tile.camera_id:
-            self._paint_overlay(p, tile, dpr)
+            if not tile.overlay_key:
+                self._check_overlay(tile, dpr)
+            if tile.overlay_top is not None:
+                p.drawImage(rect.topLeft(), tile.overlay_top)
+            if tile.overlay_bottom is not None and tile.overlay_bottom_at is not None:
+                p.drawImage(tile.overlay_bottom_at, tile.overlay_bottom)
         if tile.index == self._drop_target:
             p.setPen(QPen(_ACCENT, 3, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
@@ -1206,23 +1244,25 @@ class CameraGrid(QWidget):
             parts.append(reason_text(tile.ticket.failed) or "")
         return (" · ".join(p for p in parts if p), colour) if parts else None
 
-    def _paint_overlay(self, p: QPainter, tile: _Tile, dpr: float) -> None:
+    def _check_overlay(self, tile: _Tile, dpr: float) -> bool:
+        """Make the tile's overlay images again when what they show changed (the title, the light,
+        recording, the status line, the size, the font); True when they changed. Called when the
+        overlay was marked stale and with each status refresh, not per frame."""
         rect = tile.rect
         title = self._title(tile)
         status = self._status_line(tile)
         key = (rect.size().toTuple(), dpr, title, tile.decoration.light, tile.decoration.recording,
-               status[0] if status else None, self.font().key())
-        if key != tile.overlay_key:
-            tile.overlay_key = key
-            tile.overlay_top = self._render_bar(rect.width(), dpr, title, tile.decoration, None)
-            tile.overlay_bottom = (self._render_bar(rect.width(), dpr, status[0], None, status[1])
-                                   if status else None)
-        if tile.overlay_top is not None:
-            p.drawImage(rect.topLeft(), tile.overlay_top)
+               status[0] if status else None, status[1].name() if status else None, self.font().key())
+        if key == tile.overlay_key:
+            return False
+        tile.overlay_key = key
+        tile.overlay_top = self._render_bar(rect.width(), dpr, title, tile.decoration, None)
+        tile.overlay_bottom = (self._render_bar(rect.width(), dpr, status[0], None, status[1])
+                               if status else None)
         if tile.overlay_bottom is not None:
-            bottom = tile.overlay_bottom
-            h = round(bottom.height() / dpr)
-            p.drawImage(QPoint(rect.left(), rect.bottom() + 1 - h), bottom)
+            h = round(tile.overlay_bottom.height() / dpr)
+            tile.overlay_bottom_at = QPoint(rect.left(), rect.bottom() + 1 - h)
+        return True
 
     def _render_bar(
         self, width: int, dpr: float, text: str, decoration: TileDecoration | None, colour: QColor | None
