@@ -786,18 +786,6 @@
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <source>Full screen</source>
-        <translation>全屏</translation>
-    </message>
-    <message>
-        <source>Page tour</source>
-        <translation>页面轮播</translation>
-    </message>
-    <message>
-        <source>&amp;Quit</source>
-        <translation>退出(&amp;Q)</translation>
-    </message>
-    <message>
         <source>Overview</source>
         <translation>总览</translation>
     </message>
@@ -956,6 +944,18 @@
     <message>
         <source>Online</source>
         <translation>在线状态</translation>
+    </message>
+    <message>
+        <source>Full screen</source>
+        <translation>全屏</translation>
+    </message>
+    <message>
+        <source>Page tour</source>
+        <translation>页面轮播</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
     </message>
     <message>
         <source>Red cards in force</source>
