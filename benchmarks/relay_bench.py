@@ -5,7 +5,8 @@
 Issue 15, "Relay CPU": 4 RTSP cameras at 1280×720, 25 fps (GStreamer's RTSP server, x264 ultrafast
 at 2 Mb/s, a keyframe every second; the 4 mount points share one encoder to spare the machine). A
 process running only the sources and the relay (``--serve``: 4 :class:`video.source.Source` and a
-:class:`video.relay.RelayServer`, nothing else) serves them; N real viewers — ``ffmpeg -i
+:class:`video.relay.RelayServer` muxing every camera all the time, as the relay service does —
+``--lazy-mux``: only watched cameras — nothing else) serves them; N real viewers — ``ffmpeg -i
 http://…/live/<cam>.ts -c copy -f null -`` — are spread over the cameras in turn (20 = 5 per camera).
 For each N, after ``--warmup`` seconds, over ``--seconds``:
 
@@ -15,9 +16,10 @@ For each N, after ``--warmup`` seconds, over ``--seconds``:
   less than the cameras sent, fails the run.
 
 Targets: CPU(20) ≤ 1.3 × CPU(1); every viewer ≥ 24 fps. Then the time from a viewer opening a stream
-(PyAV ``av.open`` with FFmpeg's defaults, as a player does) to its first decoded frame, target ≤ 1.0 s:
-for a camera nobody watches (its mux starts from the source's cached GOP) and one already watched
-(the mux's cached GOP). The relay's CPU with no viewer (the sources alone) is printed for reference.
+(PyAV ``av.open``) to its first decoded frame, target ≤ 1.0 s, for a camera nobody watches and one
+already watched: with FFmpeg's default probing, which waits for 20 frames to estimate the frame rate
+of MPEG-TS, as ffplay does, and with ``fpsprobesize=0`` (the relay's own share: the cached GOP).
+The relay process's CPU with no viewer is printed for reference.
 
 A reference server can be measured with the same viewers: :func:`measure_reference` takes a
 ``pusher`` (feeds the cameras into that server once and yields its viewer URLs and the pids whose CPU
@@ -106,7 +108,7 @@ def proc_cpu(pid: int) -> float:
 
 
 # -- the relay process ----------------------------------------------------------------------------
-def serve(urls: Sequence[str], port: int, linger: float | None = 10.0) -> int:
+def serve(urls: Sequence[str], port: int, linger: float | None = None) -> int:
     """Child mode: the sources and the relay only. Prints READY; answers "status" lines on stdin with
     the relay's status as JSON; ends at EOF."""
     import logging
@@ -154,10 +156,10 @@ def serve(urls: Sequence[str], port: int, linger: float | None = 10.0) -> int:
 
 
 class RelayProcess:
-    def __init__(self, urls: Sequence[str], *, always_mux: bool = False) -> None:
+    def __init__(self, urls: Sequence[str], *, lazy: bool = False) -> None:
         self.port = _free_port()
         self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.relay_bench", "--serve", str(self.port),
-                                      *(["--always-mux"] if always_mux else []), *urls],
+                                      *(["--lazy-mux"] if lazy else []), *urls],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -328,22 +330,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=15.0)
     p.add_argument("--viewers", default="1,5,20")
     p.add_argument("--nginx", action="store_true", help="also the same viewers served by nginx-rtmp (our push)")
-    p.add_argument("--always-mux", action="store_true",
-                   help="the relay muxes every camera all the time (linger=None), not only watched ones")
+    p.add_argument("--lazy-mux", action="store_true",
+                   help="mux a camera only while watched (10 s linger), not every relayed camera all the time "
+                        "(the relay service's default)")
     p.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("urls", nargs="*", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve is not None:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        return serve(args.urls, args.serve, None if args.always_mux else 10.0)
+        return serve(args.urls, args.serve, 10.0 if args.lazy_mux else None)
     _require("ffmpeg")
     counts = [int(n) for n in args.viewers.split(",")]
     result: dict[str, Any] = {"cameras": CAMERAS, "camera": f"{WIDTH}x{HEIGHT} H.264 {FPS} fps {KBPS} kb/s, keyint 1 s",
                               "ours": {}}
     ok = True
     with camera_server(CAMERAS, WIDTH, HEIGHT, KBPS) as cams:
-        relay = RelayProcess(cams, always_mux=args.always_mux)
-        result["relay_mux"] = "every camera, always" if args.always_mux else "watched cameras (10 s linger)"
+        relay = RelayProcess(cams, lazy=args.lazy_mux)
+        result["relay_mux"] = "watched cameras (10 s linger)" if args.lazy_mux else "every camera, always"
         try:
             urls = [f"{relay.base}cam{i}.ts?token={TOKEN}" for i in range(1, CAMERAS + 1)]
             time.sleep(args.warmup)
@@ -357,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
             # being watched
             first: dict[str, list[float]] = {}
             for probe in (True, False):
-                time.sleep(0 if args.always_mux else 12)  # past the relay's 10 s linger: every mux has stopped
+                time.sleep(12 if args.lazy_mux else 0)  # past the 10 s linger: every mux has stopped
                 name = "ffmpeg_default_probe" if probe else "fpsprobesize_0"
                 first[f"{name}_camera_not_watched"] = [round(first_frame_seconds(u, fps_probe=probe), 3)
                                                        for u in urls]
