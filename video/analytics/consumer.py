@@ -198,8 +198,10 @@ class OccupancyConsumer:
                         next_due = next_due + self._period if ft - next_due < self._period else ft + self._period
                     self._judge(frame, packet, ft, reformatter)
         finally:
+            sub.close()  # (again, when stop() did): the source stops offering packets
             with self._lock:
                 self._dropped_before += sub.dropped
+                self._sub = None
             if self._last_at is not None:
                 self._emit(self._detector.close(self._last_at))
             self._states = dict(self._detector.states())
