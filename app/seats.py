@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,9 +37,11 @@ from supervision.seats import (
     close_interrupted,
     close_vacancy,
     effective_regions,
+    forget_snapshots,
     note_judged,
     open_vacancies,
     open_vacancy,
+    prunable_snapshots,
     save_regions,
     stored_regions,
 )
@@ -56,6 +58,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_DIR = "snapshots/seats"
 JUDGED_EVERY_S = 60.0
+PRUNE_EVERY_S = 3600.0
 
 
 class SeatEventLike(Protocol):
@@ -194,9 +197,11 @@ class OccupancyService:
         on_change: Callable[[list[str]], None] | None = None,
         consumer_factory: ConsumerFactory | None = None,
         judged_every: float = JUDGED_EVERY_S,
+        keep_snapshots: timedelta | None = None,
     ) -> None:
         """``configured``: the config's seats by camera id (None: the config says nothing for it);
-        ``on_change(vacancy_ids)`` runs on the writer thread after each write."""
+        ``on_change(vacancy_ids)`` runs on the writer thread after each write; ``keep_snapshots``:
+        snapshots older than this go unless an evidence hold keeps their moment (None: kept)."""
         self.cameras = cameras
         self.store = store
         self.actions = actions
@@ -213,6 +218,7 @@ class OccupancyService:
         self._ticker: StoppableThread | None = None
         self._running = False
         self._wake = threading.Event()
+        self._keep_snapshots = keep_snapshots
         self._pending: set[str] = set()  # cameras changed, for the worker to follow
         self._pending_all = False
 
@@ -398,6 +404,7 @@ class OccupancyService:
         """The service's thread: follows camera changes (off the thread that made them — sync's)
         and stores the last judged frames about every ``judged_every`` seconds."""
         next_note = time.monotonic() + self._judged_every
+        next_prune = time.monotonic()
         while not stop.is_set():
             self._wake.wait(max(0.0, next_note - time.monotonic()))
             self._wake.clear()
@@ -417,6 +424,9 @@ class OccupancyService:
             if time.monotonic() >= next_note:
                 self.note_judged()
                 next_note = time.monotonic() + self._judged_every
+            if time.monotonic() >= next_prune:
+                self.prune_snapshots()
+                next_prune = time.monotonic() + PRUNE_EVERY_S
 
     def note_judged(self) -> None:
         """Store each watched camera's last judged frame in its open vacancies (a restart closes them there)."""
@@ -429,6 +439,23 @@ class OccupancyService:
                     note_judged(self.store, cid, last)
                 except Exception:
                     log.exception("cannot store the last judged frame of camera %s", cid)
+
+    def prune_snapshots(self) -> int:
+        """Delete the snapshots past ``keep_snapshots`` that no evidence hold keeps; returns how many."""
+        if self._keep_snapshots is None:
+            return 0
+        try:
+            with self.store.read() as s:
+                gone = prunable_snapshots(s, self.clock() - self._keep_snapshots)
+            for _, rel in gone:
+                self.snapshots.discard(rel)
+            if gone:
+                forget_snapshots(self.store, [vid for vid, _ in gone])
+                log.info("pruned %d seat snapshots older than %s", len(gone), self._keep_snapshots)
+            return len(gone)
+        except Exception:
+            log.exception("cannot prune the seat snapshots")
+            return 0
 
     # -- cameras changed by sync ----------------------------------------------------------------------
     def _camera_changed(self, change: CameraChange) -> None:

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,7 +110,8 @@ class Terminal(FootageActions):
         configured = {c.id: None if c.seats is None else [Seat(x.window_id, x.x, x.y, x.w, x.h) for x in c.seats]
                       for c in cfg.cameras}
         self.seats = OccupancyService(self.cameras, self.store, data_dir, self.actions, configured, clock=self.clock,
-                                      on_change=self._seats_changed, consumer_factory=seat_consumer)
+                                      on_change=self._seats_changed, consumer_factory=seat_consumer,
+                                      keep_snapshots=timedelta(days=cfg.recording.retention_days))
         self.sync: SyncService | None = None
         if sync and cfg.server.enabled:
             client = make_client(cfg)

@@ -39,8 +39,10 @@ __all__ = [
     "close_interrupted",
     "close_vacancy",
     "effective_regions",
+    "forget_snapshots",
     "open_vacancies",
     "open_vacancy",
+    "prunable_snapshots",
     "report_again",
     "save_regions",
     "snapshot_of",
@@ -287,3 +289,25 @@ def snapshot_of(s: Session, window_id: str, at: datetime, vacancy_id: str | None
          .where((OwnVacancy.ended_at.is_(None)) | (OwnVacancy.ended_at > at))
          .order_by(OwnVacancy.started_at.desc()).limit(1))
     return s.scalar(q)
+
+
+def prunable_snapshots(s: Session, before: datetime) -> list[tuple[str, str]]:
+    """Snapshots (vacancy id, path) of vacancies that began before ``before`` and whose moment no
+    evidence hold keeps: they go when their footage would (a held POST_LEFT keeps its picture)."""
+    from supervision.store.footage import EvidenceHold
+
+    held = (select(EvidenceHold.id).where(
+        EvidenceHold.released_at.is_(None),
+        (EvidenceHold.camera_id == OwnVacancy.camera_id)
+        | (EvidenceHold.camera_id.is_(None) & (EvidenceHold.window_id == OwnVacancy.window_id)),
+        EvidenceHold.start <= OwnVacancy.started_at, EvidenceHold.end > OwnVacancy.started_at,
+    ).exists())
+    q = (select(OwnVacancy.id, OwnVacancy.snapshot)
+         .where(OwnVacancy.snapshot.is_not(None), OwnVacancy.started_at < before, OwnVacancy.ended_at.is_not(None))
+         .where(~held))
+    return [(vid, rel) for vid, rel in s.execute(q) if rel]
+
+
+def forget_snapshots(store: Store, vacancy_ids: Sequence[str]) -> None:
+    with store.write() as s:
+        s.execute(update(OwnVacancy).where(OwnVacancy.id.in_(list(vacancy_ids))).values(snapshot=None))

@@ -161,3 +161,35 @@ def test_a_start_after_a_crash_closes_open_vacancies_at_the_last_judged_frame(tm
         assert isinstance(again.seats, OccupancyService)
     finally:
         assert again.stop(time.monotonic() + 10)
+
+
+def test_snapshots_go_with_their_footage_unless_a_hold_keeps_their_moment(tmp_path: Path) -> None:
+    from supervision.store.footage import EvidenceHold
+
+    now = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    data = tmp_path / "data"
+    terminal = Terminal(Config(), data, command="test", record=False, sync=False, lock=False, clock=lambda: now)
+    try:
+        service, store = terminal.seats, terminal.store
+        made = {}
+        for name, days, window in (("old", 40, "win-A01"), ("held", 40, "win-A02"), ("recent", 3, "win-A01")):
+            at = now - timedelta(days=days)
+            rel = service.snapshots.write(f"V-{name}", at, b"\xff\xd8jpeg")
+            vid = open_vacancy(store, camera_id="cam-A01", window_id=window, started_at=at, now=at, snapshot=rel,
+                               vacancy_id=f"V-{name}")
+            from supervision.seats import close_vacancy
+
+            assert close_vacancy(store, vid, at + timedelta(minutes=20), now=at)
+            made[name] = data / rel
+        with store.write() as s:  # a POST_LEFT's hold on window A02 around the moment it emptied
+            s.add(EvidenceHold(id="warning:win-A02/POST_LEFT", kind="warning", camera_id=None, window_id="win-A02",
+                               start=now - timedelta(days=40, minutes=10), end=now - timedelta(days=39),
+                               reason="yellow warning", created_at=now, created_by="system"))
+        assert service.prune_snapshots() == 1  # the retention days of the footage: 30
+        assert not made["old"].exists() and made["held"].exists() and made["recent"].exists()
+        with store.read() as s:
+            assert s.get(OwnVacancy, "V-old").snapshot is None  # type: ignore[union-attr]
+            assert s.get(OwnVacancy, "V-held").snapshot is not None  # type: ignore[union-attr]
+        assert service.prune_snapshots() == 0
+    finally:
+        terminal.store.close()
