@@ -27,6 +27,15 @@ The monitor keeps the ``warning_states`` rows in force as it last wrote them
 local act wrote (those named by a changed disposition) and the cleared rows its views raise again.
 It writes only the columns that change (every indexed column set is an index entry rewritten).
 
+On SQLite a pass's commit does not checkpoint the WAL (that copied every writer's pages since the
+last checkpoint into the database file inside the pass): the monitor's thread runs ``checkpoint()``
+once the snapshot is out.
+
+Memory (100 000 cases): the evaluator's cases share their repeated strings (``snapshot.case_from_row``),
+each case's kept columns are one int, the kept ``warning_states`` rows drop their trailing Nones, lights
+are shared tuples; a full pass frees the last one's state before building its own (keeping only its
+views) and reconciles a chunk of warnings at a time.
+
 Lights (``by_window``/``by_department``): the worst undisposed warning on an open subject or raised
 (or risen to its level) today, in the hall's zone — a completed case's old red does not keep a
 window red for ever. A case lights its window and its type's department; a waiting ticket's

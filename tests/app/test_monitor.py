@@ -634,3 +634,27 @@ def test_the_rows_a_pass_writes_from_the_rows_it_keeps_are_those_a_full_reconcil
         counts = reconcile(s, evaluate_store(store, later, SH).views, later)
     assert counts == {"raised": 0, "escalated": 0, "cleared": 0}
     assert rows() == before
+
+
+def test_a_full_pass_reconciling_a_chunk_at_a_time_writes_what_one_reconcile_writes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full pass reconciles warning_states a chunk of warnings at a time (memory): over many
+    chunks, a stale row in force is cleared and every warning in force has its row, as one
+    reconcile of everything at once has it."""
+    import supervision.lifecycle as lifecycle
+
+    monkeypatch.setattr(lifecycle, "_ALL_CHUNK", 7)
+    with store.write() as s:
+        s.add(WarningState(key="GONE-1/OVERDUE", code="OVERDUE", subject="GONE-1", window_id=None, level="yellow",
+                           max_level="yellow", state="active", since=NOW - timedelta(days=3), updated_at=NOW))
+    m = WarningMonitor(store, SH, clock=Clock(NOW))
+    rep = m.process(NOW)
+    assert rep.kind == "full" and rep.written["states"] > 7 * 10
+    with store.read() as s:
+        gone = s.get(WarningState, "GONE-1/OVERDUE")
+        assert gone is not None and gone.state == "cleared" and gone.cleared_at == NOW
+        in_force = s.scalars(select(WarningState.key).where(WarningState.state != "cleared")).all()
+    assert sorted(in_force) == sorted(v.key for v in m.snapshot().views)
+    with store.write() as s:
+        assert reconcile(s, evaluate_store(store, NOW, SH).views, NOW) == {"raised": 0, "escalated": 0, "cleared": 0}
