@@ -421,3 +421,28 @@ def test_a_tile_switches_streams_with_a_margin_so_a_resize_across_one_size_does_
     assert grid.tile_rect(0).size().toTuple() == (200, 112) and grid.stats()[0].stream == "main"
     grid.resize(180, 100)
     qtbot.waitUntil(lambda: grid.stats()[0].stream == "sub", timeout=2_000)
+
+
+def test_a_tile_overlay_follows_its_window_light_without_a_new_picture(
+        qtbot: QtBot, hall: dict[str, Camera], make_grid: type[CameraGrid]) -> None:
+    light = {"now": "green"}
+
+    def decorations(camera_id: str) -> TileDecoration:
+        return TileDecoration(window_name="A02 综合受理", light=light["now"], recording=False)
+
+    grid = make_grid(hall.get, layout="1", decorations=decorations, mode_override=DisplayMode.KEYFRAMES)
+    grid.set_camera(0, "cam-A02")
+    _show(qtbot, grid, 400, 240)
+    qtbot.waitUntil(lambda: _painted(grid, 0) >= 1, timeout=8_000)
+
+    def red_on_bar() -> bool:
+        bar = grid._tiles[0].overlay_top
+        if bar is None:
+            return False
+        px = np.frombuffer(bar.constBits(), np.uint8).reshape(bar.height(), -1)
+        return bool(((px[:, 2::4] > 200) & (px[:, 1::4] < 120) & (px[:, 0::4] < 120)).any())
+
+    assert not red_on_bar()
+    light["now"] = "red"
+    grid.refresh_decorations()
+    qtbot.waitUntil(red_on_bar, timeout=3_000)  # the next paint (no new picture needed: keyframes only)

@@ -25,11 +25,11 @@ from PySide6.QtCore import Qt
 from app.terminal import Terminal
 from desktop.operator.alarm import Alarm
 from desktop.operator.lights import LightsBoard
-from desktop.operator.queries import queue_stats
+from desktop.operator.queries import queue_stats, warning_extras
 from desktop.operator.queue import QueuePanel
 from desktop.operator.reader import Reader
 from desktop.operator.snapshot import SnapshotRelay
-from desktop.operator.warnings import DisposeDialog, WarningsModel, WarningsPanel
+from desktop.operator.warnings import FILTER_ROLE, DisposeDialog, WarningsFilter, WarningsModel, WarningsPanel
 from supervision import demo
 from supervision.config import Config
 from supervision.ingest import import_page
@@ -506,3 +506,51 @@ def test_show_footage_of_a_warning_gives_its_key_and_the_target_is_its_windows_c
     assert sig.args == [view.key]
     target = footage_target(store, "warning", view.key, tz=SH)
     assert target.window_id == view.warning.window_id and target.at is not None
+
+
+class _CountingModel(WarningsModel):
+    """Counts the row keys the filter asks the model for (each one a call into Python)."""
+
+    def __init__(self) -> None:
+        super().__init__(SH)
+        self.keys_asked = 0
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == FILTER_ROLE:
+            self.keys_asked += 1
+        return super().data(index, role)
+
+
+def test_with_no_filter_set_new_rows_cost_no_call_into_python_and_a_filter_asks_each_row_once(
+    qtbot: Any, terminal: Terminal
+) -> None:
+    wait_first_snapshot(qtbot, terminal)
+    views = list(terminal.warnings().views)
+    assert len(views) > 10
+    model = _CountingModel()
+    proxy = WarningsFilter()
+    proxy.setSourceModel(model)
+    model.set_views(views[: len(views) // 2])
+    model.set_views(views)  # rows inserted
+    assert proxy.rowCount() == len(views) and model.keys_asked == 0
+    proxy.set_filter(level="red")
+    assert proxy.rowCount() == sum(str(v.warning.level) == "red" for v in views) > 0
+    assert model.keys_asked == len(views)
+    proxy.set_filter(level=None)
+    assert proxy.rowCount() == len(views)
+
+
+def test_the_push_states_read_whole_are_those_read_warning_by_warning(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay, store: Store
+) -> None:
+    panel = _panel(qtbot, terminal, reader, relay)
+    acted = [v for v in terminal.warnings().views if str(v.state) == "active"][:2]
+    for view in acted:
+        with qtbot.waitSignal(panel.action_finished, timeout=WAIT_MS):
+            panel.acknowledge(view.key)
+    keys = [v.key for v in terminal.warnings().views]
+    with store.read() as s:
+        by_key = warning_extras(s, keys, ()).push
+        whole = warning_extras(s, None, ()).push
+    assert set(by_key) >= {v.key for v in acted}
+    assert {k: p for k, p in whole.items() if k in set(keys)} == dict(by_key)
