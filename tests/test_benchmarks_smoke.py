@@ -89,3 +89,11 @@ def test_demo_bench_counts_every_tile_it_painted_and_every_camera_recorded(tmp_p
     assert demo["tile_painted_fps_min"] >= 1 and demo["served_fps_min"] > 0
     assert demo["recorded"] == demo["cameras"] > 0 and demo["main_streams_looping"] == demo["cameras"]
     assert demo["cores"] > 0
+
+
+@pytest.mark.slow
+def test_leader_first_frame_counts_every_tile_painted(tmp_path: Path) -> None:
+    r = run_benchmark("leader_first_frame", "--rounds", "1", "--cameras", "1", "--clips", str(tmp_path / "clips"),
+                      timeout=600)
+    assert r["rounds"][0]["all_painted"] and r["painted_frames_last_round"][0] > 0
+    assert r["tile_s_worst"] is not None and r["tile_s_worst"] > 0
