@@ -21,10 +21,13 @@ from sqlalchemy.orm import Session
 from supervision.store.footage import HoldKind
 from supervision.store.models import BookmarkRow, CameraRow, ComplaintRow, SeatVacancyRow, WarningState
 
-__all__ = ["HELD_LEVELS", "WantedHold", "evidence_holds"]
+__all__ = ["HELD_LEVELS", "IN_FORCE_AHEAD", "WantedHold", "evidence_holds"]
 
 HELD_LEVELS = ("yellow", "red")
 """The warning levels whose footage is evidence (a notice is not)."""
+
+IN_FORCE_AHEAD = timedelta(minutes=15)
+"""How far past now + margin the hold of a warning in force is written (``WantedHold.ahead``)."""
 
 COMPLAINT_LOOKBACK = timedelta(days=1)
 """Held before a complaint's receipt when the time of the incident is not known."""
@@ -41,6 +44,11 @@ class WantedHold:
     start: datetime
     end: datetime
     reason: str  # English, for the hold's row and the log
+    # A hold whose end moves with the clock (a warning in force: up to now + margin) is written
+    # this much further ahead, so that it is rewritten once per ``ahead``, not on every retention
+    # pass (tens of thousands of rows a minute in a large hall). It never shrinks: a warning that
+    # clears meanwhile keeps up to ``ahead`` more footage than its margin.
+    ahead: timedelta = timedelta(0)
 
 
 def evidence_holds(s: Session, now: datetime, margin: timedelta) -> list[WantedHold]:
@@ -57,7 +65,8 @@ def evidence_holds(s: Session, now: datetime, margin: timedelta) -> list[WantedH
         if code == "POST_LEFT":  # raised once the seat was empty long enough: hold from when it emptied
             start = _seat_emptied(s, window_id, since) or since
         out.append(WantedHold(f"warning:{key}", HoldKind.WARNING, None, window_id, start - margin,
-                              (cleared_at or now) + margin, f"{max_level} warning {key}"))
+                              (cleared_at or now) + margin, f"{max_level} warning {key}",
+                              IN_FORCE_AHEAD if cleared_at is None else timedelta(0)))
     for b in s.scalars(select(BookmarkRow).where(BookmarkRow.deleted.is_(False))):
         if b.camera_id and b.at:
             out.append(WantedHold(f"bookmark:{b.id}", HoldKind.BOOKMARK, b.camera_id, None, b.at - margin,

@@ -192,11 +192,13 @@ class Retention:
                     row = existing.get(hold_id)
                     if row is None:
                         new.append({"id": hold_id, "kind": h.kind.value, "camera_id": h.camera_id,
-                                    "window_id": h.window_id, "start": h.start, "end": h.end, "reason": h.reason,
-                                    "created_at": now, "created_by": "system"})
+                                    "window_id": h.window_id, "start": h.start, "end": h.end + h.ahead,
+                                    "reason": h.reason, "created_at": now, "created_by": "system"})
                     elif row[3] is None and (h.start < row[1] or h.end > row[2]):
                         # A hold only ever grows until released: a warning that clears keeps what it held.
-                        grown.append({"id": hold_id, "start": min(row[1], h.start), "end": max(row[2], h.end)})
+                        # One whose end moves with the clock is written ``ahead`` (once per that, not per pass).
+                        grown.append({"id": hold_id, "start": min(row[1], h.start),
+                                      "end": max(row[2], h.end + h.ahead)})
                 if new:
                     s.execute(insert(EvidenceHold), new)
                 if grown:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from supervision.holds import WantedHold, evidence_holds
+from supervision.holds import IN_FORCE_AHEAD, WantedHold, evidence_holds
 from supervision.store import Store, open_store
 from supervision.store.footage import HoldKind
 from supervision.store.models import BookmarkRow, CameraRow, ComplaintRow, WarningState
@@ -48,6 +48,8 @@ def test_yellow_and_red_warnings_hold_their_window_notices_do_not(store: Store) 
     assert (red.kind, red.camera_id, red.window_id) == (HoldKind.WARNING, None, "W-1")
     assert (red.start, red.end) == (NOW - timedelta(hours=2) - M, NOW - timedelta(hours=1) + M)  # cleared: + margin
     assert holds["warning:C-2/STAGE_LATE"].end == NOW + M  # still active: up to now
+    # written further ahead while in force (not rewritten every pass); a cleared one's end is fixed
+    assert (holds["warning:C-2/STAGE_LATE"].ahead, red.ahead) == (IN_FORCE_AHEAD, timedelta(0))
 
 
 def test_a_bookmark_holds_its_camera_either_side_a_deleted_one_does_not(store: Store) -> None:

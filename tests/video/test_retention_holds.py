@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from supervision.holds import IN_FORCE_AHEAD
 from supervision.store import Store, open_store
 from supervision.store.footage import EvidenceHold
 from supervision.store.models import WarningState
@@ -17,6 +18,7 @@ from video.retention import Retention, RetentionPolicy
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 MARGIN = RetentionPolicy().hold_margin
+AHEAD = IN_FORCE_AHEAD
 
 
 @pytest.fixture
@@ -52,14 +54,24 @@ def test_holds_are_made_grown_while_in_force_and_kept_once_released(store: Store
     holds = _holds(store)
     assert len(holds) == n and "warning:C-N/DUE_SOON" not in holds
     assert holds["warning:C-0000/OVERDUE"] == (since - MARGIN, cleared_at + MARGIN, None)
-    assert holds["warning:C-0001/OVERDUE"] == (since - MARGIN, T0 + MARGIN, None)
+    # in force: held to now + margin, written IN_FORCE_AHEAD further so that it is not rewritten every pass
+    assert holds["warning:C-0001/OVERDUE"] == (since - MARGIN, T0 + MARGIN + AHEAD, None)
     assert ret.sync_holds() == 0  # nothing changed
 
     ret.release("warning:C-0002/OVERDUE", by="reviewer")
-    now[0] = T0 + timedelta(minutes=5)
+    now[0] = T0 + AHEAD - timedelta(seconds=1)
+    assert ret.sync_holds() == 0  # still held ahead of now + margin: nothing rewritten
+    now[0] = T0 + AHEAD + timedelta(minutes=5)
     assert ret.sync_holds() == len(in_force) - 1  # the warnings in force grow, but the released one
     holds = _holds(store)
-    assert holds["warning:C-0001/OVERDUE"] == (since - MARGIN, now[0] + MARGIN, None)
-    assert holds["warning:C-0002/OVERDUE"][:2] == (since - MARGIN, T0 + MARGIN)  # released: as it was
+    assert holds["warning:C-0001/OVERDUE"] == (since - MARGIN, now[0] + MARGIN + AHEAD, None)
+    assert holds["warning:C-0002/OVERDUE"][:2] == (since - MARGIN, T0 + MARGIN + AHEAD)  # released: as it was
     assert holds["warning:C-0003/OVERDUE"] == (since - MARGIN, cleared_at + MARGIN, None)
-    assert all(holds[f"warning:C-{i:04d}/OVERDUE"][1] == now[0] + MARGIN for i in in_force if i != 2)
+    assert all(holds[f"warning:C-{i:04d}/OVERDUE"][1] == now[0] + MARGIN + AHEAD for i in in_force if i != 2)
+    # a warning in force that clears keeps what its hold reached (a hold never shrinks)
+    with store.write() as s:
+        row = s.get(WarningState, "C-0001/OVERDUE")
+        assert row is not None
+        row.state, row.cleared_at = "cleared", now[0]
+    assert ret.sync_holds() == 0
+    assert _holds(store)["warning:C-0001/OVERDUE"] == (since - MARGIN, now[0] + MARGIN + AHEAD, None)
