@@ -78,6 +78,9 @@ MEASURES = ("supervise", "correct", "explain")
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 3  # the row's key for WarningsFilter (filter_key)
+_ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole,
+                                     Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole,
+                                     KEY_ROLE, SORT_ROLE, FILTER_ROLE))  # what WarningsModel.data answers
 _SEP = "\x1f"  # between the fields of a filter key (in no code, id or name)
 _LEVEL_RANK = {"notice": 1, "yellow": 2, "red": 3}
 EXTRAS_FULL_S = 60.0  # every push state is read again at least this often
@@ -348,7 +351,7 @@ class WarningsModel(QAbstractTableModel):
         return ""
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in _ROLES or not index.isValid():  # a view asks ~7 roles a cell; most are not ours
             return None
         v = self.views[index.row()]
         w = v.warning
