@@ -9,6 +9,7 @@ values the GUI thread can paint. The cases table never loads all cases: pages of
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -216,8 +217,11 @@ def warning_extras(s: Session, keys: Iterable[str] | None,
         elif last is not None:
             push[key] = PushState("applied", last[0])
 
-    types = {t.id: (t.name or t.id, t.department or "") for t in s.scalars(sa.select(CaseTypeRow))}
-    win_dept = {w.id: (w.department or "", w.number or w.id) for w in s.scalars(sa.select(Window))}
+    # The words are interned: the panel keeps them per subject (~100 000) across many answers, and
+    # the same department or label read again is then the same string, not one more copy.
+    types = {t.id: (t.name or t.id, sys.intern(t.department or "")) for t in s.scalars(sa.select(CaseTypeRow))}
+    win_dept = {w.id: (sys.intern(w.department or ""), sys.intern(w.number or w.id))
+                for w in s.scalars(sa.select(Window))}
     by_type: dict[str, list[str]] = {}
     department: dict[str, str] = {}
     label: dict[str, str] = {}
@@ -239,7 +243,7 @@ def warning_extras(s: Session, keys: Iterable[str] | None,
             pair = (name, applicant or "")
             text = labels.get(pair)
             if text is None:
-                text = labels[pair] = " · ".join(x for x in pair if x)
+                text = labels[pair] = sys.intern(" · ".join(x for x in pair if x))
             label[cid] = text
     for chunk in _chunks(sorted(set(by_type.get("ticket", ())))):
         for tid, tnum, ctid in s.execute(
@@ -247,7 +251,7 @@ def warning_extras(s: Session, keys: Iterable[str] | None,
         ):
             name, dept = types.get(ctid or "", ("", ""))
             department[tid] = dept or department.get(tid, "")
-            label[tid] = " · ".join(x for x in (tnum or "", name) if x)
+            label[tid] = sys.intern(" · ".join(x for x in (tnum or "", name) if x))
     return WarningExtras(push, department, label)
 
 

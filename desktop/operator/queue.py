@@ -81,9 +81,16 @@ class QueueModel(QAbstractTableModel):
             return None
         r = self.stats.rows[index.row()]
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (r.type_name or self.tr("(no business type)"), r.department, r.window_number, str(r.waiting),
-                    fmt_duration(r.longest_s), fmt_duration(r.average_s))[col]
+        if role == Qt.ItemDataRole.DisplayRole:  # the column asked for only (called for every cell)
+            if col == self.TYPE:
+                return r.type_name or self.tr("(no business type)")
+            if col == self.DEPARTMENT:
+                return r.department
+            if col == self.WINDOW:
+                return r.window_number
+            if col == self.WAITING:
+                return str(r.waiting)
+            return fmt_duration(r.longest_s if col == self.LONGEST else r.average_s)
         if role == Qt.ItemDataRole.ForegroundRole and col == self.LONGEST and r.longest_s > WAIT_LIMIT_S:
             return QColor(self.palette_.yellow)
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= self.WAITING:

@@ -80,6 +80,9 @@ MEASURES = ("supervise", "correct", "explain")
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 3  # the row's key for WarningsFilter (filter_key)
+_ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole,
+                                     Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole,
+                                     KEY_ROLE, SORT_ROLE, FILTER_ROLE))  # what WarningsModel.data answers
 _SEP = "\x1f"  # between the fields of a filter key (in no code, id or name)
 _LEVEL_RANK = {"notice": 1, "yellow": 2, "red": 3}
 EXTRAS_FULL_S = 60.0  # every push state is read again at least this often
@@ -283,6 +286,13 @@ class WarningsModel(QAbstractTableModel):
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default argument
         return 0 if parent.isValid() else len(self.views)
 
+    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        # Qt's own index() asks rowCount() and columnCount() first: two calls into Python (each
+        # waiting for the GIL) for every cell the filter maps, where this is one.
+        if 0 <= row < len(self.views) and 0 <= column < 10 and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
+
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else 10
 
@@ -343,7 +353,7 @@ class WarningsModel(QAbstractTableModel):
         return ""
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in _ROLES or not index.isValid():  # a view asks ~7 roles a cell; most are not ours
             return None
         v = self.views[index.row()]
         w = v.warning
