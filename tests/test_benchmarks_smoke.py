@@ -95,3 +95,14 @@ def test_demo_bench_counts_every_tile_it_painted_and_every_camera_recorded(tmp_p
     assert demo["relay"]["viewers_seen_by_relay"] == 2 and demo["relay"]["viewers_cores"] > 0
     assert demo["seats"]["consumers"] == demo["seats"]["seat_windows"] == 4
     assert demo["seats"]["judged_fps_min"] >= 0.3
+
+
+def test_demo_bench_seats_all_means_every_window_camera_of_the_demo_hall() -> None:
+    from benchmarks.demo_bench import hall_windows
+    from supervision import demo as hall
+
+    cameras = [c["data"] for c in hall.load_hall()["changes"] if c["type"] == "camera"]
+    in_hall = {c["window_id"].removeprefix("win-") for c in cameras if c["hall_id"] == "hall-anshan" and c["window_id"]}
+    labels = hall_windows()
+    assert set(labels) == in_hall and len(labels) == len(in_hall) == 30
+    assert not {c["window_id"].removeprefix("win-") for c in cameras if c["hall_id"] != "hall-anshan"} & set(labels)
