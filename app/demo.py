@@ -28,7 +28,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,13 +85,15 @@ class EmbeddedDemo:
         looped: bool = True,
         sub_clips: bool = True,
         relay: bool = True,
+        seat_windows: Sequence[str] = DEMO_SEAT_WINDOWS,
     ) -> None:
         """``clock``: the demo's clock (tests); None: the wall clock in office hours, else the last
         working day at 10:00 advancing in real time (:mod:`app.democlock`). ``looped``: main streams
         loop pre-encoded clips (False: every main stream encoded live — the benchmark's reference);
         ``sub_clips``: the 320×180 sub-streams loop clips too (no clock burnt in; False: encoded live with
         the demo clock, while watched). ``relay``: the terminal relays its cameras on a free loopback
-        port (``[relay]``), for leader terminals (``--demo --role leader``)."""
+        port (``[relay]``), for leader terminals (``--demo --role leader``). ``seat_windows``: the windows
+        (labels such as ``A01``) whose cameras watch a scripted staff seat (a benchmark gives them all)."""
         from sync.server.store import CentralStore
 
         self.folder = data_dir / "demo"
@@ -108,6 +110,7 @@ class EmbeddedDemo:
         self._looped = looped
         self._sub_clips = sub_clips
         self._relay = relay
+        self._seat_windows = tuple(seat_windows)
         self._stop = threading.Event()
         self._sim_thread: threading.Thread | None = None
         self._server: ServerThread | None = None
@@ -146,7 +149,8 @@ class EmbeddedDemo:
             self._stop_server(time.monotonic() + 5)
             raise
         self.synthetic = cameras
-        seats = demo_seats(cameras, self._cfg.zone)  # scripted staff at some windows, watched by their cameras
+        # scripted staff at some windows, watched by their cameras
+        seats = demo_seats(cameras, self._cfg.zone, self._seat_windows)
         cfg = self._cfg.model_copy(
             update={
                 "server": ServerConfig(url=server.url, token=SecretStr(token), interval=SYNC_INTERVAL),
@@ -206,7 +210,7 @@ class EmbeddedDemo:
         terminal = self.terminal
         if terminal is not None:
             return terminal.seats.watched_windows()
-        return frozenset(f"win-{label}" for label in DEMO_SEAT_WINDOWS)
+        return frozenset(f"win-{label}" for label in self._seat_windows)
 
     def _update_cameras(self) -> None:
         """A folder made before the hall's cameras changed (e.g. got their sub-streams) gets them now."""

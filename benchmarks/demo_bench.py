@@ -1,6 +1,7 @@
 """The embedded demo's steady CPU with the default grid, tiles painting: the 1.2-core budget of issue 11.
 
     python -m benchmarks.demo_bench [--seconds 60] [--warmup 15] [--data DIR] [--reference]
+                                    [--relay-viewers N] [--seats all]
 
 Runs the whole ``--demo`` in this process as the application does — reference server, simulator,
 terminal (sync, warnings, recording of every camera), the synthetic cameras — and its operator
@@ -22,6 +23,20 @@ while their decoders published 25 — with 16 encoder threads busy, pictures rea
 a tile paints only the newest one at each paint tick). ``--reference``: also the same demo with every main
 stream encoded live (how the demo ran before the looping clips), measured the same way — on two cores
 it is starved, and its fps say so.
+
+``--relay-viewers N`` (issue 15): during the window N real viewers — ``ffmpeg -i
+http://…/live/<camera>.ts?token=… -c copy -f null -``, separate processes — read the main streams of N
+different cameras from the demo terminal's relay (which runs in this process, muxing every camera all
+the time) with the demo leader's token, which the relay checks with the demo server (``/me``). The
+frames each viewer received are counted (ffmpeg's progress); a viewer under ``--min-fps`` fails the
+run. The viewers' own CPU is printed apart (``relay.viewers_cores``), not in the demo's.
+
+``--seats all`` (issue 16): every window camera of the demo hall gets a scripted staff seat and its
+region (:func:`app.seats.demo_seats`), so an occupancy consumer judges each one's sub-stream about once
+a second (without it: windows A01–A04, the demo's own). The frames each consumer judged are counted
+(the seats service's status); a consumer under ``--min-judged`` (0.8) a second fails the run. Seat
+regions are stored in the demo folder: give ``--seats all`` a ``--data`` of its own.
+
 Prints one JSON line last (``failed`` lists what failed); with ``--data`` the clips are cached there
 between runs (the first run builds them).
 """
@@ -29,6 +44,7 @@ between runs (the first run builds them).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -43,6 +59,7 @@ from typing import Any
 TARGET_CORES = 1.2
 FPS = 25
 MIN_TILE_FPS = 24.0
+MIN_JUDGED = 0.8  # frames a second each occupancy consumer judges at least (it aims at 1)
 
 
 def _self_cpu() -> float:
@@ -101,8 +118,16 @@ class Run:
     warmup_s: float
     load: tuple[str, str]
     threads: dict[str, float]
+    judged: dict[str, float]  # frames judged per second, each camera's occupancy consumer
+    seat_windows: int  # windows given a scripted seat
+    relay: dict[str, Any] | None = None  # the relay's viewers: frames received, their CPU, what it muxed
+
+    @property
+    def viewer_fps(self) -> list[float]:
+        return [v["fps"] for v in self.relay["viewers"]] if self.relay else []
 
     def as_dict(self) -> dict[str, Any]:
+        judged = list(self.judged.values())
         return {
             "cores": round(self.cores, 3),
             "tiles": len(self.tile_fps),
@@ -121,18 +146,45 @@ class Run:
             "loadavg_window_start": self.load[0],
             "loadavg_window_end": self.load[1],
             "cores_by_thread_group": self.threads,
+            "seats": {
+                "seat_windows": self.seat_windows,
+                "consumers": len(judged),
+                "judged_fps_min": round(min(judged), 3) if judged else None,
+                "judged_fps_mean": round(sum(judged) / len(judged), 3) if judged else None,
+                "judged_fps": {k: round(v, 3) for k, v in sorted(self.judged.items())},
+            },
+            **({"relay": self.relay} if self.relay is not None else {}),
         }
 
 
-def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, sub_clips: bool = True) -> Run:
+def hall_windows() -> tuple[str, ...]:
+    """The labels (``A01``…) of every window camera of the demo hall (the demo terminal's scope)."""
+    from app.demo import DEMO_SCOPE
+    from supervision import demo as hall
+
+    prefix = "synthetic://window/"
+    return tuple(sorted(
+        str(c["data"]["stream_url"]).removeprefix(prefix)
+        for c in hall.load_hall()["changes"]
+        if c["type"] == "camera" and c.get("op", "upsert") == "upsert" and c["data"].get("hall_id") == DEMO_SCOPE
+        and c["data"].get("window_id") and str(c["data"].get("stream_url", "")).startswith(prefix)
+    ))
+
+
+def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, sub_clips: bool = True,
+        relay_viewers: int = 0, seats_all: bool = False) -> Run:
     from app.demo import EmbeddedDemo
+    from app.seats import DEMO_SEAT_WINDOWS
     from benchmarks.gui_stalls import first_sync_done, operator_window, run_for, tile_modes, wait_until
+    from benchmarks.relay_bench import Viewer, proc_cpu
     from supervision.config import Config
 
-    demo = EmbeddedDemo(Config(), data, looped=looped, sub_clips=sub_clips)
+    seat_windows = hall_windows() if seats_all else DEMO_SEAT_WINDOWS
+    demo = EmbeddedDemo(Config(), data, looped=looped, sub_clips=sub_clips, seat_windows=seat_windows)
     t_start = time.monotonic()
     terminal = demo.start()
     window = None
+    viewers: list[Any] = []
     try:
         server = demo.synthetic
         assert server is not None
@@ -157,6 +209,28 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
             wait_until(lambda: looping() == len(cams), 900, f"{name}: every main stream looping its clip")
         wait_until(lambda: len(shown()) > 0 and all(t.painted > 0 for t in shown()), 60, f"{name}: every tile painting")
         wait_until(lambda: recorded() == len(cams), 60, f"{name}: every camera recorded")
+        watched = [cid for cid in (f"cam-{label}" for label in seat_windows) if cid in {c.id for c in cams}]
+
+        def judged() -> dict[str, int]:
+            return {c.camera_id: int(c.consumer.frames_judged) for c in terminal.seats.status().cameras}
+
+        wait_until(lambda: set(watched) <= set(judged()) and all(v > 0 for v in judged().values()), 120,
+                   f"{name}: every seat camera's consumer judging")
+        watching: list[str] = []
+        if relay_viewers:
+            relay = terminal.relay
+            if relay is None:
+                raise SystemExit(f"{name}: the demo terminal runs no relay")
+            if relay_viewers > len(cams):
+                raise SystemExit(f"{name}: {relay_viewers} viewers of different cameras, but {len(cams)} cameras")
+            # the demo leader's token: the relay asks the demo server (/me) what it may watch
+            secret = demo.leader_config().server.token
+            assert secret is not None
+            token = secret.get_secret_value()
+            watching = [c.id for c in cams[:relay_viewers]]
+            viewers.extend(Viewer(f"{relay.url}{cid}.ts?token={token}") for cid in watching)
+            wait_until(lambda: all(v.frames_at(time.monotonic()) > 0 for v in viewers), 60,
+                       f"{name}: every relay viewer receiving frames")
         run_for(int(warmup * 1000))
         warmed = time.monotonic() - t_start
         configs = terminal.cameras.configs()
@@ -184,6 +258,21 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
         pub0 = published()
         ids = [served_id(t) for t in tiles0]
         served0 = [server.stats(s)["frames_encoded"] for s in ids]
+        judged0 = judged()
+
+        def relay_packets() -> dict[str, tuple[int, int, int]]:
+            st = terminal.relay.status() if terminal.relay is not None else None
+            return {c.camera_id: (c.packets, c.viewers, c.drops) for c in (st.cameras if st else ())
+                    if c.camera_id in watching}
+
+        def viewers_cpu() -> float:
+            total = 0.0
+            for v in viewers:
+                with contextlib.suppress(OSError):
+                    total += proc_cpu(v.proc.pid)
+            return total
+
+        relay0, vcpu0 = relay_packets(), viewers_cpu()
         load0 = _loadavg()
         th0, cpu0, t0 = _threads_cpu(), _self_cpu(), time.monotonic()
         run_for(int(seconds * 1000))
@@ -191,9 +280,26 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
         tiles1 = shown()
         pub1 = published()
         served1 = [server.stats(s)["frames_encoded"] for s in ids]
+        relay1, vcpu1 = relay_packets(), viewers_cpu()
+        judged1 = judged()
         wall = t1 - t0
         if [t.camera_id for t in tiles1] != [t.camera_id for t in tiles0]:
             raise SystemExit(f"{name}: the grid's cameras changed during the window")
+        relay_out: dict[str, Any] | None = None
+        if viewers:
+            run_for(700)  # ffmpeg reports its progress every 0.5 s: wait for a report past the window's end
+            got = [(v.frames_at(t1) - v.frames_at(t0)) for v in viewers]
+            relay_out = {
+                "viewers": [{"camera": cid, "frames": n, "fps": round(n / wall, 2),
+                             "running": v.proc.poll() is None}
+                            for cid, n, v in zip(watching, got, viewers, strict=True)],
+                "viewer_fps_min": round(min(got) / wall, 2),
+                "viewers_cores": round((vcpu1 - vcpu0) / wall, 3),  # their own processes: not the demo's
+                "muxed_fps": {cid: round((relay1[cid][0] - relay0[cid][0]) / wall, 2)
+                              for cid in watching if cid in relay0 and cid in relay1},
+                "viewers_seen_by_relay": sum(relay1[cid][1] for cid in relay1),
+                "viewers_dropped": sum(relay1[cid][2] - relay0.get(cid, (0, 0, 0))[2] for cid in relay1),
+            }
         return Run(
             name, (cpu1 - cpu0) / wall,
             [(b.painted - a.painted) / wall for a, b in zip(tiles0, tiles1, strict=True)],
@@ -201,8 +307,12 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
             [(b - a) / wall for a, b in zip(pub0, pub1, strict=True)],
             tile_modes(window), looping(), len(cams), recorded(), warmed, (load0, _loadavg()),
             _by_group(th0, th1, wall),
+            {cid: (judged1.get(cid, 0) - n) / wall for cid, n in judged0.items()},
+            len(seat_windows), relay_out,
         )
     finally:
+        for v in viewers:
+            v.stop()
         if window is not None:
             window.close()
             run_for(200)
@@ -221,7 +331,15 @@ def main() -> int:
     p.add_argument("--reference", action="store_true", help="also run the demo with live-encoded main streams")
     p.add_argument("--live-subs", action="store_true",
                    help="sub-streams encoded live with the clock burnt in (the demo before its sub-stream clips)")
+    p.add_argument("--relay-viewers", type=int, default=0, metavar="N",
+                   help="N ffmpeg viewers of N cameras read from the demo's relay during the window")
+    p.add_argument("--seats", choices=("demo", "all"), default="demo",
+                   help="all: every window camera watches its staff seat (default: the demo's A01-A04)")
+    p.add_argument("--min-judged", type=float, default=MIN_JUDGED,
+                   help="a seat consumer judging fewer frames a second fails (default 0.8)")
     args = p.parse_args()
+    if args.relay_viewers < 0:
+        p.error("--relay-viewers must not be negative")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from app.runtime import init_process
 
@@ -232,7 +350,7 @@ def main() -> int:
         args.data = Path(tmp.name)
     try:
         runs = [run("demo", args.data, looped=True, seconds=args.seconds, warmup=args.warmup,
-                    sub_clips=not args.live_subs)]
+                    sub_clips=not args.live_subs, relay_viewers=args.relay_viewers, seats_all=args.seats == "all")]
         if args.reference:
             runs.append(run("reference_live_main_streams", args.data, looped=False, seconds=args.seconds,
                             warmup=args.warmup))
@@ -244,6 +362,8 @@ def main() -> int:
     out["target_cores"] = TARGET_CORES
     out["min_tile_fps"] = args.min_fps
     out["within_target"] = demo.cores <= TARGET_CORES and bool(demo.tile_fps) and min(demo.tile_fps) >= MIN_TILE_FPS
+    out["relay_viewers"] = args.relay_viewers
+    out["seats"] = args.seats
     if len(runs) > 1:
         out["demo_over_reference"] = round(demo.cores / runs[1].cores, 3) if runs[1].cores else None
     out["cpus"] = os.cpu_count()
@@ -260,13 +380,29 @@ def main() -> int:
         failed.append(f"{demo.cores:.2f} cores, above {args.max_cores:g}")
     if demo.recorded < demo.cameras:
         failed.append(f"{demo.cameras - demo.recorded} cameras not recorded")
+    if args.relay_viewers:
+        low = [i for i, f in enumerate(demo.viewer_fps) if f < args.min_fps]
+        if len(demo.viewer_fps) < args.relay_viewers:
+            failed.append(f"{len(demo.viewer_fps)} relay viewers of {args.relay_viewers}")
+        if low:
+            failed.append(f"relay viewers {low} received under {args.min_fps:g} fps (min {min(demo.viewer_fps):.1f})")
+    judged = list(demo.judged.values())
+    if len(judged) < demo.seat_windows:
+        failed.append(f"{len(judged)} seat consumers for {demo.seat_windows} windows with a seat")
+    if judged and min(judged) < args.min_judged:
+        failed.append(f"seat consumers {[c for c, f in demo.judged.items() if f < args.min_judged]} judged under "
+                      f"{args.min_judged:g} frames a second (min {min(judged):.2f})")
     for f in failed:
         print(f"FAIL: {f}", file=sys.stderr)
     out["failed"] = failed
     print(json.dumps(out, ensure_ascii=False))  # one line, last
     print(f"demo: {demo.cores:.2f} cores (budget {TARGET_CORES}), tiles painted "
           f"{min(demo.tile_fps, default=0):.1f}–{max(demo.tile_fps, default=0):.1f} fps, "
-          f"load average {demo.load[0]} → {demo.load[1]}", file=sys.stderr)
+          f"load average {demo.load[0]} → {demo.load[1]}"
+          + (f"; relay viewers received {min(demo.viewer_fps, default=0):.1f} fps at least"
+             if args.relay_viewers else "")
+          + f"; {len(demo.judged)} seat consumers judged {min(demo.judged.values(), default=0):.2f}/s at least",
+          file=sys.stderr)
     leftover = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
     if leftover:
         print(f"note: threads still running after stop: {leftover}", file=sys.stderr)

@@ -83,12 +83,29 @@ def test_operator_memory_samples_and_keeps_its_cases() -> None:
 @pytest.mark.slow
 def test_demo_bench_counts_every_tile_it_painted_and_every_camera_recorded(tmp_path: Path) -> None:
     r = run_benchmark("demo_bench", "--seconds", "3", "--warmup", "1", "--min-fps", "1", "--max-cores", "8",
-                      "--data", str(tmp_path / "data"), timeout=900)
+                      "--min-judged", "0.3", "--relay-viewers", "2", "--data", str(tmp_path / "data"), timeout=900)
     demo = r["demo"]
     assert demo["tiles"] == 16 and demo["tile_streams"] == {"sub/full": 16}
     assert demo["tile_painted_fps_min"] >= 1 and demo["served_fps_min"] > 0
     assert demo["recorded"] == demo["cameras"] > 0 and demo["main_streams_looping"] == demo["cameras"]
     assert demo["cores"] > 0
+    # the relay's viewers (their frames counted, on different cameras) and the demo's seat consumers
+    viewers = demo["relay"]["viewers"]
+    assert len(viewers) == 2 and len({v["camera"] for v in viewers}) == 2 and all(v["frames"] > 0 for v in viewers)
+    assert demo["relay"]["viewers_seen_by_relay"] == 2 and demo["relay"]["viewers_cores"] > 0
+    assert demo["seats"]["consumers"] == demo["seats"]["seat_windows"] == 4
+    assert demo["seats"]["judged_fps_min"] >= 0.3
+
+
+def test_demo_bench_seats_all_means_every_window_camera_of_the_demo_hall() -> None:
+    from benchmarks.demo_bench import hall_windows
+    from supervision import demo as hall
+
+    cameras = [c["data"] for c in hall.load_hall()["changes"] if c["type"] == "camera"]
+    in_hall = {c["window_id"].removeprefix("win-") for c in cameras if c["hall_id"] == "hall-anshan" and c["window_id"]}
+    labels = hall_windows()
+    assert set(labels) == in_hall and len(labels) == len(in_hall) == 30
+    assert not {c["window_id"].removeprefix("win-") for c in cameras if c["hall_id"] != "hall-anshan"} & set(labels)
 
 
 @pytest.mark.slow

@@ -37,3 +37,16 @@ def test_the_demo_watches_the_seats_of_some_windows_and_the_simulator_leaves_the
         assert stored_regions(terminal.store)["cam-A01"] == operator_drawn  # the demo keeps what was drawn
     finally:
         assert again.stop(time.monotonic() + 10)
+
+
+def test_a_demo_given_its_seat_windows_tells_the_simulator_those_before_it_starts(tmp_path: Path) -> None:
+    demo = EmbeddedDemo(Config(), tmp_path / "data", record=False, seat_windows=("A01", "B07", "C10"))
+    try:
+        assert demo.watched_windows() == {"win-A01", "win-B07", "win-C10"}
+    finally:
+        demo.central.close()
+    default = EmbeddedDemo(Config(), tmp_path / "other", record=False)
+    try:
+        assert default.watched_windows() == {f"win-{label}" for label in DEMO_SEAT_WINDOWS}
+    finally:
+        default.central.close()
