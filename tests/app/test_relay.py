@@ -194,3 +194,40 @@ def test_tokens_are_cached_for_a_minute_and_a_revoked_token_is_refused_after(
     with pytest.raises(Unauthorized):
         checker(token)
     assert len(asked) == 2
+
+
+def test_cameras_added_replaced_and_removed_by_the_registry_are_followed_live(tmp_path: Path) -> None:
+    from supervision.ingest import import_page as imp
+    from tests.supervision.records_factory import change, page
+
+    data = tmp_path / "data"
+    port = free_port()
+    cfg = Config(relay=RelayConfig.model_validate({"port": port, "tokens": [LOCAL], "cameras": ["A", "B", "C"]}))
+    terminal = Terminal(cfg, data, command="test", sync=False, record=False)
+
+    def cam(cid: str, url: str, version: int) -> dict[str, object]:
+        return change("camera", cid, {"hall_id": "h", "window_id": None, "name": cid, "stream_url": url,
+                                      "sub_stream_url": None}, version=version)
+
+    hall = [change("org_unit", "h", {"name": "厅", "parent_id": None, "level": "hall"})]
+    imp(terminal.store, ChangesPage.model_validate(
+        page([*hall, cam("A", "synthetic://window/A", 1), cam("B", "synthetic://window/B", 1),
+              cam("X", "synthetic://window/X", 1)])), source="t")
+    base = f"http://127.0.0.1:{port}/live/"
+    terminal.start()
+    try:
+        assert terminal.relay is not None
+        assert _ids(base, LOCAL) == ["A", "B"]  # X is not in [relay] cameras
+        imp(terminal.store, ChangesPage.model_validate(
+            page([cam("A", "synthetic://window/A2", 2), change("camera", "B", None, op="delete", version=2),
+                  cam("C", "synthetic://window/C", 1)])), source="t")
+        terminal.cameras.reload()
+        assert _ids(base, LOCAL) == ["A", "C"]
+        a = terminal.cameras.get("A")
+        assert a is not None
+        relayed = {c.id: c.source for c in terminal.relay.server.cameras()}
+        assert relayed["A"] is a.main  # the replaced camera's new source, the registry's own
+        assert probe(f"{base}A.ts?token={LOCAL}")["codec_name"] == "h264"
+        assert _status(base + "B.ts", LOCAL) == 404
+    finally:
+        assert terminal.stop()
