@@ -159,6 +159,7 @@ class HlsPush(Pusher):
     # -- the pusher's hooks
 
     def _open(self, first: MediaPacket) -> None:
+        self._uploaded = 0  # bytes the server took in this session
         self._start_segment(first)
 
     def _restream(self, old: StreamInfo, new: StreamInfo) -> bool:

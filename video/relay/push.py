@@ -336,13 +336,14 @@ class Pusher(ABC):
                     failures += 1
                     next_try = self._failed(e, failures, now)
                     continue
-                failures = 0
+                if self._state is PushState.LIVE:  # HLS: once the server took an upload, not when muxed
+                    failures = 0
                 with self._lock:
                     self._packets += 1
                     self._bytes = base_bytes + sent
         except Exception:  # a bug: say so, with the traceback, and end in a state with words
             log.exception("%s: %s push failed", self.camera_id, self.kind)
-            self._set(PushState.RETRYING, "unexpected error (see the log)")
+            self._set(PushState.STOPPED, "stopped by an unexpected error (see the log)")
         finally:
             if session:
                 self._end(clean=True)
