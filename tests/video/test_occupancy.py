@@ -129,6 +129,18 @@ def test_a_passer_by_in_front_of_the_empty_seat_does_not_end_the_absence() -> No
     assert events[0].at <= 5 and abs(events[1].at - 600.0) <= 5
 
 
+def test_a_passer_by_soon_after_a_light_switch_does_not_end_the_absence() -> None:
+    from video.synthetic.staffing import Lamp
+
+    # the light switched during an absence; 50 s later a passer-by stands 3 minutes in front of the seat
+    script = SeatScript(1000.0, away=(Span(100.0, 800.0),), lamps=(Lamp(300.0, 0.65, 0.3),),
+                        standers=(Span(350.0, 530.0),))
+    _, _, events, states = _run(script, range(0, 1000))
+    assert [e.kind for e in events] == ["empty_started", "empty_ended"]
+    assert abs(events[0].at - 100.0) <= 5 and abs(events[1].at - 800.0) <= 5
+    assert SeatState.OCCUPIED not in [states[float(t)] for t in range(350, 800)]
+
+
 def test_an_absence_under_the_minimum_is_not_reported() -> None:
     script = SeatScript(900.0, away=(Span(0.0, 200.0), Span(400.0, 445.0)))
     _, _, events, _ = _run(script, range(0, 900))

@@ -111,6 +111,7 @@ class Tuning:
     skin_share: float = 0.02  # a seat patch with more skin-coloured pixels than this is not learned as empty
     guard_sample_seconds: float = 5.0
     guard_window: int = 180  # samples: 15 minutes
+    guard_first: int = 5  # while settling, the background is these first samples' median
     empty_frames: int = 5
     empty_span: float = 4.0  # seconds the empty run must cover too
     occupied_frames: int = 3
@@ -144,6 +145,7 @@ class _Seat:
     guard_samples: list[_Patch] = field(default_factory=list)
     guard_next: float = float("-inf")
     guard_count: int = 0  # samples since the background was last computed
+    guard_settling: bool = True  # the background is the first samples' until half the window is sampled
     # the stretch without change (for learning)
     anchor: _Patch | None = None
     anchor_t: float = 0.0
@@ -237,6 +239,7 @@ class OccupancyDetector:
                     seat.guard_samples.clear()
                     seat.guard = None
                     seat.guard_next = float("-inf")
+                    seat.guard_settling = True
         events: list[SeatEvent] = []
         for seat in self._seats.values():
             events += self._judge(seat, frame_bgr, t, mean_bgr, dark)
@@ -343,8 +346,9 @@ class OccupancyDetector:
 
         The band's background is the per-pixel median of samples taken every
         :attr:`Tuning.guard_sample_seconds` over :attr:`Tuning.guard_window` samples (computed again
-        every 6 samples once there are 12): people walking by, or standing there for minutes, are in a
-        minority of them."""
+        every 6 samples): people walking by, or standing there for minutes, are in a minority of them.
+        From the start, and after a light switched, it is the median of the first
+        :attr:`Tuning.guard_first` samples until half the window has been sampled."""
         tn = self.tuning
         x0, y0, x1, y1 = rect
         gy0 = y1
@@ -358,7 +362,13 @@ class OccupancyDetector:
             if len(seat.guard_samples) > tn.guard_window:
                 del seat.guard_samples[0]
             seat.guard_count += 1
-            if len(seat.guard_samples) < 12 or seat.guard_count >= 6:
+            n = len(seat.guard_samples)
+            # settling (from the start, or a light switched): the background is the median of the first
+            # few samples, held until the samples cover half the window — so that someone who comes to
+            # stand there soon after is not the majority of a short history
+            settled = n >= tn.guard_window // 2
+            if n <= tn.guard_first or (settled and seat.guard_count >= 6) or (settled and seat.guard_settling):
+                seat.guard_settling = not settled
                 seat.guard_count = 0
                 z = np.median(np.stack([p.z for p in seat.guard_samples]), axis=0).astype(np.float32)
                 chroma = np.median(np.stack([p.chroma for p in seat.guard_samples]), axis=0).astype(np.float32)
