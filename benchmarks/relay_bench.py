@@ -21,11 +21,8 @@ already watched: with FFmpeg's default probing, which waits for 20 frames to est
 of MPEG-TS, as ffplay does, and with ``fpsprobesize=0`` (the relay's own share: the cached GOP).
 The relay process's CPU with no viewer is printed for reference.
 
-A reference server can be measured with the same viewers: :func:`measure_reference` takes a
-``pusher`` (feeds the cameras into that server once and yields its viewer URLs and the pids whose CPU
-counts). ``--nginx``: the same 1 and 20 viewers served by nginx-rtmp (one process), fed once per
-camera by our RTMP push (``video.relay.push``) in a process of its own; target: our CPU per added
-viewer, (CPU₂₀ − CPU₁) / 19, ≤ 1.5 × nginx's (both counted in the same run).
+The same viewers served by nginx-rtmp fed once by our push are measured by
+``benchmarks.relay_nginx_bench``, which uses this module's relay process and viewers.
 
 Prints JSON; exit 0 when every target is met and every side did its work, 1 otherwise.
 """
@@ -36,11 +33,9 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -299,145 +294,20 @@ def first_frame_seconds(url: str, *, fps_probe: bool = True) -> float:
     raise RuntimeError("no frame")
 
 
-# -- a reference server (the nginx-rtmp comparison plugs in here) ------------------------------------
-Pusher = Callable[[Sequence[str]], contextlib.AbstractContextManager[tuple[list[str], list[int]]]]
-
-
-def measure_reference(pusher: Pusher, urls: Sequence[str], counts: Sequence[int], warmup: float,
-                      seconds: float) -> dict[str, Any]:
-    """The same viewers served by another server: ``pusher(camera_urls)`` feeds each camera into it once
-    and yields (the viewer URL of each camera, the pids whose CPU counts: the server's and the
-    pusher's if it is a process of its own)."""
-    results: dict[str, Any] = {}
-    with pusher(urls) as (viewer_urls, pids):
-        def cpu() -> float:
-            return sum(proc_cpu(p) for p in pids)
-
-        for n in counts:
-            results[str(n)] = measure(viewer_urls, cpu, n, warmup, seconds)
-    return results
-
-
-NGINX_RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
-
-_NGINX_CONF = """\
-load_module {module};
-daemon off;
-master_process off;
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/error.log warn;
-events {{ worker_connections 256; }}
-rtmp {{
-    server {{
-        listen 127.0.0.1:{port};
-        chunk_size 4096;
-        application live {{
-            live on;
-            record off;
-        }}
-    }}
-}}
-"""
-
-
-def push_serve(urls: Sequence[str], push_base: str) -> int:
-    """Child mode: the sources and one RTMP push per camera (``video.relay.push``); READY once every
-    push is live; answers "cpu" lines; ends at EOF."""
-    import logging
-    import resource
-
-    from video.relay.push import PushState, RtmpPush
-    from video.source import Source, SourceOptions
-
-    logging.basicConfig(level=logging.WARNING)
-    sources = [Source(u, SourceOptions(), name=f"cam{i + 1}") for i, u in enumerate(urls)]
-    pushes = [RtmpPush(s, f"cam{i + 1}", push_base) for i, s in enumerate(sources)]
-    for s in sources:
-        s.start()
-    for p in pushes:
-        p.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not all(p.status().state is PushState.LIVE for p in pushes):
-            if time.monotonic() > deadline:
-                print("NOT LIVE " + json.dumps([str(p.status().reason) for p in pushes]), flush=True)
-                return 1
-            time.sleep(0.05)
-        print("READY", flush=True)
-        for line in sys.stdin:
-            if line.strip() == "cpu":
-                r = resource.getrusage(resource.RUSAGE_SELF)
-                print(json.dumps(r.ru_utime + r.ru_stime), flush=True)
-    finally:
-        for p in pushes:
-            p.stop()
-        for s in sources:
-            s.stop()
-    return 0
-
-
-def nginx_rtmp_pusher(work: Path) -> Pusher | None:
-    """nginx-rtmp (one process) fed once per camera by our RTMP push (``video.relay.push``) running in
-    a process of its own; the CPU counted is nginx's. None when nginx's RTMP module is missing."""
-    import importlib.util
-
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if nginx is None or not NGINX_RTMP_MODULE.is_file() or importlib.util.find_spec("video.relay.push") is None:
-        return None
-
-    @contextlib.contextmanager
-    def feed(urls: Sequence[str]) -> Iterator[tuple[list[str], list[int]]]:
-        port = _free_port()
-        work.mkdir(parents=True, exist_ok=True)
-        conf = work / "nginx.conf"
-        conf.write_text(_NGINX_CONF.format(module=NGINX_RTMP_MODULE, work=work, port=port), encoding="utf-8")
-        with _process([nginx, "-p", str(work), "-c", str(conf)]) as server:
-            time.sleep(0.5)
-            if server.poll() is not None:
-                raise SystemExit(f"nginx did not start: {(work / 'error.log').read_text()[-500:]}")
-            push = subprocess.Popen([sys.executable, "-m", "benchmarks.relay_bench", "--push-serve",
-                                     f"rtmp://127.0.0.1:{port}/live", *urls],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
-            try:
-                assert push.stdout is not None
-                line = push.stdout.readline()
-                if b"READY" not in line:
-                    raise SystemExit(f"the push process did not start: {line!r}")
-                yield [f"rtmp://127.0.0.1:{port}/live/cam{i}" for i in range(1, len(urls) + 1)], [server.pid]
-            finally:
-                if push.stdin is not None:
-                    with contextlib.suppress(BrokenPipeError):
-                        push.stdin.close()
-                try:
-                    push.wait(15)
-                except subprocess.TimeoutExpired:
-                    push.kill()
-                    push.wait()
-                if push.stdout is not None:
-                    push.stdout.close()
-
-    return feed
-
-
 # -- main -----------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--warmup", type=float, default=8.0)
     p.add_argument("--seconds", type=float, default=15.0)
     p.add_argument("--viewers", default="1,5,20")
-    p.add_argument("--nginx", action="store_true", help="also the same viewers served by nginx-rtmp (our push)")
     p.add_argument("--lazy-mux", action="store_true",
                    help="mux a camera only while watched (10 s linger), not every relayed camera all the time "
                         "(the relay service's default)")
     p.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--push-serve", default=None, help=argparse.SUPPRESS)
     p.add_argument("urls", nargs="*", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.serve is not None or args.push_serve is not None:
+    if args.serve is not None:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        if args.push_serve is not None:
-            return push_serve(args.urls, args.push_serve)
         return serve(args.urls, args.serve, 10.0 if args.lazy_mux else None)
     _require("ffmpeg")
     counts = [int(n) for n in args.viewers.split(",")]
@@ -477,13 +347,6 @@ def main(argv: list[str] | None = None) -> int:
             result["first_frame_s"] = first
         finally:
             relay.stop()
-        if args.nginx:
-            with tempfile.TemporaryDirectory(prefix="relay-bench-nginx-") as tmp:
-                pusher = nginx_rtmp_pusher(Path(tmp))
-                if pusher is None:
-                    result["nginx_rtmp"] = "not run: nginx, its RTMP module or video.relay.push is missing"
-                else:
-                    result["nginx_rtmp"] = measure_reference(pusher, cams, [1, 20], args.warmup, args.seconds)
     ours = result["ours"]
     targets: dict[str, Any] = {}
     if "1" in ours and "20" in ours:
@@ -491,14 +354,6 @@ def main(argv: list[str] | None = None) -> int:
         result["cpu20_over_cpu1"] = round(ratio, 3)
         targets["cpu20_le_1.3x_cpu1"] = ratio <= 1.3
         result["cpu_per_added_viewer_cores"] = round((ours["20"]["server_cores"] - ours["1"]["server_cores"]) / 19, 5)
-    nginx = result.get("nginx_rtmp")
-    if isinstance(nginx, dict) and "1" in ours and "20" in ours:
-        theirs = (nginx["20"]["server_cores"] - nginx["1"]["server_cores"]) / 19
-        result["nginx_cpu_per_added_viewer_cores"] = round(theirs, 5)
-        mine = result["cpu_per_added_viewer_cores"]
-        result["ours_per_added_viewer_over_nginx"] = round(mine / theirs, 3) if theirs > 0 else None
-        targets["per_added_viewer_le_1.5x_nginx"] = mine <= 1.5 * max(theirs, 0.0)
-        targets["nginx_viewers_ge_24fps"] = all(r["viewer_fps_min"] >= MIN_FPS for r in nginx.values())
     targets["every_viewer_ge_24fps"] = all(r["viewer_fps_min"] >= MIN_FPS for k, r in ours.items() if k != "0")
     first = result.get("first_frame_s", {})
     targets["first_frame_le_1s"] = bool(first) and max(x for v in first.values() for x in v) <= 1.0

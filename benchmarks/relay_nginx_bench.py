@@ -206,8 +206,7 @@ class PushProcess:
 
 @contextlib.contextmanager
 def nginx_fed_by_push(urls: Sequence[str]) -> Iterator[tuple[list[str], list[int]]]:
-    """nginx-rtmp fed once per camera by our push: yields (the viewer URL of each camera, [nginx's pid]) —
-    the shape of ``benchmarks.relay_bench.measure_reference``'s pusher."""
+    """nginx-rtmp fed once per camera by our push: yields (the viewer URL of each camera, [nginx's pid])."""
     with nginx_rtmp() as (port, pid):
         push = PushProcess(f"rtmp://127.0.0.1:{port}/live", urls)
         try:
