@@ -325,9 +325,18 @@ class SeatEditor(QWidget):
             p.setPen(QPen(colour, 2))
             p.setBrush(fill)
             p.drawRect(r)
-            p.setPen(colour)
-            p.drawText(r.adjusted(3, 2, -2, -2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                       numbers.get(seat.window_id, seat.window_id))
+            # the window's number on a solid tab above the seat's corner: readable over any picture
+            label = numbers.get(seat.window_id, seat.window_id)
+            font = p.font()
+            font.setBold(True)
+            p.setFont(font)
+            tab = QRectF(p.fontMetrics().boundingRect(label)).adjusted(-5, -2, 5, 2)
+            tab.moveTopLeft(r.topLeft() + QPointF(0, -tab.height() if r.top() - tab.height() >= pic.top() else 0))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawRect(tab)
+            p.setPen(QColor(0, 0, 0) if colour.lightness() > 128 else QColor(255, 255, 255))
+            p.drawText(tab, Qt.AlignmentFlag.AlignCenter, label)
         if self._drag is not None:
             a, b = self._drag
             p.setPen(QPen(_DRAWING, 2, Qt.PenStyle.DashLine))
