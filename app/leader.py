@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -46,17 +46,7 @@ from supervision.config import Config
 from supervision.duedates import end_of_day, local_date
 from supervision.ingest import ApplyReport
 from supervision.lifecycle import State, WarningView
-from supervision.model import Case
 from supervision.rules import DerivedWarning, Evaluator, Level
-from supervision.snapshot import (
-    case_from_row,
-    disposal_times,
-    iter_tickets,
-    iter_vacancies,
-    load_calendar,
-    load_case_types,
-    load_rules,
-)
 from supervision.store import Store
 from supervision.store.models import (
     CameraRow,
@@ -67,7 +57,6 @@ from supervision.store.models import (
     OrgUnit,
     TerminalRow,
     TicketRow,
-    WarningState,
     Window,
 )
 from sync.engine import HeartbeatInfo, SyncStatus
@@ -246,14 +235,6 @@ class _Tally:
             self.light = o.light
 
 
-def _case_chunks(s: Session, size: int) -> Iterator[list[Case]]:
-    cols = (CaseRow.id, CaseRow.case_type_id, CaseRow.status, CaseRow.submitted_at, CaseRow.window_id,
-            CaseRow.stages, CaseRow.suspensions, CaseRow.fee_charged, CaseRow.completed_at)
-    q = sa.select(*cols).where(CaseRow.deleted.is_(False)).execution_options(yield_per=size)
-    for part in s.execute(q).partitions():
-        yield [case_from_row(*row) for row in part]
-
-
 def _buckets(kind: str, today: date, n: int) -> list[date]:
     """The first days of the last ``n`` buckets up to the one holding ``today`` (oldest first)."""
     if kind == "day":
@@ -413,26 +394,7 @@ def leader_figures(
     earliest = min(min(d[0] for d in first_days.values()), month_start)
     keep_from = end_of_day(earliest - timedelta(days=1), tz)
     t_end = end_of_day(today, tz)
-    ev = Evaluator(load_calendar(s), tz, load_rules(s), load_case_types(s))
-    ev.disposed = disposal_times(s)
-    best: dict[str, perf.WarningRecord] = {}
-    for ws in s.scalars(sa.select(WarningState)):
-        best[ws.key] = perf.WarningRecord(ws.key, ws.window_id, Level(ws.max_level), ws.since)
-
-    def take(derived: Iterable[DerivedWarning]) -> None:
-        for d in derived:
-            prev = best.get(d.key)
-            if prev is None or prev.level.rank < d.level.rank:
-                best[d.key] = perf.WarningRecord(d.key, d.window_id, d.level, prev.since if prev else d.since)
-
-    for cases in _case_chunks(s, chunk):
-        ev.set_cases(cases)
-        take(ev.evaluate(now, case_ids=[c.id for c in cases if c.submitted_at <= now]))
-        ev.remove_cases([c.id for c in cases if not (c.status == "completed" and c.completed_at is not None
-                                                     and keep_from <= c.completed_at < t_end)])
-    ev.set_tickets(iter_tickets(s))
-    ev.set_vacancies(iter_vacancies(s))
-    take(ev.evaluate(now))
+    ev, best = perf.judge_in_chunks(s, tz, now, keep_from, t_end, chunk=chunk)
     dept = {wid: w.department or "" for wid, w in windows.items()}
     chains: dict[str, list[str]] = {}
     for wid, w in windows.items():

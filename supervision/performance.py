@@ -12,7 +12,7 @@ red weight only), in the period in which it was first raised. Notices cost nothi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,9 +21,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supervision.duedates import case_clock, end_of_day, local_date
-from supervision.rules import Evaluator, Level, RuleSet
-from supervision.snapshot import load_evaluator
-from supervision.store.models import EvaluationRow, OrgUnit, WarningState, Window
+from supervision.model import Case
+from supervision.rules import DerivedWarning, Evaluator, Level, RuleSet
+from supervision.snapshot import (
+    case_from_row,
+    disposal_times,
+    iter_tickets,
+    iter_vacancies,
+    load_calendar,
+    load_case_types,
+    load_evaluator,
+    load_rules,
+)
+from supervision.store.models import CaseRow, EvaluationRow, OrgUnit, WarningState, Window
 
 
 @dataclass(slots=True)
@@ -178,3 +188,47 @@ def compute_from_store(s: Session, tz: ZoneInfo, start: datetime, end: datetime)
 
 
 __all__ = ["Performance", "Report", "WarningRecord", "compute", "compute_from_store"]
+
+
+# What supervision.snapshot.case_from_row takes, in its order (as supervision.snapshot.iter_cases reads).
+_CASE_COLS = (CaseRow.id, CaseRow.case_type_id, CaseRow.status, CaseRow.submitted_at, CaseRow.window_id,
+              CaseRow.stages, CaseRow.suspensions, CaseRow.fee_charged, CaseRow.completed_at)
+
+
+def case_chunks(s: Session, size: int) -> Iterator[list[Case]]:
+    """Every case not deleted, ``size`` at a time, streamed (the order of ``iter_cases``)."""
+    q = select(*_CASE_COLS).where(CaseRow.deleted.is_(False)).execution_options(yield_per=size)
+    for part in s.execute(q).partitions():
+        yield [case_from_row(*row) for row in part]
+
+
+def judge_in_chunks(s: Session, tz: ZoneInfo, at: datetime, keep_from: datetime, keep_until: datetime, *,
+                    chunk: int) -> tuple[Evaluator, dict[str, WarningRecord]]:
+    """The warnings ever raised up to ``at`` (each at its highest level: the kept ``warning_states``
+    and what judging every case, ticket and vacancy at ``at`` derives) and an evaluator that keeps only
+    the cases completed in ``[keep_from, keep_until)`` — what :func:`compute` and the trends read.
+
+    The store is read ``chunk`` cases at a time and each chunk's other cases are dropped once judged,
+    so every case's facts are never in memory at once (100 000 cases: some 300 MB). The operator's
+    performance panel and the leader's figures both read through this."""
+    ev = Evaluator(load_calendar(s), tz, load_rules(s), load_case_types(s))
+    ev.disposed = disposal_times(s)
+    best: dict[str, WarningRecord] = {}
+    for ws in s.scalars(select(WarningState)):
+        best[ws.key] = WarningRecord(ws.key, ws.window_id, Level(ws.max_level), ws.since)
+
+    def take(derived: Iterable[DerivedWarning]) -> None:
+        for d in derived:
+            prev = best.get(d.key)
+            if prev is None or prev.level.rank < d.level.rank:
+                best[d.key] = WarningRecord(d.key, d.window_id, d.level, prev.since if prev else d.since)
+
+    for cases in case_chunks(s, chunk):
+        ev.set_cases(cases)
+        take(ev.evaluate(at, case_ids=[c.id for c in cases if c.submitted_at <= at]))
+        ev.remove_cases([c.id for c in cases if not (c.status == "completed" and c.completed_at is not None
+                                                     and keep_from <= c.completed_at < keep_until)])
+    ev.set_tickets(iter_tickets(s))
+    ev.set_vacancies(iter_vacancies(s))
+    take(ev.evaluate(at))  # the tickets and windows (the cases kept again: no change)
+    return ev, best

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,16 +23,9 @@ from sqlalchemy.orm import Session
 from supervision import performance as perf
 from supervision.calendar import WorkCalendar
 from supervision.duedates import case_clock, end_of_day, local_date
-from supervision.model import Case
-from supervision.rules import DerivedWarning, Evaluator, Level
+from supervision.rules import Level
 from supervision.snapshot import (
-    case_from_row,
-    disposal_times,
-    iter_tickets,
-    iter_vacancies,
     load_calendar,
-    load_case_types,
-    load_rules,
 )
 from supervision.store.models import (
     CalendarRow,
@@ -722,18 +715,6 @@ PERF_CHUNK = 5_000
 facts besides those it needs to the end (the cases completed in the period and the trend)."""
 
 
-# What supervision.snapshot.case_from_row takes, in its order (as supervision.snapshot.iter_cases reads).
-_CASE_COLS = (CaseRow.id, CaseRow.case_type_id, CaseRow.status, CaseRow.submitted_at, CaseRow.window_id,
-              CaseRow.stages, CaseRow.suspensions, CaseRow.fee_charged, CaseRow.completed_at)
-
-
-def _case_chunks(s: Session, size: int) -> Iterator[list[Case]]:
-    """Every case not deleted, ``size`` at a time, streamed (the order of ``iter_cases``)."""
-    q = sa.select(*_CASE_COLS).where(CaseRow.deleted.is_(False)).execution_options(yield_per=size)
-    for part in s.execute(q).partitions():
-        yield [case_from_row(*row) for row in part]
-
-
 def performance(s: Session, tz: ZoneInfo, start: date, end: date, *, trend_start: date | None = None,
                 chunk: int = PERF_CHUNK) -> PerfResult:
     """Performance over the local days ``[start, end]`` (``supervision.performance``), and the
@@ -748,26 +729,7 @@ def performance(s: Session, tz: ZoneInfo, start: date, end: date, *, trend_start
     first = trend_start or start
     lo = end_of_day(first - timedelta(days=1), tz)
     keep_from = min(t0, lo)
-    ev = Evaluator(load_calendar(s), tz, load_rules(s), load_case_types(s))
-    ev.disposed = disposal_times(s)
-    best: dict[str, perf.WarningRecord] = {}
-    for ws in s.scalars(sa.select(WarningState)):
-        best[ws.key] = perf.WarningRecord(ws.key, ws.window_id, Level(ws.max_level), ws.since)
-
-    def take(derived: Iterable[DerivedWarning]) -> None:
-        for d in derived:
-            prev = best.get(d.key)
-            if prev is None or prev.level.rank < d.level.rank:
-                best[d.key] = perf.WarningRecord(d.key, d.window_id, d.level, prev.since if prev else d.since)
-
-    for cases in _case_chunks(s, chunk):
-        ev.set_cases(cases)
-        take(ev.evaluate(t1, case_ids=[c.id for c in cases if c.submitted_at <= t1]))
-        ev.remove_cases([c.id for c in cases if not (c.status == "completed" and c.completed_at is not None
-                                                     and keep_from <= c.completed_at < t1)])
-    ev.set_tickets(iter_tickets(s))
-    ev.set_vacancies(iter_vacancies(s))
-    take(ev.evaluate(t1))  # the tickets and windows (the cases kept again: no change)
+    ev, best = perf.judge_in_chunks(s, tz, t1, keep_from, t1, chunk=chunk)
     parents = {o.id: o.parent_id for o in s.scalars(sa.select(OrgUnit).where(OrgUnit.deleted.is_(False)))}
     dept: dict[str, str] = {}
     numbers: dict[str, str] = {}
