@@ -170,7 +170,7 @@ def test_docs_and_schema_are_served(server: ServerThread) -> None:
     try:
         assert "swagger" in s.get(server.url + "/docs", timeout=10).text.lower()
         schema = s.get(server.url + "/openapi.json", timeout=10).json()
-        assert set(schema["paths"]) == {"/api/v1/changes", "/api/v1/actions", "/api/v1/heartbeat"}
+        assert set(schema["paths"]) == {"/api/v1/changes", "/api/v1/actions", "/api/v1/heartbeat", "/api/v1/me"}
         assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     finally:
         s.close()

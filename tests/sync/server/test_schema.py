@@ -46,7 +46,8 @@ def test_api_conforms_to_its_schema(tmp_path: Path) -> None:
             schema = schemathesis.openapi.from_url(srv.url + "/openapi.json", config=config, timeout=10)
             operations = [op.ok() for op in schema.get_all_operations()]
             assert {f"{op.method.upper()} {op.path}" for op in operations} == {
-                "GET /api/v1/changes", "POST /api/v1/actions", "POST /api/v1/heartbeat"}
+                "GET /api/v1/changes", "POST /api/v1/actions", "POST /api/v1/heartbeat",
+                "GET /api/v1/me"}
             first = session.get(srv.url + "/api/v1/changes", params={"limit": 3}, headers=auth, timeout=10)
             cursor = first.json()["next_cursor"]
             seen: set[tuple[bool, str, int]] = set()
