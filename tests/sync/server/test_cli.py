@@ -85,18 +85,18 @@ def test_serve_until_interrupted(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "sync.server", "--db", str(db), "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        session = requests.Session()
-        session.trust_env = False
         deadline = time.monotonic() + 20
-        while True:
+        while True:  # until the server listens (each probe closed at once: no socket left to the GC)
             try:
-                r = session.get(f"http://127.0.0.1:{port}/api/v1/changes",
-                                headers={"Authorization": f"Bearer {token}"}, timeout=5)
-                break
-            except requests.ConnectionError:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
                 assert time.monotonic() < deadline, "the server did not come up"
                 time.sleep(0.1)
-        session.close()
+        with requests.Session() as session:
+            session.trust_env = False
+            r = session.get(f"http://127.0.0.1:{port}/api/v1/changes",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert r.status_code == 200
         assert {c["id"] for c in r.json()["changes"] if c["type"] == "org_unit"} == {
             "org-anshan", "hall-anshan", "org-tiedong", "hall-tiedong"}
