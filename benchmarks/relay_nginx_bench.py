@@ -12,7 +12,7 @@ spare the machine), the same cameras for both sides:
   camera); N viewers ``ffmpeg -i rtmp://…/live/camK -c copy -f null -`` spread over the cameras in turn
   (20 = 5 per camera). Counted: nginx's CPU (cores; the push process's CPU printed beside it — it does
   not change with viewers), the packets and bytes the push sent per camera, the frames each viewer got.
-- **our side** (unless ``--no-relay``, and only when ``benchmarks.relay_bench`` exists): the built-in
+- **our side** (unless ``--no-relay``): the built-in
   relay's process (sources + :class:`video.relay.RelayServer` only), the same N viewers over
   ``http://…/live/camK.ts`` (relay_bench's measurement, with its own work counts).
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import json
 import os
 import shutil
@@ -33,13 +32,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import relay_bench
 from benchmarks.grid_bench import _SERVER, SYSTEM_PYTHON, _free_port, _process, _require
+from benchmarks.relay_bench import Viewer
 
 ROOT = Path(__file__).resolve().parents[1]
 FPS = 25
@@ -215,46 +215,6 @@ def nginx_fed_by_push(urls: Sequence[str]) -> Iterator[tuple[list[str], list[int
             push.stop()
 
 
-# -- viewers ----------------------------------------------------------------------------------------
-class Viewer:
-    """``ffmpeg -i URL -c copy -f null -`` with its progress (frames over time) read on a joined thread."""
-
-    def __init__(self, url: str) -> None:
-        ffmpeg = _require("ffmpeg")
-        self.proc = subprocess.Popen(
-            [ffmpeg, "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-stats_period", "0.5",
-             "-i", url, "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )
-        self.samples: list[tuple[float, int]] = []
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._read, name="viewer-progress")
-        self._thread.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith(b"frame="):
-                with self._lock:
-                    self.samples.append((time.monotonic(), int(line[6:].strip() or 0)))
-
-    def frames_at(self, t: float) -> int:
-        with self._lock:
-            return max((f for at, f in self.samples if at <= t), default=0)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._thread.join(5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
 def measure(urls: Sequence[str], cpu: Callable[[], float], n: int, warmup: float, seconds: float,
             extra: dict[str, Callable[[], float]] | None = None,
             status: Callable[[], dict[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
@@ -315,12 +275,6 @@ def main(argv: list[str] | None = None) -> int:
     many = counts[-1]
     result: dict[str, Any] = {"cameras": CAMERAS, "camera": f"{WIDTH}x{HEIGHT} H.264 {FPS} fps {KBPS} kb/s, keyint 1 s",
                               "nginx": {}}
-    relay_bench: Any = None
-    if not args.no_relay:
-        try:  # helper relay's benchmark, when it is here
-            relay_bench = importlib.import_module("benchmarks.relay_bench")
-        except ImportError:
-            result["ours"] = "not run: benchmarks.relay_bench (the built-in relay's benchmark) is not here"
     # Each side gets its own camera server (same cameras): GStreamer's shared test media does not come back
     # after its last client left, and the sides must not share the machine with each other's sources.
     with camera_server() as cams, nginx_rtmp() as (port, nginx_pid):
@@ -333,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(1.0)
         finally:
             push.stop()
-    if relay_bench is not None:
+    if not args.no_relay:
         with camera_server() as cams:
             try:
                 relay = relay_bench.RelayProcess(cams)
