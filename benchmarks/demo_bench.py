@@ -294,7 +294,7 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
                              "running": v.proc.poll() is None}
                             for cid, n, v in zip(watching, got, viewers, strict=True)],
                 "viewer_fps_min": round(min(got) / wall, 2),
-                "viewers_cores": round((vcpu1 - vcpu0) / wall, 3),  # their own processes: not the demo's
+                "viewers_cores": round((vcpu1 - vcpu0) / wall, 4),  # their own processes: not the demo's
                 "muxed_fps": {cid: round((relay1[cid][0] - relay0[cid][0]) / wall, 2)
                               for cid in watching if cid in relay0 and cid in relay1},
                 "viewers_seen_by_relay": sum(relay1[cid][1] for cid in relay1),

@@ -166,6 +166,9 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between samples (default 10)")
     parser.add_argument("--clip-seconds", type=float, default=300.0,
                         help="the cameras' clip; each connection plays it once, then the tile reconnects")
+    parser.add_argument("--flat-mb-per-min", type=float, default=FLAT_MB_PER_MIN,
+                        help=f"the second half's slope that still counts as flat (default {FLAT_MB_PER_MIN:g}; a "
+                             "run of a few seconds has no meaningful slope, so its smoke test raises this)")
     parser.add_argument("--min-fps", type=float, default=12.0,
                         help="each tile keeps playing at this rate over the run at least (default 12)")
     args = parser.parse_args(argv)
@@ -249,8 +252,9 @@ def _main(argv: list[str] | None) -> int:
     growth = slope(half)
     if peak > TARGET_MB:
         failed.append(f"resident memory reached {peak:.0f} MB (target ≤ {TARGET_MB:g} MB)")
-    if growth is None or growth > FLAT_MB_PER_MIN:
-        failed.append(f"resident memory grows {growth:.2f} MB/min over the second half (flat: ≤ {FLAT_MB_PER_MIN:g})"
+    flat = args.flat_mb_per_min
+    if growth is None or growth > flat:
+        failed.append(f"resident memory grows {growth:.2f} MB/min over the second half (flat: ≤ {flat:g})"
                       if growth is not None else "too few samples in the second half for a slope")
     result = {
         "minutes": args.minutes,
@@ -271,9 +275,9 @@ def _main(argv: list[str] | None) -> int:
         "gc_objects_first": samples[0]["gc_objects"],
         "gc_objects_last": samples[-1]["gc_objects"],
         "target_peak_mb": TARGET_MB,
-        "flat_if_slope_under_mb_per_min": FLAT_MB_PER_MIN,
+        "flat_if_slope_under_mb_per_min": flat,
         "meets_peak": peak <= TARGET_MB,
-        "meets_flat": growth is not None and growth <= FLAT_MB_PER_MIN,
+        "meets_flat": growth is not None and growth <= flat,
         "loadavg_start": samples[0]["loadavg"],
         "loadavg_end": samples[-1]["loadavg"],
         "cpus": os.cpu_count(),
@@ -283,7 +287,7 @@ def _main(argv: list[str] | None) -> int:
     }
     print(f"RSS {result['rss_first_mb']} → {result['rss_last_mb']} MB, peak {peak} MB (target ≤ {TARGET_MB:g}; "
           f"high-water mark {hwm} MB); "
-          f"second-half slope {result['second_half_slope_mb_per_min']} MB/min (flat: ≤ {FLAT_MB_PER_MIN:g}); "
+          f"second-half slope {result['second_half_slope_mb_per_min']} MB/min (flat: ≤ {flat:g}); "
           f"{len(total_fps)} tiles at {min(total_fps) if total_fps else 0}–{max(total_fps) if total_fps else 0} fps; "
           f"{kept} cases kept; load {result['loadavg_start']} → {result['loadavg_end']}")
     for f in failed:
