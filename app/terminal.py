@@ -27,7 +27,7 @@ from app.executor import ActionExecutor, Outcome
 from app.lock import TerminalLock
 from app.recording import Recording, RecordingStatus
 from app.review import FootageActions
-from app.seats import ConsumerFactory, OccupancyService, SeatRegions, load_seat_regions
+from app.seats import ConsumerFactory, OccupancyService, SeatRegions, SeatsStatus, load_seat_regions
 from app.service import ServiceGroup
 from app.sync import SyncService, make_client, make_engine
 from supervision.config import Config
@@ -42,8 +42,9 @@ from video.source import SourceOptions
 if TYPE_CHECKING:
     from app.monitor import WarningMonitor, WarningSnapshot
     from app.relay import RelayService
-    from app.relay_push import RelayPushService
+    from app.relay_push import RelayPushService, RelayPushStatus
     from video.footage import FootageIndex
+    from video.relay import RelayStatus
     from video.synthetic import SyntheticCameraServer
 
 __all__ = ["Terminal", "TerminalStatus"]
@@ -61,6 +62,9 @@ class TerminalStatus:
     sync: SyncStatus | None
     warnings: Any  # WarningSnapshot
     actions_pending: int
+    relay: RelayStatus | None = None  # the built-in relay, when it runs
+    relay_push: RelayPushStatus | None = None  # the pushes to nginx (RTMP/HLS), when configured
+    seats: SeatsStatus | None = None  # the staff-seat analytics (no cameras: none watched)
 
 
 class Terminal(FootageActions):
@@ -182,6 +186,9 @@ class Terminal(FootageActions):
             sync=self.sync.status() if self.sync is not None else None,
             warnings=self.monitor.snapshot(),
             actions_pending=self.actions.status().pending,
+            relay=self.relay.status() if self.relay is not None else None,
+            relay_push=self.relay_push.status() if self.relay_push is not None else None,
+            seats=self.seats.status(),
         )
 
     def warnings(self) -> WarningSnapshot:

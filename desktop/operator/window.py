@@ -195,7 +195,7 @@ class OperatorWindow(QMainWindow):
         self.tree_dock = self._dock("cameras", self.tr("Cameras"), self.tree, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._build_panels()
 
-        status = StatusBar(self.tz, self)
+        status = StatusBar(self.tz, self, window_label=self._window_label)
         self.status_bar = status
         self.setStatusBar(status)
         self._build_menus()
@@ -483,6 +483,10 @@ class OperatorWindow(QMainWindow):
             if st.recording is not None:
                 recording = st.recording.recording(camera_id)
         return TileDecoration(window_name=w.label if w is not None else None, light=light, recording=recording)
+
+    def _window_label(self, window_id: str) -> str:
+        w = self.windows.get(window_id)
+        return w.label if w is not None else window_id
 
     def _camera_state_words(self, camera_id: str) -> str:
         cam = self.terminal.cameras.get(camera_id)

@@ -1,4 +1,5 @@
-"""The status bar and the offline banner: sync, cameras, recording and disk, clock, calendar.
+"""The status bar and the offline banner: sync, cameras, recording and disk, the relay and its
+viewers, the seats watched, clock, calendar.
 
 Everything comes from :meth:`app.terminal.Terminal.status` — values in memory, no database or
 network on the GUI thread — read once a second.
@@ -6,6 +7,7 @@ network on the GUI thread — read once a second.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +17,8 @@ from app.terminal import TerminalStatus
 from desktop.i18n import fmt, translate
 from desktop.video.states import state_text
 
-__all__ = ["OfflineBanner", "StatusBar", "sync_error_text", "sync_state_text"]
+__all__ = ["OfflineBanner", "StatusBar", "push_state_text", "relay_text", "seats_text", "sync_error_text",
+           "sync_state_text"]
 
 
 def sync_state_text(state: str) -> str:
@@ -48,17 +51,85 @@ def _local(t: datetime | None, tz: ZoneInfo, fmt: str = "%H:%M:%S") -> str:
     return t.astimezone(tz).strftime(fmt) if t is not None else "—"
 
 
+def push_state_text(state: str) -> str:
+    return {
+        "waiting": translate("Status", "waiting for a keyframe"),
+        "connecting": translate("Status", "connecting"),
+        "live": translate("Status", "live"),
+        "retrying": translate("Status", "retrying"),
+        "refused": translate("Status", "refused"),
+        "stopped": translate("Status", "stopped"),
+    }.get(state, state)
+
+
+def relay_text(st: TerminalStatus) -> tuple[str, str]:
+    """The relay's line and its tooltip: viewers of the built-in relay, pushes to nginx that are live,
+    and per camera what is not right (a viewer dropped, a push refused or retrying, with its reason)."""
+    parts: list[str] = []
+    tips: list[str] = []
+    names = {c.id: c.name for c in st.cameras.cameras}
+    relay = st.relay
+    if relay is not None:
+        if relay.running:
+            parts.append(fmt(translate("Status", "Relay: %1 viewers"), relay.viewers))
+            tips.append(fmt(translate("Status", "Leaders open %1"), relay.address))
+        else:
+            parts.append(translate("Status", "Relay stopped"))
+        for c in relay.cameras:
+            if c.viewers or c.drops:
+                tips.append(fmt(translate("Status", "%1: %2 viewers, %3 dropped for not reading"),
+                                names.get(c.camera_id, c.camera_id), c.viewers, c.drops))
+    push = st.relay_push
+    if push is not None and push.pushes:
+        parts.append(fmt(translate("Status", "pushed %1/%2 live"), push.live, len(push.pushes)))
+        for p in push.pushes:
+            if p.state.value != "live":
+                line = f"{names.get(p.camera_id, p.camera_id)} ({p.kind.upper()}): {push_state_text(p.state.value)}"
+                tips.append(f"{line} — {p.reason}" if p.reason else line)
+    return " · ".join(parts), "\n".join(tips)
+
+
+def seats_text(st: TerminalStatus, label: Callable[[str], str]) -> tuple[str, str]:
+    """The seats line (how many are watched, how many are empty now) and the tooltip naming the
+    empty windows and the seats not learned yet; empty when no camera watches a seat."""
+    seats = st.seats
+    if seats is None or not seats.cameras:
+        return "", ""
+    states: dict[str, str] = {}
+    for cam in seats.cameras:
+        for s in cam.seats:
+            states[s.window_id] = "unknown"
+        for window_id, state in getattr(cam.consumer, "states", {}).items():
+            states[window_id] = str(getattr(state, "value", state))
+    empty = sorted(label(w) for w, v in states.items() if v == "empty")
+    unknown = sorted(label(w) for w, v in states.items() if v == "unknown")
+    text = fmt(translate("Status", "Seats: %1 watched, %2 empty"), len(states), len(empty))
+    tips = []
+    if empty:
+        tips.append(fmt(translate("Status", "Empty now: %1"), ", ".join(empty)))
+    if unknown:
+        tips.append(fmt(translate("Status", "Not judged yet (the empty seat is still being learned): %1"),
+                        ", ".join(unknown)))
+    if not tips:
+        tips.append(translate("Status", "Every watched seat is taken"))
+    return text, "\n".join(tips)
+
+
 class StatusBar(QStatusBar):
-    def __init__(self, tz: ZoneInfo, parent: QWidget | None = None) -> None:
+    def __init__(self, tz: ZoneInfo, parent: QWidget | None = None,
+                 window_label: Callable[[str], str] | None = None) -> None:
         super().__init__(parent)
         self.tz = tz
+        self.window_label = window_label or (lambda window_id: window_id)
         self.sync = QLabel(self)
         self.cameras = QLabel(self)
         self.recording = QLabel(self)
+        self.relay = QLabel(self)
+        self.seats = QLabel(self)
         self.clock = QLabel(self)
         self.calendar = QLabel(self)
         self.addWidget(self.sync, 1)
-        for w in (self.calendar, self.clock, self.cameras, self.recording):
+        for w in (self.calendar, self.clock, self.seats, self.relay, self.cameras, self.recording):
             self.addPermanentWidget(w)
 
     def show_status(self, st: TerminalStatus) -> None:
@@ -97,6 +168,14 @@ class StatusBar(QStatusBar):
                 text = translate("Status", "Recording stopped: the disk is full of held footage")
             self.recording.setText(text)
             self.recording.setToolTip(rec.system_warning.message if rec.system_warning is not None else "")
+        text, tip = relay_text(st)
+        self.relay.setText(text)
+        self.relay.setToolTip(tip)
+        self.relay.setVisible(bool(text))
+        text, tip = seats_text(st, self.window_label)
+        self.seats.setText(text)
+        self.seats.setToolTip(tip)
+        self.seats.setVisible(bool(text))
         offset = sy.clock_offset_s if sy is not None else None
         if offset is not None and abs(offset) > 300:
             self.clock.setText(fmt(translate("Status", "Clock off by %1 min"), f"{offset / 60:+.0f}"))

@@ -1902,6 +1902,62 @@
         <translation>本终端内部错误（详见日志）</translation>
     </message>
     <message>
+        <source>waiting for a keyframe</source>
+        <translation>等待关键帧</translation>
+    </message>
+    <message>
+        <source>connecting</source>
+        <translation>正在连接</translation>
+    </message>
+    <message>
+        <source>live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>retrying</source>
+        <translation>重试中</translation>
+    </message>
+    <message>
+        <source>refused</source>
+        <translation>被拒绝</translation>
+    </message>
+    <message>
+        <source>Relay: %1 viewers</source>
+        <translation>转发：%1 个观看</translation>
+    </message>
+    <message>
+        <source>Leaders open %1</source>
+        <translation>领导端从 %1 打开</translation>
+    </message>
+    <message>
+        <source>Relay stopped</source>
+        <translation>转发已停止</translation>
+    </message>
+    <message>
+        <source>%1: %2 viewers, %3 dropped for not reading</source>
+        <translation>%1：%2 个观看，%3 个因不接收被断开</translation>
+    </message>
+    <message>
+        <source>pushed %1/%2 live</source>
+        <translation>推流 %1/%2 正常</translation>
+    </message>
+    <message>
+        <source>Seats: %1 watched, %2 empty</source>
+        <translation>座位：监看 %1 个，空岗 %2 个</translation>
+    </message>
+    <message>
+        <source>Empty now: %1</source>
+        <translation>当前空岗：%1</translation>
+    </message>
+    <message>
+        <source>Not judged yet (the empty seat is still being learned): %1</source>
+        <translation>尚未判断（仍在学习空座位的样子）：%1</translation>
+    </message>
+    <message>
+        <source>Every watched seat is taken</source>
+        <translation>监看的座位都有人在岗</translation>
+    </message>
+    <message>
         <source>Sync: no server configured</source>
         <translation>同步：未配置服务器</translation>
     </message>

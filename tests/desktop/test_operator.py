@@ -98,6 +98,14 @@ def test_the_demo_window_shows_moving_video_and_lights_of_two_levels(
     qtbot.waitUntil(lambda: len({window.lights.level_of(w) for w in window.windows} - {None}) >= 2,
                     timeout=WAIT_MS)
     assert window.warnings_panel.model.rowCount() > 0
+    # The status bar says the relay is serving (nobody watches yet) and which seats are watched.
+    bar = window.status_bar
+    qtbot.waitUntil(lambda: bar.relay.text() == "转发：0 个观看" and bar.seats.text().startswith("座位：监看 "),
+                    timeout=WAIT_MS)
+    assert "领导端从 http://127.0.0.1:" in bar.relay.toolTip()
+    assert _demo.terminal is not None
+    watched = len(_demo.terminal.seats.watched_windows())
+    assert watched > 0 and bar.seats.text().startswith(f"座位：监看 {watched} 个，空岗 ")
     assert probe.worst < 5.0, f"the GUI thread stalled for {probe.worst:.2f} s"  # nothing blocks; figures: benchmark
 
 
