@@ -437,6 +437,15 @@ def format_status(st: TerminalStatus, tz: ZoneInfo) -> str:
         last = f", last success {sy.last_success.astimezone(tz):%H:%M:%S}" if sy.last_success else ""
         err = f": {sy.last_error}" if sy.last_error and sy.state == "offline" else ""
         parts.append(f"sync {sy.state}{last}, {sy.pending_actions} actions waiting{err}")
+    if st.relay is not None:
+        parts.append(f"relay {st.relay.viewers} viewers" if st.relay.running else "relay stopped")
+    if st.relay_push is not None and st.relay_push.pushes:
+        parts.append(f"pushed {st.relay_push.live}/{len(st.relay_push.pushes)} live")
+    if st.seats is not None and st.seats.cameras:
+        states = [str(getattr(v, "value", v)) for cam in st.seats.cameras
+                  for v in getattr(cam.consumer, "states", {}).values()]
+        watched = sum(len(cam.seats) for cam in st.seats.cameras)
+        parts.append(f"seats {watched} watched, {states.count('empty')} empty")
     return "; ".join(parts)
 
 

@@ -101,7 +101,9 @@ def test_headless_demo_warns_runs_its_cameras_stops_on_sigterm_and_resumes_its_f
         deadline = time.monotonic() + START_TIMEOUT
         summary = demo.until(SUMMARY, deadline)
         assert levels(summary) >= 2, summary.group(0)  # the first table, after the first sync's judgement
-        demo.until(STATUS, deadline, accept=lambda m: int(m.group(2)) > 0 and m.group(1) == m.group(2))
+        line = demo.until(STATUS, deadline, accept=lambda m: int(m.group(2)) > 0 and m.group(1) == m.group(2)).string
+        # the relay serves (nobody watches) and the demo's seats are watched
+        assert "; relay 0 viewers" in line and re.search(r"; seats [1-9]\d* watched, \d+ empty", line), line
         rc, took = demo.terminate()
         assert rc == 0, "\n".join(demo.seen[-20:])
         assert took <= STOP_LIMIT, f"SIGTERM took {took:.1f} s"
