@@ -4,10 +4,11 @@ A :class:`SeatEditor` lies over one tile of a :class:`~desktop.video.grid.Camera
 operator edits: the live picture stays visible under it; each seat is a rectangle labelled with its
 window's number. Drag on the picture to draw a seat for the window picked in the bar; click a seat
 to select it (the bar then picks its window, and picking another window moves the seat there);
-Delete removes it; Save stores the seats through the terminal's writer thread (the analytics
-follow at once), Esc or Cancel leaves them as they were. Regions are fractions of the picture (0-1,
-origin top left), whatever the tile's size. A camera whose seats the config file sets is shown
-read-only, saying so.
+drag a seat to move it, drag a corner handle of the selected seat to resize it, or nudge it with
+the arrow keys (a pixel; with Shift, ten); Delete removes it; Save stores the seats through the
+terminal's writer thread (the analytics follow at once), Esc or Cancel leaves them as they were.
+Regions are fractions of the picture (0-1, origin top left), whatever the tile's size. A camera
+whose seats the config file sets is shown read-only, saying so.
 
 The backend is the terminal (:meth:`app.terminal.Terminal.seat_regions` and
 ``save_seat_regions``): both run off the GUI thread and answer through a callback, re-posted here.
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QCursor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.seats import SeatRegions
@@ -30,7 +31,10 @@ __all__ = ["SeatBackend", "SeatEditor", "install_seat_editing"]
 
 log = logging.getLogger(__name__)
 
-_MIN_PX = 6  # a drag shorter than this is a click
+_MIN_PX = 6  # a drag shorter than this is a click; a seat is never resized smaller than this
+_HANDLE_PX = 7  # half the side of a corner handle of the selected seat
+_ARROWS: dict[int, tuple[int, int]] = {int(Qt.Key.Key_Left): (-1, 0), int(Qt.Key.Key_Right): (1, 0),
+                                       int(Qt.Key.Key_Up): (0, -1), int(Qt.Key.Key_Down): (0, 1)}
 _SEAT = QColor("#4fc3f7")
 _SELECTED = QColor("#ffd54f")
 _DRAWING = QColor("#80cbc4")
@@ -68,10 +72,11 @@ class SeatEditor(QWidget):
         self.loaded = False
         self._windows: list[tuple[str, str, str]] = []
         self._drag: tuple[QPointF, QPointF] | None = None
+        self._edit: tuple[str, int, QPointF, Seat] | None = None  # ("move" or a corner, seat, press, seat then)
         self._answer.connect(self._on_answer)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setMouseTracking(False)
+        self.setMouseTracking(True)  # the cursor says what a drag would do
         self.setObjectName("seatEditor")
 
         self.bar = QFrame(self)
@@ -182,6 +187,9 @@ class SeatEditor(QWidget):
             else:
                 self.message.setText(QCoreApplication.translate(
                     "SeatEditor", "Drag on the picture to draw the seat of the window picked"))
+                self.message.setToolTip(QCoreApplication.translate(
+                    "SeatEditor", "Drag on the picture to draw the seat of the window picked; drag a seat to "
+                                  "move it, its corners to resize it; arrow keys nudge it (Shift: ten pixels)"))
             self._update_controls()
             self.update()
         elif what == "save":
@@ -256,26 +264,95 @@ class SeatEditor(QWidget):
                 return i
         return None
 
+    def handles(self, seat: Seat) -> dict[str, QRectF]:
+        """The corner handles of a seat, in widget coordinates."""
+        r = self.to_widget(seat)
+        d = _HANDLE_PX
+        points = {"tl": r.topLeft(), "tr": r.topRight(), "bl": r.bottomLeft(), "br": r.bottomRight()}
+        return {k: QRectF(pt.x() - d, pt.y() - d, 2 * d, 2 * d) for k, pt in points.items()}
+
+    def corner_at(self, pos: QPointF) -> str | None:
+        """The corner handle of the selected seat under ``pos``."""
+        if self.selected is None:
+            return None
+        hits = [(abs(r.center().x() - pos.x()) + abs(r.center().y() - pos.y()), k)
+                for k, r in self.handles(self.seats[self.selected]).items() if r.contains(pos)]
+        return min(hits)[1] if hits else None  # a small seat's handles overlap: the nearest corner
+
+    def moved(self, seat: Seat, dx: float, dy: float) -> Seat:
+        """``seat`` moved by (dx, dy) fractions, kept whole inside the picture."""
+        x = min(max(0.0, seat.x + dx), 1.0 - seat.w)
+        y = min(max(0.0, seat.y + dy), 1.0 - seat.h)
+        return Seat(seat.window_id, round(x, 4), round(y, 4), seat.w, seat.h)
+
+    def resized(self, seat: Seat, corner: str, dx: float, dy: float) -> Seat:
+        """``seat`` with ``corner`` dragged by (dx, dy) fractions; the opposite corner stays, the
+        seat stays inside the picture and at least a few pixels wide and high."""
+        p = self.picture()
+        min_w = _MIN_PX / p.width() if p.width() > 0 else 0.01
+        min_h = _MIN_PX / p.height() if p.height() > 0 else 0.01
+        x0, y0, x1, y1 = seat.x, seat.y, seat.x + seat.w, seat.y + seat.h
+        if corner[1] == "l":
+            x0 = min(max(0.0, x0 + dx), x1 - min_w)
+        else:
+            x1 = max(min(1.0, x1 + dx), x0 + min_w)
+        if corner[0] == "t":
+            y0 = min(max(0.0, y0 + dy), y1 - min_h)
+        else:
+            y1 = max(min(1.0, y1 + dy), y0 + min_h)
+        return Seat(seat.window_id, round(x0, 4), round(y0, 4), round(x1 - x0, 4), round(y1 - y0, 4))
+
+    def _cursor_for(self, pos: QPointF) -> Qt.CursorShape:
+        if not self._editable():
+            return Qt.CursorShape.ArrowCursor
+        corner = self.corner_at(pos)
+        if corner is not None:
+            return Qt.CursorShape.SizeFDiagCursor if corner in ("tl", "br") else Qt.CursorShape.SizeBDiagCursor
+        if self.seat_at(pos) is not None:
+            return Qt.CursorShape.SizeAllCursor
+        return Qt.CursorShape.CrossCursor if self.picture().contains(pos) else Qt.CursorShape.ArrowCursor
+
     # -- events -------------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
         pos = event.position()
         self.setFocus()
+        self._drag = self._edit = None
+        corner = self.corner_at(pos) if self._editable() else None
+        if corner is not None and self.selected is not None:
+            self._edit = (corner, self.selected, pos, self.seats[self.selected])
+            return
         hit = self.seat_at(pos)
         if hit is not None:
             self.select(hit)
-            self._drag = None
+            if self._editable():
+                self._edit = ("move", hit, pos, self.seats[hit])
             return
         if self._editable() and self.picture().contains(pos):
             self._drag = (pos, pos)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._drag is not None:
-            self._drag = (self._drag[0], event.position())
+        pos = event.position()
+        if self._edit is not None:
+            what, i, press, before = self._edit
+            p = self.picture()
+            if p.width() <= 0 or p.height() <= 0 or i >= len(self.seats):
+                return
+            dx, dy = (pos.x() - press.x()) / p.width(), (pos.y() - press.y()) / p.height()
+            self.seats[i] = self.moved(before, dx, dy) if what == "move" else self.resized(before, what, dx, dy)
             self.update()
+        elif self._drag is not None:
+            self._drag = (self._drag[0], pos)
+            self.update()
+        else:
+            self.setCursor(QCursor(self._cursor_for(pos)))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._edit is not None:
+            self._edit = None
+            self.update()
+            return
         drag, self._drag = self._drag, None
         if drag is None or event.button() != Qt.MouseButton.LeftButton:
             return
@@ -300,6 +377,14 @@ class SeatEditor(QWidget):
             self.delete_selected()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.save()
+        elif int(key) in _ARROWS and self.selected is not None and self._editable():
+            p = self.picture()
+            step = 10 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
+            ax, ay = _ARROWS[int(key)]
+            if p.width() > 0 and p.height() > 0:
+                i = self.selected
+                self.seats[i] = self.moved(self.seats[i], ax * step / p.width(), ay * step / p.height())
+                self.update()
         else:
             super().keyPressEvent(event)
 
@@ -331,12 +416,19 @@ class SeatEditor(QWidget):
             font.setBold(True)
             p.setFont(font)
             tab = QRectF(p.fontMetrics().boundingRect(label)).adjusted(-5, -2, 5, 2)
-            tab.moveTopLeft(r.topLeft() + QPointF(0, -tab.height() if r.top() - tab.height() >= pic.top() else 0))
+            # beside the selected seat's corner handle, not under it
+            dx = _HANDLE_PX + 2 if i == self.selected and self._editable() else 0
+            tab.moveTopLeft(r.topLeft() + QPointF(dx, -tab.height() if r.top() - tab.height() >= pic.top() else 0))
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(colour)
             p.drawRect(tab)
             p.setPen(QColor(0, 0, 0) if colour.lightness() > 128 else QColor(255, 255, 255))
             p.drawText(tab, Qt.AlignmentFlag.AlignCenter, label)
+        if self.selected is not None and self._editable() and self.selected < len(self.seats):
+            p.setPen(QPen(QColor(0, 0, 0), 1))
+            p.setBrush(_SELECTED)
+            for h in self.handles(self.seats[self.selected]).values():
+                p.drawRect(h)
         if self._drag is not None:
             a, b = self._drag
             p.setPen(QPen(_DRAWING, 2, Qt.PenStyle.DashLine))

@@ -1797,6 +1797,10 @@
         <translation>在画面上拖动，为所选窗口画出座位</translation>
     </message>
     <message>
+        <source>Drag on the picture to draw the seat of the window picked; drag a seat to move it, its corners to resize it; arrow keys nudge it (Shift: ten pixels)</source>
+        <translation>在画面上拖动，为所选窗口画出座位；拖动座位可移动，拖动四角可调整大小；方向键微调（按住 Shift 每次十个像素）</translation>
+    </message>
+    <message>
         <source>Not saved: {error}</source>
         <translation>未保存：{error}</translation>
     </message>

@@ -124,6 +124,56 @@ def test_a_seat_is_drawn_for_the_picked_window_saved_and_deleted(
     assert stored_regions(terminal.store) == {}
 
 
+def test_a_seat_is_moved_resized_by_its_corner_and_nudged_and_stays_inside_the_picture(
+    qtbot: Any, grid: CameraGrid, terminal: Terminal
+) -> None:
+    terminal.seats.save_regions("cam-A01", [Seat("win-A01", 0.2, 0.2, 0.2, 0.2)], by="张三")
+    editor = open_from_menu(qtbot, grid, 0)
+    pic = editor.picture()
+
+    def at(fx: float, fy: float) -> QPoint:
+        return QPoint(round(pic.x() + fx * pic.width()), round(pic.y() + fy * pic.height()))
+
+    # Dragged by its middle a tenth to the right and down: moved, same size.
+    drag(qtbot, editor, at(0.3, 0.3), at(0.4, 0.4))
+    [seat] = editor.seats
+    assert editor.selected == 0
+    assert (seat.x, seat.y) == (pytest.approx(0.3, abs=0.01), pytest.approx(0.3, abs=0.01))
+    assert (seat.w, seat.h) == (0.2, 0.2)
+    # Its bottom-right handle dragged out: the top-left corner stays.
+    drag(qtbot, editor, at(0.5, 0.5), at(0.7, 0.6))
+    [seat] = editor.seats
+    assert (seat.x, seat.y) == (pytest.approx(0.3, abs=0.01), pytest.approx(0.3, abs=0.01))
+    assert (seat.w, seat.h) == (pytest.approx(0.4, abs=0.01), pytest.approx(0.3, abs=0.01))
+    # Its top-left handle dragged past the bottom-right: never inside out, a few pixels at least.
+    drag(qtbot, editor, at(0.3, 0.3), at(0.95, 0.95))
+    [seat] = editor.seats
+    assert seat.w > 0 and seat.h > 0 and seat.problem() is None
+    assert seat.x + seat.w == pytest.approx(0.7, abs=0.01) and seat.y + seat.h == pytest.approx(0.6, abs=0.01)
+    # Grown again by its bottom-right handle, then moved past the picture's edge (to the tile's far
+    # corner): it stops at the edge, whole.
+    small = seat
+    drag(qtbot, editor, at(0.7, 0.6), at(0.85, 0.85))  # the small seat's handles overlap: the nearest is taken
+    [seat] = editor.seats
+    assert (seat.x, seat.y) == (small.x, small.y)
+    assert seat.x + seat.w == pytest.approx(0.85, abs=0.01) and seat.y + seat.h == pytest.approx(0.85, abs=0.01)
+    centre = editor.to_widget(seat).center().toPoint()
+    drag(qtbot, editor, centre, QPoint(editor.width() - 1, editor.height() - 1))
+    [seat] = editor.seats
+    assert seat.x + seat.w == pytest.approx(1.0, abs=0.002) and seat.y + seat.h == pytest.approx(1.0, abs=0.002)
+    assert seat.problem() is None
+    # Arrow keys nudge: a pixel, ten with Shift.
+    before = editor.seats[0]
+    qtbot.keyClick(editor, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(editor, Qt.Key.Key_Up)
+    after = editor.seats[0]
+    assert after.x == pytest.approx(before.x - 10 / pic.width(), abs=0.0002)
+    assert after.y == pytest.approx(before.y - 1 / pic.height(), abs=0.0002)
+    with qtbot.waitSignal(editor.saved, timeout=5000):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert stored_regions(terminal.store) == {"cam-A01": (after,)}
+
+
 def test_esc_leaves_the_seats_as_they_were(qtbot: Any, grid: CameraGrid, terminal: Terminal) -> None:
     terminal.seats.save_regions("cam-A01", [Seat("win-A01", 0.1, 0.1, 0.2, 0.2)], by="张三")
     editor = open_from_menu(qtbot, grid, 0)
