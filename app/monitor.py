@@ -64,7 +64,7 @@ from sqlalchemy.orm import Session
 
 from app.service import join_until
 from supervision.duedates import local_date
-from supervision.ingest import ChangedIds
+from supervision.ingest import AppliedRecord, ChangedIds
 from supervision.lifecycle import (
     Actions,
     State,
@@ -80,6 +80,7 @@ from supervision.rules import Evaluator, Level, Subject, case_due_dates, case_du
 from supervision.snapshot import (
     CaseColumns,
     case_columns,
+    case_from_values,
     cases_with_columns,
     disposal_times,
     disposition_keys,
@@ -89,6 +90,7 @@ from supervision.snapshot import (
     load_calendar,
     load_case_types,
     load_rules,
+    ticket_from_values,
     window_departments,
 )
 from supervision.store.db import Store
@@ -143,6 +145,7 @@ def _counts(**kw: int) -> Mapping[str, int]:
 _NO_LIGHTS: Mapping[str, Level] = MappingProxyType({})
 _NO_PHASES: Mapping[str, float] = MappingProxyType({})
 _NO_WRITES: Mapping[str, int] = MappingProxyType({})
+_NO_RECORDS: Mapping[str, AppliedRecord] = MappingProxyType({})
 EMPTY_SNAPSHOT = WarningSnapshot(
     datetime.min.replace(tzinfo=UTC), (), _NO_LIGHTS, _NO_LIGHTS, _counts(), frozenset(), 0
 )
@@ -651,26 +654,52 @@ class WarningMonitor:
         case_ids = sorted(ids.ids("case"))
         same: set[str] = set()  # sent again as they were (other fields changed): nothing to re-judge
         columns = self._columns
+        given = ids.records.get("case", _NO_RECORDS)
         for chunk in _chunks(case_ids):
-            found = cases_with_columns(s, chunk)
-            renewed = []
-            for c, cols in found:
-                packed = _pack(cols)
-                if ev.case(c.id) == c and columns.get(c.id) == packed:
-                    same.add(c.id)  # its facts, warnings, schedule and columns all hold
+            # the cases named with their record as applied are taken from it; the others read back
+            want = [i for i in chunk if i not in given]
+            read = {c.id: (c, _pack(cols)) for c, cols in cases_with_columns(s, want)} if want else {}
+            renewed, gone = [], []
+            for cid in chunk:
+                packed: int | None
+                rec = given.get(cid)
+                if rec is None:
+                    got = read.get(cid)
+                    if got is None:
+                        gone.append(cid)
+                        continue
+                    c, packed = got  # its columns as stored now (a resync may have reset them)
+                elif rec.values is None:
+                    gone.append(cid)
+                    continue
+                else:
+                    # Not read back: the row's columns are those last written here, unless the row
+                    # is new (a resync replaced it: its defaults, or what a pass wrote since): unknown,
+                    # so all three are written.
+                    c, packed = case_from_values(cid, rec.values), None if rec.inserted else columns.get(cid)
+                if packed is not None and ev.case(cid) == c and columns.get(cid) == packed:
+                    same.add(cid)  # its facts, warnings, schedule and columns all hold
                     continue
                 renewed.append(c)
-                columns[c.id] = packed  # as stored now (a resync may have reset them)
-            ev.set_cases(renewed)
-            present = {c.id for c, _ in found}
-            for cid in chunk:
-                if cid not in present:
+                if packed is None:
                     columns.pop(cid, None)
-            ev.remove_cases(set(chunk) - present)
+                else:
+                    columns[cid] = packed
+            ev.set_cases(renewed)
+            for cid in gone:
+                columns.pop(cid, None)
+            ev.remove_cases(gone)
         subjects.update(Subject("case", c) for c in case_ids if c not in same)
         ticket_ids = sorted(ids.ids("ticket"))
+        given = ids.records.get("ticket", _NO_RECORDS)
         for chunk in _chunks(ticket_ids):
-            found_t = list(iter_tickets(s, chunk))
+            want = [i for i in chunk if i not in given]
+            found_t = list(iter_tickets(s, want)) if want else []
+            for tid in chunk:
+                rec = given.get(tid)
+                t = None if rec is None or rec.values is None else ticket_from_values(tid, rec.values)
+                if t is not None:
+                    found_t.append(t)
             ev.set_tickets(found_t)
             ev.remove_tickets(set(chunk) - {t.id for t in found_t})
         subjects.update(Subject("ticket", t) for t in ticket_ids)

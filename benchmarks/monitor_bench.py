@@ -69,7 +69,7 @@ def _ticket_change(seq: int, t: Ticket) -> dict[str, Any]:
 def _apply(store: Store, changes: list[dict[str, Any]]) -> Any:
     valid, _ = validate_changes(changes)
     with store.write() as s:
-        return apply_changes(s, valid).changed
+        return apply_changes(s, valid, records=True).changed  # as the sync engine applies a page
 
 
 def build_store(path: Path, n_cases: int, n_tickets: int) -> tuple[Store, list[Case]]:
