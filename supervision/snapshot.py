@@ -79,11 +79,6 @@ def _intern(text: Any) -> Any:
     return intern(text) if type(text) is str else text
 
 
-def _stage(stage: str, at: str, submitted_at: datetime) -> tuple[str, datetime]:
-    t = _fromiso(at)
-    return intern(stage), (submitted_at if t == submitted_at else t)  # one object for both (memory)
-
-
 def case_from_row(
     id: str,
     case_type_id: str,
@@ -104,7 +99,12 @@ def case_from_row(
         status=_intern(status),
         submitted_at=submitted_at,
         window_id=_intern(window_id),
-        stages=tuple(_stage(st["stage"], st["at"], submitted_at) for st in stages or ()),
+        # a stage at the submission instant shares its object (memory)
+        stages=tuple(
+            [(intern(st["stage"]), submitted_at if (t := _fromiso(st["at"])) == submitted_at else t) for st in stages]
+        )
+        if stages
+        else (),
         suspensions=tuple(
             (_fromiso(sp["from"]), _fromiso(sp["to"]) if sp.get("to") else None) for sp in suspensions or ()
         ),
