@@ -64,7 +64,7 @@ from sqlalchemy.orm import Session
 
 from app.service import join_until
 from supervision.duedates import local_date
-from supervision.ingest import ChangedIds
+from supervision.ingest import AppliedRecord, ChangedIds
 from supervision.lifecycle import (
     Actions,
     State,
@@ -80,6 +80,7 @@ from supervision.rules import Evaluator, Level, Subject, case_due_dates, case_du
 from supervision.snapshot import (
     CaseColumns,
     case_columns,
+    case_from_values,
     cases_with_columns,
     disposal_times,
     disposition_keys,
@@ -89,6 +90,7 @@ from supervision.snapshot import (
     load_calendar,
     load_case_types,
     load_rules,
+    ticket_from_values,
     window_departments,
 )
 from supervision.store.db import Store
@@ -99,6 +101,7 @@ __all__ = ["MonitorStatus", "PassReport", "WarningMonitor", "WarningSnapshot", "
 log = logging.getLogger(__name__)
 
 LEVEL_CODE: Mapping[Level, int] = MappingProxyType({Level.NOTICE: 1, Level.YELLOW: 2, Level.RED: 3})
+_CODE = dict(LEVEL_CODE)  # a plain dict: the hot loops' lookups
 _LEVEL_OF_CODE = {1: Level.NOTICE, 2: Level.YELLOW, 3: Level.RED}
 _ORDER = {Level.RED: 0, Level.YELLOW: 1, Level.NOTICE: 2}  # reds first, as evaluate_store sorts
 _LEVEL_NAME = {level: str(level) for level in Level}  # the counts' keys
@@ -143,6 +146,7 @@ def _counts(**kw: int) -> Mapping[str, int]:
 _NO_LIGHTS: Mapping[str, Level] = MappingProxyType({})
 _NO_PHASES: Mapping[str, float] = MappingProxyType({})
 _NO_WRITES: Mapping[str, int] = MappingProxyType({})
+_NO_RECORDS: Mapping[str, AppliedRecord] = MappingProxyType({})
 EMPTY_SNAPSHOT = WarningSnapshot(
     datetime.min.replace(tzinfo=UTC), (), _NO_LIGHTS, _NO_LIGHTS, _counts(), frozenset(), 0
 )
@@ -186,7 +190,9 @@ class _Stopped(Exception):
 
 # A warning in force as the monitor keeps it: its view, its subject, where it lights (windows,
 # departments, level code; None when it lights nothing) and its place in the sorted list.
-_Light = tuple[tuple[str, ...], tuple[str, ...], int]
+_Light = tuple[tuple[tuple[str, str], ...], int]  # the (("w", window) and ("d", department)) it lights, level code
+# Where a subject's warnings light: whether it is open, its department.
+_Where = tuple[bool, str | None]
 # Display order: reds first, then by time raised (as a POSIX timestamp: comparing floats, not
 # datetimes of different zones, keeps the bisections cheap), then key.
 _Key = tuple[int, float, str]
@@ -243,7 +249,7 @@ class _SortedViews:
     and publishing freezes only the blocks changed since the last snapshot (each block's tuple is
     kept until it changes), so a snapshot costs no per-view work."""
 
-    _BLOCK = 1000
+    _BLOCK = 128  # small: a page changes views all over the order, and publishing copies every block it touched
 
     def __init__(self) -> None:
         self._keys: list[list[_Key]] = []
@@ -349,7 +355,7 @@ class WarningMonitor:
         self._phases: dict[str, float] = {}  # the pass under way's phases (PassReport.phases)
         self._written: dict[str, int] = {}  # the pass under way's rows written (PassReport.written)
         self._wal_written = False  # a pass committed since the last checkpoint (SQLite)
-        self._lights: dict[_Light, _Light] = {}  # every light seen (windows × departments × levels)
+        self._lights: dict[tuple[str | None, str | None, Level], _Light] = {}  # by window, department, level
         self._reset(None)
 
     def _reset(self, ev: Evaluator | None) -> None:
@@ -651,26 +657,52 @@ class WarningMonitor:
         case_ids = sorted(ids.ids("case"))
         same: set[str] = set()  # sent again as they were (other fields changed): nothing to re-judge
         columns = self._columns
+        given = ids.records.get("case", _NO_RECORDS)
         for chunk in _chunks(case_ids):
-            found = cases_with_columns(s, chunk)
-            renewed = []
-            for c, cols in found:
-                packed = _pack(cols)
-                if ev.case(c.id) == c and columns.get(c.id) == packed:
-                    same.add(c.id)  # its facts, warnings, schedule and columns all hold
+            # the cases named with their record as applied are taken from it; the others read back
+            want = [i for i in chunk if i not in given]
+            read = {c.id: (c, _pack(cols)) for c, cols in cases_with_columns(s, want)} if want else {}
+            renewed, gone = [], []
+            for cid in chunk:
+                packed: int | None
+                rec = given.get(cid)
+                if rec is None:
+                    got = read.get(cid)
+                    if got is None:
+                        gone.append(cid)
+                        continue
+                    c, packed = got  # its columns as stored now (a resync may have reset them)
+                elif rec.values is None:
+                    gone.append(cid)
+                    continue
+                else:
+                    # Not read back: the row's columns are those last written here, unless the row
+                    # is new (a resync replaced it: its defaults, or what a pass wrote since): unknown,
+                    # so all three are written.
+                    c, packed = case_from_values(cid, rec.values), None if rec.inserted else columns.get(cid)
+                if packed is not None and ev.case(cid) == c and columns.get(cid) == packed:
+                    same.add(cid)  # its facts, warnings, schedule and columns all hold
                     continue
                 renewed.append(c)
-                columns[c.id] = packed  # as stored now (a resync may have reset them)
-            ev.set_cases(renewed)
-            present = {c.id for c, _ in found}
-            for cid in chunk:
-                if cid not in present:
+                if packed is None:
                     columns.pop(cid, None)
-            ev.remove_cases(set(chunk) - present)
+                else:
+                    columns[cid] = packed
+            ev.set_cases(renewed)
+            for cid in gone:
+                columns.pop(cid, None)
+            ev.remove_cases(gone)
         subjects.update(Subject("case", c) for c in case_ids if c not in same)
         ticket_ids = sorted(ids.ids("ticket"))
+        given = ids.records.get("ticket", _NO_RECORDS)
         for chunk in _chunks(ticket_ids):
-            found_t = list(iter_tickets(s, chunk))
+            want = [i for i in chunk if i not in given]
+            found_t = list(iter_tickets(s, want)) if want else []
+            for tid in chunk:
+                rec = given.get(tid)
+                t = None if rec is None or rec.values is None else ticket_from_values(tid, rec.values)
+                if t is not None:
+                    found_t.append(t)
             ev.set_tickets(found_t)
             ev.remove_tickets(set(chunk) - {t.id for t in found_t})
         subjects.update(Subject("ticket", t) for t in ticket_ids)
@@ -733,15 +765,18 @@ class WarningMonitor:
         for n, subj in enumerate(subjects):
             if n % 2000 == 1999:
                 self._check_stop()
-            views = [state_of(w, actions.get(w.key), at) for w in ev.judge(subj, at)]
-            new_keys = tuple(v.key for v in views)
+            warnings = ev.judge(subj, at)
+            views = [state_of(w, actions.get(w.key), at) for w in warnings]
+            new_keys = tuple(w.key for w in warnings)
             old_keys = self._subject_keys.pop(subj, ())
             differs = old_keys != new_keys
             for k in old_keys:
                 if k not in new_keys:
                     self._drop(k)
-            for v in views:
-                differs = self._put(v, subj, at, bulk=bulk) or differs
+            if views:
+                where = self._where(subj, at)
+                for v in views:
+                    differs = self._put(v, subj, where, bulk=bulk) or differs
             if new_keys:
                 self._subject_keys[subj] = new_keys
             if differs:  # rows of warnings whose view did not change are already as they should be
@@ -753,7 +788,12 @@ class WarningMonitor:
                 cols: CaseColumns | None = None
                 if f is not None:
                     promised, legal = case_due_dates(f, at, ev.cal, self.tz)
-                    cols = (promised, legal, max((LEVEL_CODE[v.warning.level] for v in views), default=0))
+                    worst = 0
+                    for v in views:
+                        code = _CODE[v.warning.level]
+                        if code > worst:
+                            worst = code
+                    cols = (promised, legal, worst)
                     nxt = _earlier(nxt, case_due_dates_next_change(f, at, self.tz))
                 elif ev.case(subj.id) is not None:  # its type is unknown here: no dates, no level
                     cols = (None, None, 0)
@@ -762,8 +802,8 @@ class WarningMonitor:
                     if old_cols != packed:
                         writes.append((subj.id, cols, None if old_cols is None else _unpack(old_cols)))
                         self._columns[subj.id] = packed
-            for v in views:  # an action stamped later than now (another clock) changes the state then
-                a = actions.get(v.key)
+            for k in new_keys if actions else ():  # an action stamped later than now (another clock)
+                a = actions.get(k)  # changes the state then
                 if a is not None:
                     for t in [x[0] for x in a.acks] + [x[0] for x in a.disposals]:
                         if t > at:
@@ -775,37 +815,44 @@ class WarningMonitor:
         self._relevel()
         return out, changed, writes
 
-    def _light(self, v: WarningView, subj: Subject, at: datetime) -> _Light | None:
-        if v.state is State.DISPOSED:
-            return None
+    def _where(self, subj: Subject, at: datetime) -> _Where:
+        """Whether the subject is open at ``at`` (a case not ended; a waiting ticket's or an empty
+        seat's warning is in force only while it is) and the department its warnings light."""
         ev = self._ev
         assert ev is not None
-        w = v.warning
-        dept: str | None = None
         if subj.kind == "case":
             f = ev.case_facts_of(subj.id)
-            open_ = f is None or f.ended_at is None or f.ended_at > at
-            if f is not None:
-                dept = f.ctype.department
-        else:
-            open_ = True  # a WAIT_LONG or POST_LEFT in force: the ticket waits, the seat is empty
-            if subj.kind == "ticket":
-                t = ev.tickets.get(subj.id)
-                ct = ev.case_types.get(t.case_type_id) if t is not None and t.case_type_id else None
-                dept = ct.department if ct is not None else None
-            else:
-                dept = self._window_dept.get(subj.id)
+            if f is None:
+                return True, None
+            return f.ended_at is None or f.ended_at > at, f.ctype.department or None
+        if subj.kind == "ticket":
+            t = ev.tickets.get(subj.id)
+            ct = ev.case_types.get(t.case_type_id) if t is not None and t.case_type_id else None
+            return True, (ct.department or None) if ct is not None else None
+        return True, self._window_dept.get(subj.id) or None
+
+    def _light(self, v: WarningView, where: _Where) -> _Light | None:
+        if v.state is State.DISPOSED:
+            return None
+        w = v.warning
+        open_, dept = where
         if not open_:
             raised = w.level_since if w.level_since is not None and w.level_since > w.since else w.since
             if local_date(raised, self.tz) != self._today:
                 return None
-        light = ((w.window_id,) if w.window_id else ()), ((dept,) if dept else ()), LEVEL_CODE[w.level]
-        return self._lights.setdefault(light, light)  # one tuple per light: a few hundred, not one per warning
+        k = (w.window_id, dept, w.level)
+        light = self._lights.get(k)
+        if light is None:  # one tuple per light: a few hundred, not one per warning
+            targets = ((("w", w.window_id),) if w.window_id else ()) + ((("d", dept),) if dept else ())
+            light = self._lights[k] = (targets, _CODE[w.level])
+        return light
 
-    def _put(self, v: WarningView, subj: Subject, at: datetime, *, bulk: bool) -> bool:
-        """Keep ``v``; say whether the view is new or differs from the one kept."""
-        old = self._entries.get(v.key)
-        light = self._light(v, subj, at)
+    def _put(self, v: WarningView, subj: Subject, where: _Where, *, bulk: bool) -> bool:
+        """Keep ``v`` (a warning of ``subj``, which lights ``where``); say whether the view is new
+        or differs from the one kept."""
+        key = v.warning.key
+        old = self._entries.get(key)
+        light = self._light(v, where)
         if old is not None:
             if old.view == v:
                 if old.light != light:  # the same warning lights otherwise (a new day, a department)
@@ -824,13 +871,13 @@ class WarningMonitor:
                 old.view, old.subject, old.light = v, subj, light
                 self._dirty = True
                 return True
-            self._drop(v.key)
+            self._drop(key)
         elif bulk:
-            prev = self._previous.get(v.key)
+            prev = self._previous.get(key)
             if prev is not None and prev == v:
                 v = prev  # unchanged across the full pass: the same object in the snapshot
-        order: _Key = (_ORDER[v.warning.level], v.warning.since.timestamp(), v.key)
-        self._entries[v.key] = _Entry(v, subj, light, order)
+        order: _Key = (_ORDER[v.warning.level], v.warning.since.timestamp(), key)
+        self._entries[key] = _Entry(v, subj, light, order)
         if bulk:
             if self._bulk is None:
                 self._bulk = []
@@ -859,16 +906,14 @@ class WarningMonitor:
             count[_UNDISPOSED_NAME[level]] += delta
         if light is None:
             return
-        windows, depts, code = light
-        light_counts, touched = self._light_counts, self._touched
-        for kind, ids in (("w", windows), ("d", depts)):
-            for x in ids:
-                target = (kind, x)
-                counts = light_counts.get(target)
-                if counts is None:
-                    counts = light_counts[target] = [0, 0, 0, 0]
-                counts[code] += delta
-                touched.add(target)
+        targets, code = light
+        light_counts = self._light_counts
+        for target in targets:
+            counts = light_counts.get(target)
+            if counts is None:
+                counts = light_counts[target] = [0, 0, 0, 0]
+            counts[code] += delta
+        self._touched.update(targets)
 
     def _relevel(self) -> None:
         for target in self._touched:
@@ -885,7 +930,7 @@ class WarningMonitor:
     def _relight_all(self, at: datetime) -> None:
         """A new day: warnings raised yesterday on closed subjects stop lighting."""
         for key, e in list(self._entries.items()):
-            light = self._light(e.view, e.subject, at)
+            light = self._light(e.view, self._where(e.subject, at))
             if light != e.light:
                 self._tally(e.view, e.light, -1)
                 e.light = light

@@ -6,8 +6,13 @@ Measures, with the work counted on both sides:
 - the reference: a full pass (every subject judged, reconciled, columns written) and a full
   evaluation of the store (``lifecycle.evaluate_store``, what ``warnings`` runs);
 - the pass after a page of ``--changed`` changed cases (target ≤ 50 ms), wall and CPU time
-  including the reload of those cases, reconcile, the columns and the commit (synchronous=FULL),
-  and its phases as the pass reports them (``PassReport.phases``: load, judge, write, publish);
+  including taking those cases from the records the page applied (as the sync engine hands them
+  over: ``apply_changes(records=True)``; none is read back), reconcile, the columns and the commit
+  (synchronous=FULL), and its phases as the pass reports them (``PassReport.phases``: load,
+  judge, write, publish); beside it, the CPU time applying the page took (the sync side);
+- the work on both sides, counted: the changes the page applied and handed over with their
+  records, and the cases the pass judged — every changed case; the benchmark exits 1 if either
+  side did less;
 - a timer pass with no deadline crossed (target ≤ 5 ms) and, for comparison, one at the next
   deadline;
 - taking a snapshot (target ≤ 1 ms);
@@ -40,7 +45,7 @@ from app.monitor import LEVEL_CODE, WarningMonitor
 from app.runtime import init_process
 from benchmarks.supervision_bench import NOW, TZ, case_change, case_type_change, case_types, make_case, make_ticket
 from supervision.duedates import case_clock
-from supervision.ingest import apply_changes, validate_changes
+from supervision.ingest import ChangedIds, apply_changes, validate_changes
 from supervision.lifecycle import evaluate_store
 from supervision.model import Case, Ticket
 from supervision.rules import Evaluator, Subject, case_due_dates, case_due_dates_next_change
@@ -66,10 +71,10 @@ def _ticket_change(seq: int, t: Ticket) -> dict[str, Any]:
     }
 
 
-def _apply(store: Store, changes: list[dict[str, Any]]) -> Any:
+def _apply(store: Store, changes: list[dict[str, Any]]) -> ChangedIds:
     valid, _ = validate_changes(changes)
     with store.write() as s:
-        return apply_changes(s, valid).changed
+        return apply_changes(s, valid, records=True).changed  # as the sync engine applies a page
 
 
 def build_store(path: Path, n_cases: int, n_tickets: int) -> tuple[Store, list[Case]]:
@@ -199,13 +204,24 @@ def bench(n_cases: int, n_tickets: int, n_changed: int, pages: int = 1) -> dict[
             out["warnings"] = len(full.views)
 
             # the pass after a page of changes: the first one after the full pass, then more pages
-            walls, cpus, judged, phases, changed_cases = [], [], [], [], set()
+            walls, cpus, judged, phases = [], [], [], []
+            changed_cases: set[str] = set()
             ck_walls: list[float] = []
             ck_cpus: list[float] = []
             ck_frames: list[int | None] = []
             written: list[dict[str, int]] = []
+            applied_cpus: list[float] = []
+            given: list[int] = []
+            cases_judged: list[int] = []
             for k in range(pages):
-                ids = _apply(store, changed_page(cases, n_changed, k))
+                page = changed_page(cases, n_changed, k)
+                c0 = time.process_time()
+                ids = _apply(store, page)
+                applied_cpus.append(time.process_time() - c0)
+                # the work on both sides: every change applied and handed over with its record...
+                given.append(len(ids.records.get("case", {})))
+                if len(ids) != n_changed or given[-1] != n_changed:
+                    raise AssertionError(f"page {k}: {len(ids)} changes applied, {given[-1]} records handed over")
                 at = NOW + timedelta(milliseconds=1 + k)
                 monitor.changed(ids)
                 gc.collect()
@@ -221,6 +237,11 @@ def bench(n_cases: int, n_tickets: int, n_changed: int, pages: int = 1) -> dict[
                 ck_cpus.append(time.process_time() - c0)
                 ck_frames.append(None if frames is None else frames[1])
                 judged.append(len(rep.rejudged))
+                # ... and every changed case judged by the pass
+                judged_cases = {subj.id for subj in rep.rejudged if subj.kind == "case"}
+                cases_judged.append(len(judged_cases & ids.ids("case")))
+                if cases_judged[-1] != n_changed:
+                    raise AssertionError(f"page {k}: the pass judged {cases_judged[-1]} of {n_changed} changed cases")
                 written.append(dict(rep.written))
                 if not rep.written.get("states") or not rep.written.get("columns"):
                     raise AssertionError(f"the pass after a page wrote no rows: {dict(rep.written)}")
@@ -231,6 +252,9 @@ def bench(n_cases: int, n_tickets: int, n_changed: int, pages: int = 1) -> dict[
             out["changes_pass_ms"] = _ms(walls[0])
             out["changes_pass_cpu_ms"] = _ms(cpus[0])
             out["changes_pass_subjects"] = judged[0]
+            out["changes_pass_records_given"] = given[0]
+            out["changes_pass_changed_cases_judged"] = cases_judged[0]
+            out["apply_page_cpu_ms"] = _ms(applied_cpus[0])
             out["changes_pass_phases_ms"] = phases[0]  # wall: load, judge, write (incl. commit), publish
             out["changes_pass_rows_written"] = written[0]
             out["checkpoint_after_pass_ms"] = _ms(ck_walls[0])
@@ -241,6 +265,9 @@ def bench(n_cases: int, n_tickets: int, n_changed: int, pages: int = 1) -> dict[
                 out["changes_passes_after_ms"] = [_ms(w) for w in walls[1:]]
                 out["changes_passes_after_cpu_ms"] = [_ms(c) for c in cpus[1:]]
                 out["changes_passes_after_subjects"] = judged[1:]
+                out["changes_passes_after_records_given"] = given[1:]
+                out["changes_passes_after_changed_cases_judged"] = cases_judged[1:]
+                out["apply_pages_after_cpu_ms"] = [_ms(c) for c in applied_cpus[1:]]
                 out["changes_passes_after_phases_ms"] = phases[1:]
                 out["changes_passes_after_rows_written"] = written[1:]
                 out["checkpoints_after_cpu_ms"] = [_ms(c) for c in ck_cpus[1:]]

@@ -59,21 +59,56 @@ _NO_IDS: Mapping[str, frozenset[str]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
+class AppliedRecord:
+    """A record as an applied change left it in the store: the values of its data columns as
+    written (``ValidChange.values``; None for a tombstone) and whether its row is new (``inserted``:
+    no row with its id was there, so the columns the terminal derives hold their defaults)."""
+
+    values: Mapping[str, Any] | None
+    inserted: bool = False
+
+
+_NO_RECORDS: Mapping[str, Mapping[str, AppliedRecord]] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
 class ChangedIds:
     """The ids of the records a page (or a local act) changed, by record type: every upsert and
-    delete actually applied, not the stale ones. Immutable, safe to hand to another thread."""
+    delete actually applied, not the stale ones. Immutable, safe to hand to another thread.
+
+    ``records`` (when the applier kept them: ``apply_changes(records=True)``, as the sync engine
+    does) holds, by type and id, the records as they were applied, so that a reader (the warning
+    monitor) can take them instead of reading them back; an id changed without its record (a
+    local act) is read back."""
 
     by_type: Mapping[str, frozenset[str]] = field(default_factory=lambda: _NO_IDS)
+    records: Mapping[str, Mapping[str, AppliedRecord]] = field(default_factory=lambda: _NO_RECORDS)
 
     @classmethod
-    def of(cls, by_type: Mapping[str, Iterable[str]]) -> ChangedIds:
-        """Built from any mapping of record type to ids (empty sets are left out)."""
-        return cls(MappingProxyType({t: frozenset(ids) for t, ids in by_type.items() if ids}))
+    def of(
+        cls,
+        by_type: Mapping[str, Iterable[str]],
+        records: Mapping[str, Mapping[str, AppliedRecord]] | None = None,
+    ) -> ChangedIds:
+        """Built from any mapping of record type to ids (empty sets are left out), and the records
+        of some of those ids."""
+        ids = MappingProxyType({t: frozenset(i) for t, i in by_type.items() if i})
+        if not records:
+            return cls(ids)
+        kept = {t: {i: r for i, r in recs.items() if i in ids.get(t, ())} for t, recs in records.items()}
+        return cls(ids, MappingProxyType({t: MappingProxyType(recs) for t, recs in kept.items() if recs}))
 
     def ids(self, record_type: str) -> frozenset[str]:
         return self.by_type.get(record_type, frozenset())
 
+    def record(self, record_type: str, record_id: str) -> AppliedRecord | None:
+        """The record as applied (None: changed without it, or not changed)."""
+        recs = self.records.get(record_type)
+        return None if recs is None else recs.get(record_id)
+
     def merge(self, other: ChangedIds) -> ChangedIds:
+        """These changes followed by ``other``'s. A record stays only if every change of its id
+        came with one (the later one's values; inserted if either was)."""
         if not other.by_type:
             return self
         if not self.by_type:
@@ -81,13 +116,31 @@ class ChangedIds:
         out = {t: set(ids) for t, ids in self.by_type.items()}
         for t, ids in other.by_type.items():
             out.setdefault(t, set()).update(ids)
-        return ChangedIds.of(out)
+        if not self.records and not other.records:
+            return ChangedIds.of(out)
+        records: dict[str, dict[str, AppliedRecord]] = {}
+        for t in self.records.keys() | other.records.keys():
+            mine, theirs = self.records.get(t, _NO_IDS_RECORDS), other.records.get(t, _NO_IDS_RECORDS)
+            named_mine, named_theirs = self.ids(t), other.ids(t)
+            merged = {i: r for i, r in mine.items() if i not in named_theirs}
+            for i, r in theirs.items():
+                prev = mine.get(i)
+                if prev is None and i in named_mine:
+                    continue  # changed before without its record: read back
+                if prev is not None and prev.inserted and not r.inserted:
+                    r = AppliedRecord(r.values, True)  # its row is new since the last pass
+                merged[i] = r
+            records[t] = merged
+        return ChangedIds.of(out, records)
 
     def __len__(self) -> int:
         return sum(len(ids) for ids in self.by_type.values())
 
     def __bool__(self) -> bool:
         return any(self.by_type.values())
+
+
+_NO_IDS_RECORDS: Mapping[str, AppliedRecord] = MappingProxyType({})
 
 
 @dataclass(slots=True)
@@ -296,11 +349,14 @@ def _upsert_stmt(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
     )
 
 
-def apply_changes(session: Session, changes: Iterable[ValidChange]) -> ApplyReport:
+def apply_changes(session: Session, changes: Iterable[ValidChange], *, records: bool = False) -> ApplyReport:
     """Apply validated changes in the caller's transaction (version rule, tombstones). The report
-    names the ids applied (``changed``) so that warnings can be re-judged for those alone."""
+    names the ids applied (``changed``) so that warnings can be re-judged for those alone; with
+    ``records``, also the records as applied (``ChangedIds.records``: the warning monitor takes
+    them instead of reading them back; they hold the changes' values, no copy)."""
     report = ApplyReport()
     applied: dict[str, list[str]] = {}
+    kept: dict[str, dict[str, AppliedRecord]] = {}
     latest: dict[tuple[str, str], ValidChange] = {}
     for ch in changes:
         key = (ch.type, ch.id)
@@ -337,6 +393,9 @@ def apply_changes(session: Session, changes: Iterable[ValidChange]) -> ApplyRepo
                     row["origin"] = "synced"
                 rows.append(row)
                 applied.setdefault(rtype, []).append(c.id)
+                if records:
+                    values = None if c.values is None else MappingProxyType(c.values)
+                    kept.setdefault(rtype, {})[c.id] = AppliedRecord(values, have is None)
                 if c.op == "delete":
                     report.deleted += 1
                 else:
@@ -344,7 +403,7 @@ def apply_changes(session: Session, changes: Iterable[ValidChange]) -> ApplyRepo
                 report.by_type[rtype] += 1
             if rows:
                 session.execute(_upsert_stmt(session, table, rows), rows)
-    report.changed = ChangedIds.of(applied)
+    report.changed = ChangedIds.of(applied, kept)
     return report
 
 

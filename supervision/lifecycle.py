@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from supervision.actions import new_action_id, warning_payload
 from supervision.duedates import DEFAULT_ZONE, local_date
-from supervision.rules import DerivedWarning, Level
+from supervision.rules import Code, DerivedWarning, Level
 from supervision.snapshot import is_dispose, load_evaluator
 from supervision.store.db import Store
 from supervision.store.models import AuditEntry, DispositionRow, OutboxAction, WarningState
@@ -210,7 +210,10 @@ class StateRows:
         row = self.rows.get(key)
         if row is None:
             return None
-        return dict(zip(_KEPT, (key, *row, *(None,) * (len(_KEPT) - 1 - len(row))), strict=True))
+        out = dict(zip(_KEPT, (key, *row), strict=False))  # shorter when trailing Nones were left out
+        if len(row) < len(_KEPT) - 1:
+            out.update(_NONE_AFTER[len(row) + 1])  # the trailing Nones ``keep`` left out
+        return out
 
     def forget_subject(self, subject: str) -> None:
         for key in self.by_subject.pop(subject, ()):
@@ -285,18 +288,21 @@ def reconcile_kept(
     unsure_scope = scope.intersection(unsure)
     for subject in unsure_scope:
         kept.forget_subject(subject)
-    stored = _rows_of_subjects(conn, unsure_scope)
+    read = _rows_of_subjects(conn, unsure_scope)
+    stored = dict(read)
     for subject in scope - unsure_scope:
         for key in kept.by_subject.get(subject, ()):
             row = kept.get(key)
             assert row is not None
             stored[key] = row
-    stored.update(_rows_of_keys(conn, [k for k in current if k not in stored]))
+    more = _rows_of_keys(conn, [k for k in current if k not in stored])
+    stored.update(more)
+    read.update(more)
     counts, written = _write_states(conn, current, stored, at)
-    for key, row in stored.items():
-        kept.keep(written.get(key) or row)
-    for key, row in written.items():
-        if key not in stored:
+    for row in written.values():
+        kept.keep(row)
+    for key, row in read.items():  # the rows read back (those taken from ``kept`` and not written are kept as they are)
+        if key not in written:
             kept.keep(row)
     return counts
 
@@ -463,21 +469,29 @@ _COMPARED = tuple(c for c in _UPDATED if c != "updated_at")
 _KEPT = ("key", "subject", *_COMPARED)  # what reconcile reads of a row
 _KEPT_VALUES = itemgetter(*_KEPT[1:])  # what StateRows keeps of one
 _KEPT_INSTANTS = tuple(c for c in _KEPT if c in _INSTANTS)
+_NONE_AFTER = [dict.fromkeys(_KEPT[i:]) for i in range(len(_KEPT) + 1)]  # _KEPT[i:] as None
+
+
+# The enums' values (``.value`` is a property, slow in the hot loops) and the levels' ranks by value.
+_VALUE: dict[Any, str] = {m.value: m.value for e in (Level, Code, State) for m in e}  # members hash as their values
+_RANK = {level.value: level.rank for level in Level}
+_CLEARED = State.CLEARED.value
 
 
 def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tuple[dict[str, Any], str | None]:
     """One warning's state row after ``v`` (what ``_record`` writes, as plain values) and whether
     it was raised or escalated."""
     w, change = v.warning, None
-    if old is None or old["state"] == State.CLEARED.value:
+    level = _VALUE[w.level]
+    if old is None or old["state"] == _CLEARED:
         if old is None:
             new: dict[str, Any] = {
-                "key": v.key,
-                "code": w.code.value,
+                "key": w.key,
+                "code": _VALUE[w.code],
                 "subject": w.subject,
                 "window_id": w.window_id,
-                "level": w.level.value,
-                "max_level": w.level.value,
+                "level": level,
+                "max_level": level,
                 "since": w.since,
                 "red_since": None,
                 "acknowledged_at": None,
@@ -496,16 +510,16 @@ def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tup
         change = "raised"
     else:
         new = dict(old)
-        if Level(old["level"]).rank < w.level.rank:
+        if _RANK[old["level"]] < _RANK[level]:
             change = "escalated"
     if w.since < new["since"]:  # an earlier episode came to light (a window's earlier absence)
         new["since"] = w.since
-    new["level"] = w.level.value
-    if Level(new["max_level"]).rank < w.level.rank:
-        new["max_level"] = w.level.value
+    new["level"] = level
+    if _RANK[new["max_level"]] < _RANK[level]:
+        new["max_level"] = level
     if w.level is Level.RED and new["red_since"] is None:
         new["red_since"] = w.level_since or w.since
-    new["state"] = v.state.value
+    new["state"] = _VALUE[v.state]
     if v.acknowledged:
         new["acknowledged_at"], new["acknowledged_by"] = v.acknowledged
     if v.disposed:

@@ -210,11 +210,15 @@ def _case_as_of(case: Case, at: datetime) -> Case | None:
 def _last_event(case: Case) -> datetime:
     t = case.submitted_at
     for _, at in case.stages:
-        t = max(t, at)
+        if at > t:  # max(t, at), without the call
+            t = at
     for a, b in case.suspensions:
-        t = max(t, a if b is None else b)
-    if case.completed_at is not None:
-        t = max(t, case.completed_at)
+        e = a if b is None else b
+        if e > t:
+            t = e
+    done = case.completed_at
+    if done is not None and done > t:
+        t = done
     return t
 
 

@@ -79,11 +79,6 @@ def _intern(text: Any) -> Any:
     return intern(text) if type(text) is str else text
 
 
-def _stage(stage: str, at: str, submitted_at: datetime) -> tuple[str, datetime]:
-    t = _fromiso(at)
-    return intern(stage), (submitted_at if t == submitted_at else t)  # one object for both (memory)
-
-
 def case_from_row(
     id: str,
     case_type_id: str,
@@ -104,7 +99,12 @@ def case_from_row(
         status=_intern(status),
         submitted_at=submitted_at,
         window_id=_intern(window_id),
-        stages=tuple(_stage(st["stage"], st["at"], submitted_at) for st in stages or ()),
+        # a stage at the submission instant shares its object (memory)
+        stages=tuple(
+            [(intern(st["stage"]), submitted_at if (t := _fromiso(st["at"])) == submitted_at else t) for st in stages]
+        )
+        if stages
+        else (),
         suspensions=tuple(
             (_fromiso(sp["from"]), _fromiso(sp["to"]) if sp.get("to") else None) for sp in suspensions or ()
         ),
@@ -209,6 +209,47 @@ def _sqlite_cases(s: Session, ids: list[str] | None, sql: str) -> Iterator[tuple
             inst(done),
         )
         yield case, (None if prom is None else day(prom), None if legal is None else day(legal), worst or 0)
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    """An instant as the store gives it back (``UTCDateTime``: in UTC)."""
+    return None if t is None else t.astimezone(UTC)
+
+
+def case_from_values(case_id: str, values: Mapping[str, Any]) -> Case:
+    """A case from the column values an applied change wrote (``ingest.AppliedRecord.values``),
+    equal to the case ``iter_cases`` reads back from that row: instants in UTC, the fee as its
+    stored text reads, the same values interned."""
+    fee = values["fee_charged"]
+    return case_from_row(
+        case_id,
+        values["case_type_id"],
+        values["status"],
+        values["submitted_at"].astimezone(UTC),
+        values["window_id"],
+        values["stages"],
+        values["suspensions"],
+        None if fee is None else _decimal(str(Decimal(fee))),  # DecimalText stores str(Decimal(value))
+        _utc(values["completed_at"]),
+    )
+
+
+def ticket_from_values(ticket_id: str, values: Mapping[str, Any]) -> Ticket | None:
+    """A ticket from the column values an applied change wrote, equal to the ticket
+    ``iter_tickets`` reads back from that row (None where it would leave the row out)."""
+    issued, hall = values["issued_at"], values["hall_id"]
+    if issued is None or hall is None:
+        return None
+    return Ticket(
+        ticket_id,
+        hall,
+        values["number"] or "",
+        values["status"] or "",
+        issued.astimezone(UTC),
+        _utc(values["called_at"]),
+        values["window_id"],
+        values["case_type_id"],
+    )
 
 
 def iter_tickets(s: Session, ids: list[str] | None = None) -> Iterator[Ticket]:

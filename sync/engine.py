@@ -678,7 +678,7 @@ class SyncEngine:
                 if st.cursor is None and st.epoch is not None and page.epoch != st.epoch:
                     st.resync = "epoch_mismatch"  # a restored server, whatever its 410 said
                 self._replace_unseen(s, page)
-            report = apply_changes(s, page.changes)
+            report = apply_changes(s, page.changes, records=True)  # the monitor takes them as applied
             rnd.apply.upserted += report.upserted
             rnd.apply.deleted += report.deleted
             rnd.apply.stale += report.stale

@@ -19,6 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.monitor import EMPTY_SNAPSHOT, LEVEL_CODE, PassReport, WarningMonitor, WarningSnapshot
@@ -658,3 +660,183 @@ def test_a_full_pass_reconciling_a_chunk_at_a_time_writes_what_one_reconcile_wri
     assert sorted(in_force) == sorted(v.key for v in m.snapshot().views)
     with store.write() as s:
         assert reconcile(s, evaluate_store(store, NOW, SH).views, NOW) == {"raised": 0, "escalated": 0, "cleared": 0}
+
+
+# -- the records a page applied, handed to the monitor ---------------------------------------------
+_EDITS = ("complete", "fee", "window", "suspend", "resume", "resend", "new", "delete", "replace", "ticket")
+
+
+@pytest.fixture(scope="module")
+def small_store_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A few days of the demo hall (a few hundred cases and tickets), imported once."""
+    body = demo.generate(DAY, days=3, now=NOW)
+    path = tmp_path_factory.mktemp("small") / "store.db"
+    s = open_store(path)
+    import_page(s, ChangesPage.model_validate(copy.deepcopy(body)), source="demo")
+    s.close()
+    return path, body
+
+
+def _page_of_edits(
+    body: dict[str, Any], edits: list[tuple[str, int]], versions: dict[tuple[str, str], int],
+    data: dict[tuple[str, str], dict[str, Any] | None], serial: Iterator[int],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """One page of changes from ``edits`` (kind, a number picking the record); the ids of the cases
+    whose rows a resync replaces (deleted before the page is applied, as ``_replace_unseen`` does)."""
+    cases = sorted(i for (t, i), d in data.items() if t == "case" and d is not None)
+    tickets = sorted(i for (t, i), d in data.items() if t == "ticket" and d is not None)
+    windows = sorted(ch["id"] for ch in body["changes"] if ch["type"] == "window")
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    replace: list[str] = []
+    done = NOW - timedelta(minutes=10)
+    for kind, n in edits:
+        if kind == "ticket":
+            tid = tickets[n % len(tickets)]
+            d = copy.deepcopy(data["ticket", tid])
+            assert d is not None
+            if d["status"] == "waiting":
+                called = iso(NOW - timedelta(minutes=1))
+                d.update(status="called", called_at=called, window_id=windows[n % len(windows)])
+            else:
+                d.update(status="waiting", called_at=None, issued_at=iso(NOW - timedelta(minutes=31 + n % 20)))
+            key = ("ticket", tid)
+        elif kind == "new":
+            template = next(t for c in cases if (t := data["case", c]) is not None and t["status"] == "in_progress")
+            accepted = NOW - timedelta(days=n % 40, minutes=n % 600)
+            d = {**copy.deepcopy(template), "status": "in_progress", "completed_at": None, "suspensions": [],
+                 "submitted_at": iso(accepted - timedelta(minutes=5)), "window_id": windows[n % len(windows)]}
+            d["stages"] = [{"stage": "submitted", "at": iso(accepted - timedelta(minutes=5)), "by": "李四"},
+                           {"stage": "accepted", "at": iso(accepted), "by": "李四"}]
+            key = ("case", f"C-P-{next(serial):05d}")
+        else:
+            cid = cases[n % len(cases)]
+            key = ("case", cid)
+            if key in out and out[key].get("op") == "delete":
+                continue
+            d = copy.deepcopy(out[key]["data"] if key in out else data[key])
+            assert d is not None
+            if kind == "delete":
+                versions[key] += 1
+                out[key] = {"seq": next(serial), "type": "case", "id": cid, "op": "delete", "version": versions[key]}
+                data[key] = None
+                continue
+            if kind == "complete" and d["status"] == "in_progress":
+                have = {st["stage"] for st in d["stages"]}
+                d["stages"] += [{"stage": s, "at": iso(done), "by": "张三"}
+                                for s in ("handled", "reviewed", "decided", "completed") if s not in have]
+                d.update(status="completed", completed_at=iso(done))
+            elif kind == "fee":
+                d["fee_charged"] = "999.00" if d.get("fee_charged") != "999.00" else "0.00"
+            elif kind == "window":
+                d["window_id"] = windows[n % len(windows)]
+            elif kind == "suspend" and d["status"] == "in_progress":
+                d["suspensions"] = [{"from": iso(NOW - timedelta(days=1 + n % 12)), "to": None, "reason": "补正"}]
+                d["status"] = "suspended"
+            elif kind == "resume" and d["status"] == "suspended":
+                d["suspensions"] = [{**sp, "to": sp["to"] or iso(NOW - timedelta(hours=1))} for sp in d["suspensions"]]
+                d["status"] = "in_progress"
+            elif kind == "replace" and cid not in replace:
+                replace.append(cid)
+            # anything else: sent again as it was (a field no warning reads, or nothing)
+        versions[key] = versions.get(key, 0) + 1
+        data[key] = d
+        out[key] = {"seq": next(serial), "type": key[0], "id": key[1], "op": "upsert", "version": versions[key],
+                    "data": d}
+    return list(out.values()), replace
+
+
+def _apply_page(store: Store, changes: list[dict[str, Any]], replace: list[str], *, records: bool) -> ChangedIds:
+    from sqlalchemy import delete
+
+    valid, _ = validate_changes(changes)
+    with store.write() as s:
+        if replace:  # a resync: the local rows it replaces go first, their derived columns with them
+            s.execute(delete(CaseRow).where(CaseRow.id.in_(replace)))
+        return apply_changes(s, valid, records=records).changed
+
+
+def _state_rows(store: Store) -> dict[str, tuple[Any, ...]]:
+    with store.read() as s:
+        return {r[0]: tuple(r) for r in s.execute(select(*WarningState.__table__.c))}
+
+
+def _case_columns(store: Store) -> dict[str, tuple[Any, ...]]:
+    with store.read() as s:
+        q = select(CaseRow.id, CaseRow.deleted, CaseRow.promised_due, CaseRow.legal_due, CaseRow.worst_level)
+        return {r[0]: tuple(r) for r in s.execute(q)}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pages=st.lists(
+        st.lists(st.tuples(st.sampled_from(_EDITS), st.integers(0, 10**6)), min_size=1, max_size=30),
+        min_size=1,
+        max_size=3,
+    ),
+    merged=st.booleans(),
+    read_back=st.lists(st.integers(0, 10**6), max_size=3),
+)
+def test_the_pass_given_the_applied_records_writes_and_publishes_what_reading_them_back_and_a_full_pass_do(
+    small_store_file: tuple[Path, dict[str, Any]], pages: list[list[tuple[str, int]]], merged: bool,
+    read_back: list[int],
+) -> None:
+    """The monitor told of a page with its records as applied (what the sync engine hands it) does
+    not read them back; over any pages (cases completed, suspended, resumed, moved, charged, new,
+    deleted, sent again, their rows replaced by a resync; tickets called and waiting), passed one
+    by one or merged, some cases also named without their record: its snapshot, warning_states and
+    case columns are those of a monitor that reads every change back, match a full evaluation, and
+    a full pass at the same instant then finds nothing to write."""
+    import shutil
+    import tempfile
+
+    path, body = small_store_file
+    versions = {(ch["type"], ch["id"]): ch["version"] for ch in body["changes"]}
+    data: dict[tuple[str, str], dict[str, Any] | None] = {
+        (ch["type"], ch["id"]): ch["data"] for ch in body["changes"] if ch["type"] in ("case", "ticket")
+    }
+    serial = iter(range(10**6, 2 * 10**6))
+    with tempfile.TemporaryDirectory() as tmp:
+        stores = []
+        for name in ("given", "read"):
+            for f in path.parent.glob(path.name + "*"):
+                shutil.copy(f, Path(tmp) / f.name.replace("store", name))
+            stores.append(open_store(Path(tmp) / f"{name}.db"))
+        given, read = stores
+        try:
+            mg, mr = WarningMonitor(given, SH, clock=Clock(NOW)), WarningMonitor(read, SH, clock=Clock(NOW))
+            mg.process(NOW)
+            mr.process(NOW)
+            cases = sorted(i for (t, i), d in data.items() if t == "case" and d is not None)
+            at = NOW
+            for k, edits in enumerate(pages):
+                changes, replace = _page_of_edits(body, edits, versions, data, serial)
+                ids = _apply_page(given, changes, replace, records=True)
+                assert set(ids.records.get("case", {})) == ids.ids("case")
+                assert _apply_page(read, changes, replace, records=False) == ChangedIds.of(ids.by_type)
+                mg.changed(ids)
+                mr.changed(ChangedIds.of(ids.by_type))
+                if k < len(read_back):  # a case named without its record (as a local act would): read back
+                    mg.changed(ChangedIds.of({"case": [cases[read_back[k] % len(cases)]]}))
+                if merged and k < len(pages) - 1:
+                    continue
+                at += timedelta(seconds=1)
+                rg, rr = mg.process(at), mr.process(at)
+                assert rg.kind == rr.kind == "changes"
+                sg, sr = mg.snapshot(), mr.snapshot()
+                assert [repr(v) for v in sg.views] == [repr(v) for v in sr.views]  # instants in the same zones too
+                assert (dict(sg.by_window), dict(sg.by_department), dict(sg.counts)) == (
+                    dict(sr.by_window), dict(sr.by_department), dict(sr.counts))
+                assert _state_rows(given) == _state_rows(read)
+                assert _case_columns(given) == _case_columns(read)
+            assert_matches_full_evaluation(given, mg.snapshot(), at)
+            before = mg.snapshot()
+            mg.refresh()
+            full = mg.process(at)
+            assert full.kind == "full" and dict(full.written) == {"states": 0, "columns": 0}
+            after = mg.snapshot()
+            assert list(after.views) == list(before.views)
+            assert (dict(after.by_window), dict(after.by_department), dict(after.counts)) == (
+                dict(before.by_window), dict(before.by_department), dict(before.counts))
+        finally:
+            for s in stores:
+                s.close()

@@ -201,3 +201,48 @@ def test_changed_ids_merge_and_compare_by_value() -> None:
     assert a.merge(b) == ChangedIds.of({"case": {"a", "b", "c"}, "disposition": {"d"}})
     assert a.ids("window") == frozenset()
     assert not ChangedIds() and ChangedIds().merge(a) == a
+
+
+def test_apply_changes_with_records_names_each_record_as_applied_and_whether_its_row_is_new(store: Store) -> None:
+    def apply(chs: list[dict[str, Any]]) -> ChangedIds:
+        valid, _ = validate_changes(chs)
+        with store.write() as s:
+            return apply_changes(s, valid, records=True).changed
+
+    apply(good_changes())
+    got = apply(
+        [
+            change("case", "C-0", case_data(), version=1),  # stale: not applied, no record
+            change("case", "C-1", case_data(status="completed"), version=2),
+            change("case", "C-2", None, version=2, op="delete"),
+            change("case", "C-9", case_data(9), version=1),
+        ]
+    )
+    assert got.by_type == {"case": {"C-1", "C-2", "C-9"}}
+    assert set(got.records["case"]) == {"C-1", "C-2", "C-9"}
+    c1, c2, c9 = (got.record("case", i) for i in ("C-1", "C-2", "C-9"))
+    assert c1 is not None and c1.values is not None and c1.values["status"] == "completed" and not c1.inserted
+    assert c2 is not None and c2.values is None and not c2.inserted  # a tombstone
+    assert c9 is not None and c9.values is not None and c9.inserted  # no row had its id: derived columns as default
+    assert got.record("case", "C-0") is None and got.record("ticket", "C-1") is None
+    valid, _ = validate_changes([change("case", "C-3", case_data(), version=5)])
+    with store.write() as s:
+        assert not apply_changes(s, valid).changed.records  # kept only when asked
+
+
+def test_changed_ids_merged_keep_a_record_only_if_every_change_of_its_id_came_with_one() -> None:
+    from supervision.ingest import AppliedRecord
+
+    v1, v2 = {"status": "in_progress"}, {"status": "completed"}
+    first = ChangedIds.of({"case": ["a", "b", "c"]}, {"case": {"a": AppliedRecord(v1, True), "b": AppliedRecord(v1)}})
+    later = ChangedIds.of({"case": ["a", "b", "d"]}, {"case": {"a": AppliedRecord(v2), "d": AppliedRecord(v2)}})
+    m = first.merge(later)
+    assert m.ids("case") == {"a", "b", "c", "d"}
+    assert m.record("case", "a") == AppliedRecord(v2, True)  # the later values; its row new since the last pass
+    assert m.record("case", "b") is None  # changed later without its record: read back
+    assert m.record("case", "c") is None  # never came with one
+    assert m.record("case", "d") == AppliedRecord(v2)
+    assert first.merge(ChangedIds.of({"case": ["a"]})).record("case", "a") is None
+    assert ChangedIds.of({"case": ["c"]}).merge(later).record("case", "a") == AppliedRecord(v2)
+    assert ChangedIds.of({"case": ["a"]}).merge(later).record("case", "a") is None  # named before without it
+    assert ChangedIds.of({"case": ["a"]}, {"case": {"x": AppliedRecord(v1)}}).records == {}  # only ids it names
