@@ -414,12 +414,18 @@ class DisplayDecoder:
                     pictures.append((frame, p, None if keyframes else pacer.due(p.wall, p.seconds)))
             for i, (frame, p, due) in enumerate(pictures):
                 now = time.time()
+                # the mode changed meanwhile (keyframes only, off): the rest of a full-rate batch is not shown
+                changed = sub.keyframes_only is not keyframes or self._sub is not sub
+                if changed and not keyframes and not p.keyframe:
+                    self._skipped += 1
+                    continue
                 if i + 1 < len(pictures):
                     following = pictures[i + 1][2]
                     if following is None or following <= now:
                         self._skipped += 1
                         continue
-                if due is not None and due > now and self._stop.wait(min(due - now, PACE_MAX_HOLD)):
+                if (due is not None and due > now and not changed
+                        and self._stop.wait(min(due - now, PACE_MAX_HOLD))):
                     break
                 self._publish(frame, p, converter)
 
