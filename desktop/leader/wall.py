@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -33,11 +33,15 @@ from desktop.video.layouts import Layout
 from video.camera import Camera, CameraConfig
 from video.source import SourceOptions
 
-__all__ = ["RETRY_S", "WALL_MAX", "VideoWall", "WallPlan", "plan_wall"]
+__all__ = ["RELAY_PROBE_S", "RETRY_S", "WALL_MAX", "VideoWall", "WallPlan", "plan_wall"]
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 10.0  # seconds between asks while a relay does not answer (and to follow new cameras)
+# The built-in relay starts every viewer at a keyframe with the stream's headers: FFmpeg needs to
+# look at little of it (its default for an HTTP stream is 1 s, which waited for live frames when a
+# tile joined just after a keyframe — a first picture up to a second late).
+RELAY_PROBE_S = 0.3
 WALL_MAX = 9  # cameras on the wall at once (3×3): each a relayed stream decoded here
 
 
@@ -49,6 +53,7 @@ class WallStream:
     url: str  # carries the token: never logged (video.urls masks it)
     relay: str  # the relaying terminal's name
     sub_url: str | None = None  # the relayed sub-stream, when the relay lists one
+    listed: bool = False  # from the built-in relay's list (its streams start at a keyframe)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +92,8 @@ def plan_wall(s: Session, hall_id: str, terminals: Sequence[TerminalInfo], token
                 c = cams[rc.id]
                 sub = stream_url(t.relay_url, rc.id, token, listed=True, stream="sub") if rc.sub else None
                 streams[rc.id] = WallStream(rc.id, c.name or rc.name, c.window_id or rc.window_id,
-                                            stream_url(t.relay_url, rc.id, token, listed=True), t.name, sub)
+                                            stream_url(t.relay_url, rc.id, token, listed=True), t.name, sub,
+                                            listed=True)
     ordered = tuple(sorted(streams.values(), key=lambda w: (w.window_id or "~", w.camera_id)))
     return WallPlan(hall_id, ordered, tuple(problems), asked, len(cams))
 
@@ -193,7 +199,10 @@ class VideoWall(QWidget):
             self._urls.pop(cid, None)
         for w in streams:
             if w.camera_id not in self._cameras:
-                cam = Camera(CameraConfig(w.camera_id, w.name, w.url, w.sub_url, w.window_id), self._options)
+                options = self._options
+                if w.listed and (options is None or options.probe_seconds is None):
+                    options = replace(options or SourceOptions(), probe_seconds=RELAY_PROBE_S)
+                cam = Camera(CameraConfig(w.camera_id, w.name, w.url, w.sub_url, w.window_id), options)
                 cam.start()
                 self._cameras[w.camera_id] = cam
                 self._urls[w.camera_id] = w.url
