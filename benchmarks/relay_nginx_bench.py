@@ -247,7 +247,7 @@ def measure(urls: Sequence[str], cpu: Callable[[], float], n: int, warmup: float
     dt = t1 - t0
     out: dict[str, Any] = {
         "viewers": n,
-        "server_cores": round((c1 - c0) / dt, 4),
+        "server_cores": round((c1 - c0) / dt, 6),
         **{f"{k}_cores": round((e1[k] - e0[k]) / dt, 4) for k in extra},
         "viewer_fps_min": round(min(fps), 2),
         "viewer_fps_mean": round(sum(fps) / len(fps), 2),
@@ -266,7 +266,7 @@ def per_added_viewer(results: dict[str, Any], many: int) -> float:
 def _merged(windows: list[dict[str, Any]]) -> dict[str, Any]:
     """One viewer count's windows over the rounds: the mean server CPU, the slowest viewer, every window."""
     return {
-        "server_cores": round(sum(w["server_cores"] for w in windows) / len(windows), 5),
+        "server_cores": round(sum(w["server_cores"] for w in windows) / len(windows), 6),
         "viewer_fps_min": min(w["viewer_fps_min"] for w in windows),
         "windows": windows,
     }
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, by_n in runs.items():
         result[name] = {n: _merged(rs) for n, rs in by_n.items()}
         result[name]["per_round_cores_per_added_viewer"] = [
-            round((m["server_cores"] - o["server_cores"]) / (many - 1), 5)
+            round((m["server_cores"] - o["server_cores"]) / (many - 1), 6)
             for o, m in zip(by_n["1"], by_n[str(many)], strict=True)]
     nginx = result["nginx"]
     targets: dict[str, bool] = {}
