@@ -535,6 +535,7 @@ class RelayCamera:
     width: int
     height: int
     live: bool
+    sub: bool = False  # its sub-stream is relayed too (``?stream=sub``: see :func:`stream_url`)
 
 
 class RelayError(Exception):
@@ -593,7 +594,7 @@ def relay_cameras(relay_url: str, token: str, *, timeout: float = 5.0,
             id=item["id"], name=str(item.get("name") or item["id"]),
             window_id=item.get("window_id") if isinstance(item.get("window_id"), str) else None,
             codec=str(item.get("codec") or ""), width=_int(item.get("width")), height=_int(item.get("height")),
-            live=bool(item.get("live", True))))
+            live=bool(item.get("live", True)), sub=item.get("sub") is True))
     return out
 
 
@@ -606,10 +607,11 @@ def _host(url: str) -> str:
     return parts.hostname or "?" if parts.port is None else f"{parts.hostname}:{parts.port}"
 
 
-def stream_url(relay_url: str, camera_id: str, token: str, *, listed: bool) -> str:
+def stream_url(relay_url: str, camera_id: str, token: str, *, listed: bool, stream: str = "main") -> str:
     """Where a camera of ``relay_url`` plays: a pushed relay's template filled in
     (``app.relay_push.stream_url``), ``<relay_url><id>.ts?token=…`` from the built-in relay
-    (``listed``: it answered with its list), ``<base>/<id>/index.m3u8`` from an HLS base,
+    (``listed``: it answered with its list; ``stream="sub"``: its sub-stream, ``&stream=sub``, for a
+    camera listed with ``"sub": true``), ``<base>/<id>/index.m3u8`` from an HLS base,
     ``<base>/<id>`` from an RTMP base."""
     kind = relay_kind(relay_url)
     if kind == "template":
@@ -619,7 +621,7 @@ def stream_url(relay_url: str, camera_id: str, token: str, *, listed: bool) -> s
         return relay_url.rstrip("/") + "/" + cid
     if listed:
         base = relay_url if relay_url.endswith("/") else relay_url + "/"
-        return f"{base}{cid}.ts?token={quote(token, safe='')}"
+        return f"{base}{cid}.ts?token={quote(token, safe='')}" + ("&stream=sub" if stream == "sub" else "")
     return relay_url.rstrip("/") + f"/{cid}/index.m3u8"
 
 

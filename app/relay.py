@@ -1,8 +1,10 @@
 """The terminal's video relay: its cameras served to leaders' terminals (``[relay]`` in the config).
 
 :class:`RelayService` runs a :class:`video.relay.RelayServer` on the registry's cameras: one
-upstream per camera (the registry camera's main — or sub, per ``stream`` — source, which every
-consumer shares), cameras added, replaced and removed by the registry followed live.
+upstream per camera and stream (the registry camera's main — or sub, per ``stream`` — source,
+which every consumer shares; with ``stream = "main"`` a camera's sub-stream is relayed as well, as
+``?stream=sub``, for leaders' walls of small tiles), cameras added, replaced and removed by the
+registry followed live.
 
 :class:`TokenChecker` decides what a viewer's token may watch: one of the config's local
 ``tokens`` sees every relayed camera; any other token is asked of the central server
@@ -270,8 +272,9 @@ class RelayService:
     def _set(self, cam: Camera) -> None:
         if self._wanted is not None and cam.id not in self._wanted:
             return
-        source = cam.main
-        if self.cfg.stream == "sub" and cam.sub is not None:
+        # A camera with a sub-stream has it relayed too (held connected, as its main stream is): with
+        # stream = "main" it is served as ?stream=sub for walls of small tiles; with "sub" it is the one stream.
+        if cam.sub is not None:
             with self._lock:
                 held = self._subs_held.get(cam.id)
             if held is not cam:
@@ -279,9 +282,12 @@ class RelayService:
                 with self._lock:
                     self._subs_held[cam.id] = cam
                 assert sub is not None
-            source = cam.sub
         c = cam.config
-        self.server.set_camera(RelayedCamera(cam.id, c.name, c.window_id, source))
+        if self.cfg.stream == "sub" and cam.sub is not None:
+            relayed = RelayedCamera(cam.id, c.name, c.window_id, cam.sub)
+        else:
+            relayed = RelayedCamera(cam.id, c.name, c.window_id, cam.main, sub=cam.sub)
+        self.server.set_camera(relayed)
 
     def _release(self, camera_id: str) -> None:
         with self._lock:

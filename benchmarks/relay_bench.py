@@ -261,7 +261,7 @@ def measure(urls: Sequence[str], cpu: Callable[[], float], n: int, warmup: float
             v.stop()
     out: dict[str, Any] = {
         "viewers": n,
-        "server_cores": round((c1 - c0) / (t1 - t0), 4),
+        "server_cores": round((c1 - c0) / (t1 - t0), 6),
         "viewers_cores": round((v1 - v0) / (t1 - t0), 4),
         "viewer_fps_min": round(min(fps), 2),
         "viewer_fps_mean": round(sum(fps) / len(fps), 2),

@@ -11,6 +11,12 @@ latency stays bounded under overload:
   (``dropped``);
 - pictures decoded but superseded before conversion are not converted (``skipped``).
 
+Packets that come in bursts — a relay or a server sending what it has every 100 ms, a player's
+cached GOP at the start — are played at their own pace, not as one picture per burst: each
+picture is published when its timestamp says, at the stream's largest recent delay
+(:class:`_Pacer`, a jitter buffer of at most :data:`PACE_MAX_HOLD` a picture); a picture whose
+successor is already due is skipped as before, so a decoder behind the camera still catches up.
+
 :func:`choose_display` picks the stream (main or sub) and :class:`DisplayMode` from the tile's size
 and the number of tiles on screen.
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -54,6 +61,12 @@ MANY_TILES = 16
 # A keyframes-only tile shows about one picture a second: it accepts pictures this late (seconds),
 # which lets the source read in batches when nothing else needs every packet at once.
 KEYFRAME_LATENCY = 0.2
+# Pacing (full rate): the delay a picture is played at is the largest (arrival - timestamp) of the
+# last PACE_WINDOW seconds of packets; a picture is never held longer than PACE_MAX_HOLD, and a
+# jump of the delay by more than PACE_RESET (a new stream clock: a reconnect) starts afresh.
+PACE_WINDOW = 2.0
+PACE_MAX_HOLD = 0.3
+PACE_RESET = 1.0
 
 
 class DisplayMode(StrEnum):
@@ -226,6 +239,27 @@ class Converter:
         return rows, pixels
 
 
+class _Pacer:
+    """When each picture of a stream is due on the wall clock: its timestamp plus the largest delay
+    (arrival - timestamp) of the last :data:`PACE_WINDOW` seconds, so a burst is spread out again
+    over the time it was captured in. The first picture is due on arrival."""
+
+    def __init__(self) -> None:
+        self._delays: deque[tuple[float, float]] = deque()  # (arrival, arrival - timestamp)
+
+    def due(self, arrival: float, seconds: float | None) -> float | None:
+        if seconds is None:
+            return None
+        delay = arrival - seconds
+        delays = self._delays
+        if delays and abs(delay - max(d for _, d in delays)) > PACE_RESET:
+            delays.clear()
+        delays.append((arrival, delay))
+        while delays[0][0] < arrival - PACE_WINDOW:
+            delays.popleft()
+        return seconds + max(d for _, d in delays)
+
+
 class DisplayDecoder:
     """Decodes one source for one tile. Thread-safe setters; ``latest()`` is cheap for the GUI thread."""
 
@@ -349,6 +383,7 @@ class DisplayDecoder:
         codec: av.VideoCodecContext | None = None
         info: StreamInfo | None = None
         converter = Converter("bgra")  # one per decoder: its scaler context is kept
+        pacer = _Pacer()
         while not self._stop.is_set():
             with self._lock:
                 sub = self._sub
@@ -359,9 +394,11 @@ class DisplayDecoder:
             packet = sub.get()  # no timeout (no timer to wake for); stop() and mode changes close it
             if packet is None:
                 continue
-            # Decode everything that is waiting; convert only the newest picture.
+            # Decode everything that is waiting; convert a picture when it is due, unless the next one
+            # is due already (then it is superseded: skipped).
             batch = [packet, *sub.drain()]
-            newest: tuple[av.VideoFrame, MediaPacket] | None = None
+            pictures: list[tuple[av.VideoFrame, MediaPacket, float | None]] = []
+            keyframes = sub.keyframes_only
             for p in batch:
                 if codec is None or info is not p.info:
                     if info is not None and codec is not None and (info.codec, info.extradata) == (
@@ -371,13 +408,26 @@ class DisplayDecoder:
                         info = p.info  # a reconnect with the same stream: keep the decoder
                     else:
                         codec, info = self._decoder_for(p.info), p.info
-                for frame in self._decode(codec, p, keyframes=sub.keyframes_only):
+                for frame in self._decode(codec, p, keyframes=keyframes):
                     self._decoded += 1
-                    if newest is not None:
+                    # keyframes only: one picture a GOP, shown as it comes
+                    pictures.append((frame, p, None if keyframes else pacer.due(p.wall, p.seconds)))
+            for i, (frame, p, due) in enumerate(pictures):
+                now = time.time()
+                # the mode changed meanwhile (keyframes only, off): the rest of a full-rate batch is not shown
+                changed = sub.keyframes_only is not keyframes or self._sub is not sub
+                if changed and not keyframes and not p.keyframe:
+                    self._skipped += 1
+                    continue
+                if i + 1 < len(pictures):
+                    following = pictures[i + 1][2]
+                    if following is None or following <= now:
                         self._skipped += 1
-                    newest = (frame, p)
-            if newest is not None:
-                self._publish(newest[0], newest[1], converter)
+                        continue
+                if (due is not None and due > now and not changed
+                        and self._stop.wait(min(due - now, PACE_MAX_HOLD))):
+                    break
+                self._publish(frame, p, converter)
 
     def _decoder_for(self, info: StreamInfo) -> av.VideoCodecContext:
         ctx = av.CodecContext.create(info.codec, "r")

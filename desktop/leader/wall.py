@@ -5,6 +5,9 @@ record (``relay_url``). For the chosen hall the wall asks, on a worker, every re
 its list (``GET <relay_url>``, the built-in relay) and keeps the hall's cameras; an HLS or RTMP
 base has no list, so the hall's camera records name the streams there. Each camera plays through
 the project's own video path (:class:`video.Camera` → display decoder → the grid's painter); a
+relay that lists a camera's sub-stream as well gives the tile both, so the grid picks as on the
+operator's workstation — the sub-stream for a small tile, the main stream for a large or maximised
+one (a 3×3 wall of 720p main streams would decode 225 pictures a second). A
 relay that cannot be reached is said in words, and the wall asks again every
 :data:`RETRY_S` seconds until it answers — then the pictures come back by themselves (each tile's
 source reconnects on its own too). Nothing here acts on anything: the grid's own menu only
@@ -16,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -30,12 +33,16 @@ from desktop.video.layouts import Layout
 from video.camera import Camera, CameraConfig
 from video.source import SourceOptions
 
-__all__ = ["RETRY_S", "WALL_MAX", "VideoWall", "WallPlan", "plan_wall"]
+__all__ = ["RELAY_PROBE_S", "RETRY_S", "WALL_MAX", "VideoWall", "WallPlan", "plan_wall"]
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 10.0  # seconds between asks while a relay does not answer (and to follow new cameras)
-WALL_MAX = 9  # cameras on the wall at once (3×3): each is a relayed main stream decoded here
+# The built-in relay starts every viewer at a keyframe with the stream's headers: FFmpeg needs to
+# look at little of it (its default for an HTTP stream is 1 s, which waited for live frames when a
+# tile joined just after a keyframe — a first picture up to a second late).
+RELAY_PROBE_S = 0.3
+WALL_MAX = 9  # cameras on the wall at once (3×3): each a relayed stream decoded here
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,8 @@ class WallStream:
     window_id: str | None
     url: str  # carries the token: never logged (video.urls masks it)
     relay: str  # the relaying terminal's name
+    sub_url: str | None = None  # the relayed sub-stream, when the relay lists one
+    listed: bool = False  # from the built-in relay's list (its streams start at a keyframe)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +90,10 @@ def plan_wall(s: Session, hall_id: str, terminals: Sequence[TerminalInfo], token
         for rc in listed:
             if rc.id in cams and rc.id not in streams:
                 c = cams[rc.id]
+                sub = stream_url(t.relay_url, rc.id, token, listed=True, stream="sub") if rc.sub else None
                 streams[rc.id] = WallStream(rc.id, c.name or rc.name, c.window_id or rc.window_id,
-                                            stream_url(t.relay_url, rc.id, token, listed=True), t.name)
+                                            stream_url(t.relay_url, rc.id, token, listed=True), t.name, sub,
+                                            listed=True)
     ordered = tuple(sorted(streams.values(), key=lambda w: (w.window_id or "~", w.camera_id)))
     return WallPlan(hall_id, ordered, tuple(problems), asked, len(cams))
 
@@ -181,13 +192,17 @@ class VideoWall(QWidget):
         streams = list(streams)[:WALL_MAX]
         wanted = {w.camera_id: w for w in streams}
         gone = [cid for cid, cam in self._cameras.items()
-                if cid not in wanted or self._urls.get(cid) != wanted[cid].url]
+                if cid not in wanted or self._urls.get(cid) != wanted[cid].url
+                or cam.config.sub_url != wanted[cid].sub_url]
         old = [self._cameras.pop(cid) for cid in gone]
         for cid in gone:
             self._urls.pop(cid, None)
         for w in streams:
             if w.camera_id not in self._cameras:
-                cam = Camera(CameraConfig(w.camera_id, w.name, w.url, None, w.window_id), self._options)
+                options = self._options
+                if w.listed and (options is None or options.probe_seconds is None):
+                    options = replace(options or SourceOptions(), probe_seconds=RELAY_PROBE_S)
+                cam = Camera(CameraConfig(w.camera_id, w.name, w.url, w.sub_url, w.window_id), options)
                 cam.start()
                 self._cameras[w.camera_id] = cam
                 self._urls[w.camera_id] = w.url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,6 +156,43 @@ def test_mode_off_unsubscribes(looped: Source) -> None:
         time.sleep(0.5)
         assert d.stats().decoded == n
     assert looped.status().consumers == 0
+
+
+def test_pictures_that_come_in_bursts_are_published_at_the_cameras_rate_not_one_per_burst() -> None:
+    """A relay sends what it has every 200 ms here (five bursts a second of five pictures): the
+    decoder still publishes about 25 pictures a second, spread over the time they were taken in."""
+    from video.relay import Access, RelayedCamera, RelayServer
+
+    with SyntheticCameraServer({"cam": CameraSpec("A01", width=320, height=180)}) as server:
+        camera = Source(server.url("cam"), SourceOptions())
+        relay = RelayServer(lambda _token: Access(None, "test"), latency=0.2)
+        camera.start()
+        relay.set_camera(RelayedCamera("cam", "cam", None, camera))
+        relay.start()
+        viewer = Source(f"{relay.address}cam.ts?token=t", SourceOptions())
+        viewer.start()
+        try:
+            with DisplayDecoder(viewer, width=320, height=180) as d:
+                assert wait_for(lambda: d.stats().published >= 10, 15)
+                p0, t0 = d.stats().published, time.monotonic()
+                numbers: list[tuple[float, int]] = []
+
+                def sample() -> bool:
+                    f = d.latest()
+                    if f is not None and (not numbers or numbers[-1][1] != f.number):
+                        numbers.append((time.monotonic(), f.number))
+                    return time.monotonic() - t0 >= 3.0
+
+                assert wait_for(sample, 10, interval=0.005)
+                rate = (d.stats().published - p0) / (time.monotonic() - t0)
+                assert rate >= 22, (rate, d.stats())
+                # spread out: no gap between new pictures as long as a burst's 200 ms
+                gaps = [b[0] - a[0] for a, b in itertools.pairwise(numbers)]
+                assert max(gaps) < 0.15, sorted(gaps)[-5:]
+        finally:
+            viewer.stop()
+            relay.stop(5)
+            camera.stop()
 
 
 def test_overload_keeps_latency_bounded_and_counts_what_was_skipped(clip: Path) -> None:

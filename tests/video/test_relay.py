@@ -189,3 +189,29 @@ def test_a_camera_removed_disconnects_its_viewers_and_a_late_viewer_starts_at_a_
         assert wait_for(lambda: not source.subscriptions, 10)  # the feed let go of the source
     finally:
         first.stop()
+
+
+def test_a_cameras_sub_stream_is_listed_and_served_as_stream_sub_with_its_own_size(
+    rtsp_camera_factory: CameraFactory, live_source: Callable[[str], Source], relay: RelayServer
+) -> None:
+    main = live_source(rtsp_camera_factory("h264", width=640, height=360).url)
+    sub = live_source(rtsp_camera_factory("h264", width=320, height=180).url)
+    relay.set_camera(RelayedCamera("cam1", "one", None, main, sub=sub))
+    relay.set_camera(RelayedCamera("cam2", "two", None, main))  # no sub-stream
+    base = relay.address
+    listing = requests.get(base, params={"token": TOKEN}, timeout=10).json()
+    assert [(c["id"], c.get("sub")) for c in listing] == [("cam1", True), ("cam2", None)]
+    assert probe(f"{base}cam1.ts?token={TOKEN}&stream=sub") == {"codec_name": "h264", "width": 320, "height": 180}
+    assert probe(f"{base}cam1.ts?token={TOKEN}") == {"codec_name": "h264", "width": 640, "height": 360}
+
+    def status(path: str) -> int:
+        with requests.get(base + path, params={"token": TOKEN}, timeout=10, stream=True) as r:
+            return r.status_code
+
+    assert status("cam2.ts?stream=sub") == 404
+    assert status("cam1.ts?stream=fourth") == 400
+    assert relay.status().camera("cam1", "sub") is not None
+    # taken off: both streams go, and the sub-stream's feed lets go of its source
+    relay.set_camera(RelayedCamera("cam1", "one", None, main))
+    assert wait_for(lambda: not sub.subscriptions, 10)
+    assert status("cam1.ts?stream=sub") == 404

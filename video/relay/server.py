@@ -1,7 +1,9 @@
 """The relay's HTTP server: relayed cameras as continuous MPEG-TS to any number of viewers.
 
 ``GET /live/`` lists the cameras the caller may see as JSON; ``GET /live/<camera_id>.ts`` streams
-one (``video/mp2t``, no end) — the camera's own packets, muxed once per camera by a
+one (``video/mp2t``, no end), and ``GET /live/<camera_id>.ts?stream=sub`` its sub-stream when the
+camera has one relayed (its listing entry then says ``"sub": true``: a video wall of small tiles
+decodes that, as the operator's grid does) — the camera's own packets, muxed once per camera by a
 :class:`~video.relay.mux.CameraFeed` and fanned out to every viewer, starting at the cached GOP's
 keyframe so a player shows a picture at once. A camera is muxed only while someone watches it (and
 for ``linger`` seconds after, so a video wall switching pages does not reconnect).
@@ -30,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from video.relay.mux import CameraFeed, Chunk, FeedPool
@@ -100,12 +102,14 @@ AccessCheck = Callable[[str | None], Access]  # token (None: none given) → Acc
 
 @dataclass(frozen=True, slots=True)
 class RelayedCamera:
-    """A camera the relay serves: its id, what the listing shows, and the source it reads."""
+    """A camera the relay serves: its id, what the listing shows, the source it reads, and its
+    sub-stream's source when that is relayed too (``?stream=sub``)."""
 
     id: str
     name: str
     window_id: str | None
     source: Source
+    sub: Source | None = None
 
 
 # -- status ------------------------------------------------------------------------------------------
@@ -118,6 +122,7 @@ class ChannelStatus:
     packets: int  # packets muxed
     packets_dropped: int  # packets the relay's feed lost because it fell behind the camera
     muxing: bool
+    stream: str = "main"  # "main" (/live/<id>.ts) or "sub" (?stream=sub)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +135,8 @@ class RelayStatus:
     def viewers(self) -> int:
         return sum(c.viewers for c in self.cameras)
 
-    def camera(self, camera_id: str) -> ChannelStatus | None:
-        return next((c for c in self.cameras if c.camera_id == camera_id), None)
+    def camera(self, camera_id: str, stream: str = "main") -> ChannelStatus | None:
+        return next((c for c in self.cameras if c.camera_id == camera_id and c.stream == stream), None)
 
 
 # -- the loop's state ------------------------------------------------------------------------------
@@ -147,9 +152,13 @@ class _Viewer:
     dropped: bool = False
 
 
+_Key = tuple[str, str]  # (camera id, "main" | "sub")
+
+
 @dataclass(eq=False)
 class _Channel:
-    camera: RelayedCamera
+    camera: RelayedCamera  # for a sub-stream's channel: source is the camera's sub-stream
+    stream: str = "main"
     viewers: set[_Viewer] = field(default_factory=set)
     gop: list[bytes] = field(default_factory=list)
     gop_bytes: int = 0
@@ -206,7 +215,7 @@ class RelayServer:
         self.linger = linger
         self.gop_cache_bytes = gop_cache_bytes
         self._lock = threading.Lock()
-        self._channels: dict[str, _Channel] = {}
+        self._channels: dict[_Key, _Channel] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -221,28 +230,38 @@ class RelayServer:
     # -- cameras (any thread) ------------------------------------------------------------------------
     def set_camera(self, camera: RelayedCamera) -> None:
         """Add a camera, or update one (a new source: its viewers stay and continue on the new stream)."""
-        with self._lock:
-            ch = self._channels.get(camera.id)
-            if ch is None:
-                self._channels[camera.id] = _Channel(camera)
-                if self.linger is None:
-                    self._call(self._ensure_feed, camera.id)
-                return
-            old = ch.camera
-            ch.camera = camera
-        if old.source is not camera.source:
-            self._call(self._resubscribe, camera.id)
+        streams: list[tuple[str, RelayedCamera | None]] = [
+            ("main", camera), ("sub", replace(camera, source=camera.sub) if camera.sub is not None else None)]
+        for stream, cam in streams:
+            key = (camera.id, stream)
+            if cam is None:
+                with self._lock:
+                    gone = self._channels.pop(key, None)
+                if gone is not None:
+                    self._call(self._close_channel, gone)
+                continue
+            with self._lock:
+                ch = self._channels.get(key)
+                if ch is None:
+                    self._channels[key] = _Channel(cam, stream)
+                    if self.linger is None:
+                        self._call(self._ensure_feed, key)
+                    continue
+                old = ch.camera
+                ch.camera = cam
+            if old.source is not cam.source:
+                self._call(self._resubscribe, key)
 
     def remove_camera(self, camera_id: str) -> None:
         """Stop relaying a camera: its viewers are disconnected."""
         with self._lock:
-            ch = self._channels.pop(camera_id, None)
-        if ch is not None:
+            chans = [self._channels.pop(k) for k in [(camera_id, "main"), (camera_id, "sub")] if k in self._channels]
+        for ch in chans:
             self._call(self._close_channel, ch)
 
     def cameras(self) -> list[RelayedCamera]:
         with self._lock:
-            return [ch.camera for ch in self._channels.values()]
+            return [ch.camera for ch in self._channels.values() if ch.stream == "main"]
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     @property
@@ -276,8 +295,8 @@ class RelayServer:
             self.stop(5)
             raise OSError(f"the relay did not start listening on {self.host}:{self.port}")
         if self.linger is None:
-            for camera_id in list(self._channels):
-                self._call(self._ensure_feed, camera_id)
+            for key in list(self._channels):
+                self._call(self._ensure_feed, key)
         log.info("relay listening at %s", self.address)
 
     def request_stop(self) -> None:
@@ -322,7 +341,7 @@ class RelayServer:
                     ch.camera.id, len(ch.viewers), ch.bytes_sent, ch.drops,
                     ch.packets + (ch.feed.packets if ch.feed is not None else 0),
                     ch.packets_dropped + (ch.feed.dropped if ch.feed is not None else 0),
-                    ch.feed is not None,
+                    ch.feed is not None, ch.stream,
                 )
                 for ch in chans
             ),
@@ -404,11 +423,11 @@ class RelayServer:
             feed.close()
         ch.packets += feed.packets
         ch.packets_dropped += feed.dropped
-        log.info("relay: camera %s no longer muxed", ch.camera.id)
+        log.info("relay: camera %s%s no longer muxed", ch.camera.id, _label(ch))
 
-    def _resubscribe(self, camera_id: str) -> None:
+    def _resubscribe(self, key: _Key) -> None:
         with self._lock:
-            ch = self._channels.get(camera_id)
+            ch = self._channels.get(key)
         if ch is None or ch.feed is None:
             return
         self._stop_feed(ch)
@@ -416,9 +435,9 @@ class RelayServer:
             v.need_key = True
         self._start_feed(ch)
 
-    def _ensure_feed(self, camera_id: str) -> None:
+    def _ensure_feed(self, key: _Key) -> None:
         with self._lock:
-            ch = self._channels.get(camera_id)
+            ch = self._channels.get(key)
         if ch is not None and ch.feed is None and not self._closing:
             self._start_feed(ch)
 
@@ -431,11 +450,12 @@ class RelayServer:
         pool = self._pool
         if pool is None:
             return
-        feed = CameraFeed(ch.camera.id, ch.camera.source, latency=self.latency)
+        name = ch.camera.id if ch.stream == "main" else f"{ch.camera.id}-{ch.stream}"
+        feed = CameraFeed(name, ch.camera.source, latency=self.latency)
         ch.feed = feed
         self._feed_channels[feed] = ch
         pool.add(feed)
-        log.info("relay: camera %s muxed", ch.camera.id)
+        log.info("relay: camera %s%s muxed", ch.camera.id, _label(ch))
 
     def _deliver(self, batch: list[tuple[CameraFeed, list[Chunk]]]) -> None:  # on the pool's thread
         loop = self._loop
@@ -483,8 +503,8 @@ class RelayServer:
         if waiting > self.max_queue_bytes:
             v.dropped = True
             ch.drops += 1
-            log.warning("relay: viewer %d (%s) of camera %s dropped: it stopped reading (%d bytes waiting)",
-                        v.number, v.peer, ch.camera.id, waiting)
+            log.warning("relay: viewer %d (%s) of camera %s%s dropped: it stopped reading (%d bytes waiting)",
+                        v.number, v.peer, ch.camera.id, _label(ch), waiting)
             transport.abort()
 
     # -- one connection ------------------------------------------------------------------------------
@@ -558,11 +578,16 @@ class RelayServer:
         if not (path.startswith("/live/") and path.endswith(".ts")) or "/" in path[6:-3] or len(path) <= 9:
             raise _BadRequest(404, "not_found", "no such path: use /live/ or /live/<camera_id>.ts")
         camera_id = path[6:-3]
+        stream = (parse_qs(parts.query).get("stream") or ["main"])[0]
+        if stream not in ("main", "sub"):
+            raise _BadRequest(400, "bad_stream", f"stream must be main or sub, not {stream[:20]!r}")
         access = await self._check(token)
         with self._lock:
-            ch = self._channels.get(camera_id)
+            ch = self._channels.get((camera_id, stream))
+            relayed = (camera_id, "main") in self._channels
         if ch is None:
-            raise _BadRequest(404, "not_found", f"camera {camera_id!r} is not relayed here")
+            raise _BadRequest(404, "not_found", f"camera {camera_id!r} has no sub-stream relayed here" if relayed
+                              else f"camera {camera_id!r} is not relayed here")
         if not access.allows(camera_id):
             raise _BadRequest(403, "forbidden", f"camera {camera_id!r} is outside this token's scope")
         writer.write(_head(200, {"Content-Type": "video/mp2t", "Cache-Control": "no-cache, no-store",
@@ -576,15 +601,16 @@ class RelayServer:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         viewer = _Viewer(next(_ids), peer, writer, access.who)
         self._join(ch, viewer)
-        log.info("relay: viewer %d (%s, %s) opened camera %s", viewer.number, peer, access.who or "?", camera_id)
+        log.info("relay: viewer %d (%s, %s) opened camera %s%s", viewer.number, peer, access.who or "?", camera_id,
+                 _label(ch))
         try:
             while not self._closing:  # anything the viewer sends is read and ignored; EOF ends it
                 if not await reader.read(4096):
                     break
         finally:
             self._leave(ch, viewer)
-            log.info("relay: viewer %d of camera %s closed after %.0f s, %d bytes%s", viewer.number, camera_id,
-                     time.monotonic() - viewer.opened, viewer.sent, " (dropped)" if viewer.dropped else "")
+            log.info("relay: viewer %d of camera %s%s closed after %.0f s, %d bytes%s", viewer.number, camera_id,
+                     _label(ch), time.monotonic() - viewer.opened, viewer.sent, " (dropped)" if viewer.dropped else "")
         return 200
 
     async def _check(self, token: str | None) -> Access:
@@ -596,18 +622,22 @@ class RelayServer:
 
     def _listing(self, access: Access) -> list[dict[str, object]]:
         with self._lock:
-            cams = [ch.camera for ch in self._channels.values()]
+            cams = [ch.camera for ch in self._channels.values() if ch.stream == "main"]
+            subs = {cid for cid, stream in self._channels if stream == "sub"}
         out: list[dict[str, object]] = []
         for cam in sorted(cams, key=lambda c: c.id):
             if not access.allows(cam.id):
                 continue
             st = cam.source.status()
             info = st.info
-            out.append({
+            entry: dict[str, object] = {
                 "id": cam.id, "name": cam.name, "window_id": cam.window_id,
                 "codec": info.codec if info else None, "width": info.width if info else None,
                 "height": info.height if info else None, "live": st.state is SourceState.LIVE,
-            })
+            }
+            if cam.id in subs:
+                entry["sub"] = True  # GET /live/<id>.ts?stream=sub
+            out.append(entry)
         return out
 
     def _join(self, ch: _Channel, v: _Viewer) -> None:
@@ -625,6 +655,10 @@ class RelayServer:
             ch.viewers.discard(v)
             if not ch.viewers:
                 ch.idle_since = time.monotonic()
+
+
+def _label(ch: _Channel) -> str:
+    return "" if ch.stream == "main" else f" ({ch.stream}-stream)"
 
 
 def _head(status: int, headers: dict[str, str]) -> bytes:
