@@ -370,6 +370,15 @@ def test_the_reader_gives_freed_memory_back_after_a_query_now_and_then(qtbot: An
     finally:
         assert never.stop()
     assert never.trims == 0
+    # a long query (here: any) gives its memory back at once, whenever the last trim was
+    after_long = Reader(store, trim_every=3600.0, long_query=0.0)
+    after_long.start()
+    try:
+        got = []
+        after_long.submit("a", lambda _s: 3, got.append)
+        qtbot.waitUntil(lambda: got == [3] and after_long.trims == 1, timeout=WAIT_MS)
+    finally:
+        assert after_long.stop()
 
 
 # -- performance ----------------------------------------------------------------------------------------
