@@ -5,6 +5,8 @@ custom period.
 Figures are computed with ``supervision.performance`` on the reader's slow worker (the evaluator
 is built once per request: a month over 100 000 cases takes seconds, and the other panels' quick
 questions do not wait behind it); charts are pyqtgraph plots on plain widgets (never a GL widget).
+A panel not shown yet (a tab behind another) computes nothing until it is first shown: judging
+every case is the largest piece of work, and of memory, a window's start would otherwise do.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -74,6 +76,7 @@ class PerformancePanel(QWidget):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.palette_ = palette
         self.result: PerfResult | None = None
+        self._asked = False  # refresh() was called (else the first show asks)
         self._titles: dict[int, str] = {}
 
         self.period = QComboBox()
@@ -229,12 +232,18 @@ class PerformancePanel(QWidget):
         """Compute the figures of the chosen period (on the reader)."""
         if self.reader is None:
             return
+        self._asked = True
         start, end = self.bounds()
         trend_start = min(start, end - timedelta(days=TREND_DAYS - 1))
         tz = self.tz
         self.busy.setText(self.tr("Computing…"))
         self.reader.submit("performance", lambda s: performance(s, tz, start, end, trend_start=trend_start),
                            self.set_result, self._failed, slow=True)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._asked:  # the first time the panel is seen: its figures
+            self.refresh()
 
     def _failed(self, words: str) -> None:
         self.busy.setText(self.tr("The figures could not be computed; the log has the details"))

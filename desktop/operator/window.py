@@ -241,7 +241,7 @@ class OperatorWindow(QMainWindow):
         for dock in (self.queue_dock, self.cases_dock, self.performance_dock):
             self.tabifyDockWidget(self.warnings_dock, dock)
         self.warnings_dock.raise_()
-        for panel in (self.lights, self.queue_panel, self.cases_panel, self.performance_panel):
+        for panel in (self.lights, self.queue_panel, self.cases_panel):  # the performance panel: when first shown
             panel.refresh()
         self.warnings_panel.refresh()
 

@@ -382,6 +382,18 @@ def test_the_reader_gives_freed_memory_back_after_a_query_now_and_then(qtbot: An
 
 
 # -- performance ----------------------------------------------------------------------------------------
+def test_the_performance_panel_computes_nothing_until_first_shown(qtbot: Any, reader: Reader) -> None:
+    """A panel behind another tab judges no case (the largest work, and memory, of a window's start)."""
+    from desktop.operator.performance import PerformancePanel
+
+    panel = PerformancePanel(reader, SH, clock=Clock(NOW))
+    qtbot.addWidget(panel)
+    assert not reader.pending("performance") and panel.result is None
+    with qtbot.waitSignal(panel.computed, timeout=WAIT_MS):
+        panel.show()
+    assert panel.result is not None
+
+
 @pytest.mark.parametrize("kind", ["day", "week", "month", "custom"])
 def test_performance_matches_supervision_performance_for_each_period(
     qtbot: Any, reader: Reader, store: Store, kind: str
