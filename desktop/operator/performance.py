@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QResizeEvent, QShowEvent
+from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -76,7 +76,7 @@ class PerformancePanel(QWidget):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.palette_ = palette
         self.result: PerfResult | None = None
-        self._asked = False  # refresh() was called (else the first show asks)
+        self._asked = False  # refresh() was called (else the first time it is seen asks: seen())
         self._titles: dict[int, str] = {}
 
         self.period = QComboBox()
@@ -240,9 +240,10 @@ class PerformancePanel(QWidget):
         self.reader.submit("performance", lambda s: performance(s, tz, start, end, trend_start=trend_start),
                            self.set_result, self._failed, slow=True)
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._asked:  # the first time the panel is seen: its figures
+    def seen(self, visible: bool = True) -> None:
+        """The panel is (or is not) on screen now — its dock's ``visibilityChanged``: the first time
+        it is, its figures are computed (a tab behind another is shown to Qt, but not seen)."""
+        if visible and not self._asked:
             self.refresh()
 
     def _failed(self, words: str) -> None:

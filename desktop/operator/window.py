@@ -238,6 +238,7 @@ class OperatorWindow(QMainWindow):
         self.queue_dock = self._dock("queue", self.tr("Queue"), self.queue_panel, right)
         self.cases_dock = self._dock("cases", self.tr("Cases"), self.cases_panel, right)
         self.performance_dock = self._dock("performance", self.tr("Performance"), self.performance_panel, right)
+        self.performance_dock.visibilityChanged.connect(self.performance_panel.seen)  # computed when first seen
         for dock in (self.queue_dock, self.cases_dock, self.performance_dock):
             self.tabifyDockWidget(self.warnings_dock, dock)
         self.warnings_dock.raise_()

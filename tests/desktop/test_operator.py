@@ -99,6 +99,10 @@ def test_the_demo_window_shows_moving_video_and_lights_of_two_levels(
                     timeout=WAIT_MS)
     assert window.warnings_panel.model.rowCount() > 0
     assert probe.worst < 5.0, f"the GUI thread stalled for {probe.worst:.2f} s"  # nothing blocks; figures: benchmark
+    # the performance tab, behind the warnings, has computed nothing; raised, it computes its figures
+    assert window.performance_panel.result is None and not window.reader.pending("performance")
+    with qtbot.waitSignal(window.performance_panel.computed, timeout=WAIT_MS):
+        window.performance_dock.raise_()
 
 
 def test_layout_cameras_and_language_survive_a_restart(qtbot: Any, tmp_path: Path) -> None:

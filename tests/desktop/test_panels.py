@@ -388,9 +388,11 @@ def test_the_performance_panel_computes_nothing_until_first_shown(qtbot: Any, re
 
     panel = PerformancePanel(reader, SH, clock=Clock(NOW))
     qtbot.addWidget(panel)
+    panel.show()
+    panel.seen(False)
     assert not reader.pending("performance") and panel.result is None
     with qtbot.waitSignal(panel.computed, timeout=WAIT_MS):
-        panel.show()
+        panel.seen(True)  # its dock became visible
     assert panel.result is not None
 
 
