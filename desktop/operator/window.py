@@ -57,7 +57,7 @@ from video.export import default_who
 __all__ = ["OperatorWindow", "WindowInfo"]
 
 log = logging.getLogger(__name__)
-SNAPSHOT_INTERVAL_MS = 500  # the panels take a new warning snapshot at most this often (a sync brings bursts)
+SNAPSHOT_INTERVAL_MS = 1000  # the panels take a new warning snapshot at most this often (a sync brings bursts)
 
 
 @dataclass(frozen=True, slots=True)
