@@ -100,6 +100,7 @@ def test_the_demo_window_shows_moving_video_and_lights_of_two_levels(
     assert window.warnings_panel.model.rowCount() > 0
     assert probe.worst < 5.0, f"the GUI thread stalled for {probe.worst:.2f} s"  # nothing blocks; figures: benchmark
     # the performance tab, behind the warnings, has computed nothing; raised, it computes its figures
+    assert window.reader is not None
     assert window.performance_panel.result is None and not window.reader.pending("performance")
     with qtbot.waitSignal(window.performance_panel.computed, timeout=WAIT_MS):
         window.performance_dock.raise_()
