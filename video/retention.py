@@ -173,8 +173,9 @@ class Retention:
         :func:`supervision.holds.evidence_holds`). Returns how many changed.
 
         Runs every pass over every yellow and red warning (tens of thousands in a large hall), so
-        it reads and writes plain rows, a chunk at a time: no ORM object per hold (those passes
-        were the terminal's largest allocation burst, once a minute)."""
+        it reads and writes plain rows, a chunk at a time: no ORM object per hold, and the holds
+        wanted are streamed, a few thousand synced at a time in a short write transaction each
+        (those passes were the terminal's largest allocation burst, once a minute)."""
         now = self.clock()
         changed = 0
         with self.store.read() as rs:  # the wanted holds streamed, a write transaction per few thousand
@@ -184,6 +185,7 @@ class Retention:
         return changed
 
     def _sync_part(self, wanted: Mapping[str, WantedHold], now: datetime) -> int:
+        """Create or extend the holds of ``wanted`` (one write transaction); how many changed."""
         changed = 0
         ids = list(wanted)
         table = EvidenceHold.__table__
