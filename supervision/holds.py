@@ -12,6 +12,7 @@ A reviewer's explicit holds are not derived from records; retention places them 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from supervision.store.footage import HoldKind
 from supervision.store.models import BookmarkRow, CameraRow, ComplaintRow, SeatVacancyRow, WarningState
 
-__all__ = ["HELD_LEVELS", "IN_FORCE_AHEAD", "WantedHold", "evidence_holds"]
+__all__ = ["HELD_LEVELS", "IN_FORCE_AHEAD", "WantedHold", "evidence_holds", "iter_evidence_holds"]
 
 HELD_LEVELS = ("yellow", "red")
 """The warning levels whose footage is evidence (a notice is not)."""
@@ -53,20 +54,27 @@ class WantedHold:
 
 def evidence_holds(s: Session, now: datetime, margin: timedelta) -> list[WantedHold]:
     """The holds the warnings, bookmarks and complaints in the store call for at ``now``."""
-    out: list[WantedHold] = []
-    # Columns, not ORM objects: every yellow and red warning, every retention pass.
-    for key, code, window_id, since, cleared_at, max_level in s.execute(
-        select(WarningState.key, WarningState.code, WarningState.window_id, WarningState.since,
+    return list(iter_evidence_holds(s, now, margin))
+
+
+def iter_evidence_holds(s: Session, now: datetime, margin: timedelta, *, chunk: int = 1000) -> Iterator[WantedHold]:
+    """:func:`evidence_holds` one at a time, the warnings read ``chunk`` rows at a time: every
+    yellow and red warning (tens of thousands in a large hall) on every retention pass, so neither
+    their rows nor their holds are all in memory at once."""
+    # Columns, not ORM objects, streamed (an ORM session's result is otherwise read whole first).
+    q = select(WarningState.key, WarningState.code, WarningState.window_id, WarningState.since,
                WarningState.cleared_at, WarningState.max_level).where(WarningState.max_level.in_(HELD_LEVELS))
-    ):
-        if window_id is None:
-            continue
-        start = since
-        if code == "POST_LEFT":  # raised once the seat was empty long enough: hold from when it emptied
-            start = _seat_emptied(s, window_id, since) or since
-        out.append(WantedHold(f"warning:{key}", HoldKind.WARNING, None, window_id, start - margin,
-                              (cleared_at or now) + margin, f"{max_level} warning {key}",
-                              IN_FORCE_AHEAD if cleared_at is None else timedelta(0)))
+    for part in s.execute(q.execution_options(yield_per=chunk)).partitions():
+        for key, code, window_id, since, cleared_at, max_level in part:
+            if window_id is None:
+                continue
+            start = since
+            if code == "POST_LEFT":  # raised once the seat was empty long enough: hold from when it emptied
+                start = _seat_emptied(s, window_id, since) or since
+            yield WantedHold(f"warning:{key}", HoldKind.WARNING, None, window_id, start - margin,
+                             (cleared_at or now) + margin, f"{max_level} warning {key}",
+                             IN_FORCE_AHEAD if cleared_at is None else timedelta(0))
+    out: list[WantedHold] = []
     for b in s.scalars(select(BookmarkRow).where(BookmarkRow.deleted.is_(False))):
         if b.camera_id and b.at:
             out.append(WantedHold(f"bookmark:{b.id}", HoldKind.BOOKMARK, b.camera_id, None, b.at - margin,
@@ -86,7 +94,7 @@ def evidence_holds(s: Session, now: datetime, margin: timedelta) -> list[WantedH
                                                            CameraRow.deleted.is_(False)))
             out.extend(WantedHold(f"complaint:{c.id}:{cam}", HoldKind.COMPLAINT, cam, None, start, end, reason)
                        for cam in cameras)
-    return out
+    yield from out
 
 
 def _seat_emptied(s: Session, window_id: str, since: datetime) -> datetime | None:

@@ -159,9 +159,7 @@ def compute_from_store(s: Session, tz: ZoneInfo, start: datetime, end: datetime)
     together with those the rules derive at the end of the period (so imported history counts
     even if no terminal was watching when it happened), each at its highest level."""
     ev = load_evaluator(s, tz)
-    best: dict[str, WarningRecord] = {}
-    for ws in s.scalars(select(WarningState)):
-        best[ws.key] = WarningRecord(ws.key, ws.window_id, Level(ws.max_level), ws.since)
+    best = kept_warnings(s)
     for d in ev.evaluate(end):
         prev = best.get(d.key)
         if prev is None or prev.level.rank < d.level.rank:
@@ -195,6 +193,19 @@ _CASE_COLS = (CaseRow.id, CaseRow.case_type_id, CaseRow.status, CaseRow.submitte
               CaseRow.stages, CaseRow.suspensions, CaseRow.fee_charged, CaseRow.completed_at)
 
 
+def kept_warnings(s: Session, chunk: int = 5_000) -> dict[str, WarningRecord]:
+    """Every warning ``warning_states`` keeps, at its highest level, by key. The four columns read
+    are streamed ``chunk`` rows at a time: every row as an ORM object at once (some 100 000 in a
+    large hall, each with its session state) was the largest allocation of a performance query."""
+    levels = {str(level): level for level in Level}
+    q = select(WarningState.key, WarningState.window_id, WarningState.max_level, WarningState.since)
+    best: dict[str, WarningRecord] = {}
+    for part in s.execute(q.execution_options(yield_per=chunk)).partitions():
+        for key, window_id, level, since in part:
+            best[key] = WarningRecord(key, window_id, levels.get(level) or Level(level), since)
+    return best
+
+
 def case_chunks(s: Session, size: int) -> Iterator[list[Case]]:
     """Every case not deleted, ``size`` at a time, streamed (the order of ``iter_cases``)."""
     q = select(*_CASE_COLS).where(CaseRow.deleted.is_(False)).execution_options(yield_per=size)
@@ -213,9 +224,7 @@ def judge_in_chunks(s: Session, tz: ZoneInfo, at: datetime, keep_from: datetime,
     performance panel and the leader's figures both read through this."""
     ev = Evaluator(load_calendar(s), tz, load_rules(s), load_case_types(s))
     ev.disposed = disposal_times(s)
-    best: dict[str, WarningRecord] = {}
-    for ws in s.scalars(select(WarningState)):
-        best[ws.key] = WarningRecord(ws.key, ws.window_id, Level(ws.max_level), ws.since)
+    best = kept_warnings(s)
 
     def take(derived: Iterable[DerivedWarning]) -> None:
         for d in derived:

@@ -25,11 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
-from supervision.holds import evidence_holds
+from supervision.holds import WantedHold, iter_evidence_holds
 from supervision.store.footage import EvidenceHold, HoldKind
 from supervision.store.models import AuditEntry, CameraRow
 from video.footage import FootageIndex, SegmentInfo
@@ -172,11 +173,19 @@ class Retention:
         :func:`supervision.holds.evidence_holds`). Returns how many changed.
 
         Runs every pass over every yellow and red warning (tens of thousands in a large hall), so
-        it reads and writes plain rows, a chunk at a time: no ORM object per hold (those passes
-        were the terminal's largest allocation burst, once a minute)."""
+        it reads and writes plain rows, a chunk at a time: no ORM object per hold, and the holds
+        wanted are streamed, a few thousand synced at a time in a short write transaction each
+        (those passes were the terminal's largest allocation burst, once a minute)."""
         now = self.clock()
-        with self.store.read() as s:
-            wanted = {h.id: h for h in evidence_holds(s, now, self.policy.hold_margin)}
+        changed = 0
+        with self.store.read() as rs:  # the wanted holds streamed, a write transaction per few thousand
+            held = iter_evidence_holds(rs, now, self.policy.hold_margin)
+            while part := list(islice(held, _SYNC_CHUNK * 10)):
+                changed += self._sync_part({h.id: h for h in part}, now)
+        return changed
+
+    def _sync_part(self, wanted: Mapping[str, WantedHold], now: datetime) -> int:
+        """Create or extend the holds of ``wanted`` (one write transaction); how many changed."""
         changed = 0
         ids = list(wanted)
         table = EvidenceHold.__table__
@@ -267,11 +276,17 @@ class Retention:
         rep = PruneReport()
         self.index.root.mkdir(parents=True, exist_ok=True)
         self.sync_holds()
-        holds = self.holds()
         windows = self._windows()
+        loaded: list[Sequence[EvidenceHold]] = []  # the holds in force, read once a segment is to be judged
+
+        def held(seg: SegmentInfo) -> bool:
+            if not loaded:
+                loaded.append(self.holds())
+            return self._held(loaded[0], windows, seg)
+
         cutoff = now - timedelta(days=self.policy.retention_days)
         for seg in self.index.finished(ended_before=cutoff):
-            if self._held(holds, windows, seg):
+            if held(seg):
                 rep.held_kept += 1
             else:
                 self._delete(seg, PRUNED_FOR_AGE, rep)
@@ -286,7 +301,7 @@ class Retention:
         for seg in self.index.finished(ended_from=cutoff) if short else ():
             if rep.free_percent >= target:
                 break
-            if self._held(holds, windows, seg):
+            if held(seg):
                 rep.held_segments += 1
                 rep.held_bytes += seg.bytes
                 continue

@@ -5,16 +5,18 @@ custom period.
 Figures are computed with ``supervision.performance`` on the reader's slow worker (the evaluator
 is built once per request: a month over 100 000 cases takes seconds, and the other panels' quick
 questions do not wait behind it); charts are pyqtgraph plots on plain widgets (never a GL widget).
+A panel not seen yet (a tab behind another) computes nothing until it is first seen: judging
+every case is the largest piece of work, and of memory, a window's start would otherwise do. Its
+charts (pyqtgraph: ~40 MB imported and built) are made when its first figures come.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pyqtgraph as pg
 from PySide6.QtCore import QDate, QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
@@ -36,6 +38,9 @@ from desktop.operator.queries import PerfResult, performance
 from desktop.operator.reader import Reader
 from desktop.theme import DARK, Palette
 from supervision.performance import Performance
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 __all__ = ["PerformancePanel", "period_bounds"]
 
@@ -74,7 +79,8 @@ class PerformancePanel(QWidget):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.palette_ = palette
         self.result: PerfResult | None = None
-        self._titles: dict[int, str] = {}
+        self._asked = False  # refresh() was called (else the first time it is seen asks: seen())
+        self._titles: dict[str, str] = {}
 
         self.period = QComboBox()
         for kind in ("day", "week", "month", "custom"):
@@ -93,11 +99,11 @@ class PerformancePanel(QWidget):
         self.summary.setWordWrap(True)
         self.busy = QLabel()
 
-        self.trend = self._plot()
-        self.trend.setYRange(0, 105)
-        self.cards = self._plot()
-        self.satisfaction = self._plot()
-        self.satisfaction.setXRange(0, 100)
+        # the charts: made with the first figures (_charts)
+        self.trend: pg.PlotWidget
+        self.cards: pg.PlotWidget
+        self.satisfaction: pg.PlotWidget
+        self._charted = False
         self.rank_windows = self._table()
         self.rank_departments = self._table()
         self.ranking = QTabWidget()
@@ -134,7 +140,7 @@ class PerformancePanel(QWidget):
         if columns == self._columns:
             return
         self._columns = columns
-        blocks = (self.trend, self.ranking, self.cards, self.satisfaction)
+        blocks = (self.trend, self.ranking, self.cards, self.satisfaction) if self._charted else (self.ranking,)
         for w in blocks:
             self.grid.removeWidget(w)
         for i, w in enumerate(blocks):
@@ -153,9 +159,9 @@ class PerformancePanel(QWidget):
                                   self.tr("Custom period"))):
             self.period.setItemText(i, text)
         self.period_label.setText(self.tr("Period"))
-        self._titles = {id(self.trend): self.tr("On-time rate by day (%)"),
-                        id(self.cards): self.tr("Yellow and red cards by department"),
-                        id(self.satisfaction): self.tr("Satisfaction by department (%)")}
+        self._titles = {"trend": self.tr("On-time rate by day (%)"),
+                        "cards": self.tr("Yellow and red cards by department"),
+                        "satisfaction": self.tr("Satisfaction by department (%)")}
         self.ranking.setTabText(0, self.tr("Departments"))
         self.ranking.setTabText(1, self.tr("Windows"))
         for t in (self.rank_departments, self.rank_windows):
@@ -173,7 +179,23 @@ class PerformancePanel(QWidget):
     def _today(self) -> date:
         return self.clock().astimezone(self.tz).date()
 
+    def _charts(self) -> None:
+        """The three charts, made once (with the first figures)."""
+        if self._charted:
+            return
+        self.trend = self._plot()
+        self.trend.setYRange(0, 105)
+        self.cards = self._plot()
+        self.satisfaction = self._plot()
+        self.satisfaction.setXRange(0, 100)
+        self._charted = True
+        columns, self._columns = self._columns or 2, 0
+        self._arrange(columns)
+        self._apply_palette()
+
     def _plot(self) -> pg.PlotWidget:
+        import pyqtgraph as pg
+
         w = pg.PlotWidget()
         w.setMenuEnabled(False)
         w.setMouseEnabled(x=False, y=False)
@@ -229,12 +251,19 @@ class PerformancePanel(QWidget):
         """Compute the figures of the chosen period (on the reader)."""
         if self.reader is None:
             return
+        self._asked = True
         start, end = self.bounds()
         trend_start = min(start, end - timedelta(days=TREND_DAYS - 1))
         tz = self.tz
         self.busy.setText(self.tr("Computing…"))
         self.reader.submit("performance", lambda s: performance(s, tz, start, end, trend_start=trend_start),
                            self.set_result, self._failed, slow=True)
+
+    def seen(self, visible: bool = True) -> None:
+        """The panel is (or is not) on screen now — its dock's ``visibilityChanged``: the first time
+        it is, its figures are computed (a tab behind another is shown to Qt, but not seen)."""
+        if visible and not self._asked:
+            self.refresh()
 
     def _failed(self, words: str) -> None:
         self.busy.setText(self.tr("The figures could not be computed; the log has the details"))
@@ -247,20 +276,27 @@ class PerformancePanel(QWidget):
             self.set_result(self.result, announce=False)
 
     def _apply_palette(self) -> None:
+        if not self._charted:
+            return
+        import pyqtgraph as pg
+
         p = self.palette_
-        for w in (self.trend, self.cards, self.satisfaction):
+        for name, w in (("trend", self.trend), ("cards", self.cards), ("satisfaction", self.satisfaction)):
             w.setBackground(QColor(p.background))
-            for name in ("left", "bottom"):
-                ax = w.getAxis(name)
+            for side in ("left", "bottom"):
+                ax = w.getAxis(side)
                 ax.setPen(pg.mkPen(p.muted))
                 ax.setTextPen(pg.mkPen(p.text))
-            title = self._titles.get(id(w), "")
+            title = self._titles.get(name, "")
             if w is self.cards:
                 title += (f" &nbsp; <span style='color:{p.yellow}'>■</span> {self.tr('Yellow')}"
                           f" &nbsp; <span style='color:{p.red}'>■</span> {self.tr('Red')}")
             w.setTitle(title, color=p.text)
 
     def set_result(self, r: PerfResult, *, announce: bool = True) -> None:
+        import pyqtgraph as pg
+
+        self._charts()
         self.result = r
         self.busy.setText("")
         p = self.palette_

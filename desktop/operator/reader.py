@@ -14,11 +14,13 @@ A panel asks, then paints when the answer comes::
 
 The workers are not daemons; :meth:`stop` joins them (call it before the store closes).
 
-After a query, at most every ``trim_every`` seconds (:data:`TRIM_EVERY`), a worker gives the memory the process
-freed back to the system (:func:`app.runtime.release_free_memory`): the warning monitor's passes
-and the panels' big reads free hundreds of thousands of blocks, and the holes they leave would
-otherwise stay resident. A worker does it because it may take some milliseconds (never the GUI
-thread), and the panels' queries follow every new warning snapshot.
+After a query, at most every ``trim_every`` seconds (:data:`TRIM_EVERY`), and at once after a
+query that ran :data:`LONG_QUERY_S` or more (the performance figures, a full read of the warnings'
+words: they free tens of megabytes at once), a worker gives the memory the process freed back to
+the system (:func:`app.runtime.release_free_memory`): the warning monitor's passes and the panels'
+big reads free hundreds of thousands of blocks, and the holes they leave would otherwise stay
+resident. A worker does it because it may take some milliseconds (never the GUI thread), and the
+panels' queries follow every new warning snapshot.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ __all__ = ["Reader", "ReaderStats"]
 
 log = logging.getLogger(__name__)
 
-TRIM_EVERY = 30.0  # seconds
+TRIM_EVERY = 10.0  # seconds
+LONG_QUERY_S = 1.0  # a query that ran this long gives the memory freed back at once
 
 Query = Callable[[Session], Any]
 OnResult = Callable[[Any], None]
@@ -77,10 +80,12 @@ class Reader(QObject):
     #: channel, elapsed ms — after each answer delivered (for figures and tests)
     delivered = Signal(str, float)
 
-    def __init__(self, store: Store, parent: QObject | None = None, *, trim_every: float = TRIM_EVERY) -> None:
+    def __init__(self, store: Store, parent: QObject | None = None, *, trim_every: float = TRIM_EVERY,
+                 long_query: float = LONG_QUERY_S) -> None:
         super().__init__(parent)
         self.store = store
         self.trim_every = trim_every
+        self.long_query = long_query
         self._cond = threading.Condition()
         self._pending: dict[str, OrderedDict[str, _Request]] = {"fast": OrderedDict(), "slow": OrderedDict()}
         self._latest: dict[str, int] = {}  # channel → id of its newest request
@@ -196,12 +201,12 @@ class Reader(QObject):
             except RuntimeError:  # the reader's QObject is gone (the window closed meanwhile)
                 return
             del answer, req
-            self._trim()
+            self._trim(long=elapsed >= self.long_query * 1000)
 
-    def _trim(self) -> None:
+    def _trim(self, *, long: bool = False) -> None:
         with self._cond:
             now = time.monotonic()
-            if now - self._trimmed_at < self.trim_every:
+            if now - self._trimmed_at < self.trim_every and not long:
                 return
             self._trimmed_at = now
         t0 = time.perf_counter()

@@ -35,7 +35,9 @@ __all__ = [
     "active_reds",
     "diff_views",
     "lit_views",
+    "new_reds",
     "relay_snapshot",
+    "row_numbers",
     "unacknowledged_red_windows",
 ]
 
@@ -78,11 +80,25 @@ def _blinking(views: Sequence[WarningView], by_window: Mapping[str, str]) -> fro
     return frozenset(out)
 
 
-def active_reds(views: Sequence[WarningView]) -> dict[tuple[str, datetime], WarningView]:
-    """The red cards nobody acknowledged yet, by (key, time it became red): a red that clears and
-    rises again is a new one."""
-    return {(v.key, v.warning.level_since or v.warning.since): v for v in views
-            if v.warning.level == "red" and v.state == "active"}
+def active_reds(views: Sequence[WarningView]) -> dict[str, WarningView]:
+    """The red cards nobody acknowledged yet, by key (no new object per red: a snapshot can hold
+    tens of thousands, and every snapshot gets its map)."""
+    return {v.key: v for v in views if v.warning.level == "red" and v.state == "active"}
+
+
+def new_reds(reds: Mapping[str, WarningView], known: Mapping[str, WarningView]) -> list[WarningView]:
+    """The reds of ``reds`` not among ``known``: new keys, and reds that cleared and rose again (a
+    later time they became red)."""
+    out = []
+    for k, v in reds.items():
+        was = known.get(k)
+        if was is None or (was is not v and _red_since(was) != _red_since(v)):
+            out.append(v)
+    return out
+
+
+def _red_since(v: WarningView) -> datetime:
+    return v.warning.level_since or v.warning.since
 
 
 # -- the difference between two lists of views ---------------------------------------------------------
@@ -123,15 +139,32 @@ def _ranges(rows: Sequence[int]) -> list[Range]:
     return out
 
 
-def _kept_in_order(positions: Sequence[int]) -> set[int]:
+_ROWS: list[int] = []  # 0, 1, 2 … as one object each, shared by every row map and list of rows
+_ROWS_LOCK = threading.Lock()
+
+
+def row_numbers(n: int) -> list[int]:
+    """The row numbers 0, 1, 2 … (at least ``n``; only ever grows, any thread), each the same int
+    object every time: a row map of ~100 000 warnings made per snapshot would otherwise make as
+    many new int objects (small blocks scattered through the heap, left behind in partly used
+    memory arenas when freed)."""
+    if len(_ROWS) < n:
+        with _ROWS_LOCK:
+            if len(_ROWS) < n:
+                _ROWS.extend(range(len(_ROWS), n))
+    return _ROWS
+
+
+def _kept_in_order(positions: Sequence[int]) -> set[int] | None:
     """Indices into ``positions`` (distinct old rows, in new order) of a longest increasing run:
-    the rows that can stay where they are while the others move."""
+    the rows that can stay where they are while the others move. None: all of them."""
     if all(positions[i] < positions[i + 1] for i in range(len(positions) - 1)):
-        return set(range(len(positions)))
+        return None
+    rows = row_numbers(len(positions))
     tails: list[int] = []  # smallest last old row of an increasing run of each length
     tail_at: list[int] = []  # its index in positions
     back = [-1] * len(positions)
-    for i, p in enumerate(positions):
+    for i, p in zip(rows, positions, strict=False):
         j = bisect.bisect_left(tails, p)
         back[i] = tail_at[j - 1] if j else -1
         if j == len(tails):
@@ -142,7 +175,7 @@ def _kept_in_order(positions: Sequence[int]) -> set[int]:
     keep: set[int] = set()
     i = tail_at[-1] if tail_at else -1
     while i >= 0:
-        keep.add(i)
+        keep.add(rows[i])
         i = back[i]
     return keep
 
@@ -151,13 +184,14 @@ def diff_views(old: Sequence[WarningView], new: Sequence[WarningView],
                old_row_of: Mapping[str, int] | None = None) -> RowChanges:
     """The row changes from ``old`` to ``new`` (pure; any thread). A view is unchanged when it is
     the same object (``is``) or equal. ``old_row_of``: ``old``'s rows by key when known."""
+    rows = row_numbers(max(len(old), len(new)))
     if old_row_of is None:
-        old_row_of = {v.key: i for i, v in enumerate(old)}
-    row_of = {v.key: i for i, v in enumerate(new)}
+        old_row_of = dict(zip((v.key for v in old), rows, strict=False))
+    row_of = dict(zip((v.key for v in new), rows, strict=False))
     common_new: list[int] = []  # new rows of warnings in both lists, in new order
     positions: list[int] = []  # their old rows
     inserted: list[int] = []
-    for i, v in enumerate(new):
+    for i, v in zip(rows, new, strict=False):
         j = old_row_of.get(v.key)
         if j is None:
             inserted.append(i)
@@ -165,18 +199,23 @@ def diff_views(old: Sequence[WarningView], new: Sequence[WarningView],
             common_new.append(i)
             positions.append(j)
     keep = _kept_in_order(positions)
-    kept_old: set[int] = set()
     changed: list[int] = []
+    moved = False
     for n, (i, j) in enumerate(zip(common_new, positions, strict=True)):
-        if n in keep:
-            kept_old.add(j)
+        if keep is None or n in keep:
             a, b = old[j], new[i]
             if a is not b and a != b:
                 changed.append(i)
         else:
             inserted.append(i)  # moved: removed from its old row, inserted at its new one
-    inserted.sort()
-    removed = [j for j in range(len(old)) if j not in kept_old] if len(kept_old) != len(old) else []
+            moved = True
+    if moved:
+        inserted.sort()
+    if keep is None:
+        kept_old: set[int] | None = None if len(positions) == len(old) else set(positions)
+    else:
+        kept_old = {positions[n] for n in keep}
+    removed = [] if kept_old is None else [j for j in rows[: len(old)] if j not in kept_old]
     return RowChanges(tuple(reversed(_ranges(removed))), tuple(_ranges(inserted)), tuple(_ranges(changed)),
                       row_of)
 
@@ -192,7 +231,7 @@ class RelayedSnapshot:
     base: Sequence[WarningView] | None
     changes: RowChanges
     blinking: frozenset[str]
-    reds: Mapping[tuple[str, datetime], WarningView]
+    reds: Mapping[str, WarningView]
     window_ids: frozenset[str]
     new_reds: tuple[WarningView, ...] = ()  # unacknowledged reds not among ``base``'s
 
@@ -245,7 +284,7 @@ def relay_snapshot(snap: SnapshotLike, before: RelayedSnapshot | None) -> Relaye
     return RelayedSnapshot(
         snapshot=snap, base=base, changes=changes, blinking=_blinking(views, snap.by_window), reds=reds,
         window_ids=frozenset(v.warning.window_id for v in views if v.warning.window_id),
-        new_reds=tuple(v for k, v in reds.items() if k not in known))
+        new_reds=tuple(new_reds(reds, known)))
 
 
 class _Monitor(Protocol):

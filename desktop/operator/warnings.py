@@ -51,7 +51,15 @@ from desktop.operator.alarm import Alarm
 from desktop.operator.common import WarningActions, fmt_time, ink_on
 from desktop.operator.queries import HallLayout, PushState, WarningExtras, hall_layout, warning_extras
 from desktop.operator.reader import Reader
-from desktop.operator.snapshot import RelayedSnapshot, RowChanges, SnapshotLike, active_reds, diff_views
+from desktop.operator.snapshot import (
+    RelayedSnapshot,
+    RowChanges,
+    SnapshotLike,
+    active_reds,
+    diff_views,
+    new_reds,
+    row_numbers,
+)
 from desktop.theme import DARK, Palette
 from desktop.words import (
     action_error_text,
@@ -191,7 +199,7 @@ class WarningsModel(QAbstractTableModel):
         olds = self.persistentIndexList()
         keys = [self.views[i.row()].key if 0 <= i.row() < len(self.views) else None for i in olds]
         self.views = rows
-        self._row_of = {v.key: i for i, v in enumerate(rows)}
+        self._row_of = dict(zip((v.key for v in rows), row_numbers(len(rows)), strict=False))
         news = []
         for idx, key in zip(olds, keys, strict=True):
             row = self._row_of.get(key) if key is not None else None
@@ -548,7 +556,7 @@ class WarningsPanel(QWidget):
         self._operator = operator
         self.palette_ = palette
         self.alarm = alarm if alarm is not None else Alarm(parent=self)
-        self._reds: Mapping[tuple[str, datetime], WarningView] | None = None  # unacknowledged reds shown
+        self._reds: Mapping[str, WarningView] | None = None  # unacknowledged reds shown
         self._reds_of: Sequence[WarningView] | None = None  # the views they are of
         self._snap: SnapshotLike | None = None
         self._window_numbers: dict[str, str] = {}
@@ -818,13 +826,13 @@ class WarningsPanel(QWidget):
         self.model.set_extras(extras, changed if old is self.model.extras else None)
         self._update_count()
 
-    def _ring_for_new_reds(self, reds: Mapping[tuple[str, datetime], WarningView]) -> None:
+    def _ring_for_new_reds(self, reds: Mapping[str, WarningView]) -> None:
         if self._reds is None:  # the first snapshot is what the operator finds: no alarm for it
             self._reds = reds
             return
         known = self._reds
         self._reds = reds
-        self._ring([v for k, v in reds.items() if k not in known])
+        self._ring(new_reds(reds, known))
 
     def _ring(self, new: Sequence[WarningView]) -> None:
         texts = []

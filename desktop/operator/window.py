@@ -57,7 +57,7 @@ from video.export import default_who
 __all__ = ["OperatorWindow", "WindowInfo"]
 
 log = logging.getLogger(__name__)
-SNAPSHOT_INTERVAL_MS = 500  # the panels take a new warning snapshot at most this often (a sync brings bursts)
+SNAPSHOT_INTERVAL_MS = 1000  # the panels take a new warning snapshot at most this often (a sync brings bursts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +238,11 @@ class OperatorWindow(QMainWindow):
         self.queue_dock = self._dock("queue", self.tr("Queue"), self.queue_panel, right)
         self.cases_dock = self._dock("cases", self.tr("Cases"), self.cases_panel, right)
         self.performance_dock = self._dock("performance", self.tr("Performance"), self.performance_panel, right)
+        self.performance_dock.visibilityChanged.connect(self.performance_panel.seen)  # computed when first seen
         for dock in (self.queue_dock, self.cases_dock, self.performance_dock):
             self.tabifyDockWidget(self.warnings_dock, dock)
         self.warnings_dock.raise_()
-        for panel in (self.lights, self.queue_panel, self.cases_panel, self.performance_panel):
+        for panel in (self.lights, self.queue_panel, self.cases_panel):  # the performance panel: when first shown
             panel.refresh()
         self.warnings_panel.refresh()
 

@@ -107,6 +107,11 @@ def test_the_demo_window_shows_moving_video_and_lights_of_two_levels(
     watched = len(_demo.terminal.seats.watched_windows())
     assert watched > 0 and bar.seats.text().startswith(f"座位：监看 {watched} 个，空岗 ")
     assert probe.worst < 5.0, f"the GUI thread stalled for {probe.worst:.2f} s"  # nothing blocks; figures: benchmark
+    # the performance tab, behind the warnings, has computed nothing; raised, it computes its figures
+    assert window.reader is not None
+    assert window.performance_panel.result is None and not window.reader.pending("performance")
+    with qtbot.waitSignal(window.performance_panel.computed, timeout=WAIT_MS):
+        window.performance_dock.raise_()
 
 
 def test_layout_cameras_and_language_survive_a_restart(qtbot: Any, tmp_path: Path) -> None:

@@ -370,9 +370,32 @@ def test_the_reader_gives_freed_memory_back_after_a_query_now_and_then(qtbot: An
     finally:
         assert never.stop()
     assert never.trims == 0
+    # a long query (here: any) gives its memory back at once, whenever the last trim was
+    after_long = Reader(store, trim_every=3600.0, long_query=0.0)
+    after_long.start()
+    try:
+        got = []
+        after_long.submit("a", lambda _s: 3, got.append)
+        qtbot.waitUntil(lambda: got == [3] and after_long.trims == 1, timeout=WAIT_MS)
+    finally:
+        assert after_long.stop()
 
 
 # -- performance ----------------------------------------------------------------------------------------
+def test_the_performance_panel_computes_nothing_until_first_shown(qtbot: Any, reader: Reader) -> None:
+    """A panel behind another tab judges no case (the largest work, and memory, of a window's start)."""
+    from desktop.operator.performance import PerformancePanel
+
+    panel = PerformancePanel(reader, SH, clock=Clock(NOW))
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.seen(False)
+    assert not reader.pending("performance") and panel.result is None
+    with qtbot.waitSignal(panel.computed, timeout=WAIT_MS):
+        panel.seen(True)  # its dock became visible
+    assert panel.result is not None
+
+
 @pytest.mark.parametrize("kind", ["day", "week", "month", "custom"])
 def test_performance_matches_supervision_performance_for_each_period(
     qtbot: Any, reader: Reader, store: Store, kind: str
