@@ -71,14 +71,17 @@ def relay_text(st: TerminalStatus) -> tuple[str, str]:
     relay = st.relay
     if relay is not None:
         if relay.running:
-            parts.append(fmt(translate("Status", "Relay: %1 viewers"), relay.viewers))
+            parts.append(fmt(translate("Status", "Relay viewers: %1"), relay.viewers))
             tips.append(fmt(translate("Status", "Leaders open %1"), relay.address))
         else:
             parts.append(translate("Status", "Relay stopped"))
         for c in relay.cameras:
             if c.viewers or c.drops:
-                tips.append(fmt(translate("Status", "%1: %2 viewers, %3 dropped for not reading"),
-                                names.get(c.camera_id, c.camera_id), c.viewers, c.drops))
+                name = names.get(c.camera_id, c.camera_id)
+                if c.stream == "sub":
+                    name = f"{name} ({translate('Status', 'sub-stream')})"
+                tips.append(fmt(translate("Status", "%1: %2 watching, %3 dropped for not reading"),
+                                name, c.viewers, c.drops))
     push = st.relay_push
     if push is not None and push.pushes:
         parts.append(fmt(translate("Status", "pushed %1/%2 live"), push.live, len(push.pushes)))

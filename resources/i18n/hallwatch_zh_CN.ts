@@ -1926,7 +1926,7 @@
         <translation>被拒绝</translation>
     </message>
     <message>
-        <source>Relay: %1 viewers</source>
+        <source>Relay viewers: %1</source>
         <translation>转发：%1 个观看</translation>
     </message>
     <message>
@@ -1938,7 +1938,7 @@
         <translation>转发已停止</translation>
     </message>
     <message>
-        <source>%1: %2 viewers, %3 dropped for not reading</source>
+        <source>%1: %2 watching, %3 dropped for not reading</source>
         <translation>%1：%2 个观看，%3 个因不接收被断开</translation>
     </message>
     <message>
