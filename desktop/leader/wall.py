@@ -43,6 +43,7 @@ RETRY_S = 10.0  # seconds between asks while a relay does not answer (and to fol
 # tile joined just after a keyframe — a first picture up to a second late).
 RELAY_PROBE_S = 0.3
 WALL_MAX = 9  # cameras on the wall at once (3×3): each a relayed stream decoded here
+WALL_PAGE_S = 20.0  # a hall with more cameras than the wall holds: its pages turn this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,8 @@ class VideoWall(QWidget):
         self.hall_id: str | None = None
         self.hall_name = ""
         self.plan: WallPlan | None = None
+        self.page = 0  # the page of the hall's cameras shown (WALL_MAX a page; reds first)
+        self._streams: list[WallStream] = []  # every stream of the hall, in the wall's order
         self._cameras: dict[str, Camera] = {}
         self._urls: dict[str, str] = {}
         self._stoppers: list[threading.Thread] = []
@@ -147,6 +150,10 @@ class VideoWall(QWidget):
         self._retry.setInterval(int(RETRY_S * 1000))
         self._retry.timeout.connect(self.refresh)
         self._retry.start()
+        self._pager = QTimer(self)
+        self._pager.setInterval(int(WALL_PAGE_S * 1000))
+        self._pager.timeout.connect(self._turn)
+        self._pager.start()
         self._say()
 
     # -- what to show ------------------------------------------------------------------------------
@@ -157,6 +164,8 @@ class VideoWall(QWidget):
             return
         self.hall_id, self.hall_name = hall_id, name
         self.plan = None
+        self.page = 0
+        self._streams = []
         self._apply(())
         self.refresh()
 
@@ -179,7 +188,35 @@ class VideoWall(QWidget):
         if self._priority is not None:
             rank = self._priority
             streams.sort(key=lambda w: -rank(w.window_id))  # stable: the window order within a rank
-        self._apply(streams)
+        self._streams = streams
+        self.page = min(self.page, self.pages() - 1)
+        self._show_page()
+
+    def pages(self) -> int:
+        """How many pages of :data:`WALL_MAX` cameras the hall's relayed cameras fill (at least 1)."""
+        return max(1, -(-len(self._streams) // WALL_MAX))
+
+    def next_page(self) -> None:
+        """The next page of the hall's cameras (after the last: the first); a tour of a hall with
+        more cameras than the wall holds (the timer turns it every :data:`WALL_PAGE_S` seconds)."""
+        self.show_page(self.page + 1)
+
+    def _turn(self) -> None:
+        if self.isVisible():  # a wall behind another page keeps its cameras: nobody watches it turn
+            self.next_page()
+
+    def previous_page(self) -> None:
+        self.show_page(self.page - 1)
+
+    def show_page(self, page: int) -> None:
+        if self.pages() <= 1:
+            return
+        self.page = page % self.pages()
+        self._pager.start()  # a page chosen by hand stays its whole interval
+        self._show_page()
+
+    def _show_page(self) -> None:
+        self._apply(self._streams[self.page * WALL_MAX:(self.page + 1) * WALL_MAX])
         self._say()
 
     def _plan_failed(self, words: str) -> None:
@@ -187,7 +224,7 @@ class VideoWall(QWidget):
         self._say()
 
     def _apply(self, streams: Sequence[WallStream]) -> None:
-        """Show ``streams`` (the first :data:`WALL_MAX`); a camera whose address did not change keeps
+        """Show ``streams`` (at most :data:`WALL_MAX`); a camera whose address did not change keeps
         its connection."""
         streams = list(streams)[:WALL_MAX]
         wanted = {w.camera_id: w for w in streams}
@@ -255,8 +292,10 @@ class VideoWall(QWidget):
             relays = sorted({w.relay for w in plan.streams})
             parts.append(fmt(self.tr("%1: %2 of %3 cameras relayed by %4."), hall, len(plan.streams),
                              plan.hall_cameras, self.tr(", ").join(relays)))
-            if len(plan.streams) > WALL_MAX:
-                parts.append(fmt(self.tr("The first %1 are shown."), WALL_MAX))
+            if self.pages() > 1:
+                parts.append(fmt(self.tr("Page %1 of %2 (%3 cameras a page, red windows first); the next "
+                                         "comes every %4 s."), self.page + 1, self.pages(), WALL_MAX,
+                                 int(WALL_PAGE_S)))
         elif plan.relays == 0:
             parts.append(fmt(self.tr("%1: no workstation in scope relays video yet; the wall looks again every "
                                      "%2 s."), hall, int(RETRY_S)))
@@ -290,6 +329,7 @@ class VideoWall(QWidget):
     def shutdown(self) -> None:
         """Stop every decoder and camera, and join the threads that stopped them."""
         self._retry.stop()
+        self._pager.stop()
         self.net.cancel("wall")
         self.grid.shutdown()
         cams, self._cameras = list(self._cameras.values()), {}

@@ -17,7 +17,8 @@ leader token's ``warning.*`` actions anyway). Figures are computed on the reader
 (:func:`app.leader.leader_figures`), never on the GUI thread. When the server or a relay cannot be
 reached the window says so in a banner and keeps showing the last figures, with their time; both
 recover by themselves. F11 toggles full screen; ``kiosk`` starts full screen with the tour running
-and no menu bar.
+and no menu bar. On the video page, Down and Up turn the wall's pages of a hall with more cameras
+than it holds (they also turn by themselves).
 """
 
 from __future__ import annotations
@@ -539,6 +540,12 @@ class LeaderWindow(QMainWindow):
             self.next_page()
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_PageUp):
             self.previous_page()
+        elif key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.pages.currentWidget() is self.wall:
+            # the wall's own pages, for a hall with more cameras than it holds
+            if key == Qt.Key.Key_Down:
+                self.wall.next_page()
+            else:
+                self.wall.previous_page()
         elif Qt.Key.Key_1 <= key <= Qt.Key.Key_5:
             self.tabs.setCurrentIndex(int(key) - int(Qt.Key.Key_1))
         elif key == Qt.Key.Key_Escape and self.isFullScreen() and not self.kiosk:

@@ -2155,8 +2155,8 @@
         <translation>，</translation>
     </message>
     <message>
-        <source>The first %1 are shown.</source>
-        <translation>仅显示前 %1 路。</translation>
+        <source>Page %1 of %2 (%3 cameras a page, red windows first); the next comes every %4 s.</source>
+        <translation>第 %1/%2 页（每页 %3 路，红牌窗口在前）；每 %4 秒翻页。</translation>
     </message>
     <message>
         <source>%1: no workstation in scope relays video yet; the wall looks again every %2 s.</source>

@@ -25,7 +25,7 @@ pytest.importorskip("app.relay")
 from pydantic import SecretStr
 from PySide6.QtWidgets import QApplication
 
-from app.leader import LeaderTerminal
+from app.leader import LeaderTerminal, TerminalInfo
 from app.terminal import Terminal
 from desktop.application import Localization, settings
 from desktop.leader.window import LeaderWindow
@@ -192,3 +192,61 @@ def test_the_wall_plays_cameras_pushed_to_nginx(
             qtbot.waitUntil(lambda: _painted(w), timeout=60_000)
             words, bad = w.wall.state_words()
             assert "32 cameras relayed by ws-relay" in words and not bad
+
+
+def test_a_hall_with_more_cameras_than_the_wall_holds_is_shown_page_by_page_reds_first(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """The demo hall's 32 cameras pushed to an RTMP server: the wall holds 9, so 4 pages, turned by
+    hand or by the wall's timer; the red window's camera leads the first page. (The RTMP server is
+    down: the tiles say so; paging is about which cameras are asked for.)"""
+    from desktop.leader.wall import WALL_MAX, VideoWall
+    from desktop.operator.reader import Reader
+
+    store = open_store(tmp_path / "leader.db")
+    import_file(store, HALL)
+    reader = Reader(store)
+    reader.start()
+    relay = TerminalInfo("ws-1", "ws-1", "operator", "rtmp://127.0.0.1:9/live", NOW, True)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    Localization(app).switch("en")
+    wall = VideoWall(reader, "token", terminals=lambda: [relay],
+                     priority=lambda window_id: 2 if window_id == "win-C07" else 0)
+    qtbot.addWidget(wall)
+    try:
+        wall.resize(1200, 700)
+        wall.show()
+        wall.set_hall("hall-anshan", "Anshan")
+        qtbot.waitUntil(lambda: wall.plan is not None and bool(wall.cameras()), timeout=WAIT_MS)
+        assert wall.plan is not None
+        order = [w.camera_id for w in wall.plan.streams]
+        assert len(order) == 32 and wall.pages() == 4
+        first = wall.cameras()
+        assert len(first) == WALL_MAX and first[0] == "cam-C07"  # the red window first, then the hall's order
+        assert first[1:] == [c for c in order if c != "cam-C07"][:WALL_MAX - 1]
+        words, _ = wall.state_words()
+        assert "32 of 32 cameras relayed by ws-1" in words and "Page 1 of 4" in words
+        seen = set(first)
+        for page in (2, 3, 4):
+            wall.next_page()
+            assert f"Page {page} of 4" in wall.state_words()[0]
+            shown = wall.cameras()
+            assert not seen & set(shown)
+            seen |= set(shown)
+        assert len(shown) == 32 - 3 * WALL_MAX and seen == set(order)  # the last page: the rest
+        assert wall.grid.layout_name == "3x3"
+        wall.next_page()  # after the last, the first again
+        assert wall.cameras() == first
+        wall.previous_page()
+        assert wall.page == 3
+        # the timer turns the pages by itself while the wall is seen
+        wall._pager.setInterval(200)
+        wall._pager.start()
+        qtbot.waitUntil(lambda: wall.page == 0, timeout=5_000)
+        assert wall.cameras() == first
+    finally:
+        wall.shutdown()
+        reader.stop()
+        store.close()
+        Localization(app).switch("zh_CN")
