@@ -193,6 +193,13 @@ class LeaderFigures:
     terminals: tuple[TerminalInfo, ...]
     generation: int  # of the warning snapshot the counts come from
     hall_names: Mapping[str, str] = field(default_factory=dict)
+    unit_trends: Mapping[str, Mapping[str, tuple[TrendPoint, ...]]] = field(default_factory=dict)  # per unit
+
+    def trends_of(self, unit_id: str | None) -> Mapping[str, tuple[TrendPoint, ...]]:
+        """The trends of a unit of the tree (the top of the scope, or an unknown unit: the whole scope's)."""
+        if unit_id is None or unit_id == self.root:
+            return self.trends
+        return self.unit_trends.get(unit_id, self.trends)
 
     def unit(self, unit_id: str | None) -> UnitFigures | None:
         for u in self.units:
@@ -416,13 +423,16 @@ def leader_figures(
 
     month = report(month_start, today + timedelta(days=1))
     trends: dict[str, tuple[TrendPoint, ...]] = {}
+    by_unit: dict[str, dict[str, list[TrendPoint]]] = {}  # unit → kind → points (units with some activity)
     for kind, starts in first_days.items():
         points = []
         for i, a in enumerate(starts):
             b = starts[i + 1] if i + 1 < len(starts) else today + timedelta(days=1)
-            tot = _total(report(a, b))
-            points.append(TrendPoint(a, tot.completed, tot.on_time_rate, tot.evaluations, tot.satisfaction,
-                                     tot.yellow, tot.red))
+            rep = report(a, b)
+            points.append(_point(a, _total(rep)))
+            for uid, p in rep.org_units.items():
+                series = by_unit.setdefault(uid, {}).setdefault(kind, [_point(d) for d in starts])
+                series[i] = _point(a, p)
         trends[kind] = tuple(points)
 
     # -- the units --------------------------------------------------------------------------------
@@ -497,10 +507,20 @@ def leader_figures(
          for t in s.scalars(sa.select(TerminalRow).where(TerminalRow.deleted.is_(False)))),
         key=lambda t: (not t.online, t.role != "operator", t.name)))
 
+    # every unit's own trends (the whole scope's are ``trends``); a unit quiet in a period has zeros
+    unit_trends = {u.id: {kind: tuple(by_unit.get(u.id, {}).get(kind) or [_point(d) for d in starts])
+                          for kind, starts in first_days.items()}
+                   for u in units}
     return LeaderFigures(
         at=now, month_start=month_start, root=root, units=tuple(units), halls=halls, departments=departments,
         trends=trends, reds=tuple(red_items), terminals=terminals, generation=generation,
-        hall_names={u.id: u.name for u in units if u.level == "hall"})
+        hall_names={u.id: u.name for u in units if u.level == "hall"}, unit_trends=unit_trends)
+
+
+def _point(start: date, p: perf.Performance | None = None) -> TrendPoint:
+    if p is None:
+        return TrendPoint(start, 0, None, 0, None, 0, 0)
+    return TrendPoint(start, p.completed, p.on_time_rate, p.evaluations, p.satisfaction, p.yellow, p.red)
 
 
 def perf_score(p: perf.Performance, ev: Evaluator) -> None:

@@ -718,6 +718,7 @@ class LeaderWindow(QMainWindow):
         self.unit_id = unit_id
         self._select_in_tree(unit_id)
         self._show_unit()
+        self._show_trends()  # the trends follow the chosen unit too
         halls = fig.halls_below(unit_id)
         if halls and self.wall.hall_id not in halls:
             self.wall.set_hall(halls[0], fig.hall_names.get(halls[0], halls[0]))
@@ -792,7 +793,7 @@ class LeaderWindow(QMainWindow):
         if fig is None:
             return
         kind = str(self.granularity.currentData())
-        points: Sequence[TrendPoint] = fig.trends.get(kind, ())
+        points: Sequence[TrendPoint] = fig.trends_of(self.unit_id).get(kind, ())
         p = current_palette()
         labels = [self._bucket_label(kind, pt) for pt in points]
         ticks = [list(enumerate(labels))]
@@ -807,12 +808,16 @@ class LeaderWindow(QMainWindow):
         self.rates_plot.setYRange(0, 105, padding=0)
         self.rates_plot.setXRange(-0.5, max(len(xs) - 0.5, 0.5), padding=0)
         self.rates_plot.getAxis("bottom").setTicks(ticks)
-        root = fig.unit(fig.root)
-        scope = root.name if root is not None else ""
+        shown = fig.unit(self.unit_id) or fig.unit(fig.root)
+        scope = shown.name if shown is not None else ""
+        # the words outside the f-strings: lupdate reads no f-string
+        on_time, satisfaction = self.tr("On-time rate"), self.tr("Satisfaction")
+        heading = (fmt(self.tr("%1: on-time rate and satisfaction (%)"), scope) if scope
+                   else self.tr("On-time rate and satisfaction (%)"))  # nothing synced yet: no unit to name
         self.rates_plot.setTitle(
-            fmt(self.tr("%1: on-time rate and satisfaction (%)"), scope)
-            + f" &nbsp; <span style='color:{p.notice}'>■</span> {self.tr('On-time rate')}"
-            f" &nbsp; <span style='color:{p.green}'>■</span> {self.tr('Satisfaction')}", color=p.text,
+            heading
+            + f" &nbsp; <span style='color:{p.notice}'>■</span> {on_time}"
+            f" &nbsp; <span style='color:{p.green}'>■</span> {satisfaction}", color=p.text,
             size=f"{BASE_PT}pt")
         self.cards_plot.clear()
         if xs:
@@ -824,9 +829,10 @@ class LeaderWindow(QMainWindow):
         self.cards_plot.setYRange(0, top * 1.15, padding=0)
         self.cards_plot.setXRange(-0.6, max(len(xs) - 0.4, 0.6), padding=0)
         self.cards_plot.getAxis("bottom").setTicks(ticks)
+        yellow, red = self.tr("Yellow"), self.tr("Red")
         self.cards_plot.setTitle(
-            self.tr("Cards raised") + f" &nbsp; <span style='color:{p.yellow}'>■</span> {self.tr('Yellow')}"
-            f" &nbsp; <span style='color:{p.red}'>■</span> {self.tr('Red')}", color=p.text, size=f"{BASE_PT}pt")
+            self.tr("Cards raised") + f" &nbsp; <span style='color:{p.yellow}'>■</span> {yellow}"
+            f" &nbsp; <span style='color:{p.red}'>■</span> {red}", color=p.text, size=f"{BASE_PT}pt")
         self.volume_plot.clear()
         if xs:
             self.volume_plot.addItem(pg.BarGraphItem(x=xs, height=[pt.completed for pt in points], width=0.6,

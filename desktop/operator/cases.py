@@ -734,8 +734,8 @@ class CasesPanel(QWidget):
 
     def _show_empty_detail(self) -> None:
         self.detail = None
-        self.browser.setHtml(f"<p style='color:{self.palette_.muted}'>"
-                             f"{_e(self.tr('Select a case to see its stages, warnings and history.'))}</p>")
+        words = self.tr("Select a case to see its stages, warnings and history.")  # lupdate reads no f-string
+        self.browser.setHtml(f"<p style='color:{self.palette_.muted}'>{_e(words)}</p>")
         self.footage.setEnabled(False)
 
     def _link_clicked(self, url: QUrl) -> None:

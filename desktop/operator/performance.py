@@ -289,8 +289,9 @@ class PerformancePanel(QWidget):
                 ax.setTextPen(pg.mkPen(p.text))
             title = self._titles.get(name, "")
             if w is self.cards:
-                title += (f" &nbsp; <span style='color:{p.yellow}'>■</span> {self.tr('Yellow')}"
-                          f" &nbsp; <span style='color:{p.red}'>■</span> {self.tr('Red')}")
+                yellow, red = self.tr("Yellow"), self.tr("Red")  # outside the f-string: lupdate reads no f-string
+                title += (f" &nbsp; <span style='color:{p.yellow}'>■</span> {yellow}"
+                          f" &nbsp; <span style='color:{p.red}'>■</span> {red}")
             w.setTitle(title, color=p.text)
 
     def set_result(self, r: PerfResult, *, announce: bool = True) -> None:

@@ -79,7 +79,8 @@ def relay_text(st: TerminalStatus) -> tuple[str, str]:
             if c.viewers or c.drops:
                 name = names.get(c.camera_id, c.camera_id)
                 if c.stream == "sub":
-                    name = f"{name} ({translate('Status', 'sub-stream')})"
+                    sub = translate("Status", "sub-stream")
+                    name = f"{name} ({sub})"
                 tips.append(fmt(translate("Status", "%1: %2 watching, %3 dropped for not reading"),
                                 name, c.viewers, c.drops))
     push = st.relay_push

@@ -423,6 +423,10 @@
         <source>Window {number} ✕</source>
         <translation>窗口 {number} ✕</translation>
     </message>
+    <message>
+        <source>Select a case to see its stages, warnings and history.</source>
+        <translation>选择一个办件，查看其环节、预警和历史。</translation>
+    </message>
 </context>
 <context>
     <name>DisposeDialog</name>
@@ -1106,8 +1110,16 @@
         <translation>%1 无下属单位</translation>
     </message>
     <message>
+        <source>On-time rate</source>
+        <translation>按时办结率</translation>
+    </message>
+    <message>
         <source>%1: on-time rate and satisfaction (%)</source>
         <translation>%1：按时办结率与满意率（%）</translation>
+    </message>
+    <message>
+        <source>On-time rate and satisfaction (%)</source>
+        <translation>按时办结率与满意率（%）</translation>
     </message>
     <message>
         <source>Cards raised</source>
@@ -1936,6 +1948,10 @@
     <message>
         <source>Relay stopped</source>
         <translation>转发已停止</translation>
+    </message>
+    <message>
+        <source>sub-stream</source>
+        <translation>子码流</translation>
     </message>
     <message>
         <source>%1: %2 watching, %3 dropped for not reading</source>

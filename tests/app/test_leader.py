@@ -162,6 +162,21 @@ def test_the_city_leader_sees_both_halls_rolled_up_and_each_figure_matches_an_in
     day = fig.trends["day"]
     assert day[-1].start == NOW.date() and len(day) == 14
     assert sum(p.completed for p in fig.trends["month"][-1:]) == city.completed
+    # each unit's own trends: same buckets; a hall's month counts its own completed cases, the two
+    # halls' make up the whole scope's, and the top of the scope shows the whole scope's
+    assert fig.trends_of("org-anshan") is fig.trends
+    halls = [fig.trends_of(h) for h in ("hall-anshan", "hall-tiedong")]
+    for kind, whole in fig.trends.items():
+        for t in halls:
+            assert [p.start for p in t[kind]] == [p.start for p in whole]
+        for i, p in enumerate(whole):
+            assert sum(t[kind][i].completed for t in halls) == p.completed
+            # cards of a window count in its hall; a queue's cards (a ticket, no window) only in the whole
+            assert sum(t[kind][i].red for t in halls) <= p.red and sum(t[kind][i].yellow for t in halls) <= p.yellow
+    for h, t in zip(("hall-anshan", "hall-tiedong"), halls, strict=True):
+        u = fig.unit(h)
+        assert u is not None and t["month"][-1].completed == u.completed
+    assert fig.trends_of("org-tiedong")["day"] == fig.trends_of("hall-tiedong")["day"]  # the county has one hall
 
 
 def test_a_county_leader_sees_only_its_county(tmp_path: Path, server: Any, central: Any) -> None:  # noqa: F811

@@ -44,6 +44,25 @@ def test_every_marked_string_has_a_chinese_translation_and_the_catalogue_is_curr
     assert r.returncode == 0, r.stderr
 
 
+def test_no_string_is_marked_inside_an_f_string_where_lupdate_cannot_see_it() -> None:
+    """pyside6-lupdate reads no f-string: a ``self.tr("…")`` inside ``f"{…}"`` is never collected, so
+    it stays English on a Chinese screen (the leader's "On-time rate" did) and the check above
+    cannot tell."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "desktop").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+                f = call.func
+                name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+                if name in ("tr", "translate"):
+                    found.append(f"{path.relative_to(ROOT)}:{call.lineno}")
+    assert found == [], found
+
+
 def _ui_texts(w: OperatorWindow) -> list[str]:
     """The interface's own words (menus, docks, tabs, buttons, filters, column headers) — not data."""
     texts = [w.windowTitle()]
