@@ -304,10 +304,42 @@ def _stage_findings(
             late.sort()
             out.append((Code.STAGE_LATE, late[0][0], {"stages": [s for _, s in late]}))
 
+    fee = _fee_finding(case, ctype, rules)
+    if fee is not None:
+        out.append(fee)
+    return out
+
+
+def _fee_finding(case: Case, ctype: CaseType, rules: RuleSet) -> tuple[Code, datetime, Mapping[str, Any]] | None:
+    """FEE_MISMATCH, the last of a case's static findings (the only one its fee drives)."""
     if Code.FEE_MISMATCH in rules.enabled and case.fee_charged is not None and case.fee_charged != ctype.fee:
         at = case.accepted_at or case.submitted_at
-        out.append((Code.FEE_MISMATCH, at, {"fee": str(ctype.fee), "fee_charged": str(case.fee_charged)}))
-    return out
+        return (Code.FEE_MISMATCH, at, {"fee": str(ctype.fee), "fee_charged": str(case.fee_charged)})
+    return None
+
+
+def _facts_reused(f: CaseFacts, old: Case, case: Case, ctype: CaseType, rules: RuleSet) -> CaseFacts | None:
+    """``case_facts(case, …)`` from the facts ``f`` of ``old`` (the same case before a change),
+    when the change left what drives its instants as it was: only its window (which a warning
+    carries from ``f.case``) or its fee (which drives FEE_MISMATCH alone) changed. None: work
+    them out again."""
+    if (
+        f.ctype is not ctype
+        or old.status != case.status
+        or old.submitted_at != case.submitted_at
+        or old.completed_at != case.completed_at
+        or old.case_type_id != case.case_type_id
+        or old.stages != case.stages
+        or old.suspensions != case.suspensions
+    ):
+        return None
+    if old.fee_charged == case.fee_charged:
+        return f._replace(case=case)
+    static = [x for x in f.static if x[0] is not Code.FEE_MISMATCH]
+    fee = _fee_finding(case, ctype, rules)
+    if fee is not None:
+        static.append(fee)
+    return f._replace(case=case, static=tuple(static))
 
 
 def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rules: RuleSet) -> CaseFacts:
@@ -640,14 +672,21 @@ class Evaluator:
         self._set_cases(cases)
 
     def _set_cases(self, cases: Iterable[Case]) -> None:
-        facts, types, cal, tz, rules = self._facts, self.case_types, self.cal, self.tz, self.rules
+        facts, types, cal, tz, rules, kept = self._facts, self.case_types, self.cal, self.tz, self.rules, self._cases
         for c in cases:
-            self._cases[c.id] = c
+            old = kept.get(c.id)
+            kept[c.id] = c
             ct = types.get(c.case_type_id)
             if ct is None:
                 facts.pop(c.id, None)
                 self.stats.orphans += 1
                 continue
+            if old is not None:  # a changed case: its facts hold when what drives its instants did not change
+                f = facts.get(c.id)
+                reused = None if f is None else _facts_reused(f, old, c, ct, rules)
+                if reused is not None:
+                    facts[c.id] = reused
+                    continue
             facts[c.id] = case_facts(c, ct, cal, tz, rules)
             self.stats.recomputed += 1
         self.stats.cases = len(self._cases)
