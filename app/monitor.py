@@ -76,7 +76,14 @@ from supervision.lifecycle import (
     state_of,
 )
 from supervision.model import Case
-from supervision.rules import Evaluator, Level, Subject, case_due_dates, case_due_dates_next_change
+from supervision.rules import (
+    CaseFacts,
+    Evaluator,
+    Level,
+    Subject,
+    case_due_dates,
+    case_due_dates_next_change,
+)
 from supervision.snapshot import (
     CaseColumns,
     case_columns,
@@ -762,66 +769,82 @@ class WarningMonitor:
         changed: set[str] = set()
         writes: list[_ColumnWrite] = []
         actions = self._actions
+        judge, next_change, facts_of, has_case = ev.judge, ev.next_change, ev.case_facts_of, ev.case
+        subject_keys, columns, put, drop, schedule = (
+            self._subject_keys,
+            self._columns,
+            self._put,
+            self._drop,
+            self._schedule,
+        )
+        cal, tz = ev.cal, self.tz
+        active = State.ACTIVE
         for n, subj in enumerate(subjects):
             if n % 2000 == 1999:
                 self._check_stop()
-            warnings = ev.judge(subj, at)
-            views = [state_of(w, actions.get(w.key), at) for w in warnings]
+            warnings = judge(subj, at)
+            if actions:
+                views = [state_of(w, actions.get(w.key), at) for w in warnings]
+            else:  # state_of without actions
+                views = [WarningView(w, active) for w in warnings]
             new_keys = tuple(w.key for w in warnings)
-            old_keys = self._subject_keys.pop(subj, ())
+            old_keys = subject_keys.pop(subj, ())
             differs = old_keys != new_keys
-            for k in old_keys:
-                if k not in new_keys:
-                    self._drop(k)
+            if differs:
+                for k in old_keys:
+                    if k not in new_keys:
+                        drop(k)
+            is_case = subj.kind == "case"
+            f = facts_of(subj.id) if is_case else None
             if views:
-                where = self._where(subj, at)
+                where = self._where(subj, at, f)
                 for v in views:
-                    differs = self._put(v, subj, where, bulk=bulk) or differs
-            if new_keys:
-                self._subject_keys[subj] = new_keys
+                    if put(v, subj, where, bulk=bulk):
+                        differs = True
+                subject_keys[subj] = new_keys
             if differs:  # rows of warnings whose view did not change are already as they should be
                 changed.add(subj.id)
                 out.extend(views)
-            nxt = ev.next_change(subj, at)
-            if subj.kind == "case":
-                f = ev.case_facts_of(subj.id)
+            nxt = next_change(subj, at)
+            if is_case:
                 cols: CaseColumns | None = None
                 if f is not None:
-                    promised, legal = case_due_dates(f, at, ev.cal, self.tz)
+                    promised, legal = case_due_dates(f, at, cal, tz)
                     worst = 0
                     for v in views:
                         code = _CODE[v.warning.level]
                         if code > worst:
                             worst = code
                     cols = (promised, legal, worst)
-                    nxt = _earlier(nxt, case_due_dates_next_change(f, at, self.tz))
-                elif ev.case(subj.id) is not None:  # its type is unknown here: no dates, no level
+                    nxt = _earlier(nxt, case_due_dates_next_change(f, at, tz))
+                elif has_case(subj.id) is not None:  # its type is unknown here: no dates, no level
                     cols = (None, None, 0)
                 if cols is not None:
-                    old_cols, packed = self._columns.get(subj.id), _pack(cols)
+                    old_cols, packed = columns.get(subj.id), _pack(cols)
                     if old_cols != packed:
                         writes.append((subj.id, cols, None if old_cols is None else _unpack(old_cols)))
-                        self._columns[subj.id] = packed
+                        columns[subj.id] = packed
             for k in new_keys if actions else ():  # an action stamped later than now (another clock)
                 a = actions.get(k)  # changes the state then
                 if a is not None:
                     for t in [x[0] for x in a.acks] + [x[0] for x in a.disposals]:
                         if t > at:
                             nxt = _earlier(nxt, t)
-            self._schedule(subj, nxt)
+            schedule(subj, nxt)
         if bulk:
             self._order.load(self._bulk or [])
             self._bulk = None
         self._relevel()
         return out, changed, writes
 
-    def _where(self, subj: Subject, at: datetime) -> _Where:
+    def _where(self, subj: Subject, at: datetime, facts: CaseFacts | None = None) -> _Where:
         """Whether the subject is open at ``at`` (a case not ended; a waiting ticket's or an empty
-        seat's warning is in force only while it is) and the department its warnings light."""
+        seat's warning is in force only while it is) and the department its warnings light
+        (``facts``: a case's, when the caller has them)."""
         ev = self._ev
         assert ev is not None
         if subj.kind == "case":
-            f = ev.case_facts_of(subj.id)
+            f = facts if facts is not None else ev.case_facts_of(subj.id)
             if f is None:
                 return True, None
             return f.ended_at is None or f.ended_at > at, f.ctype.department or None

@@ -419,6 +419,7 @@ _SQLITE_INSERT = f"INSERT INTO warning_states ({', '.join(_INSERTED)}) VALUES ({
 _INSTANTS = frozenset(
     ("since", "red_since", "acknowledged_at", "disposed_at", "cleared_at", "updated_at", "rejected_at")
 )
+_INSERTED_INSTANTS = tuple(i for i, c in enumerate(_INSERTED) if c in _INSTANTS)
 
 
 def _sqlite_instant(value: datetime | None) -> str | None:
@@ -440,10 +441,14 @@ def _sqlite_write_states(
     raw = conn.connection.driver_connection
     v = _sqlite_instant
     if inserts:
-        raw.executemany(
-            _SQLITE_INSERT,
-            [tuple(v(r.get(c)) if c in _INSTANTS else r.get(c) for c in _INSERTED) for r in inserts],
-        )
+        rows = []
+        for r in inserts:
+            values = [r.get(c) for c in _INSERTED]
+            for i in _INSERTED_INSTANTS:  # the instants bound as text; the other values as they are
+                if values[i] is not None:
+                    values[i] = v(values[i])
+            rows.append(values)
+        raw.executemany(_SQLITE_INSERT, rows)
     for columns, rows in by_columns.items():
         names = (*columns, "updated_at")
         sql = f"UPDATE warning_states SET {', '.join(f'{c} = ?' for c in names)} WHERE key = ?"
