@@ -441,14 +441,14 @@ def _sqlite_write_states(
     raw = conn.connection.driver_connection
     v = _sqlite_instant
     if inserts:
-        rows = []
+        inserted: list[list[Any]] = []
         for r in inserts:
             values = [r.get(c) for c in _INSERTED]
             for i in _INSERTED_INSTANTS:  # the instants bound as text; the other values as they are
                 if values[i] is not None:
                     values[i] = v(values[i])
-            rows.append(values)
-        raw.executemany(_SQLITE_INSERT, rows)
+            inserted.append(values)
+        raw.executemany(_SQLITE_INSERT, inserted)
     for columns, rows in by_columns.items():
         names = (*columns, "updated_at")
         sql = f"UPDATE warning_states SET {', '.join(f'{c} = ?' for c in names)} WHERE key = ?"
