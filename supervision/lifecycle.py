@@ -290,11 +290,18 @@ def reconcile_kept(
         kept.forget_subject(subject)
     read = _rows_of_subjects(conn, unsure_scope)
     stored = dict(read)
+    same: set[str] = set()  # kept rows their view leaves as they are: neither compared again nor written
     for subject in scope - unsure_scope:
         for key in kept.by_subject.get(subject, ()):
+            v = current.get(key)
+            if v is not None and _unchanged(kept.rows[key], v):
+                same.add(key)
+                continue
             row = kept.get(key)
             assert row is not None
             stored[key] = row
+    if same:
+        current = {k: v for k, v in current.items() if k not in same}
     more = _rows_of_keys(conn, [k for k in current if k not in stored])
     stored.update(more)
     read.update(more)
@@ -481,6 +488,26 @@ _NONE_AFTER = [dict.fromkeys(_KEPT[i:]) for i in range(len(_KEPT) + 1)]  # _KEPT
 _VALUE: dict[Any, str] = {m.value: m.value for e in (Level, Code, State) for m in e}  # members hash as their values
 _RANK = {level.value: level.rank for level in Level}
 _CLEARED = State.CLEARED.value
+
+
+def _unchanged(row: tuple[Any, ...], v: WarningView) -> bool:
+    """Whether ``_next_state`` of the row in force ``row`` (as ``StateRows`` keeps it: subject, the
+    ``_COMPARED`` values, trailing Nones left out) after ``v`` changes none of its ``_COMPARED``
+    columns and neither raises nor escalates it."""
+    w = v.warning
+    level = _VALUE[w.level]
+    if row[2] != level or w.since < row[1] or _RANK[row[3]] < _RANK[level] or _VALUE[v.state] != row[4]:
+        return False
+    n = len(row)
+    if w.level is Level.RED and (n <= 5 or row[5] is None):
+        return False
+    if v.acknowledged and (row[6] if n > 6 else None, row[7] if n > 7 else None) != v.acknowledged:
+        return False
+    if v.disposed:
+        disposed = (*row[8:12], *(None,) * (12 - max(n, 8)))
+        if disposed != v.disposed:
+            return False
+    return True
 
 
 def _next_state(old: dict[str, Any] | None, v: WarningView, at: datetime) -> tuple[dict[str, Any], str | None]:
