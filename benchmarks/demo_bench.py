@@ -263,7 +263,7 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
         def relay_packets() -> dict[str, tuple[int, int, int]]:
             st = terminal.relay.status() if terminal.relay is not None else None
             return {c.camera_id: (c.packets, c.viewers, c.drops) for c in (st.cameras if st else ())
-                    if c.camera_id in watching}
+                    if c.camera_id in watching and c.stream == "main"}  # the viewers watch main streams
 
         def viewers_cpu() -> float:
             total = 0.0

@@ -146,7 +146,8 @@ def serve(urls: Sequence[str], port: int, linger: float | None = None) -> int:
                 st = relay.status()
                 print(json.dumps({c.camera_id: {"viewers": c.viewers, "bytes": c.bytes_sent, "packets": c.packets,
                                                 "packets_dropped": c.packets_dropped, "drops": c.drops,
-                                                "muxing": c.muxing} for c in st.cameras}), flush=True)
+                                                "muxing": c.muxing} for c in st.cameras
+                                 if c.stream == "main"}), flush=True)  # the viewers watch main streams
     finally:
         relay.stop(10)
         for s in sources:

@@ -400,7 +400,7 @@ class LeaderWindow(QMainWindow):
     def _menus_later(self) -> None:
         if not self._menus_due:
             self._menus_due = True
-            QTimer.singleShot(0, self._build_menus)
+            QTimer.singleShot(0, self, self._build_menus)  # not after the window is gone
 
     def _retranslate(self) -> None:
         self.setWindowTitle(self._window_title())

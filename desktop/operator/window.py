@@ -377,7 +377,7 @@ class OperatorWindow(QMainWindow):
             self.resize(1600, 960)
         docks = self.settings.value("operator/docks")
         if not (isinstance(docks, QByteArray) and not docks.isEmpty() and self.restoreState(docks)):
-            QTimer.singleShot(0, self._default_docks)  # once the window has its size
+            QTimer.singleShot(0, self, self._default_docks)  # once the window has its size
         raw = self.settings.value("operator/grid")
         restored = False
         if isinstance(raw, str) and raw:
@@ -441,7 +441,7 @@ class OperatorWindow(QMainWindow):
         self.cases_panel.refresh()
         if not self._first_shown:  # on the next loop pass: a snapshot may come inside the constructor
             self._first_shown = True
-            QTimer.singleShot(0, self.first_snapshot_shown.emit)
+            QTimer.singleShot(0, self, self.first_snapshot_shown.emit)
 
     def _action_finished(self, key: str, ok: bool, words: str) -> None:
         """An acknowledgement or disposal ended: a refusal is said in the status bar too."""

@@ -154,7 +154,7 @@ class SeatEditor(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.grid and event.type() == QEvent.Type.Resize:
-            QTimer.singleShot(0, self._place)
+            QTimer.singleShot(0, self, self._place)
         return False
 
     def sizeHint(self) -> QSize:
