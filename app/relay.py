@@ -2,8 +2,8 @@
 
 :class:`RelayService` runs a :class:`video.relay.RelayServer` on the registry's cameras: one
 upstream per camera and stream (the registry camera's main — or sub, per ``stream`` — source,
-which every consumer shares; with ``stream = "main"`` a camera's sub-stream is relayed as well, as
-``?stream=sub``, for leaders' walls of small tiles), cameras added, replaced and removed by the
+which every consumer shares; ``?stream=sub`` is served for cameras the server is given a sub-stream
+for, which this service does not do), cameras added, replaced and removed by the
 registry followed live.
 
 :class:`TokenChecker` decides what a viewer's token may watch: one of the config's local
@@ -272,9 +272,12 @@ class RelayService:
     def _set(self, cam: Camera) -> None:
         if self._wanted is not None and cam.id not in self._wanted:
             return
-        # A camera with a sub-stream has it relayed too (held connected, as its main stream is): with
-        # stream = "main" it is served as ?stream=sub for walls of small tiles; with "sub" it is the one stream.
-        if cam.sub is not None:
+        # With stream = "sub" the camera's sub-stream is the one stream relayed, held connected as a
+        # main stream is. With "main" the sub-stream is not relayed: holding every camera's second
+        # connection (and, in the demo, its live encoding) made the workstation's start-up heavy enough
+        # to stall its window, and a leader's wall (≤ 9 tiles) plays main streams anyway.
+        c = cam.config
+        if self.cfg.stream == "sub" and cam.sub is not None:
             with self._lock:
                 held = self._subs_held.get(cam.id)
             if held is not cam:
@@ -282,11 +285,9 @@ class RelayService:
                 with self._lock:
                     self._subs_held[cam.id] = cam
                 assert sub is not None
-        c = cam.config
-        if self.cfg.stream == "sub" and cam.sub is not None:
             relayed = RelayedCamera(cam.id, c.name, c.window_id, cam.sub)
         else:
-            relayed = RelayedCamera(cam.id, c.name, c.window_id, cam.main, sub=cam.sub)
+            relayed = RelayedCamera(cam.id, c.name, c.window_id, cam.main)
         self.server.set_camera(relayed)
 
     def _release(self, camera_id: str) -> None:

@@ -148,29 +148,6 @@ def test_the_wall_plays_the_halls_cameras_from_the_relay_and_says_when_it_is_gon
         assert w.terminal.token is not None and w.terminal.token not in words
 
 
-def test_small_wall_tiles_play_the_relayed_sub_stream_and_a_maximised_one_the_main_stream(
-    qtbot: Any, tmp_path: Path, server: Any, central: Any, workstation: Terminal,  # noqa: F811
-) -> None:
-    with leader_window(qtbot, tmp_path, server, central) as w:
-        qtbot.waitUntil(lambda: sorted(w.wall.cameras()) == list(CAMERAS), timeout=WAIT_MS)
-        # the relay lists each camera's sub-stream; the wall's camera gets both addresses
-        assert all(w.wall._cameras[c].config.sub_url == w.wall._urls[c] + "&stream=sub" for c in CAMERAS)
-        # tiles smaller than the 320×180 sub-stream (a 4×4 wall; the wall's own asking again, which
-        # would lay it out for two cameras, held off)
-        w.wall._retry.stop()
-        w.wall.grid.set_layout("4x4")
-        qtbot.waitUntil(lambda: _painted(w) and all(s.stream == "sub" for s in w.wall.grid.stats()
-                                                    if s.camera_id in CAMERAS), timeout=WAIT_MS)
-        relay = workstation.relay
-        assert relay is not None
-        st = relay.status()
-        assert all((c := st.camera(cid, "sub")) is not None and c.viewers == 1 for cid in CAMERAS)
-        w.wall.grid.maximise(0)  # one tile over the whole wall: the main stream, as on the operator's grid
-        qtbot.waitUntil(lambda: (s := w.wall.grid.stats()[0]).stream == "main" and s.painted >= 1, timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: (c := relay.status().camera(w.wall.grid.stats()[0].camera_id or "")) is not None
-                        and c.viewers == 1, timeout=WAIT_MS)
-
-
 @pytest.mark.parametrize("way", ["hls", "rtmp"])
 def test_the_wall_plays_cameras_pushed_to_nginx(
     qtbot: Any, tmp_path: Path, server: Any, central: Any, way: str,  # noqa: F811
