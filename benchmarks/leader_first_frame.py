@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         ws.start()
         # the clips are built in the background once the cameras are connected (encoded live until then)
         end = time.monotonic() + 600
-        streams = [f"window/{c[4:]}{sub}" for c in cams for sub in ("", "/sub")]
+        streams = [f"window/{c[4:]}" for c in cams]  # the terminal's relay relays main streams only
 
         def looping(stream: str) -> bool:
             try:
