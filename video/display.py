@@ -245,19 +245,23 @@ class _Pacer:
     over the time it was captured in. The first picture is due on arrival."""
 
     def __init__(self) -> None:
-        self._delays: deque[tuple[float, float]] = deque()  # (arrival, arrival - timestamp)
+        # (arrival, arrival - timestamp), the delays decreasing from the front: the front is the
+        # window's largest (a delay that a later, larger one outlasts can never be the largest again)
+        self._delays: deque[tuple[float, float]] = deque()
 
     def due(self, arrival: float, seconds: float | None) -> float | None:
         if seconds is None:
             return None
         delay = arrival - seconds
         delays = self._delays
-        if delays and abs(delay - max(d for _, d in delays)) > PACE_RESET:
+        if delays and abs(delay - delays[0][1]) > PACE_RESET:
             delays.clear()
+        while delays and delays[-1][1] <= delay:
+            delays.pop()
         delays.append((arrival, delay))
         while delays[0][0] < arrival - PACE_WINDOW:
             delays.popleft()
-        return seconds + max(d for _, d in delays)
+        return seconds + delays[0][1]
 
 
 class DisplayDecoder:
