@@ -442,10 +442,8 @@ def format_status(st: TerminalStatus, tz: ZoneInfo) -> str:
     if st.relay_push is not None and st.relay_push.pushes:
         parts.append(f"pushed {st.relay_push.live}/{len(st.relay_push.pushes)} live")
     if st.seats is not None and st.seats.cameras:
-        states = [str(getattr(v, "value", v)) for cam in st.seats.cameras
-                  for v in getattr(cam.consumer, "states", {}).values()]
-        watched = sum(len(cam.seats) for cam in st.seats.cameras)
-        parts.append(f"seats {watched} watched, {states.count('empty')} empty")
+        states = list(st.seats.seat_states().values())
+        parts.append(f"seats {len(states)} watched, {states.count('empty')} empty")
     return "; ".join(parts)
 
 

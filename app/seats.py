@@ -171,6 +171,16 @@ class SeatsStatus:
     written: int  # vacancies opened or closed since start
     failed: int  # writes that failed (logged)
 
+    def seat_states(self) -> dict[str, str]:
+        """Every watched seat's state by window: "occupied", "empty", or "unknown" (not judged yet)."""
+        states: dict[str, str] = {}
+        for cam in self.cameras:
+            judged = getattr(cam.consumer, "states", {})
+            for seat in cam.seats:
+                state = judged.get(seat.window_id)
+                states[seat.window_id] = str(getattr(state, "value", state)) if state is not None else "unknown"
+        return states
+
 
 @dataclass(slots=True)
 class _Watch:

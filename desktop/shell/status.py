@@ -99,12 +99,7 @@ def seats_text(st: TerminalStatus, label: Callable[[str], str]) -> tuple[str, st
     seats = st.seats
     if seats is None or not seats.cameras:
         return "", ""
-    states: dict[str, str] = {}
-    for cam in seats.cameras:
-        for s in cam.seats:
-            states[s.window_id] = "unknown"
-        for window_id, state in getattr(cam.consumer, "states", {}).items():
-            states[window_id] = str(getattr(state, "value", state))
+    states = seats.seat_states()
     empty = sorted(label(w) for w, v in states.items() if v == "empty")
     unknown = sorted(label(w) for w, v in states.items() if v == "unknown")
     text = fmt(translate("Status", "Seats: %1 watched, %2 empty"), len(states), len(empty))
