@@ -1,10 +1,8 @@
 """The terminal's video relay: its cameras served to leaders' terminals (``[relay]`` in the config).
 
 :class:`RelayService` runs a :class:`video.relay.RelayServer` on the registry's cameras: one
-upstream per camera and stream (the registry camera's main — or sub, per ``stream`` — source,
-which every consumer shares; ``?stream=sub`` is served for cameras the server is given a sub-stream
-for, which this service does not do), cameras added, replaced and removed by the
-registry followed live.
+upstream per camera (the registry camera's main — or sub, per ``stream`` — source, which every
+consumer shares), cameras added, replaced and removed by the registry followed live.
 
 :class:`TokenChecker` decides what a viewer's token may watch: one of the config's local
 ``tokens`` sees every relayed camera; any other token is asked of the central server
@@ -272,11 +270,9 @@ class RelayService:
     def _set(self, cam: Camera) -> None:
         if self._wanted is not None and cam.id not in self._wanted:
             return
-        # With stream = "sub" the camera's sub-stream is the one stream relayed, held connected as a
-        # main stream is. With "main" the sub-stream is not relayed: holding every camera's second
-        # connection (and, in the demo, its live encoding) made the workstation's start-up heavy enough
-        # to stall its window, and a leader's wall (≤ 9 tiles) plays main streams anyway.
-        c = cam.config
+        # One stream per camera: with "main" its sub-stream is not relayed besides (holding every
+        # camera's second connection made the workstation's start-up heavy enough to stall its window).
+        source = cam.main
         if self.cfg.stream == "sub" and cam.sub is not None:
             with self._lock:
                 held = self._subs_held.get(cam.id)
@@ -285,10 +281,9 @@ class RelayService:
                 with self._lock:
                     self._subs_held[cam.id] = cam
                 assert sub is not None
-            relayed = RelayedCamera(cam.id, c.name, c.window_id, cam.sub)
-        else:
-            relayed = RelayedCamera(cam.id, c.name, c.window_id, cam.main)
-        self.server.set_camera(relayed)
+            source = cam.sub
+        c = cam.config
+        self.server.set_camera(RelayedCamera(cam.id, c.name, c.window_id, source))
 
     def _release(self, camera_id: str) -> None:
         with self._lock:
