@@ -78,6 +78,7 @@ from supervision.lifecycle import (
 from supervision.model import Case
 from supervision.rules import (
     CaseFacts,
+    DerivedWarning,
     Evaluator,
     Level,
     Subject,
@@ -200,9 +201,9 @@ class _Stopped(Exception):
 _Light = tuple[tuple[tuple[str, str], ...], int]  # the (("w", window) and ("d", department)) it lights, level code
 # Where a subject's warnings light: whether it is open, its department.
 _Where = tuple[bool, str | None]
-# Display order: reds first, then by time raised (as a POSIX timestamp: comparing floats, not
-# datetimes of different zones, keeps the bisections cheap), then key.
-_Key = tuple[int, float, str]
+# Display order: reds first, then by time raised, then key — as one string (``_order_key``): the
+# bisections compare strings (one memcmp), not tuples of a level, an instant and a key.
+_Key = str
 
 
 class WarningViews(Sequence[WarningView]):
@@ -522,6 +523,7 @@ class WarningMonitor:
 
     # -- passes ----------------------------------------------------------------------------------------
     def _full(self, at: datetime) -> frozenset[Subject]:
+        shown, at = at, _in_utc(at)
         # Free the state of the last full pass before building the next (both at once were +150 MB
         # at 100 000 cases), keeping only its views: unchanged, they stay the same objects.
         previous = {k: e.view for k, e in self._entries.items()}
@@ -573,10 +575,11 @@ class WarningMonitor:
             counts = reconcile_all(s, views, at, self._states)
             self._write_columns(s, writes)
         self._written.update(states=counts["written"], columns=len(writes))
-        self._publish(at)
+        self._publish(shown)
         return subjects
 
     def _incremental(self, at: datetime, ids: ChangedIds) -> tuple[str, frozenset[Subject], bool]:
+        shown, at = at, _in_utc(at)
         due = self._pop_due(at)
         new_day = local_date(at, self.tz) != self._today
         if not ids and not due and not new_day:
@@ -615,7 +618,7 @@ class WarningMonitor:
         published = self._dirty
         if published:
             t3 = time.perf_counter()
-            self._publish(at)
+            self._publish(shown)
             phases["publish"] = time.perf_counter() - t3
         return kind, judged, published
 
@@ -873,18 +876,21 @@ class WarningMonitor:
     def _put(self, v: WarningView, subj: Subject, where: _Where, *, bulk: bool) -> bool:
         """Keep ``v`` (a warning of ``subj``, which lights ``where``); say whether the view is new
         or differs from the one kept."""
-        key = v.warning.key
+        w = v.warning
+        key = w.key
         old = self._entries.get(key)
         light = self._light(v, where)
         if old is not None:
-            if old.view == v:
+            ov = old.view
+            # ``ov == v`` without the dataclass's two tuples
+            ow = ov.warning
+            if ow == w and ov.state is v.state and ov.acknowledged == v.acknowledged and ov.disposed == v.disposed:
                 if old.light != light:  # the same warning lights otherwise (a new day, a department)
                     self._tally(v, old.light, -1)
                     old.light = light
                     self._tally(v, light, +1)
                 return False
-            ov = old.view
-            if ov.warning.level is v.warning.level and ov.warning.since == v.warning.since and not bulk:
+            if ow.level is w.level and ow.since == w.since and not bulk:
                 # Its place stays (same level, same time raised): only the view is new (a detail, an
                 # acknowledgement, another window), and its counts when it lights otherwise.
                 self._order.replace(old.order, v)
@@ -899,7 +905,7 @@ class WarningMonitor:
             prev = self._previous.get(key)
             if prev is not None and prev == v:
                 v = prev  # unchanged across the full pass: the same object in the snapshot
-        order: _Key = (_ORDER[v.warning.level], v.warning.since.timestamp(), key)
+        order = _order_key(v.warning)
         self._entries[key] = _Entry(v, subj, light, order)
         if bulk:
             if self._bulk is None:
@@ -1059,6 +1065,22 @@ def _pack(cols: CaseColumns) -> int:
 def _unpack(n: int) -> CaseColumns:
     p, lg = n >> 26, (n >> 4) & 0x3FFFFF
     return (date.fromordinal(p) if p else None, date.fromordinal(lg) if lg else None, n & 15)
+
+
+def _in_utc(t: datetime) -> datetime:
+    """``t`` in UTC: a pass judges at one instant in UTC, the zone of the store's instants, so that
+    the rules' many comparisons of it with them need not ask either for its offset (the snapshot
+    and the report keep the caller's ``t``)."""
+    return t if t.tzinfo is UTC else t.astimezone(UTC)
+
+
+_US_OFFSET = 10**16  # the instants' digits non-negative (from 1653 on), 17 of them (up to 4822)
+
+
+def _order_key(w: DerivedWarning) -> str:
+    """A warning's place in display order as one string: its level (reds first), the time raised
+    (µs since the epoch, fixed width: their digits sort as the instants do), then its key."""
+    return f"{_ORDER[w.level]}{_micros(w.since) + _US_OFFSET:017d}{w.key}"
 
 
 def _micros(t: datetime) -> int:

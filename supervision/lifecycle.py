@@ -446,7 +446,14 @@ def _sqlite_write_states(
     """``_write_states``' statements through the driver: SQLAlchemy's compilation and per-value
     processing of an executemany were most of the write's cost on the monitor's passes."""
     raw = conn.connection.driver_connection
-    v = _sqlite_instant
+    texts: dict[datetime, str | None] = {}  # each instant formatted once (every row's updated_at is one)
+
+    def v(t: datetime) -> str | None:
+        text = texts.get(t)
+        if text is None:
+            text = texts[t] = _sqlite_instant(t)
+        return text
+
     if inserts:
         inserted: list[list[Any]] = []
         for r in inserts:

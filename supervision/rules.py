@@ -26,7 +26,7 @@ import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -226,8 +226,24 @@ _ACCEPTED, _DECIDED, _COMPLETED = STAGE_RANK["accepted"], STAGE_RANK["decided"],
 _ONE_DAY = timedelta(days=1)
 
 
+_EOD_UTC: dict[tuple[date, ZoneInfo], datetime] = {}
+
+
+def _end_of_day(d: date, tz: ZoneInfo) -> datetime:
+    """``duedates.end_of_day`` in UTC (memoised): the facts' instants, the store's and the
+    monitor's clock share one ``tzinfo`` object, so comparing them asks neither for its offset
+    (a zone's is a look-up in its transitions, and the rules compare instants many times)."""
+    key = (d, tz)
+    got = _EOD_UTC.get(key)
+    if got is None:
+        if len(_EOD_UTC) > 100_000:
+            _EOD_UTC.clear()
+        got = _EOD_UTC[key] = end_of_day(d, tz).astimezone(UTC)
+    return got
+
+
 def _start_of_day(d: date, tz: ZoneInfo) -> datetime:
-    return end_of_day(d - _ONE_DAY, tz)  # end_of_day is memoised
+    return _end_of_day(d - _ONE_DAY, tz)
 
 
 def _stage_findings(
@@ -294,7 +310,7 @@ def _stage_findings(
             relevant = [(a, b) for a, b in case.suspensions if a >= prev_at and (done_at is None or a < done_at)]
             end_day = local_date(done_at, tz) if done_at is not None else None
             extra = suspended_workdays(relevant, cal, tz, end_day or start_day) if relevant else 0
-            deadline = end_of_day(cal.add_workdays(start_day, n + extra), tz)
+            deadline = _end_of_day(cal.add_workdays(start_day, n + extra), tz)
             if done_at is not None:
                 if done_at >= deadline:
                     late.append((deadline, s))
@@ -373,12 +389,12 @@ def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rul
     # Immediate (即办件): promised the same day; the legal limit still counts its days.
     promised = cal.add_workdays(accepted_on, (0 if ctype.immediate else ctype.promised_days) + extra)
     legal = cal.add_workdays(accepted_on, ctype.legal_days + extra)
-    overdue_from = end_of_day(promised, tz)
+    overdue_from = _end_of_day(promised, tz)
     due_soon_from = None
     if Code.DUE_SOON in rules.enabled:
         soon_day = cal.add_workdays(promised, -rules.due_soon_days_before) if rules.due_soon_days_before else promised
         due_soon_from = max(_start_of_day(soon_day, tz), accepted_at)
-    escalate_at = end_of_day(cal.add_workdays(local_date(overdue_from, tz), rules.overdue_reply_days), tz)
+    escalate_at = _end_of_day(cal.add_workdays(local_date(overdue_from, tz), rules.overdue_reply_days), tz)
     return CaseFacts(
         case,
         ctype,
@@ -390,7 +406,7 @@ def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rul
         due_soon_from=due_soon_from,
         overdue_from=overdue_from,
         escalate_at=escalate_at,
-        legal_overdue_from=end_of_day(legal, tz),
+        legal_overdue_from=_end_of_day(legal, tz),
         static=static,
     )
 
@@ -602,7 +618,7 @@ def case_due_dates_next_change(f: CaseFacts, after: datetime, tz: ZoneInfo) -> d
     nxt = _earliest(after, _case_events(f.case)) if after < f.last_event else None
     paused = any(a <= after and (b is None or b > after) for a, b in f.case.suspensions)
     if paused and f.accepted_at is not None:
-        return _earliest(after, (nxt, end_of_day(local_date(after, tz), tz)))
+        return _earliest(after, (nxt, _end_of_day(local_date(after, tz), tz)))
     return nxt
 
 

@@ -92,7 +92,11 @@ def case_from_row(
 ) -> Case:
     """A case from its row's values. The values repeated across cases (type, status, window,
     stage names) are interned: an evaluator holds every case, and one string object each instead
-    of one per case is tens of megabytes at 100 000 cases."""
+    of one per case is tens of megabytes at 100 000 cases. The stages' instants are in UTC, as
+    ``submitted_at`` is (the store's): two aware datetimes of one ``tzinfo`` object compare
+    without asking each for its offset, and the rules and the warning monitor compare a case's
+    instants many times (a stage written with its hall's offset, parsed, has a ``tzinfo`` of its
+    own)."""
     return Case(
         id=id,
         case_type_id=_intern(case_type_id),
@@ -101,7 +105,10 @@ def case_from_row(
         window_id=_intern(window_id),
         # a stage at the submission instant shares its object (memory)
         stages=tuple(
-            [(intern(st["stage"]), submitted_at if (t := _fromiso(st["at"])) == submitted_at else t) for st in stages]
+            [
+                (intern(st["stage"]), submitted_at if (t := _fromiso(st["at"]).astimezone(UTC)) == submitted_at else t)
+                for st in stages
+            ]
         )
         if stages
         else (),
