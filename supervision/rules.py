@@ -350,12 +350,12 @@ def _facts_reused(f: CaseFacts, old: Case, case: Case, ctype: CaseType, rules: R
     ):
         return None
     if old.fee_charged == case.fee_charged:
-        return f._replace(case=case)
+        return CaseFacts._make((case, *f[1:]))  # f._replace(case=case) without its per-field calls
     static = [x for x in f.static if x[0] is not Code.FEE_MISMATCH]
     fee = _fee_finding(case, ctype, rules)
     if fee is not None:
         static.append(fee)
-    return f._replace(case=case, static=tuple(static))
+    return CaseFacts._make((case, *f[1:-1], tuple(static)))  # f._replace(case=…, static=…)
 
 
 def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rules: RuleSet) -> CaseFacts:
@@ -409,6 +409,24 @@ def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rul
         legal_overdue_from=_end_of_day(legal, tz),
         static=static,
     )
+
+
+# A warning key's tail for each code ("/" and its value): ``f"{cid}/{code}"`` formats the enum
+# through Enum.__format__, a Python call per warning.
+_SLASH_CODE: Mapping[Code, str] = {c: "/" + c.value for c in Code}
+_ISO_DAYS: dict[date, str] = {}
+
+
+def _iso_day(d: date | None) -> str | None:
+    """``d.isoformat()`` (None for None), memoised: the same few hundred due dates, over and over."""
+    if d is None:
+        return None
+    text = _ISO_DAYS.get(d)
+    if text is None:
+        if len(_ISO_DAYS) > 100_000:
+            _ISO_DAYS.clear()
+        text = _ISO_DAYS[d] = d.isoformat()
+    return text
 
 
 def case_warnings(
@@ -465,8 +483,8 @@ def case_warnings(
                         case.window_id,
                         level_since,
                         {
-                            "promised_due": f.promised_due.isoformat() if f.promised_due else None,
-                            "legal_due": f.legal_due.isoformat() if f.legal_due else None,
+                            "promised_due": _iso_day(f.promised_due),
+                            "legal_due": _iso_day(f.legal_due),
                         },
                     )
                 )
@@ -480,13 +498,15 @@ def case_warnings(
                     "case",
                     f.due_soon_from,
                     case.window_id,
-                    detail={"promised_due": f.promised_due.isoformat() if f.promised_due else None},
+                    detail={"promised_due": _iso_day(f.promised_due)},
                 )
             )
     for code, since, detail in f.static:
         if since <= judge:
             out.append(
-                DerivedWarning(f"{cid}/{code}", code, levels[code], cid, "case", since, case.window_id, detail=detail)
+                DerivedWarning(
+                    cid + _SLASH_CODE[code], code, levels[code], cid, "case", since, case.window_id, None, detail
+                )
             )
     return out
 
