@@ -34,7 +34,7 @@ import random
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -158,8 +158,10 @@ def check(store: Store, monitor: WarningMonitor, at: datetime, case_ids: list[st
 
 def rules_only(store: Store, case_ids: list[str], at: datetime) -> float:
     """The CPU time the rules alone take over a page's cases (facts recomputed, judged, next
-    change, due dates), as the monitor's pass asks them: the floor under a pass that uses them.
-    The best of three on a warmed evaluator; the cases are read beforehand (not counted)."""
+    change, due dates), as the monitor's pass asks them (at the instant in UTC, as a pass judges):
+    the floor under a pass that uses them. The best of three on a warmed evaluator; the cases are
+    read beforehand (not counted)."""
+    at = at.astimezone(UTC)
     with store.read() as s:
         ev = Evaluator(load_calendar(s), TZ, load_rules(s), load_case_types(s))
         page = list(iter_cases(s, case_ids))
