@@ -791,12 +791,18 @@ class WarningMonitor:
             else:  # state_of without actions
                 views = [WarningView(w, active) for w in warnings]
             new_keys = tuple(w.key for w in warnings)
-            old_keys = subject_keys.pop(subj, ())
+            # looked up, not popped and put back: a dict of every subject keeps its entries where
+            # they are (each pop leaves a slot behind, and the dict is rebuilt when they add up)
+            old_keys = subject_keys.get(subj, ())
             differs = old_keys != new_keys
             if differs:
                 for k in old_keys:
                     if k not in new_keys:
                         drop(k)
+                if new_keys:
+                    subject_keys[subj] = new_keys
+                elif old_keys:
+                    del subject_keys[subj]
             is_case = subj.kind == "case"
             f = facts_of(subj.id) if is_case else None
             if views:
@@ -804,7 +810,6 @@ class WarningMonitor:
                 for v in views:
                     if put(v, subj, where, bulk=bulk):
                         differs = True
-                subject_keys[subj] = new_keys
             if differs:  # rows of warnings whose view did not change are already as they should be
                 changed.add(subj.id)
                 out.extend(views)
