@@ -334,20 +334,31 @@ def _fee_finding(case: Case, ctype: CaseType, rules: RuleSet) -> tuple[Code, dat
     return None
 
 
-def _facts_reused(f: CaseFacts, old: Case, case: Case, ctype: CaseType, rules: RuleSet) -> CaseFacts | None:
+def _facts_reused(
+    f: CaseFacts, old: Case, case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rules: RuleSet
+) -> CaseFacts | None:
     """``case_facts(case, …)`` from the facts ``f`` of ``old`` (the same case before a change),
     when the change left what drives its instants as it was: only its window (which a warning
-    carries from ``f.case``) or its fee (which drives FEE_MISMATCH alone) changed. None: work
-    them out again."""
-    if (
-        f.ctype is not ctype
-        or old.status != case.status
-        or old.submitted_at != case.submitted_at
-        or old.completed_at != case.completed_at
-        or old.case_type_id != case.case_type_id
-        or old.stages != case.stages
-        or old.suspensions != case.suspensions
-    ):
+    carries from ``f.case``) or its fee (which drives FEE_MISMATCH alone) changed; or, for an
+    accepted case with no open suspension, neither its acceptance nor its suspensions changed
+    (a stage recorded, the case completed): its due dates and their instants hold, only its end,
+    last event and stage findings are worked out again. None: work them all out again."""
+    if f.ctype is not ctype or old.submitted_at != case.submitted_at or old.case_type_id != case.case_type_id:
+        return None
+    if old.status != case.status or old.completed_at != case.completed_at or old.stages != case.stages:
+        if f.accepted_at is None or f.open_suspension_from is not None or old.suspensions != case.suspensions:
+            return None
+        accepted_at = case.accepted_at
+        if accepted_at != f.accepted_at:
+            return None
+        # as case_facts works them out; the due dates and their instants (f[5:-1]) depend only on
+        # the acceptance, the (closed) suspensions, the type, the calendar and the rules
+        ended_at: datetime | None = None
+        if case.status in ENDED_STATUSES:
+            ended_at = case.completed_at or (max(at for _, at in case.stages) if case.stages else case.submitted_at)
+        static = tuple(_stage_findings(case, ctype, ended_at, cal, tz, rules))
+        return CaseFacts._make((case, ctype, _last_event(case), ended_at, accepted_at, *f[5:-1], static))
+    if old.suspensions != case.suspensions:
         return None
     if old.fee_charged == case.fee_charged:
         return CaseFacts._make((case, *f[1:]))  # f._replace(case=case) without its per-field calls
@@ -719,7 +730,7 @@ class Evaluator:
                 continue
             if old is not None:  # a changed case: its facts hold when what drives its instants did not change
                 f = facts.get(c.id)
-                reused = None if f is None else _facts_reused(f, old, c, ct, rules)
+                reused = None if f is None else _facts_reused(f, old, c, ct, cal, tz, rules)
                 if reused is not None:
                     facts[c.id] = reused
                     continue

@@ -17,7 +17,7 @@ import pytest
 
 from supervision.calendar import WorkCalendar
 from supervision.model import Case, CaseType, SeatVacancy, Ticket
-from supervision.rules import Code, DerivedWarning, Evaluator, Level, RuleSet
+from supervision.rules import Code, DerivedWarning, Evaluator, Level, RuleSet, Subject
 from tests.supervision.test_calendar import TABLE_2026
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -680,3 +680,33 @@ def test_a_disposal_made_before_the_yellow_was_raised_does_not_stop_its_escalati
     assert (w.level, w.since) == (Level.YELLOW, local(2026, 6, 9))
     w = at(ev, local(2026, 6, 13))["c1/OVERDUE"]
     assert (w.level, w.level_since) == (Level.RED, local(2026, 6, 13))
+
+
+@pytest.mark.parametrize(
+    ("later", "reused"),
+    [
+        # completed (stages recorded, its end): the due dates held, the end and the stage findings new
+        (case(local(2026, 3, 2, 9), completed_at=local(2026, 3, 12, 15), fee_charged="5"), True),
+        # a stage recorded late (STAGE_LATE against the type's stage days), still open
+        (case(local(2026, 3, 2, 9), stages=(("submitted", local(2026, 3, 2, 8, 55)), ("accepted", local(2026, 3, 2, 9)),
+                                            ("handled", local(2026, 3, 9, 10)))), True),
+        # the fee alone changed (FEE_MISMATCH)
+        (case(local(2026, 3, 2, 9), fee_charged="7"), True),
+        # accepted at another instant: everything worked out again
+        (case(local(2026, 3, 3, 9), fee_charged="5"), False),
+        # a suspension closed: everything worked out again
+        (case(local(2026, 3, 2, 9), suspensions=((local(2026, 3, 3, 9), local(2026, 3, 5, 9)),)), False),
+    ],
+)
+def test_a_changed_cases_facts_taken_from_its_facts_before_are_those_worked_out_afresh(
+    later: Case, reused: bool
+) -> None:
+    t = ctype(stage_days={"handled": 2})
+    ev = evaluator(case(local(2026, 3, 2, 9), fee_charged="5"), t=t)
+    ev.set_cases([later])
+    assert ev.stats.recomputed == (1 if reused else 2)  # the first set worked them out
+    fresh = evaluator(later, t=t)
+    assert ev.case_facts_of("c1") == fresh.case_facts_of("c1")
+    for at in (local(2026, 3, 4, 12), local(2026, 3, 20, 12), local(2026, 5, 1)):
+        assert ev.judge(Subject("case", "c1"), at) == fresh.judge(Subject("case", "c1"), at)
+        assert ev.next_change(Subject("case", "c1"), at) == fresh.next_change(Subject("case", "c1"), at)
