@@ -448,7 +448,7 @@ def _sqlite_write_states(
     raw = conn.connection.driver_connection
     texts: dict[datetime, str | None] = {}  # each instant formatted once (every row's updated_at is one)
 
-    def v(t: datetime) -> str | None:
+    def v(t: Any) -> str | None:
         text = texts.get(t)
         if text is None:
             text = texts[t] = _sqlite_instant(t)

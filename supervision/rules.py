@@ -362,11 +362,11 @@ def _facts_reused(
         return None
     if old.fee_charged == case.fee_charged:
         return CaseFacts._make((case, *f[1:]))  # f._replace(case=case) without its per-field calls
-    static = [x for x in f.static if x[0] is not Code.FEE_MISMATCH]
+    findings = [x for x in f.static if x[0] is not Code.FEE_MISMATCH]
     fee = _fee_finding(case, ctype, rules)
     if fee is not None:
-        static.append(fee)
-    return CaseFacts._make((case, *f[1:-1], tuple(static)))  # f._replace(case=…, static=…)
+        findings.append(fee)
+    return CaseFacts._make((case, *f[1:-1], tuple(findings)))  # f._replace(case=…, static=…)
 
 
 def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rules: RuleSet) -> CaseFacts:
