@@ -31,6 +31,11 @@ On SQLite a pass's commit does not checkpoint the WAL (that copied every writer'
 last checkpoint into the database file inside the pass): the monitor's thread runs ``checkpoint()``
 once the snapshot is out.
 
+Instants: a pass judges at its instant in UTC (the snapshot and the report keep the caller's), the
+store's cases give their stages in UTC and the rules their due instants (``rules._end_of_day``): aware
+datetimes of one ``tzinfo`` object compare without asking either for its offset, and a pass compares
+instants many times. Display order is one string per warning (``_order_key``), compared by memcmp.
+
 Memory (100 000 cases): the evaluator's cases share their repeated strings (``snapshot.case_from_row``),
 each case's kept columns are one int, the kept ``warning_states`` rows drop their trailing Nones, lights
 are shared tuples; a full pass frees the last one's state before building its own (keeping only its
