@@ -15,13 +15,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QEvent,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     QRegularExpression,
@@ -97,6 +99,11 @@ EXTRAS_FULL_S = 60.0  # every push state is read again at least this often
 SUBJECTS_FULL_S = 600.0  # every subject's department and label, at least this often
 ALARM_LINES = 5  # new reds named in the alarm's message (the rest are counted)
 RESET_ABOVE = 400  # row signals above which a new snapshot rebuilds the rows whole (cheaper then)
+ROW_CACHE_MAX = 2000  # rows whose painted words and colours are kept (the rows painted lately)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_NO_INK: tuple[QColor | None, ...] = (None,) * 10
 
 
 class WarningsModel(QAbstractTableModel):
@@ -120,6 +127,10 @@ class WarningsModel(QAbstractTableModel):
         self._sort_keys: dict[str, tuple[WarningView, Any]] = {}  # key → (view, its sort key)
         self.resets = 0  # how often the rows were rebuilt whole (for tests and figures)
         self.row_updates = 0  # row signals sent instead
+        # what a row paints — (view, words per column, background of the level cell, ink per
+        # column) — by key, made when the row is first painted and kept while its view is the
+        # same object: a repaint then answers each cell from a tuple (see multiData)
+        self._painted: dict[str, tuple[WarningView, tuple[str, ...], QColor, tuple[QColor | None, ...]]] = {}
 
     def headers(self) -> list[str]:
         return [self.tr("Level"), self.tr("Rule"), self.tr("Subject"), self.tr("Window"), self.tr("Department"),
@@ -149,6 +160,8 @@ class WarningsModel(QAbstractTableModel):
         # range would copy every view each time); the model's own, changed in place next time
         new_rows = list(views)
         if changes.operations > RESET_ABOVE or not self.views:
+            if today != self._today:
+                self._painted.clear()
             self.beginResetModel()
             self.views, self._source, self._row_of, self._today = new_rows, source, changes.row_of, today
             self.endResetModel()
@@ -238,6 +251,9 @@ class WarningsModel(QAbstractTableModel):
             changed = extras_changes(self.extras, extras, [v.key for v in self.views],
                                      [(v.warning.subject, v.key) for v in self.views])
         self.extras = extras
+        painted = self._painted
+        for k in changed:
+            painted.pop(k, None)
         rows = sorted(r for r in (self._row_of.get(k) for k in changed) if r is not None)
         # those rows only, however many (every row would have the filter look at every row again)
         for first, last in _ranges(rows):
@@ -246,6 +262,7 @@ class WarningsModel(QAbstractTableModel):
             self._resort(changed)
 
     def _all_changed(self) -> None:
+        self._painted.clear()  # every row's words or colours may differ
         if self.views:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
 
@@ -360,6 +377,49 @@ class WarningsModel(QAbstractTableModel):
             return detail_text(str(w.code), w.detail)
         return ""
 
+    def _row_paint(self, v: WarningView) -> tuple[WarningView, tuple[str, ...], QColor, tuple[QColor | None, ...]]:
+        """What ``v``'s row paints: its words per column, the level cell's background and the ink
+        per column (None: the view's own); kept while the view is the same object and nothing it
+        reads (extras, hall, day, language, palette) changed."""
+        hit = self._painted.get(v.key)
+        if hit is not None and hit[0] is v:
+            return hit
+        w = v.warning
+        level = str(w.level)
+        fill = self.palette_.level_color(level)
+        ink: list[QColor | None] = list(_NO_INK)
+        ink[self.LEVEL] = ink_on(fill)
+        p = self.push_of(v.key)
+        if p is not None and p.state == "rejected":
+            ink[self.PUSH] = QColor(self.palette_.red)
+        if str(v.state) == "active" and level == "red":
+            ink[self.STATE] = QColor(self.palette_.red)
+        row = (v, tuple(self.text(v, c) for c in range(10)), fill, tuple(ink))
+        if len(self._painted) >= ROW_CACHE_MAX:  # rows scrolled past or gone: start again
+            self._painted.clear()
+        self._painted[v.key] = row
+        return row
+
+    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a view asks of a cell in ONE call into Python (Qt's own multiData calls
+        ``data()`` once per role: ~7 calls a cell, each waiting for the GIL while the sync and the
+        monitor run); the words and colours come from the row's kept tuple."""
+        row = index.row()
+        if not 0 <= row < len(self.views):
+            return
+        col = index.column()
+        _v, texts, fill, ink = self._row_paint(self.views[row])
+        span = cast("Iterable[QModelRoleData]", roleDataSpan if isinstance(roleDataSpan, QModelRoleDataSpan)
+                    else (roleDataSpan,))
+        for rd in span:
+            role = rd.role()
+            if role == _DISPLAY:
+                rd.setData(texts[col])
+            elif role == _FOREGROUND and ink[col] is not None:
+                rd.setData(ink[col])
+            elif role == _BACKGROUND and col == self.LEVEL:
+                rd.setData(fill)
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _ROLES or not index.isValid():  # a view asks ~7 roles a cell; most are not ours
             return None
@@ -371,20 +431,13 @@ class WarningsModel(QAbstractTableModel):
         if role == FILTER_ROLE:
             return filter_key(str(w.level), str(v.state), str(w.code), w.window_id, self.department_of(v))
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(v, col)
+            return self._row_paint(v)[1][col]
         if role == SORT_ROLE:
             return self._sort_key(v, col)
-        if role == Qt.ItemDataRole.BackgroundRole and col == self.LEVEL:
-            return self.palette_.level_color(str(w.level))
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._row_paint(v)[2] if col == self.LEVEL else None
         if role == Qt.ItemDataRole.ForegroundRole:
-            if col == self.LEVEL:
-                return ink_on(self.palette_.level_color(str(w.level)))
-            if col == self.PUSH:
-                p = self.push_of(v.key)
-                if p is not None and p.state == "rejected":
-                    return QColor(self.palette_.red)
-            if col == self.STATE and str(v.state) == "active" and str(w.level) == "red":
-                return QColor(self.palette_.red)
+            return self._row_paint(v)[3][col]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == self.PUSH:
                 p = self.push_of(v.key)
@@ -460,6 +513,16 @@ class WarningsFilter(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
         self.setFilterRole(FILTER_ROLE)
         self.setFilterKeyColumn(0)
+
+    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """A cell's roles from the model's :meth:`WarningsModel.multiData`: one call into Python
+        per cell painted (Qt's proxy asks the model's ``data()`` per role, and maps the cell to
+        the model's again for each: ~15 calls into Python a cell)."""
+        m = self.sourceModel()
+        if isinstance(m, WarningsModel):
+            m.multiData(self.mapToSource(index), roleDataSpan)
+        else:
+            super().multiData(index, roleDataSpan)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """The model sorts (one key per row, in Python's sort); this proxy only filters, keeping
