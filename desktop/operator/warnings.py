@@ -99,6 +99,10 @@ EXTRAS_FULL_S = 60.0  # every push state is read again at least this often
 SUBJECTS_FULL_S = 600.0  # every subject's department and label, at least this often
 ALARM_LINES = 5  # new reds named in the alarm's message (the rest are counted)
 RESET_ABOVE = 400  # row signals above which a new snapshot rebuilds the rows whole (cheaper then)
+# rows inserted or removed in more places than this: the rows are rebuilt whole (the panel keeps the
+# selection and the scroll place by key). Each insert or remove makes the filter, the view and its
+# header move every row after it: a sync's snapshot brings ~100 places, 3-8 ms of GUI thread.
+RESET_ABOVE_PLACES = 8
 ROW_CACHE_MAX = 2000  # rows whose painted words and colours are kept (the rows painted lately)
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
@@ -159,7 +163,8 @@ class WarningsModel(QAbstractTableModel):
         # one copy of the new rows (the monitor's views are a sequence of blocks: slicing it per
         # range would copy every view each time); the model's own, changed in place next time
         new_rows = list(views)
-        if changes.operations > RESET_ABOVE or not self.views:
+        if (changes.operations > RESET_ABOVE or len(changes.removed) + len(changes.inserted) > RESET_ABOVE_PLACES
+                or not self.views):
             if today != self._today:
                 self._painted.clear()
             self.beginResetModel()
@@ -675,6 +680,9 @@ class WarningsPanel(QWidget):
         hh.setStretchLastSection(True)
         self._size_columns()
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._kept: tuple[str | None, str | None] | None = None  # (selected key, top row's key) over a reset
+        self.model.modelAboutToBeReset.connect(self._keep_place)
+        self.model.modelReset.connect(self._restore_place)
         self.table.doubleClicked.connect(lambda _i: self.dispose_selected("supervise"))
 
         filters = QHBoxLayout()
@@ -966,6 +974,43 @@ class WarningsPanel(QWidget):
         self.table.selectRow(idx.row())
         self.table.scrollTo(idx)
         return True
+
+    def _keep_place(self) -> None:
+        """The rows are about to be rebuilt: note the selected warning and the one at the top of
+        the list (None when the list is scrolled to its top: it stays there, new rows shown)."""
+        top: str | None = None
+        if self.table.verticalScrollBar().value() > 0:
+            idx = self.table.indexAt(self.table.viewport().rect().topLeft())
+            top = str(idx.data(KEY_ROLE)) if idx.isValid() else None
+        self._kept = (self._selected_key(), top)
+
+    def _restore_place(self) -> None:
+        """The rows were rebuilt: the same warning selected (if still listed) and the same one at
+        the top of the list, as if only the rows that changed had moved."""
+        if self._kept is None:
+            return
+        selected, top = self._kept
+        self._kept = None
+        table = self.table
+        if selected is not None:
+            idx = self._proxy_index(selected)
+            if idx is not None:
+                sel = table.selectionModel()
+                flags = (sel.SelectionFlag.ClearAndSelect | sel.SelectionFlag.Rows)
+                sel.setCurrentIndex(idx, flags)  # (this scrolls to it: the top row is put back below)
+        table.updateGeometries()  # the scroll bar's range for the new rows, before scrolling
+        anchor = self._proxy_index(top) if top is not None else None
+        if anchor is not None:
+            table.scrollTo(anchor, QAbstractItemView.ScrollHint.PositionAtTop)
+        else:
+            table.verticalScrollBar().setValue(0)
+
+    def _proxy_index(self, key: str) -> QModelIndex | None:
+        row = self.model.row_of(key)
+        if row is None:
+            return None
+        idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        return idx if idx.isValid() else None
 
     def _reselect(self, key: str | None) -> None:
         if key is not None:

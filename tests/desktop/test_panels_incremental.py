@@ -177,6 +177,51 @@ def test_a_warning_that_goes_away_removes_its_row_only(
     assert [v.key for v in model.views] == [v.key for v in views]
 
 
+def test_a_snapshot_that_changes_rows_in_many_places_rebuilds_once_and_keeps_selection_and_scroll(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
+) -> None:
+    # a sync brings warnings all through the list: one rebuild (not a row signal per place), and
+    # the operator's place kept by key — the selected warning, and the warning at the top
+    from PySide6.QtWidgets import QAbstractItemView
+
+    from desktop.operator.warnings import RESET_ABOVE_PLACES
+
+    panel = _panel(qtbot, terminal, reader, relay)
+    model, table = panel.model, panel.table
+    snap = terminal.warnings()
+    views = list(snap.views)
+    step = max(2, len(views) // (3 * RESET_ABOVE_PLACES))
+    fewer = dataclasses.replace(snap, views=tuple(v for i, v in enumerate(views) if i % step != 1),
+                                generation=snap.generation + 1)
+    panel.set_snapshot(relay_snapshot(fewer, relay.latest()))
+    assert model.rowCount() == len(fewer.views)
+    top, chosen = fewer.views[len(fewer.views) // 2], fewer.views[len(fewer.views) // 2 + 3]
+    assert panel.select_key(chosen.key)
+    table.scrollTo(panel.proxy.mapFromSource(model.index(model.row_of(top.key) or 0, 0)),
+                   QAbstractItemView.ScrollHint.PositionAtTop)
+
+    def top_key() -> str:
+        return str(table.indexAt(table.viewport().rect().topLeft()).data(KEY_ROLE))
+
+    assert top_key() == top.key
+    resets = model.resets
+    inserted: list[int] = []
+    model.rowsInserted.connect(lambda _p, a, _b: inserted.append(a))
+    back = dataclasses.replace(snap, generation=snap.generation + 2)
+    panel.set_snapshot(relay_snapshot(back, relay_snapshot(fewer, None)))
+    assert model.resets == resets + 1 and inserted == []  # rebuilt once, no row signal per place
+    assert [v.key for v in model.views] == [v.key for v in views]
+    assert panel._selected_key() == chosen.key  # the same warning selected …
+    assert top_key() == top.key  # … and the same warning at the top of the list
+    assert table.selectionModel().currentIndex().data(KEY_ROLE) == chosen.key  # the keyboard goes on from it
+
+    # scrolled to the top, the list stays at the top: the new warnings there are seen
+    table.scrollToTop()
+    panel.set_snapshot(relay_snapshot(fewer, relay_snapshot(back, None)))
+    assert model.resets == resets + 2
+    assert table.verticalScrollBar().value() == 0 and panel._selected_key() == chosen.key
+
+
 def test_the_lights_board_draws_again_only_when_a_light_changes(
     qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
 ) -> None:
