@@ -135,8 +135,14 @@ class WarningsModel(QAbstractTableModel):
         # column) — by key, made when the row is first painted and kept while its view is the
         # same object: a repaint then answers each cell from a tuple (see multiData)
         self._painted: dict[str, tuple[WarningView, tuple[str, ...], QColor, tuple[QColor | None, ...]]] = {}
+        self._headers: list[str] | None = None
 
     def headers(self) -> list[str]:
+        if self._headers is None:  # (a view asks them again after every rebuild: words kept per language)
+            self._headers = self._header_words()
+        return self._headers
+
+    def _header_words(self) -> list[str]:
         return [self.tr("Level"), self.tr("Rule"), self.tr("Subject"), self.tr("Window"), self.tr("Department"),
                 self.tr("Since"), self.tr("State"), self.tr("Handled by"), self.tr("Push"), self.tr("Detail")]
 
@@ -273,6 +279,7 @@ class WarningsModel(QAbstractTableModel):
 
     def retranslate(self) -> None:
         """The words changed language: headers and cells again."""
+        self._headers = None
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.DETAIL)
         self._all_changed()
         if self.sort_column not in (-1, self.LEVEL, self.SINCE):
@@ -998,7 +1005,9 @@ class WarningsPanel(QWidget):
                 sel = table.selectionModel()
                 flags = (sel.SelectionFlag.ClearAndSelect | sel.SelectionFlag.Rows)
                 sel.setCurrentIndex(idx, flags)  # (this scrolls to it: the top row is put back below)
-        table.updateGeometries()  # the scroll bar's range for the new rows, before scrolling
+        # the view's layout for the new rows now (the scroll bar's range, before scrolling): Qt would
+        # do it on a later pass, painting the rows a second time
+        table.doItemsLayout()
         anchor = self._proxy_index(top) if top is not None else None
         if anchor is not None:
             table.scrollTo(anchor, QAbstractItemView.ScrollHint.PositionAtTop)
