@@ -43,14 +43,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.operator.alarm import Alarm
-from desktop.operator.common import WarningActions, fmt_time, ink_on
+from desktop.operator.common import TableView, WarningActions, fmt_time, ink_on
 from desktop.operator.queries import HallLayout, PushState, WarningExtras, hall_layout, warning_extras
 from desktop.operator.reader import Reader
 from desktop.operator.snapshot import (
@@ -673,7 +672,7 @@ class WarningsPanel(QWidget):
         self.message.setWordWrap(True)
         self.count = QLabel()
 
-        self.table = QTableView()
+        self.table = TableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the snapshot's order: reds first
