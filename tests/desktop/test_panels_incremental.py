@@ -222,6 +222,38 @@ def test_a_snapshot_that_changes_rows_in_many_places_rebuilds_once_and_keeps_sel
     assert table.verticalScrollBar().value() == 0 and panel._selected_key() == chosen.key
 
 
+def test_the_warnings_table_answers_a_repaint_inside_one_call_into_python(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
+) -> None:
+    # Qt asks the model for every cell it paints; each call into Python from Qt's C++ waits for the
+    # GIL while the sync and the monitor run (a 5 ms repaint took 150-500 ms). The table's paint
+    # is entered from Python, so the model's calls are nested in it: the GIL taken once a paint.
+    import sys
+
+    from desktop.operator.common import TableView
+
+    panel = _panel(qtbot, terminal, reader, relay)
+    model = panel.model
+    nested: list[bool] = []
+    multi = model.multiData
+
+    def watching(index: Any, span: Any) -> None:
+        frame: Any = sys._getframe(1)
+        inside = False
+        while frame is not None:
+            if frame.f_code is TableView.paintEvent.__code__:
+                inside = True
+                break
+            frame = frame.f_back
+        nested.append(inside)
+        multi(index, span)
+
+    model.multiData = watching  # type: ignore[method-assign,assignment]
+    panel.table.viewport().update()
+    qtbot.waitUntil(lambda: len(nested) >= 20, timeout=WAIT_MS)  # the cells in sight, painted
+    assert all(nested)
+
+
 def test_the_lights_board_draws_again_only_when_a_light_changes(
     qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
 ) -> None:
