@@ -82,4 +82,10 @@ class TableView(QTableView):
         self.setHorizontalHeader(header)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        vp = self.viewport()
+        if not vp.autoFillBackground():
+            # the rows' area fills its own background (the same colour): the theme's style sheet
+            # leaves it to the widgets behind, and every repaint of the rows then painted the
+            # window, the dock and the panel under them too (set here: a new theme turns it off)
+            vp.setAutoFillBackground(True)
         super().paintEvent(event)

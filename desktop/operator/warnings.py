@@ -11,6 +11,7 @@ previous snapshot, or one that rose again) rings the :class:`~desktop.operator.a
 from __future__ import annotations
 
 import getpass
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -79,6 +80,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 __all__ = ["DisposeDialog", "WarningsFilter", "WarningsModel", "WarningsPanel"]
+
+log = logging.getLogger(__name__)
 
 _Index = QModelIndex | QPersistentModelIndex
 LEVELS = ("red", "yellow", "notice")
@@ -632,7 +635,8 @@ class WarningsPanel(QWidget):
         self.alarm = alarm if alarm is not None else Alarm(parent=self)
         self._reds: Mapping[str, WarningView] | None = None  # unacknowledged reds shown
         self._reds_of: Sequence[WarningView] | None = None  # the views they are of
-        self._snap: SnapshotLike | None = None
+        self._snap: SnapshotLike | None = None  # the snapshot shown
+        self._waiting: RelayedSnapshot | None = None  # the newest, shown when its words are read
         self._window_numbers: dict[str, str] = {}
         self._extras_full_at = -EXTRAS_FULL_S  # when every view's extras were last asked for
         self._extras_for: Sequence[WarningView] | None = None  # the views extras were last asked for
@@ -819,6 +823,24 @@ class WarningsPanel(QWidget):
         if self.reader is not None and not self.reader.pending("warnings.layout") and (
                 not known or not windows <= known.keys()):
             self.reader.submit("warnings.layout", hall_layout, self._set_layout)  # the hall came with a sync
+        if relayed is not None and self.reader is not None and self._snap is not None:
+            # shown with its words (labels, departments, push states) read for it: the rows change
+            # once and are painted once, not once without their words and again with them
+            if self._waiting is not None:  # its words are late: the one before is shown without
+                self._show(self._waiting)
+            self._waiting = relayed
+            partial = relayed.base is not None and relayed.base is self._extras_for
+            self._ask_extras(relayed.touched() if partial else None)
+            return
+        self._show(snap)
+        partial = relayed is not None and relayed.base is not None and relayed.base is self._extras_for
+        self._ask_extras(relayed.touched() if partial and relayed is not None else None)
+
+    def _show(self, snap: SnapshotLike) -> None:
+        """The rows of ``snap`` shown, the selection kept, new reds rung for."""
+        relayed = snap if isinstance(snap, RelayedSnapshot) else None
+        if snap is self._waiting:
+            self._waiting = None
         key = self._selected_key()
         self._snap = snap
         if relayed is not None:
@@ -834,8 +856,6 @@ class WarningsPanel(QWidget):
         else:
             self._ring_for_new_reds(relayed.reds if relayed is not None else active_reds(snap.views))
             self._reds_of = snap.views
-        partial = relayed is not None and relayed.base is not None and relayed.base is self._extras_for
-        self._ask_extras(relayed.touched() if partial and relayed is not None else None)
         self._update_count()
 
     def _ask_extras(self, touched: Sequence[WarningView] | None = None) -> None:
@@ -847,7 +867,7 @@ class WarningsPanel(QWidget):
         few rows); a subject's department and label (which do not change with its warnings'
         levels) only for the subjects not known yet, and for every subject after the hall
         changed and every ``SUBJECTS_FULL_S`` seconds."""
-        snap = self._snap
+        snap = self._waiting or self._snap  # a snapshot waiting for its words: they are read for it
         if self.reader is None or snap is None:
             return
         views = snap.views
@@ -893,9 +913,16 @@ class WarningsPanel(QWidget):
             new = WarningExtras(push, _merged(old.department, part.department), _merged(old.label, part.label))
             return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in touched])
 
-        self.reader.submit("warnings.extras", query, self._set_extras)
+        self.reader.submit("warnings.extras", query, self._set_extras, self._extras_failed)
+
+    def _extras_failed(self, words: str) -> None:
+        log.warning("the warnings' words could not be read: %s", words)
+        if self._waiting is not None:  # shown without them
+            self._show(self._waiting)
 
     def _set_extras(self, answer: tuple[WarningExtras, WarningExtras, set[str]]) -> None:
+        if self._waiting is not None:  # the snapshot they were read for: its rows, then their words
+            self._show(self._waiting)
         old, extras, changed = answer
         self._touched.clear()  # the newest request was answered: it covered every view touched
         self._full_pending = False
