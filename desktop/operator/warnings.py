@@ -823,9 +823,10 @@ class WarningsPanel(QWidget):
         if self.reader is not None and not self.reader.pending("warnings.layout") and (
                 not known or not windows <= known.keys()):
             self.reader.submit("warnings.layout", hall_layout, self._set_layout)  # the hall came with a sync
-        if relayed is not None and self.reader is not None and self._snap is not None:
+        if relayed is not None and self.reader is not None and self.model.views:
             # shown with its words (labels, departments, push states) read for it: the rows change
-            # once and are painted once, not once without their words and again with them
+            # once and are painted once, not once without their words and again with them (an
+            # empty list, as at the start, shows its first rows at once)
             if self._waiting is not None:  # its words are late: the one before is shown without
                 self._show(self._waiting)
             self._waiting = relayed
