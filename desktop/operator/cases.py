@@ -47,14 +47,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.operator.common import fmt_date, fmt_time
+from desktop.operator.common import TableView, fmt_date, fmt_time
 from desktop.operator.queries import (
     CaseDetail,
     CaseFilter,
@@ -537,7 +536,7 @@ class CasesPanel(QWidget):
             c.currentIndexChanged.connect(self._apply)
         self.count = QLabel()
 
-        self.table = QTableView()
+        self.table = TableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(CasesModel.DUE, Qt.SortOrder.AscendingOrder)

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QColor, QPaintEvent
+from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
-__all__ = ["WarningActions", "fmt_date", "fmt_duration", "fmt_time", "ink_on"]
+__all__ = ["TableView", "WarningActions", "fmt_date", "fmt_duration", "fmt_time", "ink_on"]
 
 
 class WarningActions(Protocol):
@@ -52,3 +53,39 @@ def ink_on(fill: QColor) -> QColor:
     """Text colour readable on ``fill``: near-black on light fills (yellow), white on the rest."""
     luma = 0.299 * fill.red() + 0.587 * fill.green() + 0.114 * fill.blue()
     return QColor("#1a1a1a") if luma > 150 else QColor("#ffffff")
+
+
+class _Header(QHeaderView):
+    """A header that paints holding the GIL (see :class:`TableView`)."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+
+
+class TableView(QTableView):
+    """A ``QTableView`` over a Python model that paints holding the GIL.
+
+    Qt paints a table by calling the model once or twice per cell shown (``index()``,
+    ``multiData()``: a hundred cells, two hundred calls into Python). Called from Qt's C++, each
+    call takes the GIL and lets it go again; while other threads run Python (a sync, the warning
+    monitor, the reader) each such call waits for them to hand it back — up to a switch interval,
+    so a repaint of ~5 ms took 150-500 ms (measured with one or two busy threads). With the paint
+    entered from Python (this override), the GUI thread holds the GIL through the whole paint and
+    the model's calls are nested calls: ~19 ms with two busy threads. The header likewise (its
+    words come from the model's ``headerData()``)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        header = _Header(Qt.Orientation.Horizontal, self)
+        header.setSectionsClickable(True)  # as QTableView's own header
+        header.setHighlightSections(True)
+        self.setHorizontalHeader(header)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        vp = self.viewport()
+        if not vp.autoFillBackground():
+            # the rows' area fills its own background (the same colour): the theme's style sheet
+            # leaves it to the widgets behind, and every repaint of the rows then painted the
+            # window, the dock and the panel under them too (set here: a new theme turns it off)
+            vp.setAutoFillBackground(True)
+        super().paintEvent(event)

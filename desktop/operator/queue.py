@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGridLayout, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from desktop.operator.common import fmt_duration
+from desktop.operator.common import TableView, fmt_duration
 from desktop.operator.queries import HallLayout, QueueStats, hall_layout, queue_stats
 from desktop.operator.reader import Reader
 from desktop.theme import DARK, Palette
@@ -131,7 +131,7 @@ class QueuePanel(QWidget):
         self.scope = QLabel()
         self.serving = QLabel()
         self.serving.setWordWrap(True)
-        self.table = QTableView()
+        self.table = TableView()
         self.table.setModel(self.model)
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)

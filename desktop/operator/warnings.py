@@ -11,17 +11,20 @@ previous snapshot, or one that rose again) rings the :class:`~desktop.operator.a
 from __future__ import annotations
 
 import getpass
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QEvent,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     QRegularExpression,
@@ -41,14 +44,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.operator.alarm import Alarm
-from desktop.operator.common import WarningActions, fmt_time, ink_on
+from desktop.operator.common import TableView, WarningActions, fmt_time, ink_on
 from desktop.operator.queries import HallLayout, PushState, WarningExtras, hall_layout, warning_extras
 from desktop.operator.reader import Reader
 from desktop.operator.snapshot import (
@@ -79,6 +81,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DisposeDialog", "WarningsFilter", "WarningsModel", "WarningsPanel"]
 
+log = logging.getLogger(__name__)
+
 _Index = QModelIndex | QPersistentModelIndex
 LEVELS = ("red", "yellow", "notice")
 STATES = ("active", "acknowledged", "disposed")
@@ -97,6 +101,15 @@ EXTRAS_FULL_S = 60.0  # every push state is read again at least this often
 SUBJECTS_FULL_S = 600.0  # every subject's department and label, at least this often
 ALARM_LINES = 5  # new reds named in the alarm's message (the rest are counted)
 RESET_ABOVE = 400  # row signals above which a new snapshot rebuilds the rows whole (cheaper then)
+# rows inserted or removed in more places than this: the rows are rebuilt whole (the panel keeps the
+# selection and the scroll place by key). Each insert or remove makes the filter, the view and its
+# header move every row after it: a sync's snapshot brings ~100 places, 3-8 ms of GUI thread.
+RESET_ABOVE_PLACES = 8
+ROW_CACHE_MAX = 2000  # rows whose painted words and colours are kept (the rows painted lately)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_NO_INK: tuple[QColor | None, ...] = (None,) * 10
 
 
 class WarningsModel(QAbstractTableModel):
@@ -120,8 +133,18 @@ class WarningsModel(QAbstractTableModel):
         self._sort_keys: dict[str, tuple[WarningView, Any]] = {}  # key → (view, its sort key)
         self.resets = 0  # how often the rows were rebuilt whole (for tests and figures)
         self.row_updates = 0  # row signals sent instead
+        # what a row paints — (view, words per column, background of the level cell, ink per
+        # column) — by key, made when the row is first painted and kept while its view is the
+        # same object: a repaint then answers each cell from a tuple (see multiData)
+        self._painted: dict[str, tuple[WarningView, tuple[str, ...], QColor, tuple[QColor | None, ...]]] = {}
+        self._headers: list[str] | None = None
 
     def headers(self) -> list[str]:
+        if self._headers is None:  # (a view asks them again after every rebuild: words kept per language)
+            self._headers = self._header_words()
+        return self._headers
+
+    def _header_words(self) -> list[str]:
         return [self.tr("Level"), self.tr("Rule"), self.tr("Subject"), self.tr("Window"), self.tr("Department"),
                 self.tr("Since"), self.tr("State"), self.tr("Handled by"), self.tr("Push"), self.tr("Detail")]
 
@@ -148,7 +171,10 @@ class WarningsModel(QAbstractTableModel):
         # one copy of the new rows (the monitor's views are a sequence of blocks: slicing it per
         # range would copy every view each time); the model's own, changed in place next time
         new_rows = list(views)
-        if changes.operations > RESET_ABOVE or not self.views:
+        if (changes.operations > RESET_ABOVE or len(changes.removed) + len(changes.inserted) > RESET_ABOVE_PLACES
+                or not self.views):
+            if today != self._today:
+                self._painted.clear()
             self.beginResetModel()
             self.views, self._source, self._row_of, self._today = new_rows, source, changes.row_of, today
             self.endResetModel()
@@ -238,6 +264,9 @@ class WarningsModel(QAbstractTableModel):
             changed = extras_changes(self.extras, extras, [v.key for v in self.views],
                                      [(v.warning.subject, v.key) for v in self.views])
         self.extras = extras
+        painted = self._painted
+        for k in changed:
+            painted.pop(k, None)
         rows = sorted(r for r in (self._row_of.get(k) for k in changed) if r is not None)
         # those rows only, however many (every row would have the filter look at every row again)
         for first, last in _ranges(rows):
@@ -246,11 +275,13 @@ class WarningsModel(QAbstractTableModel):
             self._resort(changed)
 
     def _all_changed(self) -> None:
+        self._painted.clear()  # every row's words or colours may differ
         if self.views:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.views) - 1, self.DETAIL))
 
     def retranslate(self) -> None:
         """The words changed language: headers and cells again."""
+        self._headers = None
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.DETAIL)
         self._all_changed()
         if self.sort_column not in (-1, self.LEVEL, self.SINCE):
@@ -360,6 +391,49 @@ class WarningsModel(QAbstractTableModel):
             return detail_text(str(w.code), w.detail)
         return ""
 
+    def _row_paint(self, v: WarningView) -> tuple[WarningView, tuple[str, ...], QColor, tuple[QColor | None, ...]]:
+        """What ``v``'s row paints: its words per column, the level cell's background and the ink
+        per column (None: the view's own); kept while the view is the same object and nothing it
+        reads (extras, hall, day, language, palette) changed."""
+        hit = self._painted.get(v.key)
+        if hit is not None and hit[0] is v:
+            return hit
+        w = v.warning
+        level = str(w.level)
+        fill = self.palette_.level_color(level)
+        ink: list[QColor | None] = list(_NO_INK)
+        ink[self.LEVEL] = ink_on(fill)
+        p = self.push_of(v.key)
+        if p is not None and p.state == "rejected":
+            ink[self.PUSH] = QColor(self.palette_.red)
+        if str(v.state) == "active" and level == "red":
+            ink[self.STATE] = QColor(self.palette_.red)
+        row = (v, tuple(self.text(v, c) for c in range(10)), fill, tuple(ink))
+        if len(self._painted) >= ROW_CACHE_MAX:  # rows scrolled past or gone: start again
+            self._painted.clear()
+        self._painted[v.key] = row
+        return row
+
+    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a view asks of a cell in ONE call into Python (Qt's own multiData calls
+        ``data()`` once per role: ~7 calls a cell, each waiting for the GIL while the sync and the
+        monitor run); the words and colours come from the row's kept tuple."""
+        row = index.row()
+        if not 0 <= row < len(self.views):
+            return
+        col = index.column()
+        _v, texts, fill, ink = self._row_paint(self.views[row])
+        span = cast("Iterable[QModelRoleData]", roleDataSpan if isinstance(roleDataSpan, QModelRoleDataSpan)
+                    else (roleDataSpan,))
+        for rd in span:
+            role = rd.role()
+            if role == _DISPLAY:
+                rd.setData(texts[col])
+            elif role == _FOREGROUND and ink[col] is not None:
+                rd.setData(ink[col])
+            elif role == _BACKGROUND and col == self.LEVEL:
+                rd.setData(fill)
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _ROLES or not index.isValid():  # a view asks ~7 roles a cell; most are not ours
             return None
@@ -371,20 +445,13 @@ class WarningsModel(QAbstractTableModel):
         if role == FILTER_ROLE:
             return filter_key(str(w.level), str(v.state), str(w.code), w.window_id, self.department_of(v))
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.text(v, col)
+            return self._row_paint(v)[1][col]
         if role == SORT_ROLE:
             return self._sort_key(v, col)
-        if role == Qt.ItemDataRole.BackgroundRole and col == self.LEVEL:
-            return self.palette_.level_color(str(w.level))
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._row_paint(v)[2] if col == self.LEVEL else None
         if role == Qt.ItemDataRole.ForegroundRole:
-            if col == self.LEVEL:
-                return ink_on(self.palette_.level_color(str(w.level)))
-            if col == self.PUSH:
-                p = self.push_of(v.key)
-                if p is not None and p.state == "rejected":
-                    return QColor(self.palette_.red)
-            if col == self.STATE and str(v.state) == "active" and str(w.level) == "red":
-                return QColor(self.palette_.red)
+            return self._row_paint(v)[3][col]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == self.PUSH:
                 p = self.push_of(v.key)
@@ -460,6 +527,16 @@ class WarningsFilter(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
         self.setFilterRole(FILTER_ROLE)
         self.setFilterKeyColumn(0)
+
+    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """A cell's roles from the model's :meth:`WarningsModel.multiData`: one call into Python
+        per cell painted (Qt's proxy asks the model's ``data()`` per role, and maps the cell to
+        the model's again for each: ~15 calls into Python a cell)."""
+        m = self.sourceModel()
+        if isinstance(m, WarningsModel):
+            m.multiData(self.mapToSource(index), roleDataSpan)
+        else:
+            super().multiData(index, roleDataSpan)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """The model sorts (one key per row, in Python's sort); this proxy only filters, keeping
@@ -558,7 +635,8 @@ class WarningsPanel(QWidget):
         self.alarm = alarm if alarm is not None else Alarm(parent=self)
         self._reds: Mapping[str, WarningView] | None = None  # unacknowledged reds shown
         self._reds_of: Sequence[WarningView] | None = None  # the views they are of
-        self._snap: SnapshotLike | None = None
+        self._snap: SnapshotLike | None = None  # the snapshot shown
+        self._waiting: RelayedSnapshot | None = None  # the newest, shown when its words are read
         self._window_numbers: dict[str, str] = {}
         self._extras_full_at = -EXTRAS_FULL_S  # when every view's extras were last asked for
         self._extras_for: Sequence[WarningView] | None = None  # the views extras were last asked for
@@ -598,7 +676,7 @@ class WarningsPanel(QWidget):
         self.message.setWordWrap(True)
         self.count = QLabel()
 
-        self.table = QTableView()
+        self.table = TableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the snapshot's order: reds first
@@ -612,6 +690,9 @@ class WarningsPanel(QWidget):
         hh.setStretchLastSection(True)
         self._size_columns()
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._kept: tuple[str | None, str | None] | None = None  # (selected key, top row's key) over a reset
+        self.model.modelAboutToBeReset.connect(self._keep_place)
+        self.model.modelReset.connect(self._restore_place)
         self.table.doubleClicked.connect(lambda _i: self.dispose_selected("supervise"))
 
         filters = QHBoxLayout()
@@ -742,6 +823,25 @@ class WarningsPanel(QWidget):
         if self.reader is not None and not self.reader.pending("warnings.layout") and (
                 not known or not windows <= known.keys()):
             self.reader.submit("warnings.layout", hall_layout, self._set_layout)  # the hall came with a sync
+        if relayed is not None and self.reader is not None and self.model.views:
+            # shown with its words (labels, departments, push states) read for it: the rows change
+            # once and are painted once, not once without their words and again with them (an
+            # empty list, as at the start, shows its first rows at once)
+            if self._waiting is not None:  # its words are late: the one before is shown without
+                self._show(self._waiting)
+            self._waiting = relayed
+            partial = relayed.base is not None and relayed.base is self._extras_for
+            self._ask_extras(relayed.touched() if partial else None)
+            return
+        self._show(snap)
+        partial = relayed is not None and relayed.base is not None and relayed.base is self._extras_for
+        self._ask_extras(relayed.touched() if partial and relayed is not None else None)
+
+    def _show(self, snap: SnapshotLike) -> None:
+        """The rows of ``snap`` shown, the selection kept, new reds rung for."""
+        relayed = snap if isinstance(snap, RelayedSnapshot) else None
+        if snap is self._waiting:
+            self._waiting = None
         key = self._selected_key()
         self._snap = snap
         if relayed is not None:
@@ -757,8 +857,6 @@ class WarningsPanel(QWidget):
         else:
             self._ring_for_new_reds(relayed.reds if relayed is not None else active_reds(snap.views))
             self._reds_of = snap.views
-        partial = relayed is not None and relayed.base is not None and relayed.base is self._extras_for
-        self._ask_extras(relayed.touched() if partial and relayed is not None else None)
         self._update_count()
 
     def _ask_extras(self, touched: Sequence[WarningView] | None = None) -> None:
@@ -770,7 +868,7 @@ class WarningsPanel(QWidget):
         few rows); a subject's department and label (which do not change with its warnings'
         levels) only for the subjects not known yet, and for every subject after the hall
         changed and every ``SUBJECTS_FULL_S`` seconds."""
-        snap = self._snap
+        snap = self._waiting or self._snap  # a snapshot waiting for its words: they are read for it
         if self.reader is None or snap is None:
             return
         views = snap.views
@@ -816,9 +914,16 @@ class WarningsPanel(QWidget):
             new = WarningExtras(push, _merged(old.department, part.department), _merged(old.label, part.label))
             return old, new, extras_changes(old, new, keys, [(v.warning.subject, v.key) for v in touched])
 
-        self.reader.submit("warnings.extras", query, self._set_extras)
+        self.reader.submit("warnings.extras", query, self._set_extras, self._extras_failed)
+
+    def _extras_failed(self, words: str) -> None:
+        log.warning("the warnings' words could not be read: %s", words)
+        if self._waiting is not None:  # shown without them
+            self._show(self._waiting)
 
     def _set_extras(self, answer: tuple[WarningExtras, WarningExtras, set[str]]) -> None:
+        if self._waiting is not None:  # the snapshot they were read for: its rows, then their words
+            self._show(self._waiting)
         old, extras, changed = answer
         self._touched.clear()  # the newest request was answered: it covered every view touched
         self._full_pending = False
@@ -903,6 +1008,45 @@ class WarningsPanel(QWidget):
         self.table.selectRow(idx.row())
         self.table.scrollTo(idx)
         return True
+
+    def _keep_place(self) -> None:
+        """The rows are about to be rebuilt: note the selected warning and the one at the top of
+        the list (None when the list is scrolled to its top: it stays there, new rows shown)."""
+        top: str | None = None
+        if self.table.verticalScrollBar().value() > 0:
+            idx = self.table.indexAt(self.table.viewport().rect().topLeft())
+            top = str(idx.data(KEY_ROLE)) if idx.isValid() else None
+        self._kept = (self._selected_key(), top)
+
+    def _restore_place(self) -> None:
+        """The rows were rebuilt: the same warning selected (if still listed) and the same one at
+        the top of the list, as if only the rows that changed had moved."""
+        if self._kept is None:
+            return
+        selected, top = self._kept
+        self._kept = None
+        table = self.table
+        if selected is not None:
+            idx = self._proxy_index(selected)
+            if idx is not None:
+                sel = table.selectionModel()
+                flags = (sel.SelectionFlag.ClearAndSelect | sel.SelectionFlag.Rows)
+                sel.setCurrentIndex(idx, flags)  # (this scrolls to it: the top row is put back below)
+        # the view's layout for the new rows now (the scroll bar's range, before scrolling): Qt would
+        # do it on a later pass, painting the rows a second time
+        table.doItemsLayout()
+        anchor = self._proxy_index(top) if top is not None else None
+        if anchor is not None:
+            table.scrollTo(anchor, QAbstractItemView.ScrollHint.PositionAtTop)
+        else:
+            table.verticalScrollBar().setValue(0)
+
+    def _proxy_index(self, key: str) -> QModelIndex | None:
+        row = self.model.row_of(key)
+        if row is None:
+            return None
+        idx = self.proxy.mapFromSource(self.model.index(row, 0))
+        return idx if idx.isValid() else None
 
     def _reselect(self, key: str | None) -> None:
         if key is not None:

@@ -239,6 +239,11 @@ class OperatorWindow(QMainWindow):
         self.cases_dock = self._dock("cases", self.tr("Cases"), self.cases_panel, right)
         self.performance_dock = self._dock("performance", self.tr("Performance"), self.performance_panel, right)
         self.performance_dock.visibilityChanged.connect(self.performance_panel.seen)  # computed when first seen
+        # the queue and the cases read the store again after each snapshot only while seen; a panel
+        # behind another tab (or closed) is read again when it shows (see _refresh_seen)
+        self._stale: set[QueuePanel | CasesPanel] = set()
+        for which, dock in ((self.queue_panel, self.queue_dock), (self.cases_panel, self.cases_dock)):
+            dock.visibilityChanged.connect(lambda visible, which=which: self._panel_seen(which, visible))
         for dock in (self.queue_dock, self.cases_dock, self.performance_dock):
             self.tabifyDockWidget(self.warnings_dock, dock)
         self.warnings_dock.raise_()
@@ -437,11 +442,26 @@ class OperatorWindow(QMainWindow):
         lights and the warnings list take it; the queue and the cases read the store again."""
         self.lights.set_snapshot(snapshot)
         self.warnings_panel.set_snapshot(snapshot)
-        self.queue_panel.refresh()
-        self.cases_panel.refresh()
+        self._refresh_seen(self.queue_panel)
+        self._refresh_seen(self.cases_panel)
         if not self._first_shown:  # on the next loop pass: a snapshot may come inside the constructor
             self._first_shown = True
             QTimer.singleShot(0, self, self.first_snapshot_shown.emit)
+
+    def _refresh_seen(self, panel: QueuePanel | CasesPanel) -> None:
+        """Read a panel's rows again now if it is seen, else when it shows: during a sync every
+        snapshot (one a second) would have the reader query the queue and the cases, and the GUI
+        thread apply the answers, for panels behind another tab (the reader's queries hold the
+        GIL the GUI thread needs)."""
+        if not panel.visibleRegion().isEmpty():  # (a dock tabbed behind another is "visible", unseen)
+            panel.refresh()
+        else:
+            self._stale.add(panel)
+
+    def _panel_seen(self, panel: QueuePanel | CasesPanel, visible: bool) -> None:
+        if visible and panel in self._stale:
+            self._stale.discard(panel)
+            panel.refresh()
 
     def _action_finished(self, key: str, ok: bool, words: str) -> None:
         """An acknowledgement or disposal ended: a refusal is said in the status bar too."""

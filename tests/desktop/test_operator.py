@@ -112,6 +112,17 @@ def test_the_demo_window_shows_moving_video_and_lights_of_two_levels(
     assert window.performance_panel.result is None and not window.reader.pending("performance")
     with qtbot.waitSignal(window.performance_panel.computed, timeout=WAIT_MS):
         window.performance_dock.raise_()
+    # the cases behind another tab are not read again for every new snapshot, but when raised; seen,
+    # they are read again with each snapshot
+    reader, snap = window.reader, window.relay.latest()
+    assert snap is not None and window.cases_panel.visibleRegion().isEmpty()
+    qtbot.waitUntil(lambda: not reader.pending("cases.refresh"), timeout=WAIT_MS)
+    window._warnings_changed(snap)
+    assert not reader.pending("cases.refresh")
+    with qtbot.waitSignal(reader.delivered, timeout=WAIT_MS, check_params_cb=lambda ch, _ms: ch == "cases.refresh"):
+        window.cases_dock.raise_()
+    window._warnings_changed(snap)
+    assert reader.pending("cases.refresh")
 
 
 def test_layout_cameras_and_language_survive_a_restart(qtbot: Any, tmp_path: Path) -> None:

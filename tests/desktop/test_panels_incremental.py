@@ -116,6 +116,12 @@ def _panel(qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay)
     return panel
 
 
+def _show(qtbot: Any, panel: WarningsPanel, snap: RelayedSnapshot) -> None:
+    """A snapshot from the relay, shown once its words are read (see the test below)."""
+    panel.set_snapshot(snap)
+    qtbot.waitUntil(lambda: panel._waiting is None, timeout=WAIT_MS)
+
+
 def test_a_snapshot_changes_only_its_rows_and_keeps_the_selection(
     qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
 ) -> None:
@@ -165,7 +171,7 @@ def test_a_warning_that_goes_away_removes_its_row_only(
     removed: list[tuple[int, int]] = []
     model.rowsRemoved.connect(lambda _p, a, b: removed.append((a, b)))
     fewer = dataclasses.replace(snap, views=tuple(v for v in views if v is not gone), generation=snap.generation + 1)
-    panel.set_snapshot(relay_snapshot(fewer, relay.latest()))
+    _show(qtbot, panel, relay_snapshot(fewer, relay.latest()))
     assert removed == [(len(views) // 3, len(views) // 3)]
     assert model.resets == resets and model.row_of(gone.key) is None
     assert panel._selected_key() == keep.key
@@ -175,6 +181,104 @@ def test_a_warning_that_goes_away_removes_its_row_only(
     panel.set_snapshot(back)  # a plain snapshot (not through the relay): worked out here, same rows
     assert inserted == [(len(views) // 3, len(views) // 3)] and model.resets == resets
     assert [v.key for v in model.views] == [v.key for v in views]
+
+
+def test_a_new_snapshot_shows_its_rows_when_their_words_are_read(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
+) -> None:
+    # the rows change once, with their words (labels, departments, push states) read for them:
+    # one change and one paint, not the rows without their words and then again with them
+    panel = _panel(qtbot, terminal, reader, relay)
+    model = panel.model
+    snap = terminal.warnings()
+    views = list(snap.views)
+    gone = views[len(views) // 2]
+    fewer = dataclasses.replace(snap, views=tuple(v for v in views if v is not gone), generation=snap.generation + 1)
+    relayed = relay_snapshot(fewer, relay.latest())
+    asked: list[bool] = []
+    model.rowsRemoved.connect(lambda *_a: asked.append(reader.pending("warnings.extras")))
+    panel.set_snapshot(relayed)
+    assert model.row_of(gone.key) is not None and panel._waiting is relayed  # its words are read first
+    qtbot.waitUntil(lambda: model.row_of(gone.key) is None, timeout=WAIT_MS)
+    assert asked == [False]  # the row went as the words were delivered, in the same pass
+    assert panel._snap is relayed and panel._waiting is None
+
+
+def test_a_snapshot_that_changes_rows_in_many_places_rebuilds_once_and_keeps_selection_and_scroll(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
+) -> None:
+    # a sync brings warnings all through the list: one rebuild (not a row signal per place), and
+    # the operator's place kept by key — the selected warning, and the warning at the top
+    from PySide6.QtWidgets import QAbstractItemView
+
+    from desktop.operator.warnings import RESET_ABOVE_PLACES
+
+    panel = _panel(qtbot, terminal, reader, relay)
+    model, table = panel.model, panel.table
+    snap = terminal.warnings()
+    views = list(snap.views)
+    step = max(2, len(views) // (3 * RESET_ABOVE_PLACES))
+    fewer = dataclasses.replace(snap, views=tuple(v for i, v in enumerate(views) if i % step != 1),
+                                generation=snap.generation + 1)
+    _show(qtbot, panel, relay_snapshot(fewer, relay.latest()))
+    assert model.rowCount() == len(fewer.views)
+    top, chosen = fewer.views[len(fewer.views) // 2], fewer.views[len(fewer.views) // 2 + 3]
+    assert panel.select_key(chosen.key)
+    table.scrollTo(panel.proxy.mapFromSource(model.index(model.row_of(top.key) or 0, 0)),
+                   QAbstractItemView.ScrollHint.PositionAtTop)
+
+    def top_key() -> str:
+        return str(table.indexAt(table.viewport().rect().topLeft()).data(KEY_ROLE))
+
+    assert top_key() == top.key
+    resets = model.resets
+    inserted: list[int] = []
+    model.rowsInserted.connect(lambda _p, a, _b: inserted.append(a))
+    back = dataclasses.replace(snap, generation=snap.generation + 2)
+    _show(qtbot, panel, relay_snapshot(back, relay_snapshot(fewer, None)))
+    assert model.resets == resets + 1 and inserted == []  # rebuilt once, no row signal per place
+    assert [v.key for v in model.views] == [v.key for v in views]
+    assert panel._selected_key() == chosen.key  # the same warning selected …
+    assert top_key() == top.key  # … and the same warning at the top of the list
+    assert table.selectionModel().currentIndex().data(KEY_ROLE) == chosen.key  # the keyboard goes on from it
+
+    # scrolled to the top, the list stays at the top: the new warnings there are seen
+    table.scrollToTop()
+    _show(qtbot, panel, relay_snapshot(fewer, relay_snapshot(back, None)))
+    assert model.resets == resets + 2
+    assert table.verticalScrollBar().value() == 0 and panel._selected_key() == chosen.key
+
+
+def test_the_warnings_table_answers_a_repaint_inside_one_call_into_python(
+    qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay
+) -> None:
+    # Qt asks the model for every cell it paints; each call into Python from Qt's C++ waits for the
+    # GIL while the sync and the monitor run (a 5 ms repaint took 150-500 ms). The table's paint
+    # is entered from Python, so the model's calls are nested in it: the GIL taken once a paint.
+    import sys
+
+    from desktop.operator.common import TableView
+
+    panel = _panel(qtbot, terminal, reader, relay)
+    model = panel.model
+    nested: list[bool] = []
+    multi = model.multiData
+
+    def watching(index: Any, span: Any) -> None:
+        frame: Any = sys._getframe(1)
+        inside = False
+        while frame is not None:
+            if frame.f_code is TableView.paintEvent.__code__:
+                inside = True
+                break
+            frame = frame.f_back
+        nested.append(inside)
+        multi(index, span)
+
+    model.multiData = watching  # type: ignore[method-assign,assignment]
+    panel.table.viewport().update()
+    qtbot.waitUntil(lambda: len(nested) >= 20, timeout=WAIT_MS)  # the cells in sight, painted
+    assert all(nested)
 
 
 def test_the_lights_board_draws_again_only_when_a_light_changes(
