@@ -353,9 +353,7 @@ def _facts_reused(
             return None
         # as case_facts works them out; the due dates and their instants (f[5:-1]) depend only on
         # the acceptance, the (closed) suspensions, the type, the calendar and the rules
-        ended_at: datetime | None = None
-        if case.status in ENDED_STATUSES:
-            ended_at = case.completed_at or (max(at for _, at in case.stages) if case.stages else case.submitted_at)
+        ended_at = _ended_at(case)
         static = tuple(_stage_findings(case, ctype, ended_at, cal, tz, rules))
         return CaseFacts._make((case, ctype, _last_event(case), ended_at, accepted_at, *f[5:-1], static))
     if old.suspensions != case.suspensions:
@@ -369,11 +367,16 @@ def _facts_reused(
     return CaseFacts._make((case, *f[1:-1], tuple(findings)))  # f._replace(case=…, static=…)
 
 
+def _ended_at(case: Case) -> datetime | None:
+    """When an ended case ended: its completion, else its last stage, else its submission (None: open)."""
+    if case.status not in ENDED_STATUSES:
+        return None
+    return case.completed_at or (max(at for _, at in case.stages) if case.stages else case.submitted_at)
+
+
 def case_facts(case: Case, ctype: CaseType, cal: WorkCalendar, tz: ZoneInfo, rules: RuleSet) -> CaseFacts:
     """Work out when each of the case's warnings starts (see the module notes)."""
-    ended_at: datetime | None = None
-    if case.status in ENDED_STATUSES:
-        ended_at = case.completed_at or (max(at for _, at in case.stages) if case.stages else case.submitted_at)
+    ended_at = _ended_at(case)
     accepted_at = case.accepted_at
     static = tuple(_stage_findings(case, ctype, ended_at, cal, tz, rules))
     last = _last_event(case)
