@@ -823,6 +823,9 @@ class WarningsPanel(QWidget):
         if self.reader is not None and not self.reader.pending("warnings.layout") and (
                 not known or not windows <= known.keys()):
             self.reader.submit("warnings.layout", hall_layout, self._set_layout)  # the hall came with a sync
+        # the words of the views it touched only, when it follows the views the last words were read for
+        partial = relayed is not None and relayed.base is not None and relayed.base is self._extras_for
+        touched = relayed.touched() if partial and relayed is not None else None
         if relayed is not None and self.reader is not None and self.model.views:
             # shown with its words (labels, departments, push states) read for it: the rows change
             # once and are painted once, not once without their words and again with them (an
@@ -830,12 +833,9 @@ class WarningsPanel(QWidget):
             if self._waiting is not None:  # its words are late: the one before is shown without
                 self._show(self._waiting)
             self._waiting = relayed
-            partial = relayed.base is not None and relayed.base is self._extras_for
-            self._ask_extras(relayed.touched() if partial else None)
-            return
-        self._show(snap)
-        partial = relayed is not None and relayed.base is not None and relayed.base is self._extras_for
-        self._ask_extras(relayed.touched() if partial and relayed is not None else None)
+        else:
+            self._show(snap)
+        self._ask_extras(touched)
 
     def _show(self, snap: SnapshotLike) -> None:
         """The rows of ``snap`` shown, the selection kept, new reds rung for."""
@@ -999,11 +999,8 @@ class WarningsPanel(QWidget):
 
     def select_key(self, key: str) -> bool:
         """Select the row of a warning (True when it is shown)."""
-        row = self.model.row_of(key)
-        if row is None:
-            return False
-        idx = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not idx.isValid():
+        idx = self._proxy_index(key)
+        if idx is None:
             return False
         self.table.selectRow(idx.row())
         self.table.scrollTo(idx)

@@ -116,6 +116,12 @@ def _panel(qtbot: Any, terminal: Terminal, reader: Reader, relay: SnapshotRelay)
     return panel
 
 
+def _without(snap: Any, gone: WarningView) -> Any:
+    """The next snapshot: ``snap`` without the warning ``gone``."""
+    views = tuple(v for v in snap.views if v is not gone)
+    return dataclasses.replace(snap, views=views, generation=snap.generation + 1)
+
+
 def _show(qtbot: Any, panel: WarningsPanel, snap: RelayedSnapshot) -> None:
     """A snapshot from the relay, shown once its words are read (see the test below)."""
     panel.set_snapshot(snap)
@@ -170,7 +176,7 @@ def test_a_warning_that_goes_away_removes_its_row_only(
     resets = model.resets
     removed: list[tuple[int, int]] = []
     model.rowsRemoved.connect(lambda _p, a, b: removed.append((a, b)))
-    fewer = dataclasses.replace(snap, views=tuple(v for v in views if v is not gone), generation=snap.generation + 1)
+    fewer = _without(snap, gone)
     _show(qtbot, panel, relay_snapshot(fewer, relay.latest()))
     assert removed == [(len(views) // 3, len(views) // 3)]
     assert model.resets == resets and model.row_of(gone.key) is None
@@ -193,7 +199,7 @@ def test_a_new_snapshot_shows_its_rows_when_their_words_are_read(
     snap = terminal.warnings()
     views = list(snap.views)
     gone = views[len(views) // 2]
-    fewer = dataclasses.replace(snap, views=tuple(v for v in views if v is not gone), generation=snap.generation + 1)
+    fewer = _without(snap, gone)
     relayed = relay_snapshot(fewer, relay.latest())
     asked: list[bool] = []
     model.rowsRemoved.connect(lambda *_a: asked.append(reader.pending("warnings.extras")))
