@@ -64,7 +64,7 @@ from types import MappingProxyType
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, event, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.service import join_until
@@ -633,23 +633,47 @@ class WarningMonitor:
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        """A pass's write transaction. On SQLite its commit does not checkpoint the WAL (the
-        automatic checkpoint, every 1 000 pages, would copy the pages of every writer since the
-        last one into the database file inside the pass): ``checkpoint()`` does it once the
-        snapshot is out, when the monitor is idle."""
-        with self.store.write() as s:
-            if self.store.is_sqlite:
-                raw: Any = s.connection().connection.driver_connection
-                (pages,) = raw.execute("PRAGMA wal_autocheckpoint").fetchone()
-                raw.execute("PRAGMA wal_autocheckpoint = 0")
+        """A pass's write transaction.
 
-                def restore(_s: Session) -> None:  # still this transaction's connection (before release)
+        What a pass writes is derived state only: ``warning_states`` rows and the cases' derived
+        columns (``promised_due``, ``legal_due``, ``worst_level``), which the first pass of every
+        monitor — a full one (``_refresh_wanted`` starts True) — recomputes from the records and
+        reconciles with what is stored (``reconcile_all``, the stored columns compared and
+        rewritten). So on SQLite the pass commits with ``synchronous = NORMAL`` on its own
+        connection: in WAL mode that is consistent (no corruption), and a power cut can lose only
+        the last such commits, which that full pass at the next start writes again. The
+        connection goes back to the pool with the store's setting (``FULL``: the outbox,
+        the applied changes and the user's acts keep theirs); one whose setting cannot be put
+        back is discarded. On PostgreSQL the analogue, ``synchronous_commit = off`` for the
+        transaction, is as safe (the same recovery) and as derived.
+
+        On SQLite its commit does not checkpoint the WAL either (the automatic checkpoint, every
+        1 000 pages, would copy the pages of every writer since the last one into the database
+        file inside the pass): ``checkpoint()`` does it once the snapshot is out, when the monitor
+        is idle."""
+        if not self.store.is_sqlite:
+            with self.store.write() as s:
+                s.connection().exec_driver_sql("SET LOCAL synchronous_commit = off")
+                yield s
+            return
+        with self.store.engine.connect() as conn:
+            # PRAGMA synchronous cannot change inside a transaction: set before BEGIN, put back after it
+            raw: Any = conn.connection.driver_connection
+            (pages,) = raw.execute("PRAGMA wal_autocheckpoint").fetchone()
+            (sync,) = raw.execute("PRAGMA synchronous").fetchone()
+            raw.execute("PRAGMA wal_autocheckpoint = 0")
+            raw.execute("PRAGMA synchronous = NORMAL")
+            try:
+                with Session(bind=conn.execution_options(sqlite_begin="IMMEDIATE")) as s, s.begin():
+                    self._wal_written = True
+                    yield s
+            finally:
+                try:
+                    raw.execute(f"PRAGMA synchronous = {int(sync)}")
                     raw.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
-
-                event.listen(s, "after_commit", restore)
-                event.listen(s, "after_rollback", restore)
-                self._wal_written = True
-            yield s
+                except BaseException:
+                    conn.invalidate()  # never handed to another writer with the monitor's settings
+                    raise
 
     def checkpoint(self) -> tuple[int, int] | None:
         """Copy into the database file what the passes wrote to SQLite's WAL since the last
