@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.monitor import EMPTY_SNAPSHOT, LEVEL_CODE, PassReport, WarningMonitor, WarningSnapshot
 from supervision import demo
@@ -606,6 +606,39 @@ def test_changes_no_warning_depends_on_rejudge_nothing(store: Store, monitor: Wa
     rep = monitor.process(NOW)
     assert (rep.kind, rep.rejudged, rep.published) == ("changes", frozenset(), False)
     assert monitor.snapshot().generation == gen
+
+
+def test_a_pass_commits_its_derived_rows_with_synchronous_normal_and_gives_its_connection_back_at_full(
+    store: Store, monitor: WarningMonitor, demo_body: dict[str, Any]
+) -> None:
+    # The monitor's rows are derived (its first pass, a full one, writes them again); everything
+    # else the store commits keeps synchronous=FULL (2): every connection goes back to the pool so.
+    case = next(ch for ch in demo_body["changes"] if ch["type"] == "case" and ch["data"]["status"] == "in_progress")
+    data = {**copy.deepcopy(case["data"]), "fee_charged": "999.00"}
+    ids = apply(store, [{"seq": 10**7, "type": "case", "id": case["id"], "op": "upsert", "version": 2, "data": data}])
+    committed: list[int] = []
+    returned: list[int] = []
+
+    def on_commit(conn: Any) -> None:
+        committed.append(conn.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0])
+
+    def on_checkin(dbapi_conn: Any, _record: Any) -> None:
+        if dbapi_conn is not None:
+            returned.append(dbapi_conn.execute("PRAGMA synchronous").fetchone()[0])
+
+    event.listen(store.engine, "commit", on_commit)
+    event.listen(store.engine, "checkin", on_checkin)
+    try:
+        monitor.changed(ids)
+        rep = monitor.process(NOW + timedelta(seconds=1))
+        assert rep.kind == "changes" and rep.written["states"] + rep.written["columns"] > 0
+        assert committed == [1] and returned and set(returned) == {2}
+        with store.write() as s:
+            s.execute(select(CaseRow.id).limit(1))
+        assert committed == [1, 2]
+    finally:
+        event.remove(store.engine, "commit", on_commit)
+        event.remove(store.engine, "checkin", on_checkin)
 
 
 def test_the_rows_a_pass_writes_from_the_rows_it_keeps_are_those_a_full_reconcile_writes(
