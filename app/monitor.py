@@ -664,7 +664,8 @@ class WarningMonitor:
             raw.execute("PRAGMA wal_autocheckpoint = 0")
             raw.execute("PRAGMA synchronous = NORMAL")
             try:
-                with Session(bind=conn.execution_options(sqlite_begin="IMMEDIATE")) as s, s.begin():
+                writer = conn.execution_options(sqlite_begin="IMMEDIATE")
+                with Session(bind=writer, expire_on_commit=False) as s, s.begin():  # as Store.write's
                     self._wal_written = True
                     yield s
             finally:
