@@ -26,7 +26,7 @@ nothing to sync.
 
 Also reported: the cyclic GC's collections while measured (a collection holds the GIL throughout,
 whichever thread runs it) and the long gaps they overlapped; ``--switch-interval MS`` runs with
-another Python thread switch interval than the application's (``desktop.application``: 0.5 ms).
+another Python thread switch interval than the application's (``desktop.application``: 0.2 ms).
 
 Work counted: the changes received (the published case ids found in the terminal's store, read by
 a thread of this script, never the GUI thread: all must arrive) and the frames painted per tile

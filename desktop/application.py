@@ -45,12 +45,16 @@ def settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
 
 
-GUI_SWITCH_INTERVAL_S = 0.0005
+GUI_SWITCH_INTERVAL_S = 0.0002
 """Python's thread switch interval in a GUI process. The GUI thread shares the GIL with the
-sync, the warning monitor and the panels' reader; each time it comes back from Qt it waits for
-the GIL, by default up to 5 ms each time, so under a sync a paint of 16 tiles waited 100 ms and
-more. With 0.5 ms it gets the GIL back sooner (issue 11's GUI-stall figure: benchmarks.gui_stalls;
-a thread nobody waits for is never interrupted, so single-threaded work does not pay for it)."""
+sync, the warning monitor, the panels' reader and the video threads; each time it comes back from
+Qt it waits for the GIL, and while it runs Python it is made to hand the GIL over every interval
+as soon as another thread asks (then waits its turn again among them): by default 5 ms each time,
+so under a sync a paint of 16 tiles waited 100 ms and more. Issue 11's GUI-stall figure
+(``benchmarks.gui_stalls``, 20 000 changes synced while 16 tiles play): with 0.5 ms p99 17-20 ms
+and 21-31 gaps over 20 ms a run, with 0.2 ms p99 14-15 ms and 11-15 gaps; 0.1 ms was no better
+(15 ms), and the process's CPU stayed the same (0.62-0.65 cores). A thread nobody waits for is
+never interrupted, so single-threaded work does not pay for it."""
 
 
 GUI_GC_THRESHOLDS = (5_000, 5, 100)
