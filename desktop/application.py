@@ -51,10 +51,11 @@ sync, the warning monitor, the panels' reader and the video threads; each time i
 Qt it waits for the GIL, and while it runs Python it is made to hand the GIL over every interval
 as soon as another thread asks (then waits its turn again among them): by default 5 ms each time,
 so under a sync a paint of 16 tiles waited 100 ms and more. Issue 11's GUI-stall figure
-(``benchmarks.gui_stalls``, 20 000 changes synced while 16 tiles play): with 0.5 ms p99 17-20 ms
-and 21-31 gaps over 20 ms a run, with 0.2 ms p99 14-15 ms and 11-15 gaps; 0.1 ms was no better
-(15 ms), and the process's CPU stayed the same (0.62-0.65 cores). A thread nobody waits for is
-never interrupted, so single-threaded work does not pay for it."""
+(``benchmarks.gui_stalls``, 20 000 changes synced while 16 tiles play; alternating runs, same
+code otherwise): with 0.5 ms p99 19.0-20.4 ms and 30-32 gaps over 20 ms a run, with 0.2 ms
+16.3-17.9 ms and 14-20 gaps; 0.1 ms was no better (15 ms, max 107 ms in a run), and the
+process's CPU stayed the same (0.62-0.65 cores). A thread nobody waits for is never interrupted,
+so single-threaded work does not pay for it."""
 
 
 GUI_GC_THRESHOLDS = (5_000, 5, 100)
