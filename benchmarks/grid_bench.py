@@ -507,8 +507,9 @@ def main(argv: list[str] | None = None) -> int:
                   "warmup_s": args.warmup, "measured_s": args.seconds},
     }
     if args.only in ("all", "players"):
-        with tempfile.TemporaryDirectory(prefix="grid-bench-") as tmp, xvfb() as display, \
-                camera_server(args.streams, 2 * FPS) as urls:
+        # Each side of each round gets a camera server of its own: GStreamer's RTSP server has been
+        # seen to die after several rounds of 16 sessions set up and torn down at once on one media.
+        with tempfile.TemporaryDirectory(prefix="grid-bench-") as tmp, xvfb() as display:
             work = Path(tmp)
             rounds: list[dict[str, Any]] = []
             for n in range(max(1, args.rounds)):
@@ -516,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
                 order = ("ours", "mpv") if n % 2 == 0 else ("mpv", "ours")
                 for side in order:
                     run = run_ours if side == "ours" else run_mpv
-                    sides[side] = run(urls, display, args.warmup, args.seconds, work)
+                    with camera_server(args.streams, 2 * FPS) as urls:
+                        sides[side] = run(urls, display, args.warmup, args.seconds, work)
                 rounds.append(sides)
             result["ours_view_4x4_1280x720"] = _pooled([r["ours"] for r in rounds])
             result["mpv_x11_16x320x180"] = _pooled([r["mpv"] for r in rounds])
@@ -527,7 +529,8 @@ def main(argv: list[str] | None = None) -> int:
                  if r["mpv"]["cpu_cores"] else None,
                  "ours_min_fps": r["ours"]["min_fps"], "mpv_min_fps": r["mpv"]["min_fps"]}
                 for n, r in enumerate(rounds)]
-            result["ffmpeg_decode_floor"] = run_ffmpeg(urls, args.warmup, args.seconds, work)
+            with camera_server(args.streams, 2 * FPS) as urls:
+                result["ffmpeg_decode_floor"] = run_ffmpeg(urls, args.warmup, args.seconds, work)
     if args.only in ("all", "drop"):
         result["first_frame_after_drop_keyframe_1s"] = first_frame_after_drop()
     if args.only in ("all", "gui"):
