@@ -639,42 +639,17 @@ class WarningMonitor:
         columns (``promised_due``, ``legal_due``, ``worst_level``), which the first pass of every
         monitor — a full one (``_refresh_wanted`` starts True) — recomputes from the records and
         reconciles with what is stored (``reconcile_all``, the stored columns compared and
-        rewritten). So on SQLite the pass commits with ``synchronous = NORMAL`` on its own
-        connection: in WAL mode that is consistent (no corruption), and a power cut can lose only
-        the last such commits, which that full pass at the next start writes again. The
-        connection goes back to the pool with the store's setting (``FULL``: the outbox,
-        the applied changes and the user's acts keep theirs); one whose setting cannot be put
-        back is discarded. On PostgreSQL the analogue, ``synchronous_commit = off`` for the
-        transaction, is as safe (the same recovery) and as derived.
+        rewritten). So it is the store's ``write_derived()``: a commit that need not survive a
+        power cut (that full pass at the next start writes it again; the outbox, the applied
+        changes and the user's acts keep ``FULL``).
 
-        On SQLite its commit does not checkpoint the WAL either (the automatic checkpoint, every
+        On SQLite that commit does not checkpoint the WAL either (the automatic checkpoint, every
         1 000 pages, would copy the pages of every writer since the last one into the database
         file inside the pass): ``checkpoint()`` does it once the snapshot is out, when the monitor
         is idle."""
-        if not self.store.is_sqlite:
-            with self.store.write() as s:
-                s.connection().exec_driver_sql("SET LOCAL synchronous_commit = off")
-                yield s
-            return
-        with self.store.engine.connect() as conn:
-            # PRAGMA synchronous cannot change inside a transaction: set before BEGIN, put back after it
-            raw: Any = conn.connection.driver_connection
-            (pages,) = raw.execute("PRAGMA wal_autocheckpoint").fetchone()
-            (sync,) = raw.execute("PRAGMA synchronous").fetchone()
-            raw.execute("PRAGMA wal_autocheckpoint = 0")
-            raw.execute("PRAGMA synchronous = NORMAL")
-            try:
-                writer = conn.execution_options(sqlite_begin="IMMEDIATE")
-                with Session(bind=writer, expire_on_commit=False) as s, s.begin():  # as Store.write's
-                    self._wal_written = True
-                    yield s
-            finally:
-                try:
-                    raw.execute(f"PRAGMA synchronous = {int(sync)}")
-                    raw.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
-                except BaseException:
-                    conn.invalidate()  # never handed to another writer with the monitor's settings
-                    raise
+        with self.store.write_derived() as s:
+            self._wal_written = self.store.is_sqlite
+            yield s
 
     def checkpoint(self) -> tuple[int, int] | None:
         """Copy into the database file what the passes wrote to SQLite's WAL since the last

@@ -80,6 +80,39 @@ class Store:
         with self._writer() as s, s.begin():
             yield s
 
+    @contextmanager
+    def write_derived(self) -> Iterator[Session]:
+        """A write transaction of derived state only — rows that the writer works out again from the
+        records after a restart — whose commit need not survive a power cut: on SQLite it commits
+        with ``synchronous = NORMAL`` (in WAL mode still consistent, no corruption; only the last
+        such commits can be lost) and does not run the WAL's automatic checkpoint (the caller
+        checkpoints when it is idle); on PostgreSQL with ``synchronous_commit = off`` (the same
+        recovery). Everything else keeps ``write()``'s ``FULL``: the connection goes back to the
+        pool with the engine's settings, or is discarded when they cannot be put back."""
+        if not self.is_sqlite:
+            with self.write() as s:
+                s.connection().exec_driver_sql("SET LOCAL synchronous_commit = off")
+                yield s
+            return
+        with self.engine.connect() as conn:
+            # PRAGMA synchronous cannot change inside a transaction: set before BEGIN, put back after it
+            raw: Any = conn.connection.driver_connection
+            (pages,) = raw.execute("PRAGMA wal_autocheckpoint").fetchone()
+            (sync,) = raw.execute("PRAGMA synchronous").fetchone()
+            raw.execute("PRAGMA wal_autocheckpoint = 0")
+            raw.execute("PRAGMA synchronous = NORMAL")
+            try:
+                writer = conn.execution_options(sqlite_begin="IMMEDIATE")
+                with self._writer(bind=writer) as s, s.begin():
+                    yield s
+            finally:
+                try:
+                    raw.execute(f"PRAGMA synchronous = {int(sync)}")
+                    raw.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+                except BaseException:
+                    conn.invalidate()  # never handed to another writer with these settings
+                    raise
+
     def migrate(self) -> None:
         """Bring the schema to the newest revision (creating it in an empty database)."""
         cfg = alembic_config()

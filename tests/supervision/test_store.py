@@ -127,3 +127,24 @@ def test_write_rolls_back_everything_on_error(tmp_path: Path) -> None:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == 0
         assert s.execute(text("select 1")).scalar() == 1
     store.close()
+
+
+def test_a_derived_write_commits_at_synchronous_normal_and_rolls_back_on_error_leaving_the_pool_at_full(
+    tmp_path: Path,
+) -> None:
+    store = open_store(tmp_path / "d.db")
+    seen: list[int] = []
+    with store.write_derived() as s:
+        seen.append(s.connection().connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0])
+        s.add(AuditEntry(at=datetime.now(UTC), actor="monitor", action="derived"))
+    with pytest.raises(RuntimeError), store.write_derived() as s:
+        s.add(AuditEntry(at=datetime.now(UTC), actor="monitor", action="lost"))
+        s.flush()
+        raise RuntimeError("boom")
+    assert seen == [1]  # NORMAL inside the derived write
+    with store.read() as s:
+        assert s.scalars(select(AuditEntry.action)).all() == ["derived"]
+    with store.engine.connect() as c:  # the pool's connection is back at FULL, autocheckpoint on
+        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        assert c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() > 0
+    store.close()

@@ -74,3 +74,17 @@ def test_postgres_concurrent_writers(postgres_url: str) -> None:
     with store.read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == 180
     store.close()
+
+
+def test_postgres_derived_write_commits_without_waiting_for_the_disk_for_that_transaction_only(
+    postgres_url: str,
+) -> None:
+    store = open_store(postgres_url)
+    at = datetime(2026, 6, 5, 9, 0, tzinfo=SH)
+    with store.write_derived() as s:
+        assert s.connection().exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        s.add(AuditEntry(at=at, actor="derived-pg", action="derived"))
+    with store.read() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.actor == "derived-pg")) == 1
+        assert s.connection().exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    store.close()
