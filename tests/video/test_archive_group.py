@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -89,6 +90,37 @@ def test_four_cameras_at_4x_stay_within_a_frame_of_each_other_and_of_the_clock(
         assert per[0] >= -0.001, per[:5]  # never a frame from the future
         # At most one screen refresh of the shared clock (16.7 ms × 4) and a frame behind it.
         assert per[int(len(per) * 0.99)] <= PUBLISH_INTERVAL * 4 + FRAME.total_seconds(), per[-5:]
+
+
+
+def test_cells_stay_within_a_frame_when_the_gui_reads_while_a_player_publishes(
+        footage: tuple[Store, FootageIndex]) -> None:
+    """A player hands its picture, its due instant and its history over in one piece: the GUI thread,
+    switched to at any bytecode, never sees a new picture without them (and shows it un-held)."""
+    _, index = footage
+    group = group_of(index, CAMS[:2])
+    before = sys.getswitchinterval()
+    try:
+        group.seek(T0 + timedelta(seconds=1))
+        assert wait_for(lambda: all(isinstance(p.latest(), ArchiveFrame) for p in group.players), 10)
+        group.set_speed(4.0)
+        group.play()
+        time.sleep(0.2)
+        sys.setswitchinterval(1e-6)  # threads switch as often as the interpreter can
+        torn = spreads = 0
+        stop = time.monotonic() + 2.0  # 8 s of footage, before camera 2's gap
+        while time.monotonic() < stop:
+            for latest, due, recent in (p.published() for p in group.players):
+                if due is not None and (not recent or recent[-1] != (due, latest)):
+                    torn += 1
+            frames = [x.at for x in group.pictures() if isinstance(x, ArchiveFrame)]
+            if len(frames) == 2:
+                spreads += 1
+                assert abs((frames[0] - frames[1]).total_seconds()) <= FRAME.total_seconds(), frames
+    finally:
+        sys.setswitchinterval(before)
+        group.stop()
+    assert torn == 0 and spreads > 1000, (torn, spreads)
 
 
 def test_a_gap_on_one_camera_does_not_hold_the_others(footage: tuple[Store, FootageIndex]) -> None:

@@ -146,12 +146,12 @@ class PlayerGroup:
         for each, its newest picture at or before it (so the cells never show different instants).
         A camera that falls behind holds the others back by its lag, bounded: past
         ``CATCH_UP_SECONDS`` it jumps to the frame due."""
-        out = [p.latest() for p in self.players]
+        published = [p.published() for p in self.players]  # each player's picture, due and history of one instant
+        out: list[ArchiveFrame | ArchiveGap | None] = [latest for latest, _due, _recent in published]
         if not self.timebase.playing:
             return out
-        histories = {i: p.recent() for i, p in enumerate(self.players)
-                     if isinstance(out[i], ArchiveFrame) and p.published_due is not None}
-        histories = {i: h for i, h in histories.items() if h}
+        histories = {i: recent for i, (latest, due, recent) in enumerate(published)
+                     if isinstance(latest, ArchiveFrame) and due is not None and recent}
         if len(histories) < 2:
             return out
         common = min(h[-1][1].at for h in histories.values())

@@ -29,6 +29,10 @@ camera decodes every frame, 16× shows keyframes. A screen shows 60 pictures a s
 decoding only costs a core that live tiles need."""
 
 CATCH_UP_SECONDS: Final = 0.5
+# Pictures a player on a shared timebase remembers (:meth:`Player.recent`): at 4× a new one at every
+# refresh, so about a quarter of a second of screen time, more than CATCH_UP_SECONDS of footage.
+RECENT_PICTURES: Final = 16
+_Published = tuple[ArchiveFrame | ArchiveGap | None, datetime | None, tuple[tuple[datetime, ArchiveFrame], ...]]
 """A player on a shared clock that is this far (footage seconds) behind it jumps to the frame due
 instead of decoding its way there (the others do not wait for it)."""
 
@@ -204,7 +208,11 @@ class Player:
         self._frozen = True  # the position does not move (paused, a gap on screen, the end of footage)
         self._anchor: datetime | None = None
         self._anchor_clock = clock()
-        self._latest: ArchiveFrame | ArchiveGap | None = None
+        # What the screen is handed, as one tuple replaced in one assignment, so that the GUI thread
+        # never sees a new picture with the previous one's due instant or history: (latest picture,
+        # the instant it was due for on the shared clock or None, the last few pictures published
+        # while playing as (due instant, frame), oldest first).
+        self._published: _Published = (None, None, ())
         self._keyframes = False
         self._note: str | None = None  # why keyframes only
         self._ended = False
@@ -212,8 +220,6 @@ class Player:
         self._shown = self._skipped = 0
         self._published_at = -math.inf  # time.monotonic() of the last publication (the screen's time, not the clock's)
         self._error: str | None = None
-        self._recent: deque[tuple[datetime, ArchiveFrame]] = deque(maxlen=16)  # (due instant, frame), shared clock
-        self._due: datetime | None = None  # the instant the last publication was due for (shared clock)
 
     # -- control (any thread) ------------------------------------------------------------------
 
@@ -280,26 +286,35 @@ class Player:
 
     def latest(self) -> ArchiveFrame | ArchiveGap | None:
         """What to paint now: the newest frame, or the gap on screen (None before the first seek)."""
-        return self._latest
+        return self._published[0]
+
+    @property
+    def _latest(self) -> ArchiveFrame | ArchiveGap | None:
+        return self._published[0]
+
+    def published(self) -> _Published:
+        """:meth:`latest`, :attr:`published_due` and :meth:`recent` of one publication (read
+        separately, another thread may publish in between)."""
+        return self._published
 
     @property
     def published_due(self) -> datetime | None:
         """On a shared timebase: the instant the newest picture was published for (None: a seek or a
         step published it, or nothing yet)."""
-        return self._due
+        return self._published[1]
 
     def recent(self) -> list[tuple[datetime, ArchiveFrame]]:
         """On a shared timebase: the last few pictures published while playing, with the refresh
         instant each was due for (oldest first)."""
-        return list(self._recent)
+        return list(self._published[2])
 
     def picture_at(self, at: datetime) -> ArchiveFrame | ArchiveGap | None:
         """On a shared timebase: the newest of the last few pictures published that was due at or
         before ``at`` (what this camera showed at that instant), else the newest."""
-        latest = self._latest
+        latest, _due, recent = self._published
         if not isinstance(latest, ArchiveFrame):
             return latest
-        for due, frame in reversed(self._recent):
+        for due, frame in reversed(recent):
             if due <= at:
                 return frame
         return latest
@@ -475,7 +490,8 @@ class Player:
         if pending is None:  # no later footage on this camera (yet): the others play on
             with self._lock:
                 self._ended = True
-            self._due = None  # its last picture no longer keeps pace with the others
+            latest, _due, recent = self._published
+            self._published = (latest, None, recent)  # its last picture no longer keeps pace with the others
             self._wait(0.25)
             return None
         with self._lock:
@@ -501,12 +517,7 @@ class Player:
             # the frame due now instead of decoding every frame in between, and show keyframes only
             # until decoding has room again.
             r = self.reader.seek(now)
-            recent = list(self._recent)
-            self._publish(r)
-            if isinstance(r, ArchiveFrame):
-                self._recent.extend(recent)
-                self._recent.append((now, r))
-                self._due = now
+            self._publish(r, due=now)
             with self._lock:
                 if not self._keyframes:
                     self._keyframes = True
@@ -523,11 +534,7 @@ class Player:
             pending = nxt
             nxt = None
         frame = self.reader._materialise(pending)
-        recent = list(self._recent)
-        self._publish(frame)
-        self._recent.extend(recent)
-        self._recent.append((now, frame))
-        self._due = now
+        self._publish(frame, due=now)
         return nxt
 
     def _keyframes_now(self) -> bool:
@@ -570,10 +577,14 @@ class Player:
     def _publish_cursor(self, cur: _Cursor) -> None:
         self._publish(self.reader._materialise(cur))
 
-    def _publish(self, item: ArchiveFrame | ArchiveGap) -> None:
-        self._due = None
-        self._recent.clear()  # what follows a seek or a step is not comparable with what played before
-        self._latest = item
+    def _publish(self, item: ArchiveFrame | ArchiveGap, *, due: datetime | None = None) -> None:
+        """Hand ``item`` to the screen; ``due``: the shared clock's instant it was due for while
+        playing (it joins the recent pictures); None: a seek or a step published it, and what follows
+        is not comparable with what played before."""
+        if due is not None and isinstance(item, ArchiveFrame):
+            self._published = (item, due, (*self._published[2][1 - RECENT_PICTURES:], (due, item)))
+        else:
+            self._published = (item, None, ())
         self._shown += 1
         self._published_at = time.monotonic()
 
