@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
@@ -147,6 +148,14 @@ def test_consumer_on_a_live_camera_with_a_staff_schedule_reports_its_absences_on
         source.start()
         consumer = OccupancyConsumer(source, [SeatRegion("W-A01", *scene_region)], events, fps=1.0, clock=clock,
                                      name="seats-test", min_empty_seconds=5.0, tuning=QUICK)
+        judged: list[float] = []  # the instant of every picture judged, on the caller's clock
+        feed = consumer._detector.feed
+
+        def recording_feed(image: Any, at: float) -> list[SeatEvent]:
+            judged.append(at)
+            return feed(image, at)
+
+        consumer._detector.feed = recording_feed  # type: ignore[method-assign,assignment]
         consumer.start()
         try:
             assert wait_for(lambda: events.kinds()[:4] == ["empty_started", "empty_ended"] * 2, timeout=45.0), \
@@ -162,10 +171,16 @@ def test_consumer_on_a_live_camera_with_a_staff_schedule_reports_its_absences_on
     assert abs(status.last_judged_at - clock()) < timedelta(seconds=5)
     shift = offset.total_seconds()
     spells = [(e.at - shift) for e in events.items[:4]]
+    pictures = [a - shift for a in judged]
     # the first absence was under way when the camera started: it dates from the first pictures
-    assert t0 - 2 <= spells[0] <= t0 + 4, spells
+    assert t0 - 2 <= spells[0] and pictures[0] - 0.01 <= spells[0] <= pictures[2] + 0.01, (spells, pictures[:4], t0)
+    # Each change is dated by the first picture judged to show it: a few pictures after it (the
+    # staff member walks in or out). Counted in pictures judged, not in seconds: on a loaded machine
+    # the camera skips late frames, so a second's pictures may never come, and that is not lateness.
     for got, want in zip(spells[1:], [t0 + 9.0, t0 + 15.0, t0 + 23.0], strict=True):
-        assert abs(got - want) <= 3.0, (spells, t0)
+        between = [a for a in pictures if want <= a < got]
+        assert got >= want - 1.0 and len(between) <= 4 and got - want <= 10.0, \
+            (round(got - want, 2), [round(a - want, 2) for a in pictures if want - 2 <= a <= got], spells, t0)
     assert events.items[0].snapshot_jpeg and events.items[2].snapshot_jpeg
     assert events.items[1].snapshot_jpeg is None
 
