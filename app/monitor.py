@@ -69,6 +69,7 @@ from sqlalchemy.orm import Session
 
 from app.service import join_until
 from supervision.duedates import local_date
+from supervision.foreground import give_way
 from supervision.ingest import AppliedRecord, ChangedIds
 from supervision.lifecycle import (
     Actions,
@@ -679,6 +680,7 @@ class WarningMonitor:
             read = {c.id: (c, _pack(cols)) for c, cols in cases_with_columns(s, want)} if want else {}
             renewed, gone = [], []
             for cid in chunk:
+                give_way()
                 packed: int | None
                 rec = given.get(cid)
                 if rec is None:
@@ -790,6 +792,7 @@ class WarningMonitor:
         for n, subj in enumerate(subjects):
             if n % 2000 == 1999:
                 self._check_stop()
+            give_way()
             warnings = judge(subj, at)
             if actions:
                 views = [state_of(w, actions.get(w.key), at) for w in warnings]

@@ -26,7 +26,10 @@ nothing to sync.
 
 Also reported: the cyclic GC's collections while measured (a collection holds the GIL throughout,
 whichever thread runs it) and the long gaps they overlapped; ``--switch-interval MS`` runs with
-another Python thread switch interval than the application's (``desktop.application``: 0.2 ms).
+another Python thread switch interval than the application's (``desktop.application``: 0.2 ms);
+``--no-give-way``: sync and the warning monitor do not give way to the GUI thread's heavy handlers
+(``supervision.foreground``), to compare; the waits they made are reported
+(``background_waits_for_gui``).
 
 Work counted: the changes received (the published case ids found in the terminal's store, read by
 a thread of this script, never the GUI thread: all must arrive) and the frames painted per tile
@@ -57,6 +60,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from benchmarks.record_bench import _start_server
 from benchmarks.record_compare import DEMO_SCOPE, DemoServer, loadavg, rss_mb
+from supervision import foreground
 
 TARGET_P99_MS = 20.0
 TARGET_MAX_MS = 100.0
@@ -482,6 +486,9 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--gc-thresholds", default=None, metavar="G0,G1,G2",
                         help="the cyclic GC's thresholds for this run (default: the GUI application's own, "
                         "desktop.application.GUI_GC_THRESHOLDS)")
+    parser.add_argument("--no-give-way", action="store_true",
+                        help="background threads do not give way to the GUI thread's heavy handlers "
+                        "(supervision.foreground), for comparison")
     parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
                         help="Python's thread switch interval for this run (sys.setswitchinterval), in ms "
                         "(default: the GUI application's own, desktop.application.GUI_SWITCH_INTERVAL_S)")
@@ -511,6 +518,8 @@ def _main(argv: list[str] | None) -> int:
             terminal = Terminal(cfg, work / "data", command="bench", record=not args.no_record)
             terminal.start()
             window = operator_window(terminal, work)
+            if args.no_give_way:
+                foreground.busy = foreground.idle = lambda: None
             if args.switch_interval is not None:  # after the application set its own
                 sys.setswitchinterval(args.switch_interval / 1000)
             if args.gc_thresholds is not None:
@@ -602,6 +611,7 @@ def _main(argv: list[str] | None) -> int:
         "warnings_in_force": len(status.warnings.views) if status.warnings is not None else None,
         "recording": not args.no_record,
         "switch_interval_ms": round(sys.getswitchinterval() * 1000, 3),
+        "background_waits_for_gui": {"n": foreground.waited()[0], "s": round(foreground.waited()[1], 3)},
         "gc_thresholds": list(gc.get_threshold()),
         "gc_frozen": gc.get_freeze_count(),
         "rss_mb": round(rss, 1),

@@ -26,6 +26,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from supervision.foreground import give_way
 from supervision.records import DATA_MODELS, REFERENCES, Change, ChangesPage
 from supervision.store.db import Store
 from supervision.store.models import RECORD_TABLES, AuditEntry, RecordBase
@@ -248,6 +249,7 @@ def validate_changes(
     for i, raw in enumerate(raw_changes):
         if len(problems) >= max_problems:
             break
+        give_way()
         if mutable is not None:
             mutable[i] = None
         where = _describe(i, raw)
@@ -383,6 +385,7 @@ def apply_changes(session: Session, changes: Iterable[ValidChange], *, records: 
             stored = dict(session.execute(select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all())
             rows: list[dict[str, Any]] = []
             for c in chunk:
+                give_way()
                 have = stored.get(c.id)
                 if have is not None and have >= c.version:
                     report.stale += 1
@@ -402,6 +405,7 @@ def apply_changes(session: Session, changes: Iterable[ValidChange], *, records: 
                     report.upserted += 1
                 report.by_type[rtype] += 1
             if rows:
+                give_way()
                 session.execute(_upsert_stmt(session, table, rows), rows)
     report.changed = ChangedIds.of(applied, kept)
     return report

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from supervision.actions import new_action_id, warning_payload
 from supervision.duedates import DEFAULT_ZONE, local_date
+from supervision.foreground import give_way
 from supervision.rules import Code, DerivedWarning, Level
 from supervision.snapshot import is_dispose, load_evaluator
 from supervision.store.db import Store
@@ -292,6 +293,7 @@ def reconcile_kept(
     stored = dict(read)
     same: set[str] = set()  # kept rows their view leaves as they are: neither compared again nor written
     for subject in scope - unsure_scope:
+        give_way()
         for key in kept.by_subject.get(subject, ()):
             v = current.get(key)
             if v is not None and _unchanged(kept.rows[key], v):

@@ -11,6 +11,8 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QPaintEvent
 from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
+from supervision import foreground
+
 __all__ = ["TableView", "WarningActions", "fmt_date", "fmt_duration", "fmt_time", "ink_on"]
 
 
@@ -56,10 +58,14 @@ def ink_on(fill: QColor) -> QColor:
 
 
 class _Header(QHeaderView):
-    """A header that paints holding the GIL (see :class:`TableView`)."""
+    """A header that paints holding the GIL, background threads giving way (see :class:`TableView`)."""
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
+        foreground.busy()
+        try:
+            super().paintEvent(event)
+        finally:
+            foreground.idle()
 
 
 class TableView(QTableView):
@@ -88,4 +94,10 @@ class TableView(QTableView):
             # leaves it to the widgets behind, and every repaint of the rows then painted the
             # window, the dock and the panel under them too (set here: a new theme turns it off)
             vp.setAutoFillBackground(True)
-        super().paintEvent(event)
+        # Each of the model's calls still lets a busy thread take the GIL for a switch interval:
+        # background threads give way while the rows are painted (supervision.foreground).
+        foreground.busy()
+        try:
+            super().paintEvent(event)
+        finally:
+            foreground.idle()

@@ -37,6 +37,7 @@ from PySide6.QtCore import QObject, Signal
 from sqlalchemy.orm import Session
 
 from app.runtime import release_free_memory
+from supervision import foreground
 from supervision.store import Store
 
 __all__ = ["Reader", "ReaderStats"]
@@ -227,10 +228,13 @@ class Reader(QObject):
         self._last_ms[channel] = elapsed
         if ok:
             self._delivered += 1
+            foreground.busy()  # a panel takes the answer: background threads give way meanwhile
             try:
                 req.on_result(answer)
             except Exception:
                 log.exception("painting the answer of %s failed", channel)
+            finally:
+                foreground.idle()
         else:
             self._failed += 1
             if req.on_error is not None:

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from supervision import foreground
 from supervision.lifecycle import WarningView
 
 __all__ = [
@@ -350,7 +351,11 @@ class SnapshotRelay(QObject):
             self._last, self._pending = relayed, None
         self._handed_at = time.monotonic()
         self.handed += 1
-        self.snapshot.emit(relayed)
+        foreground.busy()  # the panels take it: background threads give way meanwhile
+        try:
+            self.snapshot.emit(relayed)
+        finally:
+            foreground.idle()
 
     def latest(self) -> RelayedSnapshot | None:
         """The newest snapshot posted (with its changes), or None."""

@@ -65,6 +65,7 @@ from desktop.i18n import fmt
 from desktop.video.layouts import LAYOUT_KEYS, MAX_TILES, Layout, layout_named
 from desktop.video.painter import FramePainter, Placement, RasterFramePainter
 from desktop.video.states import light_text, mode_text, reason_text, state_text
+from supervision import foreground
 from video.camera import Camera
 from video.display import DisplayDecoder, DisplayMode, Frame, choose_display
 from video.source import SourceState
@@ -1130,6 +1131,7 @@ class CameraGrid(QWidget):
         now = time.monotonic()
         dpr = self.devicePixelRatioF()
         p = QPainter(self)
+        foreground.busy()  # painting the wall: background threads give way meanwhile
         try:
             for r in _rects(self._gaps):
                 if region.intersects(r):
@@ -1139,6 +1141,7 @@ class CameraGrid(QWidget):
                     self._paint_tile(p, tile, dpr, now)
         finally:
             p.end()
+            foreground.idle()
 
     def _paint_tile(self, p: QPainter, tile: _Tile, dpr: float, now: float) -> None:
         # Runs for every new frame of every tile on the GUI thread, each Python step of it a chance

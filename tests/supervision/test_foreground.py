@@ -1,0 +1,78 @@
+"""Background threads give way to a busy GUI thread: bounded waits, a slice of their own after one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from supervision import foreground
+from supervision.foreground import MAX_WAIT_S, SLICE_S, busy, give_way, idle
+
+
+@pytest.fixture(autouse=True)
+def gui_idle_after() -> Iterator[None]:
+    yield
+    while foreground._depth[0]:
+        idle()
+
+
+def _timed_give_way() -> float:
+    t0 = time.monotonic()
+    give_way()
+    return time.monotonic() - t0
+
+
+def test_without_a_busy_gui_giving_way_never_waits() -> None:
+    waits = foreground.waited()[0]
+    t0 = time.monotonic()
+    for _ in range(100_000):
+        give_way()
+    assert time.monotonic() - t0 < 1.0
+    assert foreground.waited()[0] == waits
+
+
+def test_a_thread_waits_while_the_gui_is_busy_and_goes_on_when_it_is_idle() -> None:
+    busy()
+    took: list[float] = []
+    worker = threading.Thread(target=lambda: took.append(_timed_give_way()))
+    worker.start()
+    time.sleep(MAX_WAIT_S / 4)
+    idle()
+    worker.join(5)
+    assert took and MAX_WAIT_S / 8 <= took[0] < MAX_WAIT_S, took
+
+
+def test_a_wait_is_bounded_and_then_the_thread_has_a_slice_of_its_own() -> None:
+    busy()  # and never idle: a GUI busy for long slows background work, never stops it
+    results: list[tuple[float, float, float]] = []
+
+    def work() -> None:
+        first = _timed_give_way()
+        second = _timed_give_way()  # within its slice: no wait
+        time.sleep(SLICE_S * 1.5)
+        third = _timed_give_way()  # the slice is over: waits again
+        results.append((first, second, third))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(5)
+    first, second, third = results[0]
+    assert MAX_WAIT_S * 0.9 <= first < MAX_WAIT_S * 5
+    assert second < MAX_WAIT_S / 2
+    assert MAX_WAIT_S * 0.9 <= third < MAX_WAIT_S * 5
+
+
+def test_nested_busy_handlers_end_when_the_outer_one_does() -> None:
+    busy()
+    busy()
+    idle()
+    assert not foreground._idle.is_set()
+    idle()
+    assert foreground._idle.is_set()
+    idle()  # one too many: still idle, and the next busy() counts from zero
+    busy()
+    idle()
+    assert foreground._idle.is_set()
