@@ -29,12 +29,14 @@ camera decodes every frame, 16× shows keyframes. A screen shows 60 pictures a s
 decoding only costs a core that live tiles need."""
 
 CATCH_UP_SECONDS: Final = 0.5
-# Pictures a player on a shared timebase remembers (:meth:`Player.recent`): at 4× a new one at every
-# refresh, so about a quarter of a second of screen time, more than CATCH_UP_SECONDS of footage.
-RECENT_PICTURES: Final = 16
-_Published = tuple[ArchiveFrame | ArchiveGap | None, datetime | None, tuple[tuple[datetime, ArchiveFrame], ...]]
 """A player on a shared clock that is this far (footage seconds) behind it jumps to the frame due
 instead of decoding its way there (the others do not wait for it)."""
+
+RECENT_PICTURES: Final = 16
+"""Pictures a player on a shared timebase remembers (:meth:`Player.recent`): at 4× a new one at every
+refresh, so about a quarter of a second of screen time, more than CATCH_UP_SECONDS of footage."""
+
+_Published = tuple[ArchiveFrame | ArchiveGap | None, datetime | None, tuple[tuple[datetime, ArchiveFrame], ...]]
 
 GAP_HOLD_SECONDS: Final = 1.0
 """How long playback shows a gap (at most) before it jumps to where the footage resumes."""
@@ -288,10 +290,6 @@ class Player:
         """What to paint now: the newest frame, or the gap on screen (None before the first seek)."""
         return self._published[0]
 
-    @property
-    def _latest(self) -> ArchiveFrame | ArchiveGap | None:
-        return self._published[0]
-
     def published(self) -> _Published:
         """:meth:`latest`, :attr:`published_due` and :meth:`recent` of one publication (read
         separately, another thread may publish in between)."""
@@ -400,7 +398,7 @@ class Player:
         match command:
             case Resize(width, height):
                 reader.set_size(width, height)
-                shown = self._latest
+                shown = self._published[0]
                 if isinstance(shown, ArchiveFrame):
                     self._publish(reader.seek(shown.at))  # the same frame at the new size (cached GOP)
                 return None
@@ -412,7 +410,7 @@ class Player:
                         self._anchor_clock = self._clock()  # the seek's own time does not count
                 return r if isinstance(r, ArchiveGap) else None  # playing from a gap: show it, then jump
             case Step(n):
-                shown = self._latest
+                shown = self._published[0]
                 if isinstance(shown, ArchiveFrame):
                     reader._seek(shown.at)  # from the frame on screen: while playing, the reader runs a frame ahead
                 r = reader.step(n)
@@ -430,7 +428,7 @@ class Player:
         if pending is None:  # no later footage: hold the position at the end, look again later
             with self._lock:
                 if not self._ended:
-                    shown = self._latest
+                    shown = self._published[0]
                     self._anchor = shown.at if isinstance(shown, ArchiveFrame) else self._position_locked()
                     self._frozen = self._ended = True
             self._wait(0.5)
@@ -502,7 +500,7 @@ class Player:
             self._wait(0.1)
             return pending
         if isinstance(pending, ArchiveGap):
-            if self._latest is not pending:
+            if self._published[0] is not pending:
                 self._publish(pending)
             if pending.end is not None and now < pending.end:
                 self._wait(min(0.1, (pending.end - now).total_seconds() / speed))
