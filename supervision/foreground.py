@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final
 
-__all__ = ["MAX_WAIT_S", "SLICE_S", "busy", "give_way", "idle", "waited"]
+__all__ = ["MAX_WAIT_S", "SLICE_S", "busy", "give_way", "gui_busy", "idle", "waited"]
 
 MAX_WAIT_S: Final = 0.010  # the longest a background thread waits at one give_way()
 SLICE_S: Final = 0.004  # after a wait: this long without waiting again
@@ -57,6 +59,16 @@ def idle() -> None:
     if _depth[0] <= 0:
         _depth[0] = 0
         _idle.set()
+
+
+@contextmanager
+def gui_busy() -> Iterator[None]:
+    """``with gui_busy():`` around a heavy GUI-thread handler: :func:`busy`, then :func:`idle`."""
+    busy()
+    try:
+        yield
+    finally:
+        idle()
 
 
 def give_way() -> None:

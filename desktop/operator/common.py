@@ -61,11 +61,8 @@ class _Header(QHeaderView):
     """A header that paints holding the GIL, background threads giving way (see :class:`TableView`)."""
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        foreground.busy()
-        try:
+        with foreground.gui_busy():
             super().paintEvent(event)
-        finally:
-            foreground.idle()
 
 
 class TableView(QTableView):
@@ -96,8 +93,5 @@ class TableView(QTableView):
             vp.setAutoFillBackground(True)
         # Each of the model's calls still lets a busy thread take the GIL for a switch interval:
         # background threads give way while the rows are painted (supervision.foreground).
-        foreground.busy()
-        try:
+        with foreground.gui_busy():
             super().paintEvent(event)
-        finally:
-            foreground.idle()

@@ -228,13 +228,11 @@ class Reader(QObject):
         self._last_ms[channel] = elapsed
         if ok:
             self._delivered += 1
-            foreground.busy()  # a panel takes the answer: background threads give way meanwhile
             try:
-                req.on_result(answer)
+                with foreground.gui_busy():  # a panel takes the answer: background threads give way meanwhile
+                    req.on_result(answer)
             except Exception:
                 log.exception("painting the answer of %s failed", channel)
-            finally:
-                foreground.idle()
         else:
             self._failed += 1
             if req.on_error is not None:

@@ -351,11 +351,8 @@ class SnapshotRelay(QObject):
             self._last, self._pending = relayed, None
         self._handed_at = time.monotonic()
         self.handed += 1
-        foreground.busy()  # the panels take it: background threads give way meanwhile
-        try:
+        with foreground.gui_busy():  # the panels take it: background threads give way meanwhile
             self.snapshot.emit(relayed)
-        finally:
-            foreground.idle()
 
     def latest(self) -> RelayedSnapshot | None:
         """The newest snapshot posted (with its changes), or None."""

@@ -1131,17 +1131,16 @@ class CameraGrid(QWidget):
         now = time.monotonic()
         dpr = self.devicePixelRatioF()
         p = QPainter(self)
-        foreground.busy()  # painting the wall: background threads give way meanwhile
         try:
-            for r in _rects(self._gaps):
-                if region.intersects(r):
-                    p.fillRect(r, _BACKGROUND)
-            for tile in self._visible_tiles():
-                if region.intersects(tile.rect):
-                    self._paint_tile(p, tile, dpr, now)
+            with foreground.gui_busy():  # painting the wall: background threads give way meanwhile
+                for r in _rects(self._gaps):
+                    if region.intersects(r):
+                        p.fillRect(r, _BACKGROUND)
+                for tile in self._visible_tiles():
+                    if region.intersects(tile.rect):
+                        self._paint_tile(p, tile, dpr, now)
         finally:
             p.end()
-            foreground.idle()
 
     def _paint_tile(self, p: QPainter, tile: _Tile, dpr: float, now: float) -> None:
         # Runs for every new frame of every tile on the GUI thread, each Python step of it a chance

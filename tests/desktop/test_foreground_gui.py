@@ -32,7 +32,7 @@ class _Rows(QAbstractTableModel):
         return None
 
 
-def test_a_table_paints_with_background_threads_giving_way(qtbot: Any) -> None:
+def _shown_table(qtbot: Any) -> tuple[TableView, _Rows]:
     model = _Rows()
     view = TableView()
     qtbot.addWidget(view)
@@ -40,6 +40,11 @@ def test_a_table_paints_with_background_threads_giving_way(qtbot: Any) -> None:
     view.resize(600, 400)
     view.show()
     qtbot.waitExposed(view)
+    return view, model
+
+
+def test_a_table_paints_with_background_threads_giving_way(qtbot: Any) -> None:
+    view, model = _shown_table(qtbot)
     model.gui_busy.clear()
     view.grab()
     assert model.gui_busy and all(model.gui_busy), model.gui_busy  # every cell painted while they give way
@@ -47,13 +52,7 @@ def test_a_table_paints_with_background_threads_giving_way(qtbot: Any) -> None:
 
 
 def test_a_background_thread_waits_for_a_paint_in_progress(qtbot: Any) -> None:
-    model = _Rows()
-    view = TableView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(600, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view, model = _shown_table(qtbot)
     waited: list[float] = []
     started = threading.Event()
 
