@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from supervision.store import Store, open_store
@@ -121,6 +122,34 @@ def test_cells_stay_within_a_frame_when_the_gui_reads_while_a_player_publishes(
         sys.setswitchinterval(before)
         group.stop()
     assert torn == 0 and spreads > 1000, (torn, spreads)
+
+
+def test_a_camera_that_skipped_a_refresh_is_matched_by_refresh_instant_not_by_frame_time(
+        footage: tuple[Store, FootageIndex]) -> None:
+    """Camera 1 was busy at the second refresh and published the third; camera 2 has published the
+    second, not yet the third. Each picture is its camera's newest frame at or before its refresh
+    instant, so the cells agree at the newest refresh both published (the first): matched by frame
+    time instead, camera 1's newest frame at or before camera 2's newest is two frames older."""
+    _, index = footage
+    group = group_of(index, CAMS[:2])
+    group.timebase.seek(T0)
+    group.timebase.play()  # the clock only: no player thread runs, the test publishes for them
+
+    def frame(seconds: float) -> ArchiveFrame:
+        return ArchiveFrame(np.zeros((2, 2, 3), np.uint8), T0 + timedelta(seconds=seconds), seconds, 1, False)
+
+    refresh = [T0 + timedelta(seconds=k * PUBLISH_INTERVAL * 4) for k in range(4)]  # 4×: 0.067 s apart
+    one = [(refresh[1], frame(0.04)), (refresh[3], frame(0.20))]
+    two = [(refresh[1], frame(0.04)), (refresh[2], frame(0.12))]
+    for player, history in zip(group.players, (one, two), strict=True):
+        player._published = (history[-1][1], history[-1][0], tuple(history))
+    shown = group.pictures()
+    assert [x is not None and x.at for x in shown] == [T0 + timedelta(seconds=0.04)] * 2
+    assert shown[0] is one[0][1] and shown[1] is two[0][1]
+    # Once camera 2 publishes the third refresh too, both show it.
+    two.append((refresh[3], frame(0.20)))
+    group.players[1]._published = (two[-1][1], refresh[3], tuple(two))
+    assert [x is not None and x.at for x in group.pictures()] == [T0 + timedelta(seconds=0.20)] * 2
 
 
 def test_a_gap_on_one_camera_does_not_hold_the_others(footage: tuple[Store, FootageIndex]) -> None:

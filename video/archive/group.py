@@ -141,10 +141,15 @@ class PlayerGroup:
 
     def pictures(self) -> list[ArchiveFrame | ArchiveGap | None]:
         """What each camera shows now, all of one instant. While playing, each player publishes the
-        frame due at each screen refresh of the shared clock, at slightly different moments (and a
-        busy one may skip a refresh); this takes the instant every playing camera has reached and,
-        for each, its newest picture at or before it (so the cells never show different instants).
-        A camera that falls behind holds the others back by its lag, bounded: past
+        frame due at each refresh of the shared clock's grid (:meth:`Timebase.due`), at slightly
+        different moments (and a busy one may skip a refresh). This takes the newest refresh instant
+        that every playing camera has published a picture for, and shows each camera's picture for
+        it: each is that camera's newest frame at or before the one instant, so the cells are within
+        a frame of each other. Matching by frame time instead would not do: a camera that skipped a
+        refresh has nothing between its pictures, and its newest frame before another camera's may
+        be two frames older. Only when the cameras' recent pictures share no refresh instant (one
+        fell far behind and jumped) does each show its newest frame at or before the oldest newest
+        frame of them. A camera that falls behind holds the others back by its lag, bounded: past
         ``CATCH_UP_SECONDS`` it jumps to the frame due."""
         published = [p.published() for p in self.players]  # each player's picture, due and history of one instant
         out: list[ArchiveFrame | ArchiveGap | None] = [latest for latest, _due, _recent in published]
@@ -153,6 +158,15 @@ class PlayerGroup:
         histories = {i: recent for i, (latest, due, recent) in enumerate(published)
                      if isinstance(latest, ArchiveFrame) and due is not None and recent}
         if len(histories) < 2:
+            return out
+        shared: set[datetime] | None = None
+        for h in histories.values():
+            dues = {due for due, _frame in h}
+            shared = dues if shared is None else shared & dues
+        if shared:
+            instant = max(shared)
+            for i, h in histories.items():
+                out[i] = next(f for due, f in reversed(h) if due == instant)
             return out
         common = min(h[-1][1].at for h in histories.values())
         for i, h in histories.items():

@@ -524,15 +524,19 @@ class Player:
         # Due: decode on through the frames that are due too, converting only the newest of them.
         started = time.perf_counter()
         nxt: _Cursor | ArchiveGap | None = None
+        reached = False  # decoded through to the frame due (not stopped by the time budget)
         while time.perf_counter() - started < 0.05:
             nxt = self._decode_next()
             if not isinstance(nxt, _Cursor) or nxt.at > now:
+                reached = True
                 break
             self._skipped += 1
             pending = nxt
             nxt = None
         frame = self.reader._materialise(pending)
-        self._publish(frame, due=now)
+        # The group matches cameras by the instant each picture is the newest frame at or before: a
+        # frame the budget stopped short of ``now`` is that only for its own instant.
+        self._publish(frame, due=now if reached else frame.at)
         return nxt
 
     def _keyframes_now(self) -> bool:
