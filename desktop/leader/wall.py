@@ -247,6 +247,7 @@ class VideoWall(QWidget):
         if ids:
             self.grid.set_layout(_layout_for(len(ids)))
         self.grid.set_cameras(ids or [None])
+        self.grid.lookup_changed()  # a camera whose address changed is a new Camera under the same id
         self.grid.setVisible(bool(ids))
         self.empty.setVisible(not ids)
         if old:

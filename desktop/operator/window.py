@@ -145,12 +145,18 @@ class OperatorWindow(QMainWindow):
         self._hall_timer.setSingleShot(True)
         self._hall_timer.setInterval(300)
         self._hall_timer.timeout.connect(self._reload_hall)
-        self.cameras_changed.connect(self._hall_timer.start)
+        self.cameras_changed.connect(self._cameras_changed)
         terminal.cameras.add_listener(self._registry_changed)
         self._reload_hall()
 
     def _registry_changed(self, _change: object) -> None:  # on the thread that changed the registry
         self.cameras_changed.emit()
+
+    def _cameras_changed(self) -> None:
+        self._hall_timer.start()
+        # Tiles restored from the settings before the registry had their cameras connect now; a
+        # replaced camera's tile reconnects (the grid coalesces a burst of changes).
+        self.grid.lookup_changed()
 
     def _reload_hall(self) -> None:
         if self.reader is not None:

@@ -528,6 +528,12 @@ class CameraGrid(QWidget):
         """Every decoder request made so far has been carried out."""
         return self._broker.idle
 
+    def lookup_changed(self) -> None:
+        """The camera lookup's answers changed (the registry added, replaced or removed a camera):
+        tiles whose camera was not there yet connect, tiles whose camera was replaced reconnect to
+        the new one, tiles whose camera went away let go (on the next event-loop pass)."""
+        self._schedule_sync()
+
     def refresh_decorations(self) -> None:
         """Ask the decoration provider again now (lights, window names, recording changed)."""
         for tile in self._visible_tiles():

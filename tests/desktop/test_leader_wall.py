@@ -227,3 +227,34 @@ def test_a_hall_with_more_cameras_than_the_wall_holds_is_shown_page_by_page_reds
         reader.stop()
         store.close()
         Localization(app).switch("zh_CN")
+
+
+def test_a_relayed_camera_whose_address_changes_plays_from_the_new_address(qtbot: Any, tmp_path: Path) -> None:
+    """A relay that moved (a new port, a new relaying workstation): the wall's camera of that id is a
+    new connection, and its tile shows the new one, not the stopped old one."""
+    from desktop.leader.wall import VideoWall, WallStream
+    from desktop.operator.reader import Reader
+
+    store = open_store(tmp_path / "hallwatch.db")
+    net = Reader(store)
+    specs = {"old": CameraSpec("A01", width=320, height=180), "new": CameraSpec("A01", width=320, height=180, seed=3)}
+    with SyntheticCameraServer(specs) as cams:
+        wall = VideoWall(net, None, terminals=lambda: [])
+        qtbot.addWidget(wall)
+        try:
+            wall.resize(640, 360)
+            wall.show()
+            wall._apply([WallStream("cam-A01", "A01", None, cams.url("old"), "ws-1")])
+            qtbot.waitUntil(lambda: wall.grid.stats()[0].painted >= 3, timeout=WAIT_MS)
+            old = wall._cameras["cam-A01"]
+            wall._apply([WallStream("cam-A01", "A01", None, cams.url("new"), "ws-2")])
+            new = wall._cameras["cam-A01"]
+            assert new is not old
+            painted = wall.grid.stats()[0].painted
+            tile = wall.grid._tiles[0]
+            qtbot.waitUntil(lambda: tile.ticket is not None and tile.ticket.camera is new
+                            and wall.grid.stats()[0].painted >= painted + 3, timeout=WAIT_MS)
+        finally:
+            wall.shutdown()
+            net.stop()
+            store.close()

@@ -32,6 +32,7 @@ from supervision.ingest import import_page
 from supervision.records import ChangesPage
 from supervision.store import open_store
 from supervision.store.models import OutboxAction
+from video.camera import CameraConfig
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -146,6 +147,43 @@ def test_layout_cameras_and_language_survive_a_restart(qtbot: Any, tmp_path: Pat
         assert again.grid.layout_name == "3x3" and again.grid.cameras()[4] == "cam-2"
         again.set_language("zh_CN")
         assert again.windowTitle() == "HallWatch 政务大厅电子监察"
+        again.close()
+    finally:
+        assert terminal.stop(time.monotonic() + 10)
+
+
+def test_a_grid_restored_before_the_registry_has_its_cameras_connects_them_when_they_come(
+        qtbot: Any, tmp_path: Path) -> None:
+    """The second start of a terminal whose cameras come from the server: the saved grid names cameras
+    the registry gets only with the first sync. Each tile connects when its camera comes, and a tile
+    whose camera is replaced (its address changed) shows the new one."""
+    settings = _settings(tmp_path)
+    cfg = Config.model_validate({"cameras": [{"id": "cam-0", "url": "synthetic://window/T0"}]})
+    terminal = Terminal(cfg, tmp_path / "data", command="test", record=False, sync=False)
+    terminal.start()
+    try:
+        w = _window(qtbot, terminal, settings)
+        qtbot.waitUntil(lambda: w.grid.cameras()[0] == "cam-0", timeout=WAIT_MS)
+        w.grid.set_cameras(["cam-0", "cam-1", "cam-2"])  # cam-1 and cam-2 came from the server last time
+        w.close()
+        again = _window(qtbot, terminal, settings)
+        assert again.grid.cameras()[:3] == ["cam-0", "cam-1", "cam-2"]
+        qtbot.waitUntil(lambda: again.grid.stats()[0].painted >= 3, timeout=WAIT_MS)
+        assert [t.painted for t in again.grid.stats()[1:3]] == [0, 0]
+        registry = terminal.cameras
+        registry.extra += [CameraConfig("cam-1", "cam-1", "synthetic://window/T1"),
+                           CameraConfig("cam-2", "cam-2", "synthetic://window/T2")]
+        registry.reload()  # what the first sync's cameras do
+        qtbot.waitUntil(lambda: all(t.painted >= 3 for t in again.grid.stats()[:3]), timeout=WAIT_MS)
+        old = registry.get("cam-0")
+        registry.extra[0] = CameraConfig("cam-0", "cam-0", "synthetic://window/T3")
+        registry.reload()
+        new = registry.get("cam-0")
+        assert new is not None and new is not old
+        painted = again.grid.stats()[0].painted
+        qtbot.waitUntil(lambda: again.grid._tiles[0].ticket is not None
+                        and again.grid._tiles[0].ticket.camera is new
+                        and again.grid.stats()[0].painted >= painted + 3, timeout=WAIT_MS)
         again.close()
     finally:
         assert terminal.stop(time.monotonic() + 10)
