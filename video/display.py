@@ -37,6 +37,7 @@ import av.video.reformatter
 import numpy as np
 import numpy.typing as npt
 
+from supervision.foreground import give_way
 from video.source import MediaPacket, Source, StreamInfo, Subscription
 
 __all__ = [
@@ -409,6 +410,7 @@ class DisplayDecoder:
             pictures: list[tuple[av.VideoFrame, MediaPacket, float | None]] = []
             keyframes = sub.keyframes_only
             for p in batch:
+                give_way()  # a packet at a time: the GUI thread painting the wall goes first (bounded)
                 if codec is None or info is not p.info:
                     if info is not None and codec is not None and (info.codec, info.extradata) == (
                         p.info.codec,

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from supervision import foreground
 from tests.video.waiting import wait_for
 from video.camera import Camera, CameraConfig
 from video.display import DisplayChoice, DisplayDecoder, DisplayMode, choose_display, fit_size
@@ -86,6 +87,24 @@ def test_full_rate_decoder_publishes_bgra_frames_at_tile_size(looped: Source) ->
         assert wait_for(lambda: (lambda g: g is not None and g.width == 240 and g.height == 134)(d.latest()), 2)
         d.set_size(1280, 800)  # larger than the stream: made at the tile's size, painted 1:1
         assert wait_for(lambda: (lambda g: g is not None and g.width == 1280 and g.height == 720)(d.latest()), 2)
+
+
+def test_a_decoder_gives_way_to_a_busy_gui_thread_and_still_keeps_the_cameras_rate(looped: Source) -> None:
+    """While the GUI thread says it runs a heavy handler (painting the wall), a tile's decoder waits
+    before each packet — bounded: held busy for two seconds, it still shows the camera's 25 fps."""
+    with DisplayDecoder(looped, width=320, height=180) as d:
+        assert wait_for(lambda: d.stats().published >= 5, 5)
+        waits_before = foreground.waited()[0]
+        foreground.busy()
+        try:
+            published = d.stats().published
+            time.sleep(2.0)
+            published = d.stats().published - published
+            waits = foreground.waited()[0] - waits_before
+        finally:
+            foreground.idle()
+    assert waits >= 10, waits
+    assert published >= 40, published  # 2 s of a 25 fps camera: 50
 
 
 def test_a_held_frame_is_never_written_again_over_the_next_hundred_frames(looped: Source) -> None:
