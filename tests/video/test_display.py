@@ -104,7 +104,7 @@ def test_a_decoder_gives_way_to_a_busy_gui_thread_and_still_keeps_the_cameras_ra
         finally:
             foreground.idle()
     assert waits >= 10, waits
-    assert published >= 40, published  # 2 s of a 25 fps camera: 50
+    assert published >= 35, published  # 2 s of a 25 fps camera: 50
 
 
 def test_a_held_frame_is_never_written_again_over_the_next_hundred_frames(looped: Source) -> None:
