@@ -27,8 +27,8 @@ nothing to sync.
 Also reported: the cyclic GC's collections while measured (a collection holds the GIL throughout,
 whichever thread runs it) and the long gaps they overlapped; ``--switch-interval MS`` runs with
 another Python thread switch interval than the application's (``desktop.application``: 0.2 ms);
-``--no-give-way``: sync and the warning monitor do not give way to the GUI thread's heavy handlers
-(``supervision.foreground``), to compare; the waits they made are reported
+``--no-give-way``: sync, the warning monitor and the tiles' decoders do not give way to the GUI
+thread's heavy handlers (``supervision.foreground``), to compare; the waits they made are reported
 (``background_waits_for_gui``).
 
 Work counted: the changes received (the published case ids found in the terminal's store, read by
