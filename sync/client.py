@@ -306,6 +306,7 @@ class SyncClient:
         self.max_body_bytes = max_body_bytes
         self.gzip_above = gzip_above
         self._stop = threading.Event()
+        self._closed = threading.Event()  # close() was called: no request goes out any more
         self._session = requests.Session()
         self._session.auth = _BearerAuth(token)
         self._session.headers.update(
@@ -327,7 +328,10 @@ class SyncClient:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self) -> None:
-        """End waits between retries at once and release the connections."""
+        """End waits between retries at once and release the connections. A call still under way
+        on another thread (an engine whose request outlived its stop's wait) fails as offline and
+        leaves no connection behind: a closed session would otherwise open a new pool for it."""
+        self._closed.set()
         self._stop.set()
         self._session.close()
 
@@ -533,6 +537,8 @@ class SyncClient:
         headers: Mapping[str, str],
         deadline: float | None = None,
     ) -> _Response:
+        if self._closed.is_set():
+            raise Offline("the sync client was closed (the terminal is stopping)")
         url = self.api_url + path
         started = time.monotonic()
         connect, read = self._timeout
@@ -569,6 +575,8 @@ class SyncClient:
             body = self._read_body(r)
         finally:
             r.close()
+            if self._closed.is_set():  # closed while this call was under way: its connection goes too
+                self._session.close()
         ended = time.monotonic()
         log.debug("%s %s -> %d (%d bytes, %.3f s)", method, path, r.status_code, len(body), ended - started)
         return _Response(r.status_code, r.headers, body, started, ended)

@@ -126,6 +126,33 @@ def test_a_real_401_from_the_server(server: Any) -> None:
         client.changes(None)
 
 
+def test_a_closed_client_sends_nothing_and_keeps_no_connection(server: Any, token: str) -> None:
+    """A terminal stopping closes its client while an engine's request may outlive the stop's wait:
+    nothing goes out after close(), and a call under way when it came leaves no connection open
+    (a closed requests session opens a new pool for the next request, kept until collected)."""
+    client = fast_client(server.url, token)
+    client.changes(None)
+    pools = client._session.get_adapter(server.url).poolmanager.pools
+    assert len(pools) == 1  # the kept-alive connection
+    client.close()
+    assert len(pools) == 0
+    with pytest.raises(Offline, match="closed"):
+        client.changes(None)
+    assert len(pools) == 0
+    # closed while a call is under way (here: as the call signs its request, before it connects)
+    racing = fast_client(server.url, token)
+    sign = racing._session.auth
+    assert sign is not None
+
+    def close_then_sign(r: Any) -> Any:
+        racing.close()
+        return sign(r)
+
+    racing._session.auth = close_then_sign
+    racing.changes(None)  # the call under way ends as it would have
+    assert len(racing._session.get_adapter(server.url).poolmanager.pools) == 0
+
+
 @pytest.mark.parametrize("form", ["seconds", "date", "garbage"])
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_is_honoured_then_the_call_succeeds(
