@@ -247,7 +247,8 @@ class VideoWall(QWidget):
         if ids:
             self.grid.set_layout(_layout_for(len(ids)))
         self.grid.set_cameras(ids or [None])
-        self.grid.lookup_changed()  # a camera whose address changed is a new Camera under the same id
+        if old:  # a camera whose address changed is a new Camera under the same id: its tile reconnects
+            self.grid.lookup_changed()
         self.grid.setVisible(bool(ids))
         self.empty.setVisible(not ids)
         if old:

@@ -159,14 +159,12 @@ class PlayerGroup:
                      if isinstance(latest, ArchiveFrame) and due is not None and recent}
         if len(histories) < 2:
             return out
-        shared: set[datetime] | None = None
-        for h in histories.values():
-            dues = {due for due, _frame in h}
-            shared = dues if shared is None else shared & dues
+        by_due = {i: dict(h) for i, h in histories.items()}
+        shared = set.intersection(*(set(frames) for frames in by_due.values()))
         if shared:
             instant = max(shared)
-            for i, h in histories.items():
-                out[i] = next(f for due, f in reversed(h) if due == instant)
+            for i, frames in by_due.items():
+                out[i] = frames[instant]
             return out
         common = min(h[-1][1].at for h in histories.values())
         for i, h in histories.items():

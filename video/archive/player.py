@@ -33,7 +33,7 @@ CATCH_UP_SECONDS: Final = 0.5
 instead of decoding its way there (the others do not wait for it)."""
 
 RECENT_PICTURES: Final = 16
-"""Pictures a player on a shared timebase remembers (:meth:`Player.recent`): at 4× a new one at every
+"""Pictures a player on a shared timebase remembers (:meth:`Player.published`): at 4× a new one at every
 refresh, so about a quarter of a second of screen time, more than CATCH_UP_SECONDS of footage."""
 
 _Published = tuple[ArchiveFrame | ArchiveGap | None, datetime | None, tuple[tuple[datetime, ArchiveFrame], ...]]
@@ -291,31 +291,11 @@ class Player:
         return self._published[0]
 
     def published(self) -> _Published:
-        """:meth:`latest`, :attr:`published_due` and :meth:`recent` of one publication (read
-        separately, another thread may publish in between)."""
+        """What the screen is handed, read in one piece (another thread may publish meanwhile): the
+        newest picture; on a shared timebase the refresh instant it was due for (None: a seek or a
+        step published it, or nothing yet); and the last few pictures published while playing,
+        with the refresh instant each was due for, oldest first."""
         return self._published
-
-    @property
-    def published_due(self) -> datetime | None:
-        """On a shared timebase: the instant the newest picture was published for (None: a seek or a
-        step published it, or nothing yet)."""
-        return self._published[1]
-
-    def recent(self) -> list[tuple[datetime, ArchiveFrame]]:
-        """On a shared timebase: the last few pictures published while playing, with the refresh
-        instant each was due for (oldest first)."""
-        return list(self._published[2])
-
-    def picture_at(self, at: datetime) -> ArchiveFrame | ArchiveGap | None:
-        """On a shared timebase: the newest of the last few pictures published that was due at or
-        before ``at`` (what this camera showed at that instant), else the newest."""
-        latest, _due, recent = self._published
-        if not isinstance(latest, ArchiveFrame):
-            return latest
-        for due, frame in reversed(recent):
-            if due <= at:
-                return frame
-        return latest
 
     @property
     def position(self) -> datetime | None:
