@@ -12,6 +12,7 @@ import pytest
 
 from supervision import foreground
 from tests.video.waiting import wait_for
+from video import display
 from video.camera import Camera, CameraConfig
 from video.display import DisplayChoice, DisplayDecoder, DisplayMode, choose_display, fit_size
 from video.source import Source, SourceOptions
@@ -89,21 +90,37 @@ def test_full_rate_decoder_publishes_bgra_frames_at_tile_size(looped: Source) ->
         assert wait_for(lambda: (lambda g: g is not None and g.width == 1280 and g.height == 720)(d.latest()), 2)
 
 
-def test_a_decoder_gives_way_to_a_busy_gui_thread_and_still_keeps_the_cameras_rate(looped: Source) -> None:
-    """While the GUI thread says it runs a heavy handler (painting the wall), a tile's decoder waits
-    before each packet — bounded: held busy for two seconds, it still shows the camera's 25 fps."""
+def test_a_decoder_gives_way_to_a_busy_gui_thread_and_still_keeps_the_cameras_rate(
+    looped: Source, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the GUI thread says it runs a heavy handler (painting the wall), a tile's decoder asks
+    before each packet and waits — bounded: held busy for two seconds, it still shows the camera's
+    25 fps. (How many of those asks wait depends on how the source batches packets: after a wait a
+    thread has ``SLICE_S`` of its own, so a batch read at once waits once. 16 of 50 on a quiet
+    machine, 8 on a loaded one.)"""
+    asked = [0]
+    real = display.give_way
+
+    def counting() -> None:
+        asked[0] += 1
+        real()
+
+    monkeypatch.setattr(display, "give_way", counting)
     with DisplayDecoder(looped, width=320, height=180) as d:
         assert wait_for(lambda: d.stats().published >= 5, 5)
         waits_before = foreground.waited()[0]
         foreground.busy()
         try:
-            published = d.stats().published
+            published, decoded, asks = d.stats().published, d.stats().decoded, asked[0]
             time.sleep(2.0)
             published = d.stats().published - published
+            decoded = d.stats().decoded - decoded
+            asks = asked[0] - asks
             waits = foreground.waited()[0] - waits_before
         finally:
             foreground.idle()
-    assert waits >= 10, waits
+    assert asks >= decoded - 3, (asks, decoded)  # before each packet (a few may be in hand at either end)
+    assert waits >= 4, (waits, asks)
     assert published >= 35, published  # 2 s of a 25 fps camera: 50
 
 
