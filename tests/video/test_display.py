@@ -99,7 +99,7 @@ def test_a_decoder_gives_way_to_a_busy_gui_thread_and_still_keeps_the_cameras_ra
     thread has ``SLICE_S`` of its own, so a batch read at once waits once. 16 of 50 on a quiet
     machine, 8 on a loaded one.)"""
     asked = [0]
-    real = display.give_way
+    real = foreground.give_way
 
     def counting() -> None:
         asked[0] += 1
