@@ -141,6 +141,12 @@ class CameraRegistry:
             self._configs.clear()
         for c in cameras:  # every connection is asked at once: a silent camera does not delay the rest
             c.request_stop()
+        # A connection to a synthetic camera that is still opening (FFmpeg reads the stream's first
+        # second to probe it) sees the stop only once that is done — with the demo's cameras still
+        # encoding live at start-up, 2.6 s of a 3 s stop. Its server ends those connections at once.
+        synthetic = self._synthetic or self._own_synthetic
+        if synthetic is not None:
+            synthetic.disconnect(u for c in cameras for u in (c.config.url, c.config.sub_url) if u)
         ok = True
         for c in cameras:
             ok = c.stop(remaining(deadline)) and ok

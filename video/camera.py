@@ -134,8 +134,11 @@ class Camera:
         if last:
             self.sub.stop()
 
-    def release(self, decoder: DisplayDecoder) -> None:
-        """Stop a decoder from :meth:`display`; the sub-stream disconnects when nobody shows it."""
+    def release(self, decoder: DisplayDecoder, *, wait: bool = True) -> None:
+        """Stop a decoder from :meth:`display`; the sub-stream disconnects when nobody shows it.
+        ``wait=False`` (a window closing before its terminal stops): the sub-stream's connection
+        is asked to end but not waited for — one still opening ends only after FFmpeg's probe of
+        its first second, and :meth:`stop` (the terminal's) waits for it."""
         decoder.stop()
         with self._lock:
             source = self._displays.pop(decoder, None)
@@ -144,4 +147,7 @@ class Camera:
                 self._sub_users -= 1
                 last = self._sub_users == 0
         if last and self.sub is not None:
-            self.sub.stop()
+            if wait:
+                self.sub.stop()
+            else:
+                self.sub.request_stop()

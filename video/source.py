@@ -413,8 +413,13 @@ class Source:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
+        t = self._thread
+        if t is not None and t.is_alive():
+            if not self._stop.is_set():
+                return
+            # asked to stop without waiting (``Camera.release(wait=False)``) and not ended yet: the
+            # new run begins once that one has ended (within its socket timeouts)
+            t.join()
         self._stop.clear()
         self._set_state(SourceState.CONNECTING)
         self._thread = threading.Thread(target=self._run, name=f"hallwatch-{self.name}")

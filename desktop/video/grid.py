@@ -209,8 +209,10 @@ def _release_all(broker: _Broker, tiles: list[_Tile]) -> None:
     """Give back every tile's decoder and wait for it (shutdown, or the widget destroyed without it).
 
     The requests already made are carried out in order first; then every decoder still held is
-    released side by side (each release joins a decoder thread and maybe a sub-stream's connection:
-    sixteen in turn took seconds of a window's close)."""
+    released side by side (each release joins a decoder thread: sixteen in turn took seconds of a
+    window's close). A sub-stream nobody shows any more is asked to disconnect, not waited for: one
+    still opening ends only after FFmpeg's probe of its first second; the camera's ``stop`` (the
+    terminal's) waits for it."""
     tickets = [tile.ticket for tile in tiles if tile.ticket is not None]
     for tile in tiles:
         tile.ticket = None
@@ -221,7 +223,7 @@ def _release_all(broker: _Broker, tiles: list[_Tile]) -> None:
     def release(ticket: _Ticket) -> None:
         try:
             if ticket.decoder is not None:
-                ticket.camera.release(ticket.decoder)
+                ticket.camera.release(ticket.decoder, wait=False)  # the terminal's stop waits for the sub-stream
         except Exception:
             log.exception("camera %s: release of a display decoder failed", ticket.camera.id)
 

@@ -389,3 +389,31 @@ def test_keyframes_get_the_sdp_parameter_sets_when_the_stream_lacks_them() -> No
     q.is_keyframe = True
     [(_, data)] = annexb.filter(q)
     assert data == sps_pps + idr, "not added twice"
+
+
+def test_started_again_while_a_requested_stop_is_still_under_way_it_runs_again() -> None:
+    """``request_stop`` does not wait (a window closing leaves its tiles' sub-streams to the
+    terminal's stop); a window rebuilt at once (a new language) starts the same source again while
+    the old connection is still opening. The new start waits for that one to end and then runs —
+    it is not taken for "already running" and left to end."""
+    from video.synthetic import CameraSpec
+
+    with SyntheticCameraServer({}) as server:
+        server.add_camera("cam", CameraSpec("cam"))
+        server.freeze("cam", True)  # sends nothing: the open waits
+        src = Source(server.url("cam"), SourceOptions(open_timeout=10))
+        try:
+            src.start()
+            assert wait_for(lambda: server.stats("cam")["clients"] == 1, 5)
+            src.request_stop()
+            again = threading.Thread(target=src.start)
+            again.start()
+            time.sleep(0.2)
+            server.freeze("cam", False)  # the old open ends (and sees its stop); the new run connects
+            again.join(15)
+            assert not again.is_alive()
+            assert wait_for(lambda: src.state is SourceState.LIVE, 10), src.status()
+            before = src.status().packets
+            assert wait_for(lambda: src.status().packets >= before + 10, 5), "no packets after the new start"
+        finally:
+            assert src.stop(15)

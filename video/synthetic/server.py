@@ -17,7 +17,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -516,6 +516,17 @@ class SyntheticCameraServer:
 
     def url(self, camera_id: str) -> str:
         return f"http://{self._host}:{self.port}/{quote(camera_id, safe='/')}"
+
+    def disconnect(self, urls: Iterable[str]) -> None:
+        """End the connections of the cameras at ``urls`` (this server's ``url()``s; others are
+        ignored) without stopping the cameras: a client stopping while FFmpeg still reads the first
+        second of the stream to probe it then ends at once instead of after its probe."""
+        prefix = f"http://{self._host}:{self.port}/"
+        with self._lock:
+            cameras = [c for u in urls if u.startswith(prefix)
+                       and (c := self._cameras.get(unquote(u[len(prefix):]).strip("/"))) is not None]
+        for camera in cameras:
+            camera.close_clients()
 
     def add_camera(self, camera_id: str, spec: CameraSpec) -> None:
         camera_id = camera_id.strip("/")
