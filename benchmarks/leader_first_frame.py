@@ -21,8 +21,8 @@ cameras' 25), with the work behind it counted — each tile's decoder's pictures
 per second, packets it dropped, the stream and mode it shows, the process's CPU — and the relay's
 status (packets muxed, bytes sent). Qt runs its own event loop (``QEventLoop.exec``) throughout, as
 the application does; a timer of that loop looks at the conditions waited for.
-Prints one JSON line (``failed`` lists the targets missed); exit 0 when the worst ``tile_s`` is ≤ 1.0 s,
-every tile painted and every tile painted ≥ 24 fps, 1 otherwise.
+Prints one JSON line (``failed`` lists the targets missed); exit 0 when the worst ``tile_s`` is ≤ 1.0 s
+(``--target-s``), every tile painted and every tile painted ≥ 24 fps, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cameras", type=int, default=4, help="cameras of the hall relayed (1-9)")
     p.add_argument("--play", type=float, default=10.0, help="seconds the wall plays on after the rounds (its fps)")
     p.add_argument("--min-fps", type=float, default=MIN_FPS, help="the painted rate every tile must reach")
+    p.add_argument("--target-s", type=float, default=TARGET_S,
+                   help=f"the first painted frame's target (default {TARGET_S:g} s; the smoke test only counts)")
     p.add_argument("--clips", type=Path, default=Path(tempfile.gettempdir()) / "hallwatch-leader-bench-clips",
                    help="where the cameras' pre-encoded looping clips are kept (built on the first run)")
     args = p.parse_args(argv)
@@ -220,10 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     worst = max((x for x in tiles if x is not None), default=None)
     result["tile_s_worst"] = worst
     result["tile_s_median"] = sorted(x for x in tiles if x is not None)[len(tiles) // 2] if tiles else None
+    result["target_tile_s"] = args.target_s
     result["target_tile_le_1s"] = worst is not None and worst <= TARGET_S
     failed = []
-    if not result["target_tile_le_1s"]:
-        failed.append("first painted frame over 1.0 s")
+    if worst is None or worst > args.target_s:
+        failed.append(f"first painted frame over {args.target_s:g} s")
     if not all(r["all_painted"] for r in result["rounds"]):
         failed.append("a tile painted nothing")
     fps = result.get("painted_fps") or [0.0]

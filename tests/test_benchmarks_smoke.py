@@ -113,6 +113,7 @@ def test_demo_bench_seats_all_means_every_window_camera_of_the_demo_hall() -> No
 @pytest.mark.slow
 def test_leader_first_frame_counts_every_tile_painted(tmp_path: Path) -> None:
     r = run_benchmark("leader_first_frame", "--rounds", "1", "--cameras", "1", "--clips", str(tmp_path / "clips"),
-                      "--play", "2", "--min-fps", "1", timeout=600)
+                      "--play", "2", "--min-fps", "1",
+                      "--target-s", "10", timeout=600)  # the figure is the benchmark's; here: every tile painted
     assert r["rounds"][0]["all_painted"] and r["painted_frames_last_round"][0] > 0
     assert r["tile_s_worst"] is not None and r["tile_s_worst"] > 0

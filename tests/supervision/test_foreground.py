@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from supervision import foreground
-from supervision.foreground import MAX_WAIT_S, SLICE_S, busy, give_way, gui_busy, idle
+from supervision.foreground import busy, give_way, gui_busy, idle
 
 
 @pytest.fixture(autouse=True)
@@ -32,35 +32,48 @@ def test_without_a_busy_gui_giving_way_never_waits() -> None:
     assert foreground.waited()[0] == waits
 
 
-def test_a_thread_waits_while_the_gui_is_busy_and_goes_on_when_it_is_idle() -> None:
+def test_a_thread_waits_while_the_gui_is_busy_and_goes_on_when_it_is_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the longest wait made long, so that only idle() can end it (on a loaded machine a thread can
+    # be late by more than the product's 10 ms)
+    monkeypatch.setattr(foreground, "MAX_WAIT_S", 5.0)
     busy()
     took: list[float] = []
-    worker = threading.Thread(target=lambda: took.append(_timed_give_way()))
+    asking = threading.Event()
+
+    def work() -> None:
+        asking.set()
+        took.append(_timed_give_way())
+
+    worker = threading.Thread(target=work)
     worker.start()
-    time.sleep(MAX_WAIT_S / 4)
+    assert asking.wait(5)
+    time.sleep(0.2)
     idle()
     worker.join(5)
-    assert took and MAX_WAIT_S / 8 <= took[0] < MAX_WAIT_S, took
+    assert took and 0.1 <= took[0] < 2.0, took
 
 
-def test_a_wait_is_bounded_and_then_the_thread_has_a_slice_of_its_own() -> None:
+def test_a_wait_is_bounded_and_then_the_thread_has_a_slice_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a wait of 50 ms and a slice of 1 s: a thread late by a few ms (a loaded machine) changes nothing
+    monkeypatch.setattr(foreground, "MAX_WAIT_S", 0.05)
+    monkeypatch.setattr(foreground, "SLICE_S", 1.0)
     busy()  # and never idle: a GUI busy for long slows background work, never stops it
     results: list[tuple[float, float, float]] = []
 
     def work() -> None:
         first = _timed_give_way()
         second = _timed_give_way()  # within its slice: no wait
-        time.sleep(SLICE_S * 1.5)
+        time.sleep(1.5)
         third = _timed_give_way()  # the slice is over: waits again
         results.append((first, second, third))
 
     worker = threading.Thread(target=work)
     worker.start()
-    worker.join(5)
+    worker.join(10)
     first, second, third = results[0]
-    assert MAX_WAIT_S * 0.9 <= first < MAX_WAIT_S * 5
-    assert second < MAX_WAIT_S / 2
-    assert MAX_WAIT_S * 0.9 <= third < MAX_WAIT_S * 5
+    assert 0.045 <= first < 0.05 * 20
+    assert second < 0.025
+    assert 0.045 <= third < 0.05 * 20
 
 
 def test_nested_busy_handlers_end_when_the_outer_one_does() -> None:

@@ -121,7 +121,10 @@ def test_a_decoder_gives_way_to_a_busy_gui_thread_and_still_keeps_the_cameras_ra
             foreground.idle()
     assert asks >= decoded - 3, (asks, decoded)  # before each packet (a few may be in hand at either end)
     assert waits >= 4, (waits, asks)
-    assert published >= 35, published  # 2 s of a 25 fps camera: 50
+    # 2 s of a 25 fps camera: 50 packets, each shown (a wait is 10 ms of a frame's 40); counted
+    # against what the source delivered in those 2 s, not the clock (a loaded machine delivers less)
+    assert asks >= 25, asks
+    assert published >= 0.7 * asks, (published, asks)
 
 
 def test_a_held_frame_is_never_written_again_over_the_next_hundred_frames(looped: Source) -> None:
@@ -221,10 +224,13 @@ def test_pictures_that_come_in_bursts_are_published_at_the_cameras_rate_not_one_
 
                 assert wait_for(sample, 10, interval=0.005)
                 rate = (d.stats().published - p0) / (time.monotonic() - t0)
-                assert rate >= 22, (rate, d.stats())
-                # spread out: no gap between new pictures as long as a burst's 200 ms
-                gaps = [b[0] - a[0] for a, b in itertools.pairwise(numbers)]
-                assert max(gaps) < 0.15, sorted(gaps)[-5:]
+                assert rate >= 20, (rate, d.stats())  # one picture a burst: 5
+                # spread out, not a burst's pictures at once: then every fifth gap between new
+                # pictures is the burst's 200 ms (a hiccup of this sampler or the machine, once or
+                # twice in 3 s, is not)
+                gaps = sorted(b[0] - a[0] for a, b in itertools.pairwise(numbers))
+                assert gaps[int(len(gaps) * 0.9)] < 0.1, gaps[-10:]
+                assert sum(g >= 0.15 for g in gaps) <= 2, gaps[-10:]
         finally:
             viewer.stop()
             relay.stop(5)
@@ -245,13 +251,17 @@ def test_overload_keeps_latency_bounded_and_counts_what_was_skipped(clip: Path) 
     src.start()
     d.start()
     try:
-        time.sleep(4)
+        time.sleep(2)
+        t0, decoded0 = time.monotonic(), d.stats().decoded
+        time.sleep(2)
         st = d.stats()
         f = d.latest()
         assert f is not None
         assert st.dropped > 0, "the subscription dropped what the decoder could not take"
         assert len(src.subscriptions[0]) <= 20
-        assert time.time() - f.wall < 20 * 0.06 + 0.5, "latency bounded by the queue, not growing"
+        # a queue of 20 at the decoder's pace (60 ms a picture; more on a loaded machine: measured)
+        period = (time.monotonic() - t0) / max(1, st.decoded - decoded0)
+        assert time.time() - f.wall < 21 * period + 0.5, ("latency bounded by the queue, not growing", period)
     finally:
         d.stop()
         src.stop()

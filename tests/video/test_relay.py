@@ -117,9 +117,11 @@ def test_a_viewer_that_stops_reading_is_dropped_and_the_others_keep_their_frame_
         assert wait_for(lambda: time.monotonic() - dropped_at >= 2, 5)
         t2 = time.monotonic()
         during = [v.fps(stall_started, t2) for v in viewers]
+        # ffmpeg reports its progress every 0.25 s (±2 fps over 3 s), and a 720p camera and four
+        # viewers share 2 cores; a relay waiting on the stalled viewer gives the others nothing
         for b, d in zip(before, during, strict=True):
-            assert b >= 22, before  # the camera's 25 fps
-            assert d >= 0.9 * b, (before, during)
+            assert b >= 20, before  # the camera's 25 fps
+            assert d >= 0.8 * b, (before, during)
         assert relay.status().cameras[0].viewers == 3
         assert stalled.closed_by_server()
     finally:

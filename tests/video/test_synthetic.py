@@ -333,7 +333,8 @@ def test_slow_client_does_not_stall_others() -> None:
                 t = time.monotonic()
                 frames = _decode(fast, 50)
                 elapsed = time.monotonic() - t
-            assert len(frames) >= 50 and elapsed < 2.6  # ~25 fps while the slow client is stuck
+            # ~25 fps while the slow client is stuck (2 s; a stalled encoder gives nothing: a 5 s timeout)
+            assert len(frames) >= 50 and elapsed < 4.0
             dropped = server.stats(CAM)["dropped_chunks"]
             assert dropped > 0
             # the slow client wakes up: its stream stays TS-aligned and decodable (resynced at a keyframe)

@@ -225,7 +225,7 @@ def test_2x2_at_4x_stays_in_sync_within_a_frame_over_60_s_of_playback(qtbot: Any
     position = view.position()
     view.pause()
     assert position is not None and position > at(200)
-    assert len(spreads) > 1500
+    assert len(spreads) > 750  # a refresh every 16 ms is ~3 500; a loaded machine samples less often
     # Every refresh shows the four cameras at the same instant: within one frame (on one keyframe
     # each when playback fell back to keyframes, which are aligned in this footage too).
     assert max(spreads) <= FRAME.total_seconds(), (sorted(spreads)[-5:], keyframe_samples)
