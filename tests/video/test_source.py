@@ -21,7 +21,7 @@ from tests.video.camera_servers import CameraFactory, GarbageServer, SilentServe
 from tests.video.conftest import LiveCamera
 from tests.video.waiting import FAST, take, wait_for
 from video.source import MediaPacket, Source, SourceOptions, SourceState, StreamInfo
-from video.synthetic import SyntheticCameraServer, write_file
+from video.synthetic import CameraSpec, SyntheticCameraServer, write_file
 
 # ``clip``, ``source_factory`` and ``synthetic`` (camera ``window/A01``) come from conftest.py.
 
@@ -398,8 +398,6 @@ def test_started_again_while_a_requested_stop_is_still_under_way_it_runs_again()
     terminal's stop); a window rebuilt at once (a new language) starts the same source again while
     the old connection is still opening. The new start waits for that one to end and then runs —
     it is not taken for "already running" and left to end."""
-    from video.synthetic import CameraSpec
-
     with SyntheticCameraServer({}) as server:
         server.add_camera("cam", CameraSpec("cam"))
         server.freeze("cam", True)  # sends nothing: the open waits

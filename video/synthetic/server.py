@@ -521,7 +521,7 @@ class SyntheticCameraServer:
         """End the connections of the cameras at ``urls`` (this server's ``url()``s; others are
         ignored) without stopping the cameras: a client stopping while FFmpeg still reads the first
         second of the stream to probe it then ends at once instead of after its probe."""
-        prefix = f"http://{self._host}:{self.port}/"
+        prefix = self.url("")
         with self._lock:
             cameras = [c for u in urls if u.startswith(prefix)
                        and (c := self._cameras.get(unquote(u[len(prefix):]).strip("/"))) is not None]
