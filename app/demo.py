@@ -102,7 +102,9 @@ class EmbeddedDemo:
         if clock is None:
             self._demo_clock = DemoClock(cfg.zone, demo_start(datetime.now(UTC), WorkCalendar(), cfg.zone))
         self.clock: Callable[[], datetime] = clock or self._demo_clock or (lambda: datetime.now(UTC))
-        self.central = CentralStore(self.folder / "server" / "hallwatch-server.db")
+        # the server on the demo's clock too: the server time the terminal measures its clock
+        # against, and the times the server stamps, are the demo's (not hours or days apart)
+        self.central = CentralStore(self.folder / "server" / "hallwatch-server.db", clock=self.clock)
         self._cfg = cfg
         self._record = record
         self._speed = speed

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from supervision.config import Config
 from supervision.ingest import ApplyReport
 from supervision.store import Store
 from sync.client import SyncClient
-from sync.engine import HeartbeatInfo, SyncEngine, SyncStatus
+from sync.engine import HeartbeatInfo, SyncEngine, SyncStatus, utc_now
 
 __all__ = ["SyncNotConfigured", "SyncService", "make_client", "make_engine"]
 
@@ -50,7 +51,10 @@ def make_engine(
     on_applied: Callable[[ApplyReport, bool], None] | None = None,
     checkpoint: Callable[[str], None] | None = None,
     tz: ZoneInfo | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> SyncEngine:
+    """The terminal's sync engine. ``clock``: the terminal's (its actions, heartbeats, audit and
+    status times; the clock offset is measured against it); None: the wall clock."""
     return SyncEngine(
         store,
         client,
@@ -60,6 +64,7 @@ def make_engine(
         heartbeat_info=heartbeat_info,
         on_applied=on_applied,
         checkpoint=checkpoint,
+        clock=clock or utc_now,
     )
 
 

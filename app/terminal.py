@@ -120,7 +120,8 @@ class Terminal(FootageActions):
         if sync and cfg.server.enabled:
             client = make_client(cfg)
             engine = make_engine(cfg, self.store, client, heartbeat_info=self.heartbeat_info,
-                                 on_applied=self._applied, checkpoint=sync_checkpoint, tz=self.tz)
+                                 on_applied=self._applied, checkpoint=sync_checkpoint, tz=self.tz,
+                                 clock=self.clock)
             self.sync = SyncService(engine)
         self.services = ServiceGroup([self.actions, self.cameras])
         if self.recording is not None:

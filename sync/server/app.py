@@ -249,7 +249,7 @@ def create_app(store: CentralStore, *, max_body_bytes: int = DEFAULT_MAX_BODY) -
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="changes per page")] = DEFAULT_LIMIT,
     ) -> Response:
         page = store.changes(who, cursor, limit)
-        return Response(page.to_json(server_time()), media_type="application/json")
+        return Response(page.to_json(server_time(store.clock())), media_type="application/json")
 
     @router.post(
         "/actions",

@@ -168,6 +168,16 @@ class FeedPage:
         ).encode()
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _fresh(age: timedelta) -> bool:
+    """A terminal's record published ``age`` ago needs no republishing yet. A publication ahead of
+    the clock (a demo folder written on another clock) is not fresh: it is republished."""
+    return timedelta(0) <= age < TERMINAL_REPUBLISH
+
+
 def server_time(now: datetime | None = None) -> str:
     """The server's clock as ISO-8601 with the hall zone's offset."""
     return (now or datetime.now(UTC)).astimezone(TZ).isoformat(timespec="milliseconds")
@@ -265,7 +275,7 @@ class WriteTx:
     def __init__(self, store: CentralStore, conn: Connection) -> None:
         self.store = store
         self._c = conn
-        self.now = datetime.now(UTC)
+        self.now = store.clock()
         self.last_seq = 0
         self._start_seq = 0
         self._locked = False
@@ -511,10 +521,20 @@ def _make_engine(url: URL) -> Engine:
 class CentralStore:
     """The central server's database. Thread-safe: every call runs in a transaction of its own."""
 
-    def __init__(self, url: str | Path, *, commit_hook: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        url: str | Path,
+        *,
+        commit_hook: Callable[[int], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         """``commit_hook(last_seq)``: called inside every publishing transaction after its seqs were
         taken and before it commits, on the writer's thread (to watch or delay commits: the
-        ordering tests hold one writer there to show that no later seq overtakes it)."""
+        ordering tests hold one writer there to show that no later seq overtakes it). ``clock``:
+        the server's clock (aware instants; default the wall clock) — the embedded demo runs its
+        server on the demo clock its terminal and simulator share, so that the server time a
+        terminal measures its clock against and the times the server stamps are the demo's."""
+        self.clock: Callable[[], datetime] = clock or _wall_clock
         self.url = database_url(url)
         self.engine = _make_engine(self.url)
         self.is_postgres = self.engine.dialect.name == "postgresql"
@@ -549,7 +569,7 @@ class CentralStore:
                         last_seq=0,
                         floor=0,
                         schema_version=SCHEMA_VERSION,
-                        created_at=datetime.now(UTC),
+                        created_at=self.clock(),
                     )
                 )
                 log.info("new server database at %s, epoch %s", self.url.render_as_string(hide_password=True), epoch)
@@ -709,7 +729,7 @@ class CentralStore:
         cameras and warning counts) is written only when the relay URL changed or ``last_seen``
         there is older than a minute: fifty terminals polling must neither flood the feed nor
         queue fifty writes a round behind the database's write lock."""
-        now = datetime.now(UTC)
+        now = self.clock()
         t = terminals.c
         with self.read() as c:
             row = c.execute(select(t.relay_url, t.published_at, t.last_seen).where(t.id == terminal.id)).first()
@@ -718,7 +738,7 @@ class CentralStore:
         relay = relay_url if relay_given else row.relay_url
         # A terminal never heard from before (its record made by add_terminal) is published at once.
         if (relay == row.relay_url and row.published_at is not None and row.last_seen is not None
-                and now - row.published_at < TERMINAL_REPUBLISH):
+                and _fresh(now - row.published_at)):
             return now
         with self.write() as tx:
             # Again under the lock: another heartbeat of the same terminal may just have written it.
@@ -726,7 +746,7 @@ class CentralStore:
             if row is None:
                 raise Refusal(401, "unauthorized", "this terminal is no longer registered")
             fresh = (row.published_at is not None and row.last_seen is not None
-                     and tx.now - row.published_at < TERMINAL_REPUBLISH)
+                     and _fresh(tx.now - row.published_at))
             if relay != row.relay_url or not fresh:
                 tx.lock()
                 self._publish_terminal(tx, terminal.id, terminal.name, terminal.role, relay, tx.now)

@@ -1,14 +1,20 @@
-"""The demo clock's rule: the wall clock in office hours, else the last working day at 10:00."""
+"""The demo clock's rule: the wall clock in office hours, else the last working day at 10:00; the
+demo's server and terminal share it."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.demo import EmbeddedDemo
 from app.democlock import DemoClock, demo_start, in_office_hours, last_workday_at, next_opening, resume_instant
 from supervision.calendar import WorkCalendar
+from supervision.config import Config
+from tests.video.waiting import wait_for
 
 Z = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
@@ -86,3 +92,27 @@ def test_demo_clock_reads_its_start_and_advances_in_real_time() -> None:
     assert abs(clock.offset - (start - wall).total_seconds()) < 1e-6
     wall_clock = DemoClock(Z)
     assert wall_clock.started_from is None and abs(wall_clock().timestamp() - datetime.now(UTC).timestamp()) < 1
+
+
+def test_the_demo_server_and_terminal_run_on_the_demo_clock_so_sync_times_are_the_demos(tmp_path: Path) -> None:
+    """The status bar's "last success" and the offline banner's age are the sync engine's times;
+    the demo's cameras, warnings and title bar are on the demo clock. All on one clock: the
+    engine's times are demo times, and the server's clock (what the terminal measures its own
+    against) is the demo's — no "clock off by" hours in a demo started out of office hours."""
+    behind = timedelta(days=3, hours=5)
+
+    def clock() -> datetime:
+        return datetime.now(UTC) - behind
+
+    demo = EmbeddedDemo(Config(), tmp_path / "data", record=False, clock=clock, relay=False)
+    terminal = demo.start()
+    try:
+        assert terminal.sync is not None
+        assert wait_for(lambda: terminal.sync.engine.status().clock_offset_s is not None, 60)
+        st = terminal.sync.engine.status()
+        assert st.last_success is not None
+        assert abs((st.last_success - clock()).total_seconds()) < 60, (st.last_success, clock())
+        assert st.clock_offset_s is not None and abs(st.clock_offset_s) < 60, st.clock_offset_s
+        assert not st.clock_warning
+    finally:
+        assert demo.stop(time.monotonic() + 10)
