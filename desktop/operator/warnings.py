@@ -35,6 +35,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -609,6 +610,9 @@ class DisposeDialog(QDialog):
         return str(self.measure.currentData()), self.note.toPlainText().strip()
 
 
+SUBJECT_MIN, SUBJECT_MAX = 120, 260  # the Subject column's width, fitted to the panel between these
+
+
 class WarningsPanel(QWidget):
     """The warnings list with its filters and actions.
 
@@ -688,6 +692,13 @@ class WarningsPanel(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
+        # The Subject column gives way so that level, rule, subject, window and department fit the
+        # panel (the rest scroll), until the operator sizes a column by hand.
+        self._sizing = False
+        self._hand_sized = False
+        self._fixed_width = 0  # level + rule + window + department, in the current language
+        hh.sectionResized.connect(self._section_resized)
+        self.table.viewport().installEventFilter(self)
         self._size_columns()
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self._kept: tuple[str | None, str | None] | None = None  # (selected key, top row's key) over a reset
@@ -739,13 +750,47 @@ class WarningsPanel(QWidget):
         widths = {
             m.LEVEL: widest([heads[m.LEVEL], *(level_text(x) for x in LEVELS)]),
             m.RULE: widest([heads[m.RULE], *(code_text(x) for x in CODES)]),
-            m.SUBJECT: 260, m.WINDOW: widest([heads[m.WINDOW], "A00"]), m.DEPARTMENT: 150,
+            m.SUBJECT: SUBJECT_MAX, m.WINDOW: widest([heads[m.WINDOW], "A00"]), m.DEPARTMENT: 150,
             m.SINCE: widest([heads[m.SINCE], "12-31 23:59"]),
             m.STATE: widest([heads[m.STATE], *(state_text(x) for x in STATES)]),
             m.HANDLED: 210, m.PUSH: 160,
         }
-        for col, width in widths.items():
-            self.table.setColumnWidth(col, width)
+        self._fixed_width = widths[m.LEVEL] + widths[m.RULE] + widths[m.WINDOW] + widths[m.DEPARTMENT]
+        self._hand_sized = False  # a new language: every width from its words again
+        self._sizing = True
+        try:
+            for col, width in widths.items():
+                self.table.setColumnWidth(col, width)
+        finally:
+            self._sizing = False
+        self._fit_subject()
+
+    def _fit_subject(self) -> None:
+        """The Subject column as wide as leaves room for the department beside it (between
+        ``SUBJECT_MIN`` and ``SUBJECT_MAX``), unless the operator has sized a column by hand."""
+        if self._hand_sized:
+            return
+        room = self.table.viewport().width() - self._fixed_width
+        width = max(SUBJECT_MIN, min(SUBJECT_MAX, room))
+        if self.table.columnWidth(WarningsModel.SUBJECT) != width:
+            self._sizing = True
+            try:
+                self.table.setColumnWidth(WarningsModel.SUBJECT, width)
+            finally:
+                self._sizing = False
+
+    def _section_resized(self, index: int, _old: int, _new: int) -> None:
+        """A column the operator drags wider or narrower stays so: no more fitting. (Our own sizing
+        and the last column stretching with the view are not the operator's hand.)"""
+        if self._sizing or index == self.model.columnCount() - 1:
+            return
+        if QApplication.mouseButtons() & Qt.MouseButton.LeftButton:
+            self._hand_sized = True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._fit_subject()
+        return super().eventFilter(watched, event)
 
     def _combo(self, codes: Sequence[str]) -> QComboBox:
         c = QComboBox()

@@ -21,7 +21,7 @@ from desktop.operator.cases import CasesModel, CasesPanel
 from desktop.operator.lights import LightsBoard
 from desktop.operator.performance import PerformancePanel
 from desktop.operator.queue import QueuePanel
-from desktop.operator.warnings import WarningsPanel
+from desktop.operator.warnings import SUBJECT_MAX, SUBJECT_MIN, WarningsModel, WarningsPanel
 from desktop.words import code_text, level_text
 from tests.desktop.test_panels import NOW, SH, Clock
 
@@ -74,3 +74,33 @@ def test_panels_switch_to_chinese_and_back_live(qtbot: Any, chinese: QTranslator
     QCoreApplication.removeTranslator(chinese)
     qtbot.waitUntil(lambda: warnings.ack_button.text() == "Acknowledge", timeout=5000)
     assert cases.status.itemText(0) == "Open cases" and perf.period.itemText(1) == "This week"
+
+
+def test_the_subject_column_gives_way_so_the_department_shows_in_a_narrow_panel_in_either_language(
+    qtbot: Any, chinese: QTranslator
+) -> None:
+    """English words are wider: at the operator window's 1600×900 the warnings dock is ~580 px,
+    and a fixed 260 px Subject pushed Department off the panel behind a scrollbar. The Subject
+    column now narrows (not below its minimum) so Level…Department fit, and widens back."""
+    M = WarningsModel
+    panel = WarningsPanel(None, None, SH, operator="op")
+    qtbot.addWidget(panel)
+    panel.resize(600, 400)
+    panel.show()
+    table = panel.table
+
+    def department_right() -> int:
+        return table.columnViewportPosition(M.DEPARTMENT) + table.columnWidth(M.DEPARTMENT)
+
+    for language in ("en", "zh_CN"):
+        if language == "zh_CN":
+            QCoreApplication.installTranslator(chinese)
+            qtbot.waitUntil(lambda: panel.ack_button.text() == "签收", timeout=5000)
+        qtbot.waitUntil(lambda: department_right() <= table.viewport().width(), timeout=5000)
+        assert SUBJECT_MIN <= table.columnWidth(M.SUBJECT) <= SUBJECT_MAX, language
+        if language == "en":  # the English words needed the room: the subject gave way
+            assert table.columnWidth(M.SUBJECT) < SUBJECT_MAX
+        panel.resize(1400, 400)
+        qtbot.waitUntil(lambda: table.columnWidth(M.SUBJECT) == SUBJECT_MAX, timeout=5000)
+        panel.resize(600, 400)
+        qtbot.waitUntil(lambda: department_right() <= table.viewport().width(), timeout=5000)
