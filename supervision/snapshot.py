@@ -103,21 +103,31 @@ def case_from_row(
         status=_intern(status),
         submitted_at=submitted_at,
         window_id=_intern(window_id),
-        # a stage at the submission instant shares its object (memory)
-        stages=tuple(
-            [
-                (intern(st["stage"]), submitted_at if (t := _fromiso(st["at"]).astimezone(UTC)) == submitted_at else t)
-                for st in stages
-            ]
-        )
-        if stages
-        else (),
+        stages=_stages(stages, submitted_at) if stages else (),
         suspensions=tuple(
             (_fromiso(sp["from"]), _fromiso(sp["to"]) if sp.get("to") else None) for sp in suspensions or ()
         ),
         fee_charged=fee_charged,
         completed_at=completed_at,
     )
+
+
+def _stages(stages: list[Any], submitted_at: datetime) -> tuple[tuple[str, datetime], ...]:
+    """A case's stages with their instants in UTC. A stage at the submission instant shares its
+    object, and so does a stage recorded at the same instant as the one before it (memory; and
+    one parse for a run of stages recorded together, as a decision and the completion often are)."""
+    out = []
+    last_text: str | None = None
+    t = submitted_at
+    for st in stages:
+        text = st["at"]
+        if text != last_text:
+            t = _fromiso(text).astimezone(UTC)
+            if t == submitted_at:
+                t = submitted_at
+            last_text = text
+        out.append((intern(st["stage"]), t))
+    return tuple(out)
 
 
 _DECIMALS: dict[str, Decimal] = {}  # the fees as stored: a few amounts over many cases, one object each
