@@ -683,7 +683,7 @@ class LeaderTerminal:
         self.token: str | None = token.get_secret_value() if token is not None else None
         if sync and cfg.server.enabled:
             engine = make_engine(cfg, self.store, make_client(cfg), heartbeat_info=self.heartbeat_info,
-                                 on_applied=self._applied, tz=self.tz, clock=self.clock)
+                                 on_applied=self._applied, tz=self.tz)
             self.sync = SyncService(engine)
         self.services = ServiceGroup([self.monitor])
         if self.sync is not None:
@@ -725,11 +725,12 @@ class LeaderTerminal:
                             self.monitor.snapshot())
 
     def wall_now(self) -> datetime:
-        """The server's time as this terminal estimates it (``last_seen`` is the server's): this
-        terminal's clock (its sync engine's) plus the offset measured against the server's."""
+        """The server's time as this terminal estimates it (``last_seen`` is the server's): the
+        engine's clock (the wall clock) plus the offset it measured against the server's — right
+        whatever clock the server runs on (an embedded demo's runs on the demo clock)."""
         st = self.sync.status() if self.sync is not None else None
         offset = st.clock_offset_s if st is not None and st.clock_offset_s is not None else 0.0
-        return self.clock() + timedelta(seconds=offset)
+        return datetime.now(UTC) + timedelta(seconds=offset)
 
     def heartbeat_info(self) -> HeartbeatInfo:
         counts = self.monitor.snapshot().counts

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pyqtgraph as pg
@@ -592,8 +592,8 @@ class LeaderWindow(QMainWindow):
             problem = self.tr("No server is configured ([server] url and token): the figures are what this "
                               "terminal's store holds.")
         else:
-            # the engine's instants are on the terminal's clock (st.at; a demo's runs on the demo clock)
-            synced = self._ago(sy.last_success, st.at)
+            # the engine's instants are the wall clock's (a demo clock may run elsewhere): say how long ago
+            synced = self._ago(sy.last_success)
             if sy.state == "unauthorized":
                 problem = self.tr("The supervision server refused this terminal's token: ask the administrator "
                                   "for a leader token.")
@@ -602,7 +602,7 @@ class LeaderWindow(QMainWindow):
                 words = sync_error_text(sy.error_code) or self.tr("cannot reach the server")
                 problem = fmt(self.tr("The supervision server cannot be reached (%1) for %2. The figures shown "
                                       "were synced %3; this screen reconnects by itself."), words,
-                              self._ago(sy.offline_since, st.at, ago=False), synced)
+                              self._ago(sy.offline_since, ago=False), synced)
                 self.server_label.setText(self.tr("Server unreachable"))
             elif sy.last_success is None:
                 self.server_label.setText(self.tr("Connecting to the server…"))
@@ -617,11 +617,10 @@ class LeaderWindow(QMainWindow):
         else:
             self.banner.hide()
 
-    def _ago(self, t: datetime | None, now: datetime, *, ago: bool = True) -> str:
-        """How long before ``now`` (an instant of the same clock) ``t`` was, in words."""
+    def _ago(self, t: datetime | None, *, ago: bool = True) -> str:
         if t is None:
             return "—"
-        s = max(0, int((now - t).total_seconds()))
+        s = max(0, int((datetime.now(UTC) - t).total_seconds()))
         span = (fmt(self.tr("%1 s"), s) if s < 120 else fmt(self.tr("%1 min"), s // 60) if s < 7200
                 else fmt(self.tr("%1 h"), s // 3600))
         return fmt(self.tr("%1 ago"), span) if ago else span
