@@ -12,12 +12,13 @@ charts (pyqtgraph: ~40 MB imported and built) are made when its first figures co
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, QEvent, Qt, Signal, Slot
+from PySide6.QtCore import QDate, QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
 __all__ = ["PerformancePanel", "period_bounds"]
 
 TREND_DAYS = 14  # the trend shows at least this many days
+# While seen, the figures follow the store (a sync page, a local act) at most this often: a
+# period's figures judge every case in it, on the reader.
+REFRESH_S = 30.0
 NARROW = 900  # below this width the charts go one above the other
 
 
@@ -80,6 +84,10 @@ class PerformancePanel(QWidget):
         self.palette_ = palette
         self.result: PerfResult | None = None
         self._asked = False  # refresh() was called (else the first time it is seen asks: seen())
+        self._refreshed_at = float("-inf")  # time.monotonic() of the last refresh()
+        self._due = QTimer(self)  # the next refresh after the store changed (store_changed)
+        self._due.setSingleShot(True)
+        self._due.timeout.connect(self._refresh_due)
         self._titles: dict[str, str] = {}
 
         self.period = QComboBox()
@@ -252,12 +260,33 @@ class PerformancePanel(QWidget):
         if self.reader is None:
             return
         self._asked = True
+        self._refreshed_at = time.monotonic()
         start, end = self.bounds()
         trend_start = min(start, end - timedelta(days=TREND_DAYS - 1))
         tz = self.tz
         self.busy.setText(self.tr("Computing…"))
         self.reader.submit("performance", lambda s: performance(s, tz, start, end, trend_start=trend_start),
                            self.set_result, self._failed, slow=True)
+
+    def store_changed(self) -> None:
+        """The store changed (a sync page, a local act: the window's snapshots say so). Seen, the
+        figures are computed again — at once if the last time was ``REFRESH_S`` ago, else then;
+        not seen, when next seen. (They were computed once, when first seen: a panel opened during
+        the first sync kept that moment's figures all day.)"""
+        if self.reader is None or not self._asked:
+            return  # never seen yet: computed when first seen
+        if self.visibleRegion().isEmpty():
+            self._asked = False  # behind another tab: seen() computes them when it shows
+            return
+        if not self._due.isActive():
+            wait = REFRESH_S - (time.monotonic() - self._refreshed_at)
+            self._due.start(max(0, int(wait * 1000)))
+
+    def _refresh_due(self) -> None:
+        if self.visibleRegion().isEmpty():
+            self._asked = False
+        else:
+            self.refresh()
 
     def seen(self, visible: bool = True) -> None:
         """The panel is (or is not) on screen now — its dock's ``visibilityChanged``: the first time

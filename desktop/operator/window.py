@@ -450,6 +450,7 @@ class OperatorWindow(QMainWindow):
         self.warnings_panel.set_snapshot(snapshot)
         self._refresh_seen(self.queue_panel)
         self._refresh_seen(self.cases_panel)
+        self.performance_panel.store_changed()
         if not self._first_shown:  # on the next loop pass: a snapshot may come inside the constructor
             self._first_shown = True
             QTimer.singleShot(0, self, self.first_snapshot_shown.emit)

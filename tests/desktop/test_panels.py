@@ -396,6 +396,41 @@ def test_the_performance_panel_computes_nothing_until_first_shown(qtbot: Any, re
     assert panel.result is not None
 
 
+def test_the_performance_panel_follows_the_store_while_seen_at_most_every_refresh_interval(
+    qtbot: Any, reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Figures computed once, when first seen, stayed as they were all day (a demo's panel opened
+    during the first sync said "0 completed"). A store change now has them computed again — at
+    once when the last time was ``REFRESH_S`` ago, else then — and, behind another tab, when
+    next seen."""
+    from desktop.operator import performance as perf
+
+    monkeypatch.setattr(perf, "REFRESH_S", 0.5)
+    panel = perf.PerformancePanel(reader, SH, clock=Clock(NOW))
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.store_changed()  # never seen yet: nothing
+    assert not reader.pending("performance") and panel.result is None
+    with qtbot.waitSignal(panel.computed, timeout=WAIT_MS):
+        panel.seen(True)
+    first = time.monotonic()
+    with qtbot.waitSignal(panel.computed, timeout=WAIT_MS):
+        panel.store_changed()
+        panel.store_changed()  # a burst: one computation
+    assert time.monotonic() - first >= 0.45  # not before the interval
+    computed: list[Any] = []
+    panel.computed.connect(computed.append)
+    qtbot.wait(800)
+    assert computed == []  # nothing changed since: nothing computed
+    panel.hide()  # behind another tab
+    panel.store_changed()
+    qtbot.wait(800)
+    assert computed == [] and not reader.pending("performance")
+    with qtbot.waitSignal(panel.computed, timeout=WAIT_MS):
+        panel.show()
+        panel.seen(True)
+
+
 @pytest.mark.parametrize("kind", ["day", "week", "month", "custom"])
 def test_performance_matches_supervision_performance_for_each_period(
     qtbot: Any, reader: Reader, store: Store, kind: str
