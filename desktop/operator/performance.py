@@ -262,6 +262,11 @@ class PerformancePanel(QWidget):
         self._asked = True
         self._refreshed_at = time.monotonic()
         start, end = self.bounds()
+        if self.period.currentData() != "custom":  # the (disabled) dates say the period's days
+            for e, d in ((self.start_edit, start), (self.end_edit, end)):
+                e.blockSignals(True)
+                e.setDate(QDate(d.year, d.month, d.day))
+                e.blockSignals(False)
         trend_start = min(start, end - timedelta(days=TREND_DAYS - 1))
         tz = self.tz
         self.busy.setText(self.tr("Computing…"))

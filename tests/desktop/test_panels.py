@@ -447,6 +447,8 @@ def test_performance_matches_supervision_performance_for_each_period(
     r = sig.args[0]
     start, end = period_bounds(kind, DAY, custom)
     assert (r.start, r.end) == (start, end)
+    # the date fields say the period's days (disabled unless custom)
+    assert (panel.start_edit.date().toPython(), panel.end_edit.date().toPython()) == (start, end)
     with store.read() as s:
         want = compute_from_store(s, SH, end_of_day(start - timedelta(days=1), SH), end_of_day(end, SH))
     assert dict(r.report.departments) == dict(want.departments)
