@@ -236,10 +236,12 @@ class WarningState(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     code: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200), index=True)
-    window_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    # not indexed (migration 0007): no query filters on them, and each index was one more B-tree
+    # written for every row the warning monitor inserts and every change of state
+    window_id: Mapped[str | None] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(10))
     max_level: Mapped[str] = mapped_column(String(10))
-    state: Mapped[str] = mapped_column(String(20), index=True)  # active/acknowledged/disposed/cleared
+    state: Mapped[str] = mapped_column(String(20))  # active/acknowledged/disposed/cleared
     since: Mapped[datetime]
     red_since: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]

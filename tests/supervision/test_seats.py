@@ -55,7 +55,7 @@ def post_left(store: Store, at: datetime, window: str = "W-1") -> list[lifecycle
 
 # -- the store ------------------------------------------------------------------------------------
 def test_the_migration_adds_regions_own_vacancies_and_the_camera_of_a_vacancy(store: Store) -> None:
-    assert store.revision() == head_revision() == "0006"
+    assert store.revision() == head_revision() >= "0006"
     insp = inspect(store.engine)
     assert {"seat_regions", "own_vacancies"} <= set(insp.get_table_names())
     assert {"camera_id", "origin"} <= {c["name"] for c in insp.get_columns("seat_vacancies")}
@@ -211,7 +211,7 @@ def test_a_store_of_the_previous_schema_keeps_its_vacancies_through_the_migratio
     old.close()
     store = open_store(path)
     try:
-        assert store.revision() == "0006"
+        assert store.revision() == head_revision()
         with store.read() as s:
             row = s.get(SeatVacancyRow, "SV-1")
             assert row is not None and (row.version, row.camera_id, row.origin) == (3, None, "synced")

@@ -148,3 +148,26 @@ def test_a_derived_write_commits_at_synchronous_normal_and_rolls_back_on_error_l
         assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2
         assert c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() > 0
     store.close()
+
+
+def test_warning_states_keeps_only_the_indexes_its_queries_use(tmp_path: Path) -> None:
+    """Every index is a B-tree the warning monitor writes for each row it inserts and each change
+    of state; ``state`` and ``window_id`` served no query (``state != 'cleared'`` is a scan), so
+    migration 0007 dropped them. A case's warnings and a pass's rows are still read by subject,
+    and a row by key, through an index."""
+    store = open_store(tmp_path / "s.db")
+    try:
+        with store.engine.connect() as c:
+            names = {r[0] for r in c.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'warning_states'")}
+            assert names == {"sqlite_autoindex_warning_states_1", "ix_warning_states_subject"}
+
+            def plan(sql: str) -> str:
+                return " ".join(str(r[3]) for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+
+            assert "USING INDEX ix_warning_states_subject" in plan(
+                "SELECT key FROM warning_states WHERE subject IN ('c-1', 'c-2')")
+            assert "USING INDEX sqlite_autoindex_warning_states_1" in plan(
+                "UPDATE warning_states SET state = 'cleared' WHERE key = 'c-1/OVERDUE'")
+    finally:
+        store.close()
