@@ -794,11 +794,14 @@ class WarningMonitor:
                 self._check_stop()
             give_way()
             warnings = judge(subj, at)
-            if actions:
-                views = [state_of(w, actions.get(w.key), at) for w in warnings]
-            else:  # state_of without actions
+            new_keys = tuple([w.key for w in warnings])
+            if actions:  # state_of, without its call for a warning nobody acted on
+                views = [
+                    WarningView(w, active) if (a := actions.get(k)) is None else state_of(w, a, at)
+                    for w, k in zip(warnings, new_keys, strict=True)
+                ]
+            else:
                 views = [WarningView(w, active) for w in warnings]
-            new_keys = tuple(w.key for w in warnings)
             # looked up, not popped and put back: a dict of every subject keeps its entries where
             # they are (each pop leaves a slot behind, and the dict is rebuilt when they add up)
             old_keys = subject_keys.get(subj, ())

@@ -104,9 +104,9 @@ def case_from_row(
         submitted_at=submitted_at,
         window_id=_intern(window_id),
         stages=_stages(stages, submitted_at) if stages else (),
-        suspensions=tuple(
-            (_fromiso(sp["from"]), _fromiso(sp["to"]) if sp.get("to") else None) for sp in suspensions or ()
-        ),
+        suspensions=tuple([(_fromiso(sp["from"]), _fromiso(sp["to"]) if sp.get("to") else None) for sp in suspensions])
+        if suspensions
+        else (),
         fee_charged=fee_charged,
         completed_at=completed_at,
     )
