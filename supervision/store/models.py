@@ -236,8 +236,8 @@ class WarningState(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     code: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200), index=True)
-    # not indexed (migration 0007): no query filters on them, and each index was one more B-tree
-    # written for every row the warning monitor inserts and every change of state
+    # not indexed (migration 0007): no query filters on them (an index is one more B-tree to
+    # write for every row the warning monitor inserts and every change of state)
     window_id: Mapped[str | None] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(10))
     max_level: Mapped[str] = mapped_column(String(10))
