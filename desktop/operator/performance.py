@@ -232,10 +232,7 @@ class PerformancePanel(QWidget):
     def set_period(self, kind: str, start: date | None = None, end: date | None = None) -> None:
         """"day", "week", "month" or "custom" (with ``start``/``end``)."""
         if start is not None and end is not None:
-            for e, d in ((self.start_edit, start), (self.end_edit, end)):
-                e.blockSignals(True)
-                e.setDate(QDate(d.year, d.month, d.day))
-                e.blockSignals(False)
+            self._show_dates(start, end)
         idx = self.period.findData(kind)
         if idx < 0:
             raise ValueError(f"unknown period {kind!r}")
@@ -243,6 +240,13 @@ class PerformancePanel(QWidget):
             self._period_changed()
         else:
             self.period.setCurrentIndex(idx)
+
+    def _show_dates(self, start: date, end: date) -> None:
+        """Put ``start``/``end`` in the date fields without asking for figures."""
+        for e, d in ((self.start_edit, start), (self.end_edit, end)):
+            e.blockSignals(True)
+            e.setDate(QDate(d.year, d.month, d.day))
+            e.blockSignals(False)
 
     def _period_changed(self) -> None:
         custom = self.period.currentData() == "custom"
@@ -263,10 +267,7 @@ class PerformancePanel(QWidget):
         self._refreshed_at = time.monotonic()
         start, end = self.bounds()
         if self.period.currentData() != "custom":  # the (disabled) dates say the period's days
-            for e, d in ((self.start_edit, start), (self.end_edit, end)):
-                e.blockSignals(True)
-                e.setDate(QDate(d.year, d.month, d.day))
-                e.blockSignals(False)
+            self._show_dates(start, end)
         trend_start = min(start, end - timedelta(days=TREND_DAYS - 1))
         tz = self.tz
         self.busy.setText(self.tr("Computing…"))

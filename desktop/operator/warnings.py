@@ -696,7 +696,6 @@ class WarningsPanel(QWidget):
         # panel (the rest scroll), until the operator sizes a column by hand.
         self._sizing = False
         self._hand_sized = False
-        self._fixed_width = 0  # level + rule + window + department, in the current language
         hh.sectionResized.connect(self._section_resized)
         self.table.viewport().installEventFilter(self)
         self._size_columns()
@@ -755,7 +754,6 @@ class WarningsPanel(QWidget):
             m.STATE: widest([heads[m.STATE], *(state_text(x) for x in STATES)]),
             m.HANDLED: 210, m.PUSH: 160,
         }
-        self._fixed_width = widths[m.LEVEL] + widths[m.RULE] + widths[m.WINDOW] + widths[m.DEPARTMENT]
         self._hand_sized = False  # a new language: every width from its words again
         self._sizing = True
         try:
@@ -770,12 +768,13 @@ class WarningsPanel(QWidget):
         ``SUBJECT_MIN`` and ``SUBJECT_MAX``), unless the operator has sized a column by hand."""
         if self._hand_sized:
             return
-        room = self.table.viewport().width() - self._fixed_width
+        m, t = WarningsModel, self.table
+        room = t.viewport().width() - sum(t.columnWidth(c) for c in (m.LEVEL, m.RULE, m.WINDOW, m.DEPARTMENT))
         width = max(SUBJECT_MIN, min(SUBJECT_MAX, room))
-        if self.table.columnWidth(WarningsModel.SUBJECT) != width:
+        if t.columnWidth(m.SUBJECT) != width:
             self._sizing = True
             try:
-                self.table.setColumnWidth(WarningsModel.SUBJECT, width)
+                t.setColumnWidth(m.SUBJECT, width)
             finally:
                 self._sizing = False
 
