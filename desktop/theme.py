@@ -7,6 +7,7 @@ overlays, charts) read the same palette, so a theme switch changes everything at
 
 from __future__ import annotations
 
+import gc
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 from typing import Literal
@@ -69,11 +70,35 @@ def current_palette() -> Palette:
 
 
 def apply_theme(app: QApplication, theme: str) -> Palette:
-    """Style the whole application: Qt's palette for native parts, the style sheet for the rest."""
+    """Style the whole application: Qt's palette for native parts, the style sheet for the rest.
+
+    Qt walks every widget to restyle them, and Python code runs inside that walk (polish and
+    change events), which may start the cyclic GC: a collection there can destroy a widget that
+    only an old reference cycle kept (a closed window's) under Qt's walk — a crash. So the GC is
+    held off for the restyle (its cycles are collected after), and the style, Fusion once set,
+    is not made again (a new style object re-polishes every widget)."""
     global _current
     p = palette_for(theme)
     _current = p
-    app.setStyle("Fusion")
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _restyle(app, p)
+    finally:
+        if collecting:
+            gc.enable()
+    return p
+
+
+_FUSION = "hallwatchFusion"
+
+
+def _restyle(app: QApplication, p: Palette) -> None:
+    # app.style() is the style sheet's own style once a sheet is set (its name says nothing):
+    # the application remembers that it has Fusion
+    if app.property(_FUSION) is not True:
+        app.setStyle("Fusion")
+        app.setProperty(_FUSION, True)
     qp = QPalette()
     for role, name in (
         (QPalette.ColorRole.Window, "background"), (QPalette.ColorRole.WindowText, "text"),
@@ -91,4 +116,3 @@ def apply_theme(app: QApplication, theme: str) -> Palette:
     for key, value in asdict(p).items():
         sheet = sheet.replace(f"@{key}@", str(value))
     app.setStyleSheet(sheet)
-    return p
