@@ -45,6 +45,9 @@ class _Model(QStandardItemModel):
         return data
 
 
+MIN_WIDTH_EM = 15
+
+
 class CameraTree(QTreeView):
     """Halls, their windows and cameras; ``camera_activated(id)`` on double-click or Enter."""
 
@@ -59,6 +62,9 @@ class CameraTree(QTreeView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Never narrower than a window's number and the start of its name (a dock laid out before
+        # the window had its size once left 120 px of "A01 企业…" rows).
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * MIN_WIDTH_EM)
         self.activated.connect(self._activated)
         self._rows: list[CameraRow] = []
         self._window: str | None = None

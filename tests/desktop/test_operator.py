@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 pytest.importorskip("PySide6.QtWidgets")
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.demo import EmbeddedDemo
@@ -148,6 +148,26 @@ def test_layout_cameras_and_language_survive_a_restart(qtbot: Any, tmp_path: Pat
         again.set_language("zh_CN")
         assert again.windowTitle() == "HallWatch 政务大厅电子监察"
         again.close()
+    finally:
+        assert terminal.stop(time.monotonic() + 10)
+
+
+def test_the_camera_tree_dock_stays_wide_enough_to_read_whatever_the_dock_layout_asks(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    cfg = Config.model_validate({"cameras": [{"id": "cam-0", "url": "synthetic://window/T0"}]})
+    terminal = Terminal(cfg, tmp_path / "data", command="test", record=False, sync=False)
+    terminal.start()
+    try:
+        w = _window(qtbot, terminal, _settings(tmp_path))
+        w.resize(1600, 900)
+        qtbot.waitExposed(w)
+        qtbot.wait(200)  # the first start's default dock sizes are in
+        w.resizeDocks([w.tree_dock], [40], Qt.Orientation.Horizontal)
+        qtbot.wait(50)
+        readable = w.tree.fontMetrics().horizontalAdvance("M") * 15  # "A01 企业开办综合…"
+        assert w.tree.width() >= readable
+        w.close()
     finally:
         assert terminal.stop(time.monotonic() + 10)
 
