@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 import av
 import av.error
@@ -57,6 +57,20 @@ _ids = itertools.count(1)
 # Batched reading (SourceOptions.max_read_delay): the thread wakes this long after the last packet
 # of a batch is due, so that a camera's small delays do not make it wait on the socket.
 _BATCH_MARGIN = 0.008
+# A read that took this long waited for the network: the demuxer and the socket held nothing more,
+# so the packet it returned is at the live edge (reads of what is already buffered take microseconds).
+_LIVE_EDGE_S = 0.002
+
+
+def _timed(packets: Iterator[Any]) -> Iterator[tuple[Any, float]]:
+    """Each item with the seconds its read took."""
+    while True:
+        began = time.monotonic()
+        try:
+            item = next(packets)
+        except StopIteration:
+            return
+        yield item, time.monotonic() - began
 
 
 class SourceState(StrEnum):
@@ -709,7 +723,8 @@ class Source:
             pace_start: float | None = None
             pace_origin = 0.0
             end = 0
-            for raw in container.demux():  # every stream, so that the watchdog sees packets without video
+            # every stream, so that the watchdog sees packets without video
+            for raw, took in _timed(container.demux()):
                 now_mono = time.monotonic()
                 if raw.stream.index != video.index or raw.size == 0:
                     if now_mono - last_video > o.stall_after:
@@ -765,7 +780,11 @@ class Source:
                         capture=capture,
                     )
                 delay = self._read_delay
-                if next_due is not None and delay > 0:
+                # Only after a read that waited for the network: what opening the stream read ahead
+                # (probing, a server's GOP burst) is still buffered until then, and packets read from
+                # it look late. Sleeping on them would keep that backlog for the whole connection —
+                # every packet read, and placed in time, that much late (0.9-3.5 s were seen).
+                if next_due is not None and delay > 0 and took >= _LIVE_EDGE_S:
                     wake = next_due + delay + _BATCH_MARGIN
                     now = time.time()
                     if next_due > now:
