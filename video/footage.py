@@ -22,6 +22,7 @@ from pathlib import Path
 import av
 import av.error
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from supervision.store import Store
 from supervision.store.footage import FootageGap, Segment, SegmentStatus
@@ -194,6 +195,7 @@ class FootageIndex:
                 values: dict[str, object] = {"end": end, "bytes": nbytes, "frames": frames}
                 if start is not None:
                     values["start"] = start
+                    _move_start(s, seg_id, start)
                 s.execute(update(Segment).where(Segment.id == seg_id).values(**values))
 
     def close_segment(self, seg_id: int, end: datetime, frames: int, path: Path,
@@ -216,6 +218,7 @@ class FootageIndex:
                                              "status": status.value, "problem": problem}
                 if start is not None:
                     values["start"] = start
+                    _move_start(s, seg_id, start)
                 s.execute(update(Segment).where(Segment.id == seg_id).values(**values))
         return digest
 
@@ -433,6 +436,17 @@ class FootageIndex:
                 or_(FootageGap.end.is_(None), and_(FootageGap.end.is_not(None), FootageGap.end > start)),
             ).order_by(FootageGap.start))
             return [(g.start, g.end, g.reason) for g in rows]
+
+
+def _move_start(s: Session, seg_id: int, start: datetime) -> None:
+    """A segment's start placed again (by a better capture-time estimate: the recorder's first
+    packet may have come out of a connection's read-ahead): the gap its opening closed ends there
+    too, so that the gap and the footage after it neither overlap nor leave a sliver between them."""
+    row = s.execute(select(Segment.camera_id, Segment.start).where(Segment.id == seg_id)).first()
+    if row is None or row.start is None or row.start == start:
+        return
+    for gap in s.scalars(select(FootageGap).where(FootageGap.camera_id == row.camera_id, FootageGap.end == row.start)):
+        gap.end = max(start, gap.start)
 
 
 READABLE_STATUSES = (SegmentStatus.CLOSED, SegmentStatus.RECOVERED, SegmentStatus.OPEN)
