@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Literal
 
 import av
 import av.error
@@ -60,17 +60,6 @@ _BATCH_MARGIN = 0.008
 # A read that took this long waited for the network: the demuxer and the socket held nothing more,
 # so the packet it returned is at the live edge (reads of what is already buffered take microseconds).
 _LIVE_EDGE_S = 0.002
-
-
-def _timed(packets: Iterator[Any]) -> Iterator[tuple[Any, float]]:
-    """Each item with the seconds its read took."""
-    while True:
-        began = time.monotonic()
-        try:
-            item = next(packets)
-        except StopIteration:
-            return
-        yield item, time.monotonic() - began
 
 
 class SourceState(StrEnum):
@@ -719,13 +708,19 @@ class Source:
         # the next one is due, so that the thread sleeps until a batch has arrived instead of
         # waiting on the socket for each packet.
         arrivals = _CaptureClock()
+        live = False  # a read has waited for the network: the backlog of the open is drained
         while True:
             pace_start: float | None = None
             pace_origin = 0.0
             end = 0
-            # every stream, so that the watchdog sees packets without video
-            for raw, took in _timed(container.demux()):
+            demuxed = container.demux()  # every stream, so that the watchdog sees packets without video
+            while True:
+                read_began = time.monotonic()
+                raw = next(demuxed, None)
+                if raw is None:
+                    break
                 now_mono = time.monotonic()
+                live = live or now_mono - read_began >= _LIVE_EDGE_S
                 if raw.stream.index != video.index or raw.size == 0:
                     if now_mono - last_video > o.stall_after:
                         raise TimeoutError("no video in the stream")
@@ -780,11 +775,12 @@ class Source:
                         capture=capture,
                     )
                 delay = self._read_delay
-                # Only after a read that waited for the network: what opening the stream read ahead
-                # (probing, a server's GOP burst) is still buffered until then, and packets read from
-                # it look late. Sleeping on them would keep that backlog for the whole connection —
-                # every packet read, and placed in time, that much late (0.9-3.5 s were seen).
-                if next_due is not None and delay > 0 and took >= _LIVE_EDGE_S:
+                # Only once a read has waited for the network (once per connection): what opening the
+                # stream read ahead (probing, a server's GOP burst) is buffered until then, and packets
+                # read from it look late. Sleeping on them kept that backlog for the whole connection —
+                # every packet read, and placed in time, that much late (0.9-3.5 s were seen). After it,
+                # the arrival estimate is fresh and each batch ends at the live edge by itself.
+                if next_due is not None and delay > 0 and live:
                     wake = next_due + delay + _BATCH_MARGIN
                     now = time.time()
                     if next_due > now:
