@@ -283,8 +283,13 @@ class Recorder:
             self._close("the camera reconnected")
             seg = None
         elif seg is not None and packet.keyframe and (packet.seconds or 0) - seg.first_seconds >= o.segment_seconds:
-            self._close(None)
-            seg = None
+            # The next file is opened before this one is finished (a muxer trailer and an index
+            # write, which waits for the store under load): recording goes on, and says so.
+            if not self._open(packet):
+                return
+            self._finish(seg, None)
+            seg = self._segment
+            assert seg is not None
         if seg is None:
             if not packet.keyframe:
                 return  # a segment starts at a keyframe
@@ -322,8 +327,11 @@ class Recorder:
 
     def _close(self, gap_reason: str | None, *, gap: bool = True) -> None:
         seg, self._segment = self._segment, None
-        if seg is None:
-            return
+        if seg is not None:
+            self._finish(seg, gap_reason, gap=gap)
+
+    def _finish(self, seg: _Segment, gap_reason: str | None, *, gap: bool = True) -> None:
+        """Close ``seg``'s file and index it (hashed), opening a gap after it when ``gap_reason``."""
         problem: str | None = None
         try:
             seg.close()

@@ -124,6 +124,41 @@ def test_a_camera_that_drops_leaves_a_gap_with_a_reason(store: Store, tmp_path: 
     assert end is not None and start < end
 
 
+
+class _SlowIndex(FootageIndex):
+    """The store under load: finishing a segment's index row waits for the store's lock."""
+
+    def close_segment(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        time.sleep(0.4)
+        super().close_segment(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_recorder_cutting_its_next_segment_is_recording_all_along(store: Store, tmp_path: Path) -> None:
+    """A segment's end is not a stop: the camera stays "recording" while the old file is finished."""
+    index = _SlowIndex(store, tmp_path / "footage")
+    with SyntheticCameraServer({"a": CameraSpec("A01")}) as server:
+        src = Source(server.url("a"))
+        rec = Recorder(src, "cam-1", index, RecorderOptions(segment_seconds=1))
+        rec.start()
+        src.start()
+        seen: list[bool] = []
+        try:
+            assert wait_for(lambda: rec.status().recording, 20)
+            deadline = time.monotonic() + 30
+            while rec.status().segments < 3 and time.monotonic() < deadline:
+                seen.append(rec.status().recording)
+                time.sleep(0.005)
+        finally:
+            rec.stop()
+            src.stop()
+    assert rec.status().segments >= 3, rec.status()
+    assert all(seen), f"not recording in {seen.count(False)} of {len(seen)} looks while segments were cut"
+    segs = index.segments("cam-1")
+    assert len(segs) >= 4 and all(s.status is SegmentStatus.CLOSED for s in segs)
+    for a, b in itertools.pairwise(segs):
+        assert abs((b.start - a.end).total_seconds()) < 0.1, "consecutive segments line up"
+    assert not index.gaps("cam-1", segs[0].start, segs[-1].end)
+
 @pytest.mark.parametrize("kind", ["synthetic", "rtsp"])
 def test_kill_9_then_restart_recovers_the_open_segment(tmp_path: Path, kind: str, request: pytest.FixtureRequest
                                                         ) -> None:
