@@ -121,6 +121,7 @@ class Run:
     judged: dict[str, float]  # frames judged per second, each camera's occupancy consumer
     seat_windows: int  # windows given a scripted seat
     relay: dict[str, Any] | None = None  # the relay's viewers: frames received, their CPU, what it muxed
+    not_recorded: dict[str, str] | None = None  # camera → why it was not recorded through the window
 
     @property
     def viewer_fps(self) -> list[float]:
@@ -141,6 +142,7 @@ class Run:
             "served_fps_mean": round(sum(self.served_fps) / len(self.served_fps), 2) if self.served_fps else None,
             "cameras": self.cameras,
             "recorded": self.recorded,
+            "not_recorded": self.not_recorded or {},
             "main_streams_looping": self.looping,
             "warmup_s": round(self.warmup_s, 1),
             "loadavg_window_start": self.load[0],
@@ -200,6 +202,29 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
         def recorded() -> int:
             rec = terminal.recording.status() if terminal.recording is not None else None
             return sum(1 for c in cams if rec is not None and rec.recording(c.id))
+
+        def written() -> dict[str, int]:
+            rec = terminal.recording.status() if terminal.recording is not None else None
+            return {r.camera_id: r.bytes for r in rec.recorders} if rec is not None else {}
+
+        def not_recorded(before: dict[str, int]) -> dict[str, str]:
+            # A camera is recorded when its recorder wrote during the window and has a segment open
+            # at its end; otherwise, why not, in its recorder's own account.
+            rec = terminal.recording.status() if terminal.recording is not None else None
+            if rec is None:
+                return {c.id: "no recording service" for c in cams}
+            by_id = {r.camera_id: r for r in rec.recorders}
+            out = {}
+            for c in cams:
+                r = by_id.get(c.id)
+                if r is None:
+                    out[c.id] = "no recorder"
+                elif r.bytes <= before.get(c.id, 0):
+                    out[c.id] = f"nothing written in the window (camera {c.status().state.value})"
+                elif not r.recording:
+                    out[c.id] = (f"no open segment (segments {r.segments}, dropped {r.dropped}, "
+                                 f"paused {r.paused}, error {r.last_error}, camera {c.status().state.value})")
+            return out
 
         def shown() -> list[Any]:
             return [t for t in grid.stats() if t.camera_id]
@@ -272,7 +297,7 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
                     total += proc_cpu(v.proc.pid)
             return total
 
-        relay0, vcpu0 = relay_packets(), viewers_cpu()
+        relay0, vcpu0, written0 = relay_packets(), viewers_cpu(), written()
         load0 = _loadavg()
         th0, cpu0, t0 = _threads_cpu(), _self_cpu(), time.monotonic()
         run_for(int(seconds * 1000))
@@ -282,6 +307,7 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
         served1 = [server.stats(s)["frames_encoded"] for s in ids]
         relay1, vcpu1 = relay_packets(), viewers_cpu()
         judged1 = judged()
+        missing = not_recorded(written0)
         wall = t1 - t0
         if [t.camera_id for t in tiles1] != [t.camera_id for t in tiles0]:
             raise SystemExit(f"{name}: the grid's cameras changed during the window")
@@ -305,10 +331,10 @@ def run(name: str, data: Path, *, looped: bool, seconds: float, warmup: float, s
             [(b.painted - a.painted) / wall for a, b in zip(tiles0, tiles1, strict=True)],
             [(b - a) / wall for a, b in zip(served0, served1, strict=True)],
             [(b - a) / wall for a, b in zip(pub0, pub1, strict=True)],
-            tile_modes(window), looping(), len(cams), recorded(), warmed, (load0, _loadavg()),
+            tile_modes(window), looping(), len(cams), len(cams) - len(missing), warmed, (load0, _loadavg()),
             _by_group(th0, th1, wall),
             {cid: (judged1.get(cid, 0) - n) / wall for cid, n in judged0.items()},
-            len(seat_windows), relay_out,
+            len(seat_windows), relay_out, missing,
         )
     finally:
         for v in viewers:
@@ -379,7 +405,7 @@ def main() -> int:
     if demo.cores > args.max_cores:
         failed.append(f"{demo.cores:.2f} cores, above {args.max_cores:g}")
     if demo.recorded < demo.cameras:
-        failed.append(f"{demo.cameras - demo.recorded} cameras not recorded")
+        failed.append(f"{demo.cameras - demo.recorded} cameras not recorded: {demo.not_recorded}")
     if args.relay_viewers:
         low = [i for i, f in enumerate(demo.viewer_fps) if f < args.min_fps]
         if len(demo.viewer_fps) < args.relay_viewers:
