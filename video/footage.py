@@ -18,10 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import av
 import av.error
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from supervision.store import Store
@@ -162,6 +163,11 @@ class FootageIndex:
     def __init__(self, store: Store, root: Path) -> None:
         self.store = store
         self.root = root
+        # The segment opened last per camera (id, start), and for a segment whose opening closed a
+        # gap, where that gap ends now (camera, end): only those gaps move with a segment's start,
+        # so a progress of any other segment (every camera, every few seconds) reads nothing.
+        self._opened: dict[str, tuple[int, datetime]] = {}
+        self._gap_ends: dict[int, tuple[str, datetime]] = {}
 
     # -- segments ----------------------------------------------------------------------------
 
@@ -181,6 +187,7 @@ class FootageIndex:
             seg_id = row.id
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._opened[camera_id] = (seg_id, start)
         return seg_id, path
 
     def progress(self, seg_id: int, end: datetime, nbytes: int, frames: int, *, start: datetime | None = None) -> None:
@@ -195,7 +202,7 @@ class FootageIndex:
                 values: dict[str, object] = {"end": end, "bytes": nbytes, "frames": frames}
                 if start is not None:
                     values["start"] = start
-                    _move_start(s, seg_id, start)
+                    self._move_gap_end(s, seg_id, start)
                 s.execute(update(Segment).where(Segment.id == seg_id).values(**values))
 
     def close_segment(self, seg_id: int, end: datetime, frames: int, path: Path,
@@ -218,8 +225,9 @@ class FootageIndex:
                                              "status": status.value, "problem": problem}
                 if start is not None:
                     values["start"] = start
-                    _move_start(s, seg_id, start)
+                    self._move_gap_end(s, seg_id, start)
                 s.execute(update(Segment).where(Segment.id == seg_id).values(**values))
+        self._gap_ends.pop(seg_id, None)
         return digest
 
     def recover(self, camera_id: str | None = None) -> list[SegmentInfo]:
@@ -423,10 +431,27 @@ class FootageIndex:
             if open_ is None:
                 s.add(FootageGap(camera_id=camera_id, start=start, end=None, reason=reason))
 
+    def _move_gap_end(self, s: Session, seg_id: int, start: datetime) -> None:
+        """A segment's start placed again (by a better capture-time estimate: the recorder's first
+        packet may have come out of a connection's read-ahead): the gap its opening closed ends there
+        too, so that the gap and the footage after it neither overlap nor leave a sliver between them
+        (never before the gap's own start)."""
+        moved = self._gap_ends.get(seg_id)
+        if moved is None or moved[1] == start:
+            return
+        camera_id, end = moved
+        for gap in s.scalars(select(FootageGap).where(FootageGap.camera_id == camera_id, FootageGap.end == end)):
+            gap.end = end = max(start, gap.start)
+        self._gap_ends[seg_id] = (camera_id, end)
+
     def close_gap(self, camera_id: str, end: datetime) -> None:
         with self.store.write() as s:
-            s.execute(update(FootageGap).where(FootageGap.camera_id == camera_id, FootageGap.end.is_(None))
-                      .values(end=end))
+            result = s.execute(update(FootageGap).where(FootageGap.camera_id == camera_id, FootageGap.end.is_(None))
+                               .values(end=end))
+            closed = cast(CursorResult[Any], result).rowcount
+        opened = self._opened.get(camera_id)
+        if closed and opened is not None and opened[1] == end:  # the opening of that segment closed it
+            self._gap_ends[opened[0]] = (camera_id, end)
 
     def gaps(self, camera_id: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime | None, str]]:
         with self.store.read() as s:
@@ -438,15 +463,7 @@ class FootageIndex:
             return [(g.start, g.end, g.reason) for g in rows]
 
 
-def _move_start(s: Session, seg_id: int, start: datetime) -> None:
-    """A segment's start placed again (by a better capture-time estimate: the recorder's first
-    packet may have come out of a connection's read-ahead): the gap its opening closed ends there
-    too, so that the gap and the footage after it neither overlap nor leave a sliver between them."""
-    row = s.execute(select(Segment.camera_id, Segment.start).where(Segment.id == seg_id)).first()
-    if row is None or row.start is None or row.start == start:
-        return
-    for gap in s.scalars(select(FootageGap).where(FootageGap.camera_id == row.camera_id, FootageGap.end == row.start)):
-        gap.end = max(start, gap.start)
+
 
 
 READABLE_STATUSES = (SegmentStatus.CLOSED, SegmentStatus.RECOVERED, SegmentStatus.OPEN)
