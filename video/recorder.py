@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -172,6 +173,7 @@ class Recorder:
         self._error: str | None = None
         self._dropped_seen = 0
         self._sub: Subscription | None = None
+        self._finishing: list[threading.Event] = []  # segments handed to the pool's finisher, not yet indexed
 
     def start(self) -> None:
         if self._pool is not None:
@@ -204,6 +206,11 @@ class Recorder:
             if sub is not None:
                 sub.close()
             self._sub = None
+        with self._lock:
+            finishing = list(self._finishing)
+        deadline = time.monotonic() + 10
+        for done in finishing:  # the segments cut before: indexed and hashed too when stop() returns
+            done.wait(max(0.0, deadline - time.monotonic()))
 
     def __enter__(self) -> Recorder:
         self.start()
@@ -287,7 +294,7 @@ class Recorder:
             # write, which waits for the store under load): recording goes on, and says so.
             if not self._open(packet):
                 return
-            self._finish(seg, None)
+            self._finish_later(seg)
             seg = self._segment
             assert seg is not None
         if seg is None:
@@ -330,6 +337,28 @@ class Recorder:
         if seg is not None:
             self._finish(seg, gap_reason, gap=gap)
 
+    def _finish_later(self, seg: _Segment) -> None:
+        """Finish a segment the next one follows without a gap on the pool's finisher thread: its
+        muxer trailer, fsync and hash wait on the disk — seconds on a busy one — and the pool's
+        thread writes every camera's packets meanwhile."""
+        pool = self._pool
+        if pool is None:
+            self._finish(seg, None)
+            return
+        done = threading.Event()
+        with self._lock:
+            self._finishing.append(done)
+
+        def job() -> None:
+            try:
+                self._finish(seg, None)
+            finally:
+                done.set()
+                with self._lock:
+                    self._finishing.remove(done)
+
+        pool.finish(job)
+
     def _finish(self, seg: _Segment, gap_reason: str | None, *, gap: bool = True) -> None:
         """Close ``seg``'s file and index it (hashed), opening a gap after it when ``gap_reason``."""
         problem: str | None = None
@@ -340,7 +369,8 @@ class Recorder:
         try:
             self.index.close_segment(seg.id, seg.end, seg.frames, seg.path, problem=problem,
                                      start=seg.placed_start)
-            self._segments += 1
+            with self._lock:
+                self._segments += 1
         except OSError as e:
             log.error("%s: could not finish %s: %s", self.camera_id, seg.path.name, _words(e))
         if gap and gap_reason:
@@ -374,6 +404,11 @@ class RecorderPool:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name)
         self._started = False
+        # Finishing a cut segment (trailer, fsync, hash, index row) waits on the disk: a thread of
+        # its own, so that one camera's fsync never holds up every camera's writing.
+        self._finish_jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._finisher = threading.Thread(target=self._finish_run, name=f"{name}-finish")
+        self._finisher_started = False
 
     def add(self, recorder: Recorder) -> None:
         with self._lock:
@@ -387,13 +422,34 @@ class RecorderPool:
             if recorder in self._recorders:
                 self._recorders.remove(recorder)
 
+    def finish(self, job: Callable[[], None]) -> None:
+        """Run ``job`` (a segment's finishing) on the finisher thread, in the order given."""
+        with self._lock:
+            if not self._finisher_started:
+                self._finisher_started = True
+                self._finisher.start()
+        self._finish_jobs.put(job)
+
     def stop(self, timeout: float = 10.0) -> bool:
-        """End the writer thread (a batch in progress finishes); True when it ended within ``timeout``."""
+        """End the writer thread (a batch in progress finishes) and the finisher (the segments
+        handed to it are finished first); True when both ended within ``timeout``."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         if self._started:
             self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
+        with self._lock:
+            finisher = self._finisher_started
+        if finisher:
+            self._finish_jobs.put(None)
+            self._finisher.join(max(0.0, deadline - time.monotonic()))
+        return not self._thread.is_alive() and not self._finisher.is_alive()
+
+    def _finish_run(self) -> None:
+        while (job := self._finish_jobs.get()) is not None:
+            try:
+                job()
+            except Exception:  # one segment's trouble must not stop the others' finishing
+                log.exception("finishing a segment failed")
 
     def _run(self) -> None:
         while not self._stop.wait(self.batch_seconds):

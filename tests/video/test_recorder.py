@@ -26,7 +26,7 @@ from tests.video.conftest import LiveCamera
 from tests.video.tmpfs import fill, small_disk
 from tests.video.waiting import FAST, wait_for
 from video.footage import FootageIndex, sha256_file
-from video.recorder import Recorder, RecorderOptions
+from video.recorder import Recorder, RecorderOptions, RecorderPool
 from video.retention import Retention, RetentionPolicy
 from video.service import RecordingService
 from video.source import MediaPacket, Source, SourceOptions
@@ -158,6 +158,55 @@ def test_a_recorder_cutting_its_next_segment_is_recording_all_along(store: Store
     for a, b in itertools.pairwise(segs):
         assert abs((b.start - a.end).total_seconds()) < 0.1, "consecutive segments line up"
     assert not index.gaps("cam-1", segs[0].start, segs[-1].end)
+
+
+class _SlowDiskIndex(FootageIndex):
+    """A busy disk: finishing a segment (its fsync, its hash) takes over a second."""
+
+    def close_segment(self, *args: object, **kwargs: object) -> str | None:  # type: ignore[override]
+        time.sleep(1.2)
+        return super().close_segment(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_one_camera_finishing_a_segment_on_a_slow_disk_does_not_hold_up_the_others(
+        store: Store, tmp_path: Path) -> None:
+    """The recorders share one writing thread: a segment cut is finished beside it, so every
+    camera's packets keep reaching their files while another camera's fsync waits on the disk."""
+    index = _SlowDiskIndex(store, tmp_path / "footage")
+    pool = RecorderPool(0.2, name="test-recorders")
+    specs = {"a": CameraSpec("A01"), "b": CameraSpec("B01", seed=1)}
+    with SyntheticCameraServer(specs) as server:
+        sources = [Source(server.url(k)) for k in specs]
+        recs = [Recorder(src, f"cam-{k}", index, RecorderOptions(segment_seconds=1), pool=pool)
+                for src, k in zip(sources, specs, strict=True)]
+        for rec, src in zip(recs, sources, strict=True):
+            rec.start()
+            src.start()
+        longest = [0.0, 0.0]
+        try:
+            assert wait_for(lambda: all(r.status().bytes > 0 for r in recs), 20)
+            last = [r.status().bytes for r in recs]
+            since = [time.monotonic()] * 2
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+                now = time.monotonic()
+                for i, r in enumerate(recs):
+                    b = r.status().bytes
+                    if b != last[i]:
+                        longest[i] = max(longest[i], now - since[i])
+                        last[i], since[i] = b, now
+        finally:
+            for rec, src in zip(recs, sources, strict=True):
+                rec.stop()
+                src.stop()
+            assert pool.stop()
+    assert all(r.status().segments >= 3 for r in recs), [r.status() for r in recs]
+    assert max(longest) < 0.8, f"a camera's writing stood still for {max(longest):.2f} s"
+    segs = index.segments("cam-a") + index.segments("cam-b")
+    assert all(s.status is SegmentStatus.CLOSED for s in segs), "stop() waits for the segments being finished"
+    for seg in segs:
+        assert sha256_file(seg.path) == seg.sha256
 
 @pytest.mark.parametrize("kind", ["synthetic", "rtsp"])
 def test_kill_9_then_restart_recovers_the_open_segment(tmp_path: Path, kind: str, request: pytest.FixtureRequest
