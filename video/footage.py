@@ -463,9 +463,6 @@ class FootageIndex:
             return [(g.start, g.end, g.reason) for g in rows]
 
 
-
-
-
 READABLE_STATUSES = (SegmentStatus.CLOSED, SegmentStatus.RECOVERED, SegmentStatus.OPEN)
 BAD_STATUSES = (SegmentStatus.MISSING, SegmentStatus.CORRUPT)
 _READABLE = Segment.status.in_([st.value for st in READABLE_STATUSES])

@@ -715,12 +715,13 @@ class Source:
             end = 0
             demuxed = container.demux()  # every stream, so that the watchdog sees packets without video
             while True:
-                read_began = time.monotonic()
+                read_began = 0.0 if live else time.monotonic()  # reads are timed until one waited
                 raw = next(demuxed, None)
                 if raw is None:
                     break
                 now_mono = time.monotonic()
-                live = live or now_mono - read_began >= _LIVE_EDGE_S
+                if not live:
+                    live = now_mono - read_began >= _LIVE_EDGE_S
                 if raw.stream.index != video.index or raw.size == 0:
                     if now_mono - last_video > o.stall_after:
                         raise TimeoutError("no video in the stream")

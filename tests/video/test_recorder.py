@@ -126,16 +126,20 @@ def test_a_camera_that_drops_leaves_a_gap_with_a_reason(store: Store, tmp_path: 
 
 
 class _SlowIndex(FootageIndex):
-    """The store under load: finishing a segment's index row waits for the store's lock."""
+    """A busy disk or store: finishing a segment (its fsync, its hash, its index row) takes ``delay``."""
 
-    def close_segment(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
-        time.sleep(0.4)
-        super().close_segment(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, store: Store, root: Path, delay: float) -> None:
+        super().__init__(store, root)
+        self.delay = delay
+
+    def close_segment(self, *args: object, **kwargs: object) -> str | None:  # type: ignore[override]
+        time.sleep(self.delay)
+        return super().close_segment(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def test_a_recorder_cutting_its_next_segment_is_recording_all_along(store: Store, tmp_path: Path) -> None:
     """A segment's end is not a stop: the camera stays "recording" while the old file is finished."""
-    index = _SlowIndex(store, tmp_path / "footage")
+    index = _SlowIndex(store, tmp_path / "footage", 0.4)
     with SyntheticCameraServer({"a": CameraSpec("A01")}) as server:
         src = Source(server.url("a"))
         rec = Recorder(src, "cam-1", index, RecorderOptions(segment_seconds=1))
@@ -160,19 +164,11 @@ def test_a_recorder_cutting_its_next_segment_is_recording_all_along(store: Store
     assert not index.gaps("cam-1", segs[0].start, segs[-1].end)
 
 
-class _SlowDiskIndex(FootageIndex):
-    """A busy disk: finishing a segment (its fsync, its hash) takes over a second."""
-
-    def close_segment(self, *args: object, **kwargs: object) -> str | None:  # type: ignore[override]
-        time.sleep(1.2)
-        return super().close_segment(*args, **kwargs)  # type: ignore[arg-type]
-
-
 def test_one_camera_finishing_a_segment_on_a_slow_disk_does_not_hold_up_the_others(
         store: Store, tmp_path: Path) -> None:
     """The recorders share one writing thread: a segment cut is finished beside it, so every
     camera's packets keep reaching their files while another camera's fsync waits on the disk."""
-    index = _SlowDiskIndex(store, tmp_path / "footage")
+    index = _SlowIndex(store, tmp_path / "footage", 1.2)
     pool = RecorderPool(0.2, name="test-recorders")
     specs = {"a": CameraSpec("A01"), "b": CameraSpec("B01", seed=1)}
     with SyntheticCameraServer(specs) as server:
